@@ -1,0 +1,29 @@
+package org.tinysql.bench;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class BenchmarkListTest {
+
+    @Test
+    void jmhAnnotationProcessingRegisteredTheBenchmarks() throws IOException {
+        try (InputStream in = getClass().getResourceAsStream("/META-INF/BenchmarkList")) {
+            assertNotNull(in, "JMH's BenchmarkList is missing: the annotation processor did not run");
+            String list = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(list.contains("org.tinysql.bench.DatasetBenchmark"), list);
+        }
+    }
+
+    @Test
+    void benchmarkBodyRuns() {
+        DatasetBenchmark b = new DatasetBenchmark();
+        b.commandSet = "CS5";
+        b.setup();
+        assertTrue(b.generateAndSerialize().contains("\"command_set\":5"));
+    }
+}

@@ -1,0 +1,81 @@
+package org.tinysql.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.tinysql.data.DatasetIO;
+import org.tinysql.data.TinySqlExample;
+import org.tinysql.sql.ScoreReport;
+import org.tinysql.sql.ScoreResult;
+import org.tinysql.sql.Scoring;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code tinysql eval}: scores predictions against a TinySQL split with every scorer. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Score predicted SQL against a dataset split (partial, exact, structural, execution).")
+public final class EvalCommand implements Callable<Integer> {
+
+    @Option(names = "--data", required = true, description = "Gold examples (a .jsonl split).")
+    Path data;
+
+    @Option(names = "--predictions", description = "Predictions: JSONL with a \"prediction\" field, or one SQL per line. "
+            + "Default: the gold SQL itself (a sanity check of the scorers).")
+    Path predictions;
+
+    @Option(names = "--threads", defaultValue = "2", description = "Scoring threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--out", description = "Write the per-scorer report as JSON here.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        List<TinySqlExample> gold = DatasetIO.read(data);
+        List<String> preds = predictions == null ? gold.stream().map(TinySqlExample::sqlStatement).toList()
+                : readPredictions(predictions);
+        if (preds.size() != gold.size()) {
+            throw new IllegalArgumentException(predictions + " has " + preds.size() + " predictions but " + data + " has "
+                    + gold.size() + " examples");
+        }
+        List<Scoring.Item> items = new ArrayList<>(gold.size());
+        for (int i = 0; i < gold.size(); i++) {
+            items.add(new Scoring.Item(gold.get(i).createStatement(), gold.get(i).sqlStatement(), preds.get(i)));
+        }
+        long t0 = System.nanoTime();
+        Map<String, List<ScoreResult>> results = Scoring.scoreAll(items, Scoring.standardScorers(), threads);
+        List<ScoreReport> reports = Scoring.report(results);
+        System.out.printf("scored %d predictions in %.2f s%n", items.size(), (System.nanoTime() - t0) / 1e9);
+        reports.forEach(r -> System.out.println(r.describe()));
+        if (out != null) {
+            DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValue(out.toFile(), reports);
+        }
+        return 0;
+    }
+
+    static List<String> readPredictions(Path file) throws IOException {
+        List<String> out = new ArrayList<>();
+        int n = 0;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            n++;
+            String t = line.strip();
+            if (t.startsWith("{")) {
+                JsonNode node = DatasetIO.mapper().readTree(t);
+                JsonNode p = node.get("prediction");
+                if (p == null || !p.isTextual()) {
+                    throw new IOException(file + ":" + n + ": JSON line has no text field \"prediction\"");
+                }
+                out.add(p.asText());
+            } else {
+                out.add(line);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,91 @@
+package org.tinysql.sql;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Supplier;
+
+/** Scores many predictions with every scorer, in parallel (each worker thread owns its own scorers). */
+public final class Scoring {
+
+    /** One item to score: the Context, the gold SQL and the prediction. */
+    public record Item(String context, String gold, String predicted) {
+    }
+
+    private Scoring() {
+    }
+
+    /** The four standard scorers: partial, exact, structural, execution. */
+    public static List<Supplier<SqlScorer>> standardScorers() {
+        return List.of(PartialScore::new, ExactMatch::new, StructuralMatch::new, ExecutionMatch::new);
+    }
+
+    /** Per-example results for each scorer, keyed by scorer name, in input order. */
+    public static Map<String, List<ScoreResult>> scoreAll(List<Item> items, List<Supplier<SqlScorer>> scorers, int threads) {
+        int workers = Math.max(1, Math.min(threads, items.size()));
+        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+            Thread t = new Thread(r, "tinysql-scoring");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<Map<String, List<ScoreResult>>>> parts = new ArrayList<>();
+            int chunk = (items.size() + workers - 1) / workers;
+            for (int w = 0; w < workers; w++) {
+                List<Item> slice = items.subList(Math.min(items.size(), w * chunk), Math.min(items.size(), (w + 1) * chunk));
+                parts.add(pool.submit(() -> scoreSlice(slice, scorers)));
+            }
+            Map<String, List<ScoreResult>> merged = new LinkedHashMap<>();
+            for (Future<Map<String, List<ScoreResult>>> f : parts) {
+                f.get().forEach((name, list) -> merged.computeIfAbsent(name, k -> new ArrayList<>()).addAll(list));
+            }
+            return merged;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("scoring interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("scoring failed: " + e.getCause(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Aggregate reports, one per scorer. */
+    public static List<ScoreReport> report(Map<String, List<ScoreResult>> results) {
+        List<ScoreReport> reports = new ArrayList<>();
+        results.forEach((name, list) -> reports.add(ScoreReport.of(name, list)));
+        return reports;
+    }
+
+    private static Map<String, List<ScoreResult>> scoreSlice(List<Item> slice, List<Supplier<SqlScorer>> scorers) {
+        Map<String, List<ScoreResult>> out = new LinkedHashMap<>();
+        for (Supplier<SqlScorer> sup : scorers) {
+            SqlScorer scorer = sup.get();
+            try {
+                List<ScoreResult> results = new ArrayList<>(slice.size());
+                for (Item it : slice) {
+                    results.add(scorer.score(it.context(), it.gold(), it.predicted()));
+                }
+                out.put(scorer.name(), results);
+            } finally {
+                closeQuietly(scorer);
+            }
+        }
+        return out;
+    }
+
+    private static void closeQuietly(SqlScorer s) {
+        if (s instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // nothing to release beyond the scorer itself
+            }
+        }
+    }
+}

@@ -1,0 +1,251 @@
+package org.tinysql.sql;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import net.sf.jsqlparser.JSQLParserException;
+import net.sf.jsqlparser.expression.Alias;
+import net.sf.jsqlparser.expression.Expression;
+import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
+import net.sf.jsqlparser.expression.operators.conditional.OrExpression;
+import net.sf.jsqlparser.parser.CCJSqlParserUtil;
+import net.sf.jsqlparser.statement.Statement;
+import net.sf.jsqlparser.statement.select.GroupByElement;
+import net.sf.jsqlparser.statement.select.Join;
+import net.sf.jsqlparser.statement.select.OrderByElement;
+import net.sf.jsqlparser.statement.select.PlainSelect;
+import net.sf.jsqlparser.statement.select.SelectItem;
+
+/**
+ * Parses gold and prediction with JSqlParser and compares them clause by clause: SELECT items, FROM, JOIN, WHERE,
+ * GROUP BY, ORDER BY (and anything else such as LIMIT/HAVING/DISTINCT as "other"). Comparison is order-insensitive
+ * where SQL is: SELECT items and GROUP BY keys are multisets, WHERE conjuncts (or disjuncts) are multisets,
+ * equality sides and mirrored comparisons ({@code 5 < a} vs {@code a > 5}) are normalised; ORDER BY is ordered
+ * and a missing direction means ASC. Aliases are ignored in SELECT and resolved in ORDER BY; table qualifiers are
+ * dropped when the query reads one table.
+ */
+public final class StructuralMatch implements SqlScorer {
+    public static final List<String> CLAUSES = List.of("select", "from", "join", "where", "group_by", "order_by", "other");
+
+    @Override
+    public String name() {
+        return "structural";
+    }
+
+    @Override
+    public ScoreResult score(String context, String gold, String predicted) {
+        ScoreResult rejected = SqlScorer.rejectUnscorable(predicted);
+        if (rejected != null) {
+            return rejected;
+        }
+        Shape g;
+        try {
+            g = Shape.of(gold);
+        } catch (IllegalArgumentException e) {
+            return ScoreResult.wrong("gold SQL does not parse: " + e.getMessage());
+        }
+        Shape p;
+        try {
+            p = Shape.of(predicted);
+        } catch (IllegalArgumentException e) {
+            return ScoreResult.wrong("unparsable: " + e.getMessage());
+        }
+        Map<String, Boolean> clauses = new LinkedHashMap<>();
+        clauses.put("select", g.select.equals(p.select));
+        clauses.put("from", g.from.equals(p.from));
+        clauses.put("join", g.join.equals(p.join));
+        clauses.put("where", g.where.equals(p.where));
+        clauses.put("group_by", g.groupBy.equals(p.groupBy));
+        clauses.put("order_by", g.orderBy.equals(p.orderBy));
+        clauses.put("other", g.other.equals(p.other));
+        long ok = clauses.values().stream().filter(b -> b).count();
+        boolean correct = ok == clauses.size();
+        String reason = correct ? "" : "clauses differ: " + clauses.entrySet().stream().filter(e -> !e.getValue())
+                .map(Map.Entry::getKey).toList();
+        return new ScoreResult((double) ok / clauses.size(), correct, reason, clauses);
+    }
+
+    /** The normalised clause structure of one SELECT statement. */
+    static final class Shape {
+        List<String> select;
+        String from;
+        List<String> join;
+        List<String> where;
+        List<String> groupBy;
+        List<String> orderBy;
+        List<String> other;
+        private boolean singleTable;
+        private final Map<String, String> aliases = new HashMap<>();
+
+        static Shape of(String sql) {
+            Statement st;
+            try {
+                st = CCJSqlParserUtil.parse(sql);
+            } catch (JSQLParserException | RuntimeException e) {
+                throw new IllegalArgumentException(firstLine(e), e);
+            }
+            if (!(st instanceof PlainSelect ps)) {
+                throw new IllegalArgumentException("not a simple SELECT statement: " + st.getClass().getSimpleName());
+            }
+            Shape s = new Shape();
+            s.singleTable = ps.getJoins() == null || ps.getJoins().isEmpty();
+            s.from = ps.getFromItem() == null ? "" : s.norm(ps.getFromItem().toString());
+            List<String> items = new ArrayList<>();
+            for (SelectItem<?> item : ps.getSelectItems()) {
+                String expr = s.norm(item.getExpression().toString());
+                Alias alias = item.getAlias();
+                if (alias != null) {
+                    s.aliases.put(alias.getName().toUpperCase(Locale.ROOT), expr);
+                }
+                items.add(expr);
+            }
+            s.select = sorted(items);
+            List<String> joins = new ArrayList<>();
+            if (ps.getJoins() != null) {
+                for (Join j : ps.getJoins()) {
+                    List<String> on = new ArrayList<>();
+                    Collection<Expression> ons = j.getOnExpressions();
+                    if (ons != null) {
+                        for (Expression e : ons) {
+                            on.addAll(s.atoms(e, new ArrayList<>()));
+                        }
+                    }
+                    String kind = j.isLeft() ? "LEFT " : j.isRight() ? "RIGHT " : j.isFull() ? "FULL " : j.isCross() ? "CROSS " : "";
+                    joins.add(kind + s.norm(j.getRightItem().toString()) + " ON " + sorted(on));
+                }
+            }
+            s.join = sorted(joins);
+            s.where = ps.getWhere() == null ? List.of() : s.condition(ps.getWhere());
+            GroupByElement gb = ps.getGroupBy();
+            List<String> groups = new ArrayList<>();
+            if (gb != null && gb.getGroupByExpressionList() != null) {
+                for (Object e : gb.getGroupByExpressionList()) {
+                    groups.add(s.resolve(s.norm(e.toString())));
+                }
+            }
+            s.groupBy = sorted(groups);
+            List<String> orders = new ArrayList<>();
+            if (ps.getOrderByElements() != null) {
+                for (OrderByElement o : ps.getOrderByElements()) {
+                    orders.add(s.resolve(s.norm(o.getExpression().toString())) + (o.isAsc() ? " ASC" : " DESC"));
+                }
+            }
+            s.orderBy = orders;
+            List<String> other = new ArrayList<>();
+            other.add("distinct=" + (ps.getDistinct() != null));
+            other.add("having=" + (ps.getHaving() == null ? "" : s.norm(ps.getHaving().toString())));
+            other.add("limit=" + Objects.toString(ps.getLimit(), ""));
+            other.add("offset=" + Objects.toString(ps.getOffset(), ""));
+            s.other = other;
+            return s;
+        }
+
+        /** WHERE as [connector, sorted atoms...]: AND-only or OR-only trees are order-insensitive. */
+        private List<String> condition(Expression e) {
+            boolean hasAnd = contains(e, AndExpression.class);
+            boolean hasOr = contains(e, OrExpression.class);
+            List<String> out = new ArrayList<>();
+            if (hasAnd && hasOr) {
+                out.add("MIXED");
+                out.add(norm(e.toString()));
+                return out;
+            }
+            out.add(hasOr ? "OR" : "AND");
+            out.addAll(sorted(atoms(e, new ArrayList<>())));
+            return out;
+        }
+
+        private static boolean contains(Expression e, Class<?> type) {
+            if (type.isInstance(e)) {
+                return true;
+            }
+            if (e instanceof AndExpression a) {
+                return contains(a.getLeftExpression(), type) || contains(a.getRightExpression(), type);
+            }
+            if (e instanceof OrExpression o) {
+                return contains(o.getLeftExpression(), type) || contains(o.getRightExpression(), type);
+            }
+            return false;
+        }
+
+        private List<String> atoms(Expression e, List<String> out) {
+            if (e instanceof AndExpression a) {
+                atoms(a.getLeftExpression(), out);
+                atoms(a.getRightExpression(), out);
+            } else if (e instanceof OrExpression o) {
+                atoms(o.getLeftExpression(), out);
+                atoms(o.getRightExpression(), out);
+            } else {
+                out.add(canonicalComparison(norm(e.toString())));
+            }
+            return out;
+        }
+
+        /** {@code 5 < a} becomes {@code a > 5}; {@code b = a} becomes {@code a = b}. */
+        private static String canonicalComparison(String s) {
+            String[] t = s.split(" ");
+            if (t.length != 3) {
+                return s;
+            }
+            String flipped = switch (t[1]) {
+                case "<" -> ">";
+                case ">" -> "<";
+                case "<=" -> ">=";
+                case ">=" -> "<=";
+                case "=", "!=" -> t[1];
+                default -> null;
+            };
+            if (flipped == null) {
+                return s;
+            }
+            boolean leftLiteral = isLiteral(t[0]) && !isLiteral(t[2]);
+            boolean symmetricSwap = (t[1].equals("=") || t[1].equals("!=")) && t[0].compareTo(t[2]) > 0
+                    && isLiteral(t[0]) == isLiteral(t[2]);
+            return leftLiteral || symmetricSwap ? t[2] + " " + flipped + " " + t[0] : s;
+        }
+
+        private static boolean isLiteral(String tok) {
+            char c = tok.charAt(0);
+            return c == '\'' || Character.isDigit(c) || c == '-' || tok.equals("TRUE") || tok.equals("FALSE") || tok.equals("NULL");
+        }
+
+        private String resolve(String expr) {
+            return aliases.getOrDefault(expr, expr);
+        }
+
+        /** Normalised text; single-table queries drop table qualifiers. */
+        private String norm(String text) {
+            String n = SqlText.normalize(text);
+            if (!singleTable) {
+                return n;
+            }
+            StringBuilder sb = new StringBuilder();
+            for (String tok : n.split(" ")) {
+                if (sb.length() > 0) {
+                    sb.append(' ');
+                }
+                int dot = tok.lastIndexOf('.');
+                boolean qualified = dot > 0 && !tok.startsWith("'") && !Character.isDigit(tok.charAt(0));
+                sb.append(qualified ? tok.substring(dot + 1) : tok);
+            }
+            return sb.toString().replace("( ", "(").replace(" )", ")");
+        }
+
+        private static List<String> sorted(List<String> items) {
+            List<String> s = new ArrayList<>(items);
+            s.sort(null);
+            return s;
+        }
+
+        private static String firstLine(Throwable e) {
+            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            int nl = m.indexOf('\n');
+            return nl < 0 ? m : m.substring(0, nl);
+        }
+    }
+}
