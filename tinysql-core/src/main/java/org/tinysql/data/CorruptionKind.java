@@ -1,0 +1,65 @@
+package org.tinysql.data;
+
+import java.util.Locale;
+
+/** The one element that a clean/corrupt prompt pair differs in. */
+public enum CorruptionKind {
+    /** The table name in the instruction (the Context keeps the clean table). */
+    INSTRUCTION_TABLE(CommandSet.CS1, Part.INSTRUCTION),
+    /** A selected field name in the instruction (replaced by another field of the same table). */
+    INSTRUCTION_FIELD(CommandSet.CS1, Part.INSTRUCTION),
+    /** The table name in the Context's CREATE statement. */
+    CONTEXT_TABLE(CommandSet.CS1, Part.CONTEXT),
+    /** A selected field's name in the Context's CREATE statement. */
+    CONTEXT_FIELD(CommandSet.CS1, Part.CONTEXT),
+    /** A field's SQL type in the Context (answer unchanged: for KL/probability metrics). */
+    CONTEXT_TYPE(CommandSet.CS1, Part.CONTEXT),
+    /** The separator between column definitions in the Context (answer unchanged). */
+    CONTEXT_SEPARATOR(CommandSet.CS1, Part.CONTEXT),
+    /** The ORDER BY field in the instruction. */
+    ORDER_BY_FIELD(CommandSet.CS2, Part.INSTRUCTION),
+    /** The ORDER BY direction in the instruction. */
+    ORDER_BY_DIRECTION(CommandSet.CS2, Part.INSTRUCTION),
+    /** An aggregate function in the instruction. */
+    AGGREGATE_FUNCTION(CommandSet.CS3, Part.INSTRUCTION),
+    /** An aggregated field in the instruction. */
+    AGGREGATE_FIELD(CommandSet.CS3, Part.INSTRUCTION),
+    /** A WHERE field in the instruction. */
+    WHERE_FIELD(CommandSet.CS4, Part.INSTRUCTION),
+    /** A WHERE operator in the instruction. */
+    WHERE_OPERATOR(CommandSet.CS4, Part.INSTRUCTION),
+    /** A WHERE literal in the instruction. */
+    WHERE_LITERAL(CommandSet.CS4, Part.INSTRUCTION),
+    /** The joined table's name in the instruction. */
+    JOIN_TABLE(CommandSet.CS5, Part.INSTRUCTION);
+
+    /** Which part of the prompt a kind changes. */
+    public enum Part { INSTRUCTION, CONTEXT }
+
+    private final CommandSet minimum;
+    private final Part part;
+
+    CorruptionKind(CommandSet minimum, Part part) {
+        this.minimum = minimum;
+        this.part = part;
+    }
+
+    /** The lowest command set whose queries contain the element. */
+    public CommandSet minimumCommandSet() {
+        return minimum;
+    }
+
+    public Part part() {
+        return part;
+    }
+
+    /** Parses {@code instruction-table}, {@code INSTRUCTION_TABLE}, ... */
+    public static CorruptionKind parse(String s) {
+        try {
+            return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown corruption '" + s + "': expected one of "
+                    + java.util.Arrays.stream(values()).map(k -> k.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList(), e);
+        }
+    }
+}
