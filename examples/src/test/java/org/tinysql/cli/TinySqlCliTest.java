@@ -42,6 +42,7 @@ class TinySqlCliTest {
                 "--n", "400", "--seed", "3", "--out", dir.toString())));
         assertTrue(out.contains("train 306 / validation 54 / test 40"), out);
         assertTrue(Files.exists(dir.resolve("stats.json")));
+        assertTrue(org.tinysql.tokenizer.HfTokenizer.load(dir.resolve("tokenizer.json")).vocabSize() > 300);
         List<TinySqlExample> test = DatasetIO.read(dir.resolve("test.jsonl"));
         assertEquals(40, test.size());
         Path preds = dir.resolve("preds.txt");

@@ -54,8 +54,9 @@ public final class DatasetGenerator {
     }
 
     /**
-     * Generates {@code n} examples and writes {@code train.jsonl}, {@code validation.jsonl}, {@code test.jsonl} and
-     * {@code stats.json} into {@code dir} (each file atomically). Returns the statistics of the whole dataset.
+     * Generates {@code n} examples and writes {@code train.jsonl}, {@code validation.jsonl}, {@code test.jsonl},
+     * {@code stats.json} and a {@code tokenizer.json} (a {@link org.tinysql.tokenizer.SqlVocabTokenizer} built from the
+     * train split) into {@code dir}, each file atomically. Returns the statistics of the whole dataset.
      */
     public DatasetStats writeSplits(java.nio.file.Path dir, int n, org.tinysql.util.Progress progress)
             throws java.io.IOException {
@@ -73,6 +74,8 @@ public final class DatasetGenerator {
             DatasetIO.write(dir.resolve(s.fileName()), all.subList(from, to));
             from = to;
         }
+        List<String> trainTexts = all.subList(0, sizes[0]).stream().map(TinySqlExample::fullText).toList();
+        org.tinysql.tokenizer.SqlVocabTokenizer.build(trainTexts, 2, 16_000).save(dir.resolve("tokenizer.json"));
         DatasetStats stats = DatasetStats.of(all);
         java.util.Map<String, Object> meta = new java.util.LinkedHashMap<>();
         meta.put("command_set", commandSet.level());

@@ -72,6 +72,27 @@ class CorruptionGeneratorTest {
     }
 
     @Test
+    void withATokenizerPairsHaveEqualTokenLengthAndDistinctAnswerTokens() throws java.io.IOException {
+        org.tinysql.tokenizer.HfTokenizer gpt2;
+        try (java.io.InputStream in = getClass().getResourceAsStream("/tokenizers/gpt2/tokenizer.json")) {
+            gpt2 = org.tinysql.tokenizer.HfTokenizer.load(in, "gpt2");
+        }
+        for (CorruptionKind kind : CorruptionKind.values()) {
+            List<PromptPair> pairs = new CorruptionGenerator(CommandSet.CS5, Variant.LITERAL, 4, gpt2).pairs(kind, 10);
+            for (PromptPair p : pairs) {
+                int[] a = gpt2.encode(p.clean());
+                int[] b = gpt2.encode(p.corrupt());
+                assertEquals(a.length, b.length, kind + ": " + p.clean() + " / " + p.corrupt());
+                assertEquals(a.length, p.promptTokens());
+                assertEquals(a.length - 1, p.answerTokenIndex());
+                if (p.answersDiffer()) {
+                    assertNotEquals(gpt2.encode(p.cleanAnswer())[0], gpt2.encode(p.corruptAnswer())[0], kind.name());
+                }
+            }
+        }
+    }
+
+    @Test
     void instructionTableCorruptionPointsAtFrom() {
         PromptPair p = new CorruptionGenerator(CommandSet.CS1, Variant.LITERAL, 3, null)
                 .pairs(CorruptionKind.INSTRUCTION_TABLE, 1).get(0);

@@ -1,0 +1,94 @@
+package org.tinysql.tokenizer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Splits text into pieces before the model sees them (HuggingFace pre_tokenizer semantics). */
+interface PreTokenizer {
+
+    /** GPT-2 / GPT-Neo split. */
+    String GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+    List<String> split(List<String> pieces);
+
+    /** Compiles an Oniguruma-style pattern from tokenizer.json with Unicode semantics for \s, \w, ... */
+    static Pattern compile(String regex) {
+        return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
+    }
+
+    /** Regex split keeping matches and the gaps between them as separate pieces ("Isolated"). */
+    static List<String> isolate(Pattern p, List<String> pieces) {
+        List<String> out = new ArrayList<>();
+        for (String s : pieces) {
+            Matcher m = p.matcher(s);
+            int last = 0;
+            while (m.find()) {
+                if (m.start() == m.end()) {
+                    continue;
+                }
+                if (m.start() > last) {
+                    out.add(s.substring(last, m.start()));
+                }
+                out.add(m.group());
+                last = m.end();
+            }
+            if (last < s.length()) {
+                out.add(s.substring(last));
+            }
+        }
+        return out;
+    }
+
+    /** {@code ByteLevel}: optional GPT-2 regex split, optional prefix space, then the byte-to-char map. */
+    record ByteLevelPre(boolean addPrefixSpace, Pattern regex) implements PreTokenizer {
+        @Override
+        public List<String> split(List<String> pieces) {
+            List<String> in = pieces;
+            if (addPrefixSpace && !in.isEmpty() && !in.get(0).isEmpty() && !Character.isWhitespace(in.get(0).charAt(0))) {
+                in = new ArrayList<>(in);
+                in.set(0, " " + in.get(0));
+            }
+            if (regex != null) {
+                in = isolate(regex, in);
+            }
+            List<String> out = new ArrayList<>(in.size());
+            for (String s : in) {
+                out.add(ByteLevel.encode(s));
+            }
+            return out;
+        }
+    }
+
+    /** {@code Split} with behaviour Isolated (the one the supported models use). */
+    record SplitPre(Pattern pattern) implements PreTokenizer {
+        @Override
+        public List<String> split(List<String> pieces) {
+            return isolate(pattern, pieces);
+        }
+    }
+
+    /** {@code Digits}: each digit (or each run of digits) becomes its own piece. */
+    record DigitsPre(boolean individual) implements PreTokenizer {
+        private static final Pattern ONE = Pattern.compile("\\p{N}");
+        private static final Pattern RUN = Pattern.compile("\\p{N}+");
+
+        @Override
+        public List<String> split(List<String> pieces) {
+            return isolate(individual ? ONE : RUN, pieces);
+        }
+    }
+
+    /** {@code Sequence}: each pre-tokenizer in turn. */
+    record SequencePre(List<PreTokenizer> steps) implements PreTokenizer {
+        @Override
+        public List<String> split(List<String> pieces) {
+            List<String> p = pieces;
+            for (PreTokenizer s : steps) {
+                p = s.split(p);
+            }
+            return p;
+        }
+    }
+}
