@@ -1,0 +1,263 @@
+package org.tinysql.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tinysql.tensor.DType;
+import org.tinysql.tensor.SafeTensors;
+
+/**
+ * HuggingFace checkpoint folders (config.json + model.safetensors, or sharded model-0000x-of-0000y.safetensors with
+ * model.safetensors.index.json): loading into {@link Parameters} and saving back in the same layout.
+ * Tensors are converted one at a time, so loading never holds two copies of the model.
+ */
+public final class HfCheckpoint {
+    private static final Logger LOG = LoggerFactory.getLogger(HfCheckpoint.class);
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    /** How an HF tensor maps onto ours. */
+    private enum Kind { COPY, TRANSPOSE, QKV_WEIGHT, QKV_BIAS }
+
+    private record Mapping(String hf, String ours, Kind kind) {
+    }
+
+    private HfCheckpoint() {
+    }
+
+    /** The HF tensor names of a config and how each maps to our parameters. */
+    private static List<Mapping> mappings(ModelConfig c) {
+        List<Mapping> m = new ArrayList<>();
+        switch (c.modelType()) {
+            case "gpt_neo", "gpt2" -> {
+                boolean g2 = c.modelType().equals("gpt2");
+                m.add(new Mapping("transformer.wte.weight", "embed.W_E", Kind.COPY));
+                m.add(new Mapping("transformer.wpe.weight", "pos_embed.W_pos", Kind.COPY));
+                for (int i = 0; i < c.nLayers(); i++) {
+                    String h = "transformer.h." + i + ".";
+                    String o = "blocks." + i + ".";
+                    m.add(new Mapping(h + "ln_1.weight", o + "ln1.w", Kind.COPY));
+                    m.add(new Mapping(h + "ln_1.bias", o + "ln1.b", Kind.COPY));
+                    if (g2) {
+                        m.add(new Mapping(h + "attn.c_attn.weight", o + "attn.W_", Kind.QKV_WEIGHT));
+                        m.add(new Mapping(h + "attn.c_attn.bias", o + "attn.b_", Kind.QKV_BIAS));
+                        m.add(new Mapping(h + "attn.c_proj.weight", o + "attn.W_O", Kind.TRANSPOSE));
+                        m.add(new Mapping(h + "attn.c_proj.bias", o + "attn.b_O", Kind.COPY));
+                    } else {
+                        for (String x : List.of("q", "k", "v")) {
+                            m.add(new Mapping(h + "attn.attention." + x + "_proj.weight", o + "attn.W_" + x.toUpperCase(), Kind.COPY));
+                        }
+                        m.add(new Mapping(h + "attn.attention.out_proj.weight", o + "attn.W_O", Kind.COPY));
+                        m.add(new Mapping(h + "attn.attention.out_proj.bias", o + "attn.b_O", Kind.COPY));
+                    }
+                    m.add(new Mapping(h + "ln_2.weight", o + "ln2.w", Kind.COPY));
+                    m.add(new Mapping(h + "ln_2.bias", o + "ln2.b", Kind.COPY));
+                    Kind lin = g2 ? Kind.TRANSPOSE : Kind.COPY;
+                    m.add(new Mapping(h + "mlp.c_fc.weight", o + "mlp.W_in", lin));
+                    m.add(new Mapping(h + "mlp.c_fc.bias", o + "mlp.b_in", Kind.COPY));
+                    m.add(new Mapping(h + "mlp.c_proj.weight", o + "mlp.W_out", lin));
+                    m.add(new Mapping(h + "mlp.c_proj.bias", o + "mlp.b_out", Kind.COPY));
+                }
+                m.add(new Mapping("transformer.ln_f.weight", "ln_final.w", Kind.COPY));
+                m.add(new Mapping("transformer.ln_f.bias", "ln_final.b", Kind.COPY));
+            }
+            default -> {
+                m.add(new Mapping("model.embed_tokens.weight", "embed.W_E", Kind.COPY));
+                for (int i = 0; i < c.nLayers(); i++) {
+                    String h = "model.layers." + i + ".";
+                    String o = "blocks." + i + ".";
+                    m.add(new Mapping(h + "input_layernorm.weight", o + "ln1.w", Kind.COPY));
+                    for (String x : List.of("q", "k", "v")) {
+                        m.add(new Mapping(h + "self_attn." + x + "_proj.weight", o + "attn.W_" + x.toUpperCase(), Kind.COPY));
+                        if (c.qkvBias()) {
+                            m.add(new Mapping(h + "self_attn." + x + "_proj.bias", o + "attn.b_" + x.toUpperCase(), Kind.COPY));
+                        }
+                    }
+                    m.add(new Mapping(h + "self_attn.o_proj.weight", o + "attn.W_O", Kind.COPY));
+                    m.add(new Mapping(h + "post_attention_layernorm.weight", o + "ln2.w", Kind.COPY));
+                    m.add(new Mapping(h + "mlp.gate_proj.weight", o + "mlp.W_gate", Kind.COPY));
+                    m.add(new Mapping(h + "mlp.up_proj.weight", o + "mlp.W_in", Kind.COPY));
+                    m.add(new Mapping(h + "mlp.down_proj.weight", o + "mlp.W_out", Kind.COPY));
+                }
+                m.add(new Mapping("model.norm.weight", "ln_final.w", Kind.COPY));
+                if (!c.tiedEmbeddings()) {
+                    m.add(new Mapping("lm_head.weight", "unembed.W_U", Kind.COPY));
+                }
+            }
+        }
+        return m;
+    }
+
+    /** Buffers HF keeps in some checkpoints that are not parameters. */
+    private static boolean ignorable(String name) {
+        return name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias") || name.endsWith("attention.bias")
+                || name.endsWith("attention.masked_bias") || name.endsWith("rotary_emb.inv_freq") || name.equals("lm_head.weight");
+    }
+
+    /** Loads config.json and the weights of a checkpoint folder. */
+    public static Parameters load(Path dir) throws IOException {
+        ModelConfig cfg = ModelConfig.load(dir.resolve("config.json"));
+        return load(dir, cfg);
+    }
+
+    public static Parameters load(Path dir, ModelConfig cfg) throws IOException {
+        Map<String, Path> where = tensorFiles(dir);
+        Parameters p = Parameters.zeros(cfg);
+        Map<Path, SafeTensors> open = new LinkedHashMap<>();
+        try {
+            Set<String> used = new LinkedHashSet<>();
+            for (Mapping m : mappings(cfg)) {
+                Path f = where.get(m.hf());
+                if (f == null) {
+                    throw new IOException("checkpoint " + dir + " is missing tensor '" + m.hf() + "' (needed for " + cfg + ")");
+                }
+                SafeTensors st = open.computeIfAbsent(f, HfCheckpoint::openUnchecked);
+                used.add(m.hf());
+                loadOne(st, m, p, cfg);
+            }
+            List<String> unused = new ArrayList<>();
+            for (String n : where.keySet()) {
+                if (!used.contains(n) && !ignorable(n)) {
+                    unused.add(n);
+                }
+            }
+            if (!unused.isEmpty()) {
+                LOG.warn("{}: {} tensors are not used by {}: {}", dir, unused.size(), cfg,
+                        unused.subList(0, Math.min(5, unused.size())));
+            }
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        } finally {
+            for (SafeTensors st : open.values()) {
+                st.close();
+            }
+        }
+        return p;
+    }
+
+    private static SafeTensors openUnchecked(Path f) {
+        try {
+            return SafeTensors.open(f);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void loadOne(SafeTensors st, Mapping m, Parameters p, ModelConfig cfg) throws IOException {
+        SafeTensors.Entry e = st.entry(m.hf());
+        long[] found = e.shape();
+        switch (m.kind()) {
+            case COPY -> {
+                INDArray dst = p.get(m.ours());
+                expect(m.hf(), dst.shape(), found, st);
+                st.readInto(e, org.tinysql.tensor.Buffers.fb(dst), 0);
+            }
+            case TRANSPOSE -> {
+                INDArray dst = p.get(m.ours());
+                expect(m.hf(), new long[] {dst.size(1), dst.size(0)}, found, st);
+                dst.assign(st.read(m.hf()).transpose());
+            }
+            case QKV_WEIGHT -> {
+                int c = cfg.dModel();
+                expect(m.hf(), new long[] {c, 3L * c}, found, st);
+                INDArray w = st.read(m.hf());
+                String[] qkv = {"Q", "K", "V"};
+                for (int i = 0; i < 3; i++) {
+                    p.get(m.ours() + qkv[i]).assign(w.get(NDArrayIndex.all(), NDArrayIndex.interval((long) i * c, (long) (i + 1) * c)).transpose());
+                }
+            }
+            case QKV_BIAS -> {
+                int c = cfg.dModel();
+                expect(m.hf(), new long[] {3L * c}, found, st);
+                INDArray b = st.read(m.hf());
+                String[] qkv = {"Q", "K", "V"};
+                for (int i = 0; i < 3; i++) {
+                    p.get(m.ours() + qkv[i]).assign(b.get(NDArrayIndex.interval((long) i * c, (long) (i + 1) * c)));
+                }
+            }
+        }
+    }
+
+    private static void expect(String name, long[] want, long[] found, SafeTensors st) throws IOException {
+        if (!Arrays.equals(want, found)) {
+            throw new IOException(st.file() + ": tensor '" + name + "' has shape " + Arrays.toString(found) + ", expected "
+                    + Arrays.toString(want));
+        }
+    }
+
+    /** Tensor name -> file, from model.safetensors or the shard index. */
+    private static Map<String, Path> tensorFiles(Path dir) throws IOException {
+        Map<String, Path> out = new TreeMap<>();
+        Path single = dir.resolve("model.safetensors");
+        Path index = dir.resolve("model.safetensors.index.json");
+        if (Files.exists(index)) {
+            JsonNode wm = MAPPER.readTree(index.toFile()).get("weight_map");
+            if (wm == null || !wm.isObject()) {
+                throw new IOException(index + ": missing 'weight_map'");
+            }
+            Map<String, Set<String>> declared = new TreeMap<>();
+            wm.fields().forEachRemaining(e -> declared.computeIfAbsent(e.getValue().asText(), k -> new LinkedHashSet<>()).add(e.getKey()));
+            for (Map.Entry<String, Set<String>> e : declared.entrySet()) {
+                Path shard = dir.resolve(e.getKey());
+                if (!Files.exists(shard)) {
+                    throw new IOException(index + " names shard " + e.getKey() + ", which does not exist");
+                }
+                try (SafeTensors st = SafeTensors.open(shard)) {
+                    for (String t : e.getValue()) {
+                        if (!st.contains(t)) {
+                            throw new IOException(shard + " lacks tensor '" + t + "' that " + index.getFileName() + " assigns to it");
+                        }
+                        out.put(t, shard);
+                    }
+                }
+            }
+            return out;
+        }
+        if (!Files.exists(single)) {
+            throw new IOException("no model.safetensors or model.safetensors.index.json in " + dir);
+        }
+        try (SafeTensors st = SafeTensors.open(single)) {
+            for (String t : st.entries().keySet()) {
+                out.put(t, single);
+            }
+        }
+        return out;
+    }
+
+    /** Our parameters under HF names and layouts (GPT-2 Conv1D transposed, c_attn fused). */
+    public static Map<String, INDArray> toHf(Parameters p) {
+        ModelConfig cfg = p.config();
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (Mapping m : mappings(cfg)) {
+            switch (m.kind()) {
+                case COPY -> out.put(m.hf(), p.get(m.ours()));
+                case TRANSPOSE -> out.put(m.hf(), p.get(m.ours()).transpose().dup('c'));
+                case QKV_WEIGHT -> out.put(m.hf(), Nd4j.hstack(p.get(m.ours() + "Q").transpose(), p.get(m.ours() + "K").transpose(),
+                        p.get(m.ours() + "V").transpose()).dup('c'));
+                case QKV_BIAS -> out.put(m.hf(), Nd4j.concat(0, p.get(m.ours() + "Q"), p.get(m.ours() + "K"), p.get(m.ours() + "V")));
+            }
+        }
+        return out;
+    }
+
+    /** Saves config.json and model.safetensors (atomically, {@code dtype} storage) into {@code dir}. */
+    public static void save(Parameters p, Path dir, DType dtype) throws IOException {
+        Files.createDirectories(dir);
+        SafeTensors.write(dir.resolve("model.safetensors"), toHf(p), dtype, Map.of("format", "pt"));
+        p.config().save(dir.resolve("config.json"));
+    }
+}

@@ -1,0 +1,116 @@
+package org.tinysql.model;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Forward and backward hooks by hook point name. A forward hook sees an activation in its TransformerLens shape
+ * (e.g. [B,T,C], [B,T,H,D], [B,H,T,T]); it may edit it in place or return a replacement of the same shape (returning
+ * null or the argument keeps it). A backward hook sees the gradient of the loss (or metric) with respect to that
+ * activation and may likewise replace it. Adding returns a {@link Handle} whose close() removes the hook, so
+ * try-with-resources scopes a hook to a block.
+ */
+public final class Hooks {
+
+    /** A forward hook. */
+    @FunctionalInterface
+    public interface Forward {
+        INDArray apply(INDArray activation, String name);
+    }
+
+    /** A backward hook. */
+    @FunctionalInterface
+    public interface Backward {
+        INDArray apply(INDArray gradient, String name);
+    }
+
+    /** Removes its hook when closed. */
+    public interface Handle extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private final ModelConfig cfg;
+    private final Map<String, List<Forward>> forward = new HashMap<>();
+    private final Map<String, List<Backward>> backward = new HashMap<>();
+
+    Hooks(ModelConfig cfg) {
+        this.cfg = cfg;
+    }
+
+    public Handle addForward(String name, Forward hook) {
+        HookPoints.check(cfg, name);
+        forward.computeIfAbsent(name, k -> new ArrayList<>()).add(hook);
+        return () -> remove(forward, name, hook);
+    }
+
+    public Handle addBackward(String name, Backward hook) {
+        HookPoints.check(cfg, name);
+        backward.computeIfAbsent(name, k -> new ArrayList<>()).add(hook);
+        return () -> remove(backward, name, hook);
+    }
+
+    private static <T> void remove(Map<String, List<T>> m, String name, T hook) {
+        List<T> l = m.get(name);
+        if (l != null) {
+            l.remove(hook);
+            if (l.isEmpty()) {
+                m.remove(name);
+            }
+        }
+    }
+
+    public void clear() {
+        forward.clear();
+        backward.clear();
+    }
+
+    boolean hasForward(String name) {
+        return forward.containsKey(name);
+    }
+
+    boolean hasBackward(String name) {
+        return backward.containsKey(name);
+    }
+
+    boolean anyBackward() {
+        return !backward.isEmpty();
+    }
+
+    /** Runs the forward hooks of {@code name} on {@code view}; the result is copied into the view if replaced. */
+    void fireForward(String name, INDArray view) {
+        List<Forward> l = forward.get(name);
+        if (l == null) {
+            return;
+        }
+        for (Forward f : List.copyOf(l)) {
+            INDArray out = f.apply(view, name);
+            replace(name, view, out);
+        }
+    }
+
+    void fireBackward(String name, INDArray view) {
+        List<Backward> l = backward.get(name);
+        if (l == null) {
+            return;
+        }
+        for (Backward b : List.copyOf(l)) {
+            INDArray out = b.apply(view, name);
+            replace(name, view, out);
+        }
+    }
+
+    private static void replace(String name, INDArray view, INDArray out) {
+        if (out == null || out == view) {
+            return;
+        }
+        if (!java.util.Arrays.equals(out.shape(), view.shape())) {
+            throw new IllegalArgumentException("hook on '" + name + "' returned shape " + java.util.Arrays.toString(out.shape())
+                    + ", expected " + java.util.Arrays.toString(view.shape()));
+        }
+        view.assign(out);
+    }
+}

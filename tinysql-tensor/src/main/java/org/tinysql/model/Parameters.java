@@ -1,0 +1,175 @@
+package org.tinysql.model;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.Buffers;
+
+/**
+ * The named parameter tensors of a transformer (llm.c's ParameterTensors), in TransformerLens-like names with
+ * HuggingFace's nn.Linear layout [out, in]:
+ * <pre>
+ *   embed.W_E [V,C]   pos_embed.W_pos [P,C] (GPT)   unembed.W_U [V,C] (untied only)
+ *   blocks.{i}.ln1.w [C], ln1.b [C] (GPT)          blocks.{i}.ln2.w, ln2.b
+ *   blocks.{i}.attn.W_Q [H*D,C] b_Q   W_K [KV*D,C] b_K   W_V [KV*D,C] b_V   W_O [C,H*D] b_O (GPT)
+ *   blocks.{i}.mlp.W_in [M,C] b_in (GPT)   W_gate [M,C] (LLaMA)   W_out [C,M] b_out (GPT)
+ *   ln_final.w [C], ln_final.b [C] (GPT)
+ * </pre>
+ */
+public final class Parameters {
+    private final ModelConfig cfg;
+    private final LinkedHashMap<String, INDArray> tensors = new LinkedHashMap<>();
+
+    private Parameters(ModelConfig cfg) {
+        this.cfg = cfg;
+    }
+
+    /** The expected name -> shape of every parameter of a config, in a fixed order. */
+    public static LinkedHashMap<String, long[]> shapes(ModelConfig c) {
+        LinkedHashMap<String, long[]> s = new LinkedHashMap<>();
+        int C = c.dModel(), D = c.headDim(), H = c.nHeads(), KV = c.nKvHeads(), M = c.dMlp(), V = c.vocabSize();
+        boolean gpt = c.family() == ModelConfig.Family.GPT;
+        s.put("embed.W_E", new long[] {V, C});
+        if (gpt) {
+            s.put("pos_embed.W_pos", new long[] {c.maxPositions(), C});
+        }
+        for (int i = 0; i < c.nLayers(); i++) {
+            String p = "blocks." + i + ".";
+            s.put(p + "ln1.w", new long[] {C});
+            if (gpt) {
+                s.put(p + "ln1.b", new long[] {C});
+            }
+            s.put(p + "attn.W_Q", new long[] {(long) H * D, C});
+            s.put(p + "attn.W_K", new long[] {(long) KV * D, C});
+            s.put(p + "attn.W_V", new long[] {(long) KV * D, C});
+            if (c.qkvBias()) {
+                s.put(p + "attn.b_Q", new long[] {(long) H * D});
+                s.put(p + "attn.b_K", new long[] {(long) KV * D});
+                s.put(p + "attn.b_V", new long[] {(long) KV * D});
+            }
+            s.put(p + "attn.W_O", new long[] {C, (long) H * D});
+            if (c.outBias()) {
+                s.put(p + "attn.b_O", new long[] {C});
+            }
+            s.put(p + "ln2.w", new long[] {C});
+            if (gpt) {
+                s.put(p + "ln2.b", new long[] {C});
+            }
+            s.put(p + "mlp.W_in", new long[] {M, C});
+            if (!gpt) {
+                s.put(p + "mlp.W_gate", new long[] {M, C});
+            }
+            if (c.outBias()) {
+                s.put(p + "mlp.b_in", new long[] {M});
+            }
+            s.put(p + "mlp.W_out", new long[] {C, M});
+            if (c.outBias()) {
+                s.put(p + "mlp.b_out", new long[] {C});
+            }
+        }
+        s.put("ln_final.w", new long[] {C});
+        if (gpt) {
+            s.put("ln_final.b", new long[] {C});
+        }
+        if (!c.tiedEmbeddings()) {
+            s.put("unembed.W_U", new long[] {V, C});
+        }
+        return s;
+    }
+
+    /** All tensors zero. */
+    public static Parameters zeros(ModelConfig cfg) {
+        Parameters p = new Parameters(cfg);
+        shapes(cfg).forEach((n, sh) -> p.tensors.put(n, Buffers.zeros(sh)));
+        return p;
+    }
+
+    /**
+     * GPT-2 style initialisation: weights N(0, 0.02), residual output projections N(0, 0.02/sqrt(2L)), norm weights 1,
+     * biases 0. Deterministic in the seed.
+     */
+    public static Parameters init(ModelConfig cfg, long seed) {
+        Parameters p = zeros(cfg);
+        SplittableRandom r = new SplittableRandom(seed);
+        double residStd = 0.02 / Math.sqrt(2.0 * cfg.nLayers());
+        for (Map.Entry<String, INDArray> e : p.tensors.entrySet()) {
+            String n = e.getKey();
+            java.nio.FloatBuffer b = Buffers.fb(e.getValue());
+            int len = (int) e.getValue().length();
+            if (n.endsWith(".w")) {
+                for (int i = 0; i < len; i++) {
+                    b.put(i, 1f);
+                }
+            } else if (n.contains(".W_")) {
+                double std = n.endsWith("attn.W_O") || n.endsWith("mlp.W_out") ? residStd : 0.02;
+                for (int i = 0; i < len; i++) {
+                    b.put(i, (float) (gaussian(r) * std));
+                }
+            }
+        }
+        return p;
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        double u1 = r.nextDouble();
+        double u2 = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    public INDArray get(String name) {
+        INDArray a = tensors.get(name);
+        if (a == null) {
+            throw new IllegalArgumentException("no parameter '" + name + "' in " + cfg);
+        }
+        return a;
+    }
+
+    /** The tensor or null when the architecture has none by that name (e.g. biases of LLaMA). */
+    public INDArray opt(String name) {
+        return tensors.get(name);
+    }
+
+    public Map<String, INDArray> asMap() {
+        return java.util.Collections.unmodifiableMap(tensors);
+    }
+
+    public List<String> names() {
+        return new ArrayList<>(tensors.keySet());
+    }
+
+    public long count() {
+        long n = 0;
+        for (INDArray a : tensors.values()) {
+            n += a.length();
+        }
+        return n;
+    }
+
+    /** The unembedding [V,C]: W_U, or W_E when tied. */
+    public INDArray unembed() {
+        return cfg.tiedEmbeddings() ? get("embed.W_E") : get("unembed.W_U");
+    }
+
+    public void zero() {
+        for (INDArray a : tensors.values()) {
+            java.nio.FloatBuffer b = Buffers.fb(a);
+            for (int i = 0; i < a.length(); i++) {
+                b.put(i, 0f);
+            }
+        }
+    }
+
+    /** Copies every tensor from {@code other} (same config). */
+    public void copyFrom(Parameters other) {
+        for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
+            e.getValue().assign(other.get(e.getKey()));
+        }
+    }
+}

@@ -1,0 +1,521 @@
+package org.tinysql.model;
+
+import static org.tinysql.tensor.Buffers.fb;
+import static org.tinysql.tensor.Buffers.zeros;
+
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.CpuKernels;
+import org.tinysql.tensor.Kernels;
+
+/**
+ * A decoder-only transformer of the GPT (GPT-Neo, GPT-2) or LLaMA (Llama, Qwen2) family, with hand-written forward
+ * and backward passes and TransformerLens hook points on every activation.
+ *
+ * <pre>
+ *   x = embed(ids) [+ pos_embed]                         hook_embed, hook_pos_embed, blocks.0.hook_resid_pre
+ *   per block: h = norm1(x); q,k,v = h W^T (+b)          ln1.hook_normalized, attn.hook_q/k/v (LLaMA: rope -> hook_rot_q/k)
+ *              scores = q k^T * scale, masked            attn.hook_attn_scores -> softmax -> attn.hook_pattern
+ *              z = pattern v; a = z W_O^T (+b)           attn.hook_z, hook_attn_out
+ *              x = x + a                                 hook_resid_mid
+ *              m = mlp(norm2(x)); x = x + m              ln2.hook_normalized, mlp.hook_pre(/_linear)/hook_post, hook_mlp_out
+ *                                                        hook_resid_post
+ *   logits = norm_f(x) W_U^T                             ln_final.hook_normalized
+ * </pre>
+ * Activations are kept from the last forward for {@link #backward}; the object is not thread-safe.
+ */
+public final class Transformer {
+    private final ModelConfig cfg;
+    private final Parameters params;
+    private final Kernels k;
+    private final Hooks hooks;
+    private Parameters grads;
+
+    // Shape of the last forward and its inputs.
+    private int B;
+    private int T;
+    private int[] ids;
+    private int[][] mask;
+    private int[][] pos;
+    private Acts acts;
+
+    public Transformer(Parameters params) {
+        this(params, new CpuKernels());
+    }
+
+    public Transformer(Parameters params, Kernels kernels) {
+        this.cfg = params.config();
+        this.params = params;
+        this.k = kernels;
+        this.hooks = new Hooks(cfg);
+    }
+
+    /** Loads a HuggingFace checkpoint folder (config.json + safetensors). */
+    public static Transformer fromPretrained(Path dir) throws IOException {
+        return new Transformer(HfCheckpoint.load(dir));
+    }
+
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    public Parameters parameters() {
+        return params;
+    }
+
+    /** Gradients of every parameter (same names and shapes), allocated on first use. */
+    public Parameters gradients() {
+        if (grads == null) {
+            grads = Parameters.zeros(cfg);
+        }
+        return grads;
+    }
+
+    /** The persistent hook registry (hooks stay until their handle is closed or {@link Hooks#clear()}). */
+    public Hooks hooks() {
+        return hooks;
+    }
+
+    /** Activations of one block. */
+    private static final class Layer {
+        INDArray residPre, ln1, q, k, v, qRot, kRot, scores, pattern, z, attnOut, residMid, ln2, pre, preLinear, post, mlpOut;
+        float[] ln1Mean, ln1Rstd, ln2Mean, ln2Rstd;
+    }
+
+    /** All activations of a forward pass over [B, T]. */
+    private static final class Acts {
+        INDArray embed, posEmbed, residFinal, lnFinal, logits;
+        float[] lnfMean, lnfRstd;
+        Layer[] layers;
+    }
+
+    private Acts allocate(int b, int t) {
+        int n = b * t;
+        int C = cfg.dModel(), H = cfg.nHeads(), KV = cfg.nKvHeads(), D = cfg.headDim(), M = cfg.dMlp();
+        boolean llama = cfg.family() == ModelConfig.Family.LLAMA;
+        Acts a = new Acts();
+        a.embed = zeros(n, C);
+        a.posEmbed = llama ? null : zeros(n, C);
+        a.layers = new Layer[cfg.nLayers()];
+        for (int i = 0; i < cfg.nLayers(); i++) {
+            Layer l = new Layer();
+            l.residPre = zeros(n, C);
+            l.ln1 = zeros(n, C);
+            l.q = zeros(n, (long) H * D);
+            l.k = zeros(n, (long) KV * D);
+            l.v = zeros(n, (long) KV * D);
+            if (llama) {
+                l.qRot = zeros(n, (long) H * D);
+                l.kRot = zeros(n, (long) KV * D);
+            }
+            l.scores = zeros(b, H, t, t);
+            l.pattern = zeros(b, H, t, t);
+            l.z = zeros(n, (long) H * D);
+            l.attnOut = zeros(n, C);
+            l.residMid = zeros(n, C);
+            l.ln2 = zeros(n, C);
+            l.pre = zeros(n, M);
+            l.preLinear = llama ? zeros(n, M) : null;
+            l.post = zeros(n, M);
+            l.mlpOut = zeros(n, C);
+            l.ln1Mean = new float[n];
+            l.ln1Rstd = new float[n];
+            l.ln2Mean = new float[n];
+            l.ln2Rstd = new float[n];
+            a.layers[i] = l;
+        }
+        a.residFinal = zeros(n, C);
+        a.lnFinal = zeros(n, C);
+        a.lnfMean = new float[n];
+        a.lnfRstd = new float[n];
+        a.logits = zeros(n, cfg.vocabSize());
+        return a;
+    }
+
+    /**
+     * Runs the model over token ids [B][T] with an attention mask [B][T] (1 = real token, 0 = padding key; null =
+     * all ones). Returns logits [B,T,V] (a view of an internal buffer, valid until the next forward).
+     */
+    public INDArray forward(int[][] tokens, int[][] attentionMask) {
+        return forward(tokens, attentionMask, null);
+    }
+
+    /** As {@link #forward(int[][], int[][])} with explicit position ids [B][T] (null: 0..T-1). */
+    public INDArray forward(int[][] tokens, int[][] attentionMask, int[][] positions) {
+        int b = tokens.length;
+        int t = tokens[0].length;
+        if (t == 0) {
+            throw new IllegalArgumentException("empty input: T must be at least 1");
+        }
+        if (cfg.family() == ModelConfig.Family.GPT && t > cfg.maxPositions()) {
+            throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings " + cfg.maxPositions());
+        }
+        for (int[] row : tokens) {
+            if (row.length != t) {
+                throw new IllegalArgumentException("ragged batch: rows have different lengths; pad them and pass an attention mask");
+            }
+        }
+        if (acts == null || b != B || t != T) {
+            acts = allocate(b, t);
+            B = b;
+            T = t;
+        }
+        ids = new int[b * t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(tokens[i], 0, ids, i * t, t);
+        }
+        mask = attentionMask != null ? attentionMask : ones(b, t);
+        if (mask.length != b || mask[0].length != t) {
+            throw new IllegalArgumentException("attention mask is " + mask.length + "x" + mask[0].length + ", tokens are " + b + "x" + t);
+        }
+        pos = positions != null ? positions : range(b, t);
+        run();
+        return acts.logits.reshape('c', B, T, cfg.vocabSize());
+    }
+
+    private static int[][] ones(int b, int t) {
+        int[][] m = new int[b][t];
+        for (int[] r : m) {
+            java.util.Arrays.fill(r, 1);
+        }
+        return m;
+    }
+
+    private static int[][] range(int b, int t) {
+        int[][] p = new int[b][t];
+        for (int[] r : p) {
+            for (int i = 0; i < t; i++) {
+                r[i] = i;
+            }
+        }
+        return p;
+    }
+
+    private INDArray view(INDArray a, long... shape) {
+        return a.reshape('c', shape);
+    }
+
+    private void hook(String name, INDArray a, long... shape) {
+        if (hooks.hasForward(name)) {
+            hooks.fireForward(name, view(a, shape));
+        }
+    }
+
+    private void run() {
+        int C = cfg.dModel(), H = cfg.nHeads(), KV = cfg.nKvHeads(), D = cfg.headDim();
+        boolean llama = cfg.family() == ModelConfig.Family.LLAMA;
+        Acts a = acts;
+        k.embedding(ids, params.get("embed.W_E"), a.embed);
+        hook("hook_embed", a.embed, B, T, C);
+        INDArray x0 = a.layers[0].residPre;
+        if (llama) {
+            x0.assign(a.embed);
+        } else {
+            int[] p = new int[B * T];
+            for (int b = 0; b < B; b++) {
+                for (int t = 0; t < T; t++) {
+                    p[b * T + t] = pos[b][t];
+                }
+            }
+            k.embedding(p, params.get("pos_embed.W_pos"), a.posEmbed);
+            hook("hook_pos_embed", a.posEmbed, B, T, C);
+            add(a.embed, a.posEmbed, x0);
+        }
+        float scale = cfg.scaleScores() ? (float) (1.0 / Math.sqrt(D)) : 1f;
+        for (int i = 0; i < cfg.nLayers(); i++) {
+            Layer l = a.layers[i];
+            String p = "blocks." + i + ".";
+            hook(p + "hook_resid_pre", l.residPre, B, T, C);
+            norm(p + "ln1", l.residPre, l.ln1, l.ln1Mean, l.ln1Rstd);
+            k.linear(l.ln1, params.get(p + "attn.W_Q"), params.opt(p + "attn.b_Q"), l.q);
+            k.linear(l.ln1, params.get(p + "attn.W_K"), params.opt(p + "attn.b_K"), l.k);
+            k.linear(l.ln1, params.get(p + "attn.W_V"), params.opt(p + "attn.b_V"), l.v);
+            hook(p + "attn.hook_q", l.q, B, T, H, D);
+            hook(p + "attn.hook_k", l.k, B, T, KV, D);
+            hook(p + "attn.hook_v", l.v, B, T, KV, D);
+            INDArray qUse = l.q;
+            INDArray kUse = l.k;
+            if (llama) {
+                k.rope(l.q, H, pos, cfg.ropeTheta(), l.qRot);
+                k.rope(l.k, KV, pos, cfg.ropeTheta(), l.kRot);
+                hook(p + "attn.hook_rot_q", l.qRot, B, T, H, D);
+                hook(p + "attn.hook_rot_k", l.kRot, B, T, KV, D);
+                qUse = l.qRot;
+                kUse = l.kRot;
+            }
+            k.attentionScores(qUse, kUse, H, KV, mask, cfg.localWindows()[i], scale, 0, l.scores);
+            hook(p + "attn.hook_attn_scores", l.scores, B, H, T, T);
+            k.softmax(l.scores, l.pattern);
+            hook(p + "attn.hook_pattern", l.pattern, B, H, T, T);
+            k.attentionApply(l.pattern, l.v, H, KV, l.z);
+            hook(p + "attn.hook_z", l.z, B, T, H, D);
+            k.linear(l.z, params.get(p + "attn.W_O"), params.opt(p + "attn.b_O"), l.attnOut);
+            hook(p + "hook_attn_out", l.attnOut, B, T, C);
+            add(l.residPre, l.attnOut, l.residMid);
+            hook(p + "hook_resid_mid", l.residMid, B, T, C);
+            norm(p + "ln2", l.residMid, l.ln2, l.ln2Mean, l.ln2Rstd);
+            if (llama) {
+                k.linear(l.ln2, params.get(p + "mlp.W_gate"), null, l.pre);
+                hook(p + "mlp.hook_pre", l.pre, B, T, cfg.dMlp());
+                k.linear(l.ln2, params.get(p + "mlp.W_in"), null, l.preLinear);
+                hook(p + "mlp.hook_pre_linear", l.preLinear, B, T, cfg.dMlp());
+                k.swiglu(l.pre, l.preLinear, l.post);
+            } else {
+                k.linear(l.ln2, params.get(p + "mlp.W_in"), params.opt(p + "mlp.b_in"), l.pre);
+                hook(p + "mlp.hook_pre", l.pre, B, T, cfg.dMlp());
+                k.gelu(l.pre, l.post);
+            }
+            hook(p + "mlp.hook_post", l.post, B, T, cfg.dMlp());
+            k.linear(l.post, params.get(p + "mlp.W_out"), params.opt(p + "mlp.b_out"), l.mlpOut);
+            hook(p + "hook_mlp_out", l.mlpOut, B, T, C);
+            INDArray out = i + 1 < cfg.nLayers() ? a.layers[i + 1].residPre : a.residFinal;
+            add(l.residMid, l.mlpOut, out);
+            hook(p + "hook_resid_post", out, B, T, C);
+        }
+        norm("ln_final", a.residFinal, a.lnFinal, a.lnfMean, a.lnfRstd);
+        k.linear(a.lnFinal, params.unembed(), null, a.logits);
+    }
+
+    /** LayerNorm (GPT) or RMSNorm (LLaMA) with its hook points. */
+    private void norm(String prefix, INDArray x, INDArray y, float[] mean, float[] rstd) {
+        String w = prefix + ".w";
+        if (cfg.family() == ModelConfig.Family.GPT) {
+            k.layerNorm(x, params.get(w), params.get(prefix + ".b"), y, mean, rstd, cfg.normEps());
+        } else {
+            k.rmsNorm(x, params.get(w), y, rstd, cfg.normEps());
+        }
+        String scaleHook = prefix + ".hook_scale";
+        if (hooks.hasForward(scaleHook)) {
+            INDArray s = zeros(B, T, 1);
+            FloatBuffer sb = fb(s);
+            for (int i = 0; i < rstd.length; i++) {
+                sb.put(i, 1f / rstd[i]);
+            }
+            INDArray before = s.dup();
+            hooks.fireForward(scaleHook, s);
+            if (!s.equals(before)) {
+                throw new UnsupportedOperationException(scaleHook + " is read-only: patch hook_normalized instead");
+            }
+        }
+        hook(prefix + ".hook_normalized", y, B, T, cfg.dModel());
+    }
+
+    private static void add(INDArray a, INDArray b, INDArray out) {
+        FloatBuffer ab = fb(a), bb = fb(b), ob = fb(out);
+        int n = (int) a.length();
+        for (int i = 0; i < n; i++) {
+            ob.put(i, ab.get(i) + bb.get(i));
+        }
+    }
+
+    /**
+     * HuggingFace causal-LM loss of the last forward: mean cross-entropy of logits[:, t] against labels[:, t+1]
+     * (-100 ignored). With {@code withGrad}, fills the logits' gradient buffer for {@link #backward()}.
+     */
+    public double loss(int[][] labels, boolean withGrad) {
+        int[] targets = shiftedTargets(labels);
+        if (withGrad) {
+            if (dLogits == null || dLogits.length() != acts.logits.length()) {
+                dLogits = zeros(B * T, cfg.vocabSize());
+            }
+        }
+        double[] r = k.crossEntropy(acts.logits, targets, withGrad ? dLogits : null, 1f);
+        if (r[1] == 0) {
+            throw new IllegalArgumentException("no labels to score: every label is -100");
+        }
+        return r[0] / r[1];
+    }
+
+    private INDArray dLogits;
+
+    private int[] shiftedTargets(int[][] labels) {
+        if (labels.length != B || labels[0].length != T) {
+            throw new IllegalArgumentException("labels are " + labels.length + "x" + labels[0].length + ", the last forward was " + B + "x" + T);
+        }
+        int[] t = new int[B * T];
+        for (int b = 0; b < B; b++) {
+            for (int i = 0; i < T; i++) {
+                t[b * T + i] = i + 1 < T ? labels[b][i + 1] : -100;
+            }
+        }
+        return t;
+    }
+
+    /** Back-propagates the gradient filled by {@link #loss(int[][], boolean)} into {@link #gradients()} (accumulating). */
+    public void backward() {
+        if (dLogits == null) {
+            throw new IllegalStateException("call loss(labels, true) (or backward(dLogits)) after a forward first");
+        }
+        backward(dLogits.reshape('c', B, T, cfg.vocabSize()));
+    }
+
+    /** Back-propagates a gradient of the logits [B,T,V] (e.g. of an interpretability metric); grads accumulate. */
+    public void backward(INDArray dLogitsBTV) {
+        if (acts == null) {
+            throw new IllegalStateException("backward needs a forward pass first");
+        }
+        if (dLogitsBTV.length() != (long) B * T * cfg.vocabSize()) {
+            throw new IllegalArgumentException("dLogits must be [" + B + "," + T + "," + cfg.vocabSize() + "]");
+        }
+        Parameters g = gradients();
+        int C = cfg.dModel(), H = cfg.nHeads(), KV = cfg.nKvHeads(), D = cfg.headDim(), M = cfg.dMlp();
+        int n = B * T;
+        boolean llama = cfg.family() == ModelConfig.Family.LLAMA;
+        Acts a = acts;
+        INDArray dl = dLogitsBTV.reshape('c', n, cfg.vocabSize());
+        if (dl.ordering() != 'c') {
+            dl = dl.dup('c');
+        }
+        INDArray dx = zeros(n, C);
+        INDArray dNorm = zeros(n, C);
+        k.linearBackward(dl, a.lnFinal, params.unembed(), dNorm, cfg.tiedEmbeddings() ? g.get("embed.W_E") : g.get("unembed.W_U"), null);
+        bwdHook("ln_final.hook_normalized", dNorm, B, T, C);
+        normBackward("ln_final", dNorm, a.residFinal, a.lnfMean, a.lnfRstd, dx, g);
+        INDArray dPost = zeros(n, M), dPre = zeros(n, M), dPreLin = llama ? zeros(n, M) : null;
+        INDArray dz = zeros(n, (long) H * D), dq = zeros(n, (long) H * D), dk = zeros(n, (long) KV * D), dv = zeros(n, (long) KV * D);
+        INDArray dqr = llama ? zeros(n, (long) H * D) : null, dkr = llama ? zeros(n, (long) KV * D) : null;
+        INDArray dPat = zeros(B, H, T, T), dScores = zeros(B, H, T, T);
+        float scale = cfg.scaleScores() ? (float) (1.0 / Math.sqrt(D)) : 1f;
+        for (int i = cfg.nLayers() - 1; i >= 0; i--) {
+            Layer l = a.layers[i];
+            String p = "blocks." + i + ".";
+            bwdHook(p + "hook_resid_post", dx, B, T, C);
+            // MLP: dx is also the gradient of hook_mlp_out.
+            INDArray dMlpOut = hooks.hasBackward(p + "hook_mlp_out") ? dx.dup() : dx;
+            bwdHook(p + "hook_mlp_out", dMlpOut, B, T, C);
+            clear(dPost);
+            k.linearBackward(dMlpOut, l.post, params.get(p + "mlp.W_out"), dPost, g.get(p + "mlp.W_out"), g.opt(p + "mlp.b_out"));
+            bwdHook(p + "mlp.hook_post", dPost, B, T, M);
+            clear(dPre);
+            clear(dNorm);
+            if (llama) {
+                clear(dPreLin);
+                k.swigluBackward(dPost, l.pre, l.preLinear, dPre, dPreLin);
+                bwdHook(p + "mlp.hook_pre", dPre, B, T, M);
+                bwdHook(p + "mlp.hook_pre_linear", dPreLin, B, T, M);
+                k.linearBackward(dPre, l.ln2, params.get(p + "mlp.W_gate"), dNorm, g.get(p + "mlp.W_gate"), null);
+                k.linearBackward(dPreLin, l.ln2, params.get(p + "mlp.W_in"), dNorm, g.get(p + "mlp.W_in"), null);
+            } else {
+                k.geluBackward(dPost, l.pre, dPre);
+                bwdHook(p + "mlp.hook_pre", dPre, B, T, M);
+                k.linearBackward(dPre, l.ln2, params.get(p + "mlp.W_in"), dNorm, g.get(p + "mlp.W_in"), g.opt(p + "mlp.b_in"));
+            }
+            bwdHook(p + "ln2.hook_normalized", dNorm, B, T, C);
+            normBackward(p + "ln2", dNorm, l.residMid, l.ln2Mean, l.ln2Rstd, dx, g);
+            bwdHook(p + "hook_resid_mid", dx, B, T, C);
+            // Attention.
+            INDArray dAttnOut = hooks.hasBackward(p + "hook_attn_out") ? dx.dup() : dx;
+            bwdHook(p + "hook_attn_out", dAttnOut, B, T, C);
+            clear(dz);
+            k.linearBackward(dAttnOut, l.z, params.get(p + "attn.W_O"), dz, g.get(p + "attn.W_O"), g.opt(p + "attn.b_O"));
+            bwdHook(p + "attn.hook_z", dz, B, T, H, D);
+            clear(dv);
+            k.attentionApplyBackward(dz, l.pattern, l.v, H, KV, dPat, dv);
+            bwdHook(p + "attn.hook_pattern", dPat, B, H, T, T);
+            k.softmaxBackward(dPat, l.pattern, dScores);
+            bwdHook(p + "attn.hook_attn_scores", dScores, B, H, T, T);
+            clear(dq);
+            clear(dk);
+            if (llama) {
+                clear(dqr);
+                clear(dkr);
+                k.attentionScoresBackward(dScores, l.qRot, l.kRot, H, KV, scale, dqr, dkr);
+                bwdHook(p + "attn.hook_rot_q", dqr, B, T, H, D);
+                bwdHook(p + "attn.hook_rot_k", dkr, B, T, KV, D);
+                k.ropeBackward(dqr, H, pos, cfg.ropeTheta(), dq);
+                k.ropeBackward(dkr, KV, pos, cfg.ropeTheta(), dk);
+            } else {
+                k.attentionScoresBackward(dScores, l.q, l.k, H, KV, scale, dq, dk);
+            }
+            bwdHook(p + "attn.hook_q", dq, B, T, H, D);
+            bwdHook(p + "attn.hook_k", dk, B, T, KV, D);
+            bwdHook(p + "attn.hook_v", dv, B, T, KV, D);
+            clear(dNorm);
+            k.linearBackward(dq, l.ln1, params.get(p + "attn.W_Q"), dNorm, g.get(p + "attn.W_Q"), g.opt(p + "attn.b_Q"));
+            k.linearBackward(dk, l.ln1, params.get(p + "attn.W_K"), dNorm, g.get(p + "attn.W_K"), g.opt(p + "attn.b_K"));
+            k.linearBackward(dv, l.ln1, params.get(p + "attn.W_V"), dNorm, g.get(p + "attn.W_V"), g.opt(p + "attn.b_V"));
+            bwdHook(p + "ln1.hook_normalized", dNorm, B, T, C);
+            normBackward(p + "ln1", dNorm, l.residPre, l.ln1Mean, l.ln1Rstd, dx, g);
+            bwdHook(p + "hook_resid_pre", dx, B, T, C);
+        }
+        bwdHook("hook_embed", dx, B, T, C);
+        k.embeddingBackward(dx, ids, g.get("embed.W_E"));
+        if (!llama) {
+            bwdHook("hook_pos_embed", dx, B, T, C);
+            int[] p = new int[n];
+            for (int b = 0; b < B; b++) {
+                for (int t = 0; t < T; t++) {
+                    p[b * T + t] = pos[b][t];
+                }
+            }
+            k.embeddingBackward(dx, p, g.get("pos_embed.W_pos"));
+        }
+    }
+
+    private void normBackward(String prefix, INDArray dy, INDArray x, float[] mean, float[] rstd, INDArray dx, Parameters g) {
+        if (cfg.family() == ModelConfig.Family.GPT) {
+            k.layerNormBackward(dy, x, params.get(prefix + ".w"), mean, rstd, dx, g.get(prefix + ".w"), g.get(prefix + ".b"));
+        } else {
+            k.rmsNormBackward(dy, x, params.get(prefix + ".w"), rstd, dx, g.get(prefix + ".w"));
+        }
+    }
+
+    private void bwdHook(String name, INDArray grad, long... shape) {
+        if (hooks.hasBackward(name)) {
+            hooks.fireBackward(name, grad.reshape('c', shape));
+        }
+    }
+
+    private static void clear(INDArray a) {
+        FloatBuffer b = fb(a);
+        int n = (int) a.length();
+        for (int i = 0; i < n; i++) {
+            b.put(i, 0f);
+        }
+    }
+
+    /** Sets every parameter gradient to zero. */
+    public void zeroGrad() {
+        gradients().zero();
+    }
+
+    /**
+     * Runs a forward pass and returns copies of the activations whose hook names pass {@code filter}, in
+     * TransformerLens shapes, plus the logits under "logits".
+     */
+    public Map<String, INDArray> runWithCache(int[][] tokens, int[][] attentionMask, Predicate<String> filter) {
+        Map<String, INDArray> cache = new LinkedHashMap<>();
+        java.util.List<Hooks.Handle> handles = new java.util.ArrayList<>();
+        for (String name : HookPoints.names(cfg)) {
+            if (filter.test(name)) {
+                handles.add(hooks.addForward(name, (act, nm) -> {
+                    cache.put(nm, act.dup('c'));
+                    return null;
+                }));
+            }
+        }
+        try {
+            INDArray logits = forward(tokens, attentionMask);
+            cache.put("logits", logits.dup('c'));
+        } finally {
+            handles.forEach(Hooks.Handle::close);
+        }
+        return cache;
+    }
+
+    /** Runs a forward pass with extra forward hooks that are removed afterwards; returns a copy of the logits. */
+    public INDArray runWithHooks(int[][] tokens, int[][] attentionMask, Map<String, Hooks.Forward> fwdHooks) {
+        java.util.List<Hooks.Handle> handles = new java.util.ArrayList<>();
+        try {
+            fwdHooks.forEach((name, h) -> handles.add(hooks.addForward(name, h)));
+            return forward(tokens, attentionMask).dup('c');
+        } finally {
+            handles.forEach(Hooks.Handle::close);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package org.tinysql.tensor;
+
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Direct access to the float data of contiguous ND4J arrays, and allocation helpers. */
+public final class Buffers {
+
+    private Buffers() {
+    }
+
+    /** A FloatBuffer view of a contiguous FLOAT array; element 0 of the view is element 0 of the array. */
+    public static FloatBuffer fb(INDArray a) {
+        if (a.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("expected a FLOAT array, got " + a.dataType());
+        }
+        if (!isRowMajorDense(a)) {
+            throw new IllegalArgumentException("expected a contiguous row-major array, shape " + java.util.Arrays.toString(a.shape()));
+        }
+        FloatBuffer all = a.data().asNioFloat();
+        long off = a.offset();
+        if (off == 0 && all.capacity() == a.length()) {
+            return all;
+        }
+        all.position((int) off);
+        FloatBuffer s = all.slice();
+        s.limit((int) a.length());
+        return s;
+    }
+
+    private static boolean isRowMajorDense(INDArray a) {
+        long expect = 1;
+        for (int i = a.rank() - 1; i >= 0; i--) {
+            if (a.size(i) != 1 && a.stride(i) != expect) {
+                return false;
+            }
+            expect *= a.size(i);
+        }
+        return true;
+    }
+
+    public static INDArray zeros(long... shape) {
+        return Nd4j.create(DataType.FLOAT, shape, 'c');
+    }
+
+    /** A copy as a Java array. */
+    public static float[] toFloats(INDArray a) {
+        FloatBuffer b = fb(a);
+        float[] out = new float[(int) a.length()];
+        b.get(0, out);
+        return out;
+    }
+
+    public static INDArray of(float[] data, long... shape) {
+        return Nd4j.create(data, shape, 'c');
+    }
+}

@@ -1,0 +1,504 @@
+package org.tinysql.tensor;
+
+import static org.tinysql.tensor.Buffers.fb;
+
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * CPU kernels: matrix products through {@code Nd4j.gemm} into preallocated outputs (OpenBLAS), everything else as
+ * fused loops over the arrays' direct buffers (one pass, no temporaries, no per-op dispatch overhead).
+ */
+public final class CpuKernels implements Kernels {
+    private static final float NEG = -Float.MAX_VALUE;
+    private static final double GELU_C = Math.sqrt(2.0 / Math.PI);
+
+    @Override
+    public void linear(INDArray x, INDArray w, INDArray b, INDArray y) {
+        Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
+        if (b != null) {
+            FloatBuffer yb = fb(y);
+            FloatBuffer bb = fb(b);
+            int m = (int) w.size(0);
+            int n = (int) (y.length() / m);
+            for (int r = 0; r < n; r++) {
+                int o = r * m;
+                for (int j = 0; j < m; j++) {
+                    yb.put(o + j, yb.get(o + j) + bb.get(j));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void linearBackward(INDArray dy, INDArray x, INDArray w, INDArray dx, INDArray dw, INDArray db) {
+        if (dx != null) {
+            Nd4j.gemm(dy, w, dx, false, false, 1.0, 1.0);
+        }
+        if (dw != null) {
+            Nd4j.gemm(dy, x, dw, true, false, 1.0, 1.0);
+        }
+        if (db != null) {
+            FloatBuffer d = fb(dy);
+            FloatBuffer g = fb(db);
+            int m = (int) db.length();
+            int n = (int) (dy.length() / m);
+            for (int j = 0; j < m; j++) {
+                float s = 0;
+                for (int r = 0; r < n; r++) {
+                    s += d.get(r * m + j);
+                }
+                g.put(j, g.get(j) + s);
+            }
+        }
+    }
+
+    @Override
+    public void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd, double eps) {
+        FloatBuffer xb = fb(x), wb = fb(w), bb = fb(b), yb = fb(y);
+        int c = (int) w.length();
+        int n = (int) (x.length() / c);
+        for (int r = 0; r < n; r++) {
+            int o = r * c;
+            double s = 0;
+            for (int i = 0; i < c; i++) {
+                s += xb.get(o + i);
+            }
+            double mu = s / c;
+            double v = 0;
+            for (int i = 0; i < c; i++) {
+                double d = xb.get(o + i) - mu;
+                v += d * d;
+            }
+            double rs = 1.0 / Math.sqrt(v / c + eps);
+            mean[r] = (float) mu;
+            rstd[r] = (float) rs;
+            for (int i = 0; i < c; i++) {
+                yb.put(o + i, (float) ((xb.get(o + i) - mu) * rs * wb.get(i) + bb.get(i)));
+            }
+        }
+    }
+
+    @Override
+    public void layerNormBackward(INDArray dy, INDArray x, INDArray w, float[] mean, float[] rstd, INDArray dx, INDArray dw, INDArray db) {
+        FloatBuffer dyb = fb(dy), xb = fb(x), wb = fb(w), dxb = fb(dx), dwb = fb(dw), dbb = fb(db);
+        int c = (int) w.length();
+        int n = (int) (x.length() / c);
+        for (int r = 0; r < n; r++) {
+            int o = r * c;
+            float mu = mean[r];
+            float rs = rstd[r];
+            double sumG = 0;
+            double sumGx = 0;
+            for (int i = 0; i < c; i++) {
+                float xhat = (xb.get(o + i) - mu) * rs;
+                float g = dyb.get(o + i) * wb.get(i);
+                sumG += g;
+                sumGx += g * xhat;
+                dwb.put(i, dwb.get(i) + dyb.get(o + i) * xhat);
+                dbb.put(i, dbb.get(i) + dyb.get(o + i));
+            }
+            float mg = (float) (sumG / c);
+            float mgx = (float) (sumGx / c);
+            for (int i = 0; i < c; i++) {
+                float xhat = (xb.get(o + i) - mu) * rs;
+                float g = dyb.get(o + i) * wb.get(i);
+                dxb.put(o + i, dxb.get(o + i) + rs * (g - mg - xhat * mgx));
+            }
+        }
+    }
+
+    @Override
+    public void rmsNorm(INDArray x, INDArray w, INDArray y, float[] rstd, double eps) {
+        FloatBuffer xb = fb(x), wb = fb(w), yb = fb(y);
+        int c = (int) w.length();
+        int n = (int) (x.length() / c);
+        for (int r = 0; r < n; r++) {
+            int o = r * c;
+            double ss = 0;
+            for (int i = 0; i < c; i++) {
+                double v = xb.get(o + i);
+                ss += v * v;
+            }
+            float rs = (float) (1.0 / Math.sqrt(ss / c + eps));
+            rstd[r] = rs;
+            for (int i = 0; i < c; i++) {
+                yb.put(o + i, wb.get(i) * (xb.get(o + i) * rs));
+            }
+        }
+    }
+
+    @Override
+    public void rmsNormBackward(INDArray dy, INDArray x, INDArray w, float[] rstd, INDArray dx, INDArray dw) {
+        FloatBuffer dyb = fb(dy), xb = fb(x), wb = fb(w), dxb = fb(dx), dwb = fb(dw);
+        int c = (int) w.length();
+        int n = (int) (x.length() / c);
+        for (int r = 0; r < n; r++) {
+            int o = r * c;
+            float rs = rstd[r];
+            double dot = 0;
+            for (int i = 0; i < c; i++) {
+                float xhat = xb.get(o + i) * rs;
+                float g = dyb.get(o + i) * wb.get(i);
+                dot += g * xhat;
+                dwb.put(i, dwb.get(i) + dyb.get(o + i) * xhat);
+            }
+            float m = (float) (dot / c);
+            for (int i = 0; i < c; i++) {
+                float xhat = xb.get(o + i) * rs;
+                float g = dyb.get(o + i) * wb.get(i);
+                dxb.put(o + i, dxb.get(o + i) + rs * (g - xhat * m));
+            }
+        }
+    }
+
+    @Override
+    public void gelu(INDArray x, INDArray y) {
+        FloatBuffer xb = fb(x), yb = fb(y);
+        int n = (int) x.length();
+        for (int i = 0; i < n; i++) {
+            float v = xb.get(i);
+            float t = (float) Math.tanh(GELU_C * (v + 0.044715f * v * v * v));
+            yb.put(i, 0.5f * v * (1f + t));
+        }
+    }
+
+    @Override
+    public void geluBackward(INDArray dy, INDArray x, INDArray dx) {
+        FloatBuffer dyb = fb(dy), xb = fb(x), dxb = fb(dx);
+        int n = (int) x.length();
+        for (int i = 0; i < n; i++) {
+            float v = xb.get(i);
+            float u = (float) (GELU_C * (v + 0.044715f * v * v * v));
+            float t = (float) Math.tanh(u);
+            float du = (float) (GELU_C * (1 + 3 * 0.044715f * v * v));
+            float grad = 0.5f * (1 + t) + 0.5f * v * (1 - t * t) * du;
+            dxb.put(i, dxb.get(i) + dyb.get(i) * grad);
+        }
+    }
+
+    @Override
+    public void swiglu(INDArray gate, INDArray up, INDArray out) {
+        FloatBuffer gb = fb(gate), ub = fb(up), ob = fb(out);
+        int n = (int) gate.length();
+        for (int i = 0; i < n; i++) {
+            float g = gb.get(i);
+            float s = (float) (1.0 / (1.0 + Math.exp(-g)));
+            ob.put(i, g * s * ub.get(i));
+        }
+    }
+
+    @Override
+    public void swigluBackward(INDArray dout, INDArray gate, INDArray up, INDArray dgate, INDArray dup) {
+        FloatBuffer db = fb(dout), gb = fb(gate), ub = fb(up), dgb = fb(dgate), dub = fb(dup);
+        int n = (int) gate.length();
+        for (int i = 0; i < n; i++) {
+            float g = gb.get(i);
+            float s = (float) (1.0 / (1.0 + Math.exp(-g)));
+            float silu = g * s;
+            float d = db.get(i);
+            dub.put(i, dub.get(i) + d * silu);
+            dgb.put(i, dgb.get(i) + d * ub.get(i) * s * (1 + g * (1 - s)));
+        }
+    }
+
+    /** cos/sin tables computed in double, as the reference does, then rounded to float. */
+    private static void ropeAngles(int p, int half, int d, double theta, float[] cos, float[] sin) {
+        for (int i = 0; i < half; i++) {
+            double inv = 1.0 / Math.pow(theta, (2.0 * i) / d);
+            double a = p * inv;
+            cos[i] = (float) Math.cos(a);
+            sin[i] = (float) Math.sin(a);
+        }
+    }
+
+    @Override
+    public void rope(INDArray x, int nh, int[][] pos, double theta, INDArray out) {
+        rotate(x, nh, pos, theta, out, 1f, false);
+    }
+
+    @Override
+    public void ropeBackward(INDArray dout, int nh, int[][] pos, double theta, INDArray dx) {
+        rotate(dout, nh, pos, theta, dx, -1f, true);
+    }
+
+    private static void rotate(INDArray x, int nh, int[][] pos, double theta, INDArray out, float sign, boolean accumulate) {
+        FloatBuffer xb = fb(x), ob = fb(out);
+        int b = pos.length;
+        int t = pos[0].length;
+        int d = (int) (x.length() / ((long) b * t * nh));
+        int half = d / 2;
+        float[] cos = new float[half];
+        float[] sin = new float[half];
+        for (int bi = 0; bi < b; bi++) {
+            for (int ti = 0; ti < t; ti++) {
+                ropeAngles(pos[bi][ti], half, d, theta, cos, sin);
+                for (int h = 0; h < nh; h++) {
+                    int o = ((bi * t + ti) * nh + h) * d;
+                    for (int i = 0; i < half; i++) {
+                        float x1 = xb.get(o + i);
+                        float x2 = xb.get(o + i + half);
+                        float s = sign * sin[i];
+                        float r1 = x1 * cos[i] - x2 * s;
+                        float r2 = x2 * cos[i] + x1 * s;
+                        if (accumulate) {
+                            ob.put(o + i, ob.get(o + i) + r1);
+                            ob.put(o + i + half, ob.get(o + i + half) + r2);
+                        } else {
+                            ob.put(o + i, r1);
+                            ob.put(o + i + half, r2);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void attentionScores(INDArray q, INDArray k, int nHeads, int nKv, int[][] keyMask, int window, float scale,
+                                int offset, INDArray scores) {
+        FloatBuffer qb = fb(q), kb = fb(k), sb = fb(scores);
+        int b = (int) scores.size(0);
+        int tq = (int) scores.size(2);
+        int tk = (int) scores.size(3);
+        int d = (int) (q.length() / ((long) b * tq * nHeads));
+        int group = nHeads / nKv;
+        for (int bi = 0; bi < b; bi++) {
+            for (int h = 0; h < nHeads; h++) {
+                int kvh = h / group;
+                for (int i = 0; i < tq; i++) {
+                    int qo = ((bi * tq + i) * nHeads + h) * d;
+                    int so = ((bi * nHeads + h) * tq + i) * tk;
+                    int qi = i + offset;
+                    for (int j = 0; j < tk; j++) {
+                        boolean visible = j <= qi && keyMask[bi][j] != 0 && (window == 0 || qi - j < window);
+                        if (!visible) {
+                            sb.put(so + j, NEG);
+                            continue;
+                        }
+                        int ko = ((bi * tk + j) * nKv + kvh) * d;
+                        float s = 0;
+                        for (int e = 0; e < d; e++) {
+                            s += qb.get(qo + e) * kb.get(ko + e);
+                        }
+                        sb.put(so + j, s * scale);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void softmax(INDArray scores, INDArray pattern) {
+        FloatBuffer sb = fb(scores), pb = fb(pattern);
+        int n = (int) scores.size(scores.rank() - 1);
+        int rows = (int) (scores.length() / n);
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            float max = NEG;
+            for (int j = 0; j < n; j++) {
+                max = Math.max(max, sb.get(o + j));
+            }
+            double sum = 0;
+            for (int j = 0; j < n; j++) {
+                float e = (float) Math.exp(sb.get(o + j) - max);
+                pb.put(o + j, e);
+                sum += e;
+            }
+            float inv = (float) (1.0 / sum);
+            for (int j = 0; j < n; j++) {
+                pb.put(o + j, pb.get(o + j) * inv);
+            }
+        }
+    }
+
+    @Override
+    public void attentionApply(INDArray pattern, INDArray v, int nHeads, int nKv, INDArray z) {
+        FloatBuffer pb = fb(pattern), vb = fb(v), zb = fb(z);
+        int b = (int) pattern.size(0);
+        int tq = (int) pattern.size(2);
+        int tk = (int) pattern.size(3);
+        int d = (int) (z.length() / ((long) b * tq * nHeads));
+        int group = nHeads / nKv;
+        float[] acc = new float[d];
+        for (int bi = 0; bi < b; bi++) {
+            for (int h = 0; h < nHeads; h++) {
+                int kvh = h / group;
+                for (int i = 0; i < tq; i++) {
+                    java.util.Arrays.fill(acc, 0f);
+                    int po = ((bi * nHeads + h) * tq + i) * tk;
+                    for (int j = 0; j < tk; j++) {
+                        float p = pb.get(po + j);
+                        if (p == 0f) {
+                            continue;
+                        }
+                        int vo = ((bi * tk + j) * nKv + kvh) * d;
+                        for (int e = 0; e < d; e++) {
+                            acc[e] += p * vb.get(vo + e);
+                        }
+                    }
+                    int zo = ((bi * tq + i) * nHeads + h) * d;
+                    for (int e = 0; e < d; e++) {
+                        zb.put(zo + e, acc[e]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void attentionApplyBackward(INDArray dz, INDArray pattern, INDArray v, int nHeads, int nKv, INDArray dpattern, INDArray dv) {
+        FloatBuffer dzb = fb(dz), pb = fb(pattern), vb = fb(v), dpb = fb(dpattern), dvb = fb(dv);
+        int b = (int) pattern.size(0);
+        int tq = (int) pattern.size(2);
+        int tk = (int) pattern.size(3);
+        int d = (int) (dz.length() / ((long) b * tq * nHeads));
+        int group = nHeads / nKv;
+        for (int bi = 0; bi < b; bi++) {
+            for (int h = 0; h < nHeads; h++) {
+                int kvh = h / group;
+                for (int i = 0; i < tq; i++) {
+                    int zo = ((bi * tq + i) * nHeads + h) * d;
+                    int po = ((bi * nHeads + h) * tq + i) * tk;
+                    for (int j = 0; j < tk; j++) {
+                        int vo = ((bi * tk + j) * nKv + kvh) * d;
+                        float p = pb.get(po + j);
+                        float s = 0;
+                        for (int e = 0; e < d; e++) {
+                            float g = dzb.get(zo + e);
+                            s += g * vb.get(vo + e);
+                            if (p != 0f) {
+                                dvb.put(vo + e, dvb.get(vo + e) + p * g);
+                            }
+                        }
+                        dpb.put(po + j, s);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void softmaxBackward(INDArray dpattern, INDArray pattern, INDArray dscores) {
+        FloatBuffer db = fb(dpattern), pb = fb(pattern), sb = fb(dscores);
+        int n = (int) pattern.size(pattern.rank() - 1);
+        int rows = (int) (pattern.length() / n);
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            double dot = 0;
+            for (int j = 0; j < n; j++) {
+                dot += db.get(o + j) * pb.get(o + j);
+            }
+            float m = (float) dot;
+            for (int j = 0; j < n; j++) {
+                sb.put(o + j, pb.get(o + j) * (db.get(o + j) - m));
+            }
+        }
+    }
+
+    @Override
+    public void attentionScoresBackward(INDArray dscores, INDArray q, INDArray k, int nHeads, int nKv, float scale, INDArray dq, INDArray dk) {
+        FloatBuffer sb = fb(dscores), qb = fb(q), kb = fb(k), dqb = fb(dq), dkb = fb(dk);
+        int b = (int) dscores.size(0);
+        int tq = (int) dscores.size(2);
+        int tk = (int) dscores.size(3);
+        int d = (int) (q.length() / ((long) b * tq * nHeads));
+        int group = nHeads / nKv;
+        for (int bi = 0; bi < b; bi++) {
+            for (int h = 0; h < nHeads; h++) {
+                int kvh = h / group;
+                for (int i = 0; i < tq; i++) {
+                    int qo = ((bi * tq + i) * nHeads + h) * d;
+                    int so = ((bi * nHeads + h) * tq + i) * tk;
+                    for (int j = 0; j < tk; j++) {
+                        float g = sb.get(so + j) * scale;
+                        if (g == 0f) {
+                            continue;
+                        }
+                        int ko = ((bi * tk + j) * nKv + kvh) * d;
+                        for (int e = 0; e < d; e++) {
+                            dqb.put(qo + e, dqb.get(qo + e) + g * kb.get(ko + e));
+                            dkb.put(ko + e, dkb.get(ko + e) + g * qb.get(qo + e));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void embedding(int[] ids, INDArray table, INDArray out) {
+        FloatBuffer tb = fb(table), ob = fb(out);
+        int c = (int) table.size(1);
+        int v = (int) table.size(0);
+        for (int n = 0; n < ids.length; n++) {
+            int id = ids[n];
+            if (id < 0 || id >= v) {
+                throw new IllegalArgumentException("token id " + id + " at position " + n + " is outside the vocabulary [0, " + v + ")");
+            }
+            for (int i = 0; i < c; i++) {
+                ob.put(n * c + i, tb.get(id * c + i));
+            }
+        }
+    }
+
+    @Override
+    public void embeddingBackward(INDArray dout, int[] ids, INDArray dtable) {
+        FloatBuffer db = fb(dout), tb = fb(dtable);
+        int c = (int) dtable.size(1);
+        for (int n = 0; n < ids.length; n++) {
+            int o = ids[n] * c;
+            for (int i = 0; i < c; i++) {
+                tb.put(o + i, tb.get(o + i) + db.get(n * c + i));
+            }
+        }
+    }
+
+    @Override
+    public double[] crossEntropy(INDArray logits, int[] targets, INDArray dlogits, float gradScale) {
+        FloatBuffer lb = fb(logits);
+        FloatBuffer db = dlogits == null ? null : fb(dlogits);
+        int v = (int) logits.size(1);
+        int n = targets.length;
+        int count = 0;
+        for (int t : targets) {
+            if (t != -100) {
+                if (t < 0 || t >= v) {
+                    throw new IllegalArgumentException("target " + t + " is outside the vocabulary [0, " + v + ")");
+                }
+                count++;
+            }
+        }
+        double total = 0;
+        float inv = count == 0 ? 0f : gradScale / count;
+        for (int r = 0; r < n; r++) {
+            int o = r * v;
+            if (targets[r] == -100) {
+                if (db != null) {
+                    for (int j = 0; j < v; j++) {
+                        db.put(o + j, 0f);
+                    }
+                }
+                continue;
+            }
+            float max = NEG;
+            for (int j = 0; j < v; j++) {
+                max = Math.max(max, lb.get(o + j));
+            }
+            double sum = 0;
+            for (int j = 0; j < v; j++) {
+                sum += Math.exp(lb.get(o + j) - max);
+            }
+            double logZ = max + Math.log(sum);
+            total += logZ - lb.get(o + targets[r]);
+            if (db != null) {
+                for (int j = 0; j < v; j++) {
+                    float p = (float) Math.exp(lb.get(o + j) - logZ);
+                    db.put(o + j, (p - (j == targets[r] ? 1f : 0f)) * inv);
+                }
+            }
+        }
+        return new double[] {total, count};
+    }
+}

@@ -1,0 +1,81 @@
+package org.tinysql.tensor;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The compute kernels of the transformer, each a forward/backward pair (llm.c style). All arrays are FLOAT,
+ * contiguous, row-major. Backward kernels ACCUMULATE (+=) into parameter gradients and into input gradients,
+ * so a gradient that fans in from several places is summed without extra buffers; callers zero them first.
+ *
+ * <p>Shape legend: B batch, T time, C channels (d_model), H query heads, KV key/value heads, D head dim,
+ * V vocabulary, M MLP width, N = B*T rows. This interface is what a CUDA backend implements later.
+ */
+public interface Kernels {
+
+    /** y[N,M] = x[N,K] W[M,K]^T (+ b[M]). */
+    void linear(INDArray x, INDArray w, INDArray b, INDArray y);
+
+    /** dx[N,K] += dy W; dW[M,K] += dy^T x; db[M] += colsum(dy). Any of dx, dW, db may be null. */
+    void linearBackward(INDArray dy, INDArray x, INDArray w, INDArray dx, INDArray dw, INDArray db);
+
+    /** y = (x - mean) * rstd * w + b over the last dim C; mean[N], rstd[N] are saved for backward. */
+    void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd, double eps);
+
+    void layerNormBackward(INDArray dy, INDArray x, INDArray w, float[] mean, float[] rstd, INDArray dx, INDArray dw, INDArray db);
+
+    /** y = x * rstd * w with rstd = 1/sqrt(mean(x^2) + eps). */
+    void rmsNorm(INDArray x, INDArray w, INDArray y, float[] rstd, double eps);
+
+    void rmsNormBackward(INDArray dy, INDArray x, INDArray w, float[] rstd, INDArray dx, INDArray dw);
+
+    /** GELU, tanh form ("gelu_new"). */
+    void gelu(INDArray x, INDArray y);
+
+    void geluBackward(INDArray dy, INDArray x, INDArray dx);
+
+    /** out = silu(gate) * up. */
+    void swiglu(INDArray gate, INDArray up, INDArray out);
+
+    void swigluBackward(INDArray dout, INDArray gate, INDArray up, INDArray dgate, INDArray dup);
+
+    /** Rotary embedding (HF rotate_half layout) of x[B,T,nh,D] at positions pos[B][T]; out may alias x. */
+    void rope(INDArray x, int nh, int[][] pos, double theta, INDArray out);
+
+    /** dx += R^T dout (the inverse rotation). */
+    void ropeBackward(INDArray dout, int nh, int[][] pos, double theta, INDArray dx);
+
+    /**
+     * scores[B,H,Tq,Tk] = scale * q k^T, masked entries set to -Float.MAX_VALUE. Key j is visible to query i when
+     * keyMask[b][j] is 1, j <= i + offset, and (window == 0 or i + offset - j < window); offset is the number of
+     * cached positions before the queries (0 without a KV cache).
+     */
+    void attentionScores(INDArray q, INDArray k, int nHeads, int nKv, int[][] keyMask, int window, float scale, int offset,
+                         INDArray scores);
+
+    /** Row softmax over the last dim. */
+    void softmax(INDArray scores, INDArray pattern);
+
+    /** z[B,Tq,H,D] = pattern v (v has KV heads, shared by H/KV query heads). */
+    void attentionApply(INDArray pattern, INDArray v, int nHeads, int nKv, INDArray z);
+
+    /** dpattern = dz v^T (overwritten); dv += pattern^T dz. */
+    void attentionApplyBackward(INDArray dz, INDArray pattern, INDArray v, int nHeads, int nKv, INDArray dpattern, INDArray dv);
+
+    /** dscores = pattern * (dpattern - rowsum(dpattern * pattern)) (overwritten; may alias dpattern). */
+    void softmaxBackward(INDArray dpattern, INDArray pattern, INDArray dscores);
+
+    /** dq += scale dscores k; dk += scale dscores^T q. */
+    void attentionScoresBackward(INDArray dscores, INDArray q, INDArray k, int nHeads, int nKv, float scale, INDArray dq, INDArray dk);
+
+    /** out[N,C] = table[ids[n]] (rows gathered). */
+    void embedding(int[] ids, INDArray table, INDArray out);
+
+    /** dtable[ids[n]] += dout[n]. */
+    void embeddingBackward(INDArray dout, int[] ids, INDArray dtable);
+
+    /**
+     * Mean cross-entropy of logits[N,V] against targets[N] (-100 = ignore). When dlogits is not null it receives
+     * (softmax - onehot) * gradScale / count for the counted rows and 0 elsewhere. Returns {sum of losses, count}.
+     */
+    double[] crossEntropy(INDArray logits, int[] targets, INDArray dlogits, float gradScale);
+}
