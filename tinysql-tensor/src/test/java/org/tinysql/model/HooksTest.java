@@ -1,0 +1,101 @@
+package org.tinysql.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+class HooksTest {
+
+    @Test
+    void unknownHookNamesSuggestTheClosest() throws Exception {
+        Transformer m = Transformer.fromPretrained(Fixtures.dir("gpt2-tiny"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> m.hooks().addForward("blocks.0.hook_resid_prе", (a, n) -> null));
+        assertTrue(e.getMessage().contains("blocks.0.hook_resid_pre"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> m.hooks().addForward("blocks.0.attn.hook_rot_q", (a, n) -> null));
+        assertTrue(e.getMessage().contains("closest"), e.getMessage());
+    }
+
+    /** Zeroing head 1's z by a hook equals zeroing its columns of W_O by hand. */
+    @Test
+    void headAblationByHookEqualsTheEditByHand() throws Exception {
+        for (String model : Fixtures.MODELS) {
+            Transformer m = Transformer.fromPretrained(Fixtures.dir(model));
+            Fixtures.Inputs in = Fixtures.inputs(model);
+            INDArray clean = m.forward(in.ids(), in.mask()).dup();
+            Map<String, org.tinysql.model.Hooks.Forward> hooks = new HashMap<>();
+            hooks.put("blocks.1.attn.hook_z", (z, n) -> {
+                z.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(1), NDArrayIndex.all()).assign(0);
+                return null;
+            });
+            INDArray hooked = m.runWithHooks(in.ids(), in.mask(), hooks);
+            assertFalse(hooked.equalsWithEps(clean, 1e-6), "ablation changes the output");
+            INDArray wo = m.parameters().get("blocks.1.attn.W_O");
+            int d = m.config().headDim();
+            INDArray saved = wo.dup();
+            wo.get(NDArrayIndex.all(), NDArrayIndex.interval(d, 2 * d)).assign(0);
+            INDArray byHand = m.forward(in.ids(), in.mask()).dup();
+            wo.assign(saved);
+            assertTrue(Fixtures.relError(hooked, byHand) < 1e-6, model + ": " + Fixtures.relError(hooked, byHand));
+            // The scoped hook is gone afterwards.
+            assertTrue(Fixtures.relError(m.forward(in.ids(), in.mask()), clean) == 0);
+        }
+    }
+
+    /** Replacing hook_resid_post of the last block by a returned array changes the logits exactly as expected. */
+    @Test
+    void returnedReplacementIsUsedDownstream() throws Exception {
+        Transformer m = Transformer.fromPretrained(Fixtures.dir("llama-tiny"));
+        Fixtures.Inputs in = Fixtures.inputs("llama-tiny");
+        Map<String, INDArray> cache = m.runWithCache(in.ids(), in.mask(), n -> n.equals("blocks.0.hook_resid_post"));
+        INDArray doubled = cache.get("blocks.0.hook_resid_post").mul(2);
+        try (Hooks.Handle h = m.hooks().addForward("blocks.0.hook_resid_post", (a, n) -> doubled)) {
+            Map<String, INDArray> c2 = m.runWithCache(in.ids(), in.mask(), n -> n.equals("blocks.1.hook_resid_pre"));
+            assertEquals(0, Fixtures.relError(c2.get("blocks.1.hook_resid_pre"), doubled), 1e-7);
+        }
+        assertThrows(IllegalArgumentException.class, () -> {
+            try (Hooks.Handle h = m.hooks().addForward("blocks.0.hook_resid_post", (a, n) -> doubled.get(NDArrayIndex.point(0)))) {
+                m.forward(in.ids(), in.mask());
+            }
+        });
+    }
+
+    /** A backward hook sees dLoss/dActivation: compare with a finite difference through a forward hook. */
+    @Test
+    void backwardHookSeesTheActivationGradient() throws Exception {
+        Transformer m = Transformer.fromPretrained(Fixtures.dir("gpt-neo-tiny"));
+        Fixtures.Inputs in = Fixtures.inputs("gpt-neo-tiny");
+        String name = "blocks.1.hook_resid_mid";
+        INDArray[] grad = new INDArray[1];
+        try (Hooks.Handle h = m.hooks().addBackward(name, (g, n) -> {
+            grad[0] = g.dup();
+            return null;
+        })) {
+            m.forward(in.ids(), in.mask());
+            m.loss(in.labels(), true);
+            m.zeroGrad();
+            m.backward();
+        }
+        double eps = 1e-2;
+        double[] l = new double[2];
+        for (int s = 0; s < 2; s++) {
+            double sign = s == 0 ? 1 : -1;
+            try (Hooks.Handle h = m.hooks().addForward(name, (a, n) -> {
+                a.putScalar(new long[] {0, 5, 3}, a.getDouble(0, 5, 3) + sign * eps);
+                return null;
+            })) {
+                m.forward(in.ids(), in.mask());
+                l[s] = m.loss(in.labels(), false);
+            }
+        }
+        double fd = (l[0] - l[1]) / (2 * eps);
+        assertEquals(fd, grad[0].getDouble(0, 5, 3), 2e-3 * Math.max(1e-3, Math.abs(fd)) + 1e-5);
+    }
+}
