@@ -485,6 +485,139 @@ public final class Transformer {
     }
 
     /**
+     * Key/value cache for incremental decoding: per layer k and v [B, capacity, KV, D] (after RoPE for LLaMA), the
+     * key mask [B][capacity] and the number of filled positions.
+     */
+    public static final class KvCache {
+        final INDArray[] k;
+        final INDArray[] v;
+        final int[][] keyMask;
+        final int batch;
+        final int capacity;
+        int length;
+
+        KvCache(ModelConfig cfg, int batch, int capacity) {
+            this.batch = batch;
+            this.capacity = capacity;
+            k = new INDArray[cfg.nLayers()];
+            v = new INDArray[cfg.nLayers()];
+            for (int i = 0; i < cfg.nLayers(); i++) {
+                k[i] = zeros(batch, capacity, cfg.nKvHeads(), cfg.headDim());
+                v[i] = zeros(batch, capacity, cfg.nKvHeads(), cfg.headDim());
+            }
+            keyMask = new int[batch][capacity];
+        }
+
+        public int length() {
+            return length;
+        }
+
+        public int capacity() {
+            return capacity;
+        }
+    }
+
+    /** A new, empty KV cache for {@code batch} sequences of up to {@code capacity} tokens. */
+    public KvCache newCache(int batch, int capacity) {
+        if (cfg.family() == ModelConfig.Family.GPT && capacity > cfg.maxPositions()) {
+            throw new IllegalArgumentException("capacity " + capacity + " exceeds max_position_embeddings " + cfg.maxPositions());
+        }
+        return new KvCache(cfg, batch, capacity);
+    }
+
+    /**
+     * Incremental forward: runs {@code tokens} [B][Tq] at the next positions of {@code cache}, appends their keys and
+     * values, and returns the logits [B, Tq, V] (a fresh array). {@code mask} [B][Tq] marks padding (0) among the new
+     * tokens; {@code positions} [B][Tq] are their position ids. Hooks are not run on this path.
+     */
+    public INDArray forwardCached(int[][] tokens, int[][] mask, int[][] positions, KvCache cache) {
+        int b = tokens.length;
+        int tq = tokens[0].length;
+        if (b != cache.batch) {
+            throw new IllegalArgumentException("batch " + b + " does not match the cache's " + cache.batch);
+        }
+        if (cache.length + tq > cache.capacity) {
+            throw new IllegalArgumentException("KV cache full: " + cache.length + " + " + tq + " > " + cache.capacity);
+        }
+        int C = cfg.dModel(), H = cfg.nHeads(), KV = cfg.nKvHeads(), D = cfg.headDim(), M = cfg.dMlp();
+        int n = b * tq;
+        boolean llama = cfg.family() == ModelConfig.Family.LLAMA;
+        int[] flat = new int[n];
+        int[] flatPos = new int[n];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(tokens[i], 0, flat, i * tq, tq);
+            System.arraycopy(positions[i], 0, flatPos, i * tq, tq);
+            for (int t = 0; t < tq; t++) {
+                cache.keyMask[i][cache.length + t] = mask[i][t];
+            }
+        }
+        INDArray x = zeros(n, C);
+        k.embedding(flat, params.get("embed.W_E"), x);
+        if (!llama) {
+            INDArray pe = zeros(n, C);
+            k.embedding(flatPos, params.get("pos_embed.W_pos"), pe);
+            add(x, pe, x);
+        }
+        INDArray h = zeros(n, C), q = zeros(n, (long) H * D), kk = zeros(n, (long) KV * D), vv = zeros(n, (long) KV * D);
+        INDArray scores = zeros(b, H, tq, cache.capacity), pat = zeros(b, H, tq, cache.capacity), z = zeros(n, (long) H * D);
+        INDArray attn = zeros(n, C), pre = zeros(n, M), lin = llama ? zeros(n, M) : null, post = zeros(n, M), out = zeros(n, C);
+        float[] mean = new float[n], rstd = new float[n];
+        float scale = cfg.scaleScores() ? (float) (1.0 / Math.sqrt(D)) : 1f;
+        for (int i = 0; i < cfg.nLayers(); i++) {
+            String p = "blocks." + i + ".";
+            normPlain(p + "ln1", x, h, mean, rstd);
+            k.linear(h, params.get(p + "attn.W_Q"), params.opt(p + "attn.b_Q"), q);
+            k.linear(h, params.get(p + "attn.W_K"), params.opt(p + "attn.b_K"), kk);
+            k.linear(h, params.get(p + "attn.W_V"), params.opt(p + "attn.b_V"), vv);
+            if (llama) {
+                k.rope(q, H, positions, cfg.ropeTheta(), q);
+                k.rope(kk, KV, positions, cfg.ropeTheta(), kk);
+            }
+            FloatBuffer kc = fb(cache.k[i]), vc = fb(cache.v[i]), kb = fb(kk), vb = fb(vv);
+            int row = KV * D;
+            for (int bi = 0; bi < b; bi++) {
+                for (int t = 0; t < tq; t++) {
+                    int dst = (bi * cache.capacity + cache.length + t) * row;
+                    int src = (bi * tq + t) * row;
+                    for (int e = 0; e < row; e++) {
+                        kc.put(dst + e, kb.get(src + e));
+                        vc.put(dst + e, vb.get(src + e));
+                    }
+                }
+            }
+            k.attentionScores(q, cache.k[i], H, KV, cache.keyMask, cfg.localWindows()[i], scale, cache.length, scores);
+            k.softmax(scores, pat);
+            k.attentionApply(pat, cache.v[i], H, KV, z);
+            k.linear(z, params.get(p + "attn.W_O"), params.opt(p + "attn.b_O"), attn);
+            add(x, attn, x);
+            normPlain(p + "ln2", x, h, mean, rstd);
+            if (llama) {
+                k.linear(h, params.get(p + "mlp.W_gate"), null, pre);
+                k.linear(h, params.get(p + "mlp.W_in"), null, lin);
+                k.swiglu(pre, lin, post);
+            } else {
+                k.linear(h, params.get(p + "mlp.W_in"), params.opt(p + "mlp.b_in"), pre);
+                k.gelu(pre, post);
+            }
+            k.linear(post, params.get(p + "mlp.W_out"), params.opt(p + "mlp.b_out"), out);
+            add(x, out, x);
+        }
+        normPlain("ln_final", x, h, mean, rstd);
+        INDArray logits = zeros(n, cfg.vocabSize());
+        k.linear(h, params.unembed(), null, logits);
+        cache.length += tq;
+        return logits.reshape('c', b, tq, cfg.vocabSize());
+    }
+
+    private void normPlain(String prefix, INDArray x, INDArray y, float[] mean, float[] rstd) {
+        if (cfg.family() == ModelConfig.Family.GPT) {
+            k.layerNorm(x, params.get(prefix + ".w"), params.get(prefix + ".b"), y, mean, rstd, cfg.normEps());
+        } else {
+            k.rmsNorm(x, params.get(prefix + ".w"), y, rstd, cfg.normEps());
+        }
+    }
+
+    /**
      * Runs a forward pass and returns copies of the activations whose hook names pass {@code filter}, in
      * TransformerLens shapes, plus the logits under "logits".
      */

@@ -1,0 +1,169 @@
+package org.tinysql.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Autoregressive decoding: greedy, temperature and top-p (nucleus) sampling, batched with left padding, stopping
+ * each sequence at EOS. With the KV cache (default) each step runs only the new token; without it every step runs
+ * the whole prefix, which is the reference the cached path must equal.
+ */
+public final class Generator {
+
+    /**
+     * @param maxNewTokens upper bound on generated tokens per sequence
+     * @param temperature  0 for greedy decoding
+     * @param topP         nucleus mass in (0, 1]; 1 disables the filter
+     * @param seed         sampling seed
+     * @param eosId        stop token (-1: never stop early)
+     * @param padId        token used to left-pad prompts (any valid id; padded positions are masked)
+     * @param useCache     whether to decode with the KV cache
+     */
+    public record Options(int maxNewTokens, double temperature, double topP, long seed, int eosId, int padId, boolean useCache) {
+        public Options {
+            if (maxNewTokens < 0 || temperature < 0 || topP <= 0 || topP > 1) {
+                throw new IllegalArgumentException("bad generation options: maxNewTokens >= 0, temperature >= 0, 0 < topP <= 1");
+            }
+        }
+
+        public static Options greedy(int maxNewTokens, int eosId, int padId) {
+            return new Options(maxNewTokens, 0, 1, 0, eosId, padId, true);
+        }
+
+        public Options withCache(boolean cache) {
+            return new Options(maxNewTokens, temperature, topP, seed, eosId, padId, cache);
+        }
+    }
+
+    private Generator() {
+    }
+
+    /** Generates continuations of each prompt; the result holds only new tokens, EOS excluded. */
+    public static List<int[]> generate(Transformer model, List<int[]> prompts, Options o) {
+        int b = prompts.size();
+        int tp = 0;
+        for (int[] p : prompts) {
+            if (p.length == 0) {
+                throw new IllegalArgumentException("empty prompt: generation needs at least one token");
+            }
+            tp = Math.max(tp, p.length);
+        }
+        int total = tp + o.maxNewTokens();
+        int[][] ids = new int[b][total];
+        int[][] mask = new int[b][total];
+        int[][] pos = new int[b][total];
+        for (int i = 0; i < b; i++) {
+            int[] p = prompts.get(i);
+            int off = tp - p.length;
+            Arrays.fill(ids[i], 0, off, o.padId());
+            System.arraycopy(p, 0, ids[i], off, p.length);
+            for (int t = off; t < total; t++) {
+                mask[i][t] = 1;
+                pos[i][t] = t - off;
+            }
+        }
+        SplittableRandom rng = new SplittableRandom(o.seed());
+        List<List<Integer>> out = new ArrayList<>();
+        for (int i = 0; i < b; i++) {
+            out.add(new ArrayList<>());
+        }
+        boolean[] done = new boolean[b];
+        Transformer.KvCache cache = o.useCache() ? model.newCache(b, total) : null;
+        int len = tp;
+        INDArray last = o.useCache()
+                ? model.forwardCached(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp), cache)
+                : model.forward(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp));
+        int lastIndex = tp - 1;
+        for (int step = 0; step < o.maxNewTokens(); step++) {
+            boolean all = true;
+            for (int i = 0; i < b; i++) {
+                int next = done[i] ? o.padId() : pick(row(last, i, lastIndex), o, rng);
+                if (!done[i] && next == o.eosId()) {
+                    done[i] = true;
+                } else if (!done[i]) {
+                    out.get(i).add(next);
+                }
+                ids[i][len] = done[i] ? Math.max(0, o.eosId()) : next;
+                all &= done[i];
+            }
+            len++;
+            if (all || step == o.maxNewTokens() - 1) {
+                break;
+            }
+            if (o.useCache()) {
+                last = model.forwardCached(slice(ids, len - 1, len), slice(mask, len - 1, len), slice(pos, len - 1, len), cache);
+                lastIndex = 0;
+            } else {
+                last = model.forward(slice(ids, 0, len), slice(mask, 0, len), slice(pos, 0, len));
+                lastIndex = len - 1;
+            }
+        }
+        List<int[]> result = new ArrayList<>();
+        for (List<Integer> l : out) {
+            result.add(l.stream().mapToInt(Integer::intValue).toArray());
+        }
+        return result;
+    }
+
+    private static int[][] slice(int[][] a, int from, int to) {
+        int[][] s = new int[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            s[i] = Arrays.copyOfRange(a[i], from, to);
+        }
+        return s;
+    }
+
+    private static float[] row(INDArray logits, int b, int t) {
+        return logits.get(org.nd4j.linalg.indexing.NDArrayIndex.point(b), org.nd4j.linalg.indexing.NDArrayIndex.point(t),
+                org.nd4j.linalg.indexing.NDArrayIndex.all()).toFloatVector();
+    }
+
+    /** Argmax (temperature 0) or a sample from the temperature-scaled, top-p filtered distribution. */
+    static int pick(float[] logits, Options o, SplittableRandom rng) {
+        if (o.temperature() == 0) {
+            int best = 0;
+            for (int j = 1; j < logits.length; j++) {
+                if (logits[j] > logits[best]) {
+                    best = j;
+                }
+            }
+            return best;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double[] p = new double[logits.length];
+        double sum = 0;
+        for (int j = 0; j < logits.length; j++) {
+            p[j] = Math.exp((logits[j] - max) / o.temperature());
+            sum += p[j];
+        }
+        Integer[] order = new Integer[p.length];
+        for (int j = 0; j < p.length; j++) {
+            order[j] = j;
+            p[j] /= sum;
+        }
+        Arrays.sort(order, (a, c) -> Double.compare(p[c], p[a]));
+        double cum = 0;
+        int keep = 0;
+        while (keep < order.length) {
+            cum += p[order[keep++]];
+            if (cum >= o.topP()) {
+                break;
+            }
+        }
+        double u = rng.nextDouble() * cum;
+        double acc = 0;
+        for (int j = 0; j < keep; j++) {
+            acc += p[order[j]];
+            if (u < acc) {
+                return order[j];
+            }
+        }
+        return order[keep - 1];
+    }
+}
