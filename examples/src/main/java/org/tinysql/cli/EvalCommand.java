@@ -29,6 +29,13 @@ public final class EvalCommand implements Callable<Integer> {
             + "Default: the gold SQL itself (a sanity check of the scorers).")
     Path predictions;
 
+    @Option(names = "--model", description = "A model folder (HF layout with tokenizer.json): predictions are generated "
+            + "greedily instead of read from --predictions.")
+    Path model;
+
+    @Option(names = "--limit", defaultValue = "0", description = "Score only the first N examples (0: all).")
+    int limit;
+
     @Option(names = "--threads", defaultValue = "2", description = "Scoring threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
@@ -38,8 +45,21 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<TinySqlExample> gold = DatasetIO.read(data);
-        List<String> preds = predictions == null ? gold.stream().map(TinySqlExample::sqlStatement).toList()
-                : readPredictions(predictions);
+        if (limit > 0 && limit < gold.size()) {
+            gold = gold.subList(0, limit);
+        }
+        if (model != null && predictions != null) {
+            throw new IllegalArgumentException("give either --model or --predictions, not both");
+        }
+        List<String> preds;
+        if (model != null) {
+            org.tinysql.model.SqlPredictor predictor = org.tinysql.model.SqlPredictor.load(model, 160);
+            try (org.tinysql.util.ConsoleProgressBar bar = new org.tinysql.util.ConsoleProgressBar("predict", gold.size())) {
+                preds = predictor.predict(gold, 32, bar);
+            }
+        } else {
+            preds = predictions == null ? gold.stream().map(TinySqlExample::sqlStatement).toList() : readPredictions(predictions);
+        }
         if (preds.size() != gold.size()) {
             throw new IllegalArgumentException(predictions + " has " + preds.size() + " predictions but " + data + " has "
                     + gold.size() + " examples");

@@ -101,6 +101,9 @@ public final class Generator {
                 lastIndex = len - 1;
             }
         }
+        if (cache != null) {
+            cache.close();
+        }
         List<int[]> result = new ArrayList<>();
         for (List<Integer> l : out) {
             result.add(l.stream().mapToInt(Integer::intValue).toArray());

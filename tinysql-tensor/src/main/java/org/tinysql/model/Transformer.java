@@ -89,7 +89,10 @@ public final class Transformer {
 
     /** All activations of a forward pass over [B, T]. */
     private static final class Acts {
+        final org.tinysql.tensor.Arena arena = new org.tinysql.tensor.Arena();
         INDArray embed, posEmbed, residFinal, lnFinal, logits;
+        /** Backward work buffers, allocated on the first backward over this shape. */
+        INDArray dx, dNorm, dPost, dPre, dPreLin, dz, dq, dk, dv, dqr, dkr, dPat, dScores, dLogits;
         float[] lnfMean, lnfRstd;
         Layer[] layers;
     }
@@ -99,41 +102,42 @@ public final class Transformer {
         int C = cfg.dModel(), H = cfg.nHeads(), KV = cfg.nKvHeads(), D = cfg.headDim(), M = cfg.dMlp();
         boolean llama = cfg.family() == ModelConfig.Family.LLAMA;
         Acts a = new Acts();
-        a.embed = zeros(n, C);
-        a.posEmbed = llama ? null : zeros(n, C);
+        org.tinysql.tensor.Arena z = a.arena;
+        a.embed = z.zeros(n, C);
+        a.posEmbed = llama ? null : z.zeros(n, C);
         a.layers = new Layer[cfg.nLayers()];
         for (int i = 0; i < cfg.nLayers(); i++) {
             Layer l = new Layer();
-            l.residPre = zeros(n, C);
-            l.ln1 = zeros(n, C);
-            l.q = zeros(n, (long) H * D);
-            l.k = zeros(n, (long) KV * D);
-            l.v = zeros(n, (long) KV * D);
+            l.residPre = z.zeros(n, C);
+            l.ln1 = z.zeros(n, C);
+            l.q = z.zeros(n, (long) H * D);
+            l.k = z.zeros(n, (long) KV * D);
+            l.v = z.zeros(n, (long) KV * D);
             if (llama) {
-                l.qRot = zeros(n, (long) H * D);
-                l.kRot = zeros(n, (long) KV * D);
+                l.qRot = z.zeros(n, (long) H * D);
+                l.kRot = z.zeros(n, (long) KV * D);
             }
-            l.scores = zeros(b, H, t, t);
-            l.pattern = zeros(b, H, t, t);
-            l.z = zeros(n, (long) H * D);
-            l.attnOut = zeros(n, C);
-            l.residMid = zeros(n, C);
-            l.ln2 = zeros(n, C);
-            l.pre = zeros(n, M);
-            l.preLinear = llama ? zeros(n, M) : null;
-            l.post = zeros(n, M);
-            l.mlpOut = zeros(n, C);
+            l.scores = z.zeros(b, H, t, t);
+            l.pattern = z.zeros(b, H, t, t);
+            l.z = z.zeros(n, (long) H * D);
+            l.attnOut = z.zeros(n, C);
+            l.residMid = z.zeros(n, C);
+            l.ln2 = z.zeros(n, C);
+            l.pre = z.zeros(n, M);
+            l.preLinear = llama ? z.zeros(n, M) : null;
+            l.post = z.zeros(n, M);
+            l.mlpOut = z.zeros(n, C);
             l.ln1Mean = new float[n];
             l.ln1Rstd = new float[n];
             l.ln2Mean = new float[n];
             l.ln2Rstd = new float[n];
             a.layers[i] = l;
         }
-        a.residFinal = zeros(n, C);
-        a.lnFinal = zeros(n, C);
+        a.residFinal = z.zeros(n, C);
+        a.lnFinal = z.zeros(n, C);
         a.lnfMean = new float[n];
         a.lnfRstd = new float[n];
-        a.logits = zeros(n, cfg.vocabSize());
+        a.logits = z.zeros(n, cfg.vocabSize());
         return a;
     }
 
@@ -161,6 +165,9 @@ public final class Transformer {
             }
         }
         if (acts == null || b != B || t != T) {
+            if (acts != null) {
+                acts.arena.close();
+            }
             acts = allocate(b, t);
             B = b;
             T = t;
@@ -319,19 +326,18 @@ public final class Transformer {
      */
     public double loss(int[][] labels, boolean withGrad) {
         int[] targets = shiftedTargets(labels);
-        if (withGrad) {
-            if (dLogits == null || dLogits.length() != acts.logits.length()) {
-                dLogits = zeros(B * T, cfg.vocabSize());
-            }
+        if (withGrad && acts.dLogits == null) {
+            acts.dLogits = acts.arena.zeros(B * T, cfg.vocabSize());
         }
-        double[] r = k.crossEntropy(acts.logits, targets, withGrad ? dLogits : null, 1f);
+        double[] r = k.crossEntropy(acts.logits, targets, withGrad ? acts.dLogits : null, 1f);
+        lossGradReady = withGrad;
         if (r[1] == 0) {
             throw new IllegalArgumentException("no labels to score: every label is -100");
         }
         return r[0] / r[1];
     }
 
-    private INDArray dLogits;
+    private boolean lossGradReady;
 
     private int[] shiftedTargets(int[][] labels) {
         if (labels.length != B || labels[0].length != T) {
@@ -348,10 +354,10 @@ public final class Transformer {
 
     /** Back-propagates the gradient filled by {@link #loss(int[][], boolean)} into {@link #gradients()} (accumulating). */
     public void backward() {
-        if (dLogits == null) {
+        if (!lossGradReady) {
             throw new IllegalStateException("call loss(labels, true) (or backward(dLogits)) after a forward first");
         }
-        backward(dLogits.reshape('c', B, T, cfg.vocabSize()));
+        backward(acts.dLogits.reshape('c', B, T, cfg.vocabSize()));
     }
 
     /** Back-propagates a gradient of the logits [B,T,V] (e.g. of an interpretability metric); grads accumulate. */
@@ -371,15 +377,29 @@ public final class Transformer {
         if (dl.ordering() != 'c') {
             dl = dl.dup('c');
         }
-        INDArray dx = zeros(n, C);
-        INDArray dNorm = zeros(n, C);
+        if (a.dx == null) {
+            org.tinysql.tensor.Arena z = a.arena;
+            a.dx = z.zeros(n, C);
+            a.dNorm = z.zeros(n, C);
+            a.dPost = z.zeros(n, M);
+            a.dPre = z.zeros(n, M);
+            a.dPreLin = llama ? z.zeros(n, M) : null;
+            a.dz = z.zeros(n, (long) H * D);
+            a.dq = z.zeros(n, (long) H * D);
+            a.dk = z.zeros(n, (long) KV * D);
+            a.dv = z.zeros(n, (long) KV * D);
+            a.dqr = llama ? z.zeros(n, (long) H * D) : null;
+            a.dkr = llama ? z.zeros(n, (long) KV * D) : null;
+            a.dPat = z.zeros(B, H, T, T);
+            a.dScores = z.zeros(B, H, T, T);
+        }
+        INDArray dx = a.dx, dNorm = a.dNorm, dPost = a.dPost, dPre = a.dPre, dPreLin = a.dPreLin, dz = a.dz, dq = a.dq;
+        INDArray dk = a.dk, dv = a.dv, dqr = a.dqr, dkr = a.dkr, dPat = a.dPat, dScores = a.dScores;
+        clear(dx);
+        clear(dNorm);
         k.linearBackward(dl, a.lnFinal, params.unembed(), dNorm, cfg.tiedEmbeddings() ? g.get("embed.W_E") : g.get("unembed.W_U"), null);
         bwdHook("ln_final.hook_normalized", dNorm, B, T, C);
         normBackward("ln_final", dNorm, a.residFinal, a.lnfMean, a.lnfRstd, dx, g);
-        INDArray dPost = zeros(n, M), dPre = zeros(n, M), dPreLin = llama ? zeros(n, M) : null;
-        INDArray dz = zeros(n, (long) H * D), dq = zeros(n, (long) H * D), dk = zeros(n, (long) KV * D), dv = zeros(n, (long) KV * D);
-        INDArray dqr = llama ? zeros(n, (long) H * D) : null, dkr = llama ? zeros(n, (long) KV * D) : null;
-        INDArray dPat = zeros(B, H, T, T), dScores = zeros(B, H, T, T);
         float scale = cfg.scaleScores() ? (float) (1.0 / Math.sqrt(D)) : 1f;
         for (int i = cfg.nLayers() - 1; i >= 0; i--) {
             Layer l = a.layers[i];
@@ -488,7 +508,7 @@ public final class Transformer {
      * Key/value cache for incremental decoding: per layer k and v [B, capacity, KV, D] (after RoPE for LLaMA), the
      * key mask [B][capacity] and the number of filled positions.
      */
-    public static final class KvCache {
+    public static final class KvCache implements AutoCloseable {
         final INDArray[] k;
         final INDArray[] v;
         final int[][] keyMask;
@@ -515,6 +535,15 @@ public final class Transformer {
         public int capacity() {
             return capacity;
         }
+
+        /** Frees the cache's off-heap memory now. */
+        @Override
+        public void close() {
+            for (int i = 0; i < k.length; i++) {
+                k[i].close();
+                v[i].close();
+            }
+        }
     }
 
     /** A new, empty KV cache for {@code batch} sequences of up to {@code capacity} tokens. */
@@ -539,9 +568,7 @@ public final class Transformer {
         if (cache.length + tq > cache.capacity) {
             throw new IllegalArgumentException("KV cache full: " + cache.length + " + " + tq + " > " + cache.capacity);
         }
-        int C = cfg.dModel(), H = cfg.nHeads(), KV = cfg.nKvHeads(), D = cfg.headDim(), M = cfg.dMlp();
         int n = b * tq;
-        boolean llama = cfg.family() == ModelConfig.Family.LLAMA;
         int[] flat = new int[n];
         int[] flatPos = new int[n];
         for (int i = 0; i < b; i++) {
@@ -551,16 +578,25 @@ public final class Transformer {
                 cache.keyMask[i][cache.length + t] = mask[i][t];
             }
         }
-        INDArray x = zeros(n, C);
+        try (org.tinysql.tensor.Arena z = new org.tinysql.tensor.Arena()) {
+            return cachedPass(z, flat, flatPos, positions, cache, b, tq);
+        }
+    }
+
+    private INDArray cachedPass(org.tinysql.tensor.Arena z, int[] flat, int[] flatPos, int[][] positions, KvCache cache, int b, int tq) {
+        int C = cfg.dModel(), H = cfg.nHeads(), KV = cfg.nKvHeads(), D = cfg.headDim(), M = cfg.dMlp();
+        int n = b * tq;
+        boolean llama = cfg.family() == ModelConfig.Family.LLAMA;
+        INDArray x = z.zeros(n, C);
         k.embedding(flat, params.get("embed.W_E"), x);
         if (!llama) {
-            INDArray pe = zeros(n, C);
+            INDArray pe = z.zeros(n, C);
             k.embedding(flatPos, params.get("pos_embed.W_pos"), pe);
             add(x, pe, x);
         }
-        INDArray h = zeros(n, C), q = zeros(n, (long) H * D), kk = zeros(n, (long) KV * D), vv = zeros(n, (long) KV * D);
-        INDArray scores = zeros(b, H, tq, cache.capacity), pat = zeros(b, H, tq, cache.capacity), z = zeros(n, (long) H * D);
-        INDArray attn = zeros(n, C), pre = zeros(n, M), lin = llama ? zeros(n, M) : null, post = zeros(n, M), out = zeros(n, C);
+        INDArray h = z.zeros(n, C), q = z.zeros(n, (long) H * D), kk = z.zeros(n, (long) KV * D), vv = z.zeros(n, (long) KV * D);
+        INDArray scores = z.zeros(b, H, tq, cache.capacity), pat = z.zeros(b, H, tq, cache.capacity), zz = z.zeros(n, (long) H * D);
+        INDArray attn = z.zeros(n, C), pre = z.zeros(n, M), lin = llama ? z.zeros(n, M) : null, post = z.zeros(n, M), out = z.zeros(n, C);
         float[] mean = new float[n], rstd = new float[n];
         float scale = cfg.scaleScores() ? (float) (1.0 / Math.sqrt(D)) : 1f;
         for (int i = 0; i < cfg.nLayers(); i++) {
@@ -587,8 +623,8 @@ public final class Transformer {
             }
             k.attentionScores(q, cache.k[i], H, KV, cache.keyMask, cfg.localWindows()[i], scale, cache.length, scores);
             k.softmax(scores, pat);
-            k.attentionApply(pat, cache.v[i], H, KV, z);
-            k.linear(z, params.get(p + "attn.W_O"), params.opt(p + "attn.b_O"), attn);
+            k.attentionApply(pat, cache.v[i], H, KV, zz);
+            k.linear(zz, params.get(p + "attn.W_O"), params.opt(p + "attn.b_O"), attn);
             add(x, attn, x);
             normPlain(p + "ln2", x, h, mean, rstd);
             if (llama) {

@@ -5,6 +5,7 @@ import static org.tinysql.tensor.Buffers.fb;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * CPU kernels: matrix products through {@code Nd4j.gemm} into preallocated outputs (OpenBLAS), everything else as
@@ -255,34 +256,53 @@ public final class CpuKernels implements Kernels {
         }
     }
 
+    /** [B, T, heads*D] (any row-major view of it) as a contiguous [B, heads, T, D] copy. */
+    private static INDArray headsFirst(INDArray x, int b, int t, int heads, int d) {
+        return x.reshape('c', b, t, heads, d).permute(0, 2, 1, 3).dup('c');
+    }
+
+    private static INDArray slice(INDArray a, int i, int j) {
+        return a.get(NDArrayIndex.point(i), NDArrayIndex.point(j), NDArrayIndex.all(), NDArrayIndex.all());
+    }
+
+    /** dst[B, T, heads, D] += src[B, heads, T, D] (or = when not accumulating). */
+    private static void addHeadsBack(INDArray src, INDArray dst, int b, int t, int heads, int d, boolean accumulate) {
+        INDArray back = src.permute(0, 2, 1, 3);
+        INDArray view = dst.reshape('c', b, t, heads, d);
+        if (accumulate) {
+            view.addi(back);
+        } else {
+            view.assign(back);
+        }
+    }
+
     @Override
     public void attentionScores(INDArray q, INDArray k, int nHeads, int nKv, int[][] keyMask, int window, float scale,
                                 int offset, INDArray scores) {
-        FloatBuffer qb = fb(q), kb = fb(k), sb = fb(scores);
         int b = (int) scores.size(0);
         int tq = (int) scores.size(2);
         int tk = (int) scores.size(3);
         int d = (int) (q.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
+        try (Arena arena = new Arena()) {
+            INDArray qh = arena.own(headsFirst(q, b, tq, nHeads, d));
+            INDArray kh = arena.own(headsFirst(k, b, tk, nKv, d));
+            for (int bi = 0; bi < b; bi++) {
+                for (int h = 0; h < nHeads; h++) {
+                    Nd4j.gemm(slice(qh, bi, h), slice(kh, bi, h / group), slice(scores, bi, h), false, true, scale, 0.0);
+                }
+            }
+        }
+        FloatBuffer sb = fb(scores);
         for (int bi = 0; bi < b; bi++) {
-            for (int h = 0; h < nHeads; h++) {
-                int kvh = h / group;
-                for (int i = 0; i < tq; i++) {
-                    int qo = ((bi * tq + i) * nHeads + h) * d;
-                    int so = ((bi * nHeads + h) * tq + i) * tk;
-                    int qi = i + offset;
-                    for (int j = 0; j < tk; j++) {
-                        boolean visible = j <= qi && keyMask[bi][j] != 0 && (window == 0 || qi - j < window);
-                        if (!visible) {
-                            sb.put(so + j, NEG);
-                            continue;
+            for (int i = 0; i < tq; i++) {
+                int qi = i + offset;
+                for (int j = 0; j < tk; j++) {
+                    boolean visible = j <= qi && keyMask[bi][j] != 0 && (window == 0 || qi - j < window);
+                    if (!visible) {
+                        for (int h = 0; h < nHeads; h++) {
+                            sb.put(((bi * nHeads + h) * tq + i) * tk + j, NEG);
                         }
-                        int ko = ((bi * tk + j) * nKv + kvh) * d;
-                        float s = 0;
-                        for (int e = 0; e < d; e++) {
-                            s += qb.get(qo + e) * kb.get(ko + e);
-                        }
-                        sb.put(so + j, s * scale);
                     }
                 }
             }
@@ -315,67 +335,42 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void attentionApply(INDArray pattern, INDArray v, int nHeads, int nKv, INDArray z) {
-        FloatBuffer pb = fb(pattern), vb = fb(v), zb = fb(z);
         int b = (int) pattern.size(0);
         int tq = (int) pattern.size(2);
         int tk = (int) pattern.size(3);
         int d = (int) (z.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
-        float[] acc = new float[d];
-        for (int bi = 0; bi < b; bi++) {
-            for (int h = 0; h < nHeads; h++) {
-                int kvh = h / group;
-                for (int i = 0; i < tq; i++) {
-                    java.util.Arrays.fill(acc, 0f);
-                    int po = ((bi * nHeads + h) * tq + i) * tk;
-                    for (int j = 0; j < tk; j++) {
-                        float p = pb.get(po + j);
-                        if (p == 0f) {
-                            continue;
-                        }
-                        int vo = ((bi * tk + j) * nKv + kvh) * d;
-                        for (int e = 0; e < d; e++) {
-                            acc[e] += p * vb.get(vo + e);
-                        }
-                    }
-                    int zo = ((bi * tq + i) * nHeads + h) * d;
-                    for (int e = 0; e < d; e++) {
-                        zb.put(zo + e, acc[e]);
-                    }
+        try (Arena arena = new Arena()) {
+            INDArray vh = arena.own(headsFirst(v, b, tk, nKv, d));
+            INDArray zh = arena.zeros(b, nHeads, tq, d);
+            for (int bi = 0; bi < b; bi++) {
+                for (int h = 0; h < nHeads; h++) {
+                    Nd4j.gemm(slice(pattern, bi, h), slice(vh, bi, h / group), slice(zh, bi, h), false, false, 1.0, 0.0);
                 }
             }
+            addHeadsBack(zh, z, b, tq, nHeads, d, false);
         }
     }
 
     @Override
     public void attentionApplyBackward(INDArray dz, INDArray pattern, INDArray v, int nHeads, int nKv, INDArray dpattern, INDArray dv) {
-        FloatBuffer dzb = fb(dz), pb = fb(pattern), vb = fb(v), dpb = fb(dpattern), dvb = fb(dv);
         int b = (int) pattern.size(0);
         int tq = (int) pattern.size(2);
         int tk = (int) pattern.size(3);
         int d = (int) (dz.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
-        for (int bi = 0; bi < b; bi++) {
-            for (int h = 0; h < nHeads; h++) {
-                int kvh = h / group;
-                for (int i = 0; i < tq; i++) {
-                    int zo = ((bi * tq + i) * nHeads + h) * d;
-                    int po = ((bi * nHeads + h) * tq + i) * tk;
-                    for (int j = 0; j < tk; j++) {
-                        int vo = ((bi * tk + j) * nKv + kvh) * d;
-                        float p = pb.get(po + j);
-                        float s = 0;
-                        for (int e = 0; e < d; e++) {
-                            float g = dzb.get(zo + e);
-                            s += g * vb.get(vo + e);
-                            if (p != 0f) {
-                                dvb.put(vo + e, dvb.get(vo + e) + p * g);
-                            }
-                        }
-                        dpb.put(po + j, s);
-                    }
+        try (Arena arena = new Arena()) {
+            INDArray dzh = arena.own(headsFirst(dz, b, tq, nHeads, d));
+            INDArray vh = arena.own(headsFirst(v, b, tk, nKv, d));
+            INDArray dvh = arena.zeros(b, nKv, tk, d);
+            for (int bi = 0; bi < b; bi++) {
+                for (int h = 0; h < nHeads; h++) {
+                    INDArray dzs = slice(dzh, bi, h);
+                    Nd4j.gemm(dzs, slice(vh, bi, h / group), slice(dpattern, bi, h), false, true, 1.0, 0.0);
+                    Nd4j.gemm(slice(pattern, bi, h), dzs, slice(dvh, bi, h / group), true, false, 1.0, 1.0);
                 }
             }
+            addHeadsBack(dvh, dv, b, tk, nKv, d, true);
         }
     }
 
@@ -399,31 +394,25 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void attentionScoresBackward(INDArray dscores, INDArray q, INDArray k, int nHeads, int nKv, float scale, INDArray dq, INDArray dk) {
-        FloatBuffer sb = fb(dscores), qb = fb(q), kb = fb(k), dqb = fb(dq), dkb = fb(dk);
         int b = (int) dscores.size(0);
         int tq = (int) dscores.size(2);
         int tk = (int) dscores.size(3);
         int d = (int) (q.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
-        for (int bi = 0; bi < b; bi++) {
-            for (int h = 0; h < nHeads; h++) {
-                int kvh = h / group;
-                for (int i = 0; i < tq; i++) {
-                    int qo = ((bi * tq + i) * nHeads + h) * d;
-                    int so = ((bi * nHeads + h) * tq + i) * tk;
-                    for (int j = 0; j < tk; j++) {
-                        float g = sb.get(so + j) * scale;
-                        if (g == 0f) {
-                            continue;
-                        }
-                        int ko = ((bi * tk + j) * nKv + kvh) * d;
-                        for (int e = 0; e < d; e++) {
-                            dqb.put(qo + e, dqb.get(qo + e) + g * kb.get(ko + e));
-                            dkb.put(ko + e, dkb.get(ko + e) + g * qb.get(qo + e));
-                        }
-                    }
+        try (Arena arena = new Arena()) {
+            INDArray qh = arena.own(headsFirst(q, b, tq, nHeads, d));
+            INDArray kh = arena.own(headsFirst(k, b, tk, nKv, d));
+            INDArray dqh = arena.zeros(b, nHeads, tq, d);
+            INDArray dkh = arena.zeros(b, nKv, tk, d);
+            for (int bi = 0; bi < b; bi++) {
+                for (int h = 0; h < nHeads; h++) {
+                    INDArray ds = slice(dscores, bi, h);
+                    Nd4j.gemm(ds, slice(kh, bi, h / group), slice(dqh, bi, h), false, false, scale, 0.0);
+                    Nd4j.gemm(ds, slice(qh, bi, h), slice(dkh, bi, h / group), true, false, scale, 1.0);
                 }
             }
+            addHeadsBack(dqh, dq, b, tq, nHeads, d, true);
+            addHeadsBack(dkh, dk, b, tk, nKv, d, true);
         }
     }
 

@@ -1,0 +1,66 @@
+package org.tinysql.model;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.tinysql.data.PromptFormat;
+import org.tinysql.data.TinySqlExample;
+import org.tinysql.tokenizer.HfTokenizer;
+import org.tinysql.tokenizer.Tokenizer;
+import org.tinysql.util.Progress;
+
+/** Greedy SQL prediction for TinySQL prompts with a model and its tokenizer. */
+public final class SqlPredictor {
+    private final Transformer model;
+    private final Tokenizer tokenizer;
+    private final int maxNewTokens;
+
+    public SqlPredictor(Transformer model, Tokenizer tokenizer, int maxNewTokens) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.maxNewTokens = maxNewTokens;
+    }
+
+    /** Loads a model folder (HF layout) with its tokenizer.json. */
+    public static SqlPredictor load(Path dir, int maxNewTokens) throws IOException {
+        Path tok = dir.resolve("tokenizer.json");
+        if (!Files.exists(tok)) {
+            throw new IOException("no tokenizer.json in " + dir + " (a model folder needs one for prediction)");
+        }
+        return new SqlPredictor(Transformer.fromPretrained(dir), HfTokenizer.load(tok), maxNewTokens);
+    }
+
+    public Transformer model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The generation prompt: the TinySQL prompt up to "### Response:" (the model writes " SELECT ..."). */
+    public static String promptOf(String english, String context) {
+        return PromptFormat.prompt(english, context).stripTrailing();
+    }
+
+    /** Predicted SQL for each example, decoded and trimmed, in batches. */
+    public List<String> predict(List<TinySqlExample> examples, int batchSize, Progress progress) {
+        List<String> out = new ArrayList<>(examples.size());
+        int pad = Math.max(0, tokenizer.padId());
+        for (int i = 0; i < examples.size(); i += batchSize) {
+            List<TinySqlExample> part = examples.subList(i, Math.min(examples.size(), i + batchSize));
+            List<int[]> prompts = new ArrayList<>();
+            for (TinySqlExample e : part) {
+                prompts.add(tokenizer.encode(promptOf(e.englishPrompt(), e.createStatement())));
+            }
+            List<int[]> gen = Generator.generate(model, prompts, Generator.Options.greedy(maxNewTokens, tokenizer.eosId(), pad));
+            for (int[] g : gen) {
+                out.add(tokenizer.decode(g).strip());
+            }
+            progress.advance(part.size());
+        }
+        return out;
+    }
+}

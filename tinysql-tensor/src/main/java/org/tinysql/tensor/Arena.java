@@ -1,0 +1,36 @@
+package org.tinysql.tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Owns a group of off-heap arrays and frees them together on {@link #close()}, instead of waiting for the garbage
+ * collector to notice them (ND4J memory is outside the Java heap, so the GC does not feel its pressure).
+ */
+public final class Arena implements AutoCloseable {
+    private final List<INDArray> arrays = new ArrayList<>();
+
+    /** A zero-filled FLOAT array owned by this arena. */
+    public INDArray zeros(long... shape) {
+        INDArray a = Buffers.zeros(shape);
+        arrays.add(a);
+        return a;
+    }
+
+    /** Takes ownership of an array created elsewhere. */
+    public INDArray own(INDArray a) {
+        arrays.add(a);
+        return a;
+    }
+
+    @Override
+    public void close() {
+        for (INDArray a : arrays) {
+            if (!a.wasClosed() && a.closeable()) {
+                a.close();
+            }
+        }
+        arrays.clear();
+    }
+}

@@ -1,0 +1,91 @@
+package org.tinysql.train;
+
+import static org.tinysql.tensor.Buffers.fb;
+
+import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.model.Parameters;
+import org.tinysql.tensor.Buffers;
+
+/**
+ * AdamW with decoupled weight decay (Loshchilov and Hutter): p -= lr * (m_hat / (sqrt(v_hat) + eps) + wd * p).
+ * Weight decay applies to matrices (embeddings and projections), not to norm weights or biases (as nanoGPT).
+ * The state (first and second moments, step) is exposed for checkpoints so a resumed run continues bit for bit.
+ */
+public final class AdamW {
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private final Map<String, INDArray> m = new LinkedHashMap<>();
+    private final Map<String, INDArray> v = new LinkedHashMap<>();
+    private long step;
+
+    public AdamW(Parameters params, double beta1, double beta2, double eps, double weightDecay) {
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        params.asMap().forEach((n, a) -> {
+            m.put(n, Buffers.zeros(a.shape()));
+            v.put(n, Buffers.zeros(a.shape()));
+        });
+    }
+
+    /** One update of every parameter with learning rate {@code lr}. */
+    public void step(Parameters params, Parameters grads, double lr) {
+        step++;
+        double bc1 = 1 - Math.pow(beta1, step);
+        double bc2 = 1 - Math.pow(beta2, step);
+        float b1 = (float) beta1, b2 = (float) beta2;
+        for (Map.Entry<String, INDArray> e : params.asMap().entrySet()) {
+            String name = e.getKey();
+            FloatBuffer p = fb(e.getValue()), g = fb(grads.get(name)), mb = fb(m.get(name)), vb = fb(v.get(name));
+            boolean decay = e.getValue().rank() >= 2;
+            float wd = decay ? (float) weightDecay : 0f;
+            float stepSize = (float) (lr / bc1);
+            float sqrtBc2 = (float) Math.sqrt(bc2);
+            float lrf = (float) lr;
+            int n = (int) e.getValue().length();
+            for (int i = 0; i < n; i++) {
+                float gi = g.get(i);
+                float mi = b1 * mb.get(i) + (1 - b1) * gi;
+                float vi = b2 * vb.get(i) + (1 - b2) * gi * gi;
+                mb.put(i, mi);
+                vb.put(i, vi);
+                float pi = p.get(i);
+                pi -= lrf * wd * pi;
+                pi -= stepSize * mi / ((float) Math.sqrt(vi) / sqrtBc2 + (float) eps);
+                p.put(i, pi);
+            }
+        }
+    }
+
+    public long stepCount() {
+        return step;
+    }
+
+    /** Optimizer state as named tensors ("m.NAME", "v.NAME") for a checkpoint. */
+    public Map<String, INDArray> state() {
+        Map<String, INDArray> s = new LinkedHashMap<>();
+        m.forEach((n, a) -> s.put("m." + n, a));
+        v.forEach((n, a) -> s.put("v." + n, a));
+        return s;
+    }
+
+    /** Restores the state written by {@link #state()}. */
+    public void load(Map<String, INDArray> state, long steps) {
+        for (String n : m.keySet()) {
+            INDArray sm = state.get("m." + n);
+            INDArray sv = state.get("v." + n);
+            if (sm == null || sv == null) {
+                throw new IllegalArgumentException("optimizer state lacks moments for parameter '" + n + "'");
+            }
+            m.get(n).assign(sm);
+            v.get(n).assign(sv);
+        }
+        step = steps;
+    }
+}

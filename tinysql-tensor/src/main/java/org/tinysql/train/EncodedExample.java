@@ -1,0 +1,43 @@
+package org.tinysql.train;
+
+import java.util.Arrays;
+import org.tinysql.data.TinySqlExample;
+import org.tinysql.tokenizer.Tokenizer;
+
+/**
+ * An example as token ids with labels: -100 on prompt tokens (not trained on), the token itself on the response
+ * and the final EOS. The prompt ends at "### Response:" and the response starts with " SELECT", so both the model's
+ * training text and its generation prompt tokenise the same way.
+ */
+public record EncodedExample(int[] ids, int[] labels, int promptLength) {
+
+    /** The generation prompt: the prompt without its trailing space. */
+    public static String promptText(TinySqlExample e) {
+        return e.prompt().stripTrailing();
+    }
+
+    /** The response text the model should write after {@link #promptText}. */
+    public static String responseText(TinySqlExample e) {
+        return " " + e.sqlStatement();
+    }
+
+    public static EncodedExample of(TinySqlExample e, Tokenizer tok, int maxLength) {
+        if (tok.eosId() < 0) {
+            throw new IllegalArgumentException("the tokenizer has no EOS token; training targets need one");
+        }
+        int[] p = tok.encode(promptText(e));
+        int[] r = tok.encode(responseText(e));
+        int n = p.length + r.length + 1;
+        if (n > maxLength) {
+            throw new IllegalArgumentException("example of " + n + " tokens exceeds the maximum length " + maxLength
+                    + ": " + e.englishPrompt());
+        }
+        int[] ids = Arrays.copyOf(p, n);
+        System.arraycopy(r, 0, ids, p.length, r.length);
+        ids[n - 1] = tok.eosId();
+        int[] labels = new int[n];
+        Arrays.fill(labels, 0, p.length, -100);
+        System.arraycopy(ids, p.length, labels, p.length, n - p.length);
+        return new EncodedExample(ids, labels, p.length);
+    }
+}

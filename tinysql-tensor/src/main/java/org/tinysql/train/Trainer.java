@@ -1,0 +1,341 @@
+package org.tinysql.train;
+
+import static org.tinysql.tensor.Buffers.fb;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tinysql.data.TinySqlExample;
+import org.tinysql.model.HfCheckpoint;
+import org.tinysql.model.Parameters;
+import org.tinysql.model.Transformer;
+import org.tinysql.tensor.DType;
+import org.tinysql.tensor.SafeTensors;
+import org.tinysql.tokenizer.SqlVocabTokenizer;
+import org.tinysql.tokenizer.Tokenizer;
+import org.tinysql.util.Progress;
+
+/**
+ * Supervised fine-tuning / training from scratch on TinySQL: loss only on response tokens, AdamW, warmup + cosine
+ * learning rate, gradient-norm clipping, periodic validation loss, a NaN/Inf guard and atomic checkpoints
+ * ({@code step-N/}: model.safetensors + config.json in HF layout, optimizer.safetensors, trainer_state.json,
+ * tokenizer.json). The data order is a function of (seed, step), so a run resumed from a checkpoint produces the
+ * same losses, bit for bit, as the uninterrupted run.
+ */
+public final class Trainer {
+    private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    /**
+     * @param steps           optimisation steps in total
+     * @param batchSize       examples per step
+     * @param peakLr          learning rate after warmup
+     * @param minLr           learning rate at the end of the cosine decay
+     * @param warmupSteps     linear warmup steps
+     * @param weightDecay     AdamW decoupled weight decay
+     * @param clipNorm        global gradient-norm clip (0 disables)
+     * @param evalEvery       steps between validation losses (0 disables)
+     * @param evalBatches     validation batches per evaluation
+     * @param checkpointEvery steps between checkpoints (0: only at the end)
+     * @param keepCheckpoints how many checkpoints to keep
+     * @param seed            data-order seed
+     * @param maxLength       longest example in tokens
+     */
+    public record Config(int steps, int batchSize, double peakLr, double minLr, int warmupSteps, double weightDecay,
+                         double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
+                         int maxLength) {
+        public static Config defaults(int steps, int batchSize) {
+            return new Config(steps, batchSize, 1e-3, 1e-4, Math.max(1, steps / 20), 0.01, 1.0, 0, 4, 0, 2, 1234, 512);
+        }
+
+        public Config withLr(double peak, double min) {
+            return new Config(steps, batchSize, peak, min, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
+                    checkpointEvery, keepCheckpoints, seed, maxLength);
+        }
+
+        public Config withSteps(int s) {
+            return new Config(s, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
+                    checkpointEvery, keepCheckpoints, seed, maxLength);
+        }
+
+        public Config withCheckpoints(int every, int eval) {
+            return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, eval, evalBatches, every,
+                    keepCheckpoints, seed, maxLength);
+        }
+    }
+
+    /** One optimisation step's record. */
+    public record StepLog(long step, double loss, double lr, double gradNorm, double tokensPerSecond) {
+    }
+
+    /** A validation record. */
+    public record EvalLog(long step, double loss) {
+    }
+
+    private final Transformer model;
+    private final Tokenizer tokenizer;
+    private final Config cfg;
+    private final List<EncodedExample> train;
+    private final List<EncodedExample> val;
+    private final Path checkpointDir;
+    private final AdamW opt;
+    private final LrSchedule schedule;
+    private final List<StepLog> history = new ArrayList<>();
+    private final List<EvalLog> evals = new ArrayList<>();
+    private long step;
+    /** Test hook: a step at which the loss is replaced by NaN (simulates divergence). */
+    private long poisonStep = -1;
+
+    public Trainer(Transformer model, Tokenizer tokenizer, List<TinySqlExample> trainSet, List<TinySqlExample> valSet,
+                   Config cfg, Path checkpointDir) {
+        if (trainSet.size() < cfg.batchSize()) {
+            throw new IllegalArgumentException("training set of " + trainSet.size() + " examples is smaller than one batch of "
+                    + cfg.batchSize());
+        }
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.cfg = cfg;
+        this.train = trainSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
+        this.val = valSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
+        this.checkpointDir = checkpointDir;
+        this.opt = new AdamW(model.parameters(), 0.9, 0.95, 1e-8, cfg.weightDecay());
+        this.schedule = new LrSchedule(cfg.peakLr(), cfg.minLr(), cfg.warmupSteps(), cfg.steps());
+    }
+
+    public List<StepLog> history() {
+        return history;
+    }
+
+    public List<EvalLog> evals() {
+        return evals;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    void poisonAt(long s) {
+        poisonStep = s;
+    }
+
+    /** The batch of step {@code s}: a window of the seeded permutation of epoch s / stepsPerEpoch. */
+    List<EncodedExample> batchAt(long s) {
+        int perEpoch = train.size() / cfg.batchSize();
+        long epoch = s / perEpoch;
+        int offset = (int) (s % perEpoch) * cfg.batchSize();
+        int[] perm = permutation(epoch);
+        List<EncodedExample> b = new ArrayList<>(cfg.batchSize());
+        for (int i = 0; i < cfg.batchSize(); i++) {
+            b.add(train.get(perm[offset + i]));
+        }
+        return b;
+    }
+
+    private int[] lastPerm;
+    private long lastEpoch = -1;
+
+    private int[] permutation(long epoch) {
+        if (epoch != lastEpoch) {
+            int[] p = new int[train.size()];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = i;
+            }
+            SplittableRandom r = new SplittableRandom(cfg.seed() * 1_000_003L + epoch);
+            for (int i = p.length - 1; i > 0; i--) {
+                int j = r.nextInt(i + 1);
+                int t = p[i];
+                p[i] = p[j];
+                p[j] = t;
+            }
+            lastPerm = p;
+            lastEpoch = epoch;
+        }
+        return lastPerm;
+    }
+
+    /** Trains until {@code cfg.steps()}, resuming from the newest checkpoint in the checkpoint folder if there is one. */
+    public List<StepLog> run(Progress progress) throws IOException {
+        return runUntil(cfg.steps(), progress);
+    }
+
+    /**
+     * Trains until step {@code stop} (at most {@code cfg.steps()}), as if interrupted there: a checkpoint is written at
+     * the stop, and a later {@link #run} on the same folder continues exactly where this one ended.
+     */
+    public List<StepLog> runUntil(long stop, Progress progress) throws IOException {
+        if (checkpointDir != null) {
+            resume();
+        }
+        long end = Math.min(stop, cfg.steps());
+        progress.advance(step);
+        while (step < end) {
+            long t0 = System.nanoTime();
+            Batch b = Batch.of(batchAt(step), Math.max(0, tokenizer.padId()), 16, cfg.maxLength());
+            model.forward(b.ids(), b.mask());
+            double loss = model.loss(b.labels(), true);
+            if (step == poisonStep) {
+                loss = Double.NaN;
+            }
+            model.zeroGrad();
+            double gradNorm = Double.NaN;
+            if (Double.isFinite(loss)) {
+                model.backward();
+                gradNorm = clip(model.gradients(), cfg.clipNorm());
+            }
+            if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+                throw new TrainingDivergedException(String.format(Locale.ROOT,
+                        "training diverged at step %d: loss %s, gradient norm %s; parameters were not updated%s", step, loss,
+                        gradNorm, checkpointDir == null ? "" : "; the last good checkpoint is kept in " + checkpointDir));
+            }
+            double lr = schedule.at(step);
+            opt.step(model.parameters(), model.gradients(), lr);
+            step++;
+            double secs = (System.nanoTime() - t0) / 1e9;
+            StepLog log = new StepLog(step, loss, lr, gradNorm, b.tokens() / secs);
+            history.add(log);
+            progress.status(String.format(Locale.ROOT, "loss %.4f lr %.2e %.0f tok/s", loss, lr, log.tokensPerSecond()));
+            progress.advance(1);
+            if (cfg.evalEvery() > 0 && (step % cfg.evalEvery() == 0 || step == cfg.steps()) && !val.isEmpty()) {
+                evals.add(new EvalLog(step, validationLoss()));
+                LOG.info("step {}: train loss {}, validation loss {}", step, String.format(Locale.ROOT, "%.4f", loss),
+                        String.format(Locale.ROOT, "%.4f", evals.get(evals.size() - 1).loss()));
+            }
+            if (checkpointDir != null && ((cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) || step == end)) {
+                save();
+            }
+        }
+        return history;
+    }
+
+    /** Mean validation loss over the first {@code evalBatches} batches of the validation set. */
+    public double validationLoss() {
+        double sum = 0;
+        int n = 0;
+        for (int i = 0; i < cfg.evalBatches() && i * cfg.batchSize() < val.size(); i++) {
+            List<EncodedExample> part = val.subList(i * cfg.batchSize(), Math.min(val.size(), (i + 1) * cfg.batchSize()));
+            Batch b = Batch.of(part, Math.max(0, tokenizer.padId()), 16, cfg.maxLength());
+            model.forward(b.ids(), b.mask());
+            sum += model.loss(b.labels(), false);
+            n++;
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    /** Scales gradients so their global L2 norm is at most {@code max}; returns the norm before clipping. */
+    static double clip(Parameters grads, double max) {
+        double ss = 0;
+        for (INDArray g : grads.asMap().values()) {
+            FloatBuffer b = fb(g);
+            for (int i = 0; i < g.length(); i++) {
+                double v = b.get(i);
+                ss += v * v;
+            }
+        }
+        double norm = Math.sqrt(ss);
+        if (max > 0 && norm > max && Double.isFinite(norm)) {
+            float s = (float) (max / (norm + 1e-6));
+            for (INDArray g : grads.asMap().values()) {
+                FloatBuffer b = fb(g);
+                for (int i = 0; i < g.length(); i++) {
+                    b.put(i, b.get(i) * s);
+                }
+            }
+        }
+        return norm;
+    }
+
+    /** Writes step-N/ atomically (temp folder, then rename) and prunes old checkpoints. */
+    public Path save() throws IOException {
+        Files.createDirectories(checkpointDir);
+        String name = String.format(Locale.ROOT, "step-%08d", step);
+        Path tmp = checkpointDir.resolve(name + ".tmp");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        HfCheckpoint.save(model.parameters(), tmp, DType.F32);
+        SafeTensors.write(tmp.resolve("optimizer.safetensors"), opt.state(), DType.F32, null);
+        if (tokenizer instanceof SqlVocabTokenizer s) {
+            s.save(tmp.resolve("tokenizer.json"));
+        }
+        ObjectNode state = MAPPER.createObjectNode();
+        state.put("step", step);
+        state.put("optimizer_step", opt.stepCount());
+        state.put("seed", cfg.seed());
+        state.put("batch_size", cfg.batchSize());
+        state.put("train_examples", train.size());
+        var h = state.putArray("loss_history");
+        history.forEach(l -> h.add(l.loss()));
+        MAPPER.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("trainer_state.json").toFile(), state);
+        Path dst = checkpointDir.resolve(name);
+        deleteTree(dst);
+        Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
+        prune();
+        LOG.debug("checkpoint written to {}", dst);
+        return dst;
+    }
+
+    private void prune() throws IOException {
+        List<Path> all = checkpoints(checkpointDir);
+        for (int i = 0; i < all.size() - Math.max(1, cfg.keepCheckpoints()); i++) {
+            deleteTree(all.get(i));
+        }
+    }
+
+    /** Completed checkpoints (step-N folders), oldest first. */
+    public static List<Path> checkpoints(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().matches("step-\\d{8}"))
+                    .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+        }
+    }
+
+    private void resume() throws IOException {
+        List<Path> all = checkpoints(checkpointDir);
+        if (all.isEmpty()) {
+            return;
+        }
+        Path last = all.get(all.size() - 1);
+        JsonNode st = MAPPER.readTree(last.resolve("trainer_state.json").toFile());
+        if (st.path("seed").asLong() != cfg.seed() || st.path("batch_size").asInt() != cfg.batchSize()
+                || st.path("train_examples").asInt() != train.size()) {
+            throw new IOException(last + " was written with another seed, batch size or training set; refusing to resume");
+        }
+        Parameters p = HfCheckpoint.load(last, model.config());
+        model.parameters().copyFrom(p);
+        opt.load(SafeTensors.readAll(last.resolve("optimizer.safetensors")), st.path("optimizer_step").asLong());
+        step = st.path("step").asLong();
+        history.clear();
+        int i = 0;
+        for (JsonNode l : st.path("loss_history")) {
+            history.add(new StepLog(++i, l.asDouble(), schedule.at(i - 1), Double.NaN, Double.NaN));
+        }
+        LOG.info("resumed from {} at step {}", last, step);
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(x);
+            }
+        }
+    }
+}
