@@ -313,11 +313,15 @@ public final class Transformer {
     }
 
     private static void add(INDArray a, INDArray b, INDArray out) {
-        FloatBuffer ab = fb(a), bb = fb(b), ob = fb(out);
         int n = (int) a.length();
+        float[] av = new float[n];
+        float[] bv = new float[n];
+        fb(a).get(0, av);
+        fb(b).get(0, bv);
         for (int i = 0; i < n; i++) {
-            ob.put(i, ab.get(i) + bb.get(i));
+            av[i] += bv[i];
         }
+        fb(out).put(0, av);
     }
 
     /**
@@ -492,11 +496,7 @@ public final class Transformer {
     }
 
     private static void clear(INDArray a) {
-        FloatBuffer b = fb(a);
-        int n = (int) a.length();
-        for (int i = 0; i < n; i++) {
-            b.put(i, 0f);
-        }
+        fb(a).put(0, new float[(int) a.length()]);
     }
 
     /** Sets every parameter gradient to zero. */

@@ -19,16 +19,15 @@ public final class CpuKernels implements Kernels {
     public void linear(INDArray x, INDArray w, INDArray b, INDArray y) {
         Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
         if (b != null) {
-            FloatBuffer yb = fb(y);
-            FloatBuffer bb = fb(b);
-            int m = (int) w.size(0);
-            int n = (int) (y.length() / m);
-            for (int r = 0; r < n; r++) {
-                int o = r * m;
+            float[] yv = get(y);
+            float[] bv = get(b);
+            int m = bv.length;
+            for (int o = 0; o < yv.length; o += m) {
                 for (int j = 0; j < m; j++) {
-                    yb.put(o + j, yb.get(o + j) + bb.get(j));
+                    yv[o + j] += bv[j];
                 }
             }
+            put(y, yv);
         }
     }
 
@@ -41,167 +40,189 @@ public final class CpuKernels implements Kernels {
             Nd4j.gemm(dy, x, dw, true, false, 1.0, 1.0);
         }
         if (db != null) {
-            FloatBuffer d = fb(dy);
-            FloatBuffer g = fb(db);
-            int m = (int) db.length();
-            int n = (int) (dy.length() / m);
-            for (int j = 0; j < m; j++) {
-                float s = 0;
-                for (int r = 0; r < n; r++) {
-                    s += d.get(r * m + j);
+            float[] d = get(dy);
+            float[] g = get(db);
+            int m = g.length;
+            for (int o = 0; o < d.length; o += m) {
+                for (int j = 0; j < m; j++) {
+                    g[j] += d[o + j];
                 }
-                g.put(j, g.get(j) + s);
             }
+            put(db, g);
         }
+    }
+
+    /** The array's floats as a Java array (one bulk copy). */
+    static float[] get(INDArray a) {
+        float[] f = new float[(int) a.length()];
+        fb(a).get(0, f);
+        return f;
+    }
+
+    /** Writes a Java array back into the ND4J array (one bulk copy). */
+    static void put(INDArray a, float[] f) {
+        fb(a).put(0, f);
+    }
+
+    /** tanh through exp (Math.tanh is the slow StrictMath version); exact to float precision. */
+    static float tanh(float u) {
+        if (u > 20f) {
+            return 1f;
+        }
+        if (u < -20f) {
+            return -1f;
+        }
+        float e = (float) Math.exp(2.0 * u);
+        return (e - 1f) / (e + 1f);
     }
 
     @Override
     public void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd, double eps) {
-        FloatBuffer xb = fb(x), wb = fb(w), bb = fb(b), yb = fb(y);
-        int c = (int) w.length();
-        int n = (int) (x.length() / c);
-        for (int r = 0; r < n; r++) {
-            int o = r * c;
+        float[] xv = get(x), wv = get(w), bv = get(b);
+        float[] yv = new float[xv.length];
+        int c = wv.length;
+        for (int r = 0, o = 0; o < xv.length; r++, o += c) {
             double s = 0;
             for (int i = 0; i < c; i++) {
-                s += xb.get(o + i);
+                s += xv[o + i];
             }
             double mu = s / c;
             double v = 0;
             for (int i = 0; i < c; i++) {
-                double d = xb.get(o + i) - mu;
+                double d = xv[o + i] - mu;
                 v += d * d;
             }
             double rs = 1.0 / Math.sqrt(v / c + eps);
             mean[r] = (float) mu;
             rstd[r] = (float) rs;
             for (int i = 0; i < c; i++) {
-                yb.put(o + i, (float) ((xb.get(o + i) - mu) * rs * wb.get(i) + bb.get(i)));
+                yv[o + i] = (float) ((xv[o + i] - mu) * rs * wv[i] + bv[i]);
             }
         }
+        put(y, yv);
     }
 
     @Override
     public void layerNormBackward(INDArray dy, INDArray x, INDArray w, float[] mean, float[] rstd, INDArray dx, INDArray dw, INDArray db) {
-        FloatBuffer dyb = fb(dy), xb = fb(x), wb = fb(w), dxb = fb(dx), dwb = fb(dw), dbb = fb(db);
-        int c = (int) w.length();
-        int n = (int) (x.length() / c);
-        for (int r = 0; r < n; r++) {
-            int o = r * c;
+        float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx), dwv = get(dw), dbv = get(db);
+        int c = wv.length;
+        for (int r = 0, o = 0; o < xv.length; r++, o += c) {
             float mu = mean[r];
             float rs = rstd[r];
             double sumG = 0;
             double sumGx = 0;
             for (int i = 0; i < c; i++) {
-                float xhat = (xb.get(o + i) - mu) * rs;
-                float g = dyb.get(o + i) * wb.get(i);
+                float xhat = (xv[o + i] - mu) * rs;
+                float g = dyv[o + i] * wv[i];
                 sumG += g;
                 sumGx += g * xhat;
-                dwb.put(i, dwb.get(i) + dyb.get(o + i) * xhat);
-                dbb.put(i, dbb.get(i) + dyb.get(o + i));
+                dwv[i] += dyv[o + i] * xhat;
+                dbv[i] += dyv[o + i];
             }
             float mg = (float) (sumG / c);
             float mgx = (float) (sumGx / c);
             for (int i = 0; i < c; i++) {
-                float xhat = (xb.get(o + i) - mu) * rs;
-                float g = dyb.get(o + i) * wb.get(i);
-                dxb.put(o + i, dxb.get(o + i) + rs * (g - mg - xhat * mgx));
+                float xhat = (xv[o + i] - mu) * rs;
+                float g = dyv[o + i] * wv[i];
+                dxv[o + i] += rs * (g - mg - xhat * mgx);
             }
         }
+        put(dx, dxv);
+        put(dw, dwv);
+        put(db, dbv);
     }
 
     @Override
     public void rmsNorm(INDArray x, INDArray w, INDArray y, float[] rstd, double eps) {
-        FloatBuffer xb = fb(x), wb = fb(w), yb = fb(y);
-        int c = (int) w.length();
-        int n = (int) (x.length() / c);
-        for (int r = 0; r < n; r++) {
-            int o = r * c;
+        float[] xv = get(x), wv = get(w);
+        float[] yv = new float[xv.length];
+        int c = wv.length;
+        for (int r = 0, o = 0; o < xv.length; r++, o += c) {
             double ss = 0;
             for (int i = 0; i < c; i++) {
-                double v = xb.get(o + i);
+                double v = xv[o + i];
                 ss += v * v;
             }
             float rs = (float) (1.0 / Math.sqrt(ss / c + eps));
             rstd[r] = rs;
             for (int i = 0; i < c; i++) {
-                yb.put(o + i, wb.get(i) * (xb.get(o + i) * rs));
+                yv[o + i] = wv[i] * (xv[o + i] * rs);
             }
         }
+        put(y, yv);
     }
 
     @Override
     public void rmsNormBackward(INDArray dy, INDArray x, INDArray w, float[] rstd, INDArray dx, INDArray dw) {
-        FloatBuffer dyb = fb(dy), xb = fb(x), wb = fb(w), dxb = fb(dx), dwb = fb(dw);
-        int c = (int) w.length();
-        int n = (int) (x.length() / c);
-        for (int r = 0; r < n; r++) {
-            int o = r * c;
+        float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx), dwv = get(dw);
+        int c = wv.length;
+        for (int r = 0, o = 0; o < xv.length; r++, o += c) {
             float rs = rstd[r];
             double dot = 0;
             for (int i = 0; i < c; i++) {
-                float xhat = xb.get(o + i) * rs;
-                float g = dyb.get(o + i) * wb.get(i);
+                float xhat = xv[o + i] * rs;
+                float g = dyv[o + i] * wv[i];
                 dot += g * xhat;
-                dwb.put(i, dwb.get(i) + dyb.get(o + i) * xhat);
+                dwv[i] += dyv[o + i] * xhat;
             }
             float m = (float) (dot / c);
             for (int i = 0; i < c; i++) {
-                float xhat = xb.get(o + i) * rs;
-                float g = dyb.get(o + i) * wb.get(i);
-                dxb.put(o + i, dxb.get(o + i) + rs * (g - xhat * m));
+                float xhat = xv[o + i] * rs;
+                float g = dyv[o + i] * wv[i];
+                dxv[o + i] += rs * (g - xhat * m);
             }
         }
+        put(dx, dxv);
+        put(dw, dwv);
     }
 
     @Override
     public void gelu(INDArray x, INDArray y) {
-        FloatBuffer xb = fb(x), yb = fb(y);
-        int n = (int) x.length();
-        for (int i = 0; i < n; i++) {
-            float v = xb.get(i);
-            float t = (float) Math.tanh(GELU_C * (v + 0.044715f * v * v * v));
-            yb.put(i, 0.5f * v * (1f + t));
+        float[] xv = get(x);
+        float[] yv = new float[xv.length];
+        float c = (float) GELU_C;
+        for (int i = 0; i < xv.length; i++) {
+            float v = xv[i];
+            yv[i] = 0.5f * v * (1f + tanh(c * (v + 0.044715f * v * v * v)));
         }
+        put(y, yv);
     }
 
     @Override
     public void geluBackward(INDArray dy, INDArray x, INDArray dx) {
-        FloatBuffer dyb = fb(dy), xb = fb(x), dxb = fb(dx);
-        int n = (int) x.length();
-        for (int i = 0; i < n; i++) {
-            float v = xb.get(i);
-            float u = (float) (GELU_C * (v + 0.044715f * v * v * v));
-            float t = (float) Math.tanh(u);
-            float du = (float) (GELU_C * (1 + 3 * 0.044715f * v * v));
-            float grad = 0.5f * (1 + t) + 0.5f * v * (1 - t * t) * du;
-            dxb.put(i, dxb.get(i) + dyb.get(i) * grad);
+        float[] dyv = get(dy), xv = get(x), dxv = get(dx);
+        float c = (float) GELU_C;
+        for (int i = 0; i < xv.length; i++) {
+            float v = xv[i];
+            float t = tanh(c * (v + 0.044715f * v * v * v));
+            float du = c * (1 + 3 * 0.044715f * v * v);
+            dxv[i] += dyv[i] * (0.5f * (1 + t) + 0.5f * v * (1 - t * t) * du);
         }
+        put(dx, dxv);
     }
 
     @Override
     public void swiglu(INDArray gate, INDArray up, INDArray out) {
-        FloatBuffer gb = fb(gate), ub = fb(up), ob = fb(out);
-        int n = (int) gate.length();
-        for (int i = 0; i < n; i++) {
-            float g = gb.get(i);
-            float s = (float) (1.0 / (1.0 + Math.exp(-g)));
-            ob.put(i, g * s * ub.get(i));
+        float[] gv = get(gate), uv = get(up);
+        float[] ov = new float[gv.length];
+        for (int i = 0; i < gv.length; i++) {
+            float g = gv[i];
+            ov[i] = g / (1f + (float) Math.exp(-g)) * uv[i];
         }
+        put(out, ov);
     }
 
     @Override
     public void swigluBackward(INDArray dout, INDArray gate, INDArray up, INDArray dgate, INDArray dup) {
-        FloatBuffer db = fb(dout), gb = fb(gate), ub = fb(up), dgb = fb(dgate), dub = fb(dup);
-        int n = (int) gate.length();
-        for (int i = 0; i < n; i++) {
-            float g = gb.get(i);
-            float s = (float) (1.0 / (1.0 + Math.exp(-g)));
-            float silu = g * s;
-            float d = db.get(i);
-            dub.put(i, dub.get(i) + d * silu);
-            dgb.put(i, dgb.get(i) + d * ub.get(i) * s * (1 + g * (1 - s)));
+        float[] dv = get(dout), gv = get(gate), uv = get(up), dgv = get(dgate), duv = get(dup);
+        for (int i = 0; i < gv.length; i++) {
+            float g = gv[i];
+            float s = 1f / (1f + (float) Math.exp(-g));
+            duv[i] += dv[i] * g * s;
+            dgv[i] += dv[i] * uv[i] * s * (1 + g * (1 - s));
         }
+        put(dgate, dgv);
+        put(dup, duv);
     }
 
     /** cos/sin tables computed in double, as the reference does, then rounded to float. */
@@ -311,26 +332,25 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void softmax(INDArray scores, INDArray pattern) {
-        FloatBuffer sb = fb(scores), pb = fb(pattern);
+        float[] sv = get(scores);
         int n = (int) scores.size(scores.rank() - 1);
-        int rows = (int) (scores.length() / n);
-        for (int r = 0; r < rows; r++) {
-            int o = r * n;
+        for (int o = 0; o < sv.length; o += n) {
             float max = NEG;
             for (int j = 0; j < n; j++) {
-                max = Math.max(max, sb.get(o + j));
+                max = Math.max(max, sv[o + j]);
             }
             double sum = 0;
             for (int j = 0; j < n; j++) {
-                float e = (float) Math.exp(sb.get(o + j) - max);
-                pb.put(o + j, e);
+                float e = (float) Math.exp(sv[o + j] - max);
+                sv[o + j] = e;
                 sum += e;
             }
             float inv = (float) (1.0 / sum);
             for (int j = 0; j < n; j++) {
-                pb.put(o + j, pb.get(o + j) * inv);
+                sv[o + j] *= inv;
             }
         }
+        put(pattern, sv);
     }
 
     @Override
@@ -376,20 +396,19 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void softmaxBackward(INDArray dpattern, INDArray pattern, INDArray dscores) {
-        FloatBuffer db = fb(dpattern), pb = fb(pattern), sb = fb(dscores);
+        float[] dv = get(dpattern), pv = get(pattern);
         int n = (int) pattern.size(pattern.rank() - 1);
-        int rows = (int) (pattern.length() / n);
-        for (int r = 0; r < rows; r++) {
-            int o = r * n;
+        for (int o = 0; o < pv.length; o += n) {
             double dot = 0;
             for (int j = 0; j < n; j++) {
-                dot += db.get(o + j) * pb.get(o + j);
+                dot += dv[o + j] * pv[o + j];
             }
             float m = (float) dot;
             for (int j = 0; j < n; j++) {
-                sb.put(o + j, pb.get(o + j) * (db.get(o + j) - m));
+                dv[o + j] = pv[o + j] * (dv[o + j] - m);
             }
         }
+        put(dscores, dv);
     }
 
     @Override
@@ -446,10 +465,7 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public double[] crossEntropy(INDArray logits, int[] targets, INDArray dlogits, float gradScale) {
-        FloatBuffer lb = fb(logits);
-        FloatBuffer db = dlogits == null ? null : fb(dlogits);
         int v = (int) logits.size(1);
-        int n = targets.length;
         int count = 0;
         for (int t : targets) {
             if (t != -100) {
@@ -459,33 +475,37 @@ public final class CpuKernels implements Kernels {
                 count++;
             }
         }
+        FloatBuffer lb = fb(logits);
+        FloatBuffer db = dlogits == null ? null : fb(dlogits);
+        float[] row = new float[v];
+        float[] zero = db == null ? null : new float[v];
         double total = 0;
         float inv = count == 0 ? 0f : gradScale / count;
-        for (int r = 0; r < n; r++) {
+        for (int r = 0; r < targets.length; r++) {
             int o = r * v;
             if (targets[r] == -100) {
                 if (db != null) {
-                    for (int j = 0; j < v; j++) {
-                        db.put(o + j, 0f);
-                    }
+                    db.put(o, zero);
                 }
                 continue;
             }
+            lb.get(o, row);
             float max = NEG;
             for (int j = 0; j < v; j++) {
-                max = Math.max(max, lb.get(o + j));
+                max = Math.max(max, row[j]);
             }
             double sum = 0;
             for (int j = 0; j < v; j++) {
-                sum += Math.exp(lb.get(o + j) - max);
+                sum += Math.exp(row[j] - max);
             }
             double logZ = max + Math.log(sum);
-            total += logZ - lb.get(o + targets[r]);
+            total += logZ - row[targets[r]];
             if (db != null) {
                 for (int j = 0; j < v; j++) {
-                    float p = (float) Math.exp(lb.get(o + j) - logZ);
-                    db.put(o + j, (p - (j == targets[r] ? 1f : 0f)) * inv);
+                    row[j] = (float) Math.exp(row[j] - logZ) * inv;
                 }
+                row[targets[r]] -= inv;
+                db.put(o, row);
             }
         }
         return new double[] {total, count};

@@ -2,7 +2,6 @@ package org.tinysql.train;
 
 import static org.tinysql.tensor.Buffers.fb;
 
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -42,24 +41,32 @@ public final class AdamW {
         float b1 = (float) beta1, b2 = (float) beta2;
         for (Map.Entry<String, INDArray> e : params.asMap().entrySet()) {
             String name = e.getKey();
-            FloatBuffer p = fb(e.getValue()), g = fb(grads.get(name)), mb = fb(m.get(name)), vb = fb(v.get(name));
+            int n = (int) e.getValue().length();
+            float[] p = new float[n], g = new float[n], mb = new float[n], vb = new float[n];
+            fb(e.getValue()).get(0, p);
+            fb(grads.get(name)).get(0, g);
+            fb(m.get(name)).get(0, mb);
+            fb(v.get(name)).get(0, vb);
             boolean decay = e.getValue().rank() >= 2;
             float wd = decay ? (float) weightDecay : 0f;
             float stepSize = (float) (lr / bc1);
             float sqrtBc2 = (float) Math.sqrt(bc2);
             float lrf = (float) lr;
-            int n = (int) e.getValue().length();
+            float epsf = (float) eps;
             for (int i = 0; i < n; i++) {
-                float gi = g.get(i);
-                float mi = b1 * mb.get(i) + (1 - b1) * gi;
-                float vi = b2 * vb.get(i) + (1 - b2) * gi * gi;
-                mb.put(i, mi);
-                vb.put(i, vi);
-                float pi = p.get(i);
+                float gi = g[i];
+                float mi = b1 * mb[i] + (1 - b1) * gi;
+                float vi = b2 * vb[i] + (1 - b2) * gi * gi;
+                mb[i] = mi;
+                vb[i] = vi;
+                float pi = p[i];
                 pi -= lrf * wd * pi;
-                pi -= stepSize * mi / ((float) Math.sqrt(vi) / sqrtBc2 + (float) eps);
-                p.put(i, pi);
+                pi -= stepSize * mi / ((float) Math.sqrt(vi) / sqrtBc2 + epsf);
+                p[i] = pi;
             }
+            fb(e.getValue()).put(0, p);
+            fb(m.get(name)).put(0, mb);
+            fb(v.get(name)).put(0, vb);
         }
     }
 
