@@ -5,7 +5,7 @@ import static org.tinysql.tensor.Buffers.fb;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import java.util.stream.IntStream;
 
 /**
  * CPU kernels: matrix products through {@code Nd4j.gemm} into preallocated outputs (OpenBLAS), everything else as
@@ -277,26 +277,6 @@ public final class CpuKernels implements Kernels {
         }
     }
 
-    /** [B, T, heads*D] (any row-major view of it) as a contiguous [B, heads, T, D] copy. */
-    private static INDArray headsFirst(INDArray x, int b, int t, int heads, int d) {
-        return x.reshape('c', b, t, heads, d).permute(0, 2, 1, 3).dup('c');
-    }
-
-    private static INDArray slice(INDArray a, int i, int j) {
-        return a.get(NDArrayIndex.point(i), NDArrayIndex.point(j), NDArrayIndex.all(), NDArrayIndex.all());
-    }
-
-    /** dst[B, T, heads, D] += src[B, heads, T, D] (or = when not accumulating). */
-    private static void addHeadsBack(INDArray src, INDArray dst, int b, int t, int heads, int d, boolean accumulate) {
-        INDArray back = src.permute(0, 2, 1, 3);
-        INDArray view = dst.reshape('c', b, t, heads, d);
-        if (accumulate) {
-            view.addi(back);
-        } else {
-            view.assign(back);
-        }
-    }
-
     @Override
     public void attentionScores(INDArray q, INDArray k, int nHeads, int nKv, int[][] keyMask, int window, float scale,
                                 int offset, INDArray scores) {
@@ -305,29 +285,41 @@ public final class CpuKernels implements Kernels {
         int tk = (int) scores.size(3);
         int d = (int) (q.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
-        try (Arena arena = new Arena()) {
-            INDArray qh = arena.own(headsFirst(q, b, tq, nHeads, d));
-            INDArray kh = arena.own(headsFirst(k, b, tk, nKv, d));
-            for (int bi = 0; bi < b; bi++) {
-                for (int h = 0; h < nHeads; h++) {
-                    Nd4j.gemm(slice(qh, bi, h), slice(kh, bi, h / group), slice(scores, bi, h), false, true, scale, 0.0);
+        float[] qa = get(q), ka = get(k);
+        float[] sc = new float[b * nHeads * tq * tk];
+        // One task per (batch, head); keys are transposed to [D][Tk] so the inner loop is a vectorisable axpy.
+        IntStream.range(0, b * nHeads).parallel().forEach(bh -> {
+            int bi = bh / nHeads;
+            int h = bh % nHeads;
+            int kvh = h / group;
+            float[] kT = new float[d * tk];
+            for (int j = 0; j < tk; j++) {
+                int ko = ((bi * tk + j) * nKv + kvh) * d;
+                for (int e = 0; e < d; e++) {
+                    kT[e * tk + j] = ka[ko + e];
                 }
             }
-        }
-        FloatBuffer sb = fb(scores);
-        for (int bi = 0; bi < b; bi++) {
             for (int i = 0; i < tq; i++) {
                 int qi = i + offset;
+                int ro = (bh * tq + i) * tk;
+                int qo = ((bi * tq + i) * nHeads + h) * d;
+                int jmax = Math.min(tk, qi + 1);
+                for (int e = 0; e < d; e++) {
+                    float qe = qa[qo + e] * scale;
+                    int ko = e * tk;
+                    for (int j = 0; j < jmax; j++) {
+                        sc[ro + j] += qe * kT[ko + j];
+                    }
+                }
                 for (int j = 0; j < tk; j++) {
                     boolean visible = j <= qi && keyMask[bi][j] != 0 && (window == 0 || qi - j < window);
                     if (!visible) {
-                        for (int h = 0; h < nHeads; h++) {
-                            sb.put(((bi * nHeads + h) * tq + i) * tk + j, NEG);
-                        }
+                        sc[ro + j] = NEG;
                     }
                 }
             }
-        }
+        });
+        put(scores, sc);
     }
 
     @Override
@@ -360,16 +352,28 @@ public final class CpuKernels implements Kernels {
         int tk = (int) pattern.size(3);
         int d = (int) (z.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
-        try (Arena arena = new Arena()) {
-            INDArray vh = arena.own(headsFirst(v, b, tk, nKv, d));
-            INDArray zh = arena.zeros(b, nHeads, tq, d);
-            for (int bi = 0; bi < b; bi++) {
-                for (int h = 0; h < nHeads; h++) {
-                    Nd4j.gemm(slice(pattern, bi, h), slice(vh, bi, h / group), slice(zh, bi, h), false, false, 1.0, 0.0);
+        float[] pa = get(pattern), va = get(v);
+        float[] za = new float[(int) z.length()];
+        IntStream.range(0, b * nHeads).parallel().forEach(bh -> {
+            int bi = bh / nHeads;
+            int h = bh % nHeads;
+            int kvh = h / group;
+            for (int i = 0; i < tq; i++) {
+                int po = (bh * tq + i) * tk;
+                int zo = ((bi * tq + i) * nHeads + h) * d;
+                for (int j = 0; j < tk; j++) {
+                    float p = pa[po + j];
+                    if (p == 0f) {
+                        continue;
+                    }
+                    int vo = ((bi * tk + j) * nKv + kvh) * d;
+                    for (int e = 0; e < d; e++) {
+                        za[zo + e] += p * va[vo + e];
+                    }
                 }
             }
-            addHeadsBack(zh, z, b, tq, nHeads, d, false);
-        }
+        });
+        put(z, za);
     }
 
     @Override
@@ -379,19 +383,46 @@ public final class CpuKernels implements Kernels {
         int tk = (int) pattern.size(3);
         int d = (int) (dz.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
-        try (Arena arena = new Arena()) {
-            INDArray dzh = arena.own(headsFirst(dz, b, tq, nHeads, d));
-            INDArray vh = arena.own(headsFirst(v, b, tk, nKv, d));
-            INDArray dvh = arena.zeros(b, nKv, tk, d);
-            for (int bi = 0; bi < b; bi++) {
-                for (int h = 0; h < nHeads; h++) {
-                    INDArray dzs = slice(dzh, bi, h);
-                    Nd4j.gemm(dzs, slice(vh, bi, h / group), slice(dpattern, bi, h), false, true, 1.0, 0.0);
-                    Nd4j.gemm(slice(pattern, bi, h), dzs, slice(dvh, bi, h / group), true, false, 1.0, 1.0);
+        float[] dza = get(dz), pa = get(pattern), va = get(v), dva = get(dv);
+        float[] dpa = new float[pa.length];
+        // One task per (batch, kv head): the query heads sharing a kv head write the same dv rows.
+        IntStream.range(0, b * nKv).parallel().forEach(bk -> {
+            int bi = bk / nKv;
+            int kvh = bk % nKv;
+            float[] vT = new float[d * tk];
+            for (int j = 0; j < tk; j++) {
+                int vo = ((bi * tk + j) * nKv + kvh) * d;
+                for (int e = 0; e < d; e++) {
+                    vT[e * tk + j] = va[vo + e];
                 }
             }
-            addHeadsBack(dvh, dv, b, tk, nKv, d, true);
-        }
+            for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+                int bh = bi * nHeads + h;
+                for (int i = 0; i < tq; i++) {
+                    int po = (bh * tq + i) * tk;
+                    int zo = ((bi * tq + i) * nHeads + h) * d;
+                    for (int e = 0; e < d; e++) {
+                        float g = dza[zo + e];
+                        int vo = e * tk;
+                        for (int j = 0; j < tk; j++) {
+                            dpa[po + j] += g * vT[vo + j];
+                        }
+                    }
+                    for (int j = 0; j < tk; j++) {
+                        float p = pa[po + j];
+                        if (p == 0f) {
+                            continue;
+                        }
+                        int vo = ((bi * tk + j) * nKv + kvh) * d;
+                        for (int e = 0; e < d; e++) {
+                            dva[vo + e] += p * dza[zo + e];
+                        }
+                    }
+                }
+            }
+        });
+        put(dpattern, dpa);
+        put(dv, dva);
     }
 
     @Override
@@ -418,21 +449,31 @@ public final class CpuKernels implements Kernels {
         int tk = (int) dscores.size(3);
         int d = (int) (q.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
-        try (Arena arena = new Arena()) {
-            INDArray qh = arena.own(headsFirst(q, b, tq, nHeads, d));
-            INDArray kh = arena.own(headsFirst(k, b, tk, nKv, d));
-            INDArray dqh = arena.zeros(b, nHeads, tq, d);
-            INDArray dkh = arena.zeros(b, nKv, tk, d);
-            for (int bi = 0; bi < b; bi++) {
-                for (int h = 0; h < nHeads; h++) {
-                    INDArray ds = slice(dscores, bi, h);
-                    Nd4j.gemm(ds, slice(kh, bi, h / group), slice(dqh, bi, h), false, false, scale, 0.0);
-                    Nd4j.gemm(ds, slice(qh, bi, h), slice(dkh, bi, h / group), true, false, scale, 1.0);
+        float[] sa = get(dscores), qa = get(q), ka = get(k), dqa = get(dq), dka = get(dk);
+        IntStream.range(0, b * nKv).parallel().forEach(bk -> {
+            int bi = bk / nKv;
+            int kvh = bk % nKv;
+            for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+                int bh = bi * nHeads + h;
+                for (int i = 0; i < tq; i++) {
+                    int so = (bh * tq + i) * tk;
+                    int qo = ((bi * tq + i) * nHeads + h) * d;
+                    for (int j = 0; j < tk; j++) {
+                        float g = sa[so + j] * scale;
+                        if (g == 0f) {
+                            continue;
+                        }
+                        int ko = ((bi * tk + j) * nKv + kvh) * d;
+                        for (int e = 0; e < d; e++) {
+                            dqa[qo + e] += g * ka[ko + e];
+                            dka[ko + e] += g * qa[qo + e];
+                        }
+                    }
                 }
             }
-            addHeadsBack(dqh, dq, b, tq, nHeads, d, true);
-            addHeadsBack(dkh, dk, b, tk, nKv, d, true);
-        }
+        });
+        put(dq, dqa);
+        put(dk, dka);
     }
 
     @Override
