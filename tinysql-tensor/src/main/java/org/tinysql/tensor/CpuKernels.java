@@ -52,6 +52,32 @@ public final class CpuKernels implements Kernels {
         }
     }
 
+    /** One past the last non-zero entry of row [o, o + n): causal rows end early, and the loops can stop there. */
+    private static int rowEnd(float[] a, int o, int n) {
+        int j = n;
+        while (j > 0 && a[o + j - 1] == 0f) {
+            j--;
+        }
+        return j;
+    }
+
+    /** A loop body over [from, to). */
+    @FunctionalInterface
+    interface Range {
+        void run(int from, int to);
+    }
+
+    /** Runs {@code body} over [0, n) in parallel chunks (elementwise kernels: each index written by one chunk). */
+    static void chunks(int n, Range body) {
+        int parts = n < 1 << 15 ? 1 : Math.min(64, n >> 14);
+        if (parts == 1) {
+            body.run(0, n);
+            return;
+        }
+        int size = (n + parts - 1) / parts;
+        IntStream.range(0, parts).parallel().forEach(p -> body.run(p * size, Math.min(n, (p + 1) * size)));
+    }
+
     /** The array's floats as a Java array (one bulk copy). */
     static float[] get(INDArray a) {
         float[] f = new float[(int) a.length()];
@@ -181,10 +207,12 @@ public final class CpuKernels implements Kernels {
         float[] xv = get(x);
         float[] yv = new float[xv.length];
         float c = (float) GELU_C;
-        for (int i = 0; i < xv.length; i++) {
-            float v = xv[i];
-            yv[i] = 0.5f * v * (1f + tanh(c * (v + 0.044715f * v * v * v)));
-        }
+        chunks(xv.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float v = xv[i];
+                yv[i] = 0.5f * v * (1f + tanh(c * (v + 0.044715f * v * v * v)));
+            }
+        });
         put(y, yv);
     }
 
@@ -192,12 +220,14 @@ public final class CpuKernels implements Kernels {
     public void geluBackward(INDArray dy, INDArray x, INDArray dx) {
         float[] dyv = get(dy), xv = get(x), dxv = get(dx);
         float c = (float) GELU_C;
-        for (int i = 0; i < xv.length; i++) {
-            float v = xv[i];
-            float t = tanh(c * (v + 0.044715f * v * v * v));
-            float du = c * (1 + 3 * 0.044715f * v * v);
-            dxv[i] += dyv[i] * (0.5f * (1 + t) + 0.5f * v * (1 - t * t) * du);
-        }
+        chunks(xv.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float v = xv[i];
+                float t = tanh(c * (v + 0.044715f * v * v * v));
+                float du = c * (1 + 3 * 0.044715f * v * v);
+                dxv[i] += dyv[i] * (0.5f * (1 + t) + 0.5f * v * (1 - t * t) * du);
+            }
+        });
         put(dx, dxv);
     }
 
@@ -361,7 +391,8 @@ public final class CpuKernels implements Kernels {
             for (int i = 0; i < tq; i++) {
                 int po = (bh * tq + i) * tk;
                 int zo = ((bi * tq + i) * nHeads + h) * d;
-                for (int j = 0; j < tk; j++) {
+                int end = rowEnd(pa, po, tk);
+                for (int j = 0; j < end; j++) {
                     float p = pa[po + j];
                     if (p == 0f) {
                         continue;
@@ -401,14 +432,16 @@ public final class CpuKernels implements Kernels {
                 for (int i = 0; i < tq; i++) {
                     int po = (bh * tq + i) * tk;
                     int zo = ((bi * tq + i) * nHeads + h) * d;
+                    // Past the row's last non-zero probability, dpattern only meets p = 0 in the softmax backward.
+                    int end = rowEnd(pa, po, tk);
                     for (int e = 0; e < d; e++) {
                         float g = dza[zo + e];
                         int vo = e * tk;
-                        for (int j = 0; j < tk; j++) {
+                        for (int j = 0; j < end; j++) {
                             dpa[po + j] += g * vT[vo + j];
                         }
                     }
-                    for (int j = 0; j < tk; j++) {
+                    for (int j = 0; j < end; j++) {
                         float p = pa[po + j];
                         if (p == 0f) {
                             continue;
@@ -458,7 +491,8 @@ public final class CpuKernels implements Kernels {
                 for (int i = 0; i < tq; i++) {
                     int so = (bh * tq + i) * tk;
                     int qo = ((bi * tq + i) * nHeads + h) * d;
-                    for (int j = 0; j < tk; j++) {
+                    int end = rowEnd(sa, so, tk);
+                    for (int j = 0; j < end; j++) {
                         float g = sa[so + j] * scale;
                         if (g == 0f) {
                             continue;
