@@ -290,12 +290,7 @@ public final class Transformer {
 
     /** LayerNorm (GPT) or RMSNorm (LLaMA) with its hook points. */
     private void norm(String prefix, INDArray x, INDArray y, float[] mean, float[] rstd) {
-        String w = prefix + ".w";
-        if (cfg.family() == ModelConfig.Family.GPT) {
-            k.layerNorm(x, params.get(w), params.get(prefix + ".b"), y, mean, rstd, cfg.normEps());
-        } else {
-            k.rmsNorm(x, params.get(w), y, rstd, cfg.normEps());
-        }
+        normPlain(prefix, x, y, mean, rstd);
         String scaleHook = prefix + ".hook_scale";
         if (hooks.hasForward(scaleHook)) {
             INDArray s = zeros(B, T, 1);

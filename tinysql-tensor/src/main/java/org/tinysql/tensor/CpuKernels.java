@@ -3,9 +3,9 @@ package org.tinysql.tensor;
 import static org.tinysql.tensor.Buffers.fb;
 
 import java.nio.FloatBuffer;
+import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import java.util.stream.IntStream;
 
 /**
  * CPU kernels: matrix products through {@code Nd4j.gemm} into preallocated outputs (OpenBLAS), everything else as
@@ -50,6 +50,18 @@ public final class CpuKernels implements Kernels {
             }
             put(db, g);
         }
+    }
+
+    /** Head {@code kvh} of batch row {@code bi} of x[B, T, nKv, D], transposed to [D][T]. */
+    private static float[] headTransposed(float[] x, int bi, int kvh, int t, int nKv, int d) {
+        float[] out = new float[d * t];
+        for (int j = 0; j < t; j++) {
+            int o = ((bi * t + j) * nKv + kvh) * d;
+            for (int e = 0; e < d; e++) {
+                out[e * t + j] = x[o + e];
+            }
+        }
+        return out;
     }
 
     /** One past the last non-zero entry of row [o, o + n): causal rows end early, and the loops can stop there. */
@@ -322,13 +334,7 @@ public final class CpuKernels implements Kernels {
             int bi = bh / nHeads;
             int h = bh % nHeads;
             int kvh = h / group;
-            float[] kT = new float[d * tk];
-            for (int j = 0; j < tk; j++) {
-                int ko = ((bi * tk + j) * nKv + kvh) * d;
-                for (int e = 0; e < d; e++) {
-                    kT[e * tk + j] = ka[ko + e];
-                }
-            }
+            float[] kT = headTransposed(ka, bi, kvh, tk, nKv, d);
             for (int i = 0; i < tq; i++) {
                 int qi = i + offset;
                 int ro = (bh * tq + i) * tk;
@@ -420,13 +426,7 @@ public final class CpuKernels implements Kernels {
         IntStream.range(0, b * nKv).parallel().forEach(bk -> {
             int bi = bk / nKv;
             int kvh = bk % nKv;
-            float[] vT = new float[d * tk];
-            for (int j = 0; j < tk; j++) {
-                int vo = ((bi * tk + j) * nKv + kvh) * d;
-                for (int e = 0; e < d; e++) {
-                    vT[e * tk + j] = va[vo + e];
-                }
-            }
+            float[] vT = headTransposed(va, bi, kvh, tk, nKv, d);
             for (int h = kvh * group; h < (kvh + 1) * group; h++) {
                 int bh = bi * nHeads + h;
                 for (int i = 0; i < tq; i++) {

@@ -158,7 +158,7 @@ public final class SafeTensors implements AutoCloseable {
         long end = off.get(1).asLong(-1);
         if (begin < 0 || end < begin || end > dataLen) {
             throw corrupt(file, "tensor '" + name + "' has data_offsets [" + begin + ", " + end + "] outside the "
-                    + dataLen + " data bytes");
+                    + dataLen + " data bytes" + (end > dataLen && begin >= 0 && end >= begin ? " (the file looks truncated)" : ""));
         }
         if (end - begin != numel * dtype.bytes()) {
             throw corrupt(file, "tensor '" + name + "' " + dtype + Arrays.toString(shape) + " needs " + numel * dtype.bytes()

@@ -1,0 +1,119 @@
+package org.tinysql.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.DType;
+import org.tinysql.tensor.SafeTensors;
+
+class HfCheckpointTest {
+
+    @Test
+    void exportedCheckpointsLoadBackWithTheSameLogitsAndTensorNames(@TempDir Path dir) throws Exception {
+        for (String model : Fixtures.MODELS) {
+            Fixtures.Inputs in = Fixtures.inputs(model);
+            Transformer m = Transformer.fromPretrained(Fixtures.dir(model));
+            INDArray want = m.forward(in.ids(), in.mask()).dup();
+            Path out = dir.resolve(model);
+            HfCheckpoint.save(m.parameters(), out, DType.F32);
+            try (SafeTensors orig = SafeTensors.open(Fixtures.dir(model).resolve("model.safetensors"));
+                 SafeTensors saved = SafeTensors.open(out.resolve("model.safetensors"))) {
+                assertEquals(orig.entries().keySet(), saved.entries().keySet(), model + ": same HF tensor names");
+                for (String n : orig.entries().keySet()) {
+                    assertTrue(java.util.Arrays.equals(orig.entry(n).shape(), saved.entry(n).shape()), n);
+                    assertTrue(orig.read(n).equals(saved.read(n)), model + " " + n + " round-trips exactly");
+                }
+            }
+            assertEquals(ModelConfig.load(Fixtures.dir(model)), ModelConfig.load(out));
+            INDArray got = Transformer.fromPretrained(out).forward(in.ids(), in.mask());
+            assertEquals(0.0, Fixtures.relError(got, want), 0.0, model);
+        }
+    }
+
+    @Test
+    void bf16AndF16CheckpointsMatchWithinTheirPrecision(@TempDir Path dir) throws Exception {
+        for (String model : Fixtures.MODELS) {
+            Fixtures.Inputs in = Fixtures.inputs(model);
+            Map<String, INDArray> exp = Fixtures.expected(model);
+            Transformer m = Transformer.fromPretrained(Fixtures.dir(model));
+            for (DType dt : new DType[] {DType.BF16, DType.F16}) {
+                Path out = dir.resolve(model + "-" + dt);
+                HfCheckpoint.save(m.parameters(), out, dt);
+                try (SafeTensors st = SafeTensors.open(out.resolve("model.safetensors"))) {
+                    assertEquals(dt, st.entries().values().iterator().next().dtype());
+                }
+                double err = Fixtures.relError(Transformer.fromPretrained(out).forward(in.ids(), in.mask()), exp.get("logits"));
+                double tol = dt == DType.BF16 ? 5e-2 : 5e-3;
+                assertTrue(err < tol, model + " " + dt + " logits rel. error " + err);
+            }
+        }
+    }
+
+    private static Path copyFixture(String model, Path dir) throws IOException {
+        Path d = dir.resolve(model);
+        Files.createDirectories(d);
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            Files.copy(Fixtures.dir(model).resolve(f), d.resolve(f));
+        }
+        return d;
+    }
+
+    @Test
+    void missingTensorsWrongShapesAndUnknownArchitecturesAreNamed(@TempDir Path dir) throws Exception {
+        Path d = copyFixture("llama-tiny", dir);
+        Map<String, INDArray> t = new LinkedHashMap<>(SafeTensors.readAll(d.resolve("model.safetensors")));
+        t.remove("model.layers.1.mlp.up_proj.weight");
+        SafeTensors.write(d.resolve("model.safetensors"), t, DType.F32, null);
+        IOException e = assertThrows(IOException.class, () -> Transformer.fromPretrained(d));
+        assertTrue(e.getMessage().contains("missing tensor 'model.layers.1.mlp.up_proj.weight'"), e.getMessage());
+
+        t.put("model.layers.1.mlp.up_proj.weight", org.tinysql.tensor.Buffers.zeros(64, 31));
+        SafeTensors.write(d.resolve("model.safetensors"), t, DType.F32, null);
+        e = assertThrows(IOException.class, () -> Transformer.fromPretrained(d));
+        assertTrue(e.getMessage().contains("has shape [64, 31], expected [64, 32]"), e.getMessage());
+
+        Files.writeString(d.resolve("config.json"), "{\"model_type\": \"mamba\", \"architectures\": [\"MambaForCausalLM\"]}");
+        e = assertThrows(IOException.class, () -> Transformer.fromPretrained(d));
+        assertTrue(e.getMessage().contains("unsupported architecture") && e.getMessage().contains("Qwen2ForCausalLM"), e.getMessage());
+
+        Path trunc = copyFixture("gpt2-tiny", dir.resolve("t"));
+        byte[] bytes = Files.readAllBytes(trunc.resolve("model.safetensors"));
+        Files.write(trunc.resolve("model.safetensors"), java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        e = assertThrows(IOException.class, () -> Transformer.fromPretrained(trunc));
+        assertTrue(e.getMessage().contains("corrupt safetensors file") && e.getMessage().contains("truncated"), e.getMessage());
+    }
+
+    @Test
+    void shardedCheckpointsLoadThroughTheIndex(@TempDir Path dir) throws Exception {
+        String model = "qwen2-tiny";
+        Map<String, INDArray> all = SafeTensors.readAll(Fixtures.dir(model).resolve("model.safetensors"));
+        Map<String, INDArray> a = new LinkedHashMap<>();
+        Map<String, INDArray> b = new LinkedHashMap<>();
+        StringBuilder idx = new StringBuilder("{\"metadata\": {}, \"weight_map\": {");
+        int i = 0;
+        for (Map.Entry<String, INDArray> e : all.entrySet()) {
+            String shard = i++ % 2 == 0 ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+            (shard.contains("00001-of") ? a : b).put(e.getKey(), e.getValue());
+            idx.append(i > 1 ? "," : "").append('"').append(e.getKey()).append("\": \"").append(shard).append('"');
+        }
+        idx.append("}}");
+        Path d = dir.resolve("sharded");
+        Files.createDirectories(d);
+        SafeTensors.write(d.resolve("model-00001-of-00002.safetensors"), a, DType.BF16, null);
+        SafeTensors.write(d.resolve("model-00002-of-00002.safetensors"), b, DType.BF16, null);
+        Files.writeString(d.resolve("model.safetensors.index.json"), idx);
+        Files.copy(Fixtures.dir(model).resolve("config.json"), d.resolve("config.json"));
+        Fixtures.Inputs in = Fixtures.inputs(model);
+        double err = Fixtures.relError(Transformer.fromPretrained(d).forward(in.ids(), in.mask()), Fixtures.expected(model).get("logits"));
+        assertTrue(err < 5e-2, "sharded bf16 logits rel. error " + err);
+    }
+}
