@@ -14,8 +14,8 @@ import org.tinysql.train.AdamW;
 public final class Workloads {
 
     /** The peer's shapes (GPT-Neo family). */
-    record Shape(int layers, int c, int heads, int mlp, int vocab, int batch, int time) {
-        static Shape of(String name) {
+    public record Shape(int layers, int c, int heads, int mlp, int vocab, int batch, int time) {
+        public static Shape of(String name) {
             return switch (name) {
                 case "bm1" -> new Shape(2, 1024, 16, 4096, 50258, 8, 128);
                 case "small" -> new Shape(2, 128, 4, 512, 512, 32, 64);
@@ -23,7 +23,7 @@ public final class Workloads {
             };
         }
 
-        ModelConfig config() {
+        public ModelConfig config() {
             int[] windows = new int[layers];
             for (int i = 1; i < layers; i += 2) {
                 windows[i] = 256;

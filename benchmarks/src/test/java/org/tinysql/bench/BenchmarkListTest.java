@@ -16,7 +16,18 @@ class BenchmarkListTest {
             assertNotNull(in, "JMH's BenchmarkList is missing: the annotation processor did not run");
             String list = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(list.contains("org.tinysql.bench.DatasetBenchmark"), list);
+            assertTrue(list.contains("org.tinysql.bench.TokenizerBenchmark"), list);
+            assertTrue(list.contains("org.tinysql.bench.TrainStepBenchmark"), list);
         }
+    }
+
+    @Test
+    void trainStepBenchmarkRunsOnTheSmallShape() {
+        TrainStepBenchmark b = new TrainStepBenchmark();
+        b.shape = "small";
+        b.setup();
+        double first = b.trainStep();
+        assertTrue(Double.isFinite(first) && first > 5, "random-token loss near ln(512): " + first);
     }
 
     @Test
