@@ -58,6 +58,25 @@ class TinySqlCliTest {
     }
 
     @Test
+    void trainResumesAndEvalGeneratesWithTheModel(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data");
+        captureOut(() -> assertEquals(0, TinySqlCli.run("generate", "--cs", "1", "--n", "300", "--out", data.toString())));
+        Path run = dir.resolve("run");
+        String[] train = {"train", "--data", data.toString(), "--out", run.toString(), "--steps", "6", "--batch", "4",
+            "--d-model", "32", "--heads", "2", "--checkpoint-every", "3"};
+        String out = captureOut(() -> assertEquals(0, TinySqlCli.run(train)));
+        assertTrue(out.contains("trained 6 steps"), out);
+        assertTrue(Files.exists(run.resolve("model/model.safetensors")) && Files.exists(run.resolve("model/tokenizer.json")));
+        assertTrue(Files.exists(run.resolve("checkpoints/step-00000006/optimizer.safetensors")));
+        // Running again finds the finished checkpoint and does no more steps.
+        String again = captureOut(() -> assertEquals(0, TinySqlCli.run(train)));
+        assertTrue(again.contains("trained 6 steps"), again);
+        String eval = captureOut(() -> assertEquals(0, TinySqlCli.run("eval", "--data", data.resolve("test.jsonl").toString(),
+                "--model", run.resolve("model").toString(), "--limit", "5")));
+        assertTrue(eval.contains("scored 5 predictions") && eval.contains("execution  n=5"), eval);
+    }
+
+    @Test
     void badInputGivesAClearErrorAndExitCode(@TempDir Path dir) {
         assertEquals(1, TinySqlCli.run("eval", "--data", dir.resolve("missing.jsonl").toString()));
         assertEquals(2, TinySqlCli.run("generate", "--cs", "3"));
