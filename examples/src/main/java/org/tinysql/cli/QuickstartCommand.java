@@ -12,13 +12,11 @@ import org.tinysql.data.DatasetStats;
 import org.tinysql.data.Split;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.data.Variant;
-import org.tinysql.model.HfCheckpoint;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.SqlPredictor;
 import org.tinysql.model.Transformer;
 import org.tinysql.sql.Scoring;
-import org.tinysql.tensor.DType;
 import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.train.Trainer;
 import org.tinysql.util.ConsoleProgressBar;
@@ -86,9 +84,7 @@ public final class QuickstartCommand implements Callable<Integer> {
             trainer.run(bar);
         }
         Path modelDir = out.resolve("cs1-model").resolve("model");
-        HfCheckpoint.save(model.parameters(), modelDir, DType.F32);
-        java.nio.file.Files.copy(data.resolve("tokenizer.json"), modelDir.resolve("tokenizer.json"),
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        ModelFolders.save(model.parameters(), data.resolve("tokenizer.json"), modelDir);
         List<TinySqlExample> test = DatasetIO.read(data, Split.TEST);
         test = test.subList(0, Math.min(300, test.size()));
         List<String> preds;

@@ -7,11 +7,9 @@ import java.util.concurrent.Callable;
 import org.tinysql.data.DatasetIO;
 import org.tinysql.data.Split;
 import org.tinysql.data.TinySqlExample;
-import org.tinysql.model.HfCheckpoint;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.Transformer;
-import org.tinysql.tensor.DType;
 import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.train.Trainer;
 import org.tinysql.util.ConsoleProgressBar;
@@ -77,8 +75,7 @@ public final class TrainCommand implements Callable<Integer> {
             trainer.run(bar);
         }
         Path modelDir = out.resolve("model");
-        HfCheckpoint.save(model.parameters(), modelDir, DType.F32);
-        Files.copy(tokFile, modelDir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        ModelFolders.save(model.parameters(), tokFile, modelDir);
         List<Trainer.StepLog> h = trainer.history();
         double tps = h.stream().filter(l -> Double.isFinite(l.tokensPerSecond())).mapToDouble(Trainer.StepLog::tokensPerSecond)
                 .average().orElse(Double.NaN);
