@@ -238,6 +238,21 @@ public final class HfCheckpoint {
         return out;
     }
 
+    /** HF tensor names and shapes of a config, as {@link #save} writes them (e.g. to stream a synthetic checkpoint). */
+    public static Map<String, long[]> hfShapes(ModelConfig cfg) {
+        Map<String, long[]> ours = Parameters.shapes(cfg);
+        Map<String, long[]> out = new LinkedHashMap<>();
+        for (Mapping m : mappings(cfg)) {
+            switch (m.kind()) {
+                case COPY -> out.put(m.hf(), ours.get(m.ours()));
+                case TRANSPOSE -> out.put(m.hf(), new long[] {ours.get(m.ours())[1], ours.get(m.ours())[0]});
+                case QKV_WEIGHT -> out.put(m.hf(), new long[] {cfg.dModel(), 3L * cfg.dModel()});
+                case QKV_BIAS -> out.put(m.hf(), new long[] {3L * cfg.dModel()});
+            }
+        }
+        return out;
+    }
+
     /** Our parameters under HF names and layouts (GPT-2 Conv1D transposed, c_attn fused). */
     public static Map<String, INDArray> toHf(Parameters p) {
         ModelConfig cfg = p.config();

@@ -254,26 +254,53 @@ public final class SafeTensors implements AutoCloseable {
         channel.close();
     }
 
+    /** Supplies tensor values chunk by chunk to {@link #write(Path, Map, DType, Map, Source)}. */
+    @FunctionalInterface
+    public interface Source {
+        /** Fills {@code chunk[0, len)} with elements [offset, offset + len) of tensor {@code name} (row-major). */
+        void fill(String name, long offset, float[] chunk, int len);
+    }
+
     /**
      * Writes tensors (sorted by name) in {@code dtype} with optional metadata, atomically: a temp file in the same
      * folder is written, flushed and renamed over {@code file}, so an existing file is never half-overwritten.
      */
     public static void write(Path file, Map<String, INDArray> tensors, DType dtype, Map<String, String> metadata)
             throws IOException {
-        TreeMap<String, INDArray> sorted = new TreeMap<>(tensors);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        Map<String, FloatBuffer> data = new LinkedHashMap<>();
+        for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
+            INDArray a = e.getValue();
+            INDArray c = a.dataType() == DataType.FLOAT && a.ordering() == 'c' && !a.isView() ? a : a.castTo(DataType.FLOAT).dup('c');
+            shapes.put(e.getKey(), c.shape());
+            data.put(e.getKey(), Buffers.fb(c));
+        }
+        write(file, shapes, dtype, metadata, (name, off, chunk, len) -> data.get(name).get((int) off, chunk, 0, len));
+    }
+
+    /**
+     * Streams tensors of the given shapes (sorted by name) from {@code source}: nothing but one chunk is held in
+     * memory, so checkpoints larger than the heap can be written. Atomic like {@link #write(Path, Map, DType, Map)}.
+     */
+    public static void write(Path file, Map<String, long[]> shapes, DType dtype, Map<String, String> metadata, Source source)
+            throws IOException {
+        TreeMap<String, long[]> sorted = new TreeMap<>(shapes);
         ObjectNode header = MAPPER.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode m = header.putObject("__metadata__");
             metadata.forEach(m::put);
         }
         long off = 0;
-        for (Map.Entry<String, INDArray> e : sorted.entrySet()) {
-            INDArray a = e.getValue();
-            long n = a.length() * dtype.bytes();
+        for (Map.Entry<String, long[]> e : sorted.entrySet()) {
+            long numel = 1;
+            for (long d : e.getValue()) {
+                numel *= d;
+            }
+            long n = numel * dtype.bytes();
             ObjectNode t = header.putObject(e.getKey());
             t.put("dtype", dtype.name());
             var shape = t.putArray("shape");
-            for (long d : a.shape()) {
+            for (long d : e.getValue()) {
                 shape.add(d);
             }
             t.putArray("data_offsets").add(off).add(off + n);
@@ -291,33 +318,29 @@ public final class SafeTensors implements AutoCloseable {
                 head.put((byte) ' ');
             }
             head.flip();
-            while (head.hasRemaining()) {
-                ch.write(head);
-            }
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
-            for (INDArray a : sorted.values()) {
-                INDArray c = a.dataType() == DataType.FLOAT && a.ordering() == 'c' && !a.isView() ? a : a.castTo(DataType.FLOAT).dup('c');
-                FloatBuffer src = c.data().asNioFloat();
-                long n = c.length();
-                for (long i = 0; i < n; i++) {
-                    if (buf.remaining() < 4) {
-                        buf.flip();
-                        while (buf.hasRemaining()) {
-                            ch.write(buf);
-                        }
-                        buf.clear();
-                    }
-                    float f = src.get((int) i);
-                    switch (dtype) {
-                        case F32 -> buf.putFloat(f);
-                        case F16 -> buf.putShort(DType.floatToHalf(f));
-                        case BF16 -> buf.putShort(DType.floatToBf16(f));
-                    }
+            drain(ch, head);
+            int chunkLen = 1 << 20;
+            float[] chunk = new float[chunkLen];
+            ByteBuffer buf = ByteBuffer.allocateDirect(chunkLen * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (Map.Entry<String, long[]> e : sorted.entrySet()) {
+                long numel = 1;
+                for (long d : e.getValue()) {
+                    numel *= d;
                 }
-            }
-            buf.flip();
-            while (buf.hasRemaining()) {
-                ch.write(buf);
+                for (long start = 0; start < numel; start += chunkLen) {
+                    int len = (int) Math.min(chunkLen, numel - start);
+                    source.fill(e.getKey(), start, chunk, len);
+                    buf.clear();
+                    for (int i = 0; i < len; i++) {
+                        switch (dtype) {
+                            case F32 -> buf.putFloat(chunk[i]);
+                            case F16 -> buf.putShort(DType.floatToHalf(chunk[i]));
+                            case BF16 -> buf.putShort(DType.floatToBf16(chunk[i]));
+                        }
+                    }
+                    buf.flip();
+                    drain(ch, buf);
+                }
             }
             ch.force(true);
         } catch (IOException | RuntimeException e) {
@@ -325,6 +348,12 @@ public final class SafeTensors implements AutoCloseable {
             throw e;
         }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void drain(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
     }
 
     /** Reads every tensor of a file as FLOAT. */
