@@ -34,10 +34,48 @@ import java.util.Locale;
  * @param tiedEmbeddings   whether the unembedding is the embedding matrix
  * @param bosTokenId       HF bos_token_id (or -1)
  * @param eosTokenId       HF eos_token_id (or -1)
+ * @param ropeScaling      Llama-3 style RoPE frequency scaling, or null
  */
 public record ModelConfig(String modelType, int vocabSize, int dModel, int nLayers, int nHeads, int nKvHeads, int dMlp,
                           int maxPositions, double normEps, boolean scaleScores, int[] localWindows, double ropeTheta,
-                          boolean qkvBias, boolean outBias, boolean tiedEmbeddings, int bosTokenId, int eosTokenId) {
+                          boolean qkvBias, boolean outBias, boolean tiedEmbeddings, int bosTokenId, int eosTokenId,
+                          RopeScaling ropeScaling) {
+
+    /** HF rope_scaling of type "llama3": long wavelengths divided by factor, a smooth band in between. */
+    public record RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
+    }
+
+    /** Without RoPE scaling. */
+    public ModelConfig(String modelType, int vocabSize, int dModel, int nLayers, int nHeads, int nKvHeads, int dMlp,
+                       int maxPositions, double normEps, boolean scaleScores, int[] localWindows, double ropeTheta,
+                       boolean qkvBias, boolean outBias, boolean tiedEmbeddings, int bosTokenId, int eosTokenId) {
+        this(modelType, vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions, normEps, scaleScores, localWindows,
+                ropeTheta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, null);
+    }
+
+    /** RoPE inverse frequencies [D/2] (theta^(-2i/D)), with the Llama-3 scaling applied when configured. */
+    public double[] ropeInverseFrequencies() {
+        int d = headDim();
+        double[] inv = new double[d / 2];
+        for (int i = 0; i < inv.length; i++) {
+            inv[i] = 1.0 / Math.pow(ropeTheta, (2.0 * i) / d);
+        }
+        if (ropeScaling != null) {
+            RopeScaling s = ropeScaling;
+            double lowWavelen = s.originalMaxPositions() / s.lowFreqFactor();
+            double highWavelen = s.originalMaxPositions() / s.highFreqFactor();
+            for (int i = 0; i < inv.length; i++) {
+                double wavelen = 2 * Math.PI / inv[i];
+                if (wavelen > lowWavelen) {
+                    inv[i] = inv[i] / s.factor();
+                } else if (wavelen >= highWavelen) {
+                    double smooth = (s.originalMaxPositions() / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
+                    inv[i] = (1 - smooth) * inv[i] / s.factor() + smooth * inv[i];
+                }
+            }
+        }
+        return inv;
+    }
 
     /** Model families. */
     public enum Family { GPT, LLAMA }
@@ -92,7 +130,7 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
 
     public ModelConfig withTokens(int bos, int eos) {
         return new ModelConfig(modelType, vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions, normEps,
-                scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bos, eos);
+                scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bos, eos, ropeScaling);
     }
 
     public static ModelConfig load(Path configJson) throws IOException {
@@ -160,14 +198,20 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
                     throw new IllegalArgumentException("head_dim " + j.get("head_dim").asInt() + " != hidden_size / heads is not supported");
                 }
                 JsonNode scaling = j.get("rope_scaling");
+                RopeScaling rs = null;
                 if (scaling != null && !scaling.isNull()) {
-                    throw new IllegalArgumentException("rope_scaling " + scaling + " is not supported yet");
+                    String kind = scaling.path("rope_type").asText(scaling.path("type").asText(""));
+                    if (!kind.equals("llama3")) {
+                        throw new IllegalArgumentException("rope_scaling type '" + kind + "' is not supported (supported: llama3)");
+                    }
+                    rs = new RopeScaling(scaling.path("factor").asDouble(8.0), scaling.path("low_freq_factor").asDouble(1.0),
+                            scaling.path("high_freq_factor").asDouble(4.0), scaling.path("original_max_position_embeddings").asInt(8192));
                 }
                 return new ModelConfig(type, req(j, "vocab_size"), req(j, "hidden_size"), layers, heads,
                         j.path("num_key_value_heads").asInt(heads), req(j, "intermediate_size"),
                         j.path("max_position_embeddings").asInt(2048), j.path("rms_norm_eps").asDouble(1e-6), true,
                         new int[layers], j.path("rope_theta").asDouble(10000.0), qkvBias, false,
-                        j.path("tie_word_embeddings").asBoolean(type.equals("qwen2")), bos, eos);
+                        j.path("tie_word_embeddings").asBoolean(type.equals("qwen2")), bos, eos, rs);
             }
         }
     }
@@ -244,6 +288,14 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
                 j.put("tie_word_embeddings", tiedEmbeddings);
                 if (modelType.equals("llama")) {
                     j.put("attention_bias", qkvBias);
+                }
+                if (ropeScaling != null) {
+                    ObjectNode rs = j.putObject("rope_scaling");
+                    rs.put("rope_type", "llama3");
+                    rs.put("factor", ropeScaling.factor());
+                    rs.put("low_freq_factor", ropeScaling.lowFreqFactor());
+                    rs.put("high_freq_factor", ropeScaling.highFreqFactor());
+                    rs.put("original_max_position_embeddings", ropeScaling.originalMaxPositions());
                 }
             }
         }

@@ -34,6 +34,7 @@ public final class Transformer {
     private final Parameters params;
     private final Kernels k;
     private final Hooks hooks;
+    private final double[] invFreq;
     private Parameters grads;
 
     // Shape of the last forward and its inputs.
@@ -53,6 +54,7 @@ public final class Transformer {
         this.params = params;
         this.k = kernels;
         this.hooks = new Hooks(cfg);
+        this.invFreq = cfg.ropeInverseFrequencies();
     }
 
     /** Loads a HuggingFace checkpoint folder (config.json + safetensors). */
@@ -248,8 +250,8 @@ public final class Transformer {
             INDArray qUse = l.q;
             INDArray kUse = l.k;
             if (llama) {
-                k.rope(l.q, H, pos, cfg.ropeTheta(), l.qRot);
-                k.rope(l.k, KV, pos, cfg.ropeTheta(), l.kRot);
+                k.rope(l.q, H, pos, invFreq, l.qRot);
+                k.rope(l.k, KV, pos, invFreq, l.kRot);
                 hook(p + "attn.hook_rot_q", l.qRot, B, T, H, D);
                 hook(p + "attn.hook_rot_k", l.kRot, B, T, KV, D);
                 qUse = l.qRot;
@@ -446,8 +448,8 @@ public final class Transformer {
                 k.attentionScoresBackward(dScores, l.qRot, l.kRot, H, KV, scale, dqr, dkr);
                 bwdHook(p + "attn.hook_rot_q", dqr, B, T, H, D);
                 bwdHook(p + "attn.hook_rot_k", dkr, B, T, KV, D);
-                k.ropeBackward(dqr, H, pos, cfg.ropeTheta(), dq);
-                k.ropeBackward(dkr, KV, pos, cfg.ropeTheta(), dk);
+                k.ropeBackward(dqr, H, pos, invFreq, dq);
+                k.ropeBackward(dkr, KV, pos, invFreq, dk);
             } else {
                 k.attentionScoresBackward(dScores, l.q, l.k, H, KV, scale, dq, dk);
             }
@@ -601,8 +603,8 @@ public final class Transformer {
             k.linear(h, params.get(p + "attn.W_K"), params.opt(p + "attn.b_K"), kk);
             k.linear(h, params.get(p + "attn.W_V"), params.opt(p + "attn.b_V"), vv);
             if (llama) {
-                k.rope(q, H, positions, cfg.ropeTheta(), q);
-                k.rope(kk, KV, positions, cfg.ropeTheta(), kk);
+                k.rope(q, H, positions, invFreq, q);
+                k.rope(kk, KV, positions, invFreq, kk);
             }
             FloatBuffer kc = fb(cache.k[i]), vc = fb(cache.v[i]), kb = fb(kk), vb = fb(vv);
             int row = KV * D;

@@ -267,27 +267,26 @@ public final class CpuKernels implements Kernels {
         put(dup, duv);
     }
 
-    /** cos/sin tables computed in double, as the reference does, then rounded to float. */
-    private static void ropeAngles(int p, int half, int d, double theta, float[] cos, float[] sin) {
+    /** cos/sin of position * inverse frequency, computed in double as the reference does, then rounded to float. */
+    private static void ropeAngles(int p, int half, double[] invFreq, float[] cos, float[] sin) {
         for (int i = 0; i < half; i++) {
-            double inv = 1.0 / Math.pow(theta, (2.0 * i) / d);
-            double a = p * inv;
+            double a = p * invFreq[i];
             cos[i] = (float) Math.cos(a);
             sin[i] = (float) Math.sin(a);
         }
     }
 
     @Override
-    public void rope(INDArray x, int nh, int[][] pos, double theta, INDArray out) {
-        rotate(x, nh, pos, theta, out, 1f, false);
+    public void rope(INDArray x, int nh, int[][] pos, double[] invFreq, INDArray out) {
+        rotate(x, nh, pos, invFreq, out, 1f, false);
     }
 
     @Override
-    public void ropeBackward(INDArray dout, int nh, int[][] pos, double theta, INDArray dx) {
-        rotate(dout, nh, pos, theta, dx, -1f, true);
+    public void ropeBackward(INDArray dout, int nh, int[][] pos, double[] invFreq, INDArray dx) {
+        rotate(dout, nh, pos, invFreq, dx, -1f, true);
     }
 
-    private static void rotate(INDArray x, int nh, int[][] pos, double theta, INDArray out, float sign, boolean accumulate) {
+    private static void rotate(INDArray x, int nh, int[][] pos, double[] invFreq, INDArray out, float sign, boolean accumulate) {
         FloatBuffer xb = fb(x), ob = fb(out);
         int b = pos.length;
         int t = pos[0].length;
@@ -297,7 +296,7 @@ public final class CpuKernels implements Kernels {
         float[] sin = new float[half];
         for (int bi = 0; bi < b; bi++) {
             for (int ti = 0; ti < t; ti++) {
-                ropeAngles(pos[bi][ti], half, d, theta, cos, sin);
+                ropeAngles(pos[bi][ti], half, invFreq, cos, sin);
                 for (int h = 0; h < nh; h++) {
                     int o = ((bi * t + ti) * nh + h) * d;
                     for (int i = 0; i < half; i++) {

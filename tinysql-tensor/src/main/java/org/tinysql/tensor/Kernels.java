@@ -38,11 +38,14 @@ public interface Kernels {
 
     void swigluBackward(INDArray dout, INDArray gate, INDArray up, INDArray dgate, INDArray dup);
 
-    /** Rotary embedding (HF rotate_half layout) of x[B,T,nh,D] at positions pos[B][T]; out may alias x. */
-    void rope(INDArray x, int nh, int[][] pos, double theta, INDArray out);
+    /**
+     * Rotary embedding (HF rotate_half layout) of x[B,T,nh,D] at positions pos[B][T] with inverse frequencies
+     * invFreq[D/2] (see {@code ModelConfig.ropeInverseFrequencies}); out may alias x.
+     */
+    void rope(INDArray x, int nh, int[][] pos, double[] invFreq, INDArray out);
 
     /** dx += R^T dout (the inverse rotation). */
-    void ropeBackward(INDArray dout, int nh, int[][] pos, double theta, INDArray dx);
+    void ropeBackward(INDArray dout, int nh, int[][] pos, double[] invFreq, INDArray dx);
 
     /**
      * scores[B,H,Tq,Tk] = scale * q k^T, masked entries set to -Float.MAX_VALUE. Key j is visible to query i when

@@ -127,13 +127,14 @@ class KernelGradientTest {
     void rope() {
         int b = 2, t = 5, nh = 3, d = 4;
         int[][] pos = {{0, 1, 2, 3, 4}, {3, 4, 5, 6, 7}};
+        double[] inv = {1.0, 0.01};
         INDArray x = rand(1, b, t, nh, d), y = Buffers.zeros(b, t, nh, d), g = rand(1, b, t, nh, d);
         Supplier<Double> loss = () -> {
-            k.rope(x, nh, pos, 10000.0, y);
+            k.rope(x, nh, pos, inv, y);
             return dot(g, y);
         };
         INDArray dx = Buffers.zeros(b, t, nh, d);
-        k.ropeBackward(g, nh, pos, 10000.0, dx);
+        k.ropeBackward(g, nh, pos, inv, dx);
         check("rope", x, dx, loss);
     }
 
