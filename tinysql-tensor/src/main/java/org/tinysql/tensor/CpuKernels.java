@@ -8,8 +8,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * CPU kernels: matrix products through {@code Nd4j.gemm} into preallocated outputs (OpenBLAS), everything else as
- * fused loops over the arrays' direct buffers (one pass, no temporaries, no per-op dispatch overhead).
+ * CPU kernels: matrix products through {@code Nd4j.gemm} into preallocated outputs (OpenBLAS); everything else as
+ * fused Java loops over heap copies of the arrays (one bulk copy in and out, no per-element buffer calls, no per-op
+ * dispatch overhead). Attention runs per (batch, head) in parallel, with keys/values transposed so the inner loops
+ * are vectorisable axpys; causal rows stop at their last non-zero entry.
  */
 public final class CpuKernels implements Kernels {
     private static final float NEG = -Float.MAX_VALUE;
