@@ -362,6 +362,24 @@ public final class Transformer {
     }
 
     /** Back-propagates a gradient of the logits [B,T,V] (e.g. of an interpretability metric); grads accumulate. */
+    /**
+     * Whether {@link #backward} accumulates parameter gradients (default true). Interpretability passes that only
+     * need activation gradients (attribution patching, EAP) turn it off: the backward then skips every dW GEMM.
+     */
+    public void setParameterGradients(boolean on) {
+        this.paramGrads = on;
+    }
+
+    private boolean paramGrads = true;
+
+    private INDArray gw(String name) {
+        return paramGrads ? gradients().get(name) : null;
+    }
+
+    private INDArray gwo(String name) {
+        return paramGrads ? gradients().opt(name) : null;
+    }
+
     public void backward(INDArray dLogitsBTV) {
         if (acts == null) {
             throw new IllegalStateException("backward needs a forward pass first");
@@ -369,7 +387,6 @@ public final class Transformer {
         if (dLogitsBTV.length() != (long) B * T * cfg.vocabSize()) {
             throw new IllegalArgumentException("dLogits must be [" + B + "," + T + "," + cfg.vocabSize() + "]");
         }
-        Parameters g = gradients();
         int C = cfg.dModel(), H = cfg.nHeads(), KV = cfg.nKvHeads(), D = cfg.headDim(), M = cfg.dMlp();
         int n = B * T;
         boolean llama = cfg.family() == ModelConfig.Family.LLAMA;
@@ -398,9 +415,9 @@ public final class Transformer {
         INDArray dk = a.dk, dv = a.dv, dqr = a.dqr, dkr = a.dkr, dPat = a.dPat, dScores = a.dScores;
         clear(dx);
         clear(dNorm);
-        k.linearBackward(dl, a.lnFinal, params.unembed(), dNorm, cfg.tiedEmbeddings() ? g.get("embed.W_E") : g.get("unembed.W_U"), null);
+        k.linearBackward(dl, a.lnFinal, params.unembed(), dNorm, cfg.tiedEmbeddings() ? gw("embed.W_E") : gw("unembed.W_U"), null);
         bwdHook("ln_final.hook_normalized", dNorm, B, T, C);
-        normBackward("ln_final", dNorm, a.residFinal, a.lnfMean, a.lnfRstd, dx, g);
+        normBackward("ln_final", dNorm, a.residFinal, a.lnfMean, a.lnfRstd, dx);
         float scale = cfg.scaleScores() ? (float) (1.0 / Math.sqrt(D)) : 1f;
         for (int i = cfg.nLayers() - 1; i >= 0; i--) {
             Layer l = a.layers[i];
@@ -410,7 +427,7 @@ public final class Transformer {
             INDArray dMlpOut = hooks.hasBackward(p + "hook_mlp_out") ? dx.dup() : dx;
             bwdHook(p + "hook_mlp_out", dMlpOut, B, T, C);
             clear(dPost);
-            k.linearBackward(dMlpOut, l.post, params.get(p + "mlp.W_out"), dPost, g.get(p + "mlp.W_out"), g.opt(p + "mlp.b_out"));
+            k.linearBackward(dMlpOut, l.post, params.get(p + "mlp.W_out"), dPost, gw(p + "mlp.W_out"), gwo(p + "mlp.b_out"));
             bwdHook(p + "mlp.hook_post", dPost, B, T, M);
             clear(dPre);
             clear(dNorm);
@@ -419,21 +436,21 @@ public final class Transformer {
                 k.swigluBackward(dPost, l.pre, l.preLinear, dPre, dPreLin);
                 bwdHook(p + "mlp.hook_pre", dPre, B, T, M);
                 bwdHook(p + "mlp.hook_pre_linear", dPreLin, B, T, M);
-                k.linearBackward(dPre, l.ln2, params.get(p + "mlp.W_gate"), dNorm, g.get(p + "mlp.W_gate"), null);
-                k.linearBackward(dPreLin, l.ln2, params.get(p + "mlp.W_in"), dNorm, g.get(p + "mlp.W_in"), null);
+                k.linearBackward(dPre, l.ln2, params.get(p + "mlp.W_gate"), dNorm, gw(p + "mlp.W_gate"), null);
+                k.linearBackward(dPreLin, l.ln2, params.get(p + "mlp.W_in"), dNorm, gw(p + "mlp.W_in"), null);
             } else {
                 k.geluBackward(dPost, l.pre, dPre);
                 bwdHook(p + "mlp.hook_pre", dPre, B, T, M);
-                k.linearBackward(dPre, l.ln2, params.get(p + "mlp.W_in"), dNorm, g.get(p + "mlp.W_in"), g.opt(p + "mlp.b_in"));
+                k.linearBackward(dPre, l.ln2, params.get(p + "mlp.W_in"), dNorm, gw(p + "mlp.W_in"), gwo(p + "mlp.b_in"));
             }
             bwdHook(p + "ln2.hook_normalized", dNorm, B, T, C);
-            normBackward(p + "ln2", dNorm, l.residMid, l.ln2Mean, l.ln2Rstd, dx, g);
+            normBackward(p + "ln2", dNorm, l.residMid, l.ln2Mean, l.ln2Rstd, dx);
             bwdHook(p + "hook_resid_mid", dx, B, T, C);
             // Attention.
             INDArray dAttnOut = hooks.hasBackward(p + "hook_attn_out") ? dx.dup() : dx;
             bwdHook(p + "hook_attn_out", dAttnOut, B, T, C);
             clear(dz);
-            k.linearBackward(dAttnOut, l.z, params.get(p + "attn.W_O"), dz, g.get(p + "attn.W_O"), g.opt(p + "attn.b_O"));
+            k.linearBackward(dAttnOut, l.z, params.get(p + "attn.W_O"), dz, gw(p + "attn.W_O"), gwo(p + "attn.b_O"));
             bwdHook(p + "attn.hook_z", dz, B, T, H, D);
             clear(dv);
             k.attentionApplyBackward(dz, l.pattern, l.v, H, KV, dPat, dv);
@@ -457,15 +474,17 @@ public final class Transformer {
             bwdHook(p + "attn.hook_k", dk, B, T, KV, D);
             bwdHook(p + "attn.hook_v", dv, B, T, KV, D);
             clear(dNorm);
-            k.linearBackward(dq, l.ln1, params.get(p + "attn.W_Q"), dNorm, g.get(p + "attn.W_Q"), g.opt(p + "attn.b_Q"));
-            k.linearBackward(dk, l.ln1, params.get(p + "attn.W_K"), dNorm, g.get(p + "attn.W_K"), g.opt(p + "attn.b_K"));
-            k.linearBackward(dv, l.ln1, params.get(p + "attn.W_V"), dNorm, g.get(p + "attn.W_V"), g.opt(p + "attn.b_V"));
+            k.linearBackward(dq, l.ln1, params.get(p + "attn.W_Q"), dNorm, gw(p + "attn.W_Q"), gwo(p + "attn.b_Q"));
+            k.linearBackward(dk, l.ln1, params.get(p + "attn.W_K"), dNorm, gw(p + "attn.W_K"), gwo(p + "attn.b_K"));
+            k.linearBackward(dv, l.ln1, params.get(p + "attn.W_V"), dNorm, gw(p + "attn.W_V"), gwo(p + "attn.b_V"));
             bwdHook(p + "ln1.hook_normalized", dNorm, B, T, C);
-            normBackward(p + "ln1", dNorm, l.residPre, l.ln1Mean, l.ln1Rstd, dx, g);
+            normBackward(p + "ln1", dNorm, l.residPre, l.ln1Mean, l.ln1Rstd, dx);
             bwdHook(p + "hook_resid_pre", dx, B, T, C);
         }
         bwdHook("hook_embed", dx, B, T, C);
-        k.embeddingBackward(dx, ids, g.get("embed.W_E"));
+        if (paramGrads) {
+            k.embeddingBackward(dx, ids, gw("embed.W_E"));
+        }
         if (!llama) {
             bwdHook("hook_pos_embed", dx, B, T, C);
             int[] p = new int[n];
@@ -474,15 +493,17 @@ public final class Transformer {
                     p[b * T + t] = pos[b][t];
                 }
             }
-            k.embeddingBackward(dx, p, g.get("pos_embed.W_pos"));
+            if (paramGrads) {
+                k.embeddingBackward(dx, p, gw("pos_embed.W_pos"));
+            }
         }
     }
 
-    private void normBackward(String prefix, INDArray dy, INDArray x, float[] mean, float[] rstd, INDArray dx, Parameters g) {
+    private void normBackward(String prefix, INDArray dy, INDArray x, float[] mean, float[] rstd, INDArray dx) {
         if (cfg.family() == ModelConfig.Family.GPT) {
-            k.layerNormBackward(dy, x, params.get(prefix + ".w"), mean, rstd, dx, g.get(prefix + ".w"), g.get(prefix + ".b"));
+            k.layerNormBackward(dy, x, params.get(prefix + ".w"), mean, rstd, dx, gw(prefix + ".w"), gw(prefix + ".b"));
         } else {
-            k.rmsNormBackward(dy, x, params.get(prefix + ".w"), rstd, dx, g.get(prefix + ".w"));
+            k.rmsNormBackward(dy, x, params.get(prefix + ".w"), rstd, dx, gw(prefix + ".w"));
         }
     }
 

@@ -101,6 +101,9 @@ public final class CpuKernels implements Kernels {
 
     /** Writes a Java array back into the ND4J array (one bulk copy). */
     static void put(INDArray a, float[] f) {
+        if (a == null) {
+            return;
+        }
         fb(a).put(0, f);
     }
 
@@ -144,8 +147,9 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void layerNormBackward(INDArray dy, INDArray x, INDArray w, float[] mean, float[] rstd, INDArray dx, INDArray dw, INDArray db) {
-        float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx), dwv = get(dw), dbv = get(db);
+        float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx);
         int c = wv.length;
+        float[] dwv = dw == null ? new float[c] : get(dw), dbv = db == null ? new float[c] : get(db);
         for (int r = 0, o = 0; o < xv.length; r++, o += c) {
             float mu = mean[r];
             float rs = rstd[r];
@@ -194,8 +198,9 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void rmsNormBackward(INDArray dy, INDArray x, INDArray w, float[] rstd, INDArray dx, INDArray dw) {
-        float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx), dwv = get(dw);
+        float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx);
         int c = wv.length;
+        float[] dwv = dw == null ? new float[c] : get(dw);
         for (int r = 0, o = 0; o < xv.length; r++, o += c) {
             float rs = rstd[r];
             double dot = 0;

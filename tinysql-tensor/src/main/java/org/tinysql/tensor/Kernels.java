@@ -21,11 +21,13 @@ public interface Kernels {
     /** y = (x - mean) * rstd * w + b over the last dim C; mean[N], rstd[N] are saved for backward. */
     void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd, double eps);
 
+    /** dx += d(LayerNorm)/dx^T dy; dw, db accumulate (either may be null: not wanted). */
     void layerNormBackward(INDArray dy, INDArray x, INDArray w, float[] mean, float[] rstd, INDArray dx, INDArray dw, INDArray db);
 
     /** y = x * rstd * w with rstd = 1/sqrt(mean(x^2) + eps). */
     void rmsNorm(INDArray x, INDArray w, INDArray y, float[] rstd, double eps);
 
+    /** dx += d(RMSNorm)/dx^T dy; dw accumulates (may be null). */
     void rmsNormBackward(INDArray dy, INDArray x, INDArray w, float[] rstd, INDArray dx, INDArray dw);
 
     /** GELU, tanh form ("gelu_new"). */

@@ -1,0 +1,207 @@
+package org.tinysql.interp;
+
+import static org.tinysql.tensor.Buffers.fb;
+
+import java.nio.FloatBuffer;
+import java.util.Locale;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A scalar metric of a batch's answer-position logits, with its gradient. Values are means over the batch rows.
+ * Each row's logits are taken at its answer position {@code pos[b]}.
+ */
+public interface Metric {
+
+    /** The metric of answer logits [B][V]. */
+    double value(float[][] answerLogits, PatchBatch batch);
+
+    /** d(metric)/d(answer logits) [B][V]. */
+    float[][] gradient(float[][] answerLogits, PatchBatch batch);
+
+    /** The metrics this library offers. */
+    enum Kind {
+        /** Mean of logit[clean answer] - logit[corrupt answer]. */
+        LOGIT_DIFF,
+        /** Mean of p(clean answer) - p(corrupt answer). */
+        PROB_DIFF,
+        /** Mean KL(clean run's answer distribution || this run's); 0 on the clean run, lower is more clean-like. */
+        KL;
+
+        public static Kind parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown metric '" + s + "'; expected logit-diff, prob-diff or kl");
+            }
+        }
+    }
+
+    /** A metric of the given kind; KL needs the clean run's answer logits (ignored by the others). */
+    static Metric of(Kind kind, float[][] cleanAnswerLogits) {
+        switch (kind) {
+            case LOGIT_DIFF:
+                return new LogitDiff();
+            case PROB_DIFF:
+                return new ProbDiff();
+            default:
+                if (cleanAnswerLogits == null) {
+                    throw new IllegalArgumentException("the KL metric needs the clean run's logits");
+                }
+                return new Kl(cleanAnswerLogits);
+        }
+    }
+
+    /** Rows {@code pos[b]} of logits [B,T,V] as [B][V]. */
+    static float[][] answerLogits(INDArray logits, PatchBatch batch) {
+        long[] s = logits.shape();
+        int t = (int) s[1];
+        int v = (int) s[2];
+        INDArray c = logits.ordering() == 'c' ? logits : logits.dup('c');
+        FloatBuffer f = fb(c);
+        float[][] out = new float[batch.size()][v];
+        for (int b = 0; b < out.length; b++) {
+            f.get((b * t + batch.pos()[b]) * v, out[b]);
+        }
+        return out;
+    }
+
+    /** Writes a [B][V] answer-logit gradient into a [B,T,V] logits gradient (other rows zero). */
+    static void scatter(float[][] g, PatchBatch batch, INDArray dLogits) {
+        long[] s = dLogits.shape();
+        int t = (int) s[1];
+        int v = (int) s[2];
+        FloatBuffer f = fb(dLogits);
+        f.put(0, new float[(int) dLogits.length()]);
+        for (int b = 0; b < g.length; b++) {
+            f.put((b * t + batch.pos()[b]) * v, g[b]);
+        }
+    }
+
+    static float[] softmax(float[] l) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float x : l) {
+            max = Math.max(max, x);
+        }
+        double sum = 0;
+        float[] p = new float[l.length];
+        for (int i = 0; i < l.length; i++) {
+            p[i] = (float) Math.exp(l[i] - max);
+            sum += p[i];
+        }
+        for (int i = 0; i < l.length; i++) {
+            p[i] /= sum;
+        }
+        return p;
+    }
+
+    /** Logit difference. */
+    final class LogitDiff implements Metric {
+        @Override
+        public double value(float[][] l, PatchBatch b) {
+            double s = 0;
+            for (int i = 0; i < l.length; i++) {
+                s += (double) l[i][b.cleanAnswer()[i]] - l[i][b.corruptAnswer()[i]];
+            }
+            return s / l.length;
+        }
+
+        @Override
+        public float[][] gradient(float[][] l, PatchBatch b) {
+            float[][] g = new float[l.length][l[0].length];
+            for (int i = 0; i < l.length; i++) {
+                g[i][b.cleanAnswer()[i]] += 1f / l.length;
+                g[i][b.corruptAnswer()[i]] -= 1f / l.length;
+            }
+            return g;
+        }
+    }
+
+    /** Probability difference. */
+    final class ProbDiff implements Metric {
+        @Override
+        public double value(float[][] l, PatchBatch b) {
+            double s = 0;
+            for (int i = 0; i < l.length; i++) {
+                float[] p = softmax(l[i]);
+                s += (double) p[b.cleanAnswer()[i]] - p[b.corruptAnswer()[i]];
+            }
+            return s / l.length;
+        }
+
+        @Override
+        public float[][] gradient(float[][] l, PatchBatch b) {
+            float[][] g = new float[l.length][];
+            for (int i = 0; i < l.length; i++) {
+                float[] p = softmax(l[i]);
+                int c = b.cleanAnswer()[i];
+                int x = b.corruptAnswer()[i];
+                float d = p[c] - p[x];
+                // d(p_c - p_x)/dl_j = p_c([j=c] - p_j) - p_x([j=x] - p_j)
+                float[] row = new float[p.length];
+                for (int j = 0; j < p.length; j++) {
+                    row[j] = -d * p[j] / l.length;
+                }
+                row[c] += p[c] / l.length;
+                row[x] -= p[x] / l.length;
+                g[i] = row;
+            }
+            return g;
+        }
+    }
+
+    /** KL divergence from the clean distribution. */
+    final class Kl implements Metric {
+        private final float[][] cleanLogProbs;
+
+        Kl(float[][] cleanLogits) {
+            cleanLogProbs = new float[cleanLogits.length][];
+            for (int i = 0; i < cleanLogits.length; i++) {
+                cleanLogProbs[i] = logSoftmax(cleanLogits[i]);
+            }
+        }
+
+        private static float[] logSoftmax(float[] l) {
+            float[] p = softmax(l);
+            float[] lp = new float[l.length];
+            for (int i = 0; i < l.length; i++) {
+                lp[i] = (float) Math.log(Math.max(p[i], 1e-30f));
+            }
+            return lp;
+        }
+
+        private void check(float[][] l) {
+            if (l.length != cleanLogProbs.length) {
+                throw new IllegalArgumentException("KL metric made for " + cleanLogProbs.length + " rows, got " + l.length);
+            }
+        }
+
+        @Override
+        public double value(float[][] l, PatchBatch b) {
+            check(l);
+            double s = 0;
+            for (int i = 0; i < l.length; i++) {
+                float[] lp = logSoftmax(l[i]);
+                float[] cp = cleanLogProbs[i];
+                for (int j = 0; j < lp.length; j++) {
+                    s += Math.exp(cp[j]) * (cp[j] - lp[j]);
+                }
+            }
+            return s / l.length;
+        }
+
+        @Override
+        public float[][] gradient(float[][] l, PatchBatch b) {
+            check(l);
+            float[][] g = new float[l.length][];
+            for (int i = 0; i < l.length; i++) {
+                float[] p = softmax(l[i]);
+                float[] cp = cleanLogProbs[i];
+                for (int j = 0; j < p.length; j++) {
+                    p[j] = (float) ((p[j] - Math.exp(cp[j])) / l.length);
+                }
+                g[i] = p;
+            }
+            return g;
+        }
+    }
+}

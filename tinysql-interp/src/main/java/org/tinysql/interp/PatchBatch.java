@@ -1,0 +1,118 @@
+package org.tinysql.interp;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.tinysql.data.PromptPair;
+import org.tinysql.tokenizer.Tokenizer;
+
+/**
+ * A batch of clean/corrupt prompt pairs as token ids, right-padded to one length T. Row b's answer is predicted at
+ * position {@code pos[b]} (its last prompt token); clean and corrupt prompts of a row have the same token length.
+ *
+ * @param clean         clean token ids [B][T]
+ * @param corrupt       corrupt token ids [B][T]
+ * @param mask          1 for real tokens, 0 for padding [B][T]
+ * @param pos           answer position per row [B]
+ * @param cleanAnswer   the first token of the clean answer per row [B]
+ * @param corruptAnswer the first token of the corrupt answer per row [B]
+ */
+public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos, int[] cleanAnswer, int[] corruptAnswer) {
+
+    public PatchBatch {
+        int b = clean.length;
+        if (b == 0) {
+            throw new IllegalArgumentException("empty patch batch");
+        }
+        if (corrupt.length != b || mask.length != b || pos.length != b || cleanAnswer.length != b || corruptAnswer.length != b) {
+            throw new IllegalArgumentException("patch batch arrays disagree on the batch size " + b);
+        }
+        int t = clean[0].length;
+        for (int i = 0; i < b; i++) {
+            if (clean[i].length != t || corrupt[i].length != t || mask[i].length != t) {
+                throw new IllegalArgumentException("row " + i + " is not " + t + " tokens long");
+            }
+            if (pos[i] < 0 || pos[i] >= t || mask[i][pos[i]] == 0) {
+                throw new IllegalArgumentException("row " + i + ": answer position " + pos[i] + " is not a real token");
+            }
+        }
+    }
+
+    public int size() {
+        return clean.length;
+    }
+
+    public int length() {
+        return clean[0].length;
+    }
+
+    /**
+     * Tokenizes prompt pairs. Pairs whose clean and corrupt prompts differ in token length, or whose answers start
+     * with the same token, are rejected with an exception naming the pair (make pairs with the model's tokenizer).
+     */
+    public static PatchBatch of(List<PromptPair> pairs, Tokenizer tok) {
+        List<int[]> c = new ArrayList<>();
+        List<int[]> x = new ArrayList<>();
+        int[] ca = new int[pairs.size()];
+        int[] xa = new int[pairs.size()];
+        int t = 0;
+        for (int i = 0; i < pairs.size(); i++) {
+            PromptPair p = pairs.get(i);
+            int[] a = tok.encode(p.clean());
+            int[] b = tok.encode(p.corrupt());
+            if (a.length != b.length) {
+                throw new IllegalArgumentException("pair " + i + " (" + p.kind() + "): clean prompt has " + a.length
+                        + " tokens, corrupt " + b.length + "; build pairs with this tokenizer (CorruptionGenerator)");
+            }
+            int[] ac = tok.encode(p.cleanAnswer());
+            int[] ax = tok.encode(p.corruptAnswer());
+            if (ac.length == 0 || ax.length == 0) {
+                throw new IllegalArgumentException("pair " + i + " (" + p.kind() + ") has an empty answer");
+            }
+            ca[i] = ac[0];
+            xa[i] = ax[0];
+            c.add(a);
+            x.add(b);
+            t = Math.max(t, a.length);
+        }
+        return padded(c, x, ca, xa, t, Math.max(0, tok.padId()));
+    }
+
+    /** Right-pads token rows (clean and corrupt rows pairwise equal in length) into a batch. */
+    public static PatchBatch padded(List<int[]> clean, List<int[]> corrupt, int[] cleanAnswer, int[] corruptAnswer, int t, int padId) {
+        int n = clean.size();
+        int[][] c = new int[n][t];
+        int[][] x = new int[n][t];
+        int[][] m = new int[n][t];
+        int[] pos = new int[n];
+        for (int i = 0; i < n; i++) {
+            Arrays.fill(c[i], padId);
+            Arrays.fill(x[i], padId);
+            int len = clean.get(i).length;
+            System.arraycopy(clean.get(i), 0, c[i], 0, len);
+            System.arraycopy(corrupt.get(i), 0, x[i], 0, len);
+            Arrays.fill(m[i], 0, len, 1);
+            pos[i] = len - 1;
+        }
+        return new PatchBatch(c, x, m, pos, cleanAnswer.clone(), corruptAnswer.clone());
+    }
+
+    /** Rows [from, to) as a batch, trimmed to their longest row. */
+    public PatchBatch slice(int from, int to) {
+        int t = 1;
+        for (int i = from; i < to; i++) {
+            t = Math.max(t, pos[i] + 1);
+        }
+        int n = to - from;
+        int[][] c = new int[n][];
+        int[][] x = new int[n][];
+        int[][] m = new int[n][];
+        for (int i = 0; i < n; i++) {
+            c[i] = Arrays.copyOf(clean[from + i], t);
+            x[i] = Arrays.copyOf(corrupt[from + i], t);
+            m[i] = Arrays.copyOf(mask[from + i], t);
+        }
+        return new PatchBatch(c, x, m, Arrays.copyOfRange(pos, from, to), Arrays.copyOfRange(cleanAnswer, from, to),
+                Arrays.copyOfRange(corruptAnswer, from, to));
+    }
+}

