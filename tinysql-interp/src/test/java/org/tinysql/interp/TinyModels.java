@@ -89,4 +89,41 @@ public final class TinyModels {
         }
         return new Transformer(p);
     }
+
+    public static PatchBatch firstTokenPairs(int rows, long seed) {
+        Random r = new Random(seed);
+        List<int[]> c = new ArrayList<>();
+        List<int[]> x = new ArrayList<>();
+        int[] ca = new int[rows];
+        int[] xa = new int[rows];
+        for (int b = 0; b < rows; b++) {
+            int[] a = new int[6 + r.nextInt(4)];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = r.nextInt(8);
+            }
+            int[] y = a.clone();
+            y[0] = (a[0] + 1 + r.nextInt(7)) % 8;
+            c.add(a);
+            x.add(y);
+            ca[b] = a[0];
+            xa[b] = y[0];
+        }
+        return PatchBatch.padded(c, x, ca, xa, 9, 0);
+    }
+
+    public static double correlation(double[] a, double[] b) {
+        double ma = 0, mb = 0;
+        for (int i = 0; i < a.length; i++) {
+            ma += a[i] / a.length;
+            mb += b[i] / b.length;
+        }
+        double sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < a.length; i++) {
+            sab += (a[i] - ma) * (b[i] - mb);
+            saa += (a[i] - ma) * (a[i] - ma);
+            sbb += (b[i] - mb) * (b[i] - mb);
+        }
+        return sab / Math.sqrt(saa * sbb);
+    }
+
 }

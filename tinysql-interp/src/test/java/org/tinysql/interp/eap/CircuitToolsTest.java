@@ -26,7 +26,7 @@ class CircuitToolsTest {
     @Test
     void minimalHeadSearchKeepsOnlyThePlantedHead() {
         Transformer m = TinyModels.plantedCopyHead();
-        PatchBatch b = PlantedCircuitTest.firstTokenPairs(8, 2);
+        PatchBatch b = TinyModels.firstTokenPairs(8, 2);
         for (MinimalCircuit.Ablation a : MinimalCircuit.Ablation.values()) {
             MinimalCircuit.Result r = MinimalCircuit.search(m, b, Metric.Kind.LOGIT_DIFF, a, 0.9, Progress.NONE);
             assertEquals(List.of("a0.h0"), r.kept(), a.toString());
@@ -62,7 +62,7 @@ class CircuitToolsTest {
     @Test
     void exportsJsonAndSvg(@TempDir Path dir) throws Exception {
         Transformer m = TinyModels.plantedCopyHead();
-        PatchBatch b = PlantedCircuitTest.firstTokenPairs(4, 3);
+        PatchBatch b = TinyModels.firstTokenPairs(4, 3);
         EapResult res = new EdgeAttribution(m).eap(b, Metric.Kind.PROB_DIFF, 4);
         Circuit c = res.topN(3);
         Path f = dir.resolve("eap.json");

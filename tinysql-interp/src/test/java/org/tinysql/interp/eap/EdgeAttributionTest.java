@@ -13,21 +13,6 @@ import org.tinysql.model.Transformer;
 
 class EdgeAttributionTest {
 
-    static double correlation(double[] a, double[] b) {
-        double ma = 0, mb = 0;
-        for (int i = 0; i < a.length; i++) {
-            ma += a[i] / a.length;
-            mb += b[i] / b.length;
-        }
-        double sab = 0, saa = 0, sbb = 0;
-        for (int i = 0; i < a.length; i++) {
-            sab += (a[i] - ma) * (b[i] - mb);
-            saa += (a[i] - ma) * (a[i] - ma);
-            sbb += (b[i] - mb) * (b[i] - mb);
-        }
-        return sab / Math.sqrt(saa * sbb);
-    }
-
     @Test
     void fullCircuitIsCleanAndEmptyCircuitIsCorrupt() {
         for (ModelConfig cfg : List.of(TinyModels.gpt(40, 32, 2, 4), TinyModels.llama(40, 32, 2, 4, 2))) {
@@ -89,7 +74,7 @@ class EdgeAttributionTest {
                     exact[i] = r.metric(c) - clean;
                     est[i] = res.scores()[e[0]][e[1]];
                 }
-                double corr = correlation(est, exact);
+                double corr = TinyModels.correlation(est, exact);
                 double min = ig == 0 ? (double) cs[2] : (double) cs[3];
                 assertTrue(corr > min, cfg + " ig=" + ig + ": correlation " + corr);
             }

@@ -3,9 +3,6 @@ package org.tinysql.interp.eap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.tinysql.interp.Metric;
@@ -16,31 +13,10 @@ import org.tinysql.model.Transformer;
 /** EAP recovers a circuit planted by hand: input -> head 0's value -> logits. */
 class PlantedCircuitTest {
 
-    static PatchBatch firstTokenPairs(int rows, long seed) {
-        Random r = new Random(seed);
-        List<int[]> c = new ArrayList<>();
-        List<int[]> x = new ArrayList<>();
-        int[] ca = new int[rows];
-        int[] xa = new int[rows];
-        for (int b = 0; b < rows; b++) {
-            int[] a = new int[6 + r.nextInt(4)];
-            for (int i = 0; i < a.length; i++) {
-                a[i] = r.nextInt(8);
-            }
-            int[] y = a.clone();
-            y[0] = (a[0] + 1 + r.nextInt(7)) % 8;
-            c.add(a);
-            x.add(y);
-            ca[b] = a[0];
-            xa[b] = y[0];
-        }
-        return PatchBatch.padded(c, x, ca, xa, 9, 0);
-    }
-
     @Test
     void recoversThePlantedCopyHead() {
         Transformer m = TinyModels.plantedCopyHead();
-        PatchBatch b = firstTokenPairs(8, 1);
+        PatchBatch b = TinyModels.firstTokenPairs(8, 1);
         EapResult res = new EdgeAttribution(m).eap(b, Metric.Kind.LOGIT_DIFF, 8);
         assertTrue(res.cleanMetric() > 1, "the planted model copies the first token: " + res.cleanMetric());
         assertTrue(res.corruptMetric() < -1, "and follows the corrupt first token: " + res.corruptMetric());

@@ -1,0 +1,202 @@
+package org.tinysql.interp.cache;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.interp.ModelView;
+import org.tinysql.model.ModelConfig;
+import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Buffers;
+
+/**
+ * Analysis of one forward pass's activation cache (TransformerLens ActivationCache style): accumulated residual
+ * stream per layer, the residual decomposed into the embeddings, every head, every attention bias and every MLP,
+ * per-head results, and direct logit attribution through the final norm with its scale frozen at the cached value.
+ *
+ * <p>Shape legend: B batch, T positions, L layers, H heads, C d_model.
+ */
+public final class CacheAnalysis {
+    private final ModelView mv;
+    private final ModelConfig cfg;
+    private final Map<String, INDArray> cache;
+    private final int B;
+    private final int T;
+
+    /** A residual-stream component at one position: its label and vector [C]. */
+    public record Component(String label, float[] vector) {
+    }
+
+    private CacheAnalysis(Transformer model, Map<String, INDArray> cache, int b, int t) {
+        this.mv = new ModelView(model);
+        this.cfg = model.config();
+        this.cache = cache;
+        this.B = b;
+        this.T = t;
+    }
+
+    /** Runs the model once, caching what the analyses need (resid streams, hook_z, attention and MLP outputs). */
+    public static CacheAnalysis run(Transformer model, int[][] tokens, int[][] mask) {
+        Map<String, INDArray> c = model.runWithCache(tokens, mask, n -> n.endsWith("hook_resid_pre") || n.endsWith("hook_resid_post")
+                || n.endsWith("attn.hook_z") || n.endsWith("hook_mlp_out") || n.endsWith("hook_attn_out")
+                || n.equals("hook_embed") || n.equals("hook_pos_embed") || n.endsWith("attn.hook_pattern"));
+        return new CacheAnalysis(model, c, tokens.length, tokens[0].length);
+    }
+
+    public Map<String, INDArray> cache() {
+        return cache;
+    }
+
+    private float[] row(String hook, int b, int t) {
+        INDArray a = cache.get(hook);
+        if (a == null) {
+            throw new IllegalArgumentException("activation '" + hook + "' is not in the cache");
+        }
+        float[] out = new float[cfg.dModel()];
+        Buffers.fb(a).get((b * T + t) * cfg.dModel(), out);
+        return out;
+    }
+
+    /** Labels of {@link #accumulatedResid}: "0_pre", ..., "{L-1}_pre", "final_post". */
+    public List<String> accumulatedLabels() {
+        List<String> l = new ArrayList<>();
+        for (int i = 0; i < cfg.nLayers(); i++) {
+            l.add(i + "_pre");
+        }
+        l.add("final_post");
+        return l;
+    }
+
+    /** The residual stream at (b, t) before each layer and after the last: [L+1][C]. */
+    public float[][] accumulatedResid(int b, int t) {
+        int L = cfg.nLayers();
+        float[][] out = new float[L + 1][];
+        for (int i = 0; i < L; i++) {
+            out[i] = row("blocks." + i + ".hook_resid_pre", b, t);
+        }
+        out[L] = row("blocks." + (L - 1) + ".hook_resid_post", b, t);
+        return out;
+    }
+
+    /** Per-head results of a layer: [B,T,H,C] as [H][B*T*C]. */
+    public float[][] headResults(int layer) {
+        float[] z = Buffers.toFloats(cache.get("blocks." + layer + ".attn.hook_z"));
+        float[][] out = new float[cfg.nHeads()][];
+        for (int h = 0; h < cfg.nHeads(); h++) {
+            out[h] = mv.headResult(layer, z, B * T, h);
+        }
+        return out;
+    }
+
+    /**
+     * The final residual at (b, t) as a sum of components: "embed", "pos_embed" (GPT), per layer each head
+     * "a{l}.h{h}", the attention output bias "a{l}.bias" (when the model has one) and "m{l}". They add up to the
+     * final residual exactly (up to float rounding).
+     */
+    public List<Component> decompose(int b, int t) {
+        List<Component> out = new ArrayList<>();
+        out.add(new Component("embed", row("hook_embed", b, t)));
+        if (cfg.family() == ModelConfig.Family.GPT) {
+            out.add(new Component("pos_embed", row("hook_pos_embed", b, t)));
+        }
+        int C = cfg.dModel();
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            float[][] heads = headResults(l);
+            for (int h = 0; h < cfg.nHeads(); h++) {
+                float[] v = new float[C];
+                System.arraycopy(heads[h], (b * T + t) * C, v, 0, C);
+                out.add(new Component("a" + l + ".h" + h, v));
+            }
+            INDArray bias = mv.parameters().opt("blocks." + l + ".attn.b_O");
+            if (bias != null) {
+                out.add(new Component("a" + l + ".bias", Buffers.toFloats(bias)));
+            }
+            out.add(new Component("m" + l, row("blocks." + l + ".hook_mlp_out", b, t)));
+        }
+        return out;
+    }
+
+    /**
+     * Direct logit attribution at (b, t) along {@code direction} [C] (e.g. W_U[clean] - W_U[corrupt]): each of
+     * {@link #decompose}'s components' contribution through the final norm, with the norm's scale frozen at its
+     * value on the full residual. The last entry, "ln_final.bias", is the norm's bias term; all entries sum to the
+     * final normed residual's dot product with the direction (the logit difference).
+     */
+    public double[] directLogitAttribution(int b, int t, float[] direction) {
+        List<Component> comps = decompose(b, t);
+        float[] resid = row("blocks." + (cfg.nLayers() - 1) + ".hook_resid_post", b, t);
+        int C = cfg.dModel();
+        boolean ln = cfg.family() == ModelConfig.Family.GPT;
+        double mean = 0;
+        for (float v : resid) {
+            mean += v / (double) C;
+        }
+        double var = 0;
+        for (float v : resid) {
+            double d = ln ? v - mean : v;
+            var += d * d / C;
+        }
+        double scale = Math.sqrt(var + cfg.normEps());
+        float[] w = Buffers.toFloats(mv.parameters().get("ln_final.w"));
+        double[] out = new double[comps.size() + 1];
+        for (int i = 0; i < comps.size(); i++) {
+            float[] v = comps.get(i).vector();
+            double m = 0;
+            if (ln) {
+                for (float x : v) {
+                    m += x / (double) C;
+                }
+            }
+            double s = 0;
+            for (int c = 0; c < C; c++) {
+                s += (v[c] - m) / scale * w[c] * direction[c];
+            }
+            out[i] = s;
+        }
+        INDArray bias = mv.parameters().opt("ln_final.b");
+        if (bias != null) {
+            float[] bb = Buffers.toFloats(bias);
+            double s = 0;
+            for (int c = 0; c < C; c++) {
+                s += bb[c] * direction[c];
+            }
+            out[comps.size()] = s;
+        }
+        return out;
+    }
+
+    /** Labels of {@link #directLogitAttribution}'s entries. */
+    public List<String> dlaLabels(int b, int t) {
+        List<String> l = new ArrayList<>();
+        for (Component c : decompose(b, t)) {
+            l.add(c.label());
+        }
+        l.add("ln_final.bias");
+        return l;
+    }
+
+    /** W_U[clean] - W_U[corrupt]: the logit-difference direction. */
+    public float[] logitDiffDirection(int cleanToken, int corruptToken) {
+        float[] a = mv.unembedRow(cleanToken);
+        float[] c = mv.unembedRow(corruptToken);
+        for (int i = 0; i < a.length; i++) {
+            a[i] -= c[i];
+        }
+        return a;
+    }
+
+    /** The attention pattern of (layer, head) for row b: [T][T]. */
+    public float[][] pattern(int layer, int head, int b) {
+        INDArray p = cache.get("blocks." + layer + ".attn.hook_pattern");
+        float[][] out = new float[T][T];
+        for (int i = 0; i < T; i++) {
+            Buffers.fb(p).get(((b * cfg.nHeads() + head) * T + i) * T, out[i]);
+        }
+        return out;
+    }
+
+    /** Logits [V] of the final norm + unembedding applied to one residual vector [C] (its own norm statistics). */
+    public float[] lens(float[] resid) {
+        return mv.unembed(resid, 1);
+    }
+}

@@ -1,0 +1,118 @@
+package org.tinysql.interp.cache;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.data.TinySqlExample;
+import org.tinysql.interp.ModelView;
+import org.tinysql.interp.TokenRole;
+import org.tinysql.interp.TokenTagger;
+import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Buffers;
+import org.tinysql.util.Progress;
+
+/**
+ * The logit lens over a dataset: the residual stream before each layer and after the last, put through the final
+ * norm and unembedding, scored on the next response token (teacher forcing). Results are grouped by the SQL role of
+ * the token being predicted (keyword / table / field / other).
+ */
+public final class LogitLens {
+
+    /**
+     * Per layer (rows: "0_pre" .. "final_post") and role (columns: {@link TokenRole.Sql}): mean probability of the
+     * target token, fraction of positions where it is the top-1 token, mean rank (0 = top), and the number of
+     * positions per role.
+     */
+    public record Table(List<String> layers, double[][] meanProb, double[][] top1, double[][] meanRank, int[] count) {
+
+        public String format() {
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-11s", "layer"));
+            for (TokenRole.Sql r : TokenRole.Sql.values()) {
+                sb.append(String.format(Locale.ROOT, " %22s", r.name().toLowerCase(Locale.ROOT) + " p / top1 (n=" + count[r.ordinal()] + ")"));
+            }
+            sb.append('\n');
+            for (int l = 0; l < layers.size(); l++) {
+                sb.append(String.format(Locale.ROOT, "%-11s", layers.get(l)));
+                for (TokenRole.Sql r : TokenRole.Sql.values()) {
+                    sb.append(String.format(Locale.ROOT, " %22s", String.format(Locale.ROOT, "%.3f / %.3f", meanProb[l][r.ordinal()], top1[l][r.ordinal()])));
+                }
+                sb.append('\n');
+            }
+            return sb.toString();
+        }
+    }
+
+    private LogitLens() {
+    }
+
+    public static Table run(Transformer model, TokenTagger tagger, List<TinySqlExample> examples, Progress progress) {
+        ModelView mv = new ModelView(model);
+        int L = model.config().nLayers();
+        int C = model.config().dModel();
+        int V = model.config().vocabSize();
+        int R = TokenRole.Sql.values().length;
+        double[][] prob = new double[L + 1][R];
+        double[][] top = new double[L + 1][R];
+        double[][] rank = new double[L + 1][R];
+        int[] count = new int[R];
+        for (TinySqlExample ex : examples) {
+            TokenTagger.Tagged t = tagger.tag(ex);
+            int n = t.tokens().length;
+            CacheAnalysis ca = CacheAnalysis.run(model, new int[][] {t.tokens()}, null);
+            // Positions predicting a response token.
+            List<Integer> rows = new ArrayList<>();
+            for (int i = Math.max(0, t.responseStart() - 1); i + 1 < n; i++) {
+                rows.add(i);
+            }
+            for (int l = 0; l <= L; l++) {
+                String hook = l < L ? "blocks." + l + ".hook_resid_pre" : "blocks." + (L - 1) + ".hook_resid_post";
+                INDArray a = ca.cache().get(hook);
+                float[] x = new float[rows.size() * C];
+                for (int r = 0; r < rows.size(); r++) {
+                    Buffers.fb(a).get(rows.get(r) * C, x, r * C, C);
+                }
+                float[] logits = mv.unembed(x, rows.size());
+                for (int r = 0; r < rows.size(); r++) {
+                    int target = t.tokens()[rows.get(r) + 1];
+                    int role = t.roles()[rows.get(r) + 1].sql().ordinal();
+                    int o = r * V;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int v = 0; v < V; v++) {
+                        max = Math.max(max, logits[o + v]);
+                    }
+                    double sum = 0;
+                    int above = 0;
+                    float lt = logits[o + target];
+                    for (int v = 0; v < V; v++) {
+                        sum += Math.exp(logits[o + v] - max);
+                        if (logits[o + v] > lt) {
+                            above++;
+                        }
+                    }
+                    prob[l][role] += Math.exp(lt - max) / sum;
+                    top[l][role] += above == 0 ? 1 : 0;
+                    rank[l][role] += above;
+                    if (l == 0) {
+                        count[role]++;
+                    }
+                }
+            }
+            progress.advance(1);
+        }
+        for (int l = 0; l <= L; l++) {
+            for (int r = 0; r < R; r++) {
+                double c = Math.max(1, count[r]);
+                prob[l][r] /= c;
+                top[l][r] /= c;
+                rank[l][r] /= c;
+            }
+        }
+        List<String> labels = new ArrayList<>();
+        for (int l = 0; l < L; l++) {
+            labels.add(l + "_pre");
+        }
+        labels.add("final_post");
+        return new Table(labels, prob, top, rank, count);
+    }
+}

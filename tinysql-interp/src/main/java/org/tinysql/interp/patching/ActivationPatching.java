@@ -1,0 +1,135 @@
+package org.tinysql.interp.patching;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.interp.Metric;
+import org.tinysql.interp.PatchBatch;
+import org.tinysql.interp.PatchingMetric;
+import org.tinysql.model.Hooks;
+import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Buffers;
+import org.tinysql.util.Progress;
+
+/**
+ * Activation patching (denoising): run the corrupt prompts, overwrite one activation with its value on the clean
+ * prompts, and report the normalized metric (patched - corrupt) / (clean - corrupt): 1 where the patch restores the
+ * clean answer. Sweeps: residual stream before each layer x position, each head's output (hook_z, all positions),
+ * and MLP output x position. Positions are absolute token indices (pairs of one template line up best).
+ */
+public final class ActivationPatching {
+    private final Transformer model;
+    private final PatchBatch batch;
+    private final Metric metric;
+    private final double clean;
+    private final double corrupt;
+    private final Map<String, INDArray> cleanCache;
+
+    public ActivationPatching(Transformer model, PatchBatch batch, Metric.Kind kind) {
+        this.model = model;
+        this.batch = batch;
+        this.cleanCache = model.runWithCache(batch.clean(), batch.mask(),
+                n -> n.endsWith("hook_resid_pre") || n.endsWith("attn.hook_z") || n.endsWith("hook_mlp_out"));
+        float[][] cleanLogits = Metric.answerLogits(cleanCache.get("logits"), batch);
+        this.metric = Metric.of(kind, cleanLogits);
+        this.clean = metric.value(cleanLogits, batch);
+        this.corrupt = metric.value(Metric.answerLogits(model.forward(batch.corrupt(), batch.mask()), batch), batch);
+    }
+
+    public double cleanMetric() {
+        return clean;
+    }
+
+    public double corruptMetric() {
+        return corrupt;
+    }
+
+    /** The corrupt run with {@code edits} (hook name -> edit of the [B,T,...] activation), normalized. */
+    private double patched(String hook, java.util.function.BiConsumer<float[], float[]> edit) {
+        float[] cleanAct = Buffers.toFloats(cleanCache.get(hook));
+        Hooks.Forward f = (a, n) -> {
+            float[] x = Buffers.toFloats(a);
+            edit.accept(x, cleanAct);
+            Buffers.fb(a).put(0, x);
+            return null;
+        };
+        INDArray logits = model.runWithHooks(batch.corrupt(), batch.mask(), Map.of(hook, f));
+        double m = metric.value(Metric.answerLogits(logits, batch), batch);
+        return PatchingMetric.normalized(m, clean, corrupt);
+    }
+
+    private PatchingResult positionSweep(String name, String hookFormat, Progress progress) {
+        int L = model.config().nLayers();
+        int T = batch.length();
+        int C = model.config().dModel();
+        double[][] v = new double[L][T];
+        for (int l = 0; l < L; l++) {
+            for (int t = 0; t < T; t++) {
+                int tt = t;
+                v[l][t] = patched(String.format(hookFormat, l), (x, c) -> {
+                    for (int b = 0; b < batch.size(); b++) {
+                        int o = (b * T + tt) * C;
+                        System.arraycopy(c, o, x, o, C);
+                    }
+                });
+                progress.advance(1);
+            }
+        }
+        return new PatchingResult(name, layerLabels(L), positionLabels(T), v);
+    }
+
+    /** Residual stream before each layer x position. */
+    public PatchingResult residualStream(Progress progress) {
+        return positionSweep("resid_pre (layer x position)", "blocks.%d.hook_resid_pre", progress);
+    }
+
+    /** MLP output x position. */
+    public PatchingResult mlpOutputs(Progress progress) {
+        return positionSweep("mlp_out (layer x position)", "blocks.%d.hook_mlp_out", progress);
+    }
+
+    /** Each head's output (its hook_z slice at every position). */
+    public PatchingResult headOutputs(Progress progress) {
+        int L = model.config().nLayers();
+        int H = model.config().nHeads();
+        int D = model.config().headDim();
+        double[][] v = new double[L][H];
+        for (int l = 0; l < L; l++) {
+            for (int h = 0; h < H; h++) {
+                int hh = h;
+                v[l][h] = patched("blocks." + l + ".attn.hook_z", (x, c) -> {
+                    for (int r = 0; r < x.length / (H * D); r++) {
+                        System.arraycopy(c, (r * H + hh) * D, x, (r * H + hh) * D, D);
+                    }
+                });
+                progress.advance(1);
+            }
+        }
+        return new PatchingResult("head output (layer x head)", layerLabels(L), headLabels(H), v);
+    }
+
+    static List<String> layerLabels(int L) {
+        List<String> l = new ArrayList<>();
+        for (int i = 0; i < L; i++) {
+            l.add("L" + i);
+        }
+        return l;
+    }
+
+    static List<String> positionLabels(int T) {
+        List<String> l = new ArrayList<>();
+        for (int i = 0; i < T; i++) {
+            l.add(String.valueOf(i));
+        }
+        return l;
+    }
+
+    static List<String> headLabels(int H) {
+        List<String> l = new ArrayList<>();
+        for (int i = 0; i < H; i++) {
+            l.add("H" + i);
+        }
+        return l;
+    }
+}

@@ -1,0 +1,81 @@
+package org.tinysql.interp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.tinysql.data.CommandSet;
+import org.tinysql.data.DatasetGenerator;
+import org.tinysql.data.TinySqlExample;
+import org.tinysql.data.Variant;
+import org.tinysql.tokenizer.HfTokenizer;
+import org.tinysql.tokenizer.Tokenizer;
+
+class TokenTaggerTest {
+
+    static Tokenizer gpt2() throws Exception {
+        return HfTokenizer.load(Path.of("../tinysql-core/src/test/resources/tokenizers/gpt2/tokenizer.json"));
+    }
+
+    /** Concatenated text of the tokens with a role, as a word set. */
+    static Map<TokenRole, String> byRole(Tokenizer tok, TokenTagger.Tagged t) {
+        Map<TokenRole, StringBuilder> m = new HashMap<>();
+        for (int i = 0; i < t.tokens().length; i++) {
+            m.computeIfAbsent(t.roles()[i], k -> new StringBuilder()).append(tok.decode(new int[] {t.tokens()[i]})).append('|');
+        }
+        Map<TokenRole, String> out = new HashMap<>();
+        m.forEach((k, v) -> out.put(k, v.toString()));
+        return out;
+    }
+
+    @Test
+    void tagsEveryPartOfACs1Example() throws Exception {
+        Tokenizer tok = gpt2();
+        TokenTagger tagger = new TokenTagger(tok);
+        DatasetGenerator gen = new DatasetGenerator(CommandSet.CS1, Variant.LITERAL, 5);
+        for (int i = 0; i < 20; i++) {
+            TinySqlExample ex = gen.example(i, 0).row();
+            TokenTagger.Tagged t = tagger.tag(ex);
+            Map<TokenRole, String> r = byRole(tok, t);
+            assertTrue(r.get(TokenRole.RESPONSE_KEYWORD).contains("SELECT"), r.toString());
+            assertTrue(r.get(TokenRole.RESPONSE_KEYWORD).contains("FROM"), r.toString());
+            String table = ex.tableName();
+            assertTrue(r.get(TokenRole.RESPONSE_TABLE).replace("|", "").strip().equals(table), r.get(TokenRole.RESPONSE_TABLE) + " vs " + table);
+            assertTrue(r.get(TokenRole.CONTEXT_TABLE).replace("|", "").strip().equals(table));
+            for (String f : ex.tableFields()) {
+                String name = f.split(" ")[0];
+                assertTrue(r.get(TokenRole.CONTEXT_FIELD).replace("|", "").contains(name), name + " in " + r.get(TokenRole.CONTEXT_FIELD));
+            }
+            for (String f : ex.select()) {
+                assertTrue(r.get(TokenRole.RESPONSE_FIELD).replace("|", "").contains(f), f);
+            }
+            assertTrue(r.containsKey(TokenRole.CONTEXT_TYPE));
+            assertTrue(r.containsKey(TokenRole.INSTRUCTION_TABLE), ex.englishPrompt());
+            assertTrue(r.containsKey(TokenRole.INSTRUCTION_FIELD), ex.englishPrompt());
+            assertEquals(TokenRole.END, t.roles()[t.roles().length - 1]);
+            // The response starts at the first SQL token.
+            assertEquals(TokenRole.RESPONSE_KEYWORD, t.roles()[t.responseStart()]);
+            for (int k = 0; k < t.responseStart(); k++) {
+                assertTrue(!t.roles()[k].isResponse());
+            }
+        }
+    }
+
+    @Test
+    void coversTheRolesOfCs5AndSynonyms() throws Exception {
+        Tokenizer tok = gpt2();
+        TokenTagger tagger = new TokenTagger(tok);
+        DatasetGenerator gen = new DatasetGenerator(CommandSet.CS5, Variant.SYNONYM, 9);
+        Set<TokenRole> seen = EnumSet.noneOf(TokenRole.class);
+        for (int i = 0; i < 50; i++) {
+            TokenTagger.Tagged t = tagger.tag(gen.example(i, 0).row());
+            seen.addAll(java.util.Arrays.asList(t.roles()));
+        }
+        assertEquals(EnumSet.allOf(TokenRole.class), seen);
+    }
+}
