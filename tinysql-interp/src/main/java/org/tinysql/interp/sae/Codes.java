@@ -1,0 +1,56 @@
+package org.tinysql.interp.sae;
+
+/**
+ * Sparse latent activations of a batch in CSR form: row r's active latents are {@code idx[start[r]..start[r+1])}
+ * with values {@code val[...]}.
+ */
+public final class Codes {
+    public final int rows;
+    public final int[] start;
+    public final int[] idx;
+    public final float[] val;
+
+    Codes(int rows, int[] start, int[] idx, float[] val) {
+        this.rows = rows;
+        this.start = start;
+        this.idx = idx;
+        this.val = val;
+    }
+
+    /** Builds CSR from per-row lists. */
+    static Codes of(int[][] rowIdx, float[][] rowVal) {
+        int n = rowIdx.length;
+        int[] start = new int[n + 1];
+        for (int r = 0; r < n; r++) {
+            start[r + 1] = start[r] + rowIdx[r].length;
+        }
+        int[] idx = new int[start[n]];
+        float[] val = new float[start[n]];
+        for (int r = 0; r < n; r++) {
+            System.arraycopy(rowIdx[r], 0, idx, start[r], rowIdx[r].length);
+            System.arraycopy(rowVal[r], 0, val, start[r], rowVal[r].length);
+        }
+        return new Codes(n, start, idx, val);
+    }
+
+    /** Number of active (row, latent) entries. */
+    public int nnz() {
+        return idx.length;
+    }
+
+    /** Mean active latents per row (L0). */
+    public double l0() {
+        return rows == 0 ? 0 : nnz() / (double) rows;
+    }
+
+    /** Dense [rows, dSae] copy. */
+    public float[] dense(int dSae) {
+        float[] d = new float[rows * dSae];
+        for (int r = 0; r < rows; r++) {
+            for (int e = start[r]; e < start[r + 1]; e++) {
+                d[r * dSae + idx[e]] = val[e];
+            }
+        }
+        return d;
+    }
+}

@@ -1,0 +1,108 @@
+package org.tinysql.interp.sae;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Locale;
+
+/**
+ * An SAE's shape and training objective. Saved as {@code cfg.json} next to the weights (SAELens-like keys).
+ *
+ * @param architecture  TOPK, BATCH_TOPK, RELU (L1 penalty weighted by decoder norms) or JUMPRELU
+ * @param dIn           input width (the hooked activation's last dimension)
+ * @param dSae          number of latents
+ * @param k             active latents per token (TopK; BatchTopK: k x batch rows over the batch)
+ * @param l1Coefficient sparsity coefficient: L1 weight (RELU) or L0 weight (JUMPRELU)
+ * @param bandwidth     JumpReLU straight-through kernel width
+ * @param initThreshold JumpReLU initial threshold
+ * @param hookName      the model hook point the SAE reads (may be null for synthetic data)
+ * @param normScale     inputs are multiplied by this before encoding (and outputs divided): 1 = none
+ */
+public record SaeConfig(Architecture architecture, int dIn, int dSae, int k, double l1Coefficient, double bandwidth,
+                        double initThreshold, String hookName, double normScale) {
+
+    /** The SAE variants. */
+    public enum Architecture {
+        TOPK("topk"), BATCH_TOPK("batchtopk"), RELU("standard"), JUMPRELU("jumprelu");
+
+        public final String key;
+
+        Architecture(String key) {
+            this.key = key;
+        }
+
+        /** Whether decoder rows are kept at unit norm after every step. */
+        public boolean unitNormDecoder() {
+            return this == TOPK || this == BATCH_TOPK;
+        }
+
+        public static Architecture parse(String s) {
+            String t = s.trim().toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+            for (Architecture a : values()) {
+                if (a.key.equals(t) || a.name().toLowerCase(Locale.ROOT).replace("_", "").equals(t)) {
+                    return a;
+                }
+            }
+            if (t.equals("relul1") || t.equals("relu")) {
+                return RELU;
+            }
+            throw new IllegalArgumentException("unknown SAE architecture '" + s + "'; expected topk, batchtopk, relu or jumprelu");
+        }
+    }
+
+    public SaeConfig {
+        if (dIn < 1 || dSae < 1) {
+            throw new IllegalArgumentException("SAE widths must be positive: d_in " + dIn + ", d_sae " + dSae);
+        }
+        if ((architecture == Architecture.TOPK || architecture == Architecture.BATCH_TOPK) && (k < 1 || k > dSae)) {
+            throw new IllegalArgumentException("k must be in [1, d_sae=" + dSae + "], got " + k);
+        }
+        if (!(normScale > 0) || Double.isInfinite(normScale)) {
+            throw new IllegalArgumentException("norm scale must be positive and finite, got " + normScale);
+        }
+    }
+
+    public static SaeConfig topK(int dIn, int dSae, int k) {
+        return new SaeConfig(Architecture.TOPK, dIn, dSae, k, 0, 0, 0, null, 1);
+    }
+
+    public static SaeConfig of(Architecture a, int dIn, int dSae, int k, double l1) {
+        return new SaeConfig(a, dIn, dSae, k, l1, 0.05, 0.1, null, 1);
+    }
+
+    public SaeConfig withHook(String hook) {
+        return new SaeConfig(architecture, dIn, dSae, k, l1Coefficient, bandwidth, initThreshold, hook, normScale);
+    }
+
+    public SaeConfig withNormScale(double s) {
+        return new SaeConfig(architecture, dIn, dSae, k, l1Coefficient, bandwidth, initThreshold, hookName, s);
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode o = new ObjectMapper().createObjectNode();
+        o.put("architecture", architecture.key);
+        o.put("d_in", dIn);
+        o.put("d_sae", dSae);
+        o.put("k", k);
+        o.put("l1_coefficient", l1Coefficient);
+        o.put("bandwidth", bandwidth);
+        o.put("init_threshold", initThreshold);
+        if (hookName != null) {
+            o.put("hook_name", hookName);
+        }
+        o.put("norm_scale", normScale);
+        return o;
+    }
+
+    public static SaeConfig fromJson(JsonNode j, String source) {
+        for (String f : new String[] {"architecture", "d_in", "d_sae"}) {
+            if (!j.hasNonNull(f)) {
+                throw new IllegalArgumentException(source + ": missing field '" + f + "'");
+            }
+        }
+        return new SaeConfig(Architecture.parse(j.get("architecture").asText()), j.get("d_in").asInt(), j.get("d_sae").asInt(),
+                j.path("k").asInt(0), j.path("l1_coefficient").asDouble(0), j.path("bandwidth").asDouble(1e-3),
+                j.path("init_threshold").asDouble(1e-3), j.hasNonNull("hook_name") ? j.get("hook_name").asText() : null,
+                j.path("norm_scale").asDouble(1));
+    }
+}

@@ -1,0 +1,150 @@
+package org.tinysql.interp.sae;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.tinysql.data.TinySqlExample;
+import org.tinysql.interp.TokenTagger;
+import org.tinysql.model.Hooks;
+import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Buffers;
+import org.tinysql.tokenizer.Tokenizer;
+
+/**
+ * Standard SAE metrics. Reconstruction metrics on rows x [n, C] (raw space): L0, MSE (mean over elements), FVU =
+ * sum |x - x_hat|^2 / sum |x - mean(x)|^2 (variance about the mean, not about zero), explained variance = 1 - FVU,
+ * mean cosine similarity, dead fraction (latents that never fire on these rows) and dense fraction (latents firing
+ * on more than 10% of rows). Model metrics: cross-entropy on the training texts with the SAE spliced into the hook
+ * (CE_sae), with the hook zero-ablated (CE_zero) and unchanged (CE_orig); CE-loss recovered =
+ * (CE_zero - CE_sae) / (CE_zero - CE_orig) and delta loss = CE_sae - CE_orig.
+ */
+public final class SaeMetrics {
+    /** Latents firing on more than this fraction of rows are dense. */
+    public static final double DENSE_FREQUENCY = 0.1;
+
+    private SaeMetrics() {
+    }
+
+    /** Reconstruction metrics. */
+    public record Reconstruction(double l0, double mse, double fvu, double explainedVariance, double cosine, double deadFraction,
+                                 double denseFraction, int rows) {
+    }
+
+    /** Splicing metrics. */
+    public record Splice(double ceOrig, double ceSae, double ceZero, double ceRecovered, double deltaLoss) {
+    }
+
+    public static Reconstruction reconstruction(Sae sae, float[] x, int n) {
+        Codes z = sae.encode(x, n);
+        float[] xhat = sae.decode(z);
+        return reconstruction(x, xhat, n, sae.cfg.dIn(), z, sae.cfg.dSae());
+    }
+
+    /** Metrics from given reconstructions and codes (also used by tests with hand-made arrays). */
+    public static Reconstruction reconstruction(float[] x, float[] xhat, int n, int c, Codes z, int dSae) {
+        double[] mean = new double[c];
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < c; i++) {
+                mean[i] += x[r * c + i] / (double) n;
+            }
+        }
+        double se = 0;
+        double var = 0;
+        double cos = 0;
+        for (int r = 0; r < n; r++) {
+            double dot = 0;
+            double nx = 0;
+            double nh = 0;
+            for (int i = 0; i < c; i++) {
+                double a = x[r * c + i];
+                double b = xhat[r * c + i];
+                se += (a - b) * (a - b);
+                var += (a - mean[i]) * (a - mean[i]);
+                dot += a * b;
+                nx += a * a;
+                nh += b * b;
+            }
+            cos += nx > 0 && nh > 0 ? dot / Math.sqrt(nx * nh) : 0;
+        }
+        int[] fires = new int[dSae];
+        for (int e = 0; e < z.nnz(); e++) {
+            fires[z.idx[e]]++;
+        }
+        int dead = 0;
+        int dense = 0;
+        for (int f : fires) {
+            dead += f == 0 ? 1 : 0;
+            dense += f > DENSE_FREQUENCY * n ? 1 : 0;
+        }
+        double fvu = var > 0 ? se / var : Double.NaN;
+        return new Reconstruction(z.l0(), se / ((double) n * c), fvu, 1 - fvu, cos / n, dead / (double) dSae, dense / (double) dSae, n);
+    }
+
+    /** CE-loss recovered and delta loss over the training texts of {@code examples} (mean token CE over every token). */
+    public static Splice splice(Transformer model, Tokenizer tok, Sae sae, String hook, List<TinySqlExample> examples) {
+        TokenTagger tagger = new TokenTagger(tok);
+        double orig = 0;
+        double withSae = 0;
+        double zero = 0;
+        for (TinySqlExample ex : examples) {
+            int[] ids = tagger.tag(ex).tokens();
+            int[][] in = {ids};
+            int[][] labels = {ids};
+            model.forward(in, null);
+            orig += model.loss(labels, false);
+            try (Hooks.Handle h = model.hooks().addForward(hook, SaeHooks.splice(sae))) {
+                model.forward(in, null);
+                withSae += model.loss(labels, false);
+            }
+            try (Hooks.Handle h = model.hooks().addForward(hook, (a, nm) -> {
+                a.assign(0);
+                return null;
+            })) {
+                model.forward(in, null);
+                zero += model.loss(labels, false);
+            }
+        }
+        int n = examples.size();
+        orig /= n;
+        withSae /= n;
+        zero /= n;
+        double rec = Math.abs(zero - orig) > 1e-12 ? (zero - withSae) / (zero - orig) : Double.NaN;
+        return new Splice(orig, withSae, zero, rec, withSae - orig);
+    }
+
+    /** Rows of an activation array (any rank, last dim C) as [n, C]. */
+    static float[] rows(org.nd4j.linalg.api.ndarray.INDArray a) {
+        return Buffers.toFloats(a.ordering() == 'c' ? a : a.dup('c'));
+    }
+
+    public static Map<String, Object> toMap(Reconstruction r, Splice s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("l0", r.l0());
+        m.put("mse", r.mse());
+        m.put("fvu", r.fvu());
+        m.put("explained_variance", r.explainedVariance());
+        m.put("cosine", r.cosine());
+        m.put("dead_fraction", r.deadFraction());
+        m.put("dense_fraction", r.denseFraction());
+        m.put("rows", r.rows());
+        if (s != null) {
+            m.put("ce_orig", s.ceOrig());
+            m.put("ce_sae", s.ceSae());
+            m.put("ce_zero_ablation", s.ceZero());
+            m.put("ce_loss_recovered", s.ceRecovered());
+            m.put("delta_loss", s.deltaLoss());
+        }
+        return m;
+    }
+
+    public static String describe(Reconstruction r, Splice s) {
+        String a = String.format(Locale.ROOT, "L0 %.2f, MSE %.5f, FVU %.4f (explained variance %.4f), cosine %.4f, dead %.1f%%, dense %.1f%% over %d rows",
+                r.l0(), r.mse(), r.fvu(), r.explainedVariance(), r.cosine(), 100 * r.deadFraction(), 100 * r.denseFraction(), r.rows());
+        if (s == null) {
+            return a;
+        }
+        return a + String.format(Locale.ROOT, "; CE orig %.4f, with SAE %.4f, zero-ablated %.4f: CE-loss recovered %.4f, delta loss %.4f",
+                s.ceOrig(), s.ceSae(), s.ceZero(), s.ceRecovered(), s.deltaLoss());
+    }
+}
