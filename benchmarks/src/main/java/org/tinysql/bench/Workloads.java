@@ -48,12 +48,119 @@ public final class Workloads {
             }
         }
         Shape sh = Shape.of(shapeName);
-        if (!workload.equals("train")) {
-            throw new IllegalArgumentException("workload '" + workload + "' is not implemented yet (train)");
+        double sec;
+        long tokens = (long) sh.batch() * sh.time();
+        switch (workload) {
+            case "train" -> sec = train(sh, iters);
+            case "fwd_cache" -> sec = fwdCache(sh, iters);
+            case "eap" -> sec = eap(sh, iters);
+            case "decode" -> {
+                sec = decode(sh, Math.max(1, iters / 2));
+                tokens = 64;
+            }
+            case "sae" -> {
+                sec = sae(sh, iters);
+                tokens = SAE_ROWS;
+            }
+            default -> throw new IllegalArgumentException("unknown workload '" + workload + "' (train, fwd_cache, eap, decode, sae)");
         }
-        double sec = train(sh, iters);
-        System.out.printf(Locale.ROOT, "{\"workload\": \"train\", \"shape\": \"%s\", \"ms_per_iter\": %.2f, \"tokens_per_s\": %.1f, "
-                + "\"engine\": \"tinysql-j\"}%n", shapeName, sec * 1e3, sh.batch() * sh.time() / sec);
+        System.out.println(json(workload, shapeName, sec, tokens));
+    }
+
+    /** The peer's JSON line. */
+    public static String json(String workload, String shape, double sec, long tokens) {
+        return String.format(Locale.ROOT, "{\"workload\": \"%s\", \"shape\": \"%s\", \"ms_per_iter\": %.2f, \"tokens_per_s\": %.1f, "
+                + "\"engine\": \"tinysql-j\"}", workload, shape, sec * 1e3, tokens / sec);
+    }
+
+    /** Rows per SAE step in the peer's sae workload. */
+    public static final int SAE_ROWS = 4096;
+
+    static int[][] randomIds(Shape sh, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[][] ids = new int[sh.batch()][sh.time()];
+        for (int[] row : ids) {
+            for (int t = 0; t < row.length; t++) {
+                row[t] = r.nextInt(sh.vocab());
+            }
+        }
+        return ids;
+    }
+
+    static double time(Runnable r, int iters) {
+        r.run();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < iters; i++) {
+            r.run();
+        }
+        return (System.nanoTime() - t0) / 1e9 / iters;
+    }
+
+    /** Seconds per forward pass caching every hook point. */
+    static double fwdCache(Shape sh, int iters) {
+        Transformer m = new Transformer(Parameters.init(sh.config(), 0));
+        int[][] ids = randomIds(sh, 0);
+        return time(() -> m.runWithCache(ids, null, n -> true).values().forEach(a -> a.close()), iters);
+    }
+
+    /** The batch the peer's EAP uses: token T/4 changed, logit difference of tokens 1 and 2 at the last position. */
+    public static org.tinysql.interp.PatchBatch eapBatch(Shape sh) {
+        int[][] clean = randomIds(sh, 0);
+        java.util.List<int[]> c = new java.util.ArrayList<>();
+        java.util.List<int[]> x = new java.util.ArrayList<>();
+        int[] ca = new int[sh.batch()];
+        int[] xa = new int[sh.batch()];
+        for (int b = 0; b < sh.batch(); b++) {
+            int[] y = clean[b].clone();
+            y[sh.time() / 4] = (y[sh.time() / 4] + 1) % sh.vocab();
+            c.add(clean[b]);
+            x.add(y);
+            ca[b] = 1;
+            xa[b] = 2;
+        }
+        return org.tinysql.interp.PatchBatch.padded(c, x, ca, xa, sh.time(), 0);
+    }
+
+    /** Seconds per head-level EAP batch (1 corrupt forward, 1 clean forward + backward, all edge scores). */
+    static double eap(Shape sh, int iters) {
+        Transformer m = new Transformer(Parameters.init(sh.config(), 0));
+        org.tinysql.interp.PatchBatch b = eapBatch(sh);
+        org.tinysql.interp.eap.EdgeAttribution e = new org.tinysql.interp.eap.EdgeAttribution(m);
+        return time(() -> e.eap(b, org.tinysql.interp.Metric.Kind.LOGIT_DIFF, sh.batch()), iters);
+    }
+
+    /** Seconds per forward pass without caching (the unit the EAP cost is measured in). */
+    static double forward(Shape sh, int iters) {
+        Transformer m = new Transformer(Parameters.init(sh.config(), 0));
+        int[][] ids = randomIds(sh, 0);
+        return time(() -> m.forward(ids, null), iters);
+    }
+
+    /** Seconds per greedy generation of 64 tokens after a 64-token prompt, batch 1, with the KV cache. */
+    static double decode(Shape sh, int iters) {
+        Transformer m = new Transformer(Parameters.init(sh.config(), 0));
+        int[] prompt = java.util.Arrays.copyOf(randomIds(sh, 0)[0], 64);
+        org.tinysql.model.Generator.Options o = org.tinysql.model.Generator.Options.greedy(64, -1, 0);
+        return time(() -> org.tinysql.model.Generator.generate(m, java.util.List.of(prompt), o), iters);
+    }
+
+    /** Seconds per TopK SAE step (15x expansion, k = 32, 4096 rows of width d_model, Adam, unit-norm decoder). */
+    static double sae(Shape sh, int iters) {
+        int c = sh.c();
+        org.tinysql.interp.sae.Sae sae = org.tinysql.interp.sae.Sae.init(org.tinysql.interp.sae.SaeConfig.topK(c, 15 * c, 32), 0);
+        var cfg = new org.tinysql.interp.sae.SaeTrainer.Config(2e-4, 0, 0, Long.MAX_VALUE, 0, 0, 0.9, 0.999, 1e-8);
+        org.tinysql.interp.sae.SaeTrainer tr = new org.tinysql.interp.sae.SaeTrainer(sae, cfg);
+        java.util.Random r = new java.util.Random(0);
+        float[] x = new float[SAE_ROWS * c];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return time(() -> tr.step(x, SAE_ROWS, 2e-4), iters);
+    }
+
+    /** EAP cost in forward passes: seconds per EAP batch / seconds per forward. */
+    public static double eapCostInForwards(Shape sh, int iters) {
+        return eap(sh, iters) / forward(sh, iters);
     }
 
     /** Seconds per training step (forward + backward + AdamW), after one warm-up step. */

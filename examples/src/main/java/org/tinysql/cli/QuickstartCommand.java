@@ -1,21 +1,47 @@
 package org.tinysql.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tinysql.data.CommandSet;
+import org.tinysql.data.CorruptionKind;
 import org.tinysql.data.DatasetGenerator;
 import org.tinysql.data.DatasetIO;
 import org.tinysql.data.DatasetStats;
 import org.tinysql.data.Split;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.data.Variant;
+import org.tinysql.interp.TokenRole;
+import org.tinysql.interp.TokenTagger;
+import org.tinysql.interp.cache.CacheAnalysis;
+import org.tinysql.interp.cache.LogitLens;
+import org.tinysql.interp.eap.CircuitDiscovery;
+import org.tinysql.interp.eap.EapGraph;
+import org.tinysql.interp.eap.Faithfulness;
+import org.tinysql.interp.eap.GraphExport;
+import org.tinysql.interp.report.HtmlReport;
+import org.tinysql.interp.report.Svg;
+import org.tinysql.interp.sae.ActivationStore;
+import org.tinysql.interp.sae.FeatureAnalysis;
+import org.tinysql.interp.sae.Sae;
+import org.tinysql.interp.sae.SaeConfig;
+import org.tinysql.interp.sae.SaeMetrics;
+import org.tinysql.interp.sae.SaeTrainer;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.SqlPredictor;
 import org.tinysql.model.Transformer;
+import org.tinysql.sql.ScoreReport;
 import org.tinysql.sql.Scoring;
 import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.train.Trainer;
@@ -24,47 +50,60 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code tinysql quickstart}: the README's main job. It builds the CS1 and CS2 datasets, checks the scorers on
- * them, trains a small model from scratch on CS1 (resumable from its checkpoints) and evaluates it with every
- * scorer. Logit lens, EAP, SAEs and the HTML report join as their issues land.
+ * {@code tinysql quickstart}: the README's main job, end to end on a CPU with no downloads. It builds the CS1 and
+ * CS2 datasets, trains a small model from scratch on CS1, evaluates it with every scorer, runs the logit lens, EAP on
+ * instruction-table-name corruptions, trains a TopK SAE on one layer and writes {@code report/index.html}. Finished
+ * steps are reused when run again (datasets, the trained model; training resumes from its last checkpoint).
  */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
-        description = "Run the end-to-end TinySQL pipeline on this CPU (no downloads).")
+        description = "Run the end-to-end TinySQL pipeline on this CPU (no downloads) and write an HTML report.")
 public final class QuickstartCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String SAE_HOOK = "blocks.0.hook_resid_post";
 
     @Option(names = "--out", defaultValue = "runs/quickstart", description = "Work folder (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--n", defaultValue = "20000", description = "Examples per command set (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--report", defaultValue = "report", description = "Report folder (default: ${DEFAULT-VALUE}).")
+    Path report;
+
+    @Option(names = "--n", defaultValue = "60000", description = "CS1 examples (fresh data avoids memorisation; default: ${DEFAULT-VALUE}).")
     int n;
 
     @Option(names = "--steps", defaultValue = "1500", description = "Training steps on CS1 (default: ${DEFAULT-VALUE}).")
     int steps;
 
+    @Option(names = "--batch", defaultValue = "32", description = "Training batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--eval", defaultValue = "300", description = "Held-out prompts to evaluate (default: ${DEFAULT-VALUE}).")
+    int evalCount;
+
+    @Option(names = "--sae-steps", defaultValue = "600", description = "SAE training steps (default: ${DEFAULT-VALUE}).")
+    int saeSteps;
+
     @Option(names = "--seed", defaultValue = "42", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    private final HtmlReport html = new HtmlReport("TinySQL-J quickstart report");
+
     @Override
     public Integer call() throws Exception {
-        for (CommandSet cs : List.of(CommandSet.CS1, CommandSet.CS2)) {
-            Path dir = dataDir(cs);
-            DatasetStats stats;
-            try (ConsoleProgressBar bar = new ConsoleProgressBar("generate " + cs, n)) {
-                stats = new DatasetGenerator(cs, cs == CommandSet.CS1 ? Variant.LITERAL : Variant.SYNONYM, seed)
-                        .writeSplits(dir, n, bar);
-            }
-            System.out.println("== " + cs + " dataset in " + dir);
-            System.out.println(stats.describe());
-            List<TinySqlExample> test = DatasetIO.read(dir, Split.TEST);
-            List<Scoring.Item> items = new ArrayList<>();
-            for (TinySqlExample e : test.subList(0, Math.min(500, test.size()))) {
-                items.add(new Scoring.Item(e.createStatement(), e.sqlStatement(), e.sqlStatement()));
-            }
-            System.out.println("scorer check (gold vs gold, " + items.size() + " test examples):");
-            Scoring.report(Scoring.scoreAll(items, Scoring.standardScorers(), 2))
-                    .forEach(r -> System.out.println("  " + r.describe()));
-        }
-        trainAndEvaluate(dataDir(CommandSet.CS1));
+        long t0 = System.nanoTime();
+        Path cs1 = datasets();
+        HfTokenizer tok = HfTokenizer.load(cs1.resolve("tokenizer.json"));
+        Transformer model = train(cs1, tok);
+        List<TinySqlExample> test = DatasetIO.read(cs1, Split.TEST);
+        evaluate(model, tok, test.subList(0, Math.min(evalCount, test.size())));
+        logitLens(model, tok, test.subList(0, Math.min(60, test.size())));
+        CircuitDiscovery.Result eap = eap(model, tok);
+        attention(model, tok, eap);
+        sae(model, tok, cs1);
+        html.section("Run", HtmlReport.p(String.format(Locale.ROOT, "Total time %.1f min on %d CPU threads. Work folder: %s.",
+                (System.nanoTime() - t0) / 6e10, Runtime.getRuntime().availableProcessors(), out.toAbsolutePath())));
+        Path index = report.resolve("index.html");
+        html.write(index);
+        System.out.println("== report written to " + index.toAbsolutePath());
         return 0;
     }
 
@@ -72,21 +111,105 @@ public final class QuickstartCommand implements Callable<Integer> {
         return out.resolve("data").resolve(cs.name().toLowerCase(Locale.ROOT));
     }
 
-    private void trainAndEvaluate(Path data) throws Exception {
-        HfTokenizer tok = HfTokenizer.load(data.resolve("tokenizer.json"));
-        ModelConfig cfg = ModelConfig.gpt2(tok.vocabSize(), 128, 2, 4, 512).withTokens(-1, tok.eosId());
-        Transformer model = new Transformer(Parameters.init(cfg, seed));
-        Trainer.Config tc = Trainer.Config.defaults(steps, 16).withLr(4e-3, 4e-4).withCheckpoints(250, Math.max(1, steps / 5));
-        Trainer trainer = new Trainer(model, tok, DatasetIO.read(data, Split.TRAIN), DatasetIO.read(data, Split.VALIDATION), tc,
-                out.resolve("cs1-model").resolve("checkpoints"));
-        System.out.printf("== training %s (%,d parameters) on CS1 for %d steps%n", cfg, model.parameters().count(), steps);
-        try (ConsoleProgressBar bar = new ConsoleProgressBar("train", steps)) {
-            trainer.run(bar);
+    /** CS1 (literal) and CS2 (synonyms); kept when already generated with the same size and seed. */
+    private Path datasets() throws IOException {
+        StringBuilder body = new StringBuilder();
+        for (CommandSet cs : List.of(CommandSet.CS1, CommandSet.CS2)) {
+            Path dir = dataDir(cs);
+            int size = cs == CommandSet.CS1 ? n : Math.max(2000, n / 10);
+            Variant variant = cs == CommandSet.CS1 ? Variant.LITERAL : Variant.SYNONYM;
+            DatasetStats stats;
+            if (sameDataset(dir, size)) {
+                stats = DatasetStats.of(DatasetIO.read(dir, Split.TEST));
+                System.out.println("== " + cs + " dataset already in " + dir);
+            } else {
+                try (ConsoleProgressBar bar = new ConsoleProgressBar("generate " + cs, size)) {
+                    stats = new DatasetGenerator(cs, variant, seed).writeSplits(dir, size, bar);
+                }
+                System.out.println("== " + cs + " dataset in " + dir);
+            }
+            System.out.println(stats.describe());
+            body.append("<h3>").append(cs).append(" (").append(variant.name().toLowerCase(Locale.ROOT)).append(", ")
+                    .append(String.format(Locale.ROOT, "%,d", size)).append(" examples)</h3>").append(HtmlReport.pre(stats.describe()));
+            if (cs == CommandSet.CS1) {
+                TinySqlExample e = DatasetIO.read(dir, Split.TEST).get(0);
+                body.append(HtmlReport.pre("example prompt: " + e.prompt() + "\nexample SQL:    " + e.sqlStatement()));
+            }
         }
-        Path modelDir = out.resolve("cs1-model").resolve("model");
-        ModelFolders.save(model.parameters(), data.resolve("tokenizer.json"), modelDir);
-        List<TinySqlExample> test = DatasetIO.read(data, Split.TEST);
-        test = test.subList(0, Math.min(300, test.size()));
+        html.section("Datasets", body.toString());
+        return dataDir(CommandSet.CS1);
+    }
+
+    private boolean sameDataset(Path dir, int size) throws IOException {
+        Path stats = dir.resolve("stats.json");
+        if (!Files.exists(stats) || !Files.exists(dir.resolve("tokenizer.json"))) {
+            return false;
+        }
+        JsonNode j = JSON.readTree(stats.toFile());
+        JsonNode splits = j.path("splits");
+        int total = splits.path("train").asInt() + splits.path("validation").asInt() + splits.path("test").asInt();
+        return total == size && j.path("seed").asLong() == seed;
+    }
+
+    /** Trains (or resumes, or reuses) the CS1 model; the loss curve goes into the report. */
+    private Transformer train(Path data, HfTokenizer tok) throws IOException {
+        Path runDir = out.resolve("cs1-model");
+        Path modelDir = runDir.resolve("model");
+        Path historyFile = runDir.resolve("history.json");
+        ModelConfig cfg = ModelConfig.gpt2(tok.vocabSize(), 128, 2, 4, 512).withTokens(-1, tok.eosId());
+        Transformer model;
+        if (Files.exists(historyFile) && Files.exists(modelDir.resolve("config.json"))
+                && JSON.readTree(historyFile.toFile()).path("steps").asInt() == steps) {
+            model = Transformer.fromPretrained(modelDir);
+            System.out.println("== trained model already in " + modelDir);
+        } else {
+            model = new Transformer(Parameters.init(cfg, seed));
+            Trainer.Config tc = Trainer.Config.defaults(steps, batch).withLr(2e-3, 2e-4).withCheckpoints(250, Math.max(1, steps / 6));
+            Trainer trainer = new Trainer(model, tok, DatasetIO.read(data, Split.TRAIN), DatasetIO.read(data, Split.VALIDATION), tc,
+                    runDir.resolve("checkpoints"));
+            System.out.printf("== training %s (%,d parameters) on CS1 for %d steps of %d%n", cfg, model.parameters().count(), steps, batch);
+            try (ConsoleProgressBar bar = new ConsoleProgressBar("train", steps)) {
+                trainer.run(bar);
+            }
+            ModelFolders.save(model.parameters(), data.resolve("tokenizer.json"), modelDir);
+            var h = JSON.createObjectNode();
+            h.put("steps", steps);
+            ArrayNode train = h.putArray("train");
+            trainer.history().forEach(s -> train.addArray().add(s.step()).add(s.loss()).add(s.tokensPerSecond()));
+            ArrayNode val = h.putArray("validation");
+            trainer.evals().forEach(e -> val.addArray().add(e.step()).add(e.loss()));
+            GraphExport.write(historyFile, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(h));
+        }
+        JsonNode h = JSON.readTree(historyFile.toFile());
+        List<Svg.Series> series = new ArrayList<>();
+        series.add(series("train loss", h.path("train"), 25));
+        series.add(series("validation loss", h.path("validation"), 1));
+        double tps = 0;
+        for (JsonNode r : h.path("train")) {
+            tps += r.get(2).asDouble() / Math.max(1, h.path("train").size());
+        }
+        html.section("Training", HtmlReport.p(String.format(Locale.ROOT, "%s, %,d parameters, %d steps of %d examples, mean %.0f tokens/s.",
+                model.config(), model.parameters().count(), steps, batch, tps))
+                + HtmlReport.figure(Svg.lineChart("CS1 training curve", "step", "cross-entropy (response tokens)", series, 720, 320),
+                "Loss per response token; validation every " + Math.max(1, steps / 6) + " steps."));
+        return model;
+    }
+
+    private static Svg.Series series(String name, JsonNode rows, int smooth) {
+        int m = rows.size();
+        double[] x = new double[m];
+        double[] y = new double[m];
+        double acc = 0;
+        for (int i = 0; i < m; i++) {
+            x[i] = rows.get(i).get(0).asDouble();
+            double v = rows.get(i).get(1).asDouble();
+            acc = i == 0 ? v : acc + (v - acc) / Math.min(smooth, i + 1);
+            y[i] = smooth > 1 ? acc : v;
+        }
+        return new Svg.Series(name, x, y);
+    }
+
+    private void evaluate(Transformer model, HfTokenizer tok, List<TinySqlExample> test) {
         List<String> preds;
         try (ConsoleProgressBar bar = new ConsoleProgressBar("predict", test.size())) {
             preds = new SqlPredictor(model, tok, 48).predict(test, 64, bar);
@@ -95,9 +218,155 @@ public final class QuickstartCommand implements Callable<Integer> {
         for (int i = 0; i < test.size(); i++) {
             items.add(new Scoring.Item(test.get(i).createStatement(), test.get(i).sqlStatement(), preds.get(i)));
         }
-        System.out.println("== CS1 model on " + test.size() + " held-out prompts (greedy decoding); model in " + modelDir);
-        Scoring.report(Scoring.scoreAll(items, Scoring.standardScorers(), 2)).forEach(r -> System.out.println("  " + r.describe()));
-        System.out.println("  e.g. " + test.get(0).englishPrompt() + "\n    predicted: " + preds.get(0) + "\n    gold:      "
-                + test.get(0).sqlStatement());
+        List<ScoreReport> reports = Scoring.report(Scoring.scoreAll(items, Scoring.standardScorers(), 2));
+        System.out.println("== CS1 model on " + test.size() + " held-out prompts (greedy decoding)");
+        List<List<String>> rows = new ArrayList<>();
+        for (ScoreReport r : reports) {
+            System.out.println("  " + r.describe());
+            rows.add(List.of(r.scorer(), String.valueOf(r.n()), String.format(Locale.ROOT, "%.1f%%", 100 * r.accuracy()),
+                    String.format(Locale.ROOT, "%.3f", r.meanScore())));
+        }
+        List<List<String>> ex = new ArrayList<>();
+        for (int i = 0; i < Math.min(6, test.size()); i++) {
+            ex.add(List.of(test.get(i).englishPrompt(), test.get(i).sqlStatement(), preds.get(i)));
+        }
+        html.section("Accuracy", HtmlReport.table(List.of("scorer", "n", "accuracy", "mean score"), rows)
+                + HtmlReport.table(List.of("instruction", "gold SQL", "predicted SQL"), ex));
+    }
+
+    private void logitLens(Transformer model, HfTokenizer tok, List<TinySqlExample> ex) {
+        LogitLens.Table t;
+        try (ConsoleProgressBar bar = new ConsoleProgressBar("logit lens", ex.size())) {
+            t = LogitLens.run(model, new TokenTagger(tok), ex, bar);
+        }
+        System.out.println("== logit lens (probability / top-1 of the next response token, by SQL role)");
+        System.out.print(t.format());
+        List<String> roles = new ArrayList<>();
+        for (TokenRole.Sql r : TokenRole.Sql.values()) {
+            roles.add(r.name().toLowerCase(Locale.ROOT) + " (n=" + t.count()[r.ordinal()] + ")");
+        }
+        html.section("Logit lens", HtmlReport.p("The residual stream before each layer and after the last, through the final norm and "
+                + "unembedding, scored on the next response token (teacher forcing), by the SQL role of that token.")
+                + HtmlReport.figure(Svg.heatmap("mean probability of the next token", t.meanProb(), t.layers(), roles, false, 34), "probability")
+                + HtmlReport.figure(Svg.heatmap("top-1 rate", t.top1(), t.layers(), roles, false, 34), "fraction ranked first")
+                + HtmlReport.pre(t.format()));
+    }
+
+    private CircuitDiscovery.Result eap(Transformer model, HfTokenizer tok) throws IOException {
+        CircuitDiscovery.Options o = CircuitDiscovery.Options.defaults(CorruptionKind.INSTRUCTION_TABLE).withPairs(32).withTop(40);
+        CircuitDiscovery.Result r;
+        try (ConsoleProgressBar bar = new ConsoleProgressBar("eap", 2 + o.curvePoints())) {
+            r = CircuitDiscovery.run(model, tok, o, bar);
+        }
+        r.write(out.resolve("eap"));
+        EapCommand.print(r);
+        Faithfulness.Curve c = r.curve();
+        double[] x = c.points().stream().mapToDouble(Faithfulness.Point::edges).toArray();
+        double[] y = c.points().stream().mapToDouble(Faithfulness.Point::faithfulness).toArray();
+        List<List<String>> top = new ArrayList<>();
+        List<int[]> ranked = r.scores().ranked();
+        for (int i = 0; i < Math.min(12, ranked.size()); i++) {
+            int[] e = ranked.get(i);
+            top.add(List.of(r.scores().graph().edgeName(e[0], e[1]), String.format(Locale.ROOT, "%+.4f", r.scores().scores()[e[0]][e[1]])));
+        }
+        html.section("Circuit (EAP, instruction table name)", HtmlReport.p(String.format(Locale.ROOT,
+                "%s on %d pairs whose instruction names a different table (the Context keeps the clean table). Logit difference "
+                        + "clean %.3f, corrupt %.3f. Circuit: top %d edges by |score| (pruned to %d), faithfulness %.3f with corrupt "
+                        + "patching of every other edge; area under the faithfulness curve %.3f.",
+                r.scores().method(), r.batch().size(), r.scores().cleanMetric(), r.scores().corruptMetric(), r.options().top(),
+                r.circuit().edgeCount(), r.faithfulness(), c.area()))
+                + HtmlReport.figure(r.svg(), "Circuit graph: blue edges raise the clean answer's logit difference, red lower it; "
+                        + "q solid, k dashed, v dotted.")
+                + HtmlReport.figure(Svg.lineChart("faithfulness vs circuit size", "edges", "faithfulness",
+                        List.of(new Svg.Series("top-n", x, y)), 460, 300), "Normalized metric with every edge outside the circuit patched.")
+                + HtmlReport.table(List.of("edge", "EAP score"), top));
+        return r;
+    }
+
+    /** Attention patterns of the two heads with the largest total |score| on their output edges. */
+    private void attention(Transformer model, HfTokenizer tok, CircuitDiscovery.Result r) {
+        EapGraph g = r.scores().graph();
+        List<double[]> heads = new ArrayList<>();
+        for (int u = 0; u < g.sources().size(); u++) {
+            EapGraph.Source s = g.sources().get(u);
+            if (s.kind() != EapGraph.Kind.HEAD) {
+                continue;
+            }
+            double sum = 0;
+            for (int v = 0; v < g.dests().size(); v++) {
+                if (g.valid(u, v)) {
+                    sum += Math.abs(r.scores().scores()[u][v]);
+                }
+            }
+            heads.add(new double[] {s.layer(), s.head(), sum});
+        }
+        heads.sort(Comparator.comparingDouble((double[] h) -> -h[2]));
+        int[] ids = java.util.Arrays.copyOf(r.batch().clean()[0], r.batch().pos()[0] + 1);
+        CacheAnalysis ca = CacheAnalysis.run(model, new int[][] {ids}, null);
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < ids.length; i++) {
+            labels.add(i + ":" + tok.decode(new int[] {ids[i]}).strip());
+        }
+        StringBuilder body = new StringBuilder(HtmlReport.p("Attention of the heads with the largest EAP scores on one clean prompt "
+                + "(rows: the last 12 query positions, ending at the answer position; columns: keys)."));
+        for (double[] h : heads.subList(0, Math.min(2, heads.size()))) {
+            float[][] p = ca.pattern((int) h[0], (int) h[1], 0);
+            int from = Math.max(0, ids.length - 12);
+            double[][] rows = new double[ids.length - from][];
+            for (int q = from; q < ids.length; q++) {
+                rows[q - from] = new double[ids.length];
+                for (int k = 0; k < ids.length; k++) {
+                    rows[q - from][k] = p[q][k];
+                }
+            }
+            body.append(HtmlReport.figure(Svg.heatmap(String.format(Locale.ROOT, "a%d.h%d (EAP mass %.3f)", (int) h[0], (int) h[1], h[2]), rows,
+                    labels.subList(from, ids.length), labels, false, 9), "a" + (int) h[0] + ".h" + (int) h[1]));
+        }
+        html.section("Attention patterns", body.toString());
+    }
+
+    private void sae(Transformer model, HfTokenizer tok, Path data) throws IOException {
+        List<TinySqlExample> train = DatasetIO.read(data, Split.TRAIN);
+        train = train.subList(0, Math.min(3000, train.size()));
+        ActivationStore store = ActivationStore.fromModel(model, tok, train, SAE_HOOK, 16, 16_384, seed);
+        double scale = store.normalize();
+        int c = model.config().dModel();
+        Sae sae = Sae.init(SaeConfig.topK(c, 8 * c, 16).withHook(SAE_HOOK).withNormScale(scale), seed);
+        sae.setDecoderBias(store.center(false));
+        SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(1e-3));
+        SaeTrainer.StepStats st;
+        try (ConsoleProgressBar bar = new ConsoleProgressBar("sae topk", saeSteps)) {
+            st = tr.train(s -> {
+                try {
+                    return store.next(1024);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, saeSteps, bar);
+        }
+        sae.save(out.resolve("sae"));
+        List<TinySqlExample> val = DatasetIO.read(data, Split.VALIDATION);
+        val = val.subList(0, Math.min(150, val.size()));
+        SaeMetrics.Reconstruction rec = SaeCommand.evaluate(model, tok, sae, val);
+        SaeMetrics.Splice sp = SaeMetrics.splice(model, tok, sae, SAE_HOOK, val.subList(0, Math.min(60, val.size())));
+        System.out.println("== TopK SAE on " + SAE_HOOK + ": " + st.describe());
+        System.out.println("   " + SaeMetrics.describe(rec, sp));
+        FeatureAnalysis.Result fa;
+        try (ConsoleProgressBar bar = new ConsoleProgressBar("sae features", val.size())) {
+            fa = FeatureAnalysis.run(model, tok, sae, SAE_HOOK, val, 4, 5, 3, bar);
+        }
+        List<List<String>> rows = new ArrayList<>();
+        for (Map.Entry<TokenRole, List<FeatureAnalysis.Specific>> e : fa.byRole().entrySet()) {
+            for (FeatureAnalysis.Specific s : e.getValue()) {
+                FeatureAnalysis.Feature f = fa.features().get(s.latent());
+                rows.add(List.of(e.getKey().label(), String.valueOf(s.latent()), String.format(Locale.ROOT, "%.2f", s.share()),
+                        String.format(Locale.ROOT, "%.2f", s.recall()), f.top().isEmpty() ? "" : f.top().get(0).context()));
+            }
+        }
+        html.section("Sparse autoencoder", HtmlReport.p(String.format(Locale.ROOT, "TopK SAE (k=16, %d latents) on %s, %d steps of 1024 "
+                        + "activations: %s", sae.config().dSae(), SAE_HOOK, saeSteps, SaeMetrics.describe(rec, sp)))
+                + HtmlReport.p("Latents most specific to each token role (share of the latent's activation on that role x fraction of "
+                + "the role's tokens it fires on), with the top-activating token in [[brackets]]:")
+                + HtmlReport.table(List.of("token role", "latent", "share", "recall", "top activation"), rows));
     }
 }
