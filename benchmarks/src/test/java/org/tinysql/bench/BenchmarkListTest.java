@@ -1,5 +1,6 @@
 package org.tinysql.bench;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +19,8 @@ class BenchmarkListTest {
             assertTrue(list.contains("org.tinysql.bench.DatasetBenchmark"), list);
             assertTrue(list.contains("org.tinysql.bench.TokenizerBenchmark"), list);
             assertTrue(list.contains("org.tinysql.bench.TrainStepBenchmark"), list);
+            assertTrue(list.contains("org.tinysql.bench.InterpBenchmark"), list);
+            assertTrue(list.contains("org.tinysql.bench.KernelBenchmark"), list);
         }
     }
 
@@ -28,6 +31,23 @@ class BenchmarkListTest {
         b.setup();
         double first = b.trainStep();
         assertTrue(Double.isFinite(first) && first > 5, "random-token loss near ln(512): " + first);
+    }
+
+    @Test
+    void interpAndKernelBenchmarksRunOnTheSmallShape() {
+        InterpBenchmark b = new InterpBenchmark();
+        b.shape = "small";
+        b.setup();
+        assertEquals(32 * 64 * 512, b.forward().length());
+        assertTrue(b.forwardWithFullCache() > 20);
+        assertTrue(Double.isFinite(b.eapBatch().cleanMetric()));
+        assertTrue(b.saeStep().l0() <= 32);
+        KernelBenchmark k = new KernelBenchmark();
+        k.shape = "small";
+        k.setup();
+        assertEquals(32 * 64 * 512, k.mlpGemm().length());
+        k.attentionForward();
+        assertTrue(Double.isFinite(k.attentionBackward().sumNumber().doubleValue()));
     }
 
     @Test

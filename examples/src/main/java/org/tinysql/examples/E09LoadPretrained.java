@@ -20,11 +20,11 @@ import org.tinysql.tokenizer.HfTokenizer;
  * Loads a HuggingFace checkpoint folder (config.json, model.safetensors or shards, tokenizer.json), generates SQL
  * for a TinySQL prompt and prints the top-5 next-token probabilities after the prompt.
  *
- * <pre>java -cp examples/target/tinysql.jar org.tinysql.examples.LoadPretrained path/to/model [command-set]</pre>
+ * <pre>java -cp examples/target/tinysql.jar org.tinysql.examples.E09LoadPretrained path/to/model [command-set]</pre>
  */
-public final class LoadPretrained {
+public final class E09LoadPretrained {
 
-    private LoadPretrained() {
+    private E09LoadPretrained() {
     }
 
     public static void main(String[] args) throws Exception {

@@ -1,0 +1,110 @@
+package org.tinysql.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tinysql bench}: the end-to-end workloads of the PyTorch peer (../shared/peer/torch_peer.py), run with the
+ * same configurations, each in its own JVM (benchmarks.jar), and, when {@code python3} with torch is available, the
+ * peer right after it on the same machine; prints a side-by-side table with the speed ratio.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Run the peer workloads (train, fwd_cache, eap, decode, sae) and compare with PyTorch when installed.")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--shape", defaultValue = "small", description = "small or bm1 (default: ${DEFAULT-VALUE}).")
+    String shape;
+
+    @Option(names = "--workloads", split = ",", defaultValue = "train,fwd_cache,eap,decode,sae",
+            description = "Comma-separated workloads (default: ${DEFAULT-VALUE}).")
+    List<String> workloads;
+
+    @Option(names = "--iters", defaultValue = "3", description = "Timed iterations per workload (default: ${DEFAULT-VALUE}).")
+    int iters;
+
+    @Option(names = "--peer", defaultValue = "../shared/peer/torch_peer.py", description = "The peer script (default: ${DEFAULT-VALUE}).")
+    Path peer;
+
+    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default: ${DEFAULT-VALUE}).")
+    String python;
+
+    @Option(names = "--threads", defaultValue = "2", description = "Peer threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--benchmarks-jar", defaultValue = "benchmarks/target/benchmarks.jar",
+            description = "The shaded benchmarks jar (default: ${DEFAULT-VALUE}).")
+    Path jar;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.exists(jar)) {
+            throw new IllegalArgumentException("benchmarks jar not found at " + jar + "; build it with 'mvn -B -q package -DskipTests'");
+        }
+        boolean withPeer = Files.exists(peer) && run(List.of(python, "-c", "import torch"), 120) != null;
+        if (!withPeer) {
+            System.out.println("PyTorch peer not available (" + peer + " with " + python + " and torch): showing our numbers only");
+        }
+        List<String[]> rows = new ArrayList<>();
+        for (String w : workloads) {
+            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            JsonNode ours = json(run(List.of(javaBin, "-Xmx8g", "-cp", jar.toString(), "org.tinysql.bench.Workloads", w, "--shape", shape,
+                    "--iters", String.valueOf(iters)), 1800));
+            JsonNode theirs = withPeer ? json(run(List.of(python, peer.toString(), w, "--shape", shape, "--iters", String.valueOf(iters),
+                    "--threads", String.valueOf(threads)), 1800)) : null;
+            double a = ours == null ? Double.NaN : ours.path("ms_per_iter").asDouble();
+            double b = theirs == null ? Double.NaN : theirs.path("ms_per_iter").asDouble();
+            rows.add(new String[] {w, fmt(a), fmt(b), Double.isNaN(a) || Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.2fx", b / a)});
+            System.out.printf(Locale.ROOT, "%-10s ours %s ms, peer %s ms%n", w, fmt(a), fmt(b));
+        }
+        System.out.printf(Locale.ROOT, "%n%-10s %14s %14s %10s%n", "workload", "tinysql-j ms", "pytorch ms", "speedup");
+        for (String[] r : rows) {
+            System.out.printf(Locale.ROOT, "%-10s %14s %14s %10s%n", r[0], r[1], r[2], r[3]);
+        }
+        System.out.println("(shape " + shape + "; speedup = PyTorch time / our time, measured back to back on this machine)");
+        return 0;
+    }
+
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static JsonNode json(String out) throws IOException {
+        if (out == null) {
+            return null;
+        }
+        String[] lines = out.strip().split("\n");
+        for (int i = lines.length - 1; i >= 0; i--) {
+            if (lines[i].startsWith("{")) {
+                return new ObjectMapper().readTree(lines[i]);
+            }
+        }
+        return null;
+    }
+
+    /** Output of a command, or null when it fails. */
+    private static String run(List<String> cmd, int timeoutSeconds) throws InterruptedException {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                System.out.println("failed: " + String.join(" ", cmd) + "\n" + new String(out, StandardCharsets.UTF_8).strip());
+                return null;
+            }
+            return new String(out, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}
