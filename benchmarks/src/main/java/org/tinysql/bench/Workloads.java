@@ -53,6 +53,7 @@ public final class Workloads {
         switch (workload) {
             case "train" -> sec = train(sh, iters);
             case "fwd_cache" -> sec = fwdCache(sh, iters);
+            case "forward" -> sec = forward(sh, iters);
             case "eap" -> sec = eap(sh, iters);
             case "decode" -> {
                 sec = decode(sh, Math.max(1, iters / 2));
@@ -62,7 +63,7 @@ public final class Workloads {
                 sec = sae(sh, iters);
                 tokens = SAE_ROWS;
             }
-            default -> throw new IllegalArgumentException("unknown workload '" + workload + "' (train, fwd_cache, eap, decode, sae)");
+            default -> throw new IllegalArgumentException("unknown workload '" + workload + "' (train, forward, fwd_cache, eap, decode, sae)");
         }
         System.out.println(json(workload, shapeName, sec, tokens));
     }

@@ -70,8 +70,8 @@ public interface Metric {
         long[] s = dLogits.shape();
         int t = (int) s[1];
         int v = (int) s[2];
+        dLogits.assign(0);
         FloatBuffer f = fb(dLogits);
-        f.put(0, new float[(int) dLogits.length()]);
         for (int b = 0; b < g.length; b++) {
             f.put((b * t + batch.pos()[b]) * v, g[b]);
         }

@@ -163,6 +163,44 @@ public final class ModelView {
         return r;
     }
 
+    /** A norm's input [N, C] with its statistics, for repeated backward passes through the same norm. */
+    public record NormInput(String prefix, INDArray x, float[] mean, float[] rstd) implements AutoCloseable {
+        @Override
+        public void close() {
+            x.close();
+        }
+    }
+
+    /** Computes the statistics of norm {@code prefix} at x [N, C] once. */
+    public NormInput normInput(String prefix, float[] x, int n) {
+        INDArray xi = Buffers.of(x, n, cfg.dModel());
+        INDArray y = Buffers.zeros(n, cfg.dModel());
+        float[] mean = new float[n];
+        float[] rstd = new float[n];
+        normInto(prefix, xi, y, mean, rstd);
+        y.close();
+        return new NormInput(prefix, xi, mean, rstd);
+    }
+
+    /** dx += the norm's input gradient for dy (both [N, C]; dx may be a view); weight gradients are discarded. */
+    public void normBackward(NormInput in, INDArray dy, INDArray dx) {
+        if (cfg.family() == ModelConfig.Family.GPT) {
+            k.layerNormBackward(dy, in.x(), p.get(in.prefix() + ".w"), in.mean(), in.rstd(), dx, null, null);
+        } else {
+            k.rmsNormBackward(dy, in.x(), p.get(in.prefix() + ".w"), in.rstd(), dx, null);
+        }
+    }
+
+    /** d(loss)/d(normed input of head h's q/k/v) [N, C] = dAct_h W_h, from dAct [N, heads*D]. */
+    public INDArray projectionBackward(int layer, Qkv which, int h, float[] dAct, int n) {
+        int nh = which == Qkv.Q ? cfg.nHeads() : cfg.nKvHeads();
+        INDArray dh = headColumns(dAct, n, nh, h);
+        INDArray dln = Buffers.zeros(n, cfg.dModel());
+        k.linearBackward(dh, null, wIn(layer, which, h), dln, null, null);
+        dh.close();
+        return dln;
+    }
+
     /** Head h's q, k or v [N, D] computed from its own (already normalized) input lnX [N, C]. */
     public float[] project(int layer, Qkv which, int h, float[] lnX, int n) {
         INDArray x = Buffers.of(lnX, n, cfg.dModel());
@@ -179,14 +217,15 @@ public final class ModelView {
      * from the gradient of that head's q/k/v (dAct [N, heads*D], before RoPE) and the residual x [N, C] that fed it.
      */
     public float[] inputGradient(int layer, Qkv which, int h, float[] dAct, float[] x, int n) {
-        int nh = which == Qkv.Q ? cfg.nHeads() : cfg.nKvHeads();
-        INDArray dh = headColumns(dAct, n, nh, h);
-        INDArray dln = Buffers.zeros(n, cfg.dModel());
-        k.linearBackward(dh, null, wIn(layer, which, h), dln, null, null);
-        float[] r = normBackward("blocks." + layer + ".ln1", x, Buffers.toFloats(dln), n);
-        dh.close();
-        dln.close();
-        return r;
+        try (NormInput in = normInput("blocks." + layer + ".ln1", x, n)) {
+            INDArray dln = projectionBackward(layer, which, h, dAct, n);
+            INDArray dx = Buffers.zeros(n, cfg.dModel());
+            normBackward(in, dln, dx);
+            float[] r = Buffers.toFloats(dx);
+            dln.close();
+            dx.close();
+            return r;
+        }
     }
 
     /** The model's final norm and unembedding applied to x [N, C]: logits [N, V]. */

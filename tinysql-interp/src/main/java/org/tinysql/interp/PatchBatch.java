@@ -46,6 +46,15 @@ public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos
         return clean[0].length;
     }
 
+    /** Flat row index b*T + pos[b] of each answer position (for {@code Transformer.setLogitRows}). */
+    public int[] answerRows() {
+        int[] r = new int[pos.length];
+        for (int b = 0; b < pos.length; b++) {
+            r[b] = b * length() + pos[b];
+        }
+        return r;
+    }
+
     /**
      * Tokenizes prompt pairs. Pairs whose clean and corrupt prompts differ in token length, or whose answers start
      * with the same token, are rejected with an exception naming the pair (make pairs with the model's tokenizer).

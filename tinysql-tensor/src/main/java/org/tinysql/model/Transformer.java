@@ -287,7 +287,81 @@ public final class Transformer {
             hook(p + "hook_resid_post", out, B, T, C);
         }
         norm("ln_final", a.residFinal, a.lnFinal, a.lnfMean, a.lnfRstd);
-        k.linear(a.lnFinal, params.unembed(), null, a.logits);
+        if (logitRows == null) {
+            k.linear(a.lnFinal, params.unembed(), null, a.logits);
+        } else {
+            unembedRows(a);
+        }
+    }
+
+    /**
+     * Restricts the unembedding to some rows of the next forward passes (flat indices b*T + t; null = all rows, the
+     * default). Logits of other rows are left at zero and {@link #backward(INDArray)} reads only these rows of the
+     * logits' gradient. Interpretability metrics that read one position per sequence skip most of the vocabulary
+     * GEMM this way.
+     */
+    public void setLogitRows(int[] rows) {
+        this.logitRows = rows == null ? null : rows.clone();
+    }
+
+    private int[] logitRows;
+
+    private void checkLogitRows() {
+        for (int r : logitRows) {
+            if (r < 0 || r >= B * T) {
+                throw new IllegalArgumentException("logit row " + r + " outside [0, " + (B * T) + ") for a " + B + "x" + T + " batch");
+            }
+        }
+    }
+
+    /** Logits of the selected rows only: gather the normed rows, one small GEMM, scatter (other rows zero). */
+    private void unembedRows(Acts a) {
+        checkLogitRows();
+        int C = cfg.dModel(), V = cfg.vocabSize(), r = logitRows.length;
+        try (org.tinysql.tensor.Arena z = new org.tinysql.tensor.Arena()) {
+            INDArray x = z.zeros(r, C);
+            INDArray y = z.zeros(r, V);
+            FloatBuffer src = fb(a.lnFinal), dst = fb(x);
+            float[] row = new float[Math.max(C, V)];
+            for (int i = 0; i < r; i++) {
+                src.get(logitRows[i] * C, row, 0, C);
+                dst.put(i * C, row, 0, C);
+            }
+            k.linear(x, params.unembed(), null, y);
+            clear(a.logits);
+            FloatBuffer ly = fb(y), out = fb(a.logits);
+            for (int i = 0; i < r; i++) {
+                ly.get(i * V, row, 0, V);
+                out.put(logitRows[i] * V, row, 0, V);
+            }
+        }
+    }
+
+    /** Backward of {@link #unembedRows}: dNorm rows += dLogits rows W_U; dW_U += dLogits_rows^T lnFinal_rows. */
+    private void unembedRowsBackward(Acts a, INDArray dl, INDArray dNorm) {
+        checkLogitRows();
+        int C = cfg.dModel(), V = cfg.vocabSize(), r = logitRows.length;
+        try (org.tinysql.tensor.Arena z = new org.tinysql.tensor.Arena()) {
+            INDArray g = z.zeros(r, V);
+            INDArray x = z.zeros(r, C);
+            INDArray dx = z.zeros(r, C);
+            FloatBuffer dlb = fb(dl), gb = fb(g), lf = fb(a.lnFinal), xb = fb(x);
+            float[] row = new float[Math.max(C, V)];
+            for (int i = 0; i < r; i++) {
+                dlb.get(logitRows[i] * V, row, 0, V);
+                gb.put(i * V, row, 0, V);
+                lf.get(logitRows[i] * C, row, 0, C);
+                xb.put(i * C, row, 0, C);
+            }
+            k.linearBackward(g, x, params.unembed(), dx, cfg.tiedEmbeddings() ? gw("embed.W_E") : gw("unembed.W_U"), null);
+            FloatBuffer dxb = fb(dx), dn = fb(dNorm);
+            for (int i = 0; i < r; i++) {
+                dxb.get(i * C, row, 0, C);
+                for (int c = 0; c < C; c++) {
+                    dn.put(logitRows[i] * C + c, dn.get(logitRows[i] * C + c) + row[c]);
+                }
+            }
+        }
     }
 
     /** LayerNorm (GPT) or RMSNorm (LLaMA) with its hook points. */
@@ -326,6 +400,9 @@ public final class Transformer {
      * (-100 ignored). With {@code withGrad}, fills the logits' gradient buffer for {@link #backward()}.
      */
     public double loss(int[][] labels, boolean withGrad) {
+        if (logitRows != null) {
+            throw new IllegalStateException("loss needs every row's logits: call setLogitRows(null) before the forward");
+        }
         int[] targets = shiftedTargets(labels);
         if (withGrad && acts.dLogits == null) {
             acts.dLogits = acts.arena.zeros(B * T, cfg.vocabSize());
@@ -415,7 +492,11 @@ public final class Transformer {
         INDArray dk = a.dk, dv = a.dv, dqr = a.dqr, dkr = a.dkr, dPat = a.dPat, dScores = a.dScores;
         clear(dx);
         clear(dNorm);
-        k.linearBackward(dl, a.lnFinal, params.unembed(), dNorm, cfg.tiedEmbeddings() ? gw("embed.W_E") : gw("unembed.W_U"), null);
+        if (logitRows == null) {
+            k.linearBackward(dl, a.lnFinal, params.unembed(), dNorm, cfg.tiedEmbeddings() ? gw("embed.W_E") : gw("unembed.W_U"), null);
+        } else {
+            unembedRowsBackward(a, dl, dNorm);
+        }
         bwdHook("ln_final.hook_normalized", dNorm, B, T, C);
         normBackward("ln_final", dNorm, a.residFinal, a.lnfMean, a.lnfRstd, dx);
         float scale = cfg.scaleScores() ? (float) (1.0 / Math.sqrt(D)) : 1f;

@@ -119,29 +119,40 @@ public final class CpuKernels implements Kernels {
         return (e - 1f) / (e + 1f);
     }
 
+    /** Rows per parallel chunk of the row-wise kernels (fixed, so results do not depend on the thread count). */
+    private static final int ROW_CHUNK = 32;
+
+    private static int chunks(int rows) {
+        return (rows + ROW_CHUNK - 1) / ROW_CHUNK;
+    }
+
     @Override
     public void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd, double eps) {
         float[] xv = get(x), wv = get(w), bv = get(b);
         float[] yv = new float[xv.length];
         int c = wv.length;
-        for (int r = 0, o = 0; o < xv.length; r++, o += c) {
-            double s = 0;
-            for (int i = 0; i < c; i++) {
-                s += xv[o + i];
+        int rows = xv.length / c;
+        java.util.stream.IntStream.range(0, chunks(rows)).parallel().forEach(ch -> {
+            for (int r = ch * ROW_CHUNK; r < Math.min(rows, (ch + 1) * ROW_CHUNK); r++) {
+                int o = r * c;
+                double s = 0;
+                for (int i = 0; i < c; i++) {
+                    s += xv[o + i];
+                }
+                double mu = s / c;
+                double v = 0;
+                for (int i = 0; i < c; i++) {
+                    double d = xv[o + i] - mu;
+                    v += d * d;
+                }
+                double rs = 1.0 / Math.sqrt(v / c + eps);
+                mean[r] = (float) mu;
+                rstd[r] = (float) rs;
+                for (int i = 0; i < c; i++) {
+                    yv[o + i] = (float) ((xv[o + i] - mu) * rs * wv[i] + bv[i]);
+                }
             }
-            double mu = s / c;
-            double v = 0;
-            for (int i = 0; i < c; i++) {
-                double d = xv[o + i] - mu;
-                v += d * d;
-            }
-            double rs = 1.0 / Math.sqrt(v / c + eps);
-            mean[r] = (float) mu;
-            rstd[r] = (float) rs;
-            for (int i = 0; i < c; i++) {
-                yv[o + i] = (float) ((xv[o + i] - mu) * rs * wv[i] + bv[i]);
-            }
-        }
+        });
         put(y, yv);
     }
 
@@ -149,31 +160,62 @@ public final class CpuKernels implements Kernels {
     public void layerNormBackward(INDArray dy, INDArray x, INDArray w, float[] mean, float[] rstd, INDArray dx, INDArray dw, INDArray db) {
         float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx);
         int c = wv.length;
-        float[] dwv = dw == null ? new float[c] : get(dw), dbv = db == null ? new float[c] : get(db);
-        for (int r = 0, o = 0; o < xv.length; r++, o += c) {
-            float mu = mean[r];
-            float rs = rstd[r];
-            double sumG = 0;
-            double sumGx = 0;
-            for (int i = 0; i < c; i++) {
-                float xhat = (xv[o + i] - mu) * rs;
-                float g = dyv[o + i] * wv[i];
-                sumG += g;
-                sumGx += g * xhat;
-                dwv[i] += dyv[o + i] * xhat;
-                dbv[i] += dyv[o + i];
+        int rows = xv.length / c;
+        int nch = chunks(rows);
+        boolean wantW = dw != null || db != null;
+        float[][] dwPart = new float[wantW ? nch : 0][];
+        float[][] dbPart = new float[wantW ? nch : 0][];
+        java.util.stream.IntStream.range(0, nch).parallel().forEach(ch -> {
+            float[] pw = wantW ? new float[c] : null;
+            float[] pb = wantW ? new float[c] : null;
+            for (int r = ch * ROW_CHUNK; r < Math.min(rows, (ch + 1) * ROW_CHUNK); r++) {
+                int o = r * c;
+                float mu = mean[r];
+                float rs = rstd[r];
+                double sumG = 0;
+                double sumGx = 0;
+                for (int i = 0; i < c; i++) {
+                    float xhat = (xv[o + i] - mu) * rs;
+                    float g = dyv[o + i] * wv[i];
+                    sumG += g;
+                    sumGx += g * xhat;
+                    if (wantW) {
+                        pw[i] += dyv[o + i] * xhat;
+                        pb[i] += dyv[o + i];
+                    }
+                }
+                float mg = (float) (sumG / c);
+                float mgx = (float) (sumGx / c);
+                for (int i = 0; i < c; i++) {
+                    float xhat = (xv[o + i] - mu) * rs;
+                    float g = dyv[o + i] * wv[i];
+                    dxv[o + i] += rs * (g - mg - xhat * mgx);
+                }
             }
-            float mg = (float) (sumG / c);
-            float mgx = (float) (sumGx / c);
+            if (wantW) {
+                dwPart[ch] = pw;
+                dbPart[ch] = pb;
+            }
+        });
+        put(dx, dxv);
+        if (wantW) {
+            accumulate(dw, dwPart, c);
+            accumulate(db, dbPart, c);
+        }
+    }
+
+    /** target += sum of the per-chunk partials, in chunk order (deterministic). */
+    private static void accumulate(INDArray target, float[][] parts, int c) {
+        if (target == null) {
+            return;
+        }
+        float[] t = get(target);
+        for (float[] p : parts) {
             for (int i = 0; i < c; i++) {
-                float xhat = (xv[o + i] - mu) * rs;
-                float g = dyv[o + i] * wv[i];
-                dxv[o + i] += rs * (g - mg - xhat * mgx);
+                t[i] += p[i];
             }
         }
-        put(dx, dxv);
-        put(dw, dwv);
-        put(db, dbv);
+        put(target, t);
     }
 
     @Override
@@ -181,18 +223,22 @@ public final class CpuKernels implements Kernels {
         float[] xv = get(x), wv = get(w);
         float[] yv = new float[xv.length];
         int c = wv.length;
-        for (int r = 0, o = 0; o < xv.length; r++, o += c) {
-            double ss = 0;
-            for (int i = 0; i < c; i++) {
-                double v = xv[o + i];
-                ss += v * v;
+        int rows = xv.length / c;
+        java.util.stream.IntStream.range(0, chunks(rows)).parallel().forEach(ch -> {
+            for (int r = ch * ROW_CHUNK; r < Math.min(rows, (ch + 1) * ROW_CHUNK); r++) {
+                int o = r * c;
+                double ss = 0;
+                for (int i = 0; i < c; i++) {
+                    double v = xv[o + i];
+                    ss += v * v;
+                }
+                float rs = (float) (1.0 / Math.sqrt(ss / c + eps));
+                rstd[r] = rs;
+                for (int i = 0; i < c; i++) {
+                    yv[o + i] = wv[i] * (xv[o + i] * rs);
+                }
             }
-            float rs = (float) (1.0 / Math.sqrt(ss / c + eps));
-            rstd[r] = rs;
-            for (int i = 0; i < c; i++) {
-                yv[o + i] = wv[i] * (xv[o + i] * rs);
-            }
-        }
+        });
         put(y, yv);
     }
 
@@ -200,25 +246,36 @@ public final class CpuKernels implements Kernels {
     public void rmsNormBackward(INDArray dy, INDArray x, INDArray w, float[] rstd, INDArray dx, INDArray dw) {
         float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx);
         int c = wv.length;
-        float[] dwv = dw == null ? new float[c] : get(dw);
-        for (int r = 0, o = 0; o < xv.length; r++, o += c) {
-            float rs = rstd[r];
-            double dot = 0;
-            for (int i = 0; i < c; i++) {
-                float xhat = xv[o + i] * rs;
-                float g = dyv[o + i] * wv[i];
-                dot += g * xhat;
-                dwv[i] += dyv[o + i] * xhat;
+        int rows = xv.length / c;
+        int nch = chunks(rows);
+        float[][] dwPart = new float[dw != null ? nch : 0][];
+        java.util.stream.IntStream.range(0, nch).parallel().forEach(ch -> {
+            float[] pw = dw != null ? new float[c] : null;
+            for (int r = ch * ROW_CHUNK; r < Math.min(rows, (ch + 1) * ROW_CHUNK); r++) {
+                int o = r * c;
+                float rs = rstd[r];
+                double dot = 0;
+                for (int i = 0; i < c; i++) {
+                    float xhat = xv[o + i] * rs;
+                    float g = dyv[o + i] * wv[i];
+                    dot += g * xhat;
+                    if (pw != null) {
+                        pw[i] += dyv[o + i] * xhat;
+                    }
+                }
+                float m = (float) (dot / c);
+                for (int i = 0; i < c; i++) {
+                    float xhat = xv[o + i] * rs;
+                    float g = dyv[o + i] * wv[i];
+                    dxv[o + i] += rs * (g - xhat * m);
+                }
             }
-            float m = (float) (dot / c);
-            for (int i = 0; i < c; i++) {
-                float xhat = xv[o + i] * rs;
-                float g = dyv[o + i] * wv[i];
-                dxv[o + i] += rs * (g - xhat * m);
+            if (pw != null) {
+                dwPart[ch] = pw;
             }
-        }
+        });
         put(dx, dxv);
-        put(dw, dwv);
+        accumulate(dw, dwPart, c);
     }
 
     @Override

@@ -202,9 +202,11 @@ public final class CircuitRunner {
                 }
                 return null;
             }));
+            m.setLogitRows(batch.answerRows());
             INDArray logits = m.forward(batch.clean(), batch.mask());
             return metric.value(Metric.answerLogits(logits, batch), batch);
         } finally {
+            m.setLogitRows(null);
             hs.forEach(Hooks.Handle::close);
         }
     }

@@ -192,8 +192,10 @@ public final class EdgeAttribution {
             try {
                 Metric.scatter(grad, b, dLogits);
                 m.setParameterGradients(false);
+                m.setLogitRows(b.answerRows());
                 m.backward(dLogits);
             } finally {
+                m.setLogitRows(null);
                 m.setParameterGradients(true);
                 dLogits.close();
             }
@@ -203,11 +205,15 @@ public final class EdgeAttribution {
         return g;
     }
 
-    /** scores[u][v] += w * deltas[u] . grad(v), one GEMM per destination layer. */
+    /**
+     * scores[u][v] += w * deltas[u] . grad(v), one GEMM per destination layer. Each layer's norm statistics are
+     * computed once; destination gradients are written straight into the GEMM operand.
+     */
     private void accumulate(INDArray deltas, GradRun g, double w, double[][] scores) {
         List<EapGraph.Dest> dests = graph.dests();
         int n = g.acts.n;
-        int len = n * mv.dModel();
+        int c = mv.dModel();
+        int len = n * c;
         int v0 = 0;
         while (v0 < dests.size()) {
             int layer = dests.get(v0).layer();
@@ -216,9 +222,26 @@ public final class EdgeAttribution {
                 v1++;
             }
             INDArray grads = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, new long[] {v1 - v0, len}, 'c');
-            java.nio.FloatBuffer f = Buffers.fb(grads);
-            for (int v = v0; v < v1; v++) {
-                f.put((v - v0) * len, inputGradient(dests.get(v), g, n));
+            if (layer == mv.layers()) {
+                Buffers.fb(grads).put(0, g.dFinal);
+            } else {
+                try (ModelView.NormInput ln1 = mv.normInput("blocks." + layer + ".ln1", g.acts.residPre[layer], n);
+                     ModelView.NormInput ln2 = mv.normInput("blocks." + layer + ".ln2", g.acts.residMid[layer], n)) {
+                    for (int v = v0; v < v1; v++) {
+                        EapGraph.Dest d = dests.get(v);
+                        INDArray row = grads.getRow(v - v0).reshape('c', n, c);
+                        if (d.kind() == EapGraph.Kind.HEAD) {
+                            float[] act = d.qkv() == Qkv.Q ? g.dq[layer] : d.qkv() == Qkv.K ? g.dk[layer] : g.dv[layer];
+                            INDArray dln = mv.projectionBackward(layer, d.qkv(), d.head(), act, n);
+                            mv.normBackward(ln1, dln, row);
+                            dln.close();
+                        } else {
+                            INDArray dy = Buffers.of(g.dLn2[layer], n, c);
+                            mv.normBackward(ln2, dy, row);
+                            dy.close();
+                        }
+                    }
+                }
             }
             INDArray s = Buffers.zeros(deltas.rows(), v1 - v0);
             Nd4j.gemm(deltas, grads, s, false, true, 1.0, 0.0);
@@ -234,17 +257,4 @@ public final class EdgeAttribution {
         }
     }
 
-    private float[] inputGradient(EapGraph.Dest d, GradRun g, int n) {
-        int l = d.layer();
-        switch (d.kind()) {
-            case HEAD: {
-                float[] act = d.qkv() == Qkv.Q ? g.dq[l] : d.qkv() == Qkv.K ? g.dk[l] : g.dv[l];
-                return mv.inputGradient(l, d.qkv(), d.head(), act, g.acts.residPre[l], n);
-            }
-            case MLP:
-                return mv.normBackward("blocks." + l + ".ln2", g.acts.residMid[l], g.dLn2[l], n);
-            default:
-                return g.dFinal;
-        }
-    }
 }

@@ -77,9 +77,11 @@ final class SourceActivations {
                 s.residFinal = Buffers.toFloats(a);
                 return null;
             }));
+            m.setLogitRows(batch.answerRows());
             INDArray logits = m.forward(tokens, batch.mask());
             s.answerLogits = Metric.answerLogits(logits, batch);
         } finally {
+            m.setLogitRows(null);
             hs.forEach(Hooks.Handle::close);
         }
         return s;
