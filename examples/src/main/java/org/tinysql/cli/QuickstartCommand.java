@@ -70,7 +70,7 @@ public final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--n", defaultValue = "60000", description = "CS1 examples (fresh data avoids memorisation; default: ${DEFAULT-VALUE}).")
     int n;
 
-    @Option(names = "--steps", defaultValue = "1500", description = "Training steps on CS1 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "2000", description = "Training steps on CS1 (default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--batch", defaultValue = "32", description = "Training batch size (default: ${DEFAULT-VALUE}).")
@@ -275,7 +275,8 @@ public final class QuickstartCommand implements Callable<Integer> {
                         + "patching of every other edge; area under the faithfulness curve %.3f.",
                 r.scores().method(), r.batch().size(), r.scores().cleanMetric(), r.scores().corruptMetric(), r.options().top(),
                 r.circuit().edgeCount(), r.faithfulness(), c.area()))
-                + HtmlReport.figure(r.svg(), "Circuit graph: blue edges raise the clean answer's logit difference, red lower it; "
+                + HtmlReport.figure(r.svg(), "Circuit graph, input at the bottom, logits at the top. Red edges: patching the edge with its corrupt "
+                        + "value lowers the logit difference (the edge carries the clean answer); blue: raises it. Width: |score|; "
                         + "q solid, k dashed, v dotted.")
                 + HtmlReport.figure(Svg.lineChart("faithfulness vs circuit size", "edges", "faithfulness",
                         List.of(new Svg.Series("top-n", x, y)), 460, 300), "Normalized metric with every edge outside the circuit patched.")

@@ -97,8 +97,9 @@ public final class GraphExport {
 
     /**
      * An SVG drawing of a circuit: rows from the input (bottom) to the logits (top), one row per attention layer and
-     * MLP; edges coloured by sign (blue: positive score, red: negative), width by |score|; q/k/v inputs are marked by
-     * the edge's dash pattern (q solid, k dashed, v dotted).
+     * MLP (MLPs to the right of the heads); edges coloured by the sign of the score (red: negative, i.e. patching the
+     * edge with its corrupt value lowers the metric, the edge carries the clean behaviour; blue: positive), width by
+     * |score|; q/k/v inputs are marked by the edge's dash pattern (q solid, k dashed, v dotted).
      */
     public static String toSvg(EapResult r, Circuit circuit, String title) {
         EapGraph g = r.graph();
@@ -106,7 +107,7 @@ public final class GraphExport {
         int H = g.config().nHeads();
         int colW = 70;
         int rowH = 90;
-        int width = Math.max(360, (H + 1) * colW);
+        int width = Math.max(360, (H + 2) * colW);
         int rows = 2 * L + 2;
         int height = rows * rowH + 60;
         Map<String, double[]> at = new HashMap<>();
@@ -115,10 +116,11 @@ public final class GraphExport {
         for (int l = 0; l < L; l++) {
             double yAttn = height - 40 - (2 * l + 1) * rowH;
             double yMlp = yAttn - rowH;
+            double left = (width - (H + 1) * colW) / 2.0;
             for (int h = 0; h < H; h++) {
-                at.put("a" + l + ".h" + h, new double[] {colW * (h + 0.5) + (width - H * colW) / 2.0, yAttn});
+                at.put("a" + l + ".h" + h, new double[] {left + colW * (h + 0.5), yAttn});
             }
-            at.put("m" + l, new double[] {width / 2.0, yMlp});
+            at.put("m" + l, new double[] {left + colW * (H + 0.5), yMlp});
         }
         double max = 1e-12;
         List<int[]> edges = circuit.edges();

@@ -15,7 +15,7 @@ import org.tinysql.tokenizer.Tokenizer;
  * Standard SAE metrics. Reconstruction metrics on rows x [n, C] (raw space): L0, MSE (mean over elements), FVU =
  * sum |x - x_hat|^2 / sum |x - mean(x)|^2 (variance about the mean, not about zero), explained variance = 1 - FVU,
  * mean cosine similarity, dead fraction (latents that never fire on these rows) and dense fraction (latents firing
- * on more than 10% of rows). Model metrics: cross-entropy on the training texts with the SAE spliced into the hook
+ * on more than 10% of rows). Model metrics: cross-entropy of the response tokens with the SAE spliced into the hook
  * (CE_sae), with the hook zero-ablated (CE_zero) and unchanged (CE_orig); CE-loss recovered =
  * (CE_zero - CE_sae) / (CE_zero - CE_orig) and delta loss = CE_sae - CE_orig.
  */
@@ -81,16 +81,24 @@ public final class SaeMetrics {
         return new Reconstruction(z.l0(), se / ((double) n * c), fvu, 1 - fvu, cos / n, dead / (double) dSae, dense / (double) dSae, n);
     }
 
-    /** CE-loss recovered and delta loss over the training texts of {@code examples} (mean token CE over every token). */
+    /**
+     * CE-loss recovered and delta loss over the training texts of {@code examples}: mean cross-entropy of the response
+     * tokens (the tokens the model is trained to predict), averaged over examples.
+     */
     public static Splice splice(Transformer model, Tokenizer tok, Sae sae, String hook, List<TinySqlExample> examples) {
         TokenTagger tagger = new TokenTagger(tok);
         double orig = 0;
         double withSae = 0;
         double zero = 0;
         for (TinySqlExample ex : examples) {
-            int[] ids = tagger.tag(ex).tokens();
+            TokenTagger.Tagged t = tagger.tag(ex);
+            int[] ids = t.tokens();
             int[][] in = {ids};
-            int[][] labels = {ids};
+            int[] lab = ids.clone();
+            for (int i = 0; i < t.responseStart(); i++) {
+                lab[i] = -100;
+            }
+            int[][] labels = {lab};
             model.forward(in, null);
             orig += model.loss(labels, false);
             try (Hooks.Handle h = model.hooks().addForward(hook, SaeHooks.splice(sae))) {
