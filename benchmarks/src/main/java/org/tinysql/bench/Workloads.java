@@ -97,11 +97,19 @@ public final class Workloads {
         return (System.nanoTime() - t0) / 1e9 / iters;
     }
 
-    /** Seconds per forward pass caching every hook point. */
+    /**
+     * The hook points the peer's model has: every standard one (the per-head q/k/v inputs, head results and MLP
+     * inputs are opt-in in TransformerLens and absent from the peer).
+     */
+    public static boolean peerHook(String name) {
+        return !(name.endsWith("_input") || name.endsWith("hook_result") || name.endsWith("hook_mlp_in"));
+    }
+
+    /** Seconds per forward pass caching every hook point the peer has. */
     static double fwdCache(Shape sh, int iters) {
         Transformer m = new Transformer(Parameters.init(sh.config(), 0));
         int[][] ids = randomIds(sh, 0);
-        return time(() -> m.runWithCache(ids, null, n -> true).values().forEach(a -> a.close()), iters);
+        return time(() -> m.runWithCache(ids, null, Workloads::peerHook).values().forEach(a -> a.close()), iters);
     }
 
     /** The batch the peer's EAP uses: token T/4 changed, logit difference of tokens 1 and 2 at the last position. */

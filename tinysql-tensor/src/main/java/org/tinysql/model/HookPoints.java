@@ -12,7 +12,12 @@ public final class HookPoints {
     private HookPoints() {
     }
 
-    /** Every hook point of a config, in the order the forward pass reaches them. */
+    /**
+     * Every hook point of a config, in the order the forward pass reaches them. The per-head points
+     * ({@code hook_q_input}, {@code hook_k_input}, {@code hook_v_input}, {@code attn.hook_result}) and
+     * {@code hook_mlp_in} cost extra work and are computed only where a hook is registered on them (TransformerLens
+     * gates them behind use_split_qkv_input, use_attn_result and use_hook_mlp_in).
+     */
     public static List<String> names(ModelConfig c) {
         List<String> n = new ArrayList<>();
         boolean llama = c.family() == ModelConfig.Family.LLAMA;
@@ -23,6 +28,9 @@ public final class HookPoints {
         for (int i = 0; i < c.nLayers(); i++) {
             String p = "blocks." + i + ".";
             n.add(p + "hook_resid_pre");
+            n.add(p + "hook_q_input");
+            n.add(p + "hook_k_input");
+            n.add(p + "hook_v_input");
             n.add(p + "ln1.hook_scale");
             n.add(p + "ln1.hook_normalized");
             n.add(p + "attn.hook_q");
@@ -35,8 +43,10 @@ public final class HookPoints {
             n.add(p + "attn.hook_attn_scores");
             n.add(p + "attn.hook_pattern");
             n.add(p + "attn.hook_z");
+            n.add(p + "attn.hook_result");
             n.add(p + "hook_attn_out");
             n.add(p + "hook_resid_mid");
+            n.add(p + "hook_mlp_in");
             n.add(p + "ln2.hook_scale");
             n.add(p + "ln2.hook_normalized");
             n.add(p + "mlp.hook_pre");

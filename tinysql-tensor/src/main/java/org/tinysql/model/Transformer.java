@@ -36,6 +36,10 @@ public final class Transformer {
     private final Hooks hooks;
     private final double[] invFreq;
     private Parameters grads;
+    private final PerHeadHooks perHead;
+    /** Arrays of the per-head hook points, freed at the next forward. */
+    private org.tinysql.tensor.Arena hookArena = new org.tinysql.tensor.Arena();
+    private static final String[] QKV = {"q", "k", "v"};
 
     // Shape of the last forward and its inputs.
     private int B;
@@ -55,6 +59,7 @@ public final class Transformer {
         this.k = kernels;
         this.hooks = new Hooks(cfg);
         this.invFreq = cfg.ropeInverseFrequencies();
+        this.perHead = new PerHeadHooks(cfg, params, kernels);
     }
 
     /** Loads a HuggingFace checkpoint folder (config.json + safetensors). */
@@ -87,6 +92,10 @@ public final class Transformer {
     private static final class Layer {
         INDArray residPre, ln1, q, k, v, qRot, kRot, scores, pattern, z, attnOut, residMid, ln2, pre, preLinear, post, mlpOut;
         float[] ln1Mean, ln1Rstd, ln2Mean, ln2Rstd;
+        /** Per-head split q/k/v inputs of this forward (null where not hooked). */
+        final PerHeadHooks.Split[] split = new PerHeadHooks.Split[3];
+        /** The hooked MLP input (hook_mlp_in), or null. */
+        INDArray mlpIn;
     }
 
     /** All activations of a forward pass over [B, T]. */
@@ -183,6 +192,8 @@ public final class Transformer {
             throw new IllegalArgumentException("attention mask is " + mask.length + "x" + mask[0].length + ", tokens are " + b + "x" + t);
         }
         pos = positions != null ? positions : range(b, t);
+        hookArena.close();
+        hookArena = new org.tinysql.tensor.Arena();
         run();
         return acts.logits.reshape('c', B, T, cfg.vocabSize());
     }
@@ -244,6 +255,11 @@ public final class Transformer {
             k.linear(l.ln1, params.get(p + "attn.W_Q"), params.opt(p + "attn.b_Q"), l.q);
             k.linear(l.ln1, params.get(p + "attn.W_K"), params.opt(p + "attn.b_K"), l.k);
             k.linear(l.ln1, params.get(p + "attn.W_V"), params.opt(p + "attn.b_V"), l.v);
+            for (int w = 0; w < 3; w++) {
+                String hn = p + "hook_" + QKV[w] + "_input";
+                l.split[w] = hooks.hasForward(hn) || hooks.hasBackward(hn)
+                        ? perHead.forward(hooks, hn, QKV[w], p, l.residPre, w == 0 ? l.q : w == 1 ? l.k : l.v, B, T, hookArena) : null;
+            }
             hook(p + "attn.hook_q", l.q, B, T, H, D);
             hook(p + "attn.hook_k", l.k, B, T, KV, D);
             hook(p + "attn.hook_v", l.v, B, T, KV, D);
@@ -264,10 +280,22 @@ public final class Transformer {
             k.attentionApply(l.pattern, l.v, H, KV, l.z);
             hook(p + "attn.hook_z", l.z, B, T, H, D);
             k.linear(l.z, params.get(p + "attn.W_O"), params.opt(p + "attn.b_O"), l.attnOut);
+            if (hooks.hasForward(p + "attn.hook_result")) {
+                INDArray res = perHead.results(p, l.z, B * T, hookArena);
+                hooks.fireForward(p + "attn.hook_result", res.reshape('c', B, T, H, C));
+                perHead.sumResults(res, params.opt(p + "attn.b_O"), l.attnOut, B * T);
+            }
             hook(p + "hook_attn_out", l.attnOut, B, T, C);
             add(l.residPre, l.attnOut, l.residMid);
             hook(p + "hook_resid_mid", l.residMid, B, T, C);
-            norm(p + "ln2", l.residMid, l.ln2, l.ln2Mean, l.ln2Rstd);
+            INDArray ln2In = l.residMid;
+            l.mlpIn = null;
+            if (hooks.hasForward(p + "hook_mlp_in") || hooks.hasBackward(p + "hook_mlp_in")) {
+                l.mlpIn = hookArena.own(l.residMid.dup('c'));
+                hook(p + "hook_mlp_in", l.mlpIn, B, T, C);
+                ln2In = l.mlpIn;
+            }
+            norm(p + "ln2", ln2In, l.ln2, l.ln2Mean, l.ln2Rstd);
             if (llama) {
                 k.linear(l.ln2, params.get(p + "mlp.W_gate"), null, l.pre);
                 hook(p + "mlp.hook_pre", l.pre, B, T, cfg.dMlp());
@@ -525,13 +553,26 @@ public final class Transformer {
                 k.linearBackward(dPre, l.ln2, params.get(p + "mlp.W_in"), dNorm, gw(p + "mlp.W_in"), gwo(p + "mlp.b_in"));
             }
             bwdHook(p + "ln2.hook_normalized", dNorm, B, T, C);
-            normBackward(p + "ln2", dNorm, l.residMid, l.ln2Mean, l.ln2Rstd, dx);
+            if (l.mlpIn != null) {
+                INDArray dIn = zeros(n, C);
+                normBackward(p + "ln2", dNorm, l.mlpIn, l.ln2Mean, l.ln2Rstd, dIn);
+                bwdHook(p + "hook_mlp_in", dIn, B, T, C);
+                add(dx, dIn, dx);
+                dIn.close();
+            } else {
+                normBackward(p + "ln2", dNorm, l.residMid, l.ln2Mean, l.ln2Rstd, dx);
+            }
             bwdHook(p + "hook_resid_mid", dx, B, T, C);
             // Attention.
             INDArray dAttnOut = hooks.hasBackward(p + "hook_attn_out") ? dx.dup() : dx;
             bwdHook(p + "hook_attn_out", dAttnOut, B, T, C);
             clear(dz);
-            k.linearBackward(dAttnOut, l.z, params.get(p + "attn.W_O"), dz, gw(p + "attn.W_O"), gwo(p + "attn.b_O"));
+            if (hooks.hasBackward(p + "attn.hook_result")) {
+                k.linearBackward(dAttnOut, l.z, params.get(p + "attn.W_O"), null, null, gwo(p + "attn.b_O"));
+                perHead.resultsBackward(hooks, p + "attn.hook_result", p, dAttnOut, l.z, dz, gw(p + "attn.W_O"), B, T);
+            } else {
+                k.linearBackward(dAttnOut, l.z, params.get(p + "attn.W_O"), dz, gw(p + "attn.W_O"), gwo(p + "attn.b_O"));
+            }
             bwdHook(p + "attn.hook_z", dz, B, T, H, D);
             clear(dv);
             k.attentionApplyBackward(dz, l.pattern, l.v, H, KV, dPat, dv);
@@ -555,9 +596,15 @@ public final class Transformer {
             bwdHook(p + "attn.hook_k", dk, B, T, KV, D);
             bwdHook(p + "attn.hook_v", dv, B, T, KV, D);
             clear(dNorm);
-            k.linearBackward(dq, l.ln1, params.get(p + "attn.W_Q"), dNorm, gw(p + "attn.W_Q"), gwo(p + "attn.b_Q"));
-            k.linearBackward(dk, l.ln1, params.get(p + "attn.W_K"), dNorm, gw(p + "attn.W_K"), gwo(p + "attn.b_K"));
-            k.linearBackward(dv, l.ln1, params.get(p + "attn.W_V"), dNorm, gw(p + "attn.W_V"), gwo(p + "attn.b_V"));
+            INDArray[] dAct = {dq, dk, dv};
+            for (int w = 0; w < 3; w++) {
+                String up = QKV[w].toUpperCase();
+                if (l.split[w] != null) {
+                    perHead.backward(hooks, p + "hook_" + QKV[w] + "_input", l.split[w], p, dAct[w], dx, paramGrads ? gradients() : null, B, T);
+                } else {
+                    k.linearBackward(dAct[w], l.ln1, params.get(p + "attn.W_" + up), dNorm, gw(p + "attn.W_" + up), gwo(p + "attn.b_" + up));
+                }
+            }
             bwdHook(p + "ln1.hook_normalized", dNorm, B, T, C);
             normBackward(p + "ln1", dNorm, l.residPre, l.ln1Mean, l.ln1Rstd, dx);
             bwdHook(p + "hook_resid_pre", dx, B, T, C);

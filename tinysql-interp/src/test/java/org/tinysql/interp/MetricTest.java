@@ -1,0 +1,54 @@
+package org.tinysql.interp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class MetricTest {
+
+    /** Every metric's gradient equals central finite differences of its value. */
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        Random r = new Random(3);
+        int b = 3;
+        int v = 7;
+        float[][] clean = new float[b][v];
+        float[][] cur = new float[b][v];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < v; j++) {
+                clean[i][j] = (float) r.nextGaussian();
+                cur[i][j] = (float) r.nextGaussian();
+            }
+        }
+        PatchBatch batch = PatchBatch.padded(java.util.List.of(new int[] {1}, new int[] {2}, new int[] {3}),
+                java.util.List.of(new int[] {1}, new int[] {2}, new int[] {3}), new int[] {0, 4, 6}, new int[] {2, 1, 5}, 1, 0);
+        for (Metric.Kind k : Metric.Kind.values()) {
+            Metric m = Metric.of(k, clean);
+            float[][] g = m.gradient(cur, batch);
+            for (int i = 0; i < b; i++) {
+                for (int j = 0; j < v; j++) {
+                    float keep = cur[i][j];
+                    float h = 1e-2f;
+                    cur[i][j] = keep + h;
+                    double up = m.value(cur, batch);
+                    cur[i][j] = keep - h;
+                    double down = m.value(cur, batch);
+                    cur[i][j] = keep;
+                    assertEquals((up - down) / (2 * h), g[i][j], 2e-3, k + " [" + i + "][" + j + "]");
+                }
+            }
+        }
+        assertEquals(0.0, Metric.of(Metric.Kind.KL, clean).value(clean, batch), 1e-6);
+    }
+
+    @Test
+    void parsesNamesAndRejectsUnknownOnes() {
+        assertEquals(Metric.Kind.LOGIT_DIFF, Metric.Kind.parse("logit-diff"));
+        assertEquals(Metric.Kind.PROB_DIFF, Metric.Kind.parse("prob_diff"));
+        assertEquals(Metric.Kind.KL, Metric.Kind.parse("KL"));
+        assertThrows(IllegalArgumentException.class, () -> Metric.Kind.parse("accuracy"));
+        assertThrows(IllegalArgumentException.class, () -> Metric.of(Metric.Kind.KL, null));
+    }
+}
