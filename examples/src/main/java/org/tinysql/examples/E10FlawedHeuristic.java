@@ -40,18 +40,21 @@ import org.tinysql.util.Progress;
  */
 public final class E10FlawedHeuristic {
 
+    /** Where the model trained on the fixed (synonym) data is written. */
+    public static final Path FIXED_MODEL = Path.of("runs/examples/model-synonym");
+
     private E10FlawedHeuristic() {
     }
 
-    /** Outcome on conflict prompts. */
-    record Measure(double contextRate, double meanLogitDiff, PatchingResult heads, int pairs) {
+    /** Outcome on conflict prompts: fraction copying the Context's table, mean logit diff, head patching. */
+    public record Measure(double contextRate, double meanLogitDiff, PatchingResult heads, int pairs) {
     }
 
     /**
      * On the corrupt prompt of an instruction-table pair the instruction names X (the corrupt answer) and the Context
      * defines Y (the clean answer): logit[Y] - logit[X] > 0 means the model copies from the Context.
      */
-    static Measure measure(Transformer model, HfTokenizer tok) {
+    public static Measure measure(Transformer model, HfTokenizer tok) {
         PatchBatch b = CircuitDiscovery.pairs(tok, CircuitDiscovery.Options.defaults(CorruptionKind.INSTRUCTION_TABLE).withPairs(48));
         float[][] logits = Metric.answerLogits(model.forward(b.corrupt(), b.mask()), b);
         int context = 0;
@@ -75,7 +78,7 @@ public final class E10FlawedHeuristic {
 
         // The fix: instructions that name tables by synonyms, so only the Context has the literal name.
         Path data = Path.of("runs/examples/data/cs1-synonym");
-        Path modelDir = Path.of("runs/examples/model-synonym");
+        Path modelDir = FIXED_MODEL;
         if (!Files.exists(modelDir.resolve("config.json"))) {
             if (!Files.exists(data.resolve("stats.json"))) {
                 try (ConsoleProgressBar bar = new ConsoleProgressBar("generate CS1 synonyms", 60_000)) {

@@ -27,7 +27,7 @@ class QuickstartReportTest {
         assertEquals(0, new CommandLine(new TinySqlCli()).execute(args));
         String html = Files.readString(report.resolve("index.html"));
         for (String section : List.of("Datasets", "Training", "Accuracy", "Logit lens", "Circuit (EAP", "Attention patterns",
-                "Sparse autoencoder")) {
+                "Flawed heuristic", "Sparse autoencoder")) {
             assertTrue(html.contains(section), "report section " + section);
         }
         assertTrue(html.contains("<svg") && !html.contains("<script"), "inline SVG, no scripts");
