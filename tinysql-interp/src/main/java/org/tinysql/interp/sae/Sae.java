@@ -113,21 +113,42 @@ public final class Sae {
         return xc;
     }
 
-    /** Pre-activations [N, S] from centered rows (one GEMM). */
+    /** Reused GEMM operands and the pre-activation array of the last batch size (large arrays are not re-allocated). */
+    private INDArray xBuf;
+    private INDArray preBuf;
+    private float[] preArr;
+
+    /**
+     * Pre-activations [N, S] from centered rows (one GEMM, bias added in Java). The returned array is reused by the
+     * next call: do not keep it.
+     */
     float[] preActivations(float[] xc, int n) {
         if (wEncNd == null) {
             wEncNd = Buffers.of(wEnc, S, C);
         }
-        INDArray x = Buffers.of(xc, n, C);
-        INDArray pre = Buffers.zeros(n, S);
-        Nd4j.gemm(x, wEncNd, pre, false, true, 1.0, 0.0);
-        float[] p = Buffers.toFloats(pre);
-        x.close();
-        pre.close();
-        IntStream.range(0, n).parallel().forEach(r -> {
-            int o = r * S;
-            for (int j = 0; j < S; j++) {
-                p[o + j] += bEnc[j];
+        if (preArr == null || preArr.length != n * S) {
+            if (xBuf != null) {
+                xBuf.close();
+                preBuf.close();
+            }
+            xBuf = Buffers.zeros(n, C);
+            preBuf = Buffers.zeros(n, S);
+            preArr = new float[n * S];
+        }
+        Buffers.fb(xBuf).put(0, xc);
+        Nd4j.gemm(xBuf, wEncNd, preBuf, false, true, 1.0, 0.0);
+        float[] p = preArr;
+        java.nio.FloatBuffer src = Buffers.fb(preBuf);
+        int chunkRows = 64;
+        IntStream.range(0, (n + chunkRows - 1) / chunkRows).parallel().forEach(ch -> {
+            int r0 = ch * chunkRows;
+            int r1 = Math.min(n, r0 + chunkRows);
+            src.duplicate().get(r0 * S, p, r0 * S, (r1 - r0) * S);
+            for (int r = r0; r < r1; r++) {
+                int o = r * S;
+                for (int j = 0; j < S; j++) {
+                    p[o + j] += bEnc[j];
+                }
             }
         });
         return p;
