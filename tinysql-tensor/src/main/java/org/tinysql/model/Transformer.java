@@ -48,6 +48,14 @@ public final class Transformer {
     private int[][] mask;
     private int[][] pos;
     private Acts acts;
+    /**
+     * Activation buffers of recent batch shapes (most recently used last): training on length-bucketed batches
+     * alternates between a few sequence lengths, and re-allocating every buffer at each change would cost more
+     * than the step. Bounded by {@link #MAX_SHAPES} and {@link #SHAPE_BYTES}.
+     */
+    private final LinkedHashMap<Long, Acts> shapes = new LinkedHashMap<>(16, 0.75f, true);
+    private static final int MAX_SHAPES = 16;
+    private static final long SHAPE_BYTES = 1L << 30;
 
     public Transformer(Parameters params) {
         this(params, new CpuKernels());
@@ -106,6 +114,50 @@ public final class Transformer {
         INDArray dx, dNorm, dPost, dPre, dPreLin, dz, dq, dk, dv, dqr, dkr, dPat, dScores, dLogits;
         float[] lnfMean, lnfRstd;
         Layer[] layers;
+        /** Logits and their gradient of the selected rows only [r, V] (see {@link #setLogitRows}). */
+        INDArray rowLogits, dRowLogits;
+        /** Rows of {@code logits} written by the last row-restricted unembedding; null: possibly every row. */
+        int[] logitsWritten;
+
+        void closeRows() {
+            for (INDArray x : new INDArray[] {rowLogits, dRowLogits}) {
+                if (x != null && !x.wasClosed()) {
+                    x.close();
+                }
+            }
+            rowLogits = null;
+            dRowLogits = null;
+        }
+
+        void close() {
+            closeRows();
+            arena.close();
+        }
+    }
+
+    /** The activation buffers for [b, t]: reused when this shape ran recently, else allocated (evicting old shapes). */
+    private Acts actsFor(int b, int t) {
+        long key = ((long) b << 32) | t;
+        Acts a = shapes.get(key);
+        if (a != null) {
+            return a;
+        }
+        a = allocate(b, t);
+        shapes.put(key, a);
+        long total = 0;
+        for (Acts x : shapes.values()) {
+            total += x.arena.bytes();
+        }
+        var it = shapes.values().iterator();
+        while ((total > SHAPE_BYTES || shapes.size() > MAX_SHAPES) && it.hasNext()) {
+            Acts x = it.next();
+            if (x != a) {
+                total -= x.arena.bytes();
+                x.close();
+                it.remove();
+            }
+        }
+        return a;
     }
 
     private Acts allocate(int b, int t) {
@@ -176,10 +228,7 @@ public final class Transformer {
             }
         }
         if (acts == null || b != B || t != T) {
-            if (acts != null) {
-                acts.arena.close();
-            }
-            acts = allocate(b, t);
+            acts = actsFor(b, t);
             B = b;
             T = t;
         }
@@ -192,6 +241,7 @@ public final class Transformer {
             throw new IllegalArgumentException("attention mask is " + mask.length + "x" + mask[0].length + ", tokens are " + b + "x" + t);
         }
         pos = positions != null ? positions : range(b, t);
+        lossGradReady = false;
         hookArena.close();
         hookArena = new org.tinysql.tensor.Arena();
         run();
@@ -317,6 +367,7 @@ public final class Transformer {
         norm("ln_final", a.residFinal, a.lnFinal, a.lnfMean, a.lnfRstd);
         if (logitRows == null) {
             k.linear(a.lnFinal, params.unembed(), null, a.logits);
+            a.logitsWritten = null;
         } else {
             unembedRows(a);
         }
@@ -335,59 +386,89 @@ public final class Transformer {
     private int[] logitRows;
 
     private void checkLogitRows() {
+        boolean[] seen = new boolean[B * T];
         for (int r : logitRows) {
             if (r < 0 || r >= B * T) {
                 throw new IllegalArgumentException("logit row " + r + " outside [0, " + (B * T) + ") for a " + B + "x" + T + " batch");
             }
+            if (seen[r]) {
+                throw new IllegalArgumentException("logit row " + r + " is listed twice");
+            }
+            seen[r] = true;
         }
     }
 
-    /** Logits of the selected rows only: gather the normed rows, one small GEMM, scatter (other rows zero). */
+    /**
+     * Logits of the selected rows only: gather the normed rows, one small GEMM into {@code rowLogits} [r, V], then
+     * scatter into the full logits buffer (other rows zero; only rows written last time are cleared).
+     */
     private void unembedRows(Acts a) {
         checkLogitRows();
         int C = cfg.dModel(), V = cfg.vocabSize(), r = logitRows.length;
+        a.closeRows();
+        a.rowLogits = zeros(r, V);
         try (org.tinysql.tensor.Arena z = new org.tinysql.tensor.Arena()) {
             INDArray x = z.zeros(r, C);
-            INDArray y = z.zeros(r, V);
             FloatBuffer src = fb(a.lnFinal), dst = fb(x);
             float[] row = new float[Math.max(C, V)];
             for (int i = 0; i < r; i++) {
                 src.get(logitRows[i] * C, row, 0, C);
                 dst.put(i * C, row, 0, C);
             }
-            k.linear(x, params.unembed(), null, y);
-            clear(a.logits);
-            FloatBuffer ly = fb(y), out = fb(a.logits);
+            k.linear(x, params.unembed(), null, a.rowLogits);
+            FloatBuffer ly = fb(a.rowLogits), out = fb(a.logits);
+            if (a.logitsWritten == null) {
+                clear(a.logits);
+            } else {
+                java.util.Arrays.fill(row, 0f);
+                for (int w : a.logitsWritten) {
+                    out.put(w * V, row, 0, V);
+                }
+            }
             for (int i = 0; i < r; i++) {
                 ly.get(i * V, row, 0, V);
                 out.put(logitRows[i] * V, row, 0, V);
             }
+            a.logitsWritten = logitRows.clone();
         }
     }
 
-    /** Backward of {@link #unembedRows}: dNorm rows += dLogits rows W_U; dW_U += dLogits_rows^T lnFinal_rows. */
-    private void unembedRowsBackward(Acts a, INDArray dl, INDArray dNorm) {
+    /** The selected rows of a full logits gradient [B*T, V], gathered into [r, V]. */
+    private INDArray gatherRows(INDArray dl) {
+        int V = cfg.vocabSize(), r = logitRows.length;
+        INDArray g = zeros(r, V);
+        FloatBuffer dlb = fb(dl), gb = fb(g);
+        float[] row = new float[V];
+        for (int i = 0; i < r; i++) {
+            dlb.get(logitRows[i] * V, row, 0, V);
+            gb.put(i * V, row, 0, V);
+        }
+        return g;
+    }
+
+    /** Backward of {@link #unembedRows}: dNorm rows += g W_U; dW_U += g^T lnFinal_rows, for g = dLogits rows [r, V]. */
+    private void unembedRowsBackward(Acts a, INDArray g, INDArray dNorm) {
         checkLogitRows();
-        int C = cfg.dModel(), V = cfg.vocabSize(), r = logitRows.length;
+        int C = cfg.dModel(), r = logitRows.length;
         try (org.tinysql.tensor.Arena z = new org.tinysql.tensor.Arena()) {
-            INDArray g = z.zeros(r, V);
             INDArray x = z.zeros(r, C);
             INDArray dx = z.zeros(r, C);
-            FloatBuffer dlb = fb(dl), gb = fb(g), lf = fb(a.lnFinal), xb = fb(x);
-            float[] row = new float[Math.max(C, V)];
+            FloatBuffer lf = fb(a.lnFinal), xb = fb(x);
+            float[] row = new float[C];
             for (int i = 0; i < r; i++) {
-                dlb.get(logitRows[i] * V, row, 0, V);
-                gb.put(i * V, row, 0, V);
                 lf.get(logitRows[i] * C, row, 0, C);
                 xb.put(i * C, row, 0, C);
             }
             k.linearBackward(g, x, params.unembed(), dx, cfg.tiedEmbeddings() ? gw("embed.W_E") : gw("unembed.W_U"), null);
             FloatBuffer dxb = fb(dx), dn = fb(dNorm);
+            float[] acc = new float[C];
             for (int i = 0; i < r; i++) {
                 dxb.get(i * C, row, 0, C);
+                dn.get(logitRows[i] * C, acc, 0, C);
                 for (int c = 0; c < C; c++) {
-                    dn.put(logitRows[i] * C + c, dn.get(logitRows[i] * C + c) + row[c]);
+                    acc[c] += row[c];
                 }
+                dn.put(logitRows[i] * C, acc, 0, C);
             }
         }
     }
@@ -428,19 +509,62 @@ public final class Transformer {
      * (-100 ignored). With {@code withGrad}, fills the logits' gradient buffer for {@link #backward()}.
      */
     public double loss(int[][] labels, boolean withGrad) {
-        if (logitRows != null) {
-            throw new IllegalStateException("loss needs every row's logits: call setLogitRows(null) before the forward");
-        }
         int[] targets = shiftedTargets(labels);
-        if (withGrad && acts.dLogits == null) {
-            acts.dLogits = acts.arena.zeros(B * T, cfg.vocabSize());
+        double[] r;
+        if (logitRows == null) {
+            if (withGrad && acts.dLogits == null) {
+                acts.dLogits = acts.arena.zeros(B * T, cfg.vocabSize());
+            }
+            r = k.crossEntropy(acts.logits, targets, withGrad ? acts.dLogits : null, 1f);
+        } else {
+            // Only the selected rows have logits: every labelled position must be one of them.
+            int[] rowTargets = new int[logitRows.length];
+            boolean[] selected = new boolean[B * T];
+            for (int i = 0; i < logitRows.length; i++) {
+                rowTargets[i] = targets[logitRows[i]];
+                selected[logitRows[i]] = true;
+            }
+            for (int i = 0; i < targets.length; i++) {
+                if (targets[i] != -100 && !selected[i]) {
+                    throw new IllegalArgumentException("position " + (i % T) + " of sequence " + (i / T)
+                            + " has a label but no logits: setLogitRows must include every labelled row (b*T + t)");
+                }
+            }
+            if (acts.dRowLogits != null) {
+                acts.dRowLogits.close();
+            }
+            acts.dRowLogits = withGrad ? zeros(logitRows.length, cfg.vocabSize()) : null;
+            r = k.crossEntropy(acts.rowLogits, rowTargets, acts.dRowLogits, 1f);
         }
-        double[] r = k.crossEntropy(acts.logits, targets, withGrad ? acts.dLogits : null, 1f);
         lossGradReady = withGrad;
         if (r[1] == 0) {
             throw new IllegalArgumentException("no labels to score: every label is -100");
         }
         return r[0] / r[1];
+    }
+
+    /**
+     * Flat rows b*T + t whose next-token label (labels[b][t+1]) is not -100: the rows a loss needs logits for. Pass
+     * them to {@link #setLogitRows} before the forward, and the unembedding skips every prompt and padding row.
+     */
+    public static int[] labelledRows(int[][] labels) {
+        int t = labels[0].length;
+        int n = 0;
+        for (int[] row : labels) {
+            for (int i = 0; i + 1 < t; i++) {
+                n += row[i + 1] != -100 ? 1 : 0;
+            }
+        }
+        int[] rows = new int[n];
+        n = 0;
+        for (int b = 0; b < labels.length; b++) {
+            for (int i = 0; i + 1 < t; i++) {
+                if (labels[b][i + 1] != -100) {
+                    rows[n++] = b * t + i;
+                }
+            }
+        }
+        return rows;
     }
 
     private boolean lossGradReady;
@@ -463,7 +587,11 @@ public final class Transformer {
         if (!lossGradReady) {
             throw new IllegalStateException("call loss(labels, true) (or backward(dLogits)) after a forward first");
         }
-        backward(acts.dLogits.reshape('c', B, T, cfg.vocabSize()));
+        if (logitRows != null) {
+            backwardFrom(null, acts.dRowLogits);
+        } else {
+            backward(acts.dLogits.reshape('c', B, T, cfg.vocabSize()));
+        }
     }
 
     /** Back-propagates a gradient of the logits [B,T,V] (e.g. of an interpretability metric); grads accumulate. */
@@ -492,12 +620,17 @@ public final class Transformer {
         if (dLogitsBTV.length() != (long) B * T * cfg.vocabSize()) {
             throw new IllegalArgumentException("dLogits must be [" + B + "," + T + "," + cfg.vocabSize() + "]");
         }
+        backwardFrom(dLogitsBTV, null);
+    }
+
+    /** The backward pass from a full logits gradient [B,T,V], or (row-restricted unembedding) its rows [r, V]. */
+    private void backwardFrom(INDArray dLogitsBTV, INDArray dRows) {
         int C = cfg.dModel(), H = cfg.nHeads(), KV = cfg.nKvHeads(), D = cfg.headDim(), M = cfg.dMlp();
         int n = B * T;
         boolean llama = cfg.family() == ModelConfig.Family.LLAMA;
         Acts a = acts;
-        INDArray dl = dLogitsBTV.reshape('c', n, cfg.vocabSize());
-        if (dl.ordering() != 'c') {
+        INDArray dl = dLogitsBTV == null ? null : dLogitsBTV.reshape('c', n, cfg.vocabSize());
+        if (dl != null && dl.ordering() != 'c') {
             dl = dl.dup('c');
         }
         if (a.dx == null) {
@@ -522,8 +655,12 @@ public final class Transformer {
         clear(dNorm);
         if (logitRows == null) {
             k.linearBackward(dl, a.lnFinal, params.unembed(), dNorm, cfg.tiedEmbeddings() ? gw("embed.W_E") : gw("unembed.W_U"), null);
+        } else if (dRows != null) {
+            unembedRowsBackward(a, dRows, dNorm);
         } else {
-            unembedRowsBackward(a, dl, dNorm);
+            INDArray g = gatherRows(dl);
+            unembedRowsBackward(a, g, dNorm);
+            g.close();
         }
         bwdHook("ln_final.hook_normalized", dNorm, B, T, C);
         normBackward("ln_final", dNorm, a.residFinal, a.lnfMean, a.lnfRstd, dx);

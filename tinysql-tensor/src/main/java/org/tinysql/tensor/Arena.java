@@ -24,6 +24,17 @@ public final class Arena implements AutoCloseable {
         return a;
     }
 
+    /** Bytes of off-heap memory held by this arena's arrays. */
+    public long bytes() {
+        long n = 0;
+        for (INDArray a : arrays) {
+            if (!a.wasClosed()) {
+                n += a.length() * a.dataType().width();
+            }
+        }
+        return n;
+    }
+
     @Override
     public void close() {
         for (INDArray a : arrays) {

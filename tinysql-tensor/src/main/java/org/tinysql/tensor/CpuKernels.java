@@ -4,6 +4,7 @@ import static org.tinysql.tensor.Buffers.fb;
 
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
+import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -54,27 +55,6 @@ public final class CpuKernels implements Kernels {
         }
     }
 
-    /** Head {@code kvh} of batch row {@code bi} of x[B, T, nKv, D], transposed to [D][T]. */
-    private static float[] headTransposed(float[] x, int bi, int kvh, int t, int nKv, int d) {
-        float[] out = new float[d * t];
-        for (int j = 0; j < t; j++) {
-            int o = ((bi * t + j) * nKv + kvh) * d;
-            for (int e = 0; e < d; e++) {
-                out[e * t + j] = x[o + e];
-            }
-        }
-        return out;
-    }
-
-    /** One past the last non-zero entry of row [o, o + n): causal rows end early, and the loops can stop there. */
-    private static int rowEnd(float[] a, int o, int n) {
-        int j = n;
-        while (j > 0 && a[o + j - 1] == 0f) {
-            j--;
-        }
-        return j;
-    }
-
     /** A loop body over [from, to). */
     @FunctionalInterface
     interface Range {
@@ -107,16 +87,41 @@ public final class CpuKernels implements Kernels {
         fb(a).put(0, f);
     }
 
-    /** tanh through exp (Math.tanh is the slow StrictMath version); exact to float precision. */
+    /*
+     * tanh(x) = x P(x^2) / Q(x^2) on [-9, 9] (beyond it tanh is 1 to float precision): a rational least-squares fit
+     * made for this class (degree 6 in x^2 over and under), max. error 4.3e-7 relative in float arithmetic. Unlike
+     * Math.tanh (StrictMath) or an exp per element it has no branch and no call, so the JIT vectorises the loops.
+     */
+    private static final float TP0 = 9.999999321e-01f, TP1 = -1.588745486e-01f, TP2 = 3.142620059e-02f,
+            TP3 = 7.945221022e-03f, TP4 = 2.251048360e-04f, TP5 = 1.328368839e-06f, TP6 = 8.352891157e-10f;
+    private static final float TQ1 = 1.744583834e-01f, TQ2 = -4.375362474e-02f, TQ3 = 2.406718491e-02f,
+            TQ4 = 1.627406220e-03f, TQ5 = 2.128495927e-05f, TQ6 = 4.950168406e-08f;
+
     static float tanh(float u) {
-        if (u > 20f) {
-            return 1f;
+        float x = Math.max(-9f, Math.min(9f, u));
+        float s = x * x;
+        float p = ((((((TP6 * s + TP5) * s + TP4) * s + TP3) * s + TP2) * s + TP1) * s + TP0) * x;
+        float q = (((((TQ6 * s + TQ5) * s + TQ4) * s + TQ3) * s + TQ2) * s + TQ1) * s + 1f;
+        return Math.max(-1f, Math.min(1f, p / q));
+    }
+
+    /** Elements per task of the streaming elementwise kernels (small enough to stay in L2). */
+    private static final int BLOCK = 8192;
+
+    /** A loop body over the block [off, off + len) of an elementwise kernel. */
+    @FunctionalInterface
+    interface Block {
+        void run(int off, int len);
+    }
+
+    /** Runs {@code body} over [0, n) in blocks of {@link #BLOCK}, in parallel when there is more than one. */
+    static void blocks(int n, Block body) {
+        int parts = (n + BLOCK - 1) / BLOCK;
+        if (parts <= 1) {
+            body.run(0, n);
+            return;
         }
-        if (u < -20f) {
-            return -1f;
-        }
-        float e = (float) Math.exp(2.0 * u);
-        return (e - 1f) / (e + 1f);
+        IntStream.range(0, parts).parallel().forEach(p -> body.run(p * BLOCK, Math.min(BLOCK, n - p * BLOCK)));
     }
 
     /** Rows per parallel chunk of the row-wise kernels (fixed, so results do not depend on the thread count). */
@@ -280,31 +285,38 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void gelu(INDArray x, INDArray y) {
-        float[] xv = get(x);
-        float[] yv = new float[xv.length];
+        FloatBuffer xb = fb(x), yb = fb(y);
         float c = (float) GELU_C;
-        chunks(xv.length, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float v = xv[i];
-                yv[i] = 0.5f * v * (1f + tanh(c * (v + 0.044715f * v * v * v)));
+        blocks((int) x.length(), (off, len) -> {
+            float[] v = new float[len];
+            xb.get(off, v);
+            for (int i = 0; i < len; i++) {
+                float u = v[i];
+                v[i] = 0.5f * u * (1f + tanh(c * (u + 0.044715f * u * u * u)));
             }
+            yb.put(off, v);
         });
-        put(y, yv);
     }
 
     @Override
     public void geluBackward(INDArray dy, INDArray x, INDArray dx) {
-        float[] dyv = get(dy), xv = get(x), dxv = get(dx);
+        FloatBuffer dyb = fb(dy), xb = fb(x), dxb = fb(dx);
         float c = (float) GELU_C;
-        chunks(xv.length, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float v = xv[i];
-                float t = tanh(c * (v + 0.044715f * v * v * v));
-                float du = c * (1 + 3 * 0.044715f * v * v);
-                dxv[i] += dyv[i] * (0.5f * (1 + t) + 0.5f * v * (1 - t * t) * du);
+        blocks((int) x.length(), (off, len) -> {
+            float[] g = new float[len];
+            float[] v = new float[len];
+            float[] out = new float[len];
+            dyb.get(off, g);
+            xb.get(off, v);
+            dxb.get(off, out);
+            for (int i = 0; i < len; i++) {
+                float u = v[i];
+                float t = tanh(c * (u + 0.044715f * u * u * u));
+                float du = c * (1 + 3 * 0.044715f * u * u);
+                out[i] += g[i] * (0.5f * (1 + t) + 0.5f * u * (1 - t * t) * du);
             }
+            dxb.put(off, out);
         });
-        put(dx, dxv);
     }
 
     @Override
@@ -382,6 +394,13 @@ public final class CpuKernels implements Kernels {
         }
     }
 
+    /*
+     * Attention runs one (batch, head) block at a time as small GEMMs straight on the ND4J buffers (Blas): q, k, v, z
+     * are [B, T, heads, D] (rows of one head are strided by heads * D), scores and patterns [B, H, Tq, Tk]. The
+     * blocks of different tasks never overlap; query heads that share a KV head (GQA) run in one task in the
+     * backward, where they accumulate into the same dk / dv rows.
+     */
+
     @Override
     public void attentionScores(INDArray q, INDArray k, int nHeads, int nKv, int[][] keyMask, int window, float scale,
                                 int offset, INDArray scores) {
@@ -390,58 +409,67 @@ public final class CpuKernels implements Kernels {
         int tk = (int) scores.size(3);
         int d = (int) (q.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
-        float[] qa = get(q), ka = get(k);
-        float[] sc = new float[b * nHeads * tq * tk];
-        // One task per (batch, head); keys are transposed to [D][Tk] so the inner loop is a vectorisable axpy.
+        FloatPointer qp = Blas.pointer(q), kp = Blas.pointer(k), sp = Blas.pointer(scores);
+        FloatBuffer sb = fb(scores);
         IntStream.range(0, b * nHeads).parallel().forEach(bh -> {
             int bi = bh / nHeads;
             int h = bh % nHeads;
             int kvh = h / group;
-            float[] kT = headTransposed(ka, bi, kvh, tk, nKv, d);
+            long so = (long) bh * tq * tk;
+            // scores = scale * q k^T (the causal upper triangle too: one GEMM is cheaper than skipping it)
+            Blas.gemm(false, true, tq, tk, d, scale, qp, ((long) bi * tq * nHeads + h) * d, nHeads * d,
+                    kp, ((long) bi * tk * nKv + kvh) * d, nKv * d, 0f, sp, so, tk);
+            int[] km = keyMask[bi];
             for (int i = 0; i < tq; i++) {
                 int qi = i + offset;
-                int ro = (bh * tq + i) * tk;
-                int qo = ((bi * tq + i) * nHeads + h) * d;
-                int jmax = Math.min(tk, qi + 1);
-                for (int e = 0; e < d; e++) {
-                    float qe = qa[qo + e] * scale;
-                    int ko = e * tk;
-                    for (int j = 0; j < jmax; j++) {
-                        sc[ro + j] += qe * kT[ko + j];
-                    }
-                }
+                int ro = (int) so + i * tk;
                 for (int j = 0; j < tk; j++) {
-                    boolean visible = j <= qi && keyMask[bi][j] != 0 && (window == 0 || qi - j < window);
-                    if (!visible) {
-                        sc[ro + j] = NEG;
+                    if (j > qi || km[j] == 0 || (window != 0 && qi - j >= window)) {
+                        sb.put(ro + j, NEG);
                     }
                 }
             }
         });
-        put(scores, sc);
     }
+
+    /** Rows of the row-wise attention kernels per parallel task. */
+    private static final int SOFTMAX_ROWS = 64;
 
     @Override
     public void softmax(INDArray scores, INDArray pattern) {
-        float[] sv = get(scores);
+        FloatBuffer sb = fb(scores), pb = fb(pattern);
         int n = (int) scores.size(scores.rank() - 1);
-        for (int o = 0; o < sv.length; o += n) {
-            float max = NEG;
-            for (int j = 0; j < n; j++) {
-                max = Math.max(max, sv[o + j]);
+        int rows = (int) (scores.length() / n);
+        IntStream.range(0, (rows + SOFTMAX_ROWS - 1) / SOFTMAX_ROWS).parallel().forEach(c -> {
+            int r0 = c * SOFTMAX_ROWS;
+            int len = (Math.min(rows, r0 + SOFTMAX_ROWS) - r0) * n;
+            float[] sv = new float[len];
+            sb.get(r0 * n, sv);
+            for (int o = 0; o < len; o += n) {
+                float max = NEG;
+                for (int j = 0; j < n; j++) {
+                    max = Math.max(max, sv[o + j]);
+                }
+                if (max == NEG) {
+                    // Every key masked (e.g. a query left of all real tokens): uniform, as exp(NEG - NEG) gives.
+                    java.util.Arrays.fill(sv, o, o + n, 1f / n);
+                    continue;
+                }
+                double sum = 0;
+                for (int j = 0; j < n; j++) {
+                    float x = sv[o + j];
+                    // Masked entries (NEG) are exactly zero; skipping their exp halves the work of causal rows.
+                    float e = x == NEG ? 0f : (float) Math.exp(x - max);
+                    sv[o + j] = e;
+                    sum += e;
+                }
+                float inv = (float) (1.0 / sum);
+                for (int j = 0; j < n; j++) {
+                    sv[o + j] *= inv;
+                }
             }
-            double sum = 0;
-            for (int j = 0; j < n; j++) {
-                float e = (float) Math.exp(sv[o + j] - max);
-                sv[o + j] = e;
-                sum += e;
-            }
-            float inv = (float) (1.0 / sum);
-            for (int j = 0; j < n; j++) {
-                sv[o + j] *= inv;
-            }
-        }
-        put(pattern, sv);
+            pb.put(r0 * n, sv);
+        });
     }
 
     @Override
@@ -451,29 +479,14 @@ public final class CpuKernels implements Kernels {
         int tk = (int) pattern.size(3);
         int d = (int) (z.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
-        float[] pa = get(pattern), va = get(v);
-        float[] za = new float[(int) z.length()];
+        FloatPointer pp = Blas.pointer(pattern), vp = Blas.pointer(v), zp = Blas.pointer(z);
         IntStream.range(0, b * nHeads).parallel().forEach(bh -> {
             int bi = bh / nHeads;
             int h = bh % nHeads;
-            int kvh = h / group;
-            for (int i = 0; i < tq; i++) {
-                int po = (bh * tq + i) * tk;
-                int zo = ((bi * tq + i) * nHeads + h) * d;
-                int end = rowEnd(pa, po, tk);
-                for (int j = 0; j < end; j++) {
-                    float p = pa[po + j];
-                    if (p == 0f) {
-                        continue;
-                    }
-                    int vo = ((bi * tk + j) * nKv + kvh) * d;
-                    for (int e = 0; e < d; e++) {
-                        za[zo + e] += p * va[vo + e];
-                    }
-                }
-            }
+            // z = pattern v
+            Blas.gemm(false, false, tq, d, tk, 1f, pp, (long) bh * tq * tk, tk, vp, ((long) bi * tk * nKv + h / group) * d,
+                    nKv * d, 0f, zp, ((long) bi * tq * nHeads + h) * d, nHeads * d);
         });
-        put(z, za);
     }
 
     @Override
@@ -483,59 +496,46 @@ public final class CpuKernels implements Kernels {
         int tk = (int) pattern.size(3);
         int d = (int) (dz.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
-        float[] dza = get(dz), pa = get(pattern), va = get(v), dva = get(dv);
-        float[] dpa = new float[pa.length];
-        // One task per (batch, kv head): the query heads sharing a kv head write the same dv rows.
+        FloatPointer dzp = Blas.pointer(dz), pp = Blas.pointer(pattern), vp = Blas.pointer(v);
+        FloatPointer dpp = Blas.pointer(dpattern), dvp = Blas.pointer(dv);
         IntStream.range(0, b * nKv).parallel().forEach(bk -> {
             int bi = bk / nKv;
             int kvh = bk % nKv;
-            float[] vT = headTransposed(va, bi, kvh, tk, nKv, d);
+            long vo = ((long) bi * tk * nKv + kvh) * d;
             for (int h = kvh * group; h < (kvh + 1) * group; h++) {
-                int bh = bi * nHeads + h;
-                for (int i = 0; i < tq; i++) {
-                    int po = (bh * tq + i) * tk;
-                    int zo = ((bi * tq + i) * nHeads + h) * d;
-                    // Past the row's last non-zero probability, dpattern only meets p = 0 in the softmax backward.
-                    int end = rowEnd(pa, po, tk);
-                    for (int e = 0; e < d; e++) {
-                        float g = dza[zo + e];
-                        int vo = e * tk;
-                        for (int j = 0; j < end; j++) {
-                            dpa[po + j] += g * vT[vo + j];
-                        }
-                    }
-                    for (int j = 0; j < end; j++) {
-                        float p = pa[po + j];
-                        if (p == 0f) {
-                            continue;
-                        }
-                        int vo = ((bi * tk + j) * nKv + kvh) * d;
-                        for (int e = 0; e < d; e++) {
-                            dva[vo + e] += p * dza[zo + e];
-                        }
-                    }
-                }
+                long po = ((long) bi * nHeads + h) * tq * tk;
+                long zo = ((long) bi * tq * nHeads + h) * d;
+                // dpattern = dz v^T; dv += pattern^T dz
+                Blas.gemm(false, true, tq, tk, d, 1f, dzp, zo, nHeads * d, vp, vo, nKv * d, 0f, dpp, po, tk);
+                Blas.gemm(true, false, tk, d, tq, 1f, pp, po, tk, dzp, zo, nHeads * d, 1f, dvp, vo, nKv * d);
             }
         });
-        put(dpattern, dpa);
-        put(dv, dva);
     }
 
     @Override
     public void softmaxBackward(INDArray dpattern, INDArray pattern, INDArray dscores) {
-        float[] dv = get(dpattern), pv = get(pattern);
+        FloatBuffer db = fb(dpattern), pb = fb(pattern), ob = fb(dscores);
         int n = (int) pattern.size(pattern.rank() - 1);
-        for (int o = 0; o < pv.length; o += n) {
-            double dot = 0;
-            for (int j = 0; j < n; j++) {
-                dot += dv[o + j] * pv[o + j];
+        int rows = (int) (pattern.length() / n);
+        IntStream.range(0, (rows + SOFTMAX_ROWS - 1) / SOFTMAX_ROWS).parallel().forEach(c -> {
+            int r0 = c * SOFTMAX_ROWS;
+            int len = (Math.min(rows, r0 + SOFTMAX_ROWS) - r0) * n;
+            float[] dv = new float[len];
+            float[] pv = new float[len];
+            db.get(r0 * n, dv);
+            pb.get(r0 * n, pv);
+            for (int o = 0; o < len; o += n) {
+                double dot = 0;
+                for (int j = 0; j < n; j++) {
+                    dot += dv[o + j] * pv[o + j];
+                }
+                float m = (float) dot;
+                for (int j = 0; j < n; j++) {
+                    dv[o + j] = pv[o + j] * (dv[o + j] - m);
+                }
             }
-            float m = (float) dot;
-            for (int j = 0; j < n; j++) {
-                dv[o + j] = pv[o + j] * (dv[o + j] - m);
-            }
-        }
-        put(dscores, dv);
+            ob.put(r0 * n, dv);
+        });
     }
 
     @Override
@@ -545,32 +545,20 @@ public final class CpuKernels implements Kernels {
         int tk = (int) dscores.size(3);
         int d = (int) (q.length() / ((long) b * tq * nHeads));
         int group = nHeads / nKv;
-        float[] sa = get(dscores), qa = get(q), ka = get(k), dqa = get(dq), dka = get(dk);
+        FloatPointer sp = Blas.pointer(dscores), qp = Blas.pointer(q), kp = Blas.pointer(k);
+        FloatPointer dqp = Blas.pointer(dq), dkp = Blas.pointer(dk);
         IntStream.range(0, b * nKv).parallel().forEach(bk -> {
             int bi = bk / nKv;
             int kvh = bk % nKv;
+            long ko = ((long) bi * tk * nKv + kvh) * d;
             for (int h = kvh * group; h < (kvh + 1) * group; h++) {
-                int bh = bi * nHeads + h;
-                for (int i = 0; i < tq; i++) {
-                    int so = (bh * tq + i) * tk;
-                    int qo = ((bi * tq + i) * nHeads + h) * d;
-                    int end = rowEnd(sa, so, tk);
-                    for (int j = 0; j < end; j++) {
-                        float g = sa[so + j] * scale;
-                        if (g == 0f) {
-                            continue;
-                        }
-                        int ko = ((bi * tk + j) * nKv + kvh) * d;
-                        for (int e = 0; e < d; e++) {
-                            dqa[qo + e] += g * ka[ko + e];
-                            dka[ko + e] += g * qa[qo + e];
-                        }
-                    }
-                }
+                long so = ((long) bi * nHeads + h) * tq * tk;
+                long qo = ((long) bi * tq * nHeads + h) * d;
+                // dq += scale * dscores k; dk += scale * dscores^T q
+                Blas.gemm(false, false, tq, d, tk, scale, sp, so, tk, kp, ko, nKv * d, 1f, dqp, qo, nHeads * d);
+                Blas.gemm(true, false, tk, d, tq, scale, sp, so, tk, qp, qo, nHeads * d, 1f, dkp, ko, nKv * d);
             }
         });
-        put(dq, dqa);
-        put(dk, dka);
     }
 
     @Override

@@ -57,24 +57,46 @@ public final class Trainer {
      */
     public record Config(int steps, int batchSize, double peakLr, double minLr, int warmupSteps, double weightDecay,
                          double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
-                         int maxLength) {
+                         int maxLength, int lengthBuckets) {
+        /** Batches sorted by length within groups of this many batches: less padding (1 = plain shuffled batches). */
+        public static final int DEFAULT_LENGTH_BUCKETS = 16;
+
+        public Config {
+            if (steps < 0 || batchSize < 1 || lengthBuckets < 1 || maxLength < 2) {
+                throw new IllegalArgumentException("need steps >= 0, batchSize >= 1, lengthBuckets >= 1 and maxLength >= 2: steps "
+                        + steps + ", batchSize " + batchSize + ", lengthBuckets " + lengthBuckets + ", maxLength " + maxLength);
+            }
+        }
+
+        public Config(int steps, int batchSize, double peakLr, double minLr, int warmupSteps, double weightDecay,
+                      double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
+                      int maxLength) {
+            this(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches, checkpointEvery,
+                    keepCheckpoints, seed, maxLength, DEFAULT_LENGTH_BUCKETS);
+        }
+
         public static Config defaults(int steps, int batchSize) {
             return new Config(steps, batchSize, 1e-3, 1e-4, Math.max(1, steps / 20), 0.01, 1.0, 0, 4, 0, 2, 1234, 512);
         }
 
+        public Config withLengthBuckets(int groups) {
+            return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
+                    checkpointEvery, keepCheckpoints, seed, maxLength, groups);
+        }
+
         public Config withLr(double peak, double min) {
             return new Config(steps, batchSize, peak, min, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets);
         }
 
         public Config withSteps(int s) {
             return new Config(s, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets);
         }
 
         public Config withCheckpoints(int every, int eval) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, eval, evalBatches, every,
-                    keepCheckpoints, seed, maxLength);
+                    keepCheckpoints, seed, maxLength, lengthBuckets);
         }
     }
 
@@ -85,6 +107,9 @@ public final class Trainer {
     /** A validation record. */
     public record EvalLog(long step, double loss) {
     }
+
+    /** Batches are padded to a multiple of this many tokens (fewer distinct shapes to keep buffers for). */
+    static final int PAD_MULTIPLE = 8;
 
     private final Transformer model;
     private final Tokenizer tokenizer;
@@ -132,17 +157,69 @@ public final class Trainer {
         poisonStep = s;
     }
 
-    /** The batch of step {@code s}: a window of the seeded permutation of epoch s / stepsPerEpoch. */
+    /**
+     * The batch of step {@code s}. Epoch s / stepsPerEpoch is a seeded permutation of the training set, cut into
+     * groups of {@code lengthBuckets} batches; each group is sorted by length and split into batches, which are
+     * visited in a seeded order. Examples of similar length share a batch, so little of it is padding, while every
+     * example is still seen once per epoch in a random context.
+     */
     List<EncodedExample> batchAt(long s) {
-        int perEpoch = train.size() / cfg.batchSize();
+        int bs = cfg.batchSize();
+        int perEpoch = train.size() / bs;
         long epoch = s / perEpoch;
-        int offset = (int) (s % perEpoch) * cfg.batchSize();
+        int idx = (int) (s % perEpoch);
         int[] perm = permutation(epoch);
-        List<EncodedExample> b = new ArrayList<>(cfg.batchSize());
-        for (int i = 0; i < cfg.batchSize(); i++) {
-            b.add(train.get(perm[offset + i]));
+        int groupSize = cfg.lengthBuckets();
+        int first = idx / groupSize * groupSize;
+        int n = Math.min(groupSize, perEpoch - first);
+        int[] group = group(epoch, first, n, perm);
+        int slot = group[group.length - n + (idx - first)];
+        List<EncodedExample> b = new ArrayList<>(bs);
+        for (int i = 0; i < bs; i++) {
+            b.add(train.get(group[slot * bs + i]));
         }
         return b;
+    }
+
+    private long lastGroupKey = -1;
+    private int[] lastGroup;
+
+    /**
+     * Example indices of the n batches from batch {@code first} of the epoch, sorted by length (ties keep permutation
+     * order), followed by the seeded visiting order of those n batches.
+     */
+    private int[] group(long epoch, int first, int n, int[] perm) {
+        long key = epoch * 1_000_003L + first;
+        if (key == lastGroupKey) {
+            return lastGroup;
+        }
+        int bs = cfg.batchSize();
+        Integer[] members = new Integer[n * bs];
+        for (int i = 0; i < members.length; i++) {
+            members[i] = perm[first * bs + i];
+        }
+        if (n > 1) {
+            java.util.Arrays.sort(members, Comparator.comparingInt(i -> train.get(i).ids().length));
+        }
+        int[] out = new int[members.length + n];
+        for (int i = 0; i < members.length; i++) {
+            out[i] = members[i];
+        }
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        SplittableRandom r = new SplittableRandom(cfg.seed() * 7_919L + key);
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        System.arraycopy(order, 0, out, members.length, n);
+        lastGroupKey = key;
+        lastGroup = out;
+        return out;
     }
 
     private int[] lastPerm;
@@ -184,17 +261,24 @@ public final class Trainer {
         progress.advance(step);
         while (step < end) {
             long t0 = System.nanoTime();
-            Batch b = Batch.of(batchAt(step), Math.max(0, tokenizer.padId()), 16, cfg.maxLength());
-            model.forward(b.ids(), b.mask());
-            double loss = model.loss(b.labels(), true);
-            if (step == poisonStep) {
-                loss = Double.NaN;
-            }
-            model.zeroGrad();
+            Batch b = Batch.of(batchAt(step), Math.max(0, tokenizer.padId()), PAD_MULTIPLE, cfg.maxLength());
+            // Logits only where the loss looks (the response tokens): most of the vocabulary GEMM is skipped.
+            model.setLogitRows(Transformer.labelledRows(b.labels()));
+            double loss;
             double gradNorm = Double.NaN;
-            if (Double.isFinite(loss)) {
-                model.backward();
-                gradNorm = clip(model.gradients(), cfg.clipNorm());
+            try {
+                model.forward(b.ids(), b.mask());
+                loss = model.loss(b.labels(), true);
+                if (step == poisonStep) {
+                    loss = Double.NaN;
+                }
+                model.zeroGrad();
+                if (Double.isFinite(loss)) {
+                    model.backward();
+                    gradNorm = clip(model.gradients(), cfg.clipNorm());
+                }
+            } finally {
+                model.setLogitRows(null);
             }
             if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
                 throw new TrainingDivergedException(String.format(Locale.ROOT,
@@ -227,9 +311,14 @@ public final class Trainer {
         int n = 0;
         for (int i = 0; i < cfg.evalBatches() && i * cfg.batchSize() < val.size(); i++) {
             List<EncodedExample> part = val.subList(i * cfg.batchSize(), Math.min(val.size(), (i + 1) * cfg.batchSize()));
-            Batch b = Batch.of(part, Math.max(0, tokenizer.padId()), 16, cfg.maxLength());
-            model.forward(b.ids(), b.mask());
-            sum += model.loss(b.labels(), false);
+            Batch b = Batch.of(part, Math.max(0, tokenizer.padId()), PAD_MULTIPLE, cfg.maxLength());
+            model.setLogitRows(Transformer.labelledRows(b.labels()));
+            try {
+                model.forward(b.ids(), b.mask());
+                sum += model.loss(b.labels(), false);
+            } finally {
+                model.setLogitRows(null);
+            }
             n++;
         }
         return n == 0 ? Double.NaN : sum / n;
@@ -276,6 +365,7 @@ public final class Trainer {
         state.put("seed", cfg.seed());
         state.put("batch_size", cfg.batchSize());
         state.put("train_examples", train.size());
+        state.put("length_buckets", cfg.lengthBuckets());
         var h = state.putArray("loss_history");
         history.forEach(l -> h.add(l.loss()));
         MAPPER.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("trainer_state.json").toFile(), state);
@@ -313,8 +403,10 @@ public final class Trainer {
         Path last = all.get(all.size() - 1);
         JsonNode st = MAPPER.readTree(last.resolve("trainer_state.json").toFile());
         if (st.path("seed").asLong() != cfg.seed() || st.path("batch_size").asInt() != cfg.batchSize()
-                || st.path("train_examples").asInt() != train.size()) {
-            throw new IOException(last + " was written with another seed, batch size or training set; refusing to resume");
+                || st.path("train_examples").asInt() != train.size()
+                || st.path("length_buckets").asInt(1) != cfg.lengthBuckets()) {
+            throw new IOException(last + " was written with another seed, batch size, length bucketing or training set;"
+                    + " refusing to resume");
         }
         Parameters p = HfCheckpoint.load(last, model.config());
         model.parameters().copyFrom(p);

@@ -47,6 +47,37 @@ class TrainerTest {
     }
 
     @Test
+    void lengthBucketedBatchesCoverTheEpochOnceWithLessPadding() {
+        // 360 examples / 8 = 45 batches per epoch: groups of 16, 16 and a last group of 13 batches.
+        Trainer bucketed = new Trainer(model(), tok, train, val, config(10), null);
+        Trainer plain = new Trainer(model(), tok, train, val, config(10).withLengthBuckets(1), null);
+        java.util.Set<EncodedExample> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        long padBucketed = 0;
+        long padPlain = 0;
+        for (int s = 0; s < 45; s++) {
+            List<EncodedExample> b = bucketed.batchAt(s);
+            assertEquals(8, b.size());
+            seen.addAll(b);
+            padBucketed += padding(b);
+            padPlain += padding(plain.batchAt(s));
+        }
+        assertEquals(360, seen.size(), "every example exactly once per epoch");
+        assertTrue(padBucketed * 3 < padPlain, "padding " + padBucketed + " vs " + padPlain + " tokens");
+        assertEquals(ids(bucketed.batchAt(3)), ids(new Trainer(model(), tok, train, val, config(10), null).batchAt(3)),
+                "deterministic");
+        assertTrue(!ids(bucketed.batchAt(45)).equals(ids(bucketed.batchAt(0))), "the next epoch is another permutation");
+    }
+
+    private static List<List<Integer>> ids(List<EncodedExample> b) {
+        return b.stream().map(e -> java.util.Arrays.stream(e.ids()).boxed().toList()).toList();
+    }
+
+    private static long padding(List<EncodedExample> b) {
+        int longest = b.stream().mapToInt(e -> e.ids().length).max().orElseThrow();
+        return b.stream().mapToLong(e -> longest - e.ids().length).sum();
+    }
+
+    @Test
     void lossDecreasesAndValidationIsReported() throws Exception {
         Transformer m = model();
         Trainer t = new Trainer(m, tok, train, val, config(30).withCheckpoints(0, 10), null);
