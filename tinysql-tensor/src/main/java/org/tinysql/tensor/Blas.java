@@ -1,19 +1,60 @@
 package org.tinysql.tensor;
 
+import java.util.stream.IntStream;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Row-major SGEMM on sub-matrices of ND4J arrays, straight into OpenBLAS (the library ND4J itself calls).
- * {@code Nd4j.gemm} needs whole arrays; attention multiplies one (batch, head) block at a time, with rows strided by
- * the other heads (leading dimension H*D), so it addresses the blocks by element offset and leading dimension here.
- * Calls are thread-safe; OpenBLAS runs matrices this small on the calling thread.
+ * Row-major SGEMM straight into OpenBLAS (the library ND4J itself calls), on whole ND4J arrays or on sub-matrices
+ * addressed by element offset and leading dimension (attention multiplies one (batch, head) block at a time, with
+ * rows strided by the other heads).
+ *
+ * <p>OpenBLAS runs single-threaded here and large products are split into column or row panels that run on the
+ * common fork-join pool. OpenBLAS's own thread pool spins ({@code sched_yield}) for a long while after every
+ * product; on a 2-core machine that spinning took about 40% of a small model's training step away from the
+ * element-wise kernels that run between the products. Calls are thread-safe.
  */
-final class Blas {
+public final class Blas {
+
+    /** Products below this many multiply-adds run on the calling thread (splitting costs more than it gains). */
+    private static final long SPLIT_MIN_FLOPS = 1L << 21;
+    /** Panel widths are multiples of this (the OpenBLAS micro-kernel width). */
+    private static final int ALIGN = 16;
+
+    static {
+        Nd4j.create(1); // load ND4J's native backend (and with it OpenBLAS) before configuring it
+        openblas_nolapack.blas_set_num_threads(1);
+    }
 
     private Blas() {
+    }
+
+    /** Threads OpenBLAS itself uses (1 once this class is loaded). */
+    public static int openblasThreads() {
+        return openblas_nolapack.blas_get_num_threads();
+    }
+
+    /**
+     * {@code c = alpha * op(a) op(b) + beta * c} on dense row-major FLOAT matrices, the same contract as
+     * {@code Nd4j.gemm(a, b, c, transA, transB, alpha, beta)}; {@code c} is preallocated.
+     */
+    public static void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha, double beta) {
+        if (a.rank() != 2 || b.rank() != 2 || c.rank() != 2) {
+            throw new IllegalArgumentException("gemm needs matrices, got ranks " + a.rank() + ", " + b.rank() + ", " + c.rank());
+        }
+        int m = (int) (transA ? a.size(1) : a.size(0));
+        int k = (int) (transA ? a.size(0) : a.size(1));
+        int kb = (int) (transB ? b.size(1) : b.size(0));
+        int n = (int) (transB ? b.size(0) : b.size(1));
+        if (k != kb || c.size(0) != m || c.size(1) != n) {
+            throw new IllegalArgumentException("gemm shapes do not match: op(a) " + m + "x" + k + ", op(b) " + kb + "x" + n
+                    + ", c " + c.size(0) + "x" + c.size(1));
+        }
+        gemmParallel(transA, transB, m, n, k, (float) alpha, pointer(a), 0, (int) a.size(1), pointer(b), 0,
+                (int) b.size(1), (float) beta, pointer(c), 0, n);
     }
 
     /** The data pointer of a dense row-major FLOAT array, positioned at its first element. */
@@ -26,9 +67,35 @@ final class Blas {
         return p.position(p.position() + a.offset());
     }
 
+    /** As {@link #gemm(boolean, boolean, int, int, int, float, FloatPointer, long, int, FloatPointer, long, int, float, FloatPointer, long, int)}, split into panels run in parallel when large. */
+    static void gemmParallel(boolean transA, boolean transB, int m, int n, int k, float alpha, FloatPointer a, long aOff,
+                             int lda, FloatPointer b, long bOff, int ldb, float beta, FloatPointer c, long cOff, int ldc) {
+        int threads = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1;
+        boolean byColumns = n >= m;
+        int span = byColumns ? n : m;
+        int parts = (int) Math.min(threads, Math.min(span / ALIGN, (long) m * n * k / SPLIT_MIN_FLOPS));
+        if (parts <= 1) {
+            gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
+        int step = ((span + parts - 1) / parts + ALIGN - 1) / ALIGN * ALIGN;
+        IntStream.range(0, (span + step - 1) / step).parallel().forEach(p -> {
+            int from = p * step;
+            int len = Math.min(step, span - from);
+            if (byColumns) { // columns [from, from + len) of op(b) and c
+                gemm(transA, transB, m, len, k, alpha, a, aOff, lda, b, bOff + (transB ? (long) from * ldb : from), ldb,
+                        beta, c, cOff + from, ldc);
+            } else { // rows [from, from + len) of op(a) and c
+                gemm(transA, transB, len, n, k, alpha, a, aOff + (transA ? from : (long) from * lda), lda, b, bOff, ldb,
+                        beta, c, cOff + (long) from * ldc, ldc);
+            }
+        });
+    }
+
     /**
      * c[cOff..] = alpha * op(a[aOff..]) op(b[bOff..]) + beta * c[cOff..], where op(a) is m x k, op(b) is k x n, and
-     * each matrix starts at an element offset of its base pointer with the given leading dimension.
+     * each matrix starts at an element offset of its base pointer with the given leading dimension. Runs on the
+     * calling thread.
      */
     static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, FloatPointer a, long aOff, int lda,
                      FloatPointer b, long bOff, int ldb, float beta, FloatPointer c, long cOff, int ldc) {

@@ -6,13 +6,13 @@ import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * CPU kernels: matrix products through {@code Nd4j.gemm} into preallocated outputs (OpenBLAS); everything else as
- * fused Java loops over heap copies of the arrays (one bulk copy in and out, no per-element buffer calls, no per-op
- * dispatch overhead). Attention runs per (batch, head) in parallel, with keys/values transposed so the inner loops
- * are vectorisable axpys; causal rows stop at their last non-zero entry.
+ * CPU kernels: matrix products through {@link Blas} (single-threaded OpenBLAS, large products split into panels that
+ * run in parallel) into preallocated outputs; everything else as fused Java loops, in parallel blocks of rows or
+ * elements, with bulk copies between the ND4J buffers and Java arrays (no per-element buffer calls, no per-op dispatch
+ * overhead). Attention runs one (batch, head) block per task, its products as OpenBLAS calls on sub-matrices of the
+ * [B*T, H*D] projections.
  */
 public final class CpuKernels implements Kernels {
     private static final float NEG = -Float.MAX_VALUE;
@@ -20,38 +20,49 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void linear(INDArray x, INDArray w, INDArray b, INDArray y) {
-        Nd4j.gemm(x, w, y, false, true, 1.0, 0.0);
-        if (b != null) {
-            float[] yv = get(y);
-            float[] bv = get(b);
-            int m = bv.length;
-            for (int o = 0; o < yv.length; o += m) {
-                for (int j = 0; j < m; j++) {
-                    yv[o + j] += bv[j];
-                }
-            }
-            put(y, yv);
+        if (b == null) {
+            Blas.gemm(x, w, y, false, true, 1.0, 0.0);
+            return;
         }
+        // y = bias rows, then y += x w^T: the GEMM passes over y anyway, so the bias costs one streaming write
+        float[] bv = get(b);
+        int m = bv.length;
+        FloatBuffer yb = fb(y);
+        rowChunks((int) (y.length() / m), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                yb.put(r * m, bv);
+            }
+        });
+        Blas.gemm(x, w, y, false, true, 1.0, 1.0);
     }
 
     @Override
     public void linearBackward(INDArray dy, INDArray x, INDArray w, INDArray dx, INDArray dw, INDArray db) {
         if (dx != null) {
-            Nd4j.gemm(dy, w, dx, false, false, 1.0, 1.0);
+            Blas.gemm(dy, w, dx, false, false, 1.0, 1.0);
         }
         if (dw != null) {
-            Nd4j.gemm(dy, x, dw, true, false, 1.0, 1.0);
+            Blas.gemm(dy, x, dw, true, false, 1.0, 1.0);
         }
         if (db != null) {
-            float[] d = get(dy);
-            float[] g = get(db);
-            int m = g.length;
-            for (int o = 0; o < d.length; o += m) {
-                for (int j = 0; j < m; j++) {
-                    g[j] += d[o + j];
+            int m = (int) db.length();
+            FloatBuffer dyb = fb(dy);
+            int rows = (int) (dy.length() / m);
+            float[][] parts = new float[chunks(rows)][];
+            IntStream.range(0, parts.length).parallel().forEach(ch -> {
+                int from = ch * ROW_CHUNK;
+                int n = Math.min(rows, from + ROW_CHUNK) - from;
+                float[] d = new float[n * m];
+                dyb.get(from * m, d);
+                float[] sum = new float[m];
+                for (int o = 0; o < d.length; o += m) {
+                    for (int j = 0; j < m; j++) {
+                        sum[j] += d[o + j];
+                    }
                 }
-            }
-            put(db, g);
+                parts[ch] = sum;
+            });
+            accumulate(db, parts, m);
         }
     }
 
@@ -131,78 +142,114 @@ public final class CpuKernels implements Kernels {
         return (rows + ROW_CHUNK - 1) / ROW_CHUNK;
     }
 
+    /** Runs {@code body} over row chunks [from, to) of {@link #ROW_CHUNK} rows, in parallel. */
+    static void rowChunks(int rows, Range body) {
+        int n = chunks(rows);
+        if (n == 1) {
+            body.run(0, rows);
+            return;
+        }
+        IntStream.range(0, n).parallel().forEach(ch -> body.run(ch * ROW_CHUNK, Math.min(rows, (ch + 1) * ROW_CHUNK)));
+    }
+
+    /** Sum of a[off, off + n) with eight independent accumulators (no serial dependency chain). */
+    static float sum(float[] a, int off, int n) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            int o = off + i;
+            s0 += a[o];
+            s1 += a[o + 1];
+            s2 += a[o + 2];
+            s3 += a[o + 3];
+            s4 += a[o + 4];
+            s5 += a[o + 5];
+            s6 += a[o + 6];
+            s7 += a[o + 7];
+        }
+        for (; i < n; i++) {
+            s0 += a[off + i];
+        }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+    }
+
     @Override
     public void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd, double eps) {
-        float[] xv = get(x), wv = get(w), bv = get(b);
-        float[] yv = new float[xv.length];
+        float[] wv = get(w), bv = get(b);
+        FloatBuffer xb = fb(x), yb = fb(y);
         int c = wv.length;
-        int rows = xv.length / c;
-        java.util.stream.IntStream.range(0, chunks(rows)).parallel().forEach(ch -> {
-            for (int r = ch * ROW_CHUNK; r < Math.min(rows, (ch + 1) * ROW_CHUNK); r++) {
-                int o = r * c;
-                double s = 0;
+        float e = (float) eps;
+        rowChunks((int) (x.length() / c), (from, to) -> {
+            float[] v = new float[(to - from) * c];
+            float[] dev = new float[c];
+            xb.get(from * c, v);
+            for (int r = from; r < to; r++) {
+                int o = (r - from) * c;
+                float mu = sum(v, o, c) / c;
                 for (int i = 0; i < c; i++) {
-                    s += xv[o + i];
+                    float d = v[o + i] - mu;
+                    dev[i] = d * d;
                 }
-                double mu = s / c;
-                double v = 0;
+                float rs = (float) (1.0 / Math.sqrt(sum(dev, 0, c) / c + e));
+                mean[r] = mu;
+                rstd[r] = rs;
                 for (int i = 0; i < c; i++) {
-                    double d = xv[o + i] - mu;
-                    v += d * d;
-                }
-                double rs = 1.0 / Math.sqrt(v / c + eps);
-                mean[r] = (float) mu;
-                rstd[r] = (float) rs;
-                for (int i = 0; i < c; i++) {
-                    yv[o + i] = (float) ((xv[o + i] - mu) * rs * wv[i] + bv[i]);
+                    v[o + i] = (v[o + i] - mu) * rs * wv[i] + bv[i];
                 }
             }
+            yb.put(from * c, v);
         });
-        put(y, yv);
     }
 
     @Override
     public void layerNormBackward(INDArray dy, INDArray x, INDArray w, float[] mean, float[] rstd, INDArray dx, INDArray dw, INDArray db) {
-        float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx);
+        float[] wv = get(w);
+        FloatBuffer dyb = fb(dy), xb = fb(x), dxb = fb(dx);
         int c = wv.length;
-        int rows = xv.length / c;
+        int rows = (int) (x.length() / c);
         int nch = chunks(rows);
         boolean wantW = dw != null || db != null;
         float[][] dwPart = new float[wantW ? nch : 0][];
         float[][] dbPart = new float[wantW ? nch : 0][];
-        java.util.stream.IntStream.range(0, nch).parallel().forEach(ch -> {
+        IntStream.range(0, nch).parallel().forEach(ch -> {
+            int from = ch * ROW_CHUNK;
+            int to = Math.min(rows, from + ROW_CHUNK);
+            int len = (to - from) * c;
+            float[] dyv = new float[len], xv = new float[len], dxv = new float[len];
+            dyb.get(from * c, dyv);
+            xb.get(from * c, xv);
+            dxb.get(from * c, dxv);
+            float[] g = new float[c], gx = new float[c];
             float[] pw = wantW ? new float[c] : null;
             float[] pb = wantW ? new float[c] : null;
-            for (int r = ch * ROW_CHUNK; r < Math.min(rows, (ch + 1) * ROW_CHUNK); r++) {
-                int o = r * c;
+            for (int r = from; r < to; r++) {
+                int o = (r - from) * c;
                 float mu = mean[r];
                 float rs = rstd[r];
-                double sumG = 0;
-                double sumGx = 0;
-                for (int i = 0; i < c; i++) {
+                for (int i = 0; i < c; i++) { // xhat in xv, g = dy * w, g * xhat
                     float xhat = (xv[o + i] - mu) * rs;
-                    float g = dyv[o + i] * wv[i];
-                    sumG += g;
-                    sumGx += g * xhat;
-                    if (wantW) {
-                        pw[i] += dyv[o + i] * xhat;
+                    xv[o + i] = xhat;
+                    g[i] = dyv[o + i] * wv[i];
+                    gx[i] = g[i] * xhat;
+                }
+                if (wantW) {
+                    for (int i = 0; i < c; i++) {
+                        pw[i] += dyv[o + i] * xv[o + i];
                         pb[i] += dyv[o + i];
                     }
                 }
-                float mg = (float) (sumG / c);
-                float mgx = (float) (sumGx / c);
+                float mg = sum(g, 0, c) / c;
+                float mgx = sum(gx, 0, c) / c;
                 for (int i = 0; i < c; i++) {
-                    float xhat = (xv[o + i] - mu) * rs;
-                    float g = dyv[o + i] * wv[i];
-                    dxv[o + i] += rs * (g - mg - xhat * mgx);
+                    dxv[o + i] += rs * (g[i] - mg - xv[o + i] * mgx);
                 }
             }
+            dxb.put(from * c, dxv);
             if (wantW) {
                 dwPart[ch] = pw;
                 dbPart[ch] = pb;
             }
         });
-        put(dx, dxv);
         if (wantW) {
             accumulate(dw, dwPart, c);
             accumulate(db, dbPart, c);
@@ -309,11 +356,17 @@ public final class CpuKernels implements Kernels {
             dyb.get(off, g);
             xb.get(off, v);
             dxb.get(off, out);
+            // two passes: fused into one loop, C2 does not vectorise it (measured 11x slower)
+            float[] th = new float[len];
             for (int i = 0; i < len; i++) {
                 float u = v[i];
-                float t = tanh(c * (u + 0.044715f * u * u * u));
-                float du = c * (1 + 3 * 0.044715f * u * u);
-                out[i] += g[i] * (0.5f * (1 + t) + 0.5f * u * (1 - t * t) * du);
+                th[i] = tanh(c * (u + 0.044715f * u * u * u));
+            }
+            for (int i = 0; i < len; i++) {
+                float u = v[i];
+                float t = th[i];
+                float du = c * (1f + 3f * 0.044715f * u * u);
+                out[i] += g[i] * (0.5f * (1f + t) + 0.5f * u * (1f - t * t) * du);
             }
             dxb.put(off, out);
         });

@@ -11,6 +11,7 @@ import org.tinysql.interp.ModelView.Qkv;
 import org.tinysql.interp.PatchBatch;
 import org.tinysql.model.Hooks;
 import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Blas;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.util.Progress;
 
@@ -244,7 +245,7 @@ public final class EdgeAttribution {
                 }
             }
             INDArray s = Buffers.zeros(deltas.rows(), v1 - v0);
-            Nd4j.gemm(deltas, grads, s, false, true, 1.0, 0.0);
+            Blas.gemm(deltas, grads, s, false, true, 1.0, 0.0);
             float[] sv = Buffers.toFloats(s);
             for (int u = 0; u < deltas.rows(); u++) {
                 for (int v = v0; v < v1; v++) {

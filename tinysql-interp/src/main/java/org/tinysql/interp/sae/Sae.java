@@ -12,6 +12,7 @@ import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.tinysql.interp.eap.GraphExport;
+import org.tinysql.tensor.Blas;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.DType;
 import org.tinysql.tensor.SafeTensors;
@@ -136,7 +137,7 @@ public final class Sae {
             preArr = new float[n * S];
         }
         Buffers.fb(xBuf).put(0, xc);
-        Nd4j.gemm(xBuf, wEncNd, preBuf, false, true, 1.0, 0.0);
+        Blas.gemm(xBuf, wEncNd, preBuf, false, true, 1.0, 0.0);
         float[] p = preArr;
         java.nio.FloatBuffer src = Buffers.fb(preBuf);
         int chunkRows = 64;
