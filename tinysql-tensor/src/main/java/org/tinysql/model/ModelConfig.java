@@ -128,6 +128,16 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
                 true, true, -1, -1);
     }
 
+    /**
+     * A small Llama style model for training from scratch: RMSNorm, RoPE (theta 10000), SwiGLU with a hidden width of
+     * 8C/3 rounded up to a multiple of 16 (about the parameters of a 4C GELU MLP), no biases, tied embeddings.
+     */
+    public static ModelConfig llama(int vocab, int d, int layers, int heads, int maxPos) {
+        int mlp = (8 * d / 3 + 15) / 16 * 16;
+        return new ModelConfig("llama", vocab, d, layers, heads, heads, mlp, maxPos, 1e-5, true, new int[layers], 10000.0,
+                false, false, true, -1, -1);
+    }
+
     public ModelConfig withTokens(int bos, int eos) {
         return new ModelConfig(modelType, vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions, normEps,
                 scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bos, eos, ropeScaling);

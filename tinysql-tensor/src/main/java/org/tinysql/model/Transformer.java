@@ -206,7 +206,9 @@ public final class Transformer {
 
     /**
      * Runs the model over token ids [B][T] with an attention mask [B][T] (1 = real token, 0 = padding key; null =
-     * all ones). Returns logits [B,T,V] (a view of an internal buffer, valid until the next forward).
+     * all ones). Several sequences can share a row: number them 1, 2, ... in the mask and pass their positions (see
+     * {@link #forward(int[][], int[][], int[][])}); tokens then attend only within their own sequence. Returns logits
+     * [B,T,V] (a view of an internal buffer, valid until the next forward).
      */
     public INDArray forward(int[][] tokens, int[][] attentionMask) {
         return forward(tokens, attentionMask, null);

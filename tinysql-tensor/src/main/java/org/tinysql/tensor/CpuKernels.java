@@ -475,9 +475,10 @@ public final class CpuKernels implements Kernels {
             int[] km = keyMask[bi];
             for (int i = 0; i < tq; i++) {
                 int qi = i + offset;
+                int seg = qi < km.length ? km[qi] : 0; // a padding query (0) sees every real key, as in HF
                 int ro = (int) so + i * tk;
                 for (int j = 0; j < tk; j++) {
-                    if (j > qi || km[j] == 0 || (window != 0 && qi - j >= window)) {
+                    if (j > qi || km[j] == 0 || (seg != 0 && km[j] != seg) || (window != 0 && qi - j >= window)) {
                         sb.put(ro + j, NEG);
                     }
                 }

@@ -49,8 +49,8 @@ class TrainerTest {
     @Test
     void lengthBucketedBatchesCoverTheEpochOnceWithLessPadding() {
         // 360 examples / 8 = 45 batches per epoch: groups of 16, 16 and a last group of 13 batches.
-        Trainer bucketed = new Trainer(model(), tok, train, val, config(10), null);
-        Trainer plain = new Trainer(model(), tok, train, val, config(10).withLengthBuckets(1), null);
+        Trainer bucketed = new Trainer(model(), tok, train, val, config(10).withLengthBuckets(16), null);
+        Trainer plain = new Trainer(model(), tok, train, val, config(10), null);
         java.util.Set<EncodedExample> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         long padBucketed = 0;
         long padPlain = 0;
@@ -63,7 +63,8 @@ class TrainerTest {
         }
         assertEquals(360, seen.size(), "every example exactly once per epoch");
         assertTrue(padBucketed * 3 < padPlain, "padding " + padBucketed + " vs " + padPlain + " tokens");
-        assertEquals(ids(bucketed.batchAt(3)), ids(new Trainer(model(), tok, train, val, config(10), null).batchAt(3)),
+        assertEquals(ids(bucketed.batchAt(3)),
+                ids(new Trainer(model(), tok, train, val, config(10).withLengthBuckets(16), null).batchAt(3)),
                 "deterministic");
         assertTrue(!ids(bucketed.batchAt(45)).equals(ids(bucketed.batchAt(0))), "the next epoch is another permutation");
     }
