@@ -67,10 +67,10 @@ public final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--report", defaultValue = "report", description = "Report folder (default: ${DEFAULT-VALUE}).")
     Path report;
 
-    @Option(names = "--n", defaultValue = "60000", description = "CS1 examples (fresh data avoids memorisation; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--n", defaultValue = "200000", description = "CS1 examples (fresh data avoids memorisation; default: ${DEFAULT-VALUE}).")
     int n;
 
-    @Option(names = "--steps", defaultValue = "2000", description = "Training steps on CS1 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "5000", description = "Training steps on CS1 (default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--batch", defaultValue = "32", description = "Training batch size (default: ${DEFAULT-VALUE}).")

@@ -171,7 +171,8 @@ public final class Trainer {
      * The batch of step {@code s}. Epoch s / stepsPerEpoch is a seeded permutation of the training set, cut into
      * groups of {@code lengthBuckets} batches; each group is sorted by length and split into batches, which are
      * visited in a seeded order. Examples of similar length share a batch, so little of it is padding, while every
-     * example is still seen once per epoch in a random context.
+     * example is still seen once per epoch; the batches are no longer random samples, though, which slowed learning
+     * on CS1 (see {@link Config}), so the default is 1 and {@code pack} removes the padding instead.
      */
     List<EncodedExample> batchAt(long s) {
         int bs = cfg.batchSize();
