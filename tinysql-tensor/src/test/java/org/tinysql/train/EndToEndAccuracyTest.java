@@ -24,8 +24,13 @@ import org.tinysql.util.Progress;
 /**
  * End to end: a 2-layer d=128 GPT-2 model trained from scratch on 160k fresh CS1 examples (5000 steps of 32, packed
  * rows) with the SqlVocabTokenizer reaches > 90% exact match on 500 held-out prompts with greedy decoding. It is the
- * longest test of the suite (about 8 minutes on 2 cores); skip it with {@code -Dtinysql.e2e=false}, shorten it with
+ * longest test of the suite (about 9 minutes on 2 cores); skip it with {@code -Dtinysql.e2e=false}, shorten it with
  * {@code -Dtinysql.e2e.steps=N -Dtinysql.e2e.min=X}.
+ *
+ * <p>Measured with these seeds (model init 1, data order 1): 95.6%. The copy circuit for the middle fields forms at a
+ * seed-dependent step, so other seeds land lower after 5000 steps: model init 2 gave 87.2%, the quickstart's seeds
+ * (42 / 1234) 77.3%. Everything is deterministic for a given machine type, so this test is stable, but a recipe that
+ * clears 90% for every seed needs more steps.
  */
 class EndToEndAccuracyTest {
 
