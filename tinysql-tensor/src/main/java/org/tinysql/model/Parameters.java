@@ -87,14 +87,30 @@ public final class Parameters {
         return p;
     }
 
-    /**
-     * GPT-2 style initialisation: weights N(0, 0.02), residual output projections N(0, 0.02/sqrt(2L)), norm weights 1,
-     * biases 0. Deterministic in the seed.
-     */
+    /** The initializer range of GPT-2 (HF {@code initializer_range}): the standard deviation of the weights. */
+    public static final double GPT2_INIT_STD = 0.02;
+
+    /** {@link #init(ModelConfig, long, double)} with GPT-2's standard deviation, 0.02. */
     public static Parameters init(ModelConfig cfg, long seed) {
+        return init(cfg, seed, GPT2_INIT_STD);
+    }
+
+    /**
+     * GPT-2 style initialisation: weights N(0, std), residual output projections N(0, std/sqrt(2L)), norm weights 1,
+     * biases 0. Deterministic in the seed; a different {@code std} scales the same draws.
+     *
+     * <p>GPT-2's 0.02 was chosen for d_model 768 and up. For small models trained from scratch it is too small: the
+     * attention scores q.k are a product of two tiny matrices, so the copy heads start at a saddle and training sits on
+     * a long loss plateau first. Measured on CS1 (d=128, 2 layers): with 0.02 the validation loss stayed at 2.5 for
+     * 1000 steps; with 0.05 it fell to 0.44 by step 500.
+     */
+    public static Parameters init(ModelConfig cfg, long seed, double std) {
+        if (!(std > 0) || Double.isInfinite(std)) {
+            throw new IllegalArgumentException("initialisation standard deviation must be positive and finite: " + std);
+        }
         Parameters p = zeros(cfg);
         SplittableRandom r = new SplittableRandom(seed);
-        double residStd = 0.02 / Math.sqrt(2.0 * cfg.nLayers());
+        double residStd = std / Math.sqrt(2.0 * cfg.nLayers());
         for (Map.Entry<String, INDArray> e : p.tensors.entrySet()) {
             String n = e.getKey();
             java.nio.FloatBuffer b = Buffers.fb(e.getValue());
@@ -104,9 +120,9 @@ public final class Parameters {
                     b.put(i, 1f);
                 }
             } else if (n.contains(".W_")) {
-                double std = n.endsWith("attn.W_O") || n.endsWith("mlp.W_out") ? residStd : 0.02;
+                double sd = n.endsWith("attn.W_O") || n.endsWith("mlp.W_out") ? residStd : std;
                 for (int i = 0; i < len; i++) {
-                    b.put(i, (float) (gaussian(r) * std));
+                    b.put(i, (float) (gaussian(r) * sd));
                 }
             }
         }

@@ -643,6 +643,9 @@ public final class CpuKernels implements Kernels {
         }
     }
 
+    /** Rows of the cross-entropy kernel per parallel task. */
+    private static final int CE_ROWS = 16;
+
     @Override
     public double[] crossEntropy(INDArray logits, int[] targets, INDArray dlogits, float gradScale) {
         int v = (int) logits.size(1);
@@ -657,36 +660,49 @@ public final class CpuKernels implements Kernels {
         }
         FloatBuffer lb = fb(logits);
         FloatBuffer db = dlogits == null ? null : fb(dlogits);
-        float[] row = new float[v];
-        float[] zero = db == null ? null : new float[v];
-        double total = 0;
         float inv = count == 0 ? 0f : gradScale / count;
-        for (int r = 0; r < targets.length; r++) {
-            int o = r * v;
-            if (targets[r] == -100) {
-                if (db != null) {
-                    db.put(o, zero);
+        int rows = targets.length;
+        double[] rowLoss = new double[rows];
+        // Rows in parallel chunks; the per-row losses are summed in row order afterwards, so the total is deterministic.
+        IntStream.range(0, (rows + CE_ROWS - 1) / CE_ROWS).parallel().forEach(c -> {
+            float[] row = new float[v];
+            for (int r = c * CE_ROWS; r < Math.min(rows, (c + 1) * CE_ROWS); r++) {
+                int o = r * v;
+                int target = targets[r];
+                if (target == -100) {
+                    if (db != null) {
+                        java.util.Arrays.fill(row, 0f);
+                        db.put(o, row);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            lb.get(o, row);
-            float max = NEG;
-            for (int j = 0; j < v; j++) {
-                max = Math.max(max, row[j]);
-            }
-            double sum = 0;
-            for (int j = 0; j < v; j++) {
-                sum += Math.exp(row[j] - max);
-            }
-            double logZ = max + Math.log(sum);
-            total += logZ - row[targets[r]];
-            if (db != null) {
+                lb.get(o, row);
+                float max = NEG;
                 for (int j = 0; j < v; j++) {
-                    row[j] = (float) Math.exp(row[j] - logZ) * inv;
+                    max = Math.max(max, row[j]);
                 }
-                row[targets[r]] -= inv;
-                db.put(o, row);
+                float xt = row[target];
+                double sum = 0;
+                // one exp per entry: row becomes exp(x - max), then the softmax times the gradient scale
+                for (int j = 0; j < v; j++) {
+                    float e = (float) Math.exp(row[j] - max);
+                    row[j] = e;
+                    sum += e;
+                }
+                rowLoss[r] = max + Math.log(sum) - xt;
+                if (db != null) {
+                    float scale = (float) (inv / sum);
+                    for (int j = 0; j < v; j++) {
+                        row[j] *= scale;
+                    }
+                    row[target] -= inv;
+                    db.put(o, row);
+                }
             }
+        });
+        double total = 0;
+        for (double l : rowLoss) {
+            total += l;
         }
         return new double[] {total, count};
     }
