@@ -38,12 +38,12 @@ import org.tinysql.interp.sae.SaeConfig;
 import org.tinysql.interp.sae.SaeMetrics;
 import org.tinysql.interp.sae.SaeTrainer;
 import org.tinysql.model.ModelConfig;
-import org.tinysql.model.Parameters;
 import org.tinysql.model.SqlPredictor;
 import org.tinysql.model.Transformer;
 import org.tinysql.sql.ScoreReport;
 import org.tinysql.sql.Scoring;
 import org.tinysql.tokenizer.HfTokenizer;
+import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.Trainer;
 import org.tinysql.util.ConsoleProgressBar;
 import picocli.CommandLine.Command;
@@ -67,10 +67,10 @@ public final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--report", defaultValue = "report", description = "Report folder (default: ${DEFAULT-VALUE}).")
     Path report;
 
-    @Option(names = "--n", defaultValue = "200000", description = "CS1 examples (fresh data avoids memorisation; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--n", defaultValue = "100000", description = "CS1 examples (fresh data avoids memorisation; default: ${DEFAULT-VALUE}).")
     int n;
 
-    @Option(names = "--steps", defaultValue = "5000", description = "Training steps on CS1 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "" + SmallModelRecipe.STEPS, description = "Training steps on CS1 (default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--batch", defaultValue = "32", description = "Training batch size (default: ${DEFAULT-VALUE}).")
@@ -157,15 +157,24 @@ public final class QuickstartCommand implements Callable<Integer> {
         Path runDir = out.resolve("cs1-model");
         Path modelDir = runDir.resolve("model");
         Path historyFile = runDir.resolve("history.json");
-        ModelConfig cfg = ModelConfig.gpt2(tok.vocabSize(), 128, 2, 4, 512).withTokens(-1, tok.eosId());
+        ModelConfig cfg = SmallModelRecipe.config(tok);
         Transformer model;
+        Transformer trained = null;
         if (Files.exists(historyFile) && Files.exists(modelDir.resolve("config.json"))
                 && JSON.readTree(historyFile.toFile()).path("steps").asInt() == steps) {
-            model = Transformer.fromPretrained(modelDir);
+            trained = Transformer.fromPretrained(modelDir);
+            ModelConfig c = trained.config();
+            if (c.nLayers() != cfg.nLayers() || c.dModel() != cfg.dModel() || c.nHeads() != cfg.nHeads()) {
+                System.out.println("== the model in " + modelDir + " has another shape than " + cfg + "; training a new one");
+                trained = null;
+            }
+        }
+        if (trained != null) {
+            model = trained;
             System.out.println("== trained model already in " + modelDir);
         } else {
-            model = new Transformer(Parameters.init(cfg, seed));
-            Trainer.Config tc = Trainer.Config.defaults(steps, batch).withLr(2e-3, 2e-4).withCheckpoints(250, Math.max(1, steps / 6));
+            model = SmallModelRecipe.model(tok, seed);
+            Trainer.Config tc = SmallModelRecipe.training(steps, batch, 1234).withCheckpoints(250, Math.max(1, steps / 6));
             Trainer trainer = new Trainer(model, tok, DatasetIO.read(data, Split.TRAIN), DatasetIO.read(data, Split.VALIDATION), tc,
                     runDir.resolve("checkpoints"));
             System.out.printf("== training %s (%,d parameters) on CS1 for %d steps of %d%n", cfg, model.parameters().count(), steps, batch);

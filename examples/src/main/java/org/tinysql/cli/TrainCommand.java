@@ -11,6 +11,7 @@ import org.tinysql.model.ModelConfig;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.Transformer;
 import org.tinysql.tokenizer.HfTokenizer;
+import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.Trainer;
 import org.tinysql.util.ConsoleProgressBar;
 import picocli.CommandLine.Command;
@@ -27,26 +28,31 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Run folder: checkpoints/ and the final model/.")
     Path out;
 
-    @Option(names = "--arch", defaultValue = "gpt2", description = "gpt2 (scaled attention) or gpt_neo (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--arch", defaultValue = "llama",
+            description = "llama (RMSNorm, RoPE, SwiGLU), gpt2 (learned positions, scaled attention) or gpt_neo (default: ${DEFAULT-VALUE}).")
     String arch;
 
-    @Option(names = "--layers", defaultValue = "2", description = "Layers (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--layers", defaultValue = "" + SmallModelRecipe.LAYERS, description = "Layers (default: ${DEFAULT-VALUE}).")
     int layers;
 
-    @Option(names = "--d-model", defaultValue = "128", description = "Width (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--d-model", defaultValue = "" + SmallModelRecipe.D_MODEL, description = "Width (default: ${DEFAULT-VALUE}).")
     int dModel;
 
-    @Option(names = "--heads", defaultValue = "4", description = "Attention heads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heads", defaultValue = "" + SmallModelRecipe.HEADS, description = "Attention heads (default: ${DEFAULT-VALUE}).")
     int heads;
 
-    @Option(names = "--steps", defaultValue = "1000", description = "Optimisation steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "" + SmallModelRecipe.STEPS, description = "Optimisation steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--batch", defaultValue = "32", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "" + SmallModelRecipe.BATCH, description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "" + SmallModelRecipe.PEAK_LR, description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
+
+    @Option(names = "--init-std", defaultValue = "" + SmallModelRecipe.INIT_STD,
+            description = "Standard deviation of the initial weights (GPT-2 uses 0.02; small models learn faster with more; default: ${DEFAULT-VALUE}).")
+    double initStd;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of initialisation and data order (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -63,11 +69,15 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no tokenizer.json in " + data + " (made by 'tinysql generate')");
         }
         HfTokenizer tok = HfTokenizer.load(tokFile);
-        ModelConfig cfg = (arch.equals("gpt_neo") ? ModelConfig.gptNeo(tok.vocabSize(), dModel, layers, heads, 512)
-                : ModelConfig.gpt2(tok.vocabSize(), dModel, layers, heads, 512)).withTokens(-1, tok.eosId());
-        Transformer model = new Transformer(Parameters.init(cfg, seed));
-        Trainer.Config tc = new Trainer.Config(steps, batch, lr, lr / 10, Math.max(1, steps / 20), 0.01, 1.0,
-                Math.max(1, steps / 10), 4, checkpointEvery, 2, seed, 512);
+        ModelConfig cfg = (switch (arch) {
+            case "llama" -> ModelConfig.llama(tok.vocabSize(), dModel, layers, heads, 512);
+            case "gpt2" -> ModelConfig.gpt2(tok.vocabSize(), dModel, layers, heads, 512);
+            case "gpt_neo" -> ModelConfig.gptNeo(tok.vocabSize(), dModel, layers, heads, 512);
+            default -> throw new IllegalArgumentException("--arch must be llama, gpt2 or gpt_neo, not '" + arch + "'");
+        }).withTokens(-1, tok.eosId());
+        Transformer model = new Transformer(Parameters.init(cfg, seed, initStd));
+        Trainer.Config tc = SmallModelRecipe.training(steps, batch, seed).withLr(lr, lr / 10)
+                .withCheckpoints(checkpointEvery, Math.max(1, steps / 10));
         Trainer trainer = new Trainer(model, tok, train, val, tc, out.resolve("checkpoints"));
         System.out.printf("model %s, %,d parameters; %d training examples%n", cfg, model.parameters().count(), train.size());
         long t0 = System.nanoTime();

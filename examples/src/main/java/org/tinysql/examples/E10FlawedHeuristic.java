@@ -19,11 +19,10 @@ import org.tinysql.interp.patching.PatchingResult;
 import org.tinysql.interp.report.HtmlReport;
 import org.tinysql.interp.report.Svg;
 import org.tinysql.model.HfCheckpoint;
-import org.tinysql.model.ModelConfig;
-import org.tinysql.model.Parameters;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.DType;
 import org.tinysql.tokenizer.HfTokenizer;
+import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.Trainer;
 import org.tinysql.util.ConsoleProgressBar;
 import org.tinysql.util.Progress;
@@ -70,7 +69,7 @@ public final class E10FlawedHeuristic {
 
     public static void main(String[] args) throws Exception {
         ExampleModel literal = ExampleModel.load(args.length > 0 ? new String[] {args[0]} : new String[0]);
-        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 1500;
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : SmallModelRecipe.STEPS;
         Measure before = measure(literal.model(), literal.tokenizer());
         System.out.printf(Locale.ROOT, "literal-trained model: copies the Context's table on %.0f%% of %d conflict prompts (mean logit diff %+.2f)%n",
                 100 * before.contextRate(), before.pairs(), before.meanLogitDiff());
@@ -86,11 +85,9 @@ public final class E10FlawedHeuristic {
                 }
             }
             HfTokenizer tok = HfTokenizer.load(data.resolve("tokenizer.json"));
-            ModelConfig same = literal.model().config();
-            ModelConfig cfg = ModelConfig.gpt2(tok.vocabSize(), same.dModel(), same.nLayers(), same.nHeads(), same.maxPositions())
-                    .withTokens(-1, tok.eosId());
-            Transformer m = new Transformer(Parameters.init(cfg, 1));
-            Trainer.Config tc = Trainer.Config.defaults(steps, 32).withLr(2e-3, 2e-4).withCheckpoints(250, 500);
+            // the same recipe as example 02's literal-trained model, on the synonym data
+            Transformer m = SmallModelRecipe.model(tok, 1);
+            Trainer.Config tc = SmallModelRecipe.training(steps, SmallModelRecipe.BATCH, 1234).withCheckpoints(250, 500);
             Trainer trainer = new Trainer(m, tok, DatasetIO.read(data, Split.TRAIN), DatasetIO.read(data, Split.VALIDATION), tc,
                     Path.of("runs/examples/checkpoints-synonym"));
             try (ConsoleProgressBar bar = new ConsoleProgressBar("train (synonyms)", steps)) {

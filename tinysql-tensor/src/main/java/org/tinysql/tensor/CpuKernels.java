@@ -372,80 +372,147 @@ public final class CpuKernels implements Kernels {
         });
     }
 
+    /**
+     * The logistic function with Math.exp, accurate for large negative inputs too (a tanh form loses those to
+     * cancellation); the SwiGLU kernels run it in parallel blocks.
+     */
+    private static float sigmoid(float g) {
+        return 1f / (1f + (float) Math.exp(-g));
+    }
+
     @Override
     public void swiglu(INDArray gate, INDArray up, INDArray out) {
-        float[] gv = get(gate), uv = get(up);
-        float[] ov = new float[gv.length];
-        for (int i = 0; i < gv.length; i++) {
-            float g = gv[i];
-            ov[i] = g / (1f + (float) Math.exp(-g)) * uv[i];
-        }
-        put(out, ov);
+        FloatBuffer gb = fb(gate), ub = fb(up), ob = fb(out);
+        blocks((int) gate.length(), (off, len) -> {
+            float[] g = new float[len];
+            float[] u = new float[len];
+            gb.get(off, g);
+            ub.get(off, u);
+            for (int i = 0; i < len; i++) {
+                g[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
+            }
+            ob.put(off, g);
+        });
     }
 
     @Override
     public void swigluBackward(INDArray dout, INDArray gate, INDArray up, INDArray dgate, INDArray dup) {
-        float[] dv = get(dout), gv = get(gate), uv = get(up), dgv = get(dgate), duv = get(dup);
-        for (int i = 0; i < gv.length; i++) {
-            float g = gv[i];
-            float s = 1f / (1f + (float) Math.exp(-g));
-            duv[i] += dv[i] * g * s;
-            dgv[i] += dv[i] * uv[i] * s * (1 + g * (1 - s));
-        }
-        put(dgate, dgv);
-        put(dup, duv);
+        FloatBuffer db = fb(dout), gb = fb(gate), ub = fb(up), dgb = fb(dgate), dub = fb(dup);
+        blocks((int) gate.length(), (off, len) -> {
+            float[] d = new float[len];
+            float[] g = new float[len];
+            float[] u = new float[len];
+            float[] dg = new float[len];
+            float[] du = new float[len];
+            db.get(off, d);
+            gb.get(off, g);
+            ub.get(off, u);
+            dgb.get(off, dg);
+            dub.get(off, du);
+            for (int i = 0; i < len; i++) {
+                float x = g[i];
+                float sx = sigmoid(x);
+                du[i] += d[i] * x * sx;
+                dg[i] += d[i] * u[i] * sx * (1 + x * (1 - sx));
+            }
+            dgb.put(off, dg);
+            dub.put(off, du);
+        });
     }
 
-    /** cos/sin of position * inverse frequency, computed in double as the reference does, then rounded to float. */
-    private static void ropeAngles(int p, int half, double[] invFreq, float[] cos, float[] sin) {
-        for (int i = 0; i < half; i++) {
-            double a = p * invFreq[i];
-            cos[i] = (float) Math.cos(a);
-            sin[i] = (float) Math.sin(a);
+    /**
+     * cos/sin of position * inverse frequency for positions [0, positions), computed in double as the reference does,
+     * then rounded to float; row p holds the {@code invFreq.length} angles of position p.
+     */
+    private record RopeTable(double[] invFreq, int positions, float[] cos, float[] sin) {
+        static RopeTable of(double[] invFreq, int positions) {
+            int half = invFreq.length;
+            float[] cos = new float[positions * half];
+            float[] sin = new float[positions * half];
+            for (int p = 0; p < positions; p++) {
+                for (int i = 0; i < half; i++) {
+                    double a = p * invFreq[i];
+                    cos[p * half + i] = (float) Math.cos(a);
+                    sin[p * half + i] = (float) Math.sin(a);
+                }
+            }
+            return new RopeTable(invFreq, positions, cos, sin);
         }
+    }
+
+    /** The last table built (a model uses one set of frequencies): rebuilt when the frequencies change or more positions are needed. */
+    private volatile RopeTable ropeTable;
+
+    private RopeTable ropeTable(double[] invFreq, int[][] pos) {
+        int needed = 1;
+        for (int[] row : pos) {
+            for (int p : row) {
+                if (p < 0) {
+                    throw new IllegalArgumentException("negative position id " + p);
+                }
+                needed = Math.max(needed, p + 1);
+            }
+        }
+        RopeTable t = ropeTable;
+        if (t == null || t.positions() < needed || !java.util.Arrays.equals(t.invFreq(), invFreq)) {
+            t = RopeTable.of(invFreq.clone(), Math.max(64, Integer.highestOneBit(needed - 1) << 1));
+            ropeTable = t;
+        }
+        return t;
     }
 
     @Override
     public void rope(INDArray x, int nh, int[][] pos, double[] invFreq, INDArray out) {
-        rotate(x, nh, pos, invFreq, out, 1f, false);
+        rotate(x, nh, pos, ropeTable(invFreq, pos), out, 1f, false);
     }
 
     @Override
     public void ropeBackward(INDArray dout, int nh, int[][] pos, double[] invFreq, INDArray dx) {
-        rotate(dout, nh, pos, invFreq, dx, -1f, true);
+        rotate(dout, nh, pos, ropeTable(invFreq, pos), dx, -1f, true);
     }
 
-    private static void rotate(INDArray x, int nh, int[][] pos, double[] invFreq, INDArray out, float sign, boolean accumulate) {
+    /** Rotates each head's halves (x1, x2) by the position's angles; {@code out} may be {@code x}. */
+    private static void rotate(INDArray x, int nh, int[][] pos, RopeTable tab, INDArray out, float sign, boolean accumulate) {
         FloatBuffer xb = fb(x), ob = fb(out);
         int b = pos.length;
         int t = pos[0].length;
         int d = (int) (x.length() / ((long) b * t * nh));
         int half = d / 2;
-        float[] cos = new float[half];
-        float[] sin = new float[half];
-        for (int bi = 0; bi < b; bi++) {
-            for (int ti = 0; ti < t; ti++) {
-                ropeAngles(pos[bi][ti], half, invFreq, cos, sin);
+        int width = nh * d;
+        int rows = b * t;
+        float[] cos = tab.cos();
+        float[] sin = tab.sin();
+        int tableHalf = tab.invFreq().length;
+        IntStream.range(0, (rows + ROPE_ROWS - 1) / ROPE_ROWS).parallel().forEach(c -> {
+            int r0 = c * ROPE_ROWS;
+            int r1 = Math.min(rows, r0 + ROPE_ROWS);
+            int len = (r1 - r0) * width;
+            float[] xv = new float[len];
+            float[] ov = new float[len];
+            xb.get(r0 * width, xv);
+            if (accumulate) {
+                ob.get(r0 * width, ov);
+            }
+            for (int r = r0; r < r1; r++) {
+                int a = pos[r / t][r % t] * tableHalf;
                 for (int h = 0; h < nh; h++) {
-                    int o = ((bi * t + ti) * nh + h) * d;
+                    int o = (r - r0) * width + h * d;
                     for (int i = 0; i < half; i++) {
-                        float x1 = xb.get(o + i);
-                        float x2 = xb.get(o + i + half);
-                        float s = sign * sin[i];
-                        float r1 = x1 * cos[i] - x2 * s;
-                        float r2 = x2 * cos[i] + x1 * s;
-                        if (accumulate) {
-                            ob.put(o + i, ob.get(o + i) + r1);
-                            ob.put(o + i + half, ob.get(o + i + half) + r2);
-                        } else {
-                            ob.put(o + i, r1);
-                            ob.put(o + i + half, r2);
-                        }
+                        float x1 = xv[o + i];
+                        float x2 = xv[o + i + half];
+                        float cs = cos[a + i];
+                        float sn = sign * sin[a + i];
+                        ov[o + i] += x1 * cs - x2 * sn;
+                        ov[o + i + half] += x2 * cs + x1 * sn;
                     }
                 }
             }
-        }
+            ob.put(r0 * width, ov);
+        });
     }
+
+    /** Token rows of the RoPE kernel per parallel task. */
+    private static final int ROPE_ROWS = 32;
 
     /*
      * Attention runs one (batch, head) block at a time as small GEMMs straight on the ND4J buffers (Blas): q, k, v, z

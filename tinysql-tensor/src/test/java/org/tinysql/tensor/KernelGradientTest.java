@@ -138,6 +138,49 @@ class KernelGradientTest {
         check("rope", x, dx, loss);
     }
 
+    /**
+     * Forward values against the formulas in double: RoPE at positions past its first cached table (64) and with a
+     * second set of frequencies (the table is rebuilt), in place as generation uses it; SwiGLU over a wide range.
+     */
+    @Test
+    void ropeAndSwigluValues() {
+        int nh = 2, d = 6, t = 3;
+        for (double[] inv : new double[][] {{1.0, 0.1, 0.01}, {0.5, 0.05, 0.005}}) {
+            int[][] pos = {{0, 63, 64}, {200, 511, 7}};
+            INDArray x = rand(1, 2, t, nh, d);
+            FloatBuffer xb = Buffers.fb(x);
+            float[] before = new float[(int) x.length()];
+            xb.get(0, before);
+            k.rope(x, nh, pos, inv, x);
+            for (int bi = 0; bi < 2; bi++) {
+                for (int ti = 0; ti < t; ti++) {
+                    for (int h = 0; h < nh; h++) {
+                        int o = ((bi * t + ti) * nh + h) * d;
+                        for (int i = 0; i < d / 2; i++) {
+                            double a = pos[bi][ti] * inv[i];
+                            double x1 = before[o + i], x2 = before[o + i + d / 2];
+                            assertTrue(Math.abs(xb.get(o + i) - (x1 * Math.cos(a) - x2 * Math.sin(a))) < 1e-6, "rope x1");
+                            assertTrue(Math.abs(xb.get(o + i + d / 2) - (x2 * Math.cos(a) + x1 * Math.sin(a))) < 1e-6, "rope x2");
+                        }
+                    }
+                }
+            }
+        }
+        int n = 40_000; // several parallel blocks
+        INDArray gate = Buffers.zeros(n), up = Buffers.zeros(n), out = Buffers.zeros(n);
+        FloatBuffer gb = Buffers.fb(gate), ub = Buffers.fb(up), ob = Buffers.fb(out);
+        for (int i = 0; i < n; i++) {
+            gb.put(i, -30f + 60f * i / n);
+            ub.put(i, 1f + (i % 7));
+        }
+        k.swiglu(gate, up, out);
+        for (int i = 0; i < n; i++) {
+            double g = gb.get(i);
+            double want = g / (1 + Math.exp(-g)) * ub.get(i);
+            assertTrue(Math.abs(ob.get(i) - want) <= 1e-6 * Math.max(1, Math.abs(want)), "swiglu at gate " + g + ": " + ob.get(i) + " vs " + want);
+        }
+    }
+
     @Test
     void attentionWithGqaWindowAndPadding() {
         int b = 2, t = 6, h = 4, kv = 2, d = 3;

@@ -13,8 +13,6 @@ import org.tinysql.data.DatasetIO;
 import org.tinysql.data.Split;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.data.Variant;
-import org.tinysql.model.ModelConfig;
-import org.tinysql.model.Parameters;
 import org.tinysql.model.SqlPredictor;
 import org.tinysql.model.Transformer;
 import org.tinysql.sql.ExactMatch;
@@ -22,30 +20,25 @@ import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.util.Progress;
 
 /**
- * End to end: a 2-layer d=128 GPT-2 model trained from scratch on 160k fresh CS1 examples (5000 steps of 32, packed
- * rows) with the SqlVocabTokenizer reaches > 90% exact match on 500 held-out prompts with greedy decoding. It is the
- * longest test of the suite (about 9 minutes on 2 cores); skip it with {@code -Dtinysql.e2e=false}, shorten it with
+ * End to end: the {@link SmallModelRecipe} model (2 layers, d=128, Llama style) trained from scratch on 48k fresh CS1
+ * examples (1500 steps of 32, packed rows) with the SqlVocabTokenizer reaches > 90% exact match on 500 held-out prompts
+ * with greedy decoding. About 3 minutes on 2 cores; skip it with {@code -Dtinysql.e2e=false}, change it with
  * {@code -Dtinysql.e2e.steps=N -Dtinysql.e2e.min=X}.
  *
- * <p>Measured with these seeds (model init 1, data order 1): 95.6%. The copy circuit for the middle fields forms at a
- * seed-dependent step, so other seeds land lower after 5000 steps: model init 2 gave 87.2%, the quickstart's seeds
- * (42 / 1234) 77.3%. Everything is deterministic for a given machine type, so this test is stable, but a recipe that
- * clears 90% for every seed needs more steps.
+ * <p>The recipe does not hinge on these seeds (model init 1, data order 1): seeds 1, 2, 3, 4 and the quickstart's 42
+ * all reached 99-100% on 300 held-out prompts after 1500 steps, and 93-99% after 1000.
  */
 class EndToEndAccuracyTest {
 
     @Test
     void smallModelLearnsCs1FromScratch(@TempDir Path dir) throws Exception {
         Assumptions.assumeTrue(Boolean.parseBoolean(System.getProperty("tinysql.e2e", "true")), "skipped: -Dtinysql.e2e=false");
-        int steps = Integer.getInteger("tinysql.e2e.steps", 5000);
+        int steps = Integer.getInteger("tinysql.e2e.steps", SmallModelRecipe.STEPS);
         double min = Double.parseDouble(System.getProperty("tinysql.e2e.min", "0.9"));
         new DatasetGenerator(CommandSet.CS1, Variant.LITERAL, 42).writeSplits(dir, 200_000, Progress.NONE);
         HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"));
-        ModelConfig cfg = ModelConfig.gpt2(tok.vocabSize(), 128, 2, 4, 512).withTokens(-1, tok.eosId());
-        Transformer model = new Transformer(Parameters.init(cfg, 1));
-        double lr = 2e-3;
-        Trainer.Config tc = new Trainer.Config(steps, 32, lr, lr / 10, Math.max(1, steps / 20), 0.01, 1.0, Math.max(1, steps / 10), 4,
-                0, 2, 1, 512);
+        Transformer model = SmallModelRecipe.model(tok, 1);
+        Trainer.Config tc = SmallModelRecipe.training(steps, SmallModelRecipe.BATCH, 1);
         long t0 = System.nanoTime();
         List<Trainer.StepLog> log = new Trainer(model, tok, DatasetIO.read(dir, Split.TRAIN), DatasetIO.read(dir, Split.VALIDATION),
                 tc, dir.resolve("ckpt")).run(Progress.NONE);
