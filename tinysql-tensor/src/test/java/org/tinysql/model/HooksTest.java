@@ -23,6 +23,24 @@ class HooksTest {
         assertTrue(e.getMessage().contains("closest"), e.getMessage());
     }
 
+    /** hook_scale shows the norm's scale (normalized * scale = x - mean for LayerNorm) and may not be edited. */
+    @Test
+    void hookScaleIsReadableButReadOnly() throws Exception {
+        Transformer m = Transformer.fromPretrained(Fixtures.dir("gpt2-tiny"));
+        Fixtures.Inputs in = Fixtures.inputs("gpt2-tiny");
+        Map<String, INDArray> c = m.runWithCache(in.ids(), in.mask(),
+                n -> n.equals("blocks.0.ln1.hook_scale") || n.equals("blocks.0.hook_resid_pre"));
+        INDArray x = c.get("blocks.0.hook_resid_pre");
+        INDArray centred = x.sub(x.mean(true, 2));
+        INDArray var = centred.mul(centred).mean(true, 2);
+        INDArray expected = org.nd4j.linalg.ops.transforms.Transforms.sqrt(var.add(m.config().normEps()));
+        assertTrue(Fixtures.relError(c.get("blocks.0.ln1.hook_scale"), expected) < 1e-5);
+        try (Hooks.Handle h = m.hooks().addForward("blocks.0.ln1.hook_scale", (a, n) -> a.mul(2))) {
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> m.forward(in.ids(), in.mask()));
+            assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+        }
+    }
+
     /** Zeroing head 1's z by a hook equals zeroing its columns of W_O by hand. */
     @Test
     void headAblationByHookEqualsTheEditByHand() throws Exception {
