@@ -83,10 +83,8 @@ public final class DatasetGenerator {
         meta.put("seed", seed);
         meta.put("splits", java.util.Map.of("train", sizes[0], "validation", sizes[1], "test", sizes[2]));
         meta.put("stats", stats);
-        java.nio.file.Path tmp = dir.resolve("stats.json.tmp");
-        DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), meta);
-        java.nio.file.Files.move(tmp, dir.resolve("stats.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        org.tinysql.util.AtomicFiles.writeString(dir.resolve("stats.json"),
+                DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(meta));
         return stats;
     }
 

@@ -1,5 +1,9 @@
 package org.tinysql.data;
 
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import org.tinysql.util.AtomicFiles;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -40,19 +44,14 @@ public final class DatasetIO {
 
     /** Writes the examples to {@code file} atomically (temp file in the same folder, then rename). */
     public static void write(Path file, List<TinySqlExample> examples) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-        try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        AtomicFiles.write(file, (AtomicFiles.StreamWriter) out -> {
+            Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
             for (TinySqlExample e : examples) {
                 w.write(toJson(e));
                 w.write('\n');
             }
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            w.flush();
+        });
     }
 
     /** Reads a JSONL file; a malformed line fails with the file name and line number. */

@@ -121,15 +121,7 @@ public final class SqlVocabTokenizer implements Tokenizer {
 
     /** Writes tokenizer.json atomically. */
     public void save(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "tokenizer", ".json.tmp");
-        try {
-            MAPPER.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), json);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        org.tinysql.util.AtomicFiles.writeString(file, MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(json));
     }
 
     /** The tokenizer.json tree (a copy). */

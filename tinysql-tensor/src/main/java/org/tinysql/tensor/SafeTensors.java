@@ -308,10 +308,7 @@ public final class SafeTensors implements AutoCloseable {
         }
         byte[] h = MAPPER.writeValueAsBytes(header);
         int pad = (8 - h.length % 8) % 8;
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        org.tinysql.util.AtomicFiles.write(file, (org.tinysql.util.AtomicFiles.ChannelWriter) ch -> {
             ByteBuffer head = ByteBuffer.allocate(8 + h.length + pad).order(ByteOrder.LITTLE_ENDIAN);
             head.putLong(h.length + pad).put(h);
             for (int i = 0; i < pad; i++) {
@@ -342,12 +339,7 @@ public final class SafeTensors implements AutoCloseable {
                     drain(ch, buf);
                 }
             }
-            ch.force(true);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        });
     }
 
     private static void drain(FileChannel ch, ByteBuffer b) throws IOException {

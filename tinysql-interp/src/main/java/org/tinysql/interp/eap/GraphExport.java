@@ -84,15 +84,7 @@ public final class GraphExport {
 
     /** Writes text to a temporary file next to {@code file} and renames it into place. */
     public static void write(Path file, String text) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        org.tinysql.util.AtomicFiles.writeString(file, text);
     }
 
     /**
