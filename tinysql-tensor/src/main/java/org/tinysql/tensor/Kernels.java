@@ -85,4 +85,19 @@ public interface Kernels {
      * (softmax - onehot) * gradScale / count for the counted rows and 0 elsewhere. Returns {sum of losses, count}.
      */
     double[] crossEntropy(INDArray logits, int[] targets, INDArray dlogits, float gradScale);
+
+    /** out = a + b elementwise (out may alias a or b). */
+    void add(INDArray a, INDArray b, INDArray out);
+
+    /** Sets every element of a to zero. */
+    void zero(INDArray a);
+
+    /** Sets rows {@code rows} of a [N, W] to zero. */
+    void zeroRows(INDArray a, int[] rows);
+
+    /** dst[i, :] = src[rows[i], :] for src [N, W] and dst [rows.length, W]. */
+    void gatherRows(INDArray src, int[] rows, INDArray dst);
+
+    /** dst[rows[i], :] = src[i, :] (or += with {@code accumulate}) for src [rows.length, W] and dst [N, W]. */
+    void scatterRows(INDArray src, int[] rows, INDArray dst, boolean accumulate);
 }
