@@ -71,7 +71,7 @@ public final class Generator {
             out.add(new ArrayList<>());
         }
         boolean[] done = new boolean[b];
-        Transformer.KvCache cache = o.useCache() ? model.newCache(b, total) : null;
+        KvCache cache = o.useCache() ? model.newCache(b, total) : null;
         int len = tp;
         INDArray last = o.useCache()
                 ? model.forwardCached(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp), cache)

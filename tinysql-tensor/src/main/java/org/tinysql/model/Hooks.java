@@ -76,10 +76,6 @@ public final class Hooks {
         return backward.containsKey(name);
     }
 
-    boolean anyBackward() {
-        return !backward.isEmpty();
-    }
-
     /** Runs the forward hooks of {@code name} on {@code view}; the result is copied into the view if replaced. */
     void fireForward(String name, INDArray view) {
         List<Forward> l = forward.get(name);

@@ -80,6 +80,30 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
     /** Model families. */
     public enum Family { GPT, LLAMA }
 
+    /** The normalisation of every block and of the final stream. */
+    public enum Norm { LAYER_NORM, RMS_NORM }
+
+    /** How positions enter: learned absolute embeddings added to the tokens, or rotary q/k rotation. */
+    public enum Positions { LEARNED, ROTARY }
+
+    /** The MLP: W_out gelu(W_in x + b_in) + b_out, or W_out (silu(W_gate x) * W_in x). */
+    public enum Mlp { GELU, SWIGLU }
+
+    /** The normalisation this architecture uses (LayerNorm with a bias, or RMSNorm). */
+    public Norm norm() {
+        return family() == Family.GPT ? Norm.LAYER_NORM : Norm.RMS_NORM;
+    }
+
+    /** Learned absolute positions or rotary embeddings. */
+    public Positions positions() {
+        return family() == Family.GPT ? Positions.LEARNED : Positions.ROTARY;
+    }
+
+    /** GELU or SwiGLU MLP. */
+    public Mlp mlp() {
+        return family() == Family.GPT ? Mlp.GELU : Mlp.SWIGLU;
+    }
+
     public static final List<String> SUPPORTED = List.of("gpt_neo", "gpt2", "llama", "qwen2");
     private static final ObjectMapper MAPPER = new ObjectMapper();
 

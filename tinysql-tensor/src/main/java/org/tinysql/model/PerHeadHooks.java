@@ -25,11 +25,13 @@ final class PerHeadHooks {
     private final ModelConfig cfg;
     private final Parameters params;
     private final Kernels k;
+    private final ModelOps ops;
 
-    PerHeadHooks(ModelConfig cfg, Parameters params, Kernels k) {
-        this.cfg = cfg;
-        this.params = params;
-        this.k = k;
+    PerHeadHooks(ModelOps ops) {
+        this.cfg = ops.config();
+        this.params = ops.parameters();
+        this.k = ops.kernels();
+        this.ops = ops;
     }
 
     /** Saved forward state of one split projection: per head input, normed input and norm statistics. */
@@ -61,7 +63,8 @@ final class PerHeadHooks {
      * Split forward of one projection ("q", "k" or "v"): every head gets a copy of x [N, C] (hooked as
      * [B,T,nh,C]), normed on its own and projected by its rows of W; out [N, nh*D] is overwritten.
      */
-    Split forward(Hooks hooks, String hookName, String which, String prefix, INDArray x, INDArray out, int b, int t, Arena arena) {
+    Split forward(Hooks hooks, String hookName, String which, int layer, INDArray x, INDArray out, int b, int t, Arena arena) {
+        String prefix = HookName.block(layer);
         int n = b * t, c = cfg.dModel(), d = cfg.headDim();
         int nh = which.equals("q") ? cfg.nHeads() : cfg.nKvHeads();
         Split s = new Split(which, nh);
@@ -93,7 +96,7 @@ final class PerHeadHooks {
                 }
                 fb(xh).put(0, part);
                 s.normed[h] = arena.zeros(n, c);
-                norm(prefix + "ln1", xh, s.normed[h], s.mean[h], s.rstd[h]);
+                ops.norm(prefix + "ln1", xh, s.normed[h], s.mean[h], s.rstd[h]);
                 k.linear(s.normed[h], rows(params.get(prefix + "attn." + w), h), slice(params.opt(prefix + "attn.b_" + which.toUpperCase()), h), y);
                 float[] yv = Buffers.toFloats(y);
                 for (int r = 0; r < n; r++) {
@@ -105,20 +108,13 @@ final class PerHeadHooks {
         return s;
     }
 
-    private void norm(String prefix, INDArray x, INDArray y, float[] mean, float[] rstd) {
-        if (cfg.family() == ModelConfig.Family.GPT) {
-            k.layerNorm(x, params.get(prefix + ".w"), params.get(prefix + ".b"), y, mean, rstd, cfg.normEps());
-        } else {
-            k.rmsNorm(x, params.get(prefix + ".w"), y, rstd, cfg.normEps());
-        }
-    }
-
     /**
      * Backward of {@link #forward}: from dAct [N, nh*D] (the projection's output gradient) accumulates the weight,
      * bias and ln1 gradients (when g is not null), fires the backward hook on the per-head input gradients
      * [B,T,nh,C] and adds their sum over heads into dx [N, C].
      */
-    void backward(Hooks hooks, String hookName, Split s, String prefix, INDArray dAct, INDArray dx, Parameters g, int b, int t) {
+    void backward(Hooks hooks, String hookName, Split s, int layer, INDArray dAct, INDArray dx, Parameters g, int b, int t) {
+        String prefix = HookName.block(layer);
         int n = b * t, c = cfg.dModel(), d = cfg.headDim(), nh = s.nh;
         String up = s.which.toUpperCase();
         float[] da = Buffers.toFloats(dAct);
@@ -151,12 +147,7 @@ final class PerHeadHooks {
                     System.arraycopy(inAll, (r * nh + h) * c, xpart, r * c, c);
                 }
                 fb(xh).put(0, xpart);
-                if (cfg.family() == ModelConfig.Family.GPT) {
-                    k.layerNormBackward(dln, xh, params.get(prefix + "ln1.w"), s.mean[h], s.rstd[h], dxh,
-                            g != null ? g.get(prefix + "ln1.w") : null, g != null ? g.get(prefix + "ln1.b") : null);
-                } else {
-                    k.rmsNormBackward(dln, xh, params.get(prefix + "ln1.w"), s.rstd[h], dxh, g != null ? g.get(prefix + "ln1.w") : null);
-                }
+                ops.normBackward(prefix + "ln1", dln, xh, s.mean[h], s.rstd[h], dxh, g);
                 if (dwh != null) {
                     addRows(g.get(prefix + "attn.W_" + up), h * d, dwh);
                 }
@@ -199,7 +190,8 @@ final class PerHeadHooks {
     }
 
     /** Per-head outputs [N, H, C] of z [N, H*D] (without b_O). */
-    INDArray results(String prefix, INDArray z, int n, Arena arena) {
+    INDArray results(int layer, INDArray z, int n, Arena arena) {
+        String prefix = HookName.block(layer);
         int c = cfg.dModel(), d = cfg.headDim(), nh = cfg.nHeads();
         INDArray res = arena.zeros(n, nh, c);
         float[] zv = Buffers.toFloats(z);
@@ -247,7 +239,8 @@ final class PerHeadHooks {
      * Backward through per-head results: the gradient of every head's output is dAttnOut (hooked as [B,T,H,C], may
      * be replaced); dz (overwritten) = per head dResult_h W_O,h and dW_O (when not null) += dResult_h^T z_h.
      */
-    void resultsBackward(Hooks hooks, String hookName, String prefix, INDArray dAttnOut, INDArray z, INDArray dz, INDArray dwo, int b, int t) {
+    void resultsBackward(Hooks hooks, String hookName, int layer, INDArray dAttnOut, INDArray z, INDArray dz, INDArray dwo, int b, int t) {
+        String prefix = HookName.block(layer);
         int n = b * t, c = cfg.dModel(), d = cfg.headDim(), nh = cfg.nHeads();
         float[] g = Buffers.toFloats(dAttnOut);
         float[] dr = new float[n * nh * c];

@@ -1,0 +1,163 @@
+package org.tinysql.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.Arena;
+
+/**
+ * Every activation of one forward pass over a batch shape [B, T] attending over Tk keys (Tk = T, or a KV cache's
+ * capacity when decoding), plus the backward work buffers, allocated once per shape and reused (llm.c's
+ * ActivationTensors). Rows are flattened: N = B*T. Shapes: C d_model, H query heads, KV key/value heads, D head dim,
+ * M MLP width, V vocabulary. Buffers an architecture does not use (learned positions, rotated q/k, the SwiGLU
+ * linear branch) stay null.
+ */
+final class ActivationBuffers implements AutoCloseable {
+    /** Activations of one block. */
+    static final class Layer {
+        INDArray residPre, ln1, q, k, v, qRot, kRot, scores, pattern, z, attnOut, residMid, ln2, pre, preLinear, post, mlpOut;
+        float[] ln1Mean, ln1Rstd, ln2Mean, ln2Rstd;
+        /** Per-head split q/k/v inputs of this forward (null where not hooked). */
+        final PerHeadHooks.Split[] split = new PerHeadHooks.Split[3];
+        /** The hooked MLP input (hook_mlp_in), or null. */
+        INDArray mlpIn;
+
+        /** The query and key the attention scores use: rotated when the model rotates them. */
+        INDArray queries() {
+            return qRot != null ? qRot : q;
+        }
+
+        INDArray keys() {
+            return kRot != null ? kRot : k;
+        }
+    }
+
+    /** Backward work buffers (llm.c's grads_acts), allocated on the first backward over this shape. */
+    static final class Grads {
+        INDArray dx, dNorm, dPost, dPre, dPreLin, dz, dq, dk, dv, dqr, dkr, dPat, dScores, dLogits;
+    }
+
+    final int batch;
+    final int time;
+    final int keys;
+    final Arena arena = new Arena();
+    final INDArray embed;
+    final INDArray posEmbed;
+    final INDArray residFinal;
+    final INDArray lnFinal;
+    final INDArray logits;
+    final float[] lnfMean;
+    final float[] lnfRstd;
+    final Layer[] layers;
+    private final ModelConfig cfg;
+    private Grads grads;
+    /** Logits and their gradient of the selected rows only [r, V] (row-restricted unembedding). */
+    INDArray rowLogits;
+    INDArray dRowLogits;
+    /** Rows of {@code logits} written by the last row-restricted unembedding; null: possibly every row. */
+    int[] logitsWritten;
+
+    ActivationBuffers(ModelConfig cfg, int b, int t, int tk) {
+        this.cfg = cfg;
+        this.batch = b;
+        this.time = t;
+        this.keys = tk;
+        int n = b * t;
+        int c = cfg.dModel(), h = cfg.nHeads(), kv = cfg.nKvHeads(), d = cfg.headDim(), m = cfg.dMlp();
+        boolean rotary = cfg.positions() == ModelConfig.Positions.ROTARY;
+        boolean swiglu = cfg.mlp() == ModelConfig.Mlp.SWIGLU;
+        Arena z = arena;
+        embed = z.zeros(n, c);
+        posEmbed = rotary ? null : z.zeros(n, c);
+        layers = new Layer[cfg.nLayers()];
+        for (int i = 0; i < cfg.nLayers(); i++) {
+            Layer l = new Layer();
+            l.residPre = z.zeros(n, c);
+            l.ln1 = z.zeros(n, c);
+            l.q = z.zeros(n, (long) h * d);
+            l.k = z.zeros(n, (long) kv * d);
+            l.v = z.zeros(n, (long) kv * d);
+            if (rotary) {
+                l.qRot = z.zeros(n, (long) h * d);
+                l.kRot = z.zeros(n, (long) kv * d);
+            }
+            l.scores = z.zeros(b, h, t, tk);
+            l.pattern = z.zeros(b, h, t, tk);
+            l.z = z.zeros(n, (long) h * d);
+            l.attnOut = z.zeros(n, c);
+            l.residMid = z.zeros(n, c);
+            l.ln2 = z.zeros(n, c);
+            l.pre = z.zeros(n, m);
+            l.preLinear = swiglu ? z.zeros(n, m) : null;
+            l.post = z.zeros(n, m);
+            l.mlpOut = z.zeros(n, c);
+            l.ln1Mean = new float[n];
+            l.ln1Rstd = new float[n];
+            l.ln2Mean = new float[n];
+            l.ln2Rstd = new float[n];
+            layers[i] = l;
+        }
+        residFinal = z.zeros(n, c);
+        lnFinal = z.zeros(n, c);
+        lnfMean = new float[n];
+        lnfRstd = new float[n];
+        logits = z.zeros(n, cfg.vocabSize());
+    }
+
+    /** The residual stream entering block {@code i}, or leaving the last block for i = L. */
+    INDArray residIn(int i) {
+        return i < layers.length ? layers[i].residPre : residFinal;
+    }
+
+    /** The backward work buffers (allocated on first use). */
+    Grads grads() {
+        if (grads == null) {
+            int n = batch * time;
+            int c = cfg.dModel(), h = cfg.nHeads(), kv = cfg.nKvHeads(), d = cfg.headDim(), m = cfg.dMlp();
+            boolean rotary = cfg.positions() == ModelConfig.Positions.ROTARY;
+            Grads g = new Grads();
+            g.dx = arena.zeros(n, c);
+            g.dNorm = arena.zeros(n, c);
+            g.dPost = arena.zeros(n, m);
+            g.dPre = arena.zeros(n, m);
+            g.dPreLin = cfg.mlp() == ModelConfig.Mlp.SWIGLU ? arena.zeros(n, m) : null;
+            g.dz = arena.zeros(n, (long) h * d);
+            g.dq = arena.zeros(n, (long) h * d);
+            g.dk = arena.zeros(n, (long) kv * d);
+            g.dv = arena.zeros(n, (long) kv * d);
+            g.dqr = rotary ? arena.zeros(n, (long) h * d) : null;
+            g.dkr = rotary ? arena.zeros(n, (long) kv * d) : null;
+            g.dPat = arena.zeros(batch, h, time, keys);
+            g.dScores = arena.zeros(batch, h, time, keys);
+            grads = g;
+        }
+        return grads;
+    }
+
+    /** The full logits' gradient buffer [N, V] (allocated on first use). */
+    INDArray dLogits() {
+        Grads g = grads();
+        if (g.dLogits == null) {
+            g.dLogits = arena.zeros((long) batch * time, cfg.vocabSize());
+        }
+        return g.dLogits;
+    }
+
+    void closeRows() {
+        for (INDArray x : new INDArray[] {rowLogits, dRowLogits}) {
+            if (x != null && !x.wasClosed()) {
+                x.close();
+            }
+        }
+        rowLogits = null;
+        dRowLogits = null;
+    }
+
+    long bytes() {
+        return arena.bytes();
+    }
+
+    @Override
+    public void close() {
+        closeRows();
+        arena.close();
+    }
+}

@@ -1,0 +1,96 @@
+package org.tinysql.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.Kernels;
+
+/**
+ * Key/value cache for incremental decoding: per layer keys and values [B, capacity, KV, D] (keys after RoPE when the
+ * model rotates them), the key mask [B][capacity] and the number of filled positions. Made by
+ * {@link Transformer#newCache(int, int)}; close it to free its memory now.
+ */
+public final class KvCache implements AutoCloseable {
+    private final INDArray[] keys;
+    private final INDArray[] values;
+    final int[][] keyMask;
+    final int batch;
+    private final int capacity;
+    private int length;
+    /** Cache rows (b * capacity + position) of the pass being run. */
+    private int[] rows;
+
+    KvCache(ModelConfig cfg, int batch, int capacity) {
+        this.batch = batch;
+        this.capacity = capacity;
+        keys = new INDArray[cfg.nLayers()];
+        values = new INDArray[cfg.nLayers()];
+        for (int i = 0; i < cfg.nLayers(); i++) {
+            keys[i] = Buffers.zeros(batch, capacity, cfg.nKvHeads(), cfg.headDim());
+            values[i] = Buffers.zeros(batch, capacity, cfg.nKvHeads(), cfg.headDim());
+        }
+        keyMask = new int[batch][capacity];
+    }
+
+    /** Filled positions. */
+    public int length() {
+        return length;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Starts a pass of {@code mask[B][Tq]} new tokens at the next positions. */
+    void begin(int[][] mask) {
+        int tq = mask[0].length;
+        if (mask.length != batch) {
+            throw new IllegalArgumentException("batch " + mask.length + " does not match the cache's " + batch);
+        }
+        if (length + tq > capacity) {
+            throw new IllegalArgumentException("KV cache full: " + length + " + " + tq + " > " + capacity);
+        }
+        rows = new int[batch * tq];
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < tq; t++) {
+                keyMask[b][length + t] = mask[b][t];
+                rows[b * tq + t] = b * capacity + length + t;
+            }
+        }
+    }
+
+    /** Writes this pass's keys and values [B*Tq, KV*D] of {@code layer} into the cache. */
+    void append(Kernels kernels, int layer, INDArray k, INDArray v) {
+        long width = k.size(1);
+        kernels.scatterRows(k, rows, keys[layer].reshape('c', (long) batch * capacity, width), false);
+        kernels.scatterRows(v, rows, values[layer].reshape('c', (long) batch * capacity, width), false);
+    }
+
+    /** Ends the pass: its positions count as filled. */
+    void advance(int tq) {
+        length += tq;
+        rows = null;
+    }
+
+    /** Cached keys of a layer [B, capacity, KV, D]. */
+    INDArray keys(int layer) {
+        return keys[layer];
+    }
+
+    INDArray values(int layer) {
+        return values[layer];
+    }
+
+    /** Positions of the cache before the pass being run (the queries' offset). */
+    int offset() {
+        return length;
+    }
+
+    /** Frees the cache's off-heap memory now. */
+    @Override
+    public void close() {
+        for (int i = 0; i < keys.length; i++) {
+            keys[i].close();
+            values[i].close();
+        }
+    }
+}

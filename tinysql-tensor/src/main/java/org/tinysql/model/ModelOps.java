@@ -1,0 +1,83 @@
+package org.tinysql.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.Kernels;
+
+/**
+ * The model's own maths as a service: norms, projections and the unembedding with the model's parameters, on the
+ * model's {@link Kernels}. Interpretability code asks this object instead of re-deriving LayerNorm/RMSNorm or
+ * per-head projections, so it runs on whatever backend the model runs on and follows the architecture's choices
+ * ({@link ModelConfig#norm()} and the bias layout) without branching on them itself.
+ *
+ * <p>Norm names are the parameter prefixes {@code blocks.{i}.ln1}, {@code blocks.{i}.ln2} and {@code ln_final}.
+ * Shape legend: N rows, C d_model, V vocabulary.
+ */
+public final class ModelOps {
+    private final ModelConfig cfg;
+    private final Parameters params;
+    private final Kernels kernels;
+
+    public ModelOps(Parameters params, Kernels kernels) {
+        this.cfg = params.config();
+        this.params = params;
+        this.kernels = kernels;
+    }
+
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    public Parameters parameters() {
+        return params;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    /** The parameter prefix of norm {@code which} ("ln1" or "ln2") of block {@code layer}. */
+    public static String blockNorm(int layer, String which) {
+        return HookName.block(layer) + which;
+    }
+
+    /**
+     * y[N,C] = norm(x) with the weights of {@code norm}; mean[N] (LayerNorm only) and rstd[N] receive the statistics
+     * a backward pass needs.
+     */
+    public void norm(String norm, INDArray x, INDArray y, float[] mean, float[] rstd) {
+        if (cfg.norm() == ModelConfig.Norm.LAYER_NORM) {
+            kernels.layerNorm(x, params.get(norm + ".w"), params.get(norm + ".b"), y, mean, rstd, cfg.normEps());
+        } else {
+            kernels.rmsNorm(x, params.get(norm + ".w"), y, rstd, cfg.normEps());
+        }
+    }
+
+    /**
+     * dx += d norm(x)/dx^T dy with the statistics of {@link #norm}; with {@code grads} not null, the norm's weight
+     * (and bias) gradients accumulate there too.
+     */
+    public void normBackward(String norm, INDArray dy, INDArray x, float[] mean, float[] rstd, INDArray dx, Parameters grads) {
+        INDArray dw = grads != null ? grads.get(norm + ".w") : null;
+        if (cfg.norm() == ModelConfig.Norm.LAYER_NORM) {
+            kernels.layerNormBackward(dy, x, params.get(norm + ".w"), mean, rstd, dx, dw, grads != null ? grads.get(norm + ".b") : null);
+        } else {
+            kernels.rmsNormBackward(dy, x, params.get(norm + ".w"), rstd, dx, dw);
+        }
+    }
+
+    /** y[N,M] = x W^T (+ b) for the parameter {@code weight} and, when the model has it, {@code bias}. */
+    public void linear(INDArray x, String weight, String bias, INDArray y) {
+        kernels.linear(x, params.get(weight), bias == null ? null : params.opt(bias), y);
+    }
+
+    /** logits[N,V] = x W_U^T (the tied embedding when the model ties them). */
+    public void unembed(INDArray x, INDArray logits) {
+        kernels.linear(x, params.unembed(), null, logits);
+    }
+
+    /** dx[N,C] += dLogits W_U; the unembedding's gradient accumulates in {@code grads} when not null. */
+    public void unembedBackward(INDArray dLogits, INDArray x, INDArray dx, Parameters grads) {
+        INDArray dw = grads == null ? null : grads.get(cfg.tiedEmbeddings() ? "embed.W_E" : "unembed.W_U");
+        kernels.linearBackward(dLogits, x, params.unembed(), dx, dw, null);
+    }
+}

@@ -1,0 +1,75 @@
+package org.tinysql.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.Arena;
+
+/**
+ * One forward pass: its inputs (ids [N], key mask [B][Tk], positions [B][T]), its activation buffers, the hooks it
+ * fires (none when decoding) and, when decoding, the KV cache it extends. The backward of the pass reads the same
+ * object. N = B*T rows.
+ */
+final class Pass {
+    final int batch;
+    final int time;
+    final int[] ids;
+    final int[][] mask;
+    final int[][] positions;
+    final ActivationBuffers acts;
+    /** Hooks to fire, or null (KV-cache decoding runs without hooks). */
+    final Hooks hooks;
+    /** Owns the arrays of per-head hook points; freed when the next pass starts. */
+    final Arena hookArena;
+    /** The cache this pass appends its keys and values to, or null. */
+    final KvCache cache;
+    /** The rows that got logits (flat b*T + t), or null for every row. */
+    final int[] logitRows;
+
+    Pass(int[][] tokens, int[][] mask, int[][] positions, ActivationBuffers acts, Hooks hooks, Arena hookArena, KvCache cache,
+         int[] logitRows) {
+        this.batch = tokens.length;
+        this.time = tokens[0].length;
+        this.ids = flatten(tokens);
+        this.mask = mask;
+        this.positions = positions;
+        this.acts = acts;
+        this.hooks = hooks;
+        this.hookArena = hookArena;
+        this.cache = cache;
+        this.logitRows = logitRows;
+    }
+
+    static int[] flatten(int[][] rows) {
+        int t = rows[0].length;
+        int[] flat = new int[rows.length * t];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, flat, i * t, t);
+        }
+        return flat;
+    }
+
+    int rows() {
+        return batch * time;
+    }
+
+    boolean hasForward(String name) {
+        return hooks != null && hooks.hasForward(name);
+    }
+
+    boolean hasBackward(String name) {
+        return hooks != null && hooks.hasBackward(name);
+    }
+
+    /** Fires the forward hooks of {@code name} on {@code a} viewed as {@code shape}. */
+    void hook(String name, INDArray a, long... shape) {
+        if (hasForward(name)) {
+            hooks.fireForward(name, a.reshape('c', shape));
+        }
+    }
+
+    /** Fires the backward hooks of {@code name} on the gradient {@code grad} viewed as {@code shape}. */
+    void backwardHook(String name, INDArray grad, long... shape) {
+        if (hasBackward(name)) {
+            hooks.fireBackward(name, grad.reshape('c', shape));
+        }
+    }
+}

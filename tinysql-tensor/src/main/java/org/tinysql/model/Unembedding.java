@@ -1,0 +1,124 @@
+package org.tinysql.model;
+
+import static org.tinysql.tensor.Buffers.zeros;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.Arena;
+import org.tinysql.tensor.Kernels;
+
+/**
+ * The unembedding (logits = ln_final(x) W_U^T) and the causal-LM loss, on every row or on selected rows only:
+ * metrics that read one position per sequence, and losses whose labels cover only the response, skip most of the
+ * vocabulary GEMM. Rows are flat indices b*T + t. Shape legend: N = B*T rows, r selected rows, C d_model, V vocab.
+ */
+final class Unembedding {
+    private final ModelConfig cfg;
+    private final ModelOps ops;
+    private final Kernels kernels;
+
+    Unembedding(ModelOps ops) {
+        this.cfg = ops.config();
+        this.ops = ops;
+        this.kernels = ops.kernels();
+    }
+
+    /** Fails unless every row is inside [0, n) and listed once. */
+    static void checkRows(int[] rows, int b, int t) {
+        boolean[] seen = new boolean[b * t];
+        for (int r : rows) {
+            if (r < 0 || r >= b * t) {
+                throw new IllegalArgumentException("logit row " + r + " outside [0, " + (b * t) + ") for a " + b + "x" + t + " batch");
+            }
+            if (seen[r]) {
+                throw new IllegalArgumentException("logit row " + r + " is listed twice");
+            }
+            seen[r] = true;
+        }
+    }
+
+    /**
+     * Logits of every row (rows null) or of the selected rows only: gather the normed rows, one small GEMM into
+     * {@code rowLogits} [r, V], then scatter into the full logits buffer (other rows zero; only rows written last
+     * time are cleared).
+     */
+    void forward(ActivationBuffers a, int[] rows) {
+        if (rows == null) {
+            ops.unembed(a.lnFinal, a.logits);
+            a.logitsWritten = null;
+            return;
+        }
+        checkRows(rows, a.batch, a.time);
+        a.closeRows();
+        a.rowLogits = zeros(rows.length, cfg.vocabSize());
+        try (Arena z = new Arena()) {
+            INDArray x = z.zeros(rows.length, cfg.dModel());
+            kernels.gatherRows(a.lnFinal, rows, x);
+            ops.unembed(x, a.rowLogits);
+            if (a.logitsWritten == null) {
+                kernels.zero(a.logits);
+            } else {
+                kernels.zeroRows(a.logits, a.logitsWritten);
+            }
+            kernels.scatterRows(a.rowLogits, rows, a.logits, false);
+            a.logitsWritten = rows.clone();
+        }
+    }
+
+    /**
+     * Backward into dNorm [N, C] (accumulating) from the full logits' gradient dl [N, V] or, for a row-restricted
+     * unembedding, from dRows [r, V] (or the selected rows of dl).
+     */
+    void backward(ActivationBuffers a, INDArray dl, INDArray dRows, int[] rows, INDArray dNorm, Parameters grads) {
+        if (rows == null) {
+            ops.unembedBackward(dl, a.lnFinal, dNorm, grads);
+            return;
+        }
+        checkRows(rows, a.batch, a.time);
+        try (Arena z = new Arena()) {
+            INDArray g = dRows;
+            if (g == null) {
+                g = z.zeros(rows.length, cfg.vocabSize());
+                kernels.gatherRows(dl, rows, g);
+            }
+            INDArray x = z.zeros(rows.length, cfg.dModel());
+            INDArray dx = z.zeros(rows.length, cfg.dModel());
+            kernels.gatherRows(a.lnFinal, rows, x);
+            ops.unembedBackward(g, x, dx, grads);
+            kernels.scatterRows(dx, rows, dNorm, true);
+        }
+    }
+
+    /**
+     * Mean cross-entropy of the logits against {@code targets} [N] (-100 ignored); with {@code withGrad} the logits'
+     * gradient goes to the buffers {@link #backward} reads (the full one, or the selected rows').
+     */
+    double loss(ActivationBuffers a, int[] targets, int[] rows, boolean withGrad) {
+        double[] r;
+        if (rows == null) {
+            r = kernels.crossEntropy(a.logits, targets, withGrad ? a.dLogits() : null, 1f);
+        } else {
+            // Only the selected rows have logits: every labelled position must be one of them.
+            int[] rowTargets = new int[rows.length];
+            boolean[] selected = new boolean[targets.length];
+            for (int i = 0; i < rows.length; i++) {
+                rowTargets[i] = targets[rows[i]];
+                selected[rows[i]] = true;
+            }
+            for (int i = 0; i < targets.length; i++) {
+                if (targets[i] != -100 && !selected[i]) {
+                    throw new IllegalArgumentException("position " + (i % a.time) + " of sequence " + (i / a.time)
+                            + " has a label but no logits: setLogitRows must include every labelled row (b*T + t)");
+                }
+            }
+            if (a.dRowLogits != null) {
+                a.dRowLogits.close();
+            }
+            a.dRowLogits = withGrad ? zeros(rows.length, cfg.vocabSize()) : null;
+            r = kernels.crossEntropy(a.rowLogits, rowTargets, a.dRowLogits, 1f);
+        }
+        if (r[1] == 0) {
+            throw new IllegalArgumentException("no labels to score: every label is -100");
+        }
+        return r[0] / r[1];
+    }
+}
