@@ -5,10 +5,10 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tinysql.model.ModelConfig;
+import org.tinysql.model.ModelOps;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.Buffers;
-import org.tinysql.tensor.CpuKernels;
 import org.tinysql.tensor.Kernels;
 
 /**
@@ -22,13 +22,16 @@ public final class ModelView {
     private final Transformer model;
     private final ModelConfig cfg;
     private final Parameters p;
-    private final Kernels k = new CpuKernels();
+    private final Kernels k;
+    private final ModelOps ops;
     private final Map<String, INDArray> slices = new HashMap<>();
 
     public ModelView(Transformer model) {
         this.model = model;
         this.cfg = model.config();
         this.p = model.parameters();
+        this.k = model.kernels();
+        this.ops = model.ops();
     }
 
     public Transformer model() {
@@ -134,11 +137,7 @@ public final class ModelView {
     }
 
     private void normInto(String prefix, INDArray x, INDArray y, float[] mean, float[] rstd) {
-        if (cfg.family() == ModelConfig.Family.GPT) {
-            k.layerNorm(x, p.get(prefix + ".w"), p.get(prefix + ".b"), y, mean, rstd, cfg.normEps());
-        } else {
-            k.rmsNorm(x, p.get(prefix + ".w"), y, rstd, cfg.normEps());
-        }
+        ops.norm(prefix, x, y, mean, rstd);
     }
 
     /** d(loss)/dx [N, C] for the norm at x, given dy: the norm's input gradient (weights' gradients discarded). */
@@ -151,11 +150,7 @@ public final class ModelView {
         normInto(prefix, xi, yi, mean, rstd);
         INDArray dyi = Buffers.of(dy, n, c);
         INDArray dx = Buffers.zeros(n, c);
-        if (cfg.family() == ModelConfig.Family.GPT) {
-            k.layerNormBackward(dyi, xi, p.get(prefix + ".w"), mean, rstd, dx, null, null);
-        } else {
-            k.rmsNormBackward(dyi, xi, p.get(prefix + ".w"), rstd, dx, null);
-        }
+        ops.normBackward(prefix, dyi, xi, mean, rstd, dx, null);
         float[] r = Buffers.toFloats(dx);
         for (INDArray a : new INDArray[] {xi, yi, dyi, dx}) {
             a.close();
@@ -184,11 +179,7 @@ public final class ModelView {
 
     /** dx += the norm's input gradient for dy (both [N, C]; dx may be a view); weight gradients are discarded. */
     public void normBackward(NormInput in, INDArray dy, INDArray dx) {
-        if (cfg.family() == ModelConfig.Family.GPT) {
-            k.layerNormBackward(dy, in.x(), p.get(in.prefix() + ".w"), in.mean(), in.rstd(), dx, null, null);
-        } else {
-            k.rmsNormBackward(dy, in.x(), p.get(in.prefix() + ".w"), in.rstd(), dx, null);
-        }
+        ops.normBackward(in.prefix(), dy, in.x(), in.mean(), in.rstd(), dx, null);
     }
 
     /** d(loss)/d(normed input of head h's q/k/v) [N, C] = dAct_h W_h, from dAct [N, heads*D]. */
@@ -233,7 +224,7 @@ public final class ModelView {
         float[] y = norm("ln_final", x, n);
         INDArray yi = Buffers.of(y, n, cfg.dModel());
         INDArray out = Buffers.zeros(n, cfg.vocabSize());
-        k.linear(yi, p.unembed(), null, out);
+        ops.unembed(yi, out);
         float[] r = Buffers.toFloats(out);
         yi.close();
         out.close();

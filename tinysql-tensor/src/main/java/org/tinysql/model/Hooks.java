@@ -34,21 +34,29 @@ public final class Hooks {
     }
 
     private final ModelConfig cfg;
+    private final java.util.Set<String> points;
     private final Map<String, List<Forward>> forward = new HashMap<>();
     private final Map<String, List<Backward>> backward = new HashMap<>();
 
     Hooks(ModelConfig cfg) {
         this.cfg = cfg;
+        this.points = HookPoints.dims(cfg).keySet();
+    }
+
+    private void check(String name) {
+        if (!points.contains(name)) {
+            HookPoints.check(cfg, name);
+        }
     }
 
     public Handle addForward(String name, Forward hook) {
-        HookPoints.check(cfg, name);
+        check(name);
         forward.computeIfAbsent(name, k -> new ArrayList<>()).add(hook);
         return () -> remove(forward, name, hook);
     }
 
     public Handle addBackward(String name, Backward hook) {
-        HookPoints.check(cfg, name);
+        check(name);
         backward.computeIfAbsent(name, k -> new ArrayList<>()).add(hook);
         return () -> remove(backward, name, hook);
     }

@@ -99,6 +99,11 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
         return family() == Family.GPT ? Positions.LEARNED : Positions.ROTARY;
     }
 
+    /** The longest sequence the model can read: max_position_embeddings with learned positions, else unbounded. */
+    public int maxSequenceLength() {
+        return positions() == Positions.LEARNED ? maxPositions : Integer.MAX_VALUE;
+    }
+
     /** GELU or SwiGLU MLP. */
     public Mlp mlp() {
         return family() == Family.GPT ? Mlp.GELU : Mlp.SWIGLU;

@@ -1,5 +1,6 @@
 package org.tinysql.model;
 
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.tensor.Kernels;
 
@@ -63,6 +64,41 @@ public final class ModelOps {
         } else {
             kernels.rmsNormBackward(dy, x, params.get(norm + ".w"), rstd, dx, dw);
         }
+    }
+
+    /**
+     * TransformerLens's apply_ln_to_stack for one position: each component [C] of {@code stack} (pieces of the
+     * residual stream that sum to {@code residual}) as it passes through norm {@code norm} with the norm's scale
+     * frozen at its value on the full residual: centred (LayerNorm only) and divided by that scale, without the
+     * norm's weight and bias. Computed in double.
+     */
+    public double[][] applyLnToStack(String norm, List<float[]> stack, float[] residual) {
+        int c = cfg.dModel();
+        boolean center = cfg.norm() == ModelConfig.Norm.LAYER_NORM;
+        double mean = 0;
+        for (float v : residual) {
+            mean += v / (double) c;
+        }
+        double var = 0;
+        for (float v : residual) {
+            double d = center ? v - mean : v;
+            var += d * d / c;
+        }
+        double scale = Math.sqrt(var + cfg.normEps());
+        double[][] out = new double[stack.size()][c];
+        for (int i = 0; i < stack.size(); i++) {
+            float[] v = stack.get(i);
+            double m = 0;
+            if (center) {
+                for (float x : v) {
+                    m += x / (double) c;
+                }
+            }
+            for (int e = 0; e < c; e++) {
+                out[i][e] = (v[e] - m) / scale;
+            }
+        }
+        return out;
     }
 
     /** y[N,M] = x W^T (+ b) for the parameter {@code weight} and, when the model has it, {@code bias}. */

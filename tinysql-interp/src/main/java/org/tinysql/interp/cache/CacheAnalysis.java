@@ -96,7 +96,7 @@ public final class CacheAnalysis {
     public List<Component> decompose(int b, int t) {
         List<Component> out = new ArrayList<>();
         out.add(new Component("embed", row("hook_embed", b, t)));
-        if (cfg.family() == ModelConfig.Family.GPT) {
+        if (cfg.positions() == ModelConfig.Positions.LEARNED) {
             out.add(new Component("pos_embed", row("hook_pos_embed", b, t)));
         }
         int C = cfg.dModel();
@@ -126,30 +126,15 @@ public final class CacheAnalysis {
         List<Component> comps = decompose(b, t);
         float[] resid = row("blocks." + (cfg.nLayers() - 1) + ".hook_resid_post", b, t);
         int C = cfg.dModel();
-        boolean ln = cfg.family() == ModelConfig.Family.GPT;
-        double mean = 0;
-        for (float v : resid) {
-            mean += v / (double) C;
-        }
-        double var = 0;
-        for (float v : resid) {
-            double d = ln ? v - mean : v;
-            var += d * d / C;
-        }
-        double scale = Math.sqrt(var + cfg.normEps());
+        List<float[]> stack = new ArrayList<>();
+        comps.forEach(c -> stack.add(c.vector()));
+        double[][] normed = mv.model().ops().applyLnToStack("ln_final", stack, resid);
         float[] w = Buffers.toFloats(mv.parameters().get("ln_final.w"));
         double[] out = new double[comps.size() + 1];
         for (int i = 0; i < comps.size(); i++) {
-            float[] v = comps.get(i).vector();
-            double m = 0;
-            if (ln) {
-                for (float x : v) {
-                    m += x / (double) C;
-                }
-            }
             double s = 0;
             for (int c = 0; c < C; c++) {
-                s += (v[c] - m) / scale * w[c] * direction[c];
+                s += normed[i][c] * w[c] * direction[c];
             }
             out[i] = s;
         }

@@ -71,20 +71,12 @@ public final class ActivationStore {
 
     /** The width C of a hook's activation rows. */
     static int widthOf(Transformer model, String hook) {
-        var c = model.config();
-        if (hook.endsWith("mlp.hook_pre") || hook.endsWith("mlp.hook_post") || hook.endsWith("mlp.hook_pre_linear")) {
-            return c.dMlp();
-        }
-        if (hook.endsWith("hook_pattern") || hook.endsWith("hook_attn_scores") || hook.endsWith("hook_scale")) {
+        HookPoints.Dim[] dims = HookPoints.dims(model.config()).get(hook);
+        if (dims == null || dims[1] != HookPoints.Dim.T || dims[dims.length - 1] == HookPoints.Dim.ONE) {
+            HookPoints.check(model.config(), hook);
             throw new IllegalArgumentException("SAEs read [B,T,...] activations with a fixed width; " + hook + " has none");
         }
-        if (hook.endsWith("attn.hook_z") || hook.endsWith("attn.hook_q") || hook.endsWith("hook_rot_q")) {
-            return c.nHeads() * c.headDim();
-        }
-        if (hook.endsWith("attn.hook_k") || hook.endsWith("attn.hook_v") || hook.endsWith("hook_rot_k")) {
-            return c.nKvHeads() * c.headDim();
-        }
-        return c.dModel();
+        return HookPoints.width(model.config(), hook);
     }
 
     /**
@@ -274,9 +266,7 @@ public final class ActivationStore {
             int t = 1;
             for (int i = next; i < end; i++) {
                 int[] ids = tagger.tag(examples.get(i)).tokens();
-                if (model.config().family() == org.tinysql.model.ModelConfig.Family.GPT) {
-                    ids = Arrays.copyOf(ids, Math.min(ids.length, model.config().maxPositions()));
-                }
+                ids = Arrays.copyOf(ids, Math.min(ids.length, model.config().maxSequenceLength()));
                 toks.add(ids);
                 t = Math.max(t, ids.length);
             }

@@ -69,8 +69,8 @@ public final class FeatureAnalysis {
         for (int ex = 0; ex < examples.size(); ex++) {
             TokenTagger.Tagged t = tagger.tag(examples.get(ex));
             int[] ids = t.tokens();
-            if (model.config().family() == org.tinysql.model.ModelConfig.Family.GPT && ids.length > model.config().maxPositions()) {
-                ids = java.util.Arrays.copyOf(ids, model.config().maxPositions());
+            if (ids.length > model.config().maxSequenceLength()) {
+                ids = java.util.Arrays.copyOf(ids, model.config().maxSequenceLength());
             }
             INDArray act = model.runWithCache(new int[][] {ids}, null, hook::equals).get(hook);
             int n = ids.length;
