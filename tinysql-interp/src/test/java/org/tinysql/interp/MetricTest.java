@@ -43,6 +43,18 @@ class MetricTest {
         assertEquals(0.0, Metric.of(Metric.Kind.KL, clean).value(clean, batch), 1e-6);
     }
 
+    /** The logit difference is the mean over rows of logit[clean answer] - logit[corrupt answer]. */
+    @Test
+    void logitDiffIsTheMeanOfCleanMinusCorruptAnswerLogits() {
+        float[] row = {0.5f, 3.0f, -1.0f, 2.0f};
+        PatchBatch batch = PatchBatch.padded(java.util.List.of(new int[] {1}, new int[] {2}),
+                java.util.List.of(new int[] {1}, new int[] {2}), new int[] {1, 2}, new int[] {3, 1}, 1, 0);
+        Metric m = Metric.of(Metric.Kind.LOGIT_DIFF, null);
+        assertEquals(1.0, m.value(new float[][] {row}, batch.slice(0, 1)), 1e-9);
+        assertEquals(-4.0, m.value(new float[][] {row}, batch.slice(1, 2)), 1e-9);
+        assertEquals(-1.5, m.value(new float[][] {row, row}, batch), 1e-9);
+    }
+
     @Test
     void parsesNamesAndRejectsUnknownOnes() {
         assertEquals(Metric.Kind.LOGIT_DIFF, Metric.Kind.parse("logit-diff"));
