@@ -55,6 +55,26 @@ class MetricTest {
         assertEquals(-1.5, m.value(new float[][] {row, row}, batch), 1e-9);
     }
 
+    /** An answer token the logits do not cover (a tokenizer that does not match the model) is named in the error. */
+    @Test
+    void answerTokensOutsideTheVocabularyAreRejectedWithAReason() {
+        PatchBatch batch = PatchBatch.padded(java.util.List.of(new int[] {1}, new int[] {2}),
+                java.util.List.of(new int[] {1}, new int[] {2}), new int[] {0, 5}, new int[] {1, 2}, 1, 0);
+        float[][] logits = new float[2][3];
+        for (Metric.Kind k : new Metric.Kind[] {Metric.Kind.LOGIT_DIFF, Metric.Kind.PROB_DIFF}) {
+            Metric m = Metric.of(k, null);
+            IllegalArgumentException v = assertThrows(IllegalArgumentException.class, () -> m.value(logits, batch), k.name());
+            assertEquals("row 1: clean answer token 5 is outside the vocabulary [0, 3)", v.getMessage());
+            IllegalArgumentException g = assertThrows(IllegalArgumentException.class, () -> m.gradient(logits, batch), k.name());
+            assertEquals(v.getMessage(), g.getMessage());
+        }
+        PatchBatch negative = PatchBatch.padded(java.util.List.of(new int[] {1}), java.util.List.of(new int[] {1}),
+                new int[] {0}, new int[] {-1}, 1, 0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Metric.of(Metric.Kind.LOGIT_DIFF, null).value(new float[1][3], negative));
+        assertEquals("row 0: corrupt answer token -1 is outside the vocabulary [0, 3)", e.getMessage());
+    }
+
     @Test
     void parsesNamesAndRejectsUnknownOnes() {
         assertEquals(Metric.Kind.LOGIT_DIFF, Metric.Kind.parse("logit-diff"));
