@@ -98,8 +98,4 @@ public record QuerySpec(CommandSet commandSet, TableSchema table, List<SelectIte
     public QuerySpec withOrderBy(List<OrderItem> o) {
         return new QuerySpec(commandSet, table, select, groupBy, where, whereOr, o, join, joinTableFirst);
     }
-
-    public QuerySpec withJoin(JoinSpec j) {
-        return new QuerySpec(commandSet, table, select, groupBy, where, whereOr, orderBy, j, joinTableFirst);
-    }
 }

@@ -77,6 +77,21 @@ public interface Metric {
         }
     }
 
+    /** Rejects answer tokens outside the vocabulary of answer logits [B][V] (a tokenizer that does not match the model). */
+    private static void checkAnswers(float[][] l, PatchBatch b) {
+        for (int i = 0; i < l.length; i++) {
+            checkAnswer(i, "clean", b.cleanAnswer()[i], l[i].length);
+            checkAnswer(i, "corrupt", b.corruptAnswer()[i], l[i].length);
+        }
+    }
+
+    private static void checkAnswer(int row, String which, int token, int vocab) {
+        if (token < 0 || token >= vocab) {
+            throw new IllegalArgumentException("row " + row + ": " + which + " answer token " + token
+                    + " is outside the vocabulary [0, " + vocab + ")");
+        }
+    }
+
     static float[] softmax(float[] l) {
         float max = Float.NEGATIVE_INFINITY;
         for (float x : l) {
@@ -98,6 +113,7 @@ public interface Metric {
     final class LogitDiff implements Metric {
         @Override
         public double value(float[][] l, PatchBatch b) {
+            checkAnswers(l, b);
             double s = 0;
             for (int i = 0; i < l.length; i++) {
                 s += (double) l[i][b.cleanAnswer()[i]] - l[i][b.corruptAnswer()[i]];
@@ -107,6 +123,7 @@ public interface Metric {
 
         @Override
         public float[][] gradient(float[][] l, PatchBatch b) {
+            checkAnswers(l, b);
             float[][] g = new float[l.length][l[0].length];
             for (int i = 0; i < l.length; i++) {
                 g[i][b.cleanAnswer()[i]] += 1f / l.length;
@@ -120,6 +137,7 @@ public interface Metric {
     final class ProbDiff implements Metric {
         @Override
         public double value(float[][] l, PatchBatch b) {
+            checkAnswers(l, b);
             double s = 0;
             for (int i = 0; i < l.length; i++) {
                 float[] p = softmax(l[i]);
@@ -130,6 +148,7 @@ public interface Metric {
 
         @Override
         public float[][] gradient(float[][] l, PatchBatch b) {
+            checkAnswers(l, b);
             float[][] g = new float[l.length][];
             for (int i = 0; i < l.length; i++) {
                 float[] p = softmax(l[i]);

@@ -1,22 +1,12 @@
 package org.tinysql.interp;
 
 /**
- * Metrics of patching experiments on the answer position's logits.
- *
- * <p>Logit difference: {@code logit[clean answer] - logit[corrupt answer]}. Normalised patching metric:
- * {@code (patched - corrupt) / (clean - corrupt)}, 1 when patching restores the clean behaviour, 0 when it has
- * no effect.
+ * The normalised patching metric {@code (patched - corrupt) / (clean - corrupt)} of a {@link Metric} (e.g. the logit
+ * difference): 1 when patching restores the clean behaviour, 0 when it has no effect.
  */
 public final class PatchingMetric {
 
     private PatchingMetric() {
-    }
-
-    /** {@code logits[cleanToken] - logits[corruptToken]} of one position's logits [V]. */
-    public static double logitDiff(float[] logits, int cleanToken, int corruptToken) {
-        checkToken(logits, cleanToken, "clean answer token");
-        checkToken(logits, corruptToken, "corrupt answer token");
-        return (double) logits[cleanToken] - logits[corruptToken];
     }
 
     /**
@@ -31,11 +21,5 @@ public final class PatchingMetric {
                     + "): the normalised metric is undefined for this pair");
         }
         return (patched - corrupt) / span;
-    }
-
-    private static void checkToken(float[] logits, int token, String what) {
-        if (token < 0 || token >= logits.length) {
-            throw new IllegalArgumentException(what + " " + token + " is outside the vocabulary [0, " + logits.length + ")");
-        }
     }
 }

@@ -1,26 +1,19 @@
 package org.tinysql.interp.sae;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.tinysql.interp.eap.GraphExport;
 import org.tinysql.tensor.Blas;
 import org.tinysql.tensor.Buffers;
-import org.tinysql.tensor.DType;
-import org.tinysql.tensor.SafeTensors;
 
 /**
  * A sparse autoencoder: pre = (x s - b_dec) W_enc^T + b_enc; latents = activation(pre); x_hat = (latents W_dec +
  * b_dec) / s, with s the config's norm scale. Weights are heap arrays (W_enc and W_dec both [S, C], row j is latent
  * j); the encoder runs as one GEMM, the rest (activation, decoder, backward) uses the sparsity of the latents.
+ * Which latents fire is decided in {@link LatentSelection}; the folder format is in {@link SaeFiles}.
  *
  * <p>Shape legend: N rows (tokens), C = d_in, S = d_sae.
  */
@@ -159,128 +152,17 @@ public final class Sae {
     Codes activate(float[] pre, int n, boolean training) {
         switch (cfg.architecture()) {
             case TOPK:
-                return topK(pre, n, cfg.k(), null);
+                return LatentSelection.topK(pre, n, cfg.k(), null);
             case BATCH_TOPK:
                 if (training || batchThreshold < 0) {
-                    return training ? batchTopK(pre, n) : topK(pre, n, cfg.k(), null);
+                    return training ? batchTopK(pre, n) : LatentSelection.topK(pre, n, cfg.k(), null);
                 }
-                return above(pre, n, j -> batchThreshold);
+                return LatentSelection.above(pre, n, S, j -> batchThreshold);
             case RELU:
-                return above(pre, n, j -> 0f);
+                return LatentSelection.above(pre, n, S, j -> 0f);
             default:
-                return above(pre, n, j -> (float) Math.exp(logThreshold[j]));
+                return LatentSelection.above(pre, n, S, j -> (float) Math.exp(logThreshold[j]));
         }
-    }
-
-    interface Threshold {
-        float of(int latent);
-    }
-
-    private Codes above(float[] pre, int n, Threshold th) {
-        int[][] ri = new int[n][];
-        float[][] rv = new float[n][];
-        float[] t = new float[S];
-        for (int j = 0; j < S; j++) {
-            t[j] = th.of(j);
-        }
-        IntStream.range(0, n).parallel().forEach(r -> {
-            int o = r * S;
-            int cnt = 0;
-            for (int j = 0; j < S; j++) {
-                if (pre[o + j] > t[j]) {
-                    cnt++;
-                }
-            }
-            int[] idx = new int[cnt];
-            float[] val = new float[cnt];
-            int e = 0;
-            for (int j = 0; j < S; j++) {
-                if (pre[o + j] > t[j]) {
-                    idx[e] = j;
-                    val[e++] = pre[o + j];
-                }
-            }
-            ri[r] = idx;
-            rv[r] = val;
-        });
-        return Codes.of(ri, rv);
-    }
-
-    /** Per row, the k largest positive pre-activations (only latents with allowed[j], when given). */
-    static Codes topK(float[] pre, int n, int k, boolean[] allowed) {
-        int s = pre.length / Math.max(1, n);
-        int[][] ri = new int[n][];
-        float[][] rv = new float[n][];
-        IntStream.range(0, n).parallel().forEach(r -> {
-            int o = r * s;
-            // Min-heap of the best k (value, index).
-            float[] hv = new float[k];
-            int[] hi = new int[k];
-            int size = 0;
-            for (int j = 0; j < s; j++) {
-                float v = pre[o + j];
-                if (v <= 0 || (allowed != null && !allowed[j])) {
-                    continue;
-                }
-                if (size < k) {
-                    hv[size] = v;
-                    hi[size] = j;
-                    siftUp(hv, hi, size++);
-                } else if (v > hv[0]) {
-                    hv[0] = v;
-                    hi[0] = j;
-                    siftDown(hv, hi, size);
-                }
-            }
-            int[] idx = Arrays.copyOf(hi, size);
-            Arrays.sort(idx);
-            float[] val = new float[size];
-            for (int e = 0; e < size; e++) {
-                val[e] = pre[o + idx[e]];
-            }
-            ri[r] = idx;
-            rv[r] = val;
-        });
-        return Codes.of(ri, rv);
-    }
-
-    private static void siftUp(float[] v, int[] ix, int i) {
-        while (i > 0) {
-            int p = (i - 1) / 2;
-            if (v[p] <= v[i]) {
-                return;
-            }
-            swap(v, ix, p, i);
-            i = p;
-        }
-    }
-
-    private static void siftDown(float[] v, int[] ix, int size) {
-        int i = 0;
-        while (true) {
-            int l = 2 * i + 1;
-            int m = i;
-            if (l < size && v[l] < v[m]) {
-                m = l;
-            }
-            if (l + 1 < size && v[l + 1] < v[m]) {
-                m = l + 1;
-            }
-            if (m == i) {
-                return;
-            }
-            swap(v, ix, m, i);
-            i = m;
-        }
-    }
-
-    private static void swap(float[] v, int[] ix, int a, int b) {
-        float t = v[a];
-        v[a] = v[b];
-        v[b] = t;
-        int u = ix[a];
-        ix[a] = ix[b];
-        ix[b] = u;
     }
 
     /** The k x N largest positive pre-activations over the whole batch; updates the inference threshold. */
@@ -298,10 +180,10 @@ public final class Sae {
             cut = 0f;
         } else {
             float[] copy = Arrays.copyOf(pos, m);
-            cut = select(copy, m - want);
+            cut = LatentSelection.select(copy, m - want);
         }
         float c = cut;
-        Codes codes = above(pre, n, j -> c);
+        Codes codes = LatentSelection.above(pre, n, S, j -> c);
         if (codes.nnz() > 0) {
             float min = Float.MAX_VALUE;
             for (float v : codes.val) {
@@ -310,41 +192,6 @@ public final class Sae {
             batchThreshold = batchThreshold < 0 ? min : 0.99f * batchThreshold + 0.01f * min;
         }
         return codes;
-    }
-
-    /** The value that would be at index {@code k} of the sorted array (quickselect; reorders a). Entries > it: n-k-1. */
-    static float select(float[] a, int k) {
-        int lo = 0;
-        int hi = a.length - 1;
-        Random r = new Random(a.length);
-        while (lo < hi) {
-            float pivot = a[lo + r.nextInt(hi - lo + 1)];
-            int i = lo;
-            int j = hi;
-            while (i <= j) {
-                while (a[i] < pivot) {
-                    i++;
-                }
-                while (a[j] > pivot) {
-                    j--;
-                }
-                if (i <= j) {
-                    float t = a[i];
-                    a[i] = a[j];
-                    a[j] = t;
-                    i++;
-                    j--;
-                }
-            }
-            if (k <= j) {
-                hi = j;
-            } else if (k >= i) {
-                lo = i;
-            } else {
-                return a[k];
-            }
-        }
-        return a[k];
     }
 
     /** x_hat in the normalized space: latents W_dec + b_dec [N, C]. */
@@ -399,62 +246,11 @@ public final class Sae {
 
     /** Writes {@code sae.safetensors} (W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc, b_dec, threshold) and cfg.json. */
     public void save(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Map<String, INDArray> t = new LinkedHashMap<>();
-        t.put("W_enc", Buffers.of(wEnc, S, C).transpose().dup('c'));
-        t.put("W_dec", Buffers.of(wDec, S, C));
-        t.put("b_enc", Buffers.of(bEnc, S));
-        t.put("b_dec", Buffers.of(bDec, C));
-        if (logThreshold != null) {
-            float[] th = new float[S];
-            for (int j = 0; j < S; j++) {
-                th[j] = (float) Math.exp(logThreshold[j]);
-            }
-            t.put("threshold", Buffers.of(th, S));
-        } else if (batchThreshold >= 0) {
-            t.put("threshold", Buffers.of(new float[] {batchThreshold}, 1));
-        }
-        SafeTensors.write(dir.resolve("sae.safetensors"), t, DType.F32, Map.of("format", "tinysql-sae"));
-        GraphExport.write(dir.resolve("cfg.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(cfg.toJson()));
+        SaeFiles.save(this, dir);
     }
 
+    /** Reads an SAE folder written by {@link #save}; tensor shapes must match its cfg.json. */
     public static Sae load(Path dir) throws IOException {
-        Path cfgFile = dir.resolve("cfg.json");
-        if (!Files.exists(cfgFile)) {
-            throw new IOException("no cfg.json in " + dir + " (an SAE folder has cfg.json and sae.safetensors)");
-        }
-        SaeConfig cfg = SaeConfig.fromJson(new ObjectMapper().readTree(cfgFile.toFile()), cfgFile.toString());
-        Map<String, INDArray> t = SafeTensors.readAll(dir.resolve("sae.safetensors"));
-        Sae s = new Sae(cfg);
-        copy(t, "W_enc", new long[] {cfg.dIn(), cfg.dSae()}, null, dir);
-        float[] we = Buffers.toFloats(t.get("W_enc").transpose().dup('c'));
-        System.arraycopy(we, 0, s.wEnc, 0, we.length);
-        copy(t, "W_dec", new long[] {cfg.dSae(), cfg.dIn()}, s.wDec, dir);
-        copy(t, "b_enc", new long[] {cfg.dSae()}, s.bEnc, dir);
-        copy(t, "b_dec", new long[] {cfg.dIn()}, s.bDec, dir);
-        if (s.logThreshold != null) {
-            float[] th = new float[cfg.dSae()];
-            copy(t, "threshold", new long[] {cfg.dSae()}, th, dir);
-            for (int j = 0; j < th.length; j++) {
-                s.logThreshold[j] = (float) Math.log(th[j]);
-            }
-        } else if (t.containsKey("threshold")) {
-            s.batchThreshold = t.get("threshold").getFloat(0);
-        }
-        return s;
-    }
-
-    private static void copy(Map<String, INDArray> t, String name, long[] shape, float[] into, Path dir) {
-        INDArray a = t.get(name);
-        if (a == null) {
-            throw new IllegalArgumentException(dir + "/sae.safetensors: missing tensor '" + name + "'");
-        }
-        if (!Arrays.equals(a.shape(), shape)) {
-            throw new IllegalArgumentException(dir + "/sae.safetensors: tensor '" + name + "' has shape " + Arrays.toString(a.shape())
-                    + ", cfg.json implies " + Arrays.toString(shape));
-        }
-        if (into != null) {
-            Buffers.fb(a).get(0, into);
-        }
+        return SaeFiles.load(dir);
     }
 }

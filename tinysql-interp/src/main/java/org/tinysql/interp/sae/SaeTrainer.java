@@ -205,7 +205,7 @@ public final class SaeTrainer {
             deadCount += d ? 1 : 0;
         }
         if ((arch == SaeConfig.Architecture.TOPK || arch == SaeConfig.Architecture.BATCH_TOPK) && deadCount > 0 && cfg.auxAlpha() > 0) {
-            Codes za = Sae.topK(pre, n, Math.min(cfg.auxK(), deadCount), dead);
+            Codes za = LatentSelection.topK(pre, n, Math.min(cfg.auxK(), deadCount), dead);
             if (za.nnz() > 0) {
                 float[] ehat = sae.decodeNormalized(za, false);
                 float[] de = new float[n * C];

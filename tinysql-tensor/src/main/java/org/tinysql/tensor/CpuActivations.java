@@ -1,0 +1,122 @@
+package org.tinysql.tensor;
+
+import static org.tinysql.tensor.Buffers.fb;
+import static org.tinysql.tensor.CpuParallel.blocks;
+
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Elementwise activations of the MLP on [N,M] arrays, forward and backward, in parallel blocks: GELU (tanh form,
+ * with a branch-free rational tanh) and SwiGLU silu(gate) * up.
+ */
+final class CpuActivations {
+    private static final double GELU_C = Math.sqrt(2.0 / Math.PI);
+
+    private CpuActivations() {
+    }
+
+    /*
+     * tanh(x) = x P(x^2) / Q(x^2) on [-9, 9] (beyond it tanh is 1 to float precision): a rational least-squares fit
+     * made for this class (degree 6 in x^2 over and under), max. error 4.3e-7 relative in float arithmetic. Unlike
+     * Math.tanh (StrictMath) or an exp per element it has no branch and no call, so the JIT vectorises the loops.
+     */
+    private static final float TP0 = 9.999999321e-01f, TP1 = -1.588745486e-01f, TP2 = 3.142620059e-02f,
+            TP3 = 7.945221022e-03f, TP4 = 2.251048360e-04f, TP5 = 1.328368839e-06f, TP6 = 8.352891157e-10f;
+    private static final float TQ1 = 1.744583834e-01f, TQ2 = -4.375362474e-02f, TQ3 = 2.406718491e-02f,
+            TQ4 = 1.627406220e-03f, TQ5 = 2.128495927e-05f, TQ6 = 4.950168406e-08f;
+
+    static float tanh(float u) {
+        float x = Math.max(-9f, Math.min(9f, u));
+        float s = x * x;
+        float p = ((((((TP6 * s + TP5) * s + TP4) * s + TP3) * s + TP2) * s + TP1) * s + TP0) * x;
+        float q = (((((TQ6 * s + TQ5) * s + TQ4) * s + TQ3) * s + TQ2) * s + TQ1) * s + 1f;
+        return Math.max(-1f, Math.min(1f, p / q));
+    }
+
+    static void gelu(INDArray x, INDArray y) {
+        FloatBuffer xb = fb(x), yb = fb(y);
+        float c = (float) GELU_C;
+        blocks((int) x.length(), (off, len) -> {
+            float[] v = new float[len];
+            xb.get(off, v);
+            for (int i = 0; i < len; i++) {
+                float u = v[i];
+                v[i] = 0.5f * u * (1f + tanh(c * (u + 0.044715f * u * u * u)));
+            }
+            yb.put(off, v);
+        });
+    }
+
+    static void geluBackward(INDArray dy, INDArray x, INDArray dx) {
+        FloatBuffer dyb = fb(dy), xb = fb(x), dxb = fb(dx);
+        float c = (float) GELU_C;
+        blocks((int) x.length(), (off, len) -> {
+            float[] g = new float[len];
+            float[] v = new float[len];
+            float[] out = new float[len];
+            dyb.get(off, g);
+            xb.get(off, v);
+            dxb.get(off, out);
+            // two passes: fused into one loop, C2 does not vectorise it (measured 11x slower)
+            float[] th = new float[len];
+            for (int i = 0; i < len; i++) {
+                float u = v[i];
+                th[i] = tanh(c * (u + 0.044715f * u * u * u));
+            }
+            for (int i = 0; i < len; i++) {
+                float u = v[i];
+                float t = th[i];
+                float du = c * (1f + 3f * 0.044715f * u * u);
+                out[i] += g[i] * (0.5f * (1f + t) + 0.5f * u * (1f - t * t) * du);
+            }
+            dxb.put(off, out);
+        });
+    }
+
+    /**
+     * The logistic function with Math.exp, accurate for large negative inputs too (a tanh form loses those to
+     * cancellation); the SwiGLU kernels run it in parallel blocks.
+     */
+    private static float sigmoid(float g) {
+        return 1f / (1f + (float) Math.exp(-g));
+    }
+
+    static void swiglu(INDArray gate, INDArray up, INDArray out) {
+        FloatBuffer gb = fb(gate), ub = fb(up), ob = fb(out);
+        blocks((int) gate.length(), (off, len) -> {
+            float[] g = new float[len];
+            float[] u = new float[len];
+            gb.get(off, g);
+            ub.get(off, u);
+            for (int i = 0; i < len; i++) {
+                g[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
+            }
+            ob.put(off, g);
+        });
+    }
+
+    static void swigluBackward(INDArray dout, INDArray gate, INDArray up, INDArray dgate, INDArray dup) {
+        FloatBuffer db = fb(dout), gb = fb(gate), ub = fb(up), dgb = fb(dgate), dub = fb(dup);
+        blocks((int) gate.length(), (off, len) -> {
+            float[] d = new float[len];
+            float[] g = new float[len];
+            float[] u = new float[len];
+            float[] dg = new float[len];
+            float[] du = new float[len];
+            db.get(off, d);
+            gb.get(off, g);
+            ub.get(off, u);
+            dgb.get(off, dg);
+            dub.get(off, du);
+            for (int i = 0; i < len; i++) {
+                float x = g[i];
+                float sx = sigmoid(x);
+                du[i] += d[i] * x * sx;
+                dg[i] += d[i] * u[i] * sx * (1 + x * (1 - sx));
+            }
+            dgb.put(off, dg);
+            dub.put(off, du);
+        });
+    }
+}

@@ -1,0 +1,163 @@
+package org.tinysql.tensor;
+
+import static org.tinysql.tensor.Buffers.fb;
+import static org.tinysql.tensor.CpuArrays.get;
+import static org.tinysql.tensor.CpuArrays.put;
+import static org.tinysql.tensor.CpuArrays.sum;
+import static org.tinysql.tensor.CpuParallel.ROW_CHUNK;
+import static org.tinysql.tensor.CpuParallel.accumulate;
+import static org.tinysql.tensor.CpuParallel.chunks;
+import static org.tinysql.tensor.CpuParallel.rowChunks;
+
+import java.nio.FloatBuffer;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * LayerNorm and RMSNorm over the last dim C of x[N,C], forward and backward, in parallel chunks of rows; the
+ * weight and bias gradients [C] are summed per chunk and then added in chunk order.
+ */
+final class CpuNorms {
+
+    private CpuNorms() {
+    }
+
+    static void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd, double eps) {
+        float[] wv = get(w), bv = get(b);
+        FloatBuffer xb = fb(x), yb = fb(y);
+        int c = wv.length;
+        float e = (float) eps;
+        rowChunks((int) (x.length() / c), (from, to) -> {
+            float[] v = new float[(to - from) * c];
+            float[] dev = new float[c];
+            xb.get(from * c, v);
+            for (int r = from; r < to; r++) {
+                int o = (r - from) * c;
+                float mu = sum(v, o, c) / c;
+                for (int i = 0; i < c; i++) {
+                    float d = v[o + i] - mu;
+                    dev[i] = d * d;
+                }
+                float rs = (float) (1.0 / Math.sqrt(sum(dev, 0, c) / c + e));
+                mean[r] = mu;
+                rstd[r] = rs;
+                for (int i = 0; i < c; i++) {
+                    v[o + i] = (v[o + i] - mu) * rs * wv[i] + bv[i];
+                }
+            }
+            yb.put(from * c, v);
+        });
+    }
+
+    static void layerNormBackward(INDArray dy, INDArray x, INDArray w, float[] mean, float[] rstd, INDArray dx, INDArray dw, INDArray db) {
+        float[] wv = get(w);
+        FloatBuffer dyb = fb(dy), xb = fb(x), dxb = fb(dx);
+        int c = wv.length;
+        int rows = (int) (x.length() / c);
+        int nch = chunks(rows);
+        boolean wantW = dw != null || db != null;
+        float[][] dwPart = new float[wantW ? nch : 0][];
+        float[][] dbPart = new float[wantW ? nch : 0][];
+        IntStream.range(0, nch).parallel().forEach(ch -> {
+            int from = ch * ROW_CHUNK;
+            int to = Math.min(rows, from + ROW_CHUNK);
+            int len = (to - from) * c;
+            float[] dyv = new float[len], xv = new float[len], dxv = new float[len];
+            dyb.get(from * c, dyv);
+            xb.get(from * c, xv);
+            dxb.get(from * c, dxv);
+            float[] g = new float[c], gx = new float[c];
+            float[] pw = wantW ? new float[c] : null;
+            float[] pb = wantW ? new float[c] : null;
+            for (int r = from; r < to; r++) {
+                int o = (r - from) * c;
+                float mu = mean[r];
+                float rs = rstd[r];
+                for (int i = 0; i < c; i++) { // xhat in xv, g = dy * w, g * xhat
+                    float xhat = (xv[o + i] - mu) * rs;
+                    xv[o + i] = xhat;
+                    g[i] = dyv[o + i] * wv[i];
+                    gx[i] = g[i] * xhat;
+                }
+                if (wantW) {
+                    for (int i = 0; i < c; i++) {
+                        pw[i] += dyv[o + i] * xv[o + i];
+                        pb[i] += dyv[o + i];
+                    }
+                }
+                float mg = sum(g, 0, c) / c;
+                float mgx = sum(gx, 0, c) / c;
+                for (int i = 0; i < c; i++) {
+                    dxv[o + i] += rs * (g[i] - mg - xv[o + i] * mgx);
+                }
+            }
+            dxb.put(from * c, dxv);
+            if (wantW) {
+                dwPart[ch] = pw;
+                dbPart[ch] = pb;
+            }
+        });
+        if (wantW) {
+            accumulate(dw, dwPart, c);
+            accumulate(db, dbPart, c);
+        }
+    }
+
+    static void rmsNorm(INDArray x, INDArray w, INDArray y, float[] rstd, double eps) {
+        float[] xv = get(x), wv = get(w);
+        float[] yv = new float[xv.length];
+        int c = wv.length;
+        int rows = xv.length / c;
+        IntStream.range(0, chunks(rows)).parallel().forEach(ch -> {
+            for (int r = ch * ROW_CHUNK; r < Math.min(rows, (ch + 1) * ROW_CHUNK); r++) {
+                int o = r * c;
+                double ss = 0;
+                for (int i = 0; i < c; i++) {
+                    double v = xv[o + i];
+                    ss += v * v;
+                }
+                float rs = (float) (1.0 / Math.sqrt(ss / c + eps));
+                rstd[r] = rs;
+                for (int i = 0; i < c; i++) {
+                    yv[o + i] = wv[i] * (xv[o + i] * rs);
+                }
+            }
+        });
+        put(y, yv);
+    }
+
+    static void rmsNormBackward(INDArray dy, INDArray x, INDArray w, float[] rstd, INDArray dx, INDArray dw) {
+        float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx);
+        int c = wv.length;
+        int rows = xv.length / c;
+        int nch = chunks(rows);
+        float[][] dwPart = new float[dw != null ? nch : 0][];
+        IntStream.range(0, nch).parallel().forEach(ch -> {
+            float[] pw = dw != null ? new float[c] : null;
+            for (int r = ch * ROW_CHUNK; r < Math.min(rows, (ch + 1) * ROW_CHUNK); r++) {
+                int o = r * c;
+                float rs = rstd[r];
+                double dot = 0;
+                for (int i = 0; i < c; i++) {
+                    float xhat = xv[o + i] * rs;
+                    float g = dyv[o + i] * wv[i];
+                    dot += g * xhat;
+                    if (pw != null) {
+                        pw[i] += dyv[o + i] * xhat;
+                    }
+                }
+                float m = (float) (dot / c);
+                for (int i = 0; i < c; i++) {
+                    float xhat = xv[o + i] * rs;
+                    float g = dyv[o + i] * wv[i];
+                    dxv[o + i] += rs * (g - xhat * m);
+                }
+            }
+            if (pw != null) {
+                dwPart[ch] = pw;
+            }
+        });
+        put(dx, dxv);
+        accumulate(dw, dwPart, c);
+    }
+}
