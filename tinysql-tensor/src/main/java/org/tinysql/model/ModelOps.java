@@ -1,7 +1,12 @@
 package org.tinysql.model;
 
+import static org.tinysql.tensor.Buffers.fb;
+
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.tinysql.tensor.Arena;
+import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.Kernels;
 
 /**
@@ -115,5 +120,37 @@ public final class ModelOps {
     public void unembedBackward(INDArray dLogits, INDArray x, INDArray dx, Parameters grads) {
         INDArray dw = grads == null ? null : grads.get(cfg.tiedEmbeddings() ? "embed.W_E" : "unembed.W_U");
         kernels.linearBackward(dLogits, x, params.unembed(), dx, dw, null);
+    }
+
+    /**
+     * Each head's output in the residual stream (TransformerLens hook_result, without b_O): [N, H, C] from
+     * z [N, H*D] of block {@code layer}; the result is owned by {@code arena}.
+     */
+    public INDArray headResults(int layer, INDArray z, Arena arena) {
+        String prefix = HookName.block(layer);
+        int n = (int) z.size(0);
+        int c = cfg.dModel(), d = cfg.headDim(), nh = cfg.nHeads();
+        INDArray res = arena.zeros(n, nh, c);
+        float[] zv = Buffers.toFloats(z);
+        float[] out = new float[n * nh * c];
+        INDArray wo = params.get(prefix + "attn.W_O");
+        try (Arena tmp = new Arena()) {
+            INDArray zh = tmp.zeros(n, d);
+            INDArray y = tmp.zeros(n, c);
+            for (int h = 0; h < nh; h++) {
+                float[] part = new float[n * d];
+                for (int r = 0; r < n; r++) {
+                    System.arraycopy(zv, (r * nh + h) * d, part, r * d, d);
+                }
+                fb(zh).put(0, part);
+                kernels.linear(zh, wo.get(NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d)).dup('c'), null, y);
+                float[] yv = Buffers.toFloats(y);
+                for (int r = 0; r < n; r++) {
+                    System.arraycopy(yv, r * c, out, (r * nh + h) * c, c);
+                }
+            }
+        }
+        fb(res).put(0, out);
+        return res;
     }
 }

@@ -191,30 +191,7 @@ final class PerHeadHooks {
 
     /** Per-head outputs [N, H, C] of z [N, H*D] (without b_O). */
     INDArray results(int layer, INDArray z, int n, Arena arena) {
-        String prefix = HookName.block(layer);
-        int c = cfg.dModel(), d = cfg.headDim(), nh = cfg.nHeads();
-        INDArray res = arena.zeros(n, nh, c);
-        float[] zv = Buffers.toFloats(z);
-        float[] out = new float[n * nh * c];
-        INDArray wo = params.get(prefix + "attn.W_O");
-        try (Arena tmp = new Arena()) {
-            INDArray zh = tmp.zeros(n, d);
-            INDArray y = tmp.zeros(n, c);
-            for (int h = 0; h < nh; h++) {
-                float[] part = new float[n * d];
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(zv, (r * nh + h) * d, part, r * d, d);
-                }
-                fb(zh).put(0, part);
-                k.linear(zh, wo.get(NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d)).dup('c'), null, y);
-                float[] yv = Buffers.toFloats(y);
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(yv, r * c, out, (r * nh + h) * c, c);
-                }
-            }
-        }
-        fb(res).put(0, out);
-        return res;
+        return ops.headResults(layer, z, arena);
     }
 
     /** attnOut [N, C] = sum over heads of results [N, H, C] + b_O. */

@@ -113,6 +113,10 @@ public final class Transformer {
 
     /** As {@link #forward(int[][], int[][])} with explicit position ids [B][T] (null: 0..T-1). */
     public INDArray forward(int[][] tokens, int[][] attentionMask, int[][] positions) {
+        return forward(tokens, attentionMask, positions, logitRows);
+    }
+
+    private INDArray forward(int[][] tokens, int[][] attentionMask, int[][] positions, int[] rows) {
         int b = tokens.length;
         int t = checkTokens(tokens);
         int[][] mask = attentionMask != null ? attentionMask : ones(b, t);
@@ -123,8 +127,8 @@ public final class Transformer {
         hookArena.close();
         hookArena = new Arena();
         lossGradReady = false;
-        last = new Pass(tokens, mask, positions != null ? positions : range(b, t), acts, hooks, hookArena, null, logitRows);
-        forwardPass.run(last, logitRows);
+        last = new Pass(tokens, mask, positions != null ? positions : range(b, t), acts, hooks, hookArena, null, rows);
+        forwardPass.run(last, rows);
         return acts.logits.reshape('c', b, t, cfg.vocabSize());
     }
 
@@ -284,6 +288,61 @@ public final class Transformer {
         forwardPass.run(new Pass(tokens, mask, positions, acts, null, null, cache, null), null);
         cache.advance(tq);
         return acts.logits.reshape('c', b, tq, cfg.vocabSize()).dup('c');
+    }
+
+    /**
+     * Runs the forward pass a {@link RunSpec} describes (its edits active for this run only) and returns the
+     * activations it asked for; {@link ActivationCache#backward} then runs this pass's backward.
+     */
+    public ActivationCache run(RunSpec spec) {
+        ActivationCache cache = new ActivationCache(this, spec);
+        List<Hooks.Handle> handles = new ArrayList<>();
+        try {
+            spec.edits().forEach((name, edits) -> edits.forEach(e -> handles.add(hooks.addForward(name, e))));
+            for (String name : HookPoints.names(cfg)) {
+                if (spec.caches(name)) {
+                    handles.add(hooks.addForward(name, (a, nm) -> {
+                        cache.put(nm, a);
+                        return null;
+                    }));
+                }
+            }
+            INDArray logits = forward(spec.tokens(), spec.mask(), spec.positions(), spec.logitRows());
+            cache.finishForward(logits, last);
+            return cache;
+        } catch (RuntimeException | Error e) {
+            cache.close();
+            throw e;
+        } finally {
+            handles.forEach(Hooks.Handle::close);
+        }
+    }
+
+    /** The backward of a {@link #run}: keeps the gradients its spec asked for. */
+    void backward(ActivationCache cache, INDArray dLogitsBTV) {
+        Pass p = cache.pass();
+        if (p != last) {
+            throw new IllegalStateException("the model ran another forward pass since this run: its activations are gone");
+        }
+        RunSpec spec = cache.spec();
+        List<Hooks.Handle> handles = new ArrayList<>();
+        boolean before = paramGrads;
+        try {
+            spec.gradEdits().forEach((name, edits) -> edits.forEach(e -> handles.add(hooks.addBackward(name, e))));
+            for (String name : HookPoints.names(cfg)) {
+                if (spec.keepsGrad(name)) {
+                    handles.add(hooks.addBackward(name, (g, nm) -> {
+                        cache.putGrad(nm, g);
+                        return null;
+                    }));
+                }
+            }
+            paramGrads = spec.parameterGradients();
+            backward(dLogitsBTV);
+        } finally {
+            paramGrads = before;
+            handles.forEach(Hooks.Handle::close);
+        }
     }
 
     /**
