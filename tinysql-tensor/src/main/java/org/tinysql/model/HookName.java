@@ -57,6 +57,11 @@ public final class HookName {
         return block(layer) + norm + ".hook_normalized";
     }
 
+    /** {@code blocks.{layer}.attn.hook_q}, {@code hook_k} or {@code hook_v} for which = "q", "k", "v". */
+    public static String qkv(int layer, String which) {
+        return block(layer) + "attn.hook_" + which;
+    }
+
     public static String q(int layer) {
         return block(layer) + "attn.hook_q";
     }

@@ -1,16 +1,16 @@
 package org.tinysql.interp.eap;
 
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.interp.Metric;
 import org.tinysql.interp.ModelView;
 import org.tinysql.interp.ModelView.Qkv;
 import org.tinysql.interp.PatchBatch;
-import org.tinysql.model.Hooks;
+import org.tinysql.model.ActivationCache;
+import org.tinysql.model.HookName;
+import org.tinysql.model.ModelOps;
+import org.tinysql.model.RunSpec;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.Buffers;
 
@@ -144,8 +144,7 @@ public final class CircuitRunner {
         float[][] residPre = new float[L][];
         float[][] residMid = new float[L][];
         float[][] residFinal = new float[1][];
-        Map<Integer, float[]> deltaMemo = new HashMap<>();
-        List<Hooks.Handle> hs = new ArrayList<>();
+        RunSpec spec = RunSpec.of(batch.clean(), batch.mask()).logitRows(batch.answerRows());
         SourceGetter cur = u -> {
             if (current[u] == null) {
                 EapGraph.Source s = srcs.get(u);
@@ -153,61 +152,55 @@ public final class CircuitRunner {
             }
             return current[u];
         };
-        try {
-            hs.add(m.hooks().addForward("blocks.0.hook_resid_pre", (a, nm) -> {
-                current[graph.source("input")] = Buffers.toFloats(a);
+        spec.edit(HookName.residPre(0), (a, nm) -> {
+            current[graph.source("input")] = Buffers.toFloats(a);
+            return null;
+        });
+        for (int l = 0; l < L; l++) {
+            int li = l;
+            spec.edit(HookName.residPre(li), (a, nm) -> {
+                residPre[li] = Buffers.toFloats(a);
                 return null;
-            }));
-            for (int l = 0; l < L; l++) {
-                int li = l;
-                String p = "blocks." + l + ".";
-                hs.add(m.hooks().addForward(p + "hook_resid_pre", (a, nm) -> {
-                    residPre[li] = Buffers.toFloats(a);
+            });
+            for (Qkv w : Qkv.values()) {
+                spec.edit(HookName.qkv(li, w.letter), (a, nm) -> {
+                    patchHeads(a, li, w, c, residPre[li], cur, n, strength);
                     return null;
-                }));
-                for (Qkv w : Qkv.values()) {
-                    hs.add(m.hooks().addForward(p + "attn.hook_" + w.letter, (a, nm) -> {
-                        patchHeads(a, li, w, c, residPre[li], cur, n, strength);
-                        return null;
-                    }));
-                }
-                hs.add(m.hooks().addForward(p + "attn.hook_z", (a, nm) -> {
-                    z[li] = Buffers.toFloats(a);
-                    return null;
-                }));
-                hs.add(m.hooks().addForward(p + "hook_resid_mid", (a, nm) -> {
-                    residMid[li] = Buffers.toFloats(a);
-                    return null;
-                }));
-                hs.add(m.hooks().addForward(p + "ln2.hook_normalized", (a, nm) -> {
-                    float[] d = delta(graph.dest("m" + li), c, cur, strength);
-                    if (d != null) {
-                        Buffers.fb(a).put(0, mv.norm(p + "ln2", add(residMid[li], d), n));
-                    }
-                    return null;
-                }));
-                hs.add(m.hooks().addForward(p + "hook_mlp_out", (a, nm) -> {
-                    current[graph.source("m" + li)] = Buffers.toFloats(a);
-                    return null;
-                }));
+                });
             }
-            hs.add(m.hooks().addForward("blocks." + (L - 1) + ".hook_resid_post", (a, nm) -> {
-                residFinal[0] = Buffers.toFloats(a);
+            spec.edit(HookName.z(li), (a, nm) -> {
+                z[li] = Buffers.toFloats(a);
                 return null;
-            }));
-            hs.add(m.hooks().addForward("ln_final.hook_normalized", (a, nm) -> {
-                float[] d = delta(graph.dest("logits"), c, cur, strength);
+            });
+            spec.edit(HookName.residMid(li), (a, nm) -> {
+                residMid[li] = Buffers.toFloats(a);
+                return null;
+            });
+            spec.edit(HookName.normalized(li, "ln2"), (a, nm) -> {
+                float[] d = delta(graph.dest("m" + li), c, cur, strength);
                 if (d != null) {
-                    Buffers.fb(a).put(0, mv.norm("ln_final", add(residFinal[0], d), n));
+                    Buffers.fb(a).put(0, mv.norm(ModelOps.blockNorm(li, "ln2"), add(residMid[li], d), n));
                 }
                 return null;
-            }));
-            m.setLogitRows(batch.answerRows());
-            INDArray logits = m.forward(batch.clean(), batch.mask());
-            return metric.value(Metric.answerLogits(logits, batch), batch);
-        } finally {
-            m.setLogitRows(null);
-            hs.forEach(Hooks.Handle::close);
+            });
+            spec.edit(HookName.mlpOut(li), (a, nm) -> {
+                current[graph.source("m" + li)] = Buffers.toFloats(a);
+                return null;
+            });
+        }
+        spec.edit(HookName.residPost(L - 1), (a, nm) -> {
+            residFinal[0] = Buffers.toFloats(a);
+            return null;
+        });
+        spec.edit(HookName.LN_FINAL_NORMALIZED, (a, nm) -> {
+            float[] d = delta(graph.dest("logits"), c, cur, strength);
+            if (d != null) {
+                Buffers.fb(a).put(0, mv.norm("ln_final", add(residFinal[0], d), n));
+            }
+            return null;
+        });
+        try (ActivationCache run = m.run(spec)) {
+            return metric.value(Metric.answerLogits(run.logits(), batch), batch);
         }
     }
 
@@ -228,7 +221,7 @@ public final class CircuitRunner {
             if (all == null) {
                 all = Buffers.toFloats(act);
             }
-            float[] ln = mv.norm("blocks." + layer + ".ln1", add(x, delta), n);
+            float[] ln = mv.norm(ModelOps.blockNorm(layer, "ln1"), add(x, delta), n);
             float[] proj = mv.project(layer, w, h, ln, n);
             for (int r = 0; r < n; r++) {
                 System.arraycopy(proj, r * d, all, (r * nh + h) * d, d);

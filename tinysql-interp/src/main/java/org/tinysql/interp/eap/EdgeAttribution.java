@@ -1,6 +1,5 @@
 package org.tinysql.interp.eap;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -9,7 +8,10 @@ import org.tinysql.interp.Metric;
 import org.tinysql.interp.ModelView;
 import org.tinysql.interp.ModelView.Qkv;
 import org.tinysql.interp.PatchBatch;
-import org.tinysql.model.Hooks;
+import org.tinysql.model.ActivationCache;
+import org.tinysql.model.HookName;
+import org.tinysql.model.ModelOps;
+import org.tinysql.model.RunSpec;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.Blas;
 import org.tinysql.tensor.Buffers;
@@ -152,56 +154,35 @@ public final class EdgeAttribution {
     }
 
     private GradRun gradRun(PatchBatch b, Metric.Kind kind, UnaryOperator<float[]> inputEdit, float[][] cleanLogits) {
-        Transformer m = mv.model();
         int L = mv.layers();
         GradRun g = new GradRun();
         g.dq = new float[L][];
         g.dk = new float[L][];
         g.dv = new float[L][];
         g.dLn2 = new float[L][];
-        List<Hooks.Handle> hs = new ArrayList<>();
-        try {
-            for (int l = 0; l < L; l++) {
-                int li = l;
-                String p = "blocks." + l + ".";
-                hs.add(m.hooks().addBackward(p + "attn.hook_q", (a, nm) -> {
-                    g.dq[li] = Buffers.toFloats(a);
-                    return null;
-                }));
-                hs.add(m.hooks().addBackward(p + "attn.hook_k", (a, nm) -> {
-                    g.dk[li] = Buffers.toFloats(a);
-                    return null;
-                }));
-                hs.add(m.hooks().addBackward(p + "attn.hook_v", (a, nm) -> {
-                    g.dv[li] = Buffers.toFloats(a);
-                    return null;
-                }));
-                hs.add(m.hooks().addBackward(p + "ln2.hook_normalized", (a, nm) -> {
-                    g.dLn2[li] = Buffers.toFloats(a);
-                    return null;
-                }));
-            }
-            hs.add(m.hooks().addBackward("blocks." + (L - 1) + ".hook_resid_post", (a, nm) -> {
-                g.dFinal = Buffers.toFloats(a);
-                return null;
-            }));
-            g.acts = SourceActivations.record(mv, b.clean(), b, inputEdit);
+        RunSpec spec = SourceActivations.spec(L, b.clean(), b, inputEdit).grads(n -> {
+            int l = HookName.layerOf(n);
+            return n.equals(HookName.q(l)) || n.equals(HookName.k(l)) || n.equals(HookName.v(l))
+                    || n.equals(HookName.normalized(l, "ln2")) || n.equals(HookName.residPost(L - 1));
+        });
+        try (ActivationCache c = mv.model().run(spec)) {
+            g.acts = SourceActivations.from(c, L, b);
             float[][] ref = cleanLogits != null ? cleanLogits : g.acts.answerLogits;
             Metric metric = Metric.of(kind, ref);
-            float[][] grad = metric.gradient(g.acts.answerLogits, b);
             INDArray dLogits = Buffers.zeros(b.size(), b.length(), mv.config().vocabSize());
             try {
-                Metric.scatter(grad, b, dLogits);
-                m.setParameterGradients(false);
-                m.setLogitRows(b.answerRows());
-                m.backward(dLogits);
+                Metric.scatter(metric.gradient(g.acts.answerLogits, b), b, dLogits);
+                c.backward(dLogits);
             } finally {
-                m.setLogitRows(null);
-                m.setParameterGradients(true);
                 dLogits.close();
             }
-        } finally {
-            hs.forEach(Hooks.Handle::close);
+            for (int l = 0; l < L; l++) {
+                g.dq[l] = c.gradFloats(HookName.q(l));
+                g.dk[l] = c.gradFloats(HookName.k(l));
+                g.dv[l] = c.gradFloats(HookName.v(l));
+                g.dLn2[l] = c.gradFloats(HookName.normalized(l, "ln2"));
+            }
+            g.dFinal = c.gradFloats(HookName.residPost(L - 1));
         }
         return g;
     }
@@ -226,8 +207,8 @@ public final class EdgeAttribution {
             if (layer == mv.layers()) {
                 Buffers.fb(grads).put(0, g.dFinal);
             } else {
-                try (ModelView.NormInput ln1 = mv.normInput("blocks." + layer + ".ln1", g.acts.residPre[layer], n);
-                     ModelView.NormInput ln2 = mv.normInput("blocks." + layer + ".ln2", g.acts.residMid[layer], n)) {
+                try (ModelView.NormInput ln1 = mv.normInput(ModelOps.blockNorm(layer, "ln1"), g.acts.residPre[layer], n);
+                     ModelView.NormInput ln2 = mv.normInput(ModelOps.blockNorm(layer, "ln2"), g.acts.residMid[layer], n)) {
                     for (int v = v0; v < v1; v++) {
                         EapGraph.Dest d = dests.get(v);
                         INDArray row = grads.getRow(v - v0).reshape('c', n, c);

@@ -1,14 +1,12 @@
 package org.tinysql.interp.eap;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.UnaryOperator;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.interp.Metric;
 import org.tinysql.interp.ModelView;
 import org.tinysql.interp.PatchBatch;
-import org.tinysql.model.Hooks;
-import org.tinysql.model.Transformer;
+import org.tinysql.model.ActivationCache;
+import org.tinysql.model.HookName;
+import org.tinysql.model.RunSpec;
 import org.tinysql.tensor.Buffers;
 
 /**
@@ -34,57 +32,49 @@ final class SourceActivations {
         residMid = new float[layers][];
     }
 
+    /** The hook points a record reads: every source and the residual each destination reads from. */
+    static boolean recorded(String name, int layers) {
+        int l = HookName.layerOf(name);
+        return name.equals(HookName.residPre(l)) || name.equals(HookName.z(l)) || name.equals(HookName.residMid(l))
+                || name.equals(HookName.mlpOut(l)) || name.equals(HookName.residPost(layers - 1));
+    }
+
     /**
-     * Runs {@code tokens} through the model recording activations. {@code inputEdit}, when not null, may replace the
-     * input embedding (blocks.0.hook_resid_pre) before the model uses it (EAP-IG interpolation).
+     * The run that records {@code tokens}' activations, logits at the batch's answer rows only. {@code inputEdit}, when
+     * not null, may replace the input embedding (blocks.0.hook_resid_pre) before the model uses it (EAP-IG
+     * interpolation).
      */
-    static SourceActivations record(ModelView mv, int[][] tokens, PatchBatch batch, UnaryOperator<float[]> inputEdit) {
-        Transformer m = mv.model();
-        int L = mv.layers();
-        SourceActivations s = new SourceActivations(L, tokens.length * tokens[0].length);
-        List<Hooks.Handle> hs = new ArrayList<>();
-        try {
-            hs.add(m.hooks().addForward("blocks.0.hook_resid_pre", (a, nm) -> {
-                float[] x = Buffers.toFloats(a);
-                if (inputEdit != null) {
-                    x = inputEdit.apply(x);
-                    Buffers.fb(a).put(0, x);
-                }
-                s.input = x;
+    static RunSpec spec(int layers, int[][] tokens, PatchBatch batch, UnaryOperator<float[]> inputEdit) {
+        RunSpec spec = RunSpec.of(tokens, batch.mask()).logitRows(batch.answerRows()).cache(n -> recorded(n, layers));
+        if (inputEdit != null) {
+            spec.edit(HookName.residPre(0), (a, nm) -> {
+                Buffers.fb(a).put(0, inputEdit.apply(Buffers.toFloats(a)));
                 return null;
-            }));
-            for (int l = 0; l < L; l++) {
-                int li = l;
-                String p = "blocks." + l + ".";
-                hs.add(m.hooks().addForward(p + "hook_resid_pre", (a, nm) -> {
-                    s.residPre[li] = Buffers.toFloats(a);
-                    return null;
-                }));
-                hs.add(m.hooks().addForward(p + "attn.hook_z", (a, nm) -> {
-                    s.z[li] = Buffers.toFloats(a);
-                    return null;
-                }));
-                hs.add(m.hooks().addForward(p + "hook_resid_mid", (a, nm) -> {
-                    s.residMid[li] = Buffers.toFloats(a);
-                    return null;
-                }));
-                hs.add(m.hooks().addForward(p + "hook_mlp_out", (a, nm) -> {
-                    s.mlpOut[li] = Buffers.toFloats(a);
-                    return null;
-                }));
-            }
-            hs.add(m.hooks().addForward("blocks." + (L - 1) + ".hook_resid_post", (a, nm) -> {
-                s.residFinal = Buffers.toFloats(a);
-                return null;
-            }));
-            m.setLogitRows(batch.answerRows());
-            INDArray logits = m.forward(tokens, batch.mask());
-            s.answerLogits = Metric.answerLogits(logits, batch);
-        } finally {
-            m.setLogitRows(null);
-            hs.forEach(Hooks.Handle::close);
+            });
         }
+        return spec;
+    }
+
+    /** The activations of a run made from {@link #spec}. */
+    static SourceActivations from(ActivationCache c, int layers, PatchBatch batch) {
+        SourceActivations s = new SourceActivations(layers, c.batch() * c.time());
+        s.input = c.floats(HookName.residPre(0));
+        for (int l = 0; l < layers; l++) {
+            s.residPre[l] = l == 0 ? s.input : c.floats(HookName.residPre(l));
+            s.z[l] = c.floats(HookName.z(l));
+            s.residMid[l] = c.floats(HookName.residMid(l));
+            s.mlpOut[l] = c.floats(HookName.mlpOut(l));
+        }
+        s.residFinal = c.floats(HookName.residPost(layers - 1));
+        s.answerLogits = Metric.answerLogits(c.logits(), batch);
         return s;
+    }
+
+    /** Runs {@code tokens} through the model recording activations (see {@link #spec}). */
+    static SourceActivations record(ModelView mv, int[][] tokens, PatchBatch batch, UnaryOperator<float[]> inputEdit) {
+        try (ActivationCache c = mv.model().run(spec(mv.layers(), tokens, batch, inputEdit))) {
+            return from(c, mv.layers(), batch);
+        }
     }
 
     /** Source u's activation [N, C] (head outputs are computed from z and W_O). */

@@ -1,13 +1,14 @@
 package org.tinysql.interp.patching;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.interp.Metric;
 import org.tinysql.interp.PatchBatch;
-import org.tinysql.model.Hooks;
+import org.tinysql.model.ActivationCache;
+import org.tinysql.model.HookName;
+import org.tinysql.model.RunSpec;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.Buffers;
 
@@ -29,42 +30,30 @@ public final class AttributionPatching {
         int D = model.config().headDim();
         int C = model.config().dModel();
         int T = batch.length();
-        Map<String, INDArray> cleanCache = model.runWithCache(batch.clean(), batch.mask(),
-                n -> n.endsWith("hook_resid_pre") || n.endsWith("attn.hook_z") || n.endsWith("hook_mlp_out"));
+        Predicate<String> swept = n -> {
+            int l = HookName.layerOf(n);
+            return n.equals(HookName.residPre(l)) || n.equals(HookName.z(l)) || n.equals(HookName.mlpOut(l));
+        };
+        Map<String, INDArray> cleanCache = model.runWithCache(batch.clean(), batch.mask(), swept);
         float[][] cleanLogits = Metric.answerLogits(cleanCache.get("logits"), batch);
         Metric metric = Metric.of(kind, cleanLogits);
         clean = metric.value(cleanLogits, batch);
         Map<String, float[]> corr = new HashMap<>();
         Map<String, float[]> grads = new HashMap<>();
-        List<Hooks.Handle> hs = new ArrayList<>();
-        try {
-            for (String name : cleanCache.keySet()) {
-                if (name.equals("logits")) {
-                    continue;
-                }
-                hs.add(model.hooks().addForward(name, (a, n) -> {
-                    corr.put(n, Buffers.toFloats(a));
-                    return null;
-                }));
-                hs.add(model.hooks().addBackward(name, (g, n) -> {
-                    grads.put(n, Buffers.toFloats(g));
-                    return null;
-                }));
-            }
-            INDArray logits = model.forward(batch.corrupt(), batch.mask());
-            float[][] corrLogits = Metric.answerLogits(logits, batch);
+        try (ActivationCache c = model.run(RunSpec.of(batch.corrupt(), batch.mask()).cache(swept).grads(swept))) {
+            float[][] corrLogits = Metric.answerLogits(c.logits(), batch);
             corrupt = metric.value(corrLogits, batch);
             INDArray dl = Buffers.zeros(batch.size(), T, model.config().vocabSize());
-            Metric.scatter(metric.gradient(corrLogits, batch), batch, dl);
-            model.setParameterGradients(false);
             try {
-                model.backward(dl);
+                Metric.scatter(metric.gradient(corrLogits, batch), batch, dl);
+                c.backward(dl);
             } finally {
-                model.setParameterGradients(true);
                 dl.close();
             }
-        } finally {
-            hs.forEach(Hooks.Handle::close);
+            for (String name : c.names()) {
+                corr.put(name, c.floats(name));
+                grads.put(name, c.gradFloats(name));
+            }
         }
         double span = clean - corrupt;
         if (Math.abs(span) < 1e-12) {
@@ -74,12 +63,14 @@ public final class AttributionPatching {
         double[][] m = new double[L][T];
         double[][] h = new double[L][H];
         for (int l = 0; l < L; l++) {
-            String p = "blocks." + l + ".";
-            positions(r[l], Buffers.toFloats(cleanCache.get(p + "hook_resid_pre")), corr.get(p + "hook_resid_pre"), grads.get(p + "hook_resid_pre"), T, C, span);
-            positions(m[l], Buffers.toFloats(cleanCache.get(p + "hook_mlp_out")), corr.get(p + "hook_mlp_out"), grads.get(p + "hook_mlp_out"), T, C, span);
-            float[] cz = Buffers.toFloats(cleanCache.get(p + "attn.hook_z"));
-            float[] xz = corr.get(p + "attn.hook_z");
-            float[] gz = grads.get(p + "attn.hook_z");
+            String rp = HookName.residPre(l);
+            String mo = HookName.mlpOut(l);
+            String zn = HookName.z(l);
+            positions(r[l], Buffers.toFloats(cleanCache.get(rp)), corr.get(rp), grads.get(rp), T, C, span);
+            positions(m[l], Buffers.toFloats(cleanCache.get(mo)), corr.get(mo), grads.get(mo), T, C, span);
+            float[] cz = Buffers.toFloats(cleanCache.get(zn));
+            float[] xz = corr.get(zn);
+            float[] gz = grads.get(zn);
             for (int i = 0; i < cz.length; i++) {
                 int head = (i / D) % H;
                 h[l][head] += (cz[i] - xz[i]) * (double) gz[i] / span;
