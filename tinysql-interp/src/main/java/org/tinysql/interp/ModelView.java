@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.tinysql.model.HookName;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.ModelOps;
 import org.tinysql.model.Parameters;
@@ -81,12 +82,12 @@ public final class ModelView {
     private INDArray wIn(int layer, Qkv which, int h) {
         return slices.computeIfAbsent(layer + which.w + h, key -> {
             int d = cfg.headDim();
-            return p.get("blocks." + layer + ".attn." + which.w).get(NDArrayIndex.interval(h * d, (h + 1) * d), NDArrayIndex.all()).dup('c');
+            return p.get(HookName.block(layer) + "attn." + which.w).get(NDArrayIndex.interval(h * d, (h + 1) * d), NDArrayIndex.all()).dup('c');
         });
     }
 
     private INDArray bIn(int layer, Qkv which, int h) {
-        INDArray b = p.opt("blocks." + layer + ".attn." + which.b);
+        INDArray b = p.opt(HookName.block(layer) + "attn." + which.b);
         if (b == null) {
             return null;
         }
@@ -100,7 +101,7 @@ public final class ModelView {
     public INDArray wOut(int layer, int h) {
         return slices.computeIfAbsent(layer + "W_O" + h, key -> {
             int d = cfg.headDim();
-            return p.get("blocks." + layer + ".attn.W_O").get(NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d)).dup('c');
+            return p.get(HookName.block(layer) + "attn.W_O").get(NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d)).dup('c');
         });
     }
 
@@ -208,7 +209,7 @@ public final class ModelView {
      * from the gradient of that head's q/k/v (dAct [N, heads*D], before RoPE) and the residual x [N, C] that fed it.
      */
     public float[] inputGradient(int layer, Qkv which, int h, float[] dAct, float[] x, int n) {
-        try (NormInput in = normInput("blocks." + layer + ".ln1", x, n)) {
+        try (NormInput in = normInput(ModelOps.blockNorm(layer, "ln1"), x, n)) {
             INDArray dln = projectionBackward(layer, which, h, dAct, n);
             INDArray dx = Buffers.zeros(n, cfg.dModel());
             normBackward(in, dln, dx);

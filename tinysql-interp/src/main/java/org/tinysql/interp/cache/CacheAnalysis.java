@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.interp.ModelView;
+import org.tinysql.model.HookName;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.Buffers;
@@ -72,15 +73,15 @@ public final class CacheAnalysis {
         int L = cfg.nLayers();
         float[][] out = new float[L + 1][];
         for (int i = 0; i < L; i++) {
-            out[i] = row("blocks." + i + ".hook_resid_pre", b, t);
+            out[i] = row(HookName.residPre(i), b, t);
         }
-        out[L] = row("blocks." + (L - 1) + ".hook_resid_post", b, t);
+        out[L] = row(HookName.residPost(L - 1), b, t);
         return out;
     }
 
     /** Per-head results of a layer: [B,T,H,C] as [H][B*T*C]. */
     public float[][] headResults(int layer) {
-        float[] z = Buffers.toFloats(cache.get("blocks." + layer + ".attn.hook_z"));
+        float[] z = Buffers.toFloats(cache.get(HookName.z(layer)));
         float[][] out = new float[cfg.nHeads()][];
         for (int h = 0; h < cfg.nHeads(); h++) {
             out[h] = mv.headResult(layer, z, B * T, h);
@@ -95,9 +96,9 @@ public final class CacheAnalysis {
      */
     public List<Component> decompose(int b, int t) {
         List<Component> out = new ArrayList<>();
-        out.add(new Component("embed", row("hook_embed", b, t)));
+        out.add(new Component("embed", row(HookName.EMBED, b, t)));
         if (cfg.positions() == ModelConfig.Positions.LEARNED) {
-            out.add(new Component("pos_embed", row("hook_pos_embed", b, t)));
+            out.add(new Component("pos_embed", row(HookName.POS_EMBED, b, t)));
         }
         int C = cfg.dModel();
         for (int l = 0; l < cfg.nLayers(); l++) {
@@ -107,11 +108,11 @@ public final class CacheAnalysis {
                 System.arraycopy(heads[h], (b * T + t) * C, v, 0, C);
                 out.add(new Component("a" + l + ".h" + h, v));
             }
-            INDArray bias = mv.parameters().opt("blocks." + l + ".attn.b_O");
+            INDArray bias = mv.parameters().opt(HookName.block(l) + "attn.b_O");
             if (bias != null) {
                 out.add(new Component("a" + l + ".bias", Buffers.toFloats(bias)));
             }
-            out.add(new Component("m" + l, row("blocks." + l + ".hook_mlp_out", b, t)));
+            out.add(new Component("m" + l, row(HookName.mlpOut(l), b, t)));
         }
         return out;
     }
@@ -124,7 +125,7 @@ public final class CacheAnalysis {
      */
     public double[] directLogitAttribution(int b, int t, float[] direction) {
         List<Component> comps = decompose(b, t);
-        float[] resid = row("blocks." + (cfg.nLayers() - 1) + ".hook_resid_post", b, t);
+        float[] resid = row(HookName.residPost(cfg.nLayers() - 1), b, t);
         int C = cfg.dModel();
         List<float[]> stack = new ArrayList<>();
         comps.forEach(c -> stack.add(c.vector()));
@@ -172,7 +173,7 @@ public final class CacheAnalysis {
 
     /** The attention pattern of (layer, head) for row b: [T][T]. */
     public float[][] pattern(int layer, int head, int b) {
-        INDArray p = cache.get("blocks." + layer + ".attn.hook_pattern");
+        INDArray p = cache.get(HookName.pattern(layer));
         float[][] out = new float[T][T];
         for (int i = 0; i < T; i++) {
             Buffers.fb(p).get(((b * cfg.nHeads() + head) * T + i) * T, out[i]);

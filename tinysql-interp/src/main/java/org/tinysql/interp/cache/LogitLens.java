@@ -8,6 +8,7 @@ import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.ModelView;
 import org.tinysql.interp.TokenRole;
 import org.tinysql.interp.TokenTagger;
+import org.tinysql.model.HookName;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.util.Progress;
@@ -66,7 +67,7 @@ public final class LogitLens {
                 rows.add(i);
             }
             for (int l = 0; l <= L; l++) {
-                String hook = l < L ? "blocks." + l + ".hook_resid_pre" : "blocks." + (L - 1) + ".hook_resid_post";
+                String hook = l < L ? HookName.residPre(l) : HookName.residPost(L - 1);
                 INDArray a = ca.cache().get(hook);
                 float[] x = new float[rows.size() * C];
                 for (int r = 0; r < rows.size(); r++) {

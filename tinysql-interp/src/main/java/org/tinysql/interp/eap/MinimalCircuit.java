@@ -7,6 +7,7 @@ import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.interp.Metric;
 import org.tinysql.interp.PatchBatch;
+import org.tinysql.model.HookName;
 import org.tinysql.model.Hooks;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.Buffers;
@@ -43,7 +44,7 @@ public final class MinimalCircuit {
         if (ablation == Ablation.MEAN) {
             var cache = model.runWithCache(batch.clean(), batch.mask(), n -> n.endsWith("attn.hook_z"));
             for (int l = 0; l < L; l++) {
-                float[] z = Buffers.toFloats(cache.get("blocks." + l + ".attn.hook_z"));
+                float[] z = Buffers.toFloats(cache.get(HookName.z(l)));
                 float[] m = new float[H * D];
                 int count = 0;
                 for (int b = 0; b < batch.size(); b++) {
@@ -111,7 +112,7 @@ public final class MinimalCircuit {
         try {
             for (int l = 0; l < L; l++) {
                 int li = l;
-                hs.add(model.hooks().addForward("blocks." + l + ".attn.hook_z", (a, nm) -> {
+                hs.add(model.hooks().addForward(HookName.z(l), (a, nm) -> {
                     float[] z = Buffers.toFloats(a);
                     int rows = z.length / (H * D);
                     for (int h = 0; h < H; h++) {

@@ -7,6 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.interp.Metric;
 import org.tinysql.interp.PatchBatch;
 import org.tinysql.interp.PatchingMetric;
+import org.tinysql.model.HookName;
 import org.tinysql.model.Hooks;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.Buffers;
@@ -59,7 +60,7 @@ public final class ActivationPatching {
         return PatchingMetric.normalized(m, clean, corrupt);
     }
 
-    private PatchingResult positionSweep(String name, String hookFormat, Progress progress) {
+    private PatchingResult positionSweep(String name, java.util.function.IntFunction<String> hookOfLayer, Progress progress) {
         int L = model.config().nLayers();
         int T = batch.length();
         int C = model.config().dModel();
@@ -67,7 +68,7 @@ public final class ActivationPatching {
         for (int l = 0; l < L; l++) {
             for (int t = 0; t < T; t++) {
                 int tt = t;
-                v[l][t] = patched(String.format(hookFormat, l), (x, c) -> {
+                v[l][t] = patched(hookOfLayer.apply(l), (x, c) -> {
                     for (int b = 0; b < batch.size(); b++) {
                         int o = (b * T + tt) * C;
                         System.arraycopy(c, o, x, o, C);
@@ -81,12 +82,12 @@ public final class ActivationPatching {
 
     /** Residual stream before each layer x position. */
     public PatchingResult residualStream(Progress progress) {
-        return positionSweep("resid_pre (layer x position)", "blocks.%d.hook_resid_pre", progress);
+        return positionSweep("resid_pre (layer x position)", HookName::residPre, progress);
     }
 
     /** MLP output x position. */
     public PatchingResult mlpOutputs(Progress progress) {
-        return positionSweep("mlp_out (layer x position)", "blocks.%d.hook_mlp_out", progress);
+        return positionSweep("mlp_out (layer x position)", HookName::mlpOut, progress);
     }
 
     /** Each head's output (its hook_z slice at every position). */
@@ -98,7 +99,7 @@ public final class ActivationPatching {
         for (int l = 0; l < L; l++) {
             for (int h = 0; h < H; h++) {
                 int hh = h;
-                v[l][h] = patched("blocks." + l + ".attn.hook_z", (x, c) -> {
+                v[l][h] = patched(HookName.z(l), (x, c) -> {
                     for (int r = 0; r < x.length / (H * D); r++) {
                         System.arraycopy(c, (r * H + hh) * D, x, (r * H + hh) * D, D);
                     }
