@@ -27,7 +27,10 @@ import org.tinysql.tensor.Kernels;
  *                                                        hook_resid_post
  *   logits = norm_f(x) W_U^T                             ln_final.hook_normalized
  * </pre>
- * Activations are kept from the last forward for {@link #backward}; the object is not thread-safe.
+ * Activations are kept from the last forward for {@link #backward}, so the object is not thread-safe: it belongs to
+ * the thread that last ran it until that thread calls {@link #release()} or ends, and a call from another thread
+ * meanwhile throws {@link java.util.ConcurrentModificationException} (after waiting up to a second for the owner to
+ * end). Use one instance per thread; {@code new Transformer(model.parameters())} shares the weights.
  */
 public final class Transformer {
     private final ModelConfig cfg;
@@ -37,6 +40,7 @@ public final class Transformer {
     private final double[] invFreq;
     private Parameters grads;
     private final PerHeadHooks perHead;
+    private final ThreadOwner owner = new ThreadOwner();
     /** Arrays of the per-head hook points, freed at the next forward. */
     private org.tinysql.tensor.Arena hookArena = new org.tinysql.tensor.Arena();
     private static final String[] QKV = {"q", "k", "v"};
@@ -89,6 +93,14 @@ public final class Transformer {
             grads = Parameters.zeros(cfg);
         }
         return grads;
+    }
+
+    /**
+     * Gives the model up so that another thread may run it next (see the class comment); call it on the thread that
+     * ran the model, once it no longer needs the last forward's logits or activations.
+     */
+    public void release() {
+        owner.release();
     }
 
     /** The persistent hook registry (hooks stay until their handle is closed or {@link Hooks#clear()}). */
@@ -216,6 +228,7 @@ public final class Transformer {
 
     /** As {@link #forward(int[][], int[][])} with explicit position ids [B][T] (null: 0..T-1). */
     public INDArray forward(int[][] tokens, int[][] attentionMask, int[][] positions) {
+        owner.claim();
         int b = tokens.length;
         int t = tokens[0].length;
         if (t == 0) {
@@ -382,6 +395,7 @@ public final class Transformer {
      * GEMM this way.
      */
     public void setLogitRows(int[] rows) {
+        owner.claim();
         this.logitRows = rows == null ? null : rows.clone();
     }
 
@@ -515,6 +529,7 @@ public final class Transformer {
      * (-100 ignored). With {@code withGrad}, fills the logits' gradient buffer for {@link #backward()}.
      */
     public double loss(int[][] labels, boolean withGrad) {
+        owner.claim();
         int[] targets = shiftedTargets(labels);
         double[] r;
         if (logitRows == null) {
@@ -590,6 +605,7 @@ public final class Transformer {
 
     /** Back-propagates the gradient filled by {@link #loss(int[][], boolean)} into {@link #gradients()} (accumulating). */
     public void backward() {
+        owner.claim();
         if (!lossGradReady) {
             throw new IllegalStateException("call loss(labels, true) (or backward(dLogits)) after a forward first");
         }
@@ -606,6 +622,7 @@ public final class Transformer {
      * need activation gradients (attribution patching, EAP) turn it off: the backward then skips every dW GEMM.
      */
     public void setParameterGradients(boolean on) {
+        owner.claim();
         this.paramGrads = on;
     }
 
@@ -620,6 +637,7 @@ public final class Transformer {
     }
 
     public void backward(INDArray dLogitsBTV) {
+        owner.claim();
         if (acts == null) {
             throw new IllegalStateException("backward needs a forward pass first");
         }
@@ -790,6 +808,7 @@ public final class Transformer {
 
     /** Sets every parameter gradient to zero. */
     public void zeroGrad() {
+        owner.claim();
         gradients().zero();
     }
 
@@ -849,6 +868,7 @@ public final class Transformer {
      * tokens; {@code positions} [B][Tq] are their position ids. Hooks are not run on this path.
      */
     public INDArray forwardCached(int[][] tokens, int[][] mask, int[][] positions, KvCache cache) {
+        owner.claim();
         int b = tokens.length;
         int tq = tokens[0].length;
         if (b != cache.batch) {
@@ -947,6 +967,7 @@ public final class Transformer {
      * TransformerLens shapes, plus the logits under "logits".
      */
     public Map<String, INDArray> runWithCache(int[][] tokens, int[][] attentionMask, Predicate<String> filter) {
+        owner.claim();
         Map<String, INDArray> cache = new LinkedHashMap<>();
         java.util.List<Hooks.Handle> handles = new java.util.ArrayList<>();
         for (String name : HookPoints.names(cfg)) {
@@ -968,6 +989,7 @@ public final class Transformer {
 
     /** Runs a forward pass with extra forward hooks that are removed afterwards; returns a copy of the logits. */
     public INDArray runWithHooks(int[][] tokens, int[][] attentionMask, Map<String, Hooks.Forward> fwdHooks) {
+        owner.claim();
         java.util.List<Hooks.Handle> handles = new java.util.ArrayList<>();
         try {
             fwdHooks.forEach((name, h) -> handles.add(hooks.addForward(name, h)));
