@@ -28,7 +28,9 @@ import org.tinysql.util.Progress;
  * learning rate, gradient-norm clipping, periodic validation loss, a NaN/Inf guard and atomic checkpoints
  * ({@code step-N/}: model.safetensors + config.json in HF layout, optimizer.safetensors, trainer_state.json,
  * tokenizer.json). The data order is a function of (seed, step), so a run resumed from a checkpoint produces the
- * same losses, bit for bit, as the uninterrupted run.
+ * same losses, bit for bit, as the uninterrupted run. Before step 1 the checkpoint folder is checked and cleaned
+ * ({@link CheckpointStore#open}); a checkpoint's trainer_state.json is validated before a resume uses it, and a resume
+ * with other settings than the checkpoint's is refused unless {@link Config#force()}.
  */
 public final class Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
