@@ -3,10 +3,10 @@ package org.tinysql.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import org.tinysql.model.HfCheckpoint;
 import org.tinysql.model.Parameters;
 import org.tinysql.tensor.DType;
+import org.tinysql.util.AtomicFiles;
 
 /** Writing a trained model as a self-contained HF folder: config.json, model.safetensors and tokenizer.json. */
 final class ModelFolders {
@@ -16,6 +16,6 @@ final class ModelFolders {
 
     static void save(Parameters params, Path tokenizerJson, Path dir) throws IOException {
         HfCheckpoint.save(params, dir, DType.F32);
-        Files.copy(tokenizerJson, dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.write(dir.resolve("tokenizer.json"), (AtomicFiles.StreamWriter) out -> Files.copy(tokenizerJson, out));
     }
 }

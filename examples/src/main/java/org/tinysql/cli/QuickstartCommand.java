@@ -175,8 +175,8 @@ public final class QuickstartCommand implements Callable<Integer> {
         } else {
             model = SmallModelRecipe.model(tok, seed);
             Trainer.Config tc = SmallModelRecipe.training(steps, batch, 1234).withCheckpoints(250, Math.max(1, steps / 6));
-            Trainer trainer = new Trainer(model, tok, DatasetIO.read(data, Split.TRAIN), DatasetIO.read(data, Split.VALIDATION), tc,
-                    runDir.resolve("checkpoints"));
+            Trainer trainer = new Trainer(model, tok, data.resolve("tokenizer.json"), DatasetIO.read(data, Split.TRAIN),
+                    DatasetIO.read(data, Split.VALIDATION), tc, runDir.resolve("checkpoints"));
             System.out.printf("== training %s (%,d parameters) on CS1 for %d steps of %d%n", cfg, model.parameters().count(), steps, batch);
             try (ConsoleProgressBar bar = new ConsoleProgressBar("train", steps)) {
                 trainer.run(bar);

@@ -33,8 +33,8 @@ public final class E02TrainModel {
 
         // AdamW, warmup + cosine, loss on the SQL tokens only, packed rows, checkpoints every 250 steps.
         Trainer.Config tc = SmallModelRecipe.training(steps, SmallModelRecipe.BATCH, 1).withCheckpoints(250, 250);
-        Trainer trainer = new Trainer(model, tok, DatasetIO.read(data, Split.TRAIN), DatasetIO.read(data, Split.VALIDATION), tc,
-                Path.of("runs/examples/checkpoints"));
+        Trainer trainer = new Trainer(model, tok, data.resolve("tokenizer.json"), DatasetIO.read(data, Split.TRAIN),
+                DatasetIO.read(data, Split.VALIDATION), tc, Path.of("runs/examples/checkpoints"));
         try (ConsoleProgressBar bar = new ConsoleProgressBar("train", steps)) {
             trainer.run(bar);
         }

@@ -88,8 +88,8 @@ public final class E10FlawedHeuristic {
             // the same recipe as example 02's literal-trained model, on the synonym data
             Transformer m = SmallModelRecipe.model(tok, 1);
             Trainer.Config tc = SmallModelRecipe.training(steps, SmallModelRecipe.BATCH, 1234).withCheckpoints(250, 500);
-            Trainer trainer = new Trainer(m, tok, DatasetIO.read(data, Split.TRAIN), DatasetIO.read(data, Split.VALIDATION), tc,
-                    Path.of("runs/examples/checkpoints-synonym"));
+            Trainer trainer = new Trainer(m, tok, data.resolve("tokenizer.json"), DatasetIO.read(data, Split.TRAIN),
+                    DatasetIO.read(data, Split.VALIDATION), tc, Path.of("runs/examples/checkpoints-synonym"));
             try (ConsoleProgressBar bar = new ConsoleProgressBar("train (synonyms)", steps)) {
                 trainer.run(bar);
             }

@@ -20,8 +20,10 @@ import org.tinysql.tensor.Kernels;
  * {@link ModelOps}, over buffers from a {@link BufferPool}; see docs/ARCHITECTURE.md.
  *
  * <p>The activations of the last forward are kept for {@link #backward}; logits returned by {@link #forward} are a
- * view of an internal buffer, valid until the next forward. The object is not thread-safe: use one instance per
- * thread (instances may share one {@link Parameters}).
+ * view of an internal buffer, valid until the next forward. So the object is not thread-safe: it belongs to the
+ * thread that last ran it until that thread calls {@link #release()} or ends, and a call from another thread
+ * meanwhile throws {@link java.util.ConcurrentModificationException} (after waiting up to a second for the owner to
+ * end). Use one instance per thread; {@code new Transformer(model.parameters())} shares the weights.
  */
 public final class Transformer {
     private final ModelConfig cfg;
@@ -33,6 +35,7 @@ public final class Transformer {
     private final ForwardPass forwardPass;
     private final BackwardPass backwardPass;
     private final Unembedding unembedding;
+    private final ThreadOwner owner = new ThreadOwner();
     private Parameters grads;
     private boolean paramGrads = true;
     private int[] logitRows;
@@ -93,7 +96,16 @@ public final class Transformer {
 
     /** Sets every parameter gradient to zero. */
     public void zeroGrad() {
+        owner.claim();
         gradients().zero();
+    }
+
+    /**
+     * Gives the model up so that another thread may run it next (see the class comment); call it on the thread that
+     * ran the model, once it no longer needs the last forward's logits or activations.
+     */
+    public void release() {
+        owner.release();
     }
 
     /** The persistent hook registry (hooks stay until their handle is closed or {@link Hooks#clear()}). */
@@ -117,6 +129,7 @@ public final class Transformer {
     }
 
     private INDArray forward(int[][] tokens, int[][] attentionMask, int[][] positions, int[] rows) {
+        owner.claim();
         int b = tokens.length;
         int t = checkTokens(tokens);
         int[][] mask = attentionMask != null ? attentionMask : ones(b, t);
@@ -173,6 +186,7 @@ public final class Transformer {
      * GEMM this way.
      */
     public void setLogitRows(int[] rows) {
+        owner.claim();
         this.logitRows = rows == null ? null : rows.clone();
     }
 
@@ -181,23 +195,7 @@ public final class Transformer {
      * them to {@link #setLogitRows} before the forward, and the unembedding skips every prompt and padding row.
      */
     public static int[] labelledRows(int[][] labels) {
-        int t = labels[0].length;
-        int n = 0;
-        for (int[] row : labels) {
-            for (int i = 0; i + 1 < t; i++) {
-                n += row[i + 1] != -100 ? 1 : 0;
-            }
-        }
-        int[] rows = new int[n];
-        n = 0;
-        for (int b = 0; b < labels.length; b++) {
-            for (int i = 0; i + 1 < t; i++) {
-                if (labels[b][i + 1] != -100) {
-                    rows[n++] = b * t + i;
-                }
-            }
-        }
-        return rows;
+        return Unembedding.labelledRows(labels);
     }
 
     /**
@@ -205,25 +203,21 @@ public final class Transformer {
      * (-100 ignored). With {@code withGrad}, fills the logits' gradient buffer for {@link #backward()}.
      */
     public double loss(int[][] labels, boolean withGrad) {
+        owner.claim();
         Pass p = lastPass();
         if (labels.length != p.batch || labels[0].length != p.time) {
             throw new IllegalArgumentException("labels are " + labels.length + "x" + labels[0].length + ", the last forward was "
                     + p.batch + "x" + p.time);
         }
-        int[] targets = new int[p.rows()];
-        for (int b = 0; b < p.batch; b++) {
-            for (int i = 0; i < p.time; i++) {
-                targets[b * p.time + i] = i + 1 < p.time ? labels[b][i + 1] : -100;
-            }
-        }
         lossGradReady = false;
-        double loss = unembedding.loss(p.acts, targets, p.logitRows, withGrad);
+        double loss = unembedding.loss(p.acts, Unembedding.shiftedTargets(labels), p.logitRows, withGrad);
         lossGradReady = withGrad;
         return loss;
     }
 
     /** Back-propagates the gradient filled by {@link #loss(int[][], boolean)} into {@link #gradients()} (accumulating). */
     public void backward() {
+        owner.claim();
         if (!lossGradReady) {
             throw new IllegalStateException("call loss(labels, true) (or backward(dLogits)) after a forward first");
         }
@@ -240,11 +234,13 @@ public final class Transformer {
      * need activation gradients (attribution patching, EAP) turn it off: the backward then skips every dW GEMM.
      */
     public void setParameterGradients(boolean on) {
+        owner.claim();
         this.paramGrads = on;
     }
 
     /** Back-propagates a gradient of the logits [B,T,V] (e.g. of an interpretability metric); grads accumulate. */
     public void backward(INDArray dLogitsBTV) {
+        owner.claim();
         Pass p = lastPass();
         if (dLogitsBTV.length() != (long) p.rows() * cfg.vocabSize()) {
             throw new IllegalArgumentException("dLogits must be [" + p.batch + "," + p.time + "," + cfg.vocabSize() + "]");
@@ -278,6 +274,7 @@ public final class Transformer {
      * run on this path.
      */
     public INDArray forwardCached(int[][] tokens, int[][] mask, int[][] positions, KvCache cache) {
+        owner.claim();
         int b = tokens.length;
         int tq = checkTokens(tokens);
         cache.begin(mask);
@@ -295,6 +292,7 @@ public final class Transformer {
      * activations it asked for; {@link ActivationCache#backward} then runs this pass's backward.
      */
     public ActivationCache run(RunSpec spec) {
+        owner.claim();
         ActivationCache cache = new ActivationCache(this, spec);
         List<Hooks.Handle> handles = new ArrayList<>();
         try {
@@ -320,6 +318,7 @@ public final class Transformer {
 
     /** The backward of a {@link #run}: keeps the gradients its spec asked for. */
     void backward(ActivationCache cache, INDArray dLogitsBTV) {
+        owner.claim();
         Pass p = cache.pass();
         if (p != last) {
             throw new IllegalStateException("the model ran another forward pass since this run: its activations are gone");
@@ -350,6 +349,7 @@ public final class Transformer {
      * TransformerLens shapes, plus the logits under "logits".
      */
     public Map<String, INDArray> runWithCache(int[][] tokens, int[][] attentionMask, Predicate<String> filter) {
+        owner.claim();
         Map<String, INDArray> cache = new LinkedHashMap<>();
         List<Hooks.Handle> handles = new ArrayList<>();
         for (String name : HookPoints.names(cfg)) {
@@ -371,6 +371,7 @@ public final class Transformer {
 
     /** Runs a forward pass with extra forward hooks that are removed afterwards; returns a copy of the logits. */
     public INDArray runWithHooks(int[][] tokens, int[][] attentionMask, Map<String, Hooks.Forward> fwdHooks) {
+        owner.claim();
         List<Hooks.Handle> handles = new ArrayList<>();
         try {
             fwdHooks.forEach((name, h) -> handles.add(hooks.addForward(name, h)));

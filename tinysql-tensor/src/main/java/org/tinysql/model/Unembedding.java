@@ -121,4 +121,37 @@ final class Unembedding {
         }
         return r[0] / r[1];
     }
+
+    /** Flat rows b*T + t whose next-token label is not -100. */
+    static int[] labelledRows(int[][] labels) {
+        int t = labels[0].length;
+        int n = 0;
+        for (int[] row : labels) {
+            for (int i = 0; i + 1 < t; i++) {
+                n += row[i + 1] != -100 ? 1 : 0;
+            }
+        }
+        int[] rows = new int[n];
+        n = 0;
+        for (int b = 0; b < labels.length; b++) {
+            for (int i = 0; i + 1 < t; i++) {
+                if (labels[b][i + 1] != -100) {
+                    rows[n++] = b * t + i;
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** targets[b*T + t] = labels[b][t+1] (the last position of each row: -100). */
+    static int[] shiftedTargets(int[][] labels) {
+        int t = labels[0].length;
+        int[] targets = new int[labels.length * t];
+        for (int b = 0; b < labels.length; b++) {
+            for (int i = 0; i < t; i++) {
+                targets[b * t + i] = i + 1 < t ? labels[b][i + 1] : -100;
+            }
+        }
+        return targets;
+    }
 }

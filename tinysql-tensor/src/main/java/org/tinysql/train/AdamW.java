@@ -2,6 +2,7 @@ package org.tinysql.train;
 
 import static org.tinysql.tensor.Buffers.fb;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -82,16 +83,23 @@ public final class AdamW {
         return s;
     }
 
-    /** Restores the state written by {@link #state()}. */
+    /** Restores the state written by {@link #state()}; checks every moment's presence and shape before changing any. */
     public void load(Map<String, INDArray> state, long steps) {
         for (String n : m.keySet()) {
-            INDArray sm = state.get("m." + n);
-            INDArray sv = state.get("v." + n);
-            if (sm == null || sv == null) {
-                throw new IllegalArgumentException("optimizer state lacks moments for parameter '" + n + "'");
+            for (String kind : new String[] {"m.", "v."}) {
+                INDArray s = state.get(kind + n);
+                if (s == null) {
+                    throw new IllegalArgumentException("optimizer state lacks " + kind + n);
+                }
+                if (!Arrays.equals(s.shape(), m.get(n).shape())) {
+                    throw new IllegalArgumentException(kind + n + " has shape " + Arrays.toString(s.shape()) + ", the parameter "
+                            + Arrays.toString(m.get(n).shape()));
+                }
             }
-            m.get(n).assign(sm);
-            v.get(n).assign(sv);
+        }
+        for (String n : m.keySet()) {
+            m.get(n).assign(state.get("m." + n));
+            v.get(n).assign(state.get("v." + n));
         }
         step = steps;
     }

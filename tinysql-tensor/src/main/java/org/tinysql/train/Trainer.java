@@ -2,20 +2,13 @@ package org.tinysql.train;
 
 import static org.tinysql.tensor.Buffers.fb;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.FloatBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
-import java.util.stream.Stream;
+import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +20,7 @@ import org.tinysql.tensor.DType;
 import org.tinysql.tensor.SafeTensors;
 import org.tinysql.tokenizer.SqlVocabTokenizer;
 import org.tinysql.tokenizer.Tokenizer;
+import org.tinysql.util.AtomicFiles;
 import org.tinysql.util.Progress;
 
 /**
@@ -34,11 +28,12 @@ import org.tinysql.util.Progress;
  * learning rate, gradient-norm clipping, periodic validation loss, a NaN/Inf guard and atomic checkpoints
  * ({@code step-N/}: model.safetensors + config.json in HF layout, optimizer.safetensors, trainer_state.json,
  * tokenizer.json). The data order is a function of (seed, step), so a run resumed from a checkpoint produces the
- * same losses, bit for bit, as the uninterrupted run.
+ * same losses, bit for bit, as the uninterrupted run. Before step 1 the checkpoint folder is checked and cleaned
+ * ({@link CheckpointStore#open}); a checkpoint's trainer_state.json is validated before a resume uses it, and a resume
+ * with other settings than the checkpoint's is refused unless {@link Config#force()}.
  */
 public final class Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     /**
      * @param steps           optimisation steps in total
@@ -60,10 +55,13 @@ public final class Trainer {
      *                        removes the padding without that cost
      * @param pack            pack several examples into each row (segment-masked attention, positions restarting per
      *                        example): the same loss and gradients as one example per row, with almost no padding
+     * @param force           resume from a checkpoint even if it was written with other settings (steps, batch size,
+     *                        learning rates, schedule, seed, training set...; see {@link RunSettings}); without it such
+     *                        a resume is refused with the list of differences
      */
     public record Config(int steps, int batchSize, double peakLr, double minLr, int warmupSteps, double weightDecay,
                          double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
-                         int maxLength, int lengthBuckets, boolean pack) {
+                         int maxLength, int lengthBuckets, boolean pack, boolean force) {
 
         public Config {
             if (steps < 0 || batchSize < 1 || lengthBuckets < 1 || maxLength < 2) {
@@ -76,7 +74,7 @@ public final class Trainer {
                       double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
                       int maxLength) {
             this(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches, checkpointEvery,
-                    keepCheckpoints, seed, maxLength, 1, true);
+                    keepCheckpoints, seed, maxLength, 1, true, false);
         }
 
         public static Config defaults(int steps, int batchSize) {
@@ -85,28 +83,34 @@ public final class Trainer {
 
         public Config withLengthBuckets(int groups) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, groups, pack);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, groups, pack, force);
         }
 
         /** The same configuration with packing on or off (see {@code pack}). */
         public Config withPacking(boolean on) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, on);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, on, force);
         }
 
         public Config withLr(double peak, double min) {
             return new Config(steps, batchSize, peak, min, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force);
         }
 
         public Config withSteps(int s) {
             return new Config(s, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force);
+        }
+
+        /** The same configuration that resumes even from a checkpoint with other settings (see {@code force}). */
+        public Config withForce(boolean on) {
+            return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, on);
         }
 
         public Config withCheckpoints(int every, int eval) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, eval, evalBatches, every,
-                    keepCheckpoints, seed, maxLength, lengthBuckets, pack);
+                    keepCheckpoints, seed, maxLength, lengthBuckets, pack, force);
         }
     }
 
@@ -126,17 +130,37 @@ public final class Trainer {
     private final Config cfg;
     private final List<EncodedExample> train;
     private final List<EncodedExample> val;
-    private final Path checkpointDir;
+    private final BatchOrder order;
+    /** Checkpoints, or null when the run keeps none. */
+    private final CheckpointStore store;
+    private final StepLoss stepLoss;
     private final AdamW opt;
     private final LrSchedule schedule;
     private final List<StepLog> history = new ArrayList<>();
     private final List<EvalLog> evals = new ArrayList<>();
     private long step;
-    /** Test hook: a step at which the loss is replaced by NaN (simulates divergence). */
-    private long poisonStep = -1;
 
+    /**
+     * A trainer whose checkpoints (if {@code checkpointDir} is not null) hold the tokenizer's tokenizer.json when it
+     * is a {@link SqlVocabTokenizer}; for other tokenizers pass the file, see the other constructor.
+     */
     public Trainer(Transformer model, Tokenizer tokenizer, List<TinySqlExample> trainSet, List<TinySqlExample> valSet,
                    Config cfg, Path checkpointDir) {
+        this(model, tokenizer, TokenizerFiles.json(tokenizer), trainSet, valSet, cfg, checkpointDir, StepLoss.MODEL);
+    }
+
+    /**
+     * A trainer that puts {@code tokenizerJson} (the file {@code tokenizer} was loaded from) into every checkpoint; the
+     * file is read now, so the run does not depend on it any more.
+     */
+    public Trainer(Transformer model, Tokenizer tokenizer, Path tokenizerJson, List<TinySqlExample> trainSet,
+                   List<TinySqlExample> valSet, Config cfg, Path checkpointDir) throws IOException {
+        this(model, tokenizer, TokenizerFiles.read(tokenizerJson), trainSet, valSet, cfg, checkpointDir, StepLoss.MODEL);
+    }
+
+    /** The seam for tests: {@code stepLoss} computes each step's loss. */
+    Trainer(Transformer model, Tokenizer tokenizer, byte[] tokenizerJson, List<TinySqlExample> trainSet,
+            List<TinySqlExample> valSet, Config cfg, Path checkpointDir, StepLoss stepLoss) {
         if (trainSet.size() < cfg.batchSize()) {
             throw new IllegalArgumentException("training set of " + trainSet.size() + " examples is smaller than one batch of "
                     + cfg.batchSize());
@@ -146,7 +170,9 @@ public final class Trainer {
         this.cfg = cfg;
         this.train = trainSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
         this.val = valSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
-        this.checkpointDir = checkpointDir;
+        this.order = new BatchOrder(train, cfg.batchSize(), cfg.lengthBuckets(), cfg.seed());
+        this.store = checkpointDir == null ? null : new CheckpointStore(checkpointDir, cfg.keepCheckpoints(), tokenizerJson);
+        this.stepLoss = stepLoss;
         this.opt = new AdamW(model.parameters(), 0.9, 0.95, 1e-8, cfg.weightDecay());
         this.schedule = new LrSchedule(cfg.peakLr(), cfg.minLr(), cfg.warmupSteps(), cfg.steps());
     }
@@ -163,96 +189,9 @@ public final class Trainer {
         return step;
     }
 
-    void poisonAt(long s) {
-        poisonStep = s;
-    }
-
-    /**
-     * The batch of step {@code s}. Epoch s / stepsPerEpoch is a seeded permutation of the training set, cut into
-     * groups of {@code lengthBuckets} batches; each group is sorted by length and split into batches, which are
-     * visited in a seeded order. Examples of similar length share a batch, so little of it is padding, while every
-     * example is still seen once per epoch; the batches are no longer random samples, though, which slowed learning
-     * on CS1 (see {@link Config}), so the default is 1 and {@code pack} removes the padding instead.
-     */
+    /** The batch of step {@code s} (see {@link BatchOrder}). */
     List<EncodedExample> batchAt(long s) {
-        int bs = cfg.batchSize();
-        int perEpoch = train.size() / bs;
-        long epoch = s / perEpoch;
-        int idx = (int) (s % perEpoch);
-        int[] perm = permutation(epoch);
-        int groupSize = cfg.lengthBuckets();
-        int first = idx / groupSize * groupSize;
-        int n = Math.min(groupSize, perEpoch - first);
-        int[] group = group(epoch, first, n, perm);
-        int slot = group[group.length - n + (idx - first)];
-        List<EncodedExample> b = new ArrayList<>(bs);
-        for (int i = 0; i < bs; i++) {
-            b.add(train.get(group[slot * bs + i]));
-        }
-        return b;
-    }
-
-    private long lastGroupKey = -1;
-    private int[] lastGroup;
-
-    /**
-     * Example indices of the n batches from batch {@code first} of the epoch, sorted by length (ties keep permutation
-     * order), followed by the seeded visiting order of those n batches.
-     */
-    private int[] group(long epoch, int first, int n, int[] perm) {
-        long key = epoch * 1_000_003L + first;
-        if (key == lastGroupKey) {
-            return lastGroup;
-        }
-        int bs = cfg.batchSize();
-        Integer[] members = new Integer[n * bs];
-        for (int i = 0; i < members.length; i++) {
-            members[i] = perm[first * bs + i];
-        }
-        if (n > 1) {
-            java.util.Arrays.sort(members, Comparator.comparingInt(i -> train.get(i).ids().length));
-        }
-        int[] out = new int[members.length + n];
-        for (int i = 0; i < members.length; i++) {
-            out[i] = members[i];
-        }
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        SplittableRandom r = new SplittableRandom(cfg.seed() * 7_919L + key);
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        System.arraycopy(order, 0, out, members.length, n);
-        lastGroupKey = key;
-        lastGroup = out;
-        return out;
-    }
-
-    private int[] lastPerm;
-    private long lastEpoch = -1;
-
-    private int[] permutation(long epoch) {
-        if (epoch != lastEpoch) {
-            int[] p = new int[train.size()];
-            for (int i = 0; i < p.length; i++) {
-                p[i] = i;
-            }
-            SplittableRandom r = new SplittableRandom(cfg.seed() * 1_000_003L + epoch);
-            for (int i = p.length - 1; i > 0; i--) {
-                int j = r.nextInt(i + 1);
-                int t = p[i];
-                p[i] = p[j];
-                p[j] = t;
-            }
-            lastPerm = p;
-            lastEpoch = epoch;
-        }
-        return lastPerm;
+        return order.at(s);
     }
 
     /** Trains until {@code cfg.steps()}, resuming from the newest checkpoint in the checkpoint folder if there is one. */
@@ -265,7 +204,8 @@ public final class Trainer {
      * the stop, and a later {@link #run} on the same folder continues exactly where this one ended.
      */
     public List<StepLog> runUntil(long stop, Progress progress) throws IOException {
-        if (checkpointDir != null) {
+        if (store != null) {
+            store.open(model.parameters().count() * 4L * 3); // the model and AdamW's two moments in F32
             resume();
         }
         long end = Math.min(stop, cfg.steps());
@@ -278,11 +218,7 @@ public final class Trainer {
             double loss;
             double gradNorm = Double.NaN;
             try {
-                model.forward(b.ids(), b.mask(), b.positions());
-                loss = model.loss(b.labels(), true);
-                if (step == poisonStep) {
-                    loss = Double.NaN;
-                }
+                loss = stepLoss.compute(model, b, step);
                 model.zeroGrad();
                 if (Double.isFinite(loss)) {
                     model.backward();
@@ -294,7 +230,7 @@ public final class Trainer {
             if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
                 throw new TrainingDivergedException(String.format(Locale.ROOT,
                         "training diverged at step %d: loss %s, gradient norm %s; parameters were not updated%s", step, loss,
-                        gradNorm, checkpointDir == null ? "" : "; the last good checkpoint is kept in " + checkpointDir));
+                        gradNorm, store == null ? "" : "; the last good checkpoint is kept in " + store.dir()));
             }
             double lr = schedule.at(step);
             opt.step(model.parameters(), model.gradients(), lr);
@@ -309,7 +245,7 @@ public final class Trainer {
                 LOG.info("step {}: train loss {}, validation loss {}", step, String.format(Locale.ROOT, "%.4f", loss),
                         String.format(Locale.ROOT, "%.4f", evals.get(evals.size() - 1).loss()));
             }
-            if (checkpointDir != null && ((cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) || step == end)) {
+            if (store != null && ((cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) || step == end)) {
                 save();
             }
         }
@@ -365,88 +301,67 @@ public final class Trainer {
         return norm;
     }
 
-    /** Writes step-N/ atomically (temp folder, then rename) and prunes old checkpoints. */
+    /** Writes checkpoint step-N/ (see {@link CheckpointStore}) and prunes old checkpoints. */
     public Path save() throws IOException {
-        Files.createDirectories(checkpointDir);
-        String name = String.format(Locale.ROOT, "step-%08d", step);
-        Path tmp = checkpointDir.resolve(name + ".tmp");
-        deleteTree(tmp);
-        Files.createDirectories(tmp);
-        HfCheckpoint.save(model.parameters(), tmp, DType.F32);
-        SafeTensors.write(tmp.resolve("optimizer.safetensors"), opt.state(), DType.F32, null);
-        if (tokenizer instanceof SqlVocabTokenizer s) {
-            s.save(tmp.resolve("tokenizer.json"));
+        if (store == null) {
+            throw new IllegalStateException("this trainer has no checkpoint folder");
         }
-        ObjectNode state = MAPPER.createObjectNode();
-        state.put("step", step);
-        state.put("optimizer_step", opt.stepCount());
-        state.put("seed", cfg.seed());
-        state.put("batch_size", cfg.batchSize());
-        state.put("train_examples", train.size());
-        state.put("length_buckets", cfg.lengthBuckets());
-        state.put("packed", cfg.pack()); // the data order does not depend on it, so a resume may change it
-        var h = state.putArray("loss_history");
-        history.forEach(l -> h.add(l.loss()));
-        MAPPER.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("trainer_state.json").toFile(), state);
-        Path dst = checkpointDir.resolve(name);
-        deleteTree(dst);
-        Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
-        prune();
-        LOG.debug("checkpoint written to {}", dst);
-        return dst;
-    }
-
-    private void prune() throws IOException {
-        List<Path> all = checkpoints(checkpointDir);
-        for (int i = 0; i < all.size() - Math.max(1, cfg.keepCheckpoints()); i++) {
-            deleteTree(all.get(i));
-        }
+        double[] losses = history.stream().mapToDouble(StepLog::loss).toArray();
+        TrainerState state = new TrainerState(step, opt.stepCount(), RunSettings.of(cfg, train.size()), cfg.pack(), losses);
+        return store.save(step, tmp -> {
+            HfCheckpoint.save(model.parameters(), tmp, DType.F32);
+            SafeTensors.write(tmp.resolve("optimizer.safetensors"), opt.state(), DType.F32, null);
+            AtomicFiles.writeString(tmp.resolve(TrainerState.FILE), state.toJson());
+        });
     }
 
     /** Completed checkpoints (step-N folders), oldest first. */
     public static List<Path> checkpoints(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().matches("step-\\d{8}"))
-                    .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
-        }
+        return CheckpointStore.list(dir);
     }
 
+    /**
+     * Continues from the newest checkpoint, if any: refuses one written with other settings (each difference listed)
+     * unless {@link Config#force()}.
+     */
     private void resume() throws IOException {
-        List<Path> all = checkpoints(checkpointDir);
-        if (all.isEmpty()) {
+        Optional<Path> found = store.latest();
+        if (found.isEmpty()) {
             return;
         }
-        Path last = all.get(all.size() - 1);
-        JsonNode st = MAPPER.readTree(last.resolve("trainer_state.json").toFile());
-        if (st.path("seed").asLong() != cfg.seed() || st.path("batch_size").asInt() != cfg.batchSize()
-                || st.path("train_examples").asInt() != train.size()
-                || st.path("length_buckets").asInt(1) != cfg.lengthBuckets()) {
-            throw new IOException(last + " was written with another seed, batch size, length bucketing or training set;"
-                    + " refusing to resume");
+        Path last = found.get();
+        TrainerState st = TrainerState.read(last.resolve(TrainerState.FILE));
+        RunSettings now = RunSettings.of(cfg, train.size());
+        List<String> diffs = new ArrayList<>(st.settings().differences(now));
+        if (TokenizerFiles.differs(last.resolve("tokenizer.json"), store.tokenizerJson())) {
+            diffs.add("tokenizer.json differs");
+        }
+        if (!diffs.isEmpty() && !cfg.force()) {
+            throw new IOException("refusing to resume from " + last + ": it was written with other settings (checkpoint -> now): "
+                    + String.join(", ", diffs) + "; use another folder for a new run, or resume anyway with --force"
+                    + " (Trainer.Config.withForce)");
+        }
+        if (!diffs.isEmpty()) {
+            LOG.warn("resuming from {} with other settings than it was written with (--force): {}", last, String.join(", ", diffs));
+        }
+        List<String> unrecorded = st.settings().unrecorded(now);
+        if (!unrecorded.isEmpty()) {
+            LOG.warn("{} does not record {}; resuming without checking them", last, String.join(", ", unrecorded));
         }
         Parameters p = HfCheckpoint.load(last, model.config());
+        Path optimizer = last.resolve("optimizer.safetensors");
+        try {
+            opt.load(SafeTensors.readAll(optimizer), st.optimizerStep());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointFormatException(optimizer, "(tensors)", e.getMessage());
+        }
         model.parameters().copyFrom(p);
-        opt.load(SafeTensors.readAll(last.resolve("optimizer.safetensors")), st.path("optimizer_step").asLong());
-        step = st.path("step").asLong();
+        step = st.step();
         history.clear();
-        int i = 0;
-        for (JsonNode l : st.path("loss_history")) {
-            history.add(new StepLog(++i, l.asDouble(), schedule.at(i - 1), Double.NaN, Double.NaN));
+        double[] losses = st.losses();
+        for (int i = 0; i < losses.length; i++) {
+            history.add(new StepLog(i + 1, losses[i], schedule.at(i), Double.NaN, Double.NaN));
         }
         LOG.info("resumed from {} at step {}", last, step);
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(x);
-            }
-        }
     }
 }

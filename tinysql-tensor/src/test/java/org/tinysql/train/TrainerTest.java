@@ -124,8 +124,12 @@ class TrainerTest {
     @Test
     void nanLossStopsWithAClearErrorAndKeepsTheLastGoodCheckpoint(@TempDir Path dir) throws Exception {
         Transformer m = model();
-        Trainer t = new Trainer(m, tok, train, val, config(12), dir);
-        t.poisonAt(6);
+        // Step 6 (0-based) diverges: its loss is NaN.
+        StepLoss diverging = (model, b, s) -> {
+            double loss = StepLoss.MODEL.compute(model, b, s);
+            return s == 6 ? Double.NaN : loss;
+        };
+        Trainer t = new Trainer(m, tok, TokenizerFiles.json(tok), train, val, config(12), dir, diverging);
         TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> t.run(Progress.NONE));
         assertTrue(e.getMessage().contains("step 6") && e.getMessage().contains("NaN"), e.getMessage());
         List<Path> cks = Trainer.checkpoints(dir);

@@ -1,0 +1,13 @@
+package org.tinysql.train;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** A checkpoint file that cannot be used; the message names the file and the field. */
+public final class CheckpointFormatException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public CheckpointFormatException(Path file, String field, String problem) {
+        super(file + ": " + field + ": " + problem);
+    }
+}

@@ -1,0 +1,160 @@
+package org.tinysql.train;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tinysql.util.AtomicFiles;
+
+/**
+ * The checkpoint folder of a run: {@code step-N/} folders, each written into {@code step-N.tmp/} and renamed when
+ * complete, so that a reader sees whole checkpoints only; the newest {@code keep} are kept. Every checkpoint gets the
+ * run's tokenizer.json, captured when the run started, so it stays usable when the dataset goes away.
+ */
+final class CheckpointStore {
+    private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
+
+    /** Writes a checkpoint's content into a (temporary) folder. */
+    @FunctionalInterface
+    interface Content {
+        void write(Path folder) throws IOException;
+    }
+
+    private final Path dir;
+    private final int keep;
+    private final byte[] tokenizerJson;
+
+    /**
+     * @param dir           the checkpoint folder
+     * @param keep          how many checkpoints to keep (at least 1)
+     * @param tokenizerJson the tokenizer.json to put into every checkpoint, or null for none
+     */
+    CheckpointStore(Path dir, int keep, byte[] tokenizerJson) {
+        this.dir = dir;
+        this.keep = Math.max(1, keep);
+        this.tokenizerJson = tokenizerJson == null ? null : tokenizerJson.clone();
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /**
+     * Prepares the folder before step 1: creates it, proves it writable and roomy enough for one more checkpoint
+     * whose tensors take {@code tensorBytes}, and removes temporary files and folders ({@code *.tmp}) that an
+     * interrupted run left behind.
+     */
+    void open(long tensorBytes) throws IOException {
+        try {
+            Files.createDirectories(dir);
+        } catch (FileAlreadyExistsException e) {
+            throw new IOException("the checkpoint folder " + dir + " is a file, not a folder", e);
+        } catch (IOException e) {
+            throw new IOException("cannot create the checkpoint folder " + dir + ": " + e, e);
+        }
+        try {
+            Files.delete(Files.createTempFile(dir, ".write-test", ".tmp"));
+        } catch (IOException e) {
+            throw new IOException("the checkpoint folder " + dir + " is not writable: " + e, e);
+        }
+        long checkpointBytes = tensorBytes + (tokenizerJson == null ? 0 : tokenizerJson.length) + (1 << 20);
+        long free = Files.getFileStore(dir).getUsableSpace();
+        if (free < checkpointBytes) {
+            throw new IOException(String.format(Locale.ROOT, "not enough space for a checkpoint in %s: %s free, a checkpoint takes about %s",
+                    dir, mib(free), mib(checkpointBytes)));
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList()) {
+                deleteTree(p);
+                LOG.info("removed {}, left behind by an interrupted run", p);
+            }
+        }
+    }
+
+    /**
+     * Writes checkpoint {@code step-N/} (the content, then tokenizer.json) and prunes old checkpoints. An I/O error
+     * (a full disk) leaves the earlier checkpoints as they were and names the checkpoint and the free space.
+     */
+    Path save(long step, Content content) throws IOException {
+        String name = String.format(Locale.ROOT, "step-%08d", step);
+        Path tmp = dir.resolve(name + ".tmp");
+        Path dst = dir.resolve(name);
+        try {
+            deleteTree(tmp);
+            Files.createDirectories(tmp);
+            content.write(tmp);
+            if (tokenizerJson != null) {
+                AtomicFiles.write(tmp.resolve("tokenizer.json"), (AtomicFiles.StreamWriter) out -> out.write(tokenizerJson));
+            }
+            deleteTree(dst);
+            Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            try {
+                deleteTree(tmp);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw new IOException("cannot write checkpoint " + dst + " (" + freeSpace() + "; the earlier checkpoints are kept): "
+                    + e.getMessage(), e);
+        }
+        List<Path> all = list(dir);
+        for (int i = 0; i < all.size() - keep; i++) {
+            deleteTree(all.get(i));
+        }
+        LOG.debug("checkpoint written to {}", dst);
+        return dst;
+    }
+
+    /** The newest complete checkpoint, if any. */
+    Optional<Path> latest() throws IOException {
+        List<Path> all = list(dir);
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
+    /** The tokenizer.json this store writes, or null. */
+    byte[] tokenizerJson() {
+        return tokenizerJson == null ? null : tokenizerJson.clone();
+    }
+
+    /** Completed checkpoints (step-N folders) in {@code dir}, oldest first. */
+    static List<Path> list(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().matches("step-\\d{8}"))
+                    .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+        }
+    }
+
+    private String freeSpace() {
+        try {
+            return mib(Files.getFileStore(dir).getUsableSpace()) + " free there";
+        } catch (IOException e) {
+            return "free space unknown";
+        }
+    }
+
+    private static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(x);
+            }
+        }
+    }
+}
