@@ -25,8 +25,8 @@ import org.tinysql.tensor.SafeTensors;
  * allocated or read.
  */
 final class CheckpointTensors implements Closeable {
-    static final String SINGLE = "model.safetensors";
-    static final String INDEX = "model.safetensors.index.json";
+    private static final String SINGLE = "model.safetensors";
+    private static final String INDEX = "model.safetensors.index.json";
 
     private final Map<String, SafeTensors> byTensor = new TreeMap<>();
     private final List<SafeTensors> files = new ArrayList<>();
@@ -44,7 +44,7 @@ final class CheckpointTensors implements Closeable {
                 SafeTensors st = t.add(dir.resolve(SINGLE));
                 st.entries().keySet().forEach(n -> t.byTensor.put(n, st));
             } else {
-                throw new IOException("no " + SINGLE + " or " + INDEX + " in " + dir);
+                throw new CheckpointFormatException(dir, "no " + SINGLE + " or " + INDEX + " in the checkpoint folder");
             }
             return t;
         } catch (IOException | RuntimeException e) {

@@ -23,10 +23,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 final class ConfigParser {
     private final JsonNode j;
     private final String type;
+    /** Prepended to keys in messages ("rope_scaling." inside that object). */
+    private final String prefix;
 
-    private ConfigParser(JsonNode j, String type) {
+    private ConfigParser(JsonNode j, String type, String prefix) {
         this.j = j;
         this.type = type;
+        this.prefix = prefix;
     }
 
     static ModelConfig parse(JsonNode j) {
@@ -39,7 +42,7 @@ final class ConfigParser {
             throw new IllegalArgumentException("unsupported architecture: model_type '" + excerpt(type) + "' "
                     + excerpt(j.path("architectures")) + " (supported: GPTNeoForCausalLM, GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM)");
         }
-        ConfigParser p = new ConfigParser(j, type);
+        ConfigParser p = new ConfigParser(j, type, "");
         return switch (type) {
             case "gpt_neo" -> p.gptNeo();
             case "gpt2" -> p.gpt2();
@@ -104,7 +107,7 @@ final class ConfigParser {
         }
         JsonNode s = j.get("rope_scaling");
         check(s.isObject(), "rope_scaling must be an object");
-        ConfigParser r = new ConfigParser(s, type);
+        ConfigParser r = new ConfigParser(s, type, "rope_scaling.");
         String kind = r.present("rope_type") ? r.text("rope_type", "") : r.text("type", "");
         check(kind.equals("llama3"), "rope_scaling type '" + excerpt(kind) + "' is not supported (supported: llama3)");
         return new ModelConfig.RopeScaling(r.number("factor", 8.0), r.number("low_freq_factor", 1.0), r.number("high_freq_factor", 4.0),
@@ -146,16 +149,16 @@ final class ConfigParser {
     }
 
     private int integer(String key) {
-        check(present(key), "missing integer field '" + key + "'");
-        return intValue(key, j.get(key));
+        check(present(key), "missing integer field '" + prefix + key + "'");
+        return intValue(prefix + key, j.get(key));
     }
 
     private int integer(String key, int dflt) {
-        return present(key) ? intValue(key, j.get(key)) : dflt;
+        return present(key) ? intValue(prefix + key, j.get(key)) : dflt;
     }
 
     static int intValue(String key, JsonNode n) {
-        check(n.isIntegralNumber() && n.canConvertToInt(), key + " " + excerpt(n) + " is not a 32-bit integer");
+        check(n.isIntegralNumber() && n.canConvertToInt(), key + " " + show(n) + " is not a 32-bit integer");
         return n.intValue();
     }
 
@@ -164,7 +167,7 @@ final class ConfigParser {
             return dflt;
         }
         JsonNode n = j.get(key);
-        check(n.isNumber() && Double.isFinite(n.doubleValue()), key + " " + excerpt(n) + " is not a finite number");
+        check(n.isNumber() && Double.isFinite(n.doubleValue()), prefix + key + " " + show(n) + " is not a finite number");
         return n.doubleValue();
     }
 
@@ -172,7 +175,7 @@ final class ConfigParser {
         if (!present(key)) {
             return dflt;
         }
-        check(j.get(key).isBoolean(), key + " " + excerpt(j.get(key)) + " is not true or false");
+        check(j.get(key).isBoolean(), prefix + key + " " + show(j.get(key)) + " is not true or false");
         return j.get(key).booleanValue();
     }
 
@@ -180,7 +183,12 @@ final class ConfigParser {
         if (!present(key)) {
             return dflt;
         }
-        check(j.get(key).isTextual(), key + " " + excerpt(j.get(key)) + " is not a string");
+        check(j.get(key).isTextual(), prefix + key + " " + show(j.get(key)) + " is not a string");
         return j.get(key).textValue();
+    }
+
+    /** A value for a message: numbers as Java prints them (Infinity, not "Infinity"), the rest as JSON, shortened. */
+    static String show(JsonNode n) {
+        return excerpt(n.isNumber() ? n.asText() : n.toString());
     }
 }

@@ -122,22 +122,12 @@ public final class HfCheckpoint {
      * Loads the weights of a checkpoint folder from a stranger. Every safetensors header is validated and every tensor
      * the config needs is checked for presence and shape before the parameters are allocated, so a config that
      * promises more than the files hold fails without allocating; then each tensor is converted and checked for NaN or
-     * infinite values ({@code nonFinite}). Errors are IOExceptions (mostly {@link CheckpointFormatException}) naming
-     * the file and the tensor.
+     * infinite values ({@code nonFinite}). Errors are {@link CheckpointFormatException}s naming the file or folder and
+     * the tensor (other IOExceptions only for I/O failures).
      */
     public static Parameters load(Path dir, ModelConfig cfg, NonFiniteWeights nonFinite) throws IOException {
         try (CheckpointTensors files = CheckpointTensors.open(dir)) {
-            for (Map.Entry<String, long[]> e : hfShapes(cfg).entrySet()) {
-                SafeTensors st = files.file(e.getKey());
-                if (st == null) {
-                    throw new IOException("checkpoint " + dir + " is missing tensor '" + e.getKey() + "' (needed for " + cfg + ")");
-                }
-                long[] found = st.entry(e.getKey()).shape();
-                if (!Arrays.equals(e.getValue(), found)) {
-                    throw new CheckpointFormatException(st.file(), "tensor '" + e.getKey() + "' has shape " + Arrays.toString(found)
-                            + ", expected " + Arrays.toString(e.getValue()));
-                }
-            }
+            checkShapes(dir, cfg, files);
             Parameters p = Parameters.zeros(cfg);
             Set<String> used = new LinkedHashSet<>();
             for (Mapping m : mappings(cfg)) {
@@ -152,9 +142,24 @@ public final class HfCheckpoint {
             }
             if (!unused.isEmpty()) {
                 LOG.warn("{}: {} tensors are not used by {}: {}", dir, unused.size(), cfg,
-                        unused.subList(0, Math.min(5, unused.size())));
+                        unused.stream().limit(5).map(CheckpointFormatException::excerpt).toList());
             }
             return p;
+        }
+    }
+
+    /** Every tensor the config needs is present with its shape; checked from the headers, before allocating. */
+    private static void checkShapes(Path dir, ModelConfig cfg, CheckpointTensors files) throws CheckpointFormatException {
+        for (Map.Entry<String, long[]> e : hfShapes(cfg).entrySet()) {
+            SafeTensors st = files.file(e.getKey());
+            if (st == null) {
+                throw new CheckpointFormatException(dir, "checkpoint is missing tensor '" + e.getKey() + "' (needed for " + cfg + ")");
+            }
+            long[] found = st.entry(e.getKey()).shape();
+            if (!Arrays.equals(e.getValue(), found)) {
+                throw new CheckpointFormatException(st.file(), "tensor '" + e.getKey() + "' has shape " + Arrays.toString(found)
+                        + ", expected " + Arrays.toString(e.getValue()));
+            }
         }
     }
 
