@@ -1,8 +1,7 @@
 package org.tinysql.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,12 +11,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.CheckpointFormatException;
 import org.tinysql.tensor.DType;
 import org.tinysql.tensor.SafeTensors;
 
@@ -28,7 +28,6 @@ import org.tinysql.tensor.SafeTensors;
  */
 public final class HfCheckpoint {
     private static final Logger LOG = LoggerFactory.getLogger(HfCheckpoint.class);
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     /** How an HF tensor maps onto ours. */
     private enum Kind { COPY, TRANSPOSE, QKV_WEIGHT, QKV_BIAS }
@@ -114,128 +113,87 @@ public final class HfCheckpoint {
         return load(dir, cfg);
     }
 
+    /** Loads the weights of a checkpoint folder; non-finite weights as {@link NonFiniteWeights#fromSystemProperty()} says. */
     public static Parameters load(Path dir, ModelConfig cfg) throws IOException {
-        Map<String, Path> where = tensorFiles(dir);
-        Parameters p = Parameters.zeros(cfg);
-        Map<Path, SafeTensors> open = new LinkedHashMap<>();
-        try {
+        return load(dir, cfg, NonFiniteWeights.fromSystemProperty());
+    }
+
+    /**
+     * Loads the weights of a checkpoint folder from a stranger. Every safetensors header is validated and every tensor
+     * the config needs is checked for presence and shape before the parameters are allocated, so a config that
+     * promises more than the files hold fails without allocating; then each tensor is converted and checked for NaN or
+     * infinite values ({@code nonFinite}). Errors are {@link CheckpointFormatException}s naming the file or folder and
+     * the tensor (other IOExceptions only for I/O failures).
+     */
+    public static Parameters load(Path dir, ModelConfig cfg, NonFiniteWeights nonFinite) throws IOException {
+        try (CheckpointTensors files = CheckpointTensors.open(dir)) {
+            checkShapes(dir, cfg, files);
+            Parameters p = Parameters.zeros(cfg);
             Set<String> used = new LinkedHashSet<>();
             for (Mapping m : mappings(cfg)) {
-                Path f = where.get(m.hf());
-                if (f == null) {
-                    throw new IOException("checkpoint " + dir + " is missing tensor '" + m.hf() + "' (needed for " + cfg + ")");
-                }
-                SafeTensors st = open.computeIfAbsent(f, HfCheckpoint::openUnchecked);
                 used.add(m.hf());
-                loadOne(st, m, p, cfg);
+                loadOne(files.file(m.hf()), m, p, cfg, nonFinite);
             }
             List<String> unused = new ArrayList<>();
-            for (String n : where.keySet()) {
+            for (String n : files.names()) {
                 if (!used.contains(n) && !ignorable(n)) {
                     unused.add(n);
                 }
             }
             if (!unused.isEmpty()) {
                 LOG.warn("{}: {} tensors are not used by {}: {}", dir, unused.size(), cfg,
-                        unused.subList(0, Math.min(5, unused.size())));
+                        unused.stream().limit(5).map(CheckpointFormatException::excerpt).toList());
             }
-        } catch (java.io.UncheckedIOException e) {
-            throw e.getCause();
-        } finally {
-            for (SafeTensors st : open.values()) {
-                st.close();
-            }
-        }
-        return p;
-    }
-
-    private static SafeTensors openUnchecked(Path f) {
-        try {
-            return SafeTensors.open(f);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            return p;
         }
     }
 
-    private static void loadOne(SafeTensors st, Mapping m, Parameters p, ModelConfig cfg) throws IOException {
-        SafeTensors.Entry e = st.entry(m.hf());
-        long[] found = e.shape();
+    /** Every tensor the config needs is present with its shape; checked from the headers, before allocating. */
+    private static void checkShapes(Path dir, ModelConfig cfg, CheckpointTensors files) throws CheckpointFormatException {
+        for (Map.Entry<String, long[]> e : hfShapes(cfg).entrySet()) {
+            SafeTensors st = files.file(e.getKey());
+            if (st == null) {
+                throw new CheckpointFormatException(dir, "checkpoint is missing tensor '" + e.getKey() + "' (needed for " + cfg + ")");
+            }
+            long[] found = st.entry(e.getKey()).shape();
+            if (!Arrays.equals(e.getValue(), found)) {
+                throw new CheckpointFormatException(st.file(), "tensor '" + e.getKey() + "' has shape " + Arrays.toString(found)
+                        + ", expected " + Arrays.toString(e.getValue()));
+            }
+        }
+    }
+
+    private static void loadOne(SafeTensors st, Mapping m, Parameters p, ModelConfig cfg, NonFiniteWeights nonFinite)
+            throws IOException {
+        long c = cfg.dModel();
+        String[] qkv = {"Q", "K", "V"};
         switch (m.kind()) {
             case COPY -> {
-                INDArray dst = p.get(m.ours());
-                expect(m.hf(), dst.shape(), found, st);
-                st.readInto(e, org.tinysql.tensor.Buffers.fb(dst), 0);
+                SafeTensors.Entry e = st.entry(m.hf());
+                FloatBuffer dst = Buffers.fb(p.get(m.ours()));
+                st.readInto(e, dst, 0);
+                nonFinite.check(dst, (int) e.numel(), m.hf(), st.file());
             }
-            case TRANSPOSE -> {
-                INDArray dst = p.get(m.ours());
-                expect(m.hf(), new long[] {dst.size(1), dst.size(0)}, found, st);
-                dst.assign(st.read(m.hf()).transpose());
-            }
+            case TRANSPOSE -> p.get(m.ours()).assign(read(st, m.hf(), nonFinite).transpose());
             case QKV_WEIGHT -> {
-                int c = cfg.dModel();
-                expect(m.hf(), new long[] {c, 3L * c}, found, st);
-                INDArray w = st.read(m.hf());
-                String[] qkv = {"Q", "K", "V"};
+                INDArray w = read(st, m.hf(), nonFinite);
                 for (int i = 0; i < 3; i++) {
-                    p.get(m.ours() + qkv[i]).assign(w.get(NDArrayIndex.all(), NDArrayIndex.interval((long) i * c, (long) (i + 1) * c)).transpose());
+                    p.get(m.ours() + qkv[i]).assign(w.get(NDArrayIndex.all(), NDArrayIndex.interval(i * c, (i + 1) * c)).transpose());
                 }
             }
             case QKV_BIAS -> {
-                int c = cfg.dModel();
-                expect(m.hf(), new long[] {3L * c}, found, st);
-                INDArray b = st.read(m.hf());
-                String[] qkv = {"Q", "K", "V"};
+                INDArray b = read(st, m.hf(), nonFinite);
                 for (int i = 0; i < 3; i++) {
-                    p.get(m.ours() + qkv[i]).assign(b.get(NDArrayIndex.interval((long) i * c, (long) (i + 1) * c)));
+                    p.get(m.ours() + qkv[i]).assign(b.get(NDArrayIndex.interval(i * c, (i + 1) * c)));
                 }
             }
         }
     }
 
-    private static void expect(String name, long[] want, long[] found, SafeTensors st) throws IOException {
-        if (!Arrays.equals(want, found)) {
-            throw new IOException(st.file() + ": tensor '" + name + "' has shape " + Arrays.toString(found) + ", expected "
-                    + Arrays.toString(want));
-        }
-    }
-
-    /** Tensor name -> file, from model.safetensors or the shard index. */
-    private static Map<String, Path> tensorFiles(Path dir) throws IOException {
-        Map<String, Path> out = new TreeMap<>();
-        Path single = dir.resolve("model.safetensors");
-        Path index = dir.resolve("model.safetensors.index.json");
-        if (Files.exists(index)) {
-            JsonNode wm = MAPPER.readTree(index.toFile()).get("weight_map");
-            if (wm == null || !wm.isObject()) {
-                throw new IOException(index + ": missing 'weight_map'");
-            }
-            Map<String, Set<String>> declared = new TreeMap<>();
-            wm.fields().forEachRemaining(e -> declared.computeIfAbsent(e.getValue().asText(), k -> new LinkedHashSet<>()).add(e.getKey()));
-            for (Map.Entry<String, Set<String>> e : declared.entrySet()) {
-                Path shard = dir.resolve(e.getKey());
-                if (!Files.exists(shard)) {
-                    throw new IOException(index + " names shard " + e.getKey() + ", which does not exist");
-                }
-                try (SafeTensors st = SafeTensors.open(shard)) {
-                    for (String t : e.getValue()) {
-                        if (!st.contains(t)) {
-                            throw new IOException(shard + " lacks tensor '" + t + "' that " + index.getFileName() + " assigns to it");
-                        }
-                        out.put(t, shard);
-                    }
-                }
-            }
-            return out;
-        }
-        if (!Files.exists(single)) {
-            throw new IOException("no model.safetensors or model.safetensors.index.json in " + dir);
-        }
-        try (SafeTensors st = SafeTensors.open(single)) {
-            for (String t : st.entries().keySet()) {
-                out.put(t, single);
-            }
-        }
-        return out;
+    private static INDArray read(SafeTensors st, String name, NonFiniteWeights nonFinite) throws IOException {
+        INDArray w = st.read(name);
+        nonFinite.check(Buffers.fb(w), (int) w.length(), name, st.file());
+        return w;
     }
 
     /** HF tensor names and shapes of a config, as {@link #save} writes them (e.g. to stream a synthetic checkpoint). */

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.tinysql.tensor.CheckpointFormatException;
 
 /**
  * Architecture of a transformer, read from and written to HuggingFace {@code config.json}.
@@ -112,27 +113,30 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
     public static final List<String> SUPPORTED = List.of("gpt_neo", "gpt2", "llama", "qwen2");
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    public ModelConfig {
-        if (!SUPPORTED.contains(modelType)) {
-            throw new IllegalArgumentException("unsupported model_type '" + modelType + "' (supported: " + SUPPORTED + ")");
-        }
-        check(vocabSize > 0, "vocab_size must be positive");
-        check(dModel > 0 && nHeads > 0 && dModel % nHeads == 0, "hidden size " + dModel + " must be a positive multiple of the "
-                + nHeads + " heads");
-        check(nKvHeads > 0 && nHeads % nKvHeads == 0, "num_key_value_heads " + nKvHeads + " must divide num_attention_heads " + nHeads);
-        check(nLayers > 0, "the number of layers must be positive");
-        check(localWindows.length == nLayers, "attention layer types list " + localWindows.length + " entries for " + nLayers + " layers");
-        check(dMlp > 0, "intermediate size must be positive");
-        localWindows = localWindows.clone();
-        if (!modelType.startsWith("gpt")) {
-            check((dModel / nHeads) % 2 == 0, "head dim must be even for RoPE");
-        }
-    }
-
-    private static void check(boolean ok, String msg) {
-        if (!ok) {
-            throw new IllegalArgumentException("invalid model config: " + msg);
-        }
+    /** Checks every limit and consistency rule of {@link ConfigValidator}; errors name the config.json key. */
+    public ModelConfig(String modelType, int vocabSize, int dModel, int nLayers, int nHeads, int nKvHeads, int dMlp,
+                       int maxPositions, double normEps, boolean scaleScores, int[] localWindows, double ropeTheta,
+                       boolean qkvBias, boolean outBias, boolean tiedEmbeddings, int bosTokenId, int eosTokenId,
+                       RopeScaling ropeScaling) {
+        this.modelType = modelType;
+        this.vocabSize = vocabSize;
+        this.dModel = dModel;
+        this.nLayers = nLayers;
+        this.nHeads = nHeads;
+        this.nKvHeads = nKvHeads;
+        this.dMlp = dMlp;
+        this.maxPositions = maxPositions;
+        this.normEps = normEps;
+        this.scaleScores = scaleScores;
+        this.localWindows = localWindows.clone();
+        this.ropeTheta = ropeTheta;
+        this.qkvBias = qkvBias;
+        this.outBias = outBias;
+        this.tiedEmbeddings = tiedEmbeddings;
+        this.bosTokenId = bosTokenId;
+        this.eosTokenId = eosTokenId;
+        this.ropeScaling = ropeScaling;
+        ConfigValidator.validate(this);
     }
 
     public Family family() {
@@ -172,101 +176,24 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
                 scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bos, eos, ropeScaling);
     }
 
+    /**
+     * Reads config.json (or {@code dir/config.json}) from a stranger: a regular file of at most
+     * {@link CheckpointJson#MAX_BYTES}, strict JSON, every field type- and range-checked before anything is allocated.
+     * Errors are {@link CheckpointFormatException}s naming the file and the key.
+     */
     public static ModelConfig load(Path configJson) throws IOException {
         Path f = Files.isDirectory(configJson) ? configJson.resolve("config.json") : configJson;
-        if (!Files.exists(f)) {
-            throw new IOException("no config.json at " + f);
-        }
+        JsonNode j = CheckpointJson.read(f);
         try {
-            return fromJson(MAPPER.readTree(f.toFile()));
+            return fromJson(j);
         } catch (IllegalArgumentException e) {
-            throw new IOException(f + ": " + e.getMessage(), e);
+            throw new CheckpointFormatException(f, e.getMessage(), e);
         }
     }
 
-    /** Parses a HuggingFace config.json tree. */
+    /** Parses a HuggingFace config.json tree (see {@link ConfigParser}); errors name the key. */
     public static ModelConfig fromJson(JsonNode j) {
-        String type = j.path("model_type").asText("");
-        if (!SUPPORTED.contains(type)) {
-            String arch = j.path("architectures").toString();
-            throw new IllegalArgumentException("unsupported architecture: model_type '" + type + "' " + arch
-                    + " (supported: GPTNeoForCausalLM, GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM)");
-        }
-        int bos = j.path("bos_token_id").asInt(-1);
-        int eos = j.path("eos_token_id").isArray() ? j.path("eos_token_id").path(0).asInt(-1) : j.path("eos_token_id").asInt(-1);
-        switch (type) {
-            case "gpt_neo": {
-                int c = req(j, "hidden_size");
-                int layers = req(j, "num_layers");
-                int[] windows = new int[layers];
-                JsonNode al = j.get("attention_layers");
-                int window = j.path("window_size").asInt(256);
-                if (al != null && al.isArray()) {
-                    if (al.size() != layers) {
-                        throw new IllegalArgumentException("attention_layers has " + al.size() + " entries for " + layers + " layers");
-                    }
-                    for (int i = 0; i < layers; i++) {
-                        windows[i] = al.get(i).asText().equals("local") ? window : 0;
-                    }
-                }
-                String act = j.path("activation_function").asText("gelu_new");
-                checkActivation(act);
-                int inter = j.hasNonNull("intermediate_size") ? j.get("intermediate_size").asInt() : 4 * c;
-                return new ModelConfig(type, req(j, "vocab_size"), c, layers, req(j, "num_heads"), req(j, "num_heads"), inter,
-                        j.path("max_position_embeddings").asInt(2048), j.path("layer_norm_epsilon").asDouble(1e-5), false,
-                        windows, 0, false, true, true, bos, eos);
-            }
-            case "gpt2": {
-                int c = req(j, "n_embd");
-                int layers = req(j, "n_layer");
-                checkActivation(j.path("activation_function").asText("gelu_new"));
-                int inter = j.hasNonNull("n_inner") ? j.get("n_inner").asInt() : 4 * c;
-                return new ModelConfig(type, req(j, "vocab_size"), c, layers, req(j, "n_head"), req(j, "n_head"), inter,
-                        j.path("n_positions").asInt(1024), j.path("layer_norm_epsilon").asDouble(1e-5), true,
-                        new int[layers], 0, true, true, true, bos, eos);
-            }
-            default: {
-                String act = j.path("hidden_act").asText("silu");
-                if (!act.equals("silu")) {
-                    throw new IllegalArgumentException("hidden_act '" + act + "' is not supported (only silu)");
-                }
-                int layers = req(j, "num_hidden_layers");
-                int heads = req(j, "num_attention_heads");
-                boolean qkvBias = type.equals("qwen2") || j.path("attention_bias").asBoolean(false);
-                if (j.hasNonNull("head_dim") && j.get("head_dim").asInt() != req(j, "hidden_size") / heads) {
-                    throw new IllegalArgumentException("head_dim " + j.get("head_dim").asInt() + " != hidden_size / heads is not supported");
-                }
-                JsonNode scaling = j.get("rope_scaling");
-                RopeScaling rs = null;
-                if (scaling != null && !scaling.isNull()) {
-                    String kind = scaling.path("rope_type").asText(scaling.path("type").asText(""));
-                    if (!kind.equals("llama3")) {
-                        throw new IllegalArgumentException("rope_scaling type '" + kind + "' is not supported (supported: llama3)");
-                    }
-                    rs = new RopeScaling(scaling.path("factor").asDouble(8.0), scaling.path("low_freq_factor").asDouble(1.0),
-                            scaling.path("high_freq_factor").asDouble(4.0), scaling.path("original_max_position_embeddings").asInt(8192));
-                }
-                return new ModelConfig(type, req(j, "vocab_size"), req(j, "hidden_size"), layers, heads,
-                        j.path("num_key_value_heads").asInt(heads), req(j, "intermediate_size"),
-                        j.path("max_position_embeddings").asInt(2048), j.path("rms_norm_eps").asDouble(1e-6), true,
-                        new int[layers], j.path("rope_theta").asDouble(10000.0), qkvBias, false,
-                        j.path("tie_word_embeddings").asBoolean(type.equals("qwen2")), bos, eos, rs);
-            }
-        }
-    }
-
-    private static void checkActivation(String act) {
-        if (!act.equals("gelu_new") && !act.equals("gelu_pytorch_tanh")) {
-            throw new IllegalArgumentException("activation_function '" + act + "' is not supported (gelu_new, gelu_pytorch_tanh)");
-        }
-    }
-
-    private static int req(JsonNode j, String key) {
-        JsonNode n = j.get(key);
-        if (n == null || !n.canConvertToInt()) {
-            throw new IllegalArgumentException("config.json: missing integer field '" + key + "'");
-        }
-        return n.asInt();
+        return ConfigParser.parse(j);
     }
 
     /** The HuggingFace config.json of this model. */

@@ -1,26 +1,17 @@
 package org.tinysql.tensor;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,9 +20,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The safetensors format: an 8-byte little-endian header length, a JSON header mapping each tensor name to its
- * dtype, shape and byte range, then the raw little-endian data. Reading memory-maps the file and validates the
- * header (size limit, dtypes, shapes matching byte ranges, ranges covering the data exactly with no holes or
- * overlaps); tensors are converted to FLOAT one at a time. Writing goes to a temp file that is renamed into place.
+ * dtype, shape and byte range, then the raw little-endian data. Reading validates the whole header first (see
+ * {@link SafeTensorsHeader}: size limits, strict JSON, dtypes, shapes matching byte ranges, ranges covering the data
+ * exactly with no holes or overlaps), then memory-maps tensors and converts them to FLOAT one at a time. Writing goes
+ * through {@link org.tinysql.util.AtomicFiles}.
  */
 public final class SafeTensors implements AutoCloseable {
     /** Largest header we accept (the format's reference implementation uses 100 MB). */
@@ -68,115 +60,20 @@ public final class SafeTensors implements AutoCloseable {
         this.metadata = metadata;
     }
 
-    /** Opens and validates a safetensors file; tensors are read on demand. */
+    /**
+     * Opens and validates a safetensors file (see {@link SafeTensorsHeader}); tensors are read on demand. Anything but a
+     * regular file is refused before it is opened. Errors are {@link CheckpointFormatException}s naming the file and the
+     * tensor or field.
+     */
     public static SafeTensors open(Path file) throws IOException {
+        FileChecks.regularFile(file, Long.MAX_VALUE);
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         try {
-            long size = ch.size();
-            if (size < 8) {
-                throw corrupt(file, "file is " + size + " bytes, shorter than the 8-byte header length");
-            }
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, 0);
-            long headerLen = lenBuf.getLong(0);
-            if (headerLen < 2 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
-                throw corrupt(file, "header length " + headerLen + " is impossible for a file of " + size
-                        + " bytes (limit " + MAX_HEADER_BYTES + ")");
-            }
-            ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
-            readFully(ch, hb, 8);
-            JsonNode header;
-            try {
-                header = MAPPER.readTree(new String(hb.array(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw corrupt(file, "header is not valid JSON: " + e.getMessage());
-            }
-            if (header == null || !header.isObject()) {
-                throw corrupt(file, "header is not a JSON object");
-            }
-            long dataLen = size - 8 - headerLen;
-            Map<String, Entry> entries = new LinkedHashMap<>();
-            Map<String, String> meta = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (e.getKey().equals("__metadata__")) {
-                    if (!e.getValue().isObject()) {
-                        throw corrupt(file, "__metadata__ must be an object of strings");
-                    }
-                    e.getValue().fields().forEachRemaining(m -> meta.put(m.getKey(), m.getValue().asText()));
-                    continue;
-                }
-                entries.put(e.getKey(), entry(file, e.getKey(), e.getValue(), dataLen));
-            }
-            List<Entry> sorted = new ArrayList<>(entries.values());
-            sorted.sort((a, b) -> Long.compare(a.begin(), b.begin()));
-            long expect = 0;
-            for (Entry en : sorted) {
-                if (en.begin() != expect) {
-                    throw corrupt(file, "tensor '" + en.name() + "' starts at byte " + en.begin() + " but the previous data ends at "
-                            + expect + (en.begin() > expect ? " (a hole)" : " (an overlap)"));
-                }
-                expect = en.end();
-            }
-            if (expect != dataLen) {
-                throw corrupt(file, "tensor data covers " + expect + " bytes but the file holds " + dataLen
-                        + (expect < dataLen ? " (trailing bytes)" : " (truncated)"));
-            }
-            return new SafeTensors(file, ch, 8 + headerLen, Collections.unmodifiableMap(entries), Collections.unmodifiableMap(meta));
+            SafeTensorsHeader h = SafeTensorsHeader.read(file, ch);
+            return new SafeTensors(file, ch, h.dataStart(), h.entries(), h.metadata());
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
-        }
-    }
-
-    private static Entry entry(Path file, String name, JsonNode n, long dataLen) throws IOException {
-        if (!n.isObject()) {
-            throw corrupt(file, "entry '" + name + "' is not an object");
-        }
-        String dt = n.path("dtype").asText("");
-        DType dtype;
-        try {
-            dtype = DType.valueOf(dt);
-        } catch (IllegalArgumentException e) {
-            throw corrupt(file, "tensor '" + name + "' has dtype '" + dt + "' (supported: F32, F16, BF16)");
-        }
-        JsonNode shapeNode = n.get("shape");
-        JsonNode off = n.get("data_offsets");
-        if (shapeNode == null || !shapeNode.isArray() || off == null || !off.isArray() || off.size() != 2) {
-            throw corrupt(file, "tensor '" + name + "' needs 'shape' and 'data_offsets' [begin, end]");
-        }
-        long[] shape = new long[shapeNode.size()];
-        long numel = 1;
-        for (int i = 0; i < shape.length; i++) {
-            if (!shapeNode.get(i).canConvertToLong() || shapeNode.get(i).asLong() < 0) {
-                throw corrupt(file, "tensor '" + name + "' has a bad shape " + shapeNode);
-            }
-            shape[i] = shapeNode.get(i).asLong();
-            numel = Math.multiplyExact(numel, shape[i]);
-        }
-        long begin = off.get(0).asLong(-1);
-        long end = off.get(1).asLong(-1);
-        if (begin < 0 || end < begin || end > dataLen) {
-            throw corrupt(file, "tensor '" + name + "' has data_offsets [" + begin + ", " + end + "] outside the "
-                    + dataLen + " data bytes" + (end > dataLen && begin >= 0 && end >= begin ? " (the file looks truncated)" : ""));
-        }
-        if (end - begin != numel * dtype.bytes()) {
-            throw corrupt(file, "tensor '" + name + "' " + dtype + Arrays.toString(shape) + " needs " + numel * dtype.bytes()
-                    + " bytes but its data_offsets span " + (end - begin));
-        }
-        return new Entry(name, dtype, shape, begin, end);
-    }
-
-    private static IOException corrupt(Path file, String what) {
-        return new IOException("corrupt safetensors file " + file + ": " + what);
-    }
-
-    private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
-        while (buf.hasRemaining()) {
-            int n = ch.read(buf, pos + buf.position());
-            if (n < 0) {
-                throw new IOException("unexpected end of file");
-            }
         }
     }
 
@@ -207,13 +104,23 @@ public final class SafeTensors implements AutoCloseable {
     /** The tensor as a new FLOAT c-order array (converted from F16/BF16 as needed). */
     public INDArray read(String name) throws IOException {
         Entry e = entry(name);
+        if (e.numel() > Integer.MAX_VALUE) {
+            throw new CheckpointFormatException(file, "tensor '" + CheckpointFormatException.excerpt(name) + "' has " + e.numel()
+                    + " elements, more than one array can hold (" + Integer.MAX_VALUE + ")");
+        }
         INDArray out = Nd4j.create(DataType.FLOAT, e.shape().length == 0 ? new long[0] : e.shape(), 'c');
-        readInto(e, out.data().asNioFloat(), 0);
+        if (e.numel() > 0) {
+            readInto(e, out.data().asNioFloat(), 0);
+        }
         return out;
     }
 
     /** Converts the tensor's data into {@code dst} starting at {@code dstOffset}, in chunks of the mapped file. */
     public void readInto(Entry e, FloatBuffer dst, int dstOffset) throws IOException {
+        if (dstOffset < 0 || e.numel() > dst.limit() - (long) dstOffset) {
+            throw new IllegalArgumentException("tensor '" + e.name() + "' has " + e.numel() + " elements; the buffer has room for "
+                    + (dst.limit() - (long) dstOffset) + " from offset " + dstOffset);
+        }
         long chunk = 1L << 26;
         long pos = e.begin();
         int out = dstOffset;
