@@ -1,13 +1,9 @@
 package org.tinysql.model;
 
-import static org.tinysql.model.ConfigKey.EPS;
-import static org.tinysql.model.ConfigKey.HEADS;
-import static org.tinysql.model.ConfigKey.KV_HEADS;
-import static org.tinysql.model.ConfigKey.LAYERS;
-import static org.tinysql.model.ConfigKey.MLP;
-import static org.tinysql.model.ConfigKey.POSITIONS;
-import static org.tinysql.model.ConfigKey.VOCAB;
-import static org.tinysql.model.ConfigKey.WIDTH;
+import org.tinysql.model.arch.Architecture;
+import org.tinysql.model.arch.Architectures;
+import org.tinysql.model.arch.ConfigKeys;
+
 
 /**
  * The limits and consistency rules every {@link ModelConfig} satisfies, checked when it is built and so before any
@@ -30,34 +26,37 @@ public final class ConfigValidator {
     }
 
     static void validate(ModelConfig c) {
-        String t = c.modelType();
-        if (t == null || !ModelConfig.SUPPORTED.contains(t)) {
-            throw invalid("unsupported model_type '" + t + "' (supported: " + ModelConfig.SUPPORTED + ")");
+        Architecture arch = Architectures.find(c.modelType());
+        if (arch == null) {
+            throw invalid("unsupported model_type '" + c.modelType() + "' (supported: " + Architectures.modelTypes() + ")");
         }
-        range(t, VOCAB, c.vocabSize(), 1, MAX_VOCAB);
-        range(t, WIDTH, c.dModel(), 1, MAX_WIDTH);
-        range(t, LAYERS, c.nLayers(), 1, MAX_LAYERS);
-        range(t, HEADS, c.nHeads(), 1, c.dModel());
-        check(c.dModel() % c.nHeads() == 0, WIDTH.in(t) + " " + c.dModel() + " must be a multiple of " + HEADS.in(t) + " " + c.nHeads());
-        range(t, KV_HEADS, c.nKvHeads(), 1, c.nHeads());
-        check(c.nHeads() % c.nKvHeads() == 0, KV_HEADS.in(t) + " " + c.nKvHeads() + " must divide " + HEADS.in(t) + " " + c.nHeads());
-        range(t, MLP, c.dMlp(), 1, MAX_MLP);
-        range(t, POSITIONS, c.maxPositions(), 1, MAX_POSITIONS);
-        check(Double.isFinite(c.normEps()) && c.normEps() > 0 && c.normEps() < 1, EPS.in(t) + " " + c.normEps()
+        check(c.norm() != null && c.positions() != null && c.mlp() != null, "norm, positions and mlp must be given");
+        ConfigKeys k = arch.keys();
+        range(k.vocab(), c.vocabSize(), 1, MAX_VOCAB);
+        range(k.width(), c.dModel(), 1, MAX_WIDTH);
+        range(k.layers(), c.nLayers(), 1, MAX_LAYERS);
+        range(k.heads(), c.nHeads(), 1, c.dModel());
+        check(c.dModel() % c.nHeads() == 0, k.width() + " " + c.dModel() + " must be a multiple of " + k.heads() + " " + c.nHeads());
+        range(k.kvHeads(), c.nKvHeads(), 1, c.nHeads());
+        check(c.nHeads() % c.nKvHeads() == 0, k.kvHeads() + " " + c.nKvHeads() + " must divide " + k.heads() + " " + c.nHeads());
+        range(k.mlp(), c.dMlp(), 1, MAX_MLP);
+        range(k.positions(), c.maxPositions(), 1, MAX_POSITIONS);
+        check(Double.isFinite(c.normEps()) && c.normEps() > 0 && c.normEps() < 1, k.eps() + " " + c.normEps()
                 + " must be a finite number in (0, 1)");
-        check(c.localWindows().length == c.nLayers(), "attention_layers has " + c.localWindows().length + " entries for "
-                + c.nLayers() + " layers");
+        check(c.localWindows() != null && c.localWindows().length == c.nLayers(), "attention_layers has "
+                + (c.localWindows() == null ? 0 : c.localWindows().length) + " entries for " + c.nLayers() + " layers");
         for (int w : c.localWindows()) {
             check(w >= 0 && w <= MAX_POSITIONS, "window_size " + w + " is out of range [0, " + MAX_POSITIONS + "]");
         }
-        if (c.family() == ModelConfig.Family.LLAMA) {
-            check(c.headDim() % 2 == 0, "head dim " + c.headDim() + " (" + WIDTH.in(t) + " / " + HEADS.in(t) + ") must be even for RoPE");
+        if (c.positions() == ModelConfig.Positions.ROTARY) {
+            check(c.headDim() % 2 == 0, "head dim " + c.headDim() + " (" + k.width() + " / " + k.heads() + ") must be even for RoPE");
             check(Double.isFinite(c.ropeTheta()) && c.ropeTheta() > 0, "rope_theta " + c.ropeTheta() + " must be finite and positive");
             ropeScaling(c.ropeScaling());
         }
         tokenId("bos_token_id", c.bosTokenId(), c.vocabSize());
         tokenId("eos_token_id", c.eosTokenId(), c.vocabSize());
-        sizes(c);
+        sizes(c, k);
+        arch.validate(c);
     }
 
     private static void ropeScaling(ModelConfig.RopeScaling s) {
@@ -78,19 +77,18 @@ public final class ConfigValidator {
     }
 
     /** Largest tensors and the total parameter count against the limits. */
-    private static void sizes(ModelConfig c) {
-        String t = c.modelType();
+    private static void sizes(ModelConfig c, ConfigKeys k) {
         long width = c.dModel();
-        tensor(VOCAB.in(t) + " x " + WIDTH.in(t) + " (embedding)", c.vocabSize() * width);
-        tensor(MLP.in(t) + " x " + WIDTH.in(t) + " (MLP weight)", c.dMlp() * width);
-        tensor(WIDTH.in(t) + " x " + WIDTH.in(t) + " (attention weight)", width * width);
-        if (c.family() == ModelConfig.Family.GPT) {
-            tensor(POSITIONS.in(t) + " x " + WIDTH.in(t) + " (position embedding)", c.maxPositions() * width);
+        tensor(k.vocab() + " x " + k.width() + " (embedding)", c.vocabSize() * width);
+        tensor(k.mlp() + " x " + k.width() + " (MLP weight)", c.dMlp() * width);
+        tensor(k.width() + " x " + k.width() + " (attention weight)", width * width);
+        if (c.positions() == ModelConfig.Positions.LEARNED) {
+            tensor(k.positions() + " x " + k.width() + " (position embedding)", c.maxPositions() * width);
         }
         long n = parameterCount(c);
         check(n <= MAX_PARAMETERS, "the config describes " + n + " parameters, over the limit of " + MAX_PARAMETERS + " ("
-                + LAYERS.in(t) + " " + c.nLayers() + ", " + WIDTH.in(t) + " " + c.dModel() + ", " + MLP.in(t) + " " + c.dMlp()
-                + ", " + VOCAB.in(t) + " " + c.vocabSize() + ")");
+                + k.layers() + " " + c.nLayers() + ", " + k.width() + " " + c.dModel() + ", " + k.mlp() + " " + c.dMlp()
+                + ", " + k.vocab() + " " + c.vocabSize() + ")");
     }
 
     private static void tensor(String what, long elements) {
@@ -100,13 +98,12 @@ public final class ConfigValidator {
 
     /** The number of parameters {@link Parameters#shapes} lists for a config, in overflow-checked long arithmetic. */
     public static long parameterCount(ModelConfig c) {
-        boolean gpt = c.family() == ModelConfig.Family.GPT;
         long width = c.dModel();
         long kv = Math.multiplyExact((long) c.nKvHeads(), c.headDim());
         long mlp = c.dMlp();
-        long norms = gpt ? 2 * width : width;
+        long norms = c.norm() == ModelConfig.Norm.LAYER_NORM ? 2 * width : width;
         long layer = Math.addExact(2 * norms, Math.multiplyExact(2 * width + 2 * kv, width));
-        layer = Math.addExact(layer, Math.multiplyExact(mlp, width) * (gpt ? 2 : 3));
+        layer = Math.addExact(layer, Math.multiplyExact(mlp, width) * (c.mlp() == ModelConfig.Mlp.SWIGLU ? 3 : 2));
         if (c.qkvBias()) {
             layer += width + 2 * kv;
         }
@@ -115,24 +112,26 @@ public final class ConfigValidator {
         }
         long embed = Math.multiplyExact((long) c.vocabSize(), width);
         long total = Math.addExact(Math.multiplyExact(layer, c.nLayers()), norms + embed);
-        if (gpt) {
+        if (c.positions() == ModelConfig.Positions.LEARNED) {
             total = Math.addExact(total, Math.multiplyExact((long) c.maxPositions(), width));
         }
         return c.tiedEmbeddings() ? total : Math.addExact(total, embed);
     }
 
     /** Checks that a size read from config.json lies in [min, max], e.g. the layer count before per-layer arrays exist. */
-    static void range(String modelType, ConfigKey key, long value, long min, long max) {
-        check(value >= min && value <= max, key.in(modelType) + " " + value + " is out of range [" + min + ", " + max + "]");
+    public static void range(String key, long value, long min, long max) {
+        check(value >= min && value <= max, key + " " + value + " is out of range [" + min + ", " + max + "]");
     }
 
-    static void check(boolean ok, String msg) {
+    /** Throws {@link #invalid} unless {@code ok}. */
+    public static void check(boolean ok, String msg) {
         if (!ok) {
             throw invalid(msg);
         }
     }
 
-    static IllegalArgumentException invalid(String msg) {
+    /** An IllegalArgumentException "invalid model config: msg". */
+    public static IllegalArgumentException invalid(String msg) {
         return new IllegalArgumentException("invalid model config: " + msg);
     }
 }

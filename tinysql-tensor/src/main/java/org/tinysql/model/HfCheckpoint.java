@@ -16,6 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tinysql.model.arch.TensorMapping;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.CheckpointFormatException;
 import org.tinysql.tensor.DType;
@@ -29,82 +30,11 @@ import org.tinysql.tensor.SafeTensors;
 public final class HfCheckpoint {
     private static final Logger LOG = LoggerFactory.getLogger(HfCheckpoint.class);
 
-    /** How an HF tensor maps onto ours. */
-    private enum Kind { COPY, TRANSPOSE, QKV_WEIGHT, QKV_BIAS }
-
-    private record Mapping(String hf, String ours, Kind kind) {
-    }
-
     private HfCheckpoint() {
     }
 
-    /** The HF tensor names of a config and how each maps to our parameters. */
-    private static List<Mapping> mappings(ModelConfig c) {
-        List<Mapping> m = new ArrayList<>();
-        switch (c.modelType()) {
-            case "gpt_neo", "gpt2" -> {
-                boolean g2 = c.modelType().equals("gpt2");
-                m.add(new Mapping("transformer.wte.weight", "embed.W_E", Kind.COPY));
-                m.add(new Mapping("transformer.wpe.weight", "pos_embed.W_pos", Kind.COPY));
-                for (int i = 0; i < c.nLayers(); i++) {
-                    String h = "transformer.h." + i + ".";
-                    String o = "blocks." + i + ".";
-                    m.add(new Mapping(h + "ln_1.weight", o + "ln1.w", Kind.COPY));
-                    m.add(new Mapping(h + "ln_1.bias", o + "ln1.b", Kind.COPY));
-                    if (g2) {
-                        m.add(new Mapping(h + "attn.c_attn.weight", o + "attn.W_", Kind.QKV_WEIGHT));
-                        m.add(new Mapping(h + "attn.c_attn.bias", o + "attn.b_", Kind.QKV_BIAS));
-                        m.add(new Mapping(h + "attn.c_proj.weight", o + "attn.W_O", Kind.TRANSPOSE));
-                        m.add(new Mapping(h + "attn.c_proj.bias", o + "attn.b_O", Kind.COPY));
-                    } else {
-                        for (String x : List.of("q", "k", "v")) {
-                            m.add(new Mapping(h + "attn.attention." + x + "_proj.weight", o + "attn.W_" + x.toUpperCase(), Kind.COPY));
-                        }
-                        m.add(new Mapping(h + "attn.attention.out_proj.weight", o + "attn.W_O", Kind.COPY));
-                        m.add(new Mapping(h + "attn.attention.out_proj.bias", o + "attn.b_O", Kind.COPY));
-                    }
-                    m.add(new Mapping(h + "ln_2.weight", o + "ln2.w", Kind.COPY));
-                    m.add(new Mapping(h + "ln_2.bias", o + "ln2.b", Kind.COPY));
-                    Kind lin = g2 ? Kind.TRANSPOSE : Kind.COPY;
-                    m.add(new Mapping(h + "mlp.c_fc.weight", o + "mlp.W_in", lin));
-                    m.add(new Mapping(h + "mlp.c_fc.bias", o + "mlp.b_in", Kind.COPY));
-                    m.add(new Mapping(h + "mlp.c_proj.weight", o + "mlp.W_out", lin));
-                    m.add(new Mapping(h + "mlp.c_proj.bias", o + "mlp.b_out", Kind.COPY));
-                }
-                m.add(new Mapping("transformer.ln_f.weight", "ln_final.w", Kind.COPY));
-                m.add(new Mapping("transformer.ln_f.bias", "ln_final.b", Kind.COPY));
-            }
-            default -> {
-                m.add(new Mapping("model.embed_tokens.weight", "embed.W_E", Kind.COPY));
-                for (int i = 0; i < c.nLayers(); i++) {
-                    String h = "model.layers." + i + ".";
-                    String o = "blocks." + i + ".";
-                    m.add(new Mapping(h + "input_layernorm.weight", o + "ln1.w", Kind.COPY));
-                    for (String x : List.of("q", "k", "v")) {
-                        m.add(new Mapping(h + "self_attn." + x + "_proj.weight", o + "attn.W_" + x.toUpperCase(), Kind.COPY));
-                        if (c.qkvBias()) {
-                            m.add(new Mapping(h + "self_attn." + x + "_proj.bias", o + "attn.b_" + x.toUpperCase(), Kind.COPY));
-                        }
-                    }
-                    m.add(new Mapping(h + "self_attn.o_proj.weight", o + "attn.W_O", Kind.COPY));
-                    m.add(new Mapping(h + "post_attention_layernorm.weight", o + "ln2.w", Kind.COPY));
-                    m.add(new Mapping(h + "mlp.gate_proj.weight", o + "mlp.W_gate", Kind.COPY));
-                    m.add(new Mapping(h + "mlp.up_proj.weight", o + "mlp.W_in", Kind.COPY));
-                    m.add(new Mapping(h + "mlp.down_proj.weight", o + "mlp.W_out", Kind.COPY));
-                }
-                m.add(new Mapping("model.norm.weight", "ln_final.w", Kind.COPY));
-                if (!c.tiedEmbeddings()) {
-                    m.add(new Mapping("lm_head.weight", "unembed.W_U", Kind.COPY));
-                }
-            }
-        }
-        return m;
-    }
-
-    /** Buffers HF keeps in some checkpoints that are not parameters. */
-    private static boolean ignorable(String name) {
-        return name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias") || name.endsWith("attention.bias")
-                || name.endsWith("attention.masked_bias") || name.endsWith("rotary_emb.inv_freq") || name.equals("lm_head.weight");
+    private static List<TensorMapping> mappings(ModelConfig c) {
+        return c.architecture().tensors(c);
     }
 
     /** Loads config.json and the weights of a checkpoint folder. */
@@ -130,13 +60,13 @@ public final class HfCheckpoint {
             checkShapes(dir, cfg, files);
             Parameters p = Parameters.zeros(cfg);
             Set<String> used = new LinkedHashSet<>();
-            for (Mapping m : mappings(cfg)) {
+            for (TensorMapping m : mappings(cfg)) {
                 used.add(m.hf());
                 loadOne(files.file(m.hf()), m, p, cfg, nonFinite);
             }
             List<String> unused = new ArrayList<>();
             for (String n : files.names()) {
-                if (!used.contains(n) && !ignorable(n)) {
+                if (!used.contains(n) && !cfg.architecture().ignoredTensor(n)) {
                     unused.add(n);
                 }
             }
@@ -163,7 +93,7 @@ public final class HfCheckpoint {
         }
     }
 
-    private static void loadOne(SafeTensors st, Mapping m, Parameters p, ModelConfig cfg, NonFiniteWeights nonFinite)
+    private static void loadOne(SafeTensors st, TensorMapping m, Parameters p, ModelConfig cfg, NonFiniteWeights nonFinite)
             throws IOException {
         long c = cfg.dModel();
         String[] qkv = {"Q", "K", "V"};
@@ -200,7 +130,7 @@ public final class HfCheckpoint {
     public static Map<String, long[]> hfShapes(ModelConfig cfg) {
         Map<String, long[]> ours = Parameters.shapes(cfg);
         Map<String, long[]> out = new LinkedHashMap<>();
-        for (Mapping m : mappings(cfg)) {
+        for (TensorMapping m : mappings(cfg)) {
             switch (m.kind()) {
                 case COPY -> out.put(m.hf(), ours.get(m.ours()));
                 case TRANSPOSE -> out.put(m.hf(), new long[] {ours.get(m.ours())[1], ours.get(m.ours())[0]});
@@ -215,7 +145,7 @@ public final class HfCheckpoint {
     public static Map<String, INDArray> toHf(Parameters p) {
         ModelConfig cfg = p.config();
         Map<String, INDArray> out = new LinkedHashMap<>();
-        for (Mapping m : mappings(cfg)) {
+        for (TensorMapping m : mappings(cfg)) {
             switch (m.kind()) {
                 case COPY -> out.put(m.hf(), p.get(m.ours()));
                 case TRANSPOSE -> out.put(m.hf(), p.get(m.ours()).transpose().dup('c'));

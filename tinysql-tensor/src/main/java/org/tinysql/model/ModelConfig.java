@@ -1,8 +1,9 @@
 package org.tinysql.model;
 
+import static org.tinysql.tensor.CheckpointFormatException.excerpt;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,37 +11,42 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.tinysql.model.arch.Architecture;
+import org.tinysql.model.arch.Architectures;
+import org.tinysql.model.arch.ConfigReader;
 import org.tinysql.tensor.CheckpointFormatException;
 
 /**
- * Architecture of a transformer, read from and written to HuggingFace {@code config.json}.
+ * A transformer's shape and components, read from and written to HuggingFace {@code config.json} by the
+ * {@link Architecture} of its {@code model_type} (one file per type in {@code org.tinysql.model.arch}). The engine
+ * reads only the components (norm, positions, MLP, attention options), never the type name.
  *
- * <p>Two families: {@link Family#GPT} (GPT-Neo, GPT-2: LayerNorm, learned positions, GELU-tanh, biases) and
- * {@link Family#LLAMA} (Llama, Qwen2: RMSNorm, RoPE, SwiGLU, grouped-query attention).
- *
- * @param modelType        HF model_type: gpt_neo, gpt2, llama or qwen2
+ * @param modelType        HF model_type (gpt_neo, gpt2, llama, qwen2): which {@link Architecture} reads and writes it
+ * @param norm             LayerNorm (with bias) or RMSNorm, in every block and at the end
+ * @param positions        learned absolute position embeddings or rotary q/k rotation
+ * @param mlp              GELU (W_in, b_in, W_out, b_out) or SwiGLU (W_gate, W_in, W_out)
  * @param vocabSize        V
  * @param dModel           C
  * @param nLayers          L
  * @param nHeads           H
  * @param nKvHeads         key/value heads (H unless grouped-query attention)
  * @param dMlp             MLP hidden width
- * @param maxPositions     learned position rows (GPT) or maximum context (LLaMA)
+ * @param maxPositions     learned position rows, or the maximum context of a rotary model
  * @param normEps          LayerNorm / RMSNorm epsilon
  * @param scaleScores      whether attention scores are divided by sqrt(D) (GPT-Neo does not)
- * @param localWindows     per layer: 0 for global attention, else the local window (keys i-w < j <= i)
- * @param ropeTheta        RoPE base (LLaMA family)
+ * @param localWindows     per layer: 0 for global attention, else the local window (keys i-w &lt; j &lt;= i)
+ * @param ropeTheta        RoPE base (rotary models)
  * @param qkvBias          whether q/k/v projections have biases (GPT-2, Qwen2)
- * @param outBias          whether the attention output and MLP projections have biases (GPT family)
+ * @param outBias          whether the attention output and MLP projections have biases (GPT-Neo, GPT-2)
  * @param tiedEmbeddings   whether the unembedding is the embedding matrix
  * @param bosTokenId       HF bos_token_id (or -1)
  * @param eosTokenId       HF eos_token_id (or -1)
  * @param ropeScaling      Llama-3 style RoPE frequency scaling, or null
  */
-public record ModelConfig(String modelType, int vocabSize, int dModel, int nLayers, int nHeads, int nKvHeads, int dMlp,
-                          int maxPositions, double normEps, boolean scaleScores, int[] localWindows, double ropeTheta,
-                          boolean qkvBias, boolean outBias, boolean tiedEmbeddings, int bosTokenId, int eosTokenId,
-                          RopeScaling ropeScaling) {
+public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp mlp, int vocabSize, int dModel, int nLayers,
+                          int nHeads, int nKvHeads, int dMlp, int maxPositions, double normEps, boolean scaleScores,
+                          int[] localWindows, double ropeTheta, boolean qkvBias, boolean outBias, boolean tiedEmbeddings,
+                          int bosTokenId, int eosTokenId, RopeScaling ropeScaling) {
 
     /** HF rope_scaling of type "llama3": long wavelengths divided by factor, a smooth band in between. */
     public record RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
@@ -78,9 +84,6 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
         return inv;
     }
 
-    /** Model families. */
-    public enum Family { GPT, LLAMA }
-
     /** The normalisation of every block and of the final stream. */
     public enum Norm { LAYER_NORM, RMS_NORM }
 
@@ -90,35 +93,27 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
     /** The MLP: W_out gelu(W_in x + b_in) + b_out, or W_out (silu(W_gate x) * W_in x). */
     public enum Mlp { GELU, SWIGLU }
 
-    /** The normalisation this architecture uses (LayerNorm with a bias, or RMSNorm). */
-    public Norm norm() {
-        return family() == Family.GPT ? Norm.LAYER_NORM : Norm.RMS_NORM;
-    }
-
-    /** Learned absolute positions or rotary embeddings. */
-    public Positions positions() {
-        return family() == Family.GPT ? Positions.LEARNED : Positions.ROTARY;
-    }
-
     /** The longest sequence the model can read: max_position_embeddings with learned positions, else unbounded. */
     public int maxSequenceLength() {
-        return positions() == Positions.LEARNED ? maxPositions : Integer.MAX_VALUE;
+        return positions == Positions.LEARNED ? maxPositions : Integer.MAX_VALUE;
     }
 
-    /** GELU or SwiGLU MLP. */
-    public Mlp mlp() {
-        return family() == Family.GPT ? Mlp.GELU : Mlp.SWIGLU;
-    }
-
-    public static final List<String> SUPPORTED = List.of("gpt_neo", "gpt2", "llama", "qwen2");
+    /** The supported HF model types. */
+    public static final List<String> SUPPORTED = Architectures.modelTypes();
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    /** Checks every limit and consistency rule of {@link ConfigValidator}; errors name the config.json key. */
-    public ModelConfig(String modelType, int vocabSize, int dModel, int nLayers, int nHeads, int nKvHeads, int dMlp,
-                       int maxPositions, double normEps, boolean scaleScores, int[] localWindows, double ropeTheta,
-                       boolean qkvBias, boolean outBias, boolean tiedEmbeddings, int bosTokenId, int eosTokenId,
-                       RopeScaling ropeScaling) {
+    /**
+     * Checks every limit and consistency rule of {@link ConfigValidator} and that the type's config.json can describe
+     * the components; errors name the config.json key.
+     */
+    public ModelConfig(String modelType, Norm norm, Positions positions, Mlp mlp, int vocabSize, int dModel, int nLayers,
+                       int nHeads, int nKvHeads, int dMlp, int maxPositions, double normEps, boolean scaleScores,
+                       int[] localWindows, double ropeTheta, boolean qkvBias, boolean outBias, boolean tiedEmbeddings,
+                       int bosTokenId, int eosTokenId, RopeScaling ropeScaling) {
         this.modelType = modelType;
+        this.norm = norm;
+        this.positions = positions;
+        this.mlp = mlp;
         this.vocabSize = vocabSize;
         this.dModel = dModel;
         this.nLayers = nLayers;
@@ -128,7 +123,7 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
         this.maxPositions = maxPositions;
         this.normEps = normEps;
         this.scaleScores = scaleScores;
-        this.localWindows = localWindows.clone();
+        this.localWindows = localWindows == null ? null : localWindows.clone();
         this.ropeTheta = ropeTheta;
         this.qkvBias = qkvBias;
         this.outBias = outBias;
@@ -139,8 +134,22 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
         ConfigValidator.validate(this);
     }
 
-    public Family family() {
-        return modelType.equals("gpt_neo") || modelType.equals("gpt2") ? Family.GPT : Family.LLAMA;
+    /**
+     * A config whose components are those of its model type (LayerNorm, learned positions and GELU for gpt_neo/gpt2;
+     * RMSNorm, rotary positions and SwiGLU for llama/qwen2).
+     */
+    public ModelConfig(String modelType, int vocabSize, int dModel, int nLayers, int nHeads, int nKvHeads, int dMlp,
+                       int maxPositions, double normEps, boolean scaleScores, int[] localWindows, double ropeTheta,
+                       boolean qkvBias, boolean outBias, boolean tiedEmbeddings, int bosTokenId, int eosTokenId,
+                       RopeScaling ropeScaling) {
+        this(modelType, Architectures.of(modelType).norm(), Architectures.of(modelType).positions(),
+                Architectures.of(modelType).mlp(), vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions, normEps,
+                scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, ropeScaling);
+    }
+
+    /** The architecture that reads and writes this config. */
+    public Architecture architecture() {
+        return Architectures.of(modelType);
     }
 
     /** Head dimension D = C / H. */
@@ -191,80 +200,26 @@ public record ModelConfig(String modelType, int vocabSize, int dModel, int nLaye
         }
     }
 
-    /** Parses a HuggingFace config.json tree (see {@link ConfigParser}); errors name the key. */
+    /** Parses a HuggingFace config.json tree with the {@link Architecture} of its model_type; errors name the key. */
     public static ModelConfig fromJson(JsonNode j) {
-        return ConfigParser.parse(j);
+        if (j == null || !j.isObject()) {
+            throw ConfigValidator.invalid("config.json must be a JSON object");
+        }
+        JsonNode mt = j.path("model_type");
+        Architecture arch = Architectures.find(mt.isTextual() ? mt.textValue() : "");
+        if (arch == null) {
+            throw new IllegalArgumentException("unsupported architecture: model_type '" + excerpt(mt.isTextual() ? mt.textValue() : "")
+                    + "' " + excerpt(j.path("architectures")) + " (supported: " + String.join(", ", Architectures.classNames()) + ")");
+        }
+        return arch.fromJson(new ConfigReader(j));
     }
 
     /** The HuggingFace config.json of this model. */
     public ObjectNode toJson() {
         ObjectNode j = MAPPER.createObjectNode();
         j.put("model_type", modelType);
-        ArrayNode arch = j.putArray("architectures");
-        switch (modelType) {
-            case "gpt_neo" -> {
-                arch.add("GPTNeoForCausalLM");
-                j.put("vocab_size", vocabSize);
-                j.put("hidden_size", dModel);
-                j.put("num_layers", nLayers);
-                j.put("num_heads", nHeads);
-                j.put("intermediate_size", dMlp);
-                j.put("max_position_embeddings", maxPositions);
-                ArrayNode layers = j.putArray("attention_layers");
-                int window = 256;
-                for (int w : localWindows) {
-                    layers.add(w > 0 ? "local" : "global");
-                    window = w > 0 ? w : window;
-                }
-                ArrayNode types = j.putArray("attention_types");
-                for (int w : localWindows) {
-                    ArrayNode t = types.addArray();
-                    t.addArray().add(w > 0 ? "local" : "global");
-                    t.add(1);
-                }
-                j.put("window_size", window);
-                j.put("activation_function", "gelu_new");
-                j.put("layer_norm_epsilon", normEps);
-                j.put("tie_word_embeddings", true);
-            }
-            case "gpt2" -> {
-                arch.add("GPT2LMHeadModel");
-                j.put("vocab_size", vocabSize);
-                j.put("n_embd", dModel);
-                j.put("n_layer", nLayers);
-                j.put("n_head", nHeads);
-                j.put("n_inner", dMlp);
-                j.put("n_positions", maxPositions);
-                j.put("activation_function", "gelu_new");
-                j.put("layer_norm_epsilon", normEps);
-                j.put("tie_word_embeddings", true);
-            }
-            default -> {
-                arch.add(modelType.equals("qwen2") ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
-                j.put("vocab_size", vocabSize);
-                j.put("hidden_size", dModel);
-                j.put("intermediate_size", dMlp);
-                j.put("num_hidden_layers", nLayers);
-                j.put("num_attention_heads", nHeads);
-                j.put("num_key_value_heads", nKvHeads);
-                j.put("rms_norm_eps", normEps);
-                j.put("rope_theta", ropeTheta);
-                j.put("hidden_act", "silu");
-                j.put("max_position_embeddings", maxPositions);
-                j.put("tie_word_embeddings", tiedEmbeddings);
-                if (modelType.equals("llama")) {
-                    j.put("attention_bias", qkvBias);
-                }
-                if (ropeScaling != null) {
-                    ObjectNode rs = j.putObject("rope_scaling");
-                    rs.put("rope_type", "llama3");
-                    rs.put("factor", ropeScaling.factor());
-                    rs.put("low_freq_factor", ropeScaling.lowFreqFactor());
-                    rs.put("high_freq_factor", ropeScaling.highFreqFactor());
-                    rs.put("original_max_position_embeddings", ropeScaling.originalMaxPositions());
-                }
-            }
-        }
+        j.putArray("architectures").add(architecture().className());
+        architecture().toJson(this, j);
         if (bosTokenId >= 0) {
             j.put("bos_token_id", bosTokenId);
         }

@@ -12,11 +12,11 @@ import org.tinysql.tensor.Buffers;
  * The named parameter tensors of a transformer (llm.c's ParameterTensors), in TransformerLens-like names with
  * HuggingFace's nn.Linear layout [out, in]:
  * <pre>
- *   embed.W_E [V,C]   pos_embed.W_pos [P,C] (GPT)   unembed.W_U [V,C] (untied only)
- *   blocks.{i}.ln1.w [C], ln1.b [C] (GPT)          blocks.{i}.ln2.w, ln2.b
- *   blocks.{i}.attn.W_Q [H*D,C] b_Q   W_K [KV*D,C] b_K   W_V [KV*D,C] b_V   W_O [C,H*D] b_O (GPT)
- *   blocks.{i}.mlp.W_in [M,C] b_in (GPT)   W_gate [M,C] (LLaMA)   W_out [C,M] b_out (GPT)
- *   ln_final.w [C], ln_final.b [C] (GPT)
+ *   embed.W_E [V,C]   pos_embed.W_pos [P,C] (learned positions)   unembed.W_U [V,C] (untied only)
+ *   blocks.{i}.ln1.w [C], ln1.b [C] (LayerNorm)    blocks.{i}.ln2.w, ln2.b
+ *   blocks.{i}.attn.W_Q [H*D,C] b_Q   W_K [KV*D,C] b_K   W_V [KV*D,C] b_V (q/k/v biases)   W_O [C,H*D] b_O (output biases)
+ *   blocks.{i}.mlp.W_in [M,C] b_in (output biases)   W_gate [M,C] (SwiGLU)   W_out [C,M] b_out (output biases)
+ *   ln_final.w [C], ln_final.b [C] (LayerNorm)
  * </pre>
  */
 public final class Parameters {
@@ -31,15 +31,16 @@ public final class Parameters {
     public static LinkedHashMap<String, long[]> shapes(ModelConfig c) {
         LinkedHashMap<String, long[]> s = new LinkedHashMap<>();
         int C = c.dModel(), D = c.headDim(), H = c.nHeads(), KV = c.nKvHeads(), M = c.dMlp(), V = c.vocabSize();
-        boolean gpt = c.family() == ModelConfig.Family.GPT;
+        boolean layerNorm = c.norm() == ModelConfig.Norm.LAYER_NORM;
+        boolean swiglu = c.mlp() == ModelConfig.Mlp.SWIGLU;
         s.put("embed.W_E", new long[] {V, C});
-        if (gpt) {
+        if (c.positions() == ModelConfig.Positions.LEARNED) {
             s.put("pos_embed.W_pos", new long[] {c.maxPositions(), C});
         }
         for (int i = 0; i < c.nLayers(); i++) {
             String p = "blocks." + i + ".";
             s.put(p + "ln1.w", new long[] {C});
-            if (gpt) {
+            if (layerNorm) {
                 s.put(p + "ln1.b", new long[] {C});
             }
             s.put(p + "attn.W_Q", new long[] {(long) H * D, C});
@@ -55,11 +56,11 @@ public final class Parameters {
                 s.put(p + "attn.b_O", new long[] {C});
             }
             s.put(p + "ln2.w", new long[] {C});
-            if (gpt) {
+            if (layerNorm) {
                 s.put(p + "ln2.b", new long[] {C});
             }
             s.put(p + "mlp.W_in", new long[] {M, C});
-            if (!gpt) {
+            if (swiglu) {
                 s.put(p + "mlp.W_gate", new long[] {M, C});
             }
             if (c.outBias()) {
@@ -71,7 +72,7 @@ public final class Parameters {
             }
         }
         s.put("ln_final.w", new long[] {C});
-        if (gpt) {
+        if (layerNorm) {
             s.put("ln_final.b", new long[] {C});
         }
         if (!c.tiedEmbeddings()) {

@@ -39,6 +39,29 @@ class HfCheckpointTest {
         }
     }
 
+    /** Every architecture saves and reloads every config it accepts (untied GPT models included) with the same logits. */
+    @Test
+    void configsBuiltInCodeRoundTripThroughTheirArchitecture(@TempDir Path dir) throws Exception {
+        int[][] ids = {{1, 4, 2, 7}, {3, 3, 9, 0}};
+        for (ModelConfig cfg : new ModelConfig[] {
+                new ModelConfig("gpt2", 20, 16, 2, 2, 2, 32, 8, 1e-5, true, new int[2], 0, true, true, false, -1, -1),
+                new ModelConfig("gpt_neo", 20, 16, 2, 2, 2, 32, 8, 1e-5, false, new int[] {0, 3}, 0, false, true, true, 1, 2),
+                new ModelConfig("llama", 20, 16, 2, 4, 2, 24, 8, 1e-6, true, new int[2], 500000, true, false, false, -1, 3),
+                new ModelConfig("qwen2", 20, 16, 1, 4, 1, 24, 8, 1e-6, true, new int[1], 1e6, true, false, true, -1, -1)}) {
+            Transformer m = new Transformer(Parameters.init(cfg, 11));
+            INDArray want = m.forward(ids, null).dup();
+            Path out = dir.resolve(cfg.modelType());
+            HfCheckpoint.save(m.parameters(), out, DType.F32);
+            assertEquals(cfg, ModelConfig.load(out), cfg.modelType());
+            assertEquals(cfg.norm(), ModelConfig.load(out).norm());
+            assertEquals(0.0, Fixtures.relError(Transformer.fromPretrained(out).forward(ids, null), want), 0.0, cfg.modelType());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ModelConfig("gpt2",
+                ModelConfig.Norm.RMS_NORM, ModelConfig.Positions.LEARNED, ModelConfig.Mlp.GELU, 20, 16, 1, 2, 2, 32, 8, 1e-5, true,
+                new int[1], 0, true, true, true, -1, -1, null));
+        assertTrue(e.getMessage().contains("LayerNorm"), "gpt2's config.json cannot describe RMSNorm: " + e.getMessage());
+    }
+
     @Test
     void bf16AndF16CheckpointsMatchWithinTheirPrecision(@TempDir Path dir) throws Exception {
         for (String model : Fixtures.MODELS) {

@@ -81,7 +81,7 @@ class LogitRowsTest {
             assertEquals(full, part, 1e-6 * Math.abs(full));
             for (String name : gFull.keySet()) {
                 assertArrayEquals(gFull.get(name), Buffers.toFloats(m.gradients().get(name)), 1e-6f,
-                        cfg.family() + " " + name);
+                        cfg.modelType() + " " + name);
             }
         }
     }

@@ -1,4 +1,4 @@
-package org.tinysql.model;
+package org.tinysql.model.arch;
 
 import static org.tinysql.model.ConfigValidator.check;
 import static org.tinysql.tensor.CheckpointFormatException.excerpt;
@@ -44,7 +44,7 @@ final class GptNeoAttention {
             JsonNode group = at.get(g);
             check(group.isArray() && group.size() == 2 && group.get(0).isArray() && !group.get(0).isEmpty(),
                     key + " " + excerpt(group) + " is not [[types...], repeat]");
-            int repeat = ConfigParser.intValue(key + "[1]", group.get(1));
+            int repeat = ConfigReader.intValue(key + "[1]", group.get(1));
             JsonNode kinds = group.get(0);
             check(repeat >= 1 && (long) repeat * kinds.size() <= layers - n, key + " repeats " + kinds.size() + " types " + repeat
                     + " times, which does not fit in " + layers + " layers");
