@@ -19,7 +19,7 @@ import java.util.List;
 public final class DatasetIO {
     private static final ObjectMapper MAPPER = StrictJson.mapper();
     private static final ObjectWriter WRITER = MAPPER.writerFor(TinySqlExample.class);
-    private static final ObjectReader READER = MAPPER.readerFor(TinySqlExample.class);
+    private static final ObjectReader READER = StrictJson.reader(TinySqlExample.class);
 
     private DatasetIO() {
     }

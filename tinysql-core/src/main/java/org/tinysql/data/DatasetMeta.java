@@ -21,7 +21,7 @@ public record DatasetMeta(@JsonProperty("command_set") int commandSet,
     /** stats.json is small; anything larger is not one. */
     private static final int MAX_BYTES = 1 << 20;
     /** Every field, down to the statistics, must be present. */
-    private static final ObjectReader READER = StrictJson.mapper().readerFor(DatasetMeta.class)
+    private static final ObjectReader READER = StrictJson.reader(DatasetMeta.class)
             .with(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES);
 
     public DatasetMeta {

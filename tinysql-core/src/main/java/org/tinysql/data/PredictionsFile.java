@@ -18,7 +18,7 @@ import java.util.Locale;
  * Lines are read strictly ({@link TextLines}); any problem is a {@link DataFormatException} naming file and line.
  */
 public final class PredictionsFile {
-    private static final ObjectReader READER = StrictJson.mapper().readerFor(JsonNode.class);
+    private static final ObjectReader READER = StrictJson.reader(JsonNode.class);
 
     private PredictionsFile() {
     }

@@ -58,7 +58,15 @@ public final class StrictJson {
         return MAPPER;
     }
 
-    /** Reads one line of a JSON Lines file: exactly one JSON object. */
+    /**
+     * A strict reader of {@code type} for {@link #readLine} and {@link #readFile}, which check for trailing values
+     * themselves, with a clearer message than Jackson's.
+     */
+    public static ObjectReader reader(Class<?> type) {
+        return MAPPER.readerFor(type).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    }
+
+    /** Reads one line of a JSON Lines file with a {@link #reader}: exactly one JSON object. */
     public static <T> T readLine(ObjectReader reader, Path file, int line, String text) throws DataFormatException {
         try {
             return readOne(reader, text);
@@ -69,7 +77,7 @@ public final class StrictJson {
         }
     }
 
-    /** Reads a whole JSON file of at most {@code maxBytes}: exactly one JSON object. */
+    /** Reads a whole JSON file of at most {@code maxBytes} with a {@link #reader}: exactly one JSON object. */
     public static <T> T readFile(ObjectReader reader, Path file, int maxBytes) throws IOException {
         String text = TextLines.readString(file, maxBytes);
         try {
@@ -85,14 +93,12 @@ public final class StrictJson {
     }
 
     private static <T> T readOne(ObjectReader reader, String text) throws IOException {
-        // Trailing values are checked here, for a message clearer than Jackson's.
-        ObjectReader r = reader.without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-        try (JsonParser p = r.createParser(text)) {
+        try (JsonParser p = reader.createParser(text)) {
             JsonToken first = p.nextToken();
             if (first != JsonToken.START_OBJECT) {
                 throw new JsonParseException(p, "expected a JSON object, found " + kind(first));
             }
-            T value = r.readValue(p);
+            T value = reader.readValue(p);
             JsonToken extra = p.nextToken();
             if (extra != null) {
                 throw new JsonParseException(p, "a second JSON value (" + kind(extra) + ") follows the object");
