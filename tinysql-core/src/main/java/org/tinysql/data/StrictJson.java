@@ -25,7 +25,8 @@ import java.nio.file.Path;
 /**
  * Jackson set up for untrusted JSON: no coercion between strings, numbers and booleans (so {@code 1.5} is not read
  * as {@code 1}), no null for primitives, unknown fields and duplicate keys rejected, one value per document, and
- * bounded nesting, string and number sizes; a document is exactly one JSON object. Errors become {@link DataFormatException}s naming file, line and field.
+ * bounded nesting, string and number sizes; a document is exactly one JSON object. Errors become
+ * {@link DataFormatException}s naming file, line and field.
  */
 public final class StrictJson {
     private static final int MAX_NESTING = 64;
@@ -48,6 +49,8 @@ public final class StrictJson {
                     .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                     .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+            // An integer is a fine floating-point number ("rate": 0).
+            .withCoercionConfig(LogicalType.Float, c -> c.setCoercion(CoercionInputShape.Integer, CoercionAction.TryConvert))
             .build();
 
     private StrictJson() {

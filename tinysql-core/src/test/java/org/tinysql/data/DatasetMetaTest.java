@@ -37,6 +37,9 @@ class DatasetMetaTest {
         assertEquals(5, m.seed());
         assertEquals(new DatasetMeta.Splits(76, 14, 10), m.splits());
         assertEquals(100, m.stats().n());
+        // An integer where a fraction is expected is a number all the same.
+        String text = Files.readString(dir.resolve("stats.json")).replaceFirst("\"joinRate\" : [0-9.E-]+", "\"joinRate\" : 0");
+        assertEquals(0.0, DatasetMeta.read(stats(text)).stats().joinRate());
     }
 
     @Test
