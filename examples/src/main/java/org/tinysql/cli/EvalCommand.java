@@ -1,15 +1,12 @@
 package org.tinysql.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tinysql.data.DatasetIO;
+import org.tinysql.data.PredictionsFile;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.sql.ScoreReport;
 import org.tinysql.sql.ScoreResult;
@@ -25,8 +22,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "Gold examples (a .jsonl split).")
     Path data;
 
-    @Option(names = "--predictions", description = "Predictions: JSONL with a \"prediction\" field, or one SQL per line. "
-            + "Default: the gold SQL itself (a sanity check of the scorers).")
+    @Option(names = "--predictions", description = "Predictions: JSON Lines (a .jsonl file, or first line a JSON object) "
+            + "with a text field \"prediction\", or else one SQL per line. Default: the gold SQL itself (a sanity check of the scorers).")
     Path predictions;
 
     @Option(names = "--model", description = "A model folder (HF layout with tokenizer.json): predictions are generated "
@@ -58,7 +55,7 @@ public final class EvalCommand implements Callable<Integer> {
                 preds = predictor.predict(gold, 32, bar);
             }
         } else {
-            preds = predictions == null ? gold.stream().map(TinySqlExample::sqlStatement).toList() : readPredictions(predictions);
+            preds = predictions == null ? gold.stream().map(TinySqlExample::sqlStatement).toList() : PredictionsFile.read(predictions);
         }
         if (preds.size() != gold.size()) {
             throw new IllegalArgumentException(predictions + " has " + preds.size() + " predictions but " + data + " has "
@@ -77,25 +74,5 @@ public final class EvalCommand implements Callable<Integer> {
             DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValue(out.toFile(), reports);
         }
         return 0;
-    }
-
-    static List<String> readPredictions(Path file) throws IOException {
-        List<String> out = new ArrayList<>();
-        int n = 0;
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-            n++;
-            String t = line.strip();
-            if (t.startsWith("{")) {
-                JsonNode node = DatasetIO.mapper().readTree(t);
-                JsonNode p = node.get("prediction");
-                if (p == null || !p.isTextual()) {
-                    throw new IOException(file + ":" + n + ": JSON line has no text field \"prediction\"");
-                }
-                out.add(p.asText());
-            } else {
-                out.add(line);
-            }
-        }
-        return out;
     }
 }

@@ -17,6 +17,7 @@ import org.tinysql.data.CommandSet;
 import org.tinysql.data.CorruptionKind;
 import org.tinysql.data.DatasetGenerator;
 import org.tinysql.data.DatasetIO;
+import org.tinysql.data.DatasetMeta;
 import org.tinysql.data.DatasetStats;
 import org.tinysql.data.Split;
 import org.tinysql.data.TinySqlExample;
@@ -146,10 +147,8 @@ public final class QuickstartCommand implements Callable<Integer> {
         if (!Files.exists(stats) || !Files.exists(dir.resolve("tokenizer.json"))) {
             return false;
         }
-        JsonNode j = JSON.readTree(stats.toFile());
-        JsonNode splits = j.path("splits");
-        int total = splits.path("train").asInt() + splits.path("validation").asInt() + splits.path("test").asInt();
-        return total == size && j.path("seed").asLong() == seed;
+        DatasetMeta meta = DatasetMeta.read(stats);
+        return meta.splits().total() == size && meta.seed() == seed;
     }
 
     /** Trains (or resumes, or reuses) the CS1 model; the loss curve goes into the report. */

@@ -76,6 +76,95 @@ class TinySqlCliTest {
         assertTrue(eval.contains("scored 5 predictions") && eval.contains("execution  n=5"), eval);
     }
 
+    private static String captureErr(Runnable r) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            r.run();
+        } finally {
+            System.setErr(old);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Runs the CLI, expecting exit code 1 and one error line that starts with {@code error: prefix}. */
+    private static String failsWith(String prefix, String... args) {
+        String err = captureErr(() -> captureOut(() -> assertEquals(1, TinySqlCli.run(args))));
+        assertTrue(err.startsWith("error: " + prefix), err);
+        assertEquals(1, err.strip().lines().count(), "one line, no stack trace: " + err);
+        return err;
+    }
+
+    @Test
+    void evalRejectsMalformedDataAndPredictionsNamingFileAndLine(@TempDir Path dir) throws Exception {
+        captureOut(() -> assertEquals(0, TinySqlCli.run("generate", "--cs", "2", "--n", "60", "--out", dir.toString())));
+        Path test = dir.resolve("test.jsonl");
+        List<String> lines = Files.readAllLines(test, StandardCharsets.UTF_8);
+        // Two objects on one line: before, the second was dropped and eval scored the rest.
+        Path twoObjects = dir.resolve("two.jsonl");
+        Files.writeString(twoObjects, lines.get(0) + "\n" + lines.get(1) + lines.get(2) + "\n", StandardCharsets.UTF_8);
+        failsWith(twoObjects + ":2: ", "eval", "--data", twoObjects.toString());
+        // An empty file: before, "n=0 accuracy 0.00%" and exit code 0.
+        Path empty = dir.resolve("empty.jsonl");
+        Files.writeString(empty, "");
+        failsWith(empty + ": no examples", "eval", "--data", empty.toString());
+        // "command_set": 1.5, before read as 1.
+        Path fractional = dir.resolve("fractional.jsonl");
+        Files.writeString(fractional, lines.get(0).replace("\"command_set\":2", "\"command_set\":1.5") + "\n");
+        failsWith(fractional + ":1: command_set", "eval", "--data", fractional.toString());
+        // Invalid UTF-8 in the predictions: before, "error: Input length = 1".
+        Path preds = dir.resolve("preds.txt");
+        Files.write(preds, new byte[] {'S', 'E', 'L', 'E', 'C', 'T', '\n', 'x', (byte) 0xC3, '\n'});
+        failsWith(preds + ":2: invalid UTF-8", "eval", "--data", test.toString(), "--predictions", preds.toString());
+    }
+
+    @Test
+    void evalReadsFilesWithAByteOrderMark(@TempDir Path dir) throws Exception {
+        captureOut(() -> assertEquals(0, TinySqlCli.run("generate", "--cs", "1", "--n", "60", "--out", dir.toString())));
+        List<TinySqlExample> test = DatasetIO.read(dir.resolve("test.jsonl"));
+        StringBuilder sb = new StringBuilder("\uFEFF");
+        for (TinySqlExample e : test) {
+            sb.append("{\"prediction\":").append(DatasetIO.mapper().writeValueAsString(e.sqlStatement())).append("}\n");
+        }
+        Path preds = dir.resolve("preds.txt");
+        Files.writeString(preds, sb, StandardCharsets.UTF_8);
+        Path data = dir.resolve("bom.jsonl");
+        Files.writeString(data, "\uFEFF" + Files.readString(dir.resolve("test.jsonl")), StandardCharsets.UTF_8);
+        // Before: line 1 of the data failed, and a BOM before the first prediction made it plain text.
+        String eval = captureOut(() -> assertEquals(0, TinySqlCli.run("eval", "--data", data.toString(),
+                "--predictions", preds.toString())));
+        assertTrue(eval.contains("exact      n=" + test.size() + "  accuracy 100.00%"), eval);
+    }
+
+    @Test
+    void generateTwiceInTwoJvmsGivesByteIdenticalFolders(@TempDir Path dir) throws Exception {
+        List<Path> outs = List.of(dir.resolve("a"), dir.resolve("b"));
+        for (Path out : outs) {
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    System.getProperty("java.class.path"), TinySqlCli.class.getName(), "generate", "--cs", "5",
+                    "--variant", "synonym", "--n", "200", "--seed", "9", "--out", out.toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve(out.getFileName() + ".log").toFile()).start();
+            assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), Files.readString(dir.resolve(out.getFileName() + ".log")));
+        }
+        List<String> names;
+        try (var s = Files.list(outs.get(0))) {
+            names = s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+        assertEquals(List.of("stats.json", "test.jsonl", "tokenizer.json", "train.jsonl", "validation.jsonl"), names);
+        try (var s = Files.list(outs.get(1))) {
+            assertEquals(names, s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        for (String name : names) {
+            assertEquals(-1L, Files.mismatch(outs.get(0).resolve(name), outs.get(1).resolve(name)), name + " differs");
+        }
+        // Before, the split sizes came in a per-JVM hash order.
+        String stats = Files.readString(outs.get(0).resolve("stats.json"));
+        assertTrue(stats.indexOf("\"train\"") < stats.indexOf("\"validation\"")
+                && stats.indexOf("\"validation\"") < stats.indexOf("\"test\""), stats);
+    }
+
     @Test
     void badInputGivesAClearErrorAndExitCode(@TempDir Path dir) {
         assertEquals(1, TinySqlCli.run("eval", "--data", dir.resolve("missing.jsonl").toString()));

@@ -77,14 +77,8 @@ public final class DatasetGenerator {
         List<String> trainTexts = all.subList(0, sizes[0]).stream().map(TinySqlExample::fullText).toList();
         org.tinysql.tokenizer.SqlVocabTokenizer.build(trainTexts, 2, 16_000).save(dir.resolve("tokenizer.json"));
         DatasetStats stats = DatasetStats.of(all);
-        java.util.Map<String, Object> meta = new java.util.LinkedHashMap<>();
-        meta.put("command_set", commandSet.level());
-        meta.put("variant", variant.name().toLowerCase(java.util.Locale.ROOT));
-        meta.put("seed", seed);
-        meta.put("splits", java.util.Map.of("train", sizes[0], "validation", sizes[1], "test", sizes[2]));
-        meta.put("stats", stats);
-        org.tinysql.util.AtomicFiles.writeString(dir.resolve("stats.json"),
-                DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(meta));
+        new DatasetMeta(commandSet.level(), variant.name().toLowerCase(java.util.Locale.ROOT), seed,
+                DatasetMeta.Splits.of(n), stats).write(dir.resolve("stats.json"));
         return stats;
     }
 

@@ -5,27 +5,21 @@ import java.io.Writer;
 import org.tinysql.util.AtomicFiles;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
 /** JSON Lines reading and writing of {@link TinySqlExample}s (one JSON object a line, UTF-8). */
 public final class DatasetIO {
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final ObjectMapper MAPPER = StrictJson.mapper();
     private static final ObjectWriter WRITER = MAPPER.writerFor(TinySqlExample.class);
-    private static final ObjectReader READER = MAPPER.readerFor(TinySqlExample.class);
+    private static final ObjectReader READER = StrictJson.reader(TinySqlExample.class);
 
     private DatasetIO() {
     }
@@ -54,29 +48,19 @@ public final class DatasetIO {
         });
     }
 
-    /** Reads a JSONL file; a malformed line fails with the file name and line number. */
+    /**
+     * Reads a JSONL file strictly (see {@link TextLines} and {@link StrictJson}); blank lines are skipped. Any
+     * problem, including a file without examples, is a {@link DataFormatException} naming the file and line.
+     */
     public static List<TinySqlExample> read(Path file) throws IOException {
         List<TinySqlExample> out = new ArrayList<>();
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int n = 0;
-            while ((line = r.readLine()) != null) {
-                n++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                TinySqlExample e;
-                try {
-                    e = READER.readValue(line);
-                } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
-                    throw new IOException(file + ":" + n + ": not a TinySQL example: " + ex.getOriginalMessage(), ex);
-                }
-                if (e.englishPrompt() == null || e.sqlStatement() == null || e.createStatement() == null) {
-                    throw new IOException(file + ":" + n
-                            + ": missing one of english_prompt, create_statement, sql_statement");
-                }
-                out.add(e);
+        TextLines.forEach(file, (n, line) -> {
+            if (!line.isBlank()) {
+                out.add(StrictJson.readLine(READER, file, n, line));
             }
+        });
+        if (out.isEmpty()) {
+            throw new DataFormatException(file, "no examples (the file is empty or blank)");
         }
         return out;
     }
@@ -86,7 +70,7 @@ public final class DatasetIO {
         try {
             return read(dir.resolve(split.fileName()));
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 }

@@ -9,6 +9,15 @@ public record DatasetStats(int n, double orderByRate, double aggregateRate, doub
                            double meanPromptChars, int maxPromptChars, double meanSqlChars, int maxSqlChars,
                            double[] whereCountDistribution) {
 
+    public DatasetStats {
+        if (n < 0) {
+            throw new IllegalArgumentException("n must not be negative, not " + n);
+        }
+        if (whereCountDistribution == null || whereCountDistribution.length != 4) {
+            throw new IllegalArgumentException("whereCountDistribution must hold 4 numbers (0, 1, 2, 3+ conditions)");
+        }
+    }
+
     public static DatasetStats of(List<TinySqlExample> examples) {
         int n = examples.size();
         if (n == 0) {
