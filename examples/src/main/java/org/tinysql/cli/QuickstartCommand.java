@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tinysql.data.CommandSet;
+import org.tinysql.util.AtomicFiles;
 import org.tinysql.data.CorruptionKind;
 import org.tinysql.data.DatasetGenerator;
 import org.tinysql.data.DatasetIO;
@@ -29,7 +30,6 @@ import org.tinysql.interp.cache.LogitLens;
 import org.tinysql.interp.eap.CircuitDiscovery;
 import org.tinysql.interp.eap.EapGraph;
 import org.tinysql.interp.eap.Faithfulness;
-import org.tinysql.interp.eap.GraphExport;
 import org.tinysql.interp.report.HtmlReport;
 import org.tinysql.interp.report.Svg;
 import org.tinysql.interp.sae.ActivationStore;
@@ -187,7 +187,7 @@ public final class QuickstartCommand implements Callable<Integer> {
             trainer.history().forEach(s -> train.addArray().add(s.step()).add(s.loss()).add(s.tokensPerSecond()));
             ArrayNode val = h.putArray("validation");
             trainer.evals().forEach(e -> val.addArray().add(e.step()).add(e.loss()));
-            GraphExport.write(historyFile, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(h));
+            AtomicFiles.writeString(historyFile, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(h));
         }
         JsonNode h = JSON.readTree(historyFile.toFile());
         List<Svg.Series> series = new ArrayList<>();

@@ -9,10 +9,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tinysql.data.DatasetIO;
+import org.tinysql.util.AtomicFiles;
 import org.tinysql.data.Split;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.TokenRole;
-import org.tinysql.interp.eap.GraphExport;
 import org.tinysql.interp.sae.ActivationStore;
 import org.tinysql.interp.sae.FeatureAnalysis;
 import org.tinysql.interp.sae.Sae;
@@ -160,7 +160,7 @@ public final class SaeCommand implements Runnable {
             SaeMetrics.Splice s = SaeMetrics.splice(m, tok, sae, sae.config().hookName(), val);
             System.out.println(SaeMetrics.describe(r, s));
             if (out != null) {
-                GraphExport.write(out, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(SaeMetrics.toMap(r, s)));
+                AtomicFiles.writeString(out, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(SaeMetrics.toMap(r, s)));
             }
             return 0;
         }

@@ -33,7 +33,7 @@ public enum NonFiniteWeights {
     }
 
     /** Applies the policy to elements [0, n) of a tensor just read from {@code file}. */
-    void check(FloatBuffer values, int n, String tensor, Path file) throws CheckpointFormatException {
+    public void check(FloatBuffer values, int n, String tensor, Path file) throws CheckpointFormatException {
         int bad = 0;
         int first = -1;
         for (int i = 0; i < n; i++) {

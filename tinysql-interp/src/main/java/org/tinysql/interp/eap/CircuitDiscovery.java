@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.tinysql.data.CommandSet;
+import org.tinysql.util.AtomicFiles;
 import org.tinysql.data.CorruptionGenerator;
 import org.tinysql.data.CorruptionKind;
 import org.tinysql.data.PromptPair;
@@ -72,7 +73,7 @@ public final class CircuitDiscovery {
         /** Writes {@code eap.json} and {@code circuit.svg} into {@code dir}. */
         public void write(Path dir) throws IOException {
             GraphExport.writeJson(json(), dir.resolve("eap.json"));
-            GraphExport.write(dir.resolve("circuit.svg"), svg());
+            AtomicFiles.writeString(dir.resolve("circuit.svg"), svg());
         }
     }
 

@@ -78,13 +78,9 @@ public final class GraphExport {
         return l;
     }
 
+    /** Writes a JSON export atomically. */
     public static void writeJson(ObjectNode json, Path file) throws IOException {
-        write(file, JSON.writeValueAsString(json));
-    }
-
-    /** Writes text to a temporary file next to {@code file} and renames it into place. */
-    public static void write(Path file, String text) throws IOException {
-        org.tinysql.util.AtomicFiles.writeString(file, text);
+        org.tinysql.util.AtomicFiles.writeString(file, JSON.writeValueAsString(json));
     }
 
     /**

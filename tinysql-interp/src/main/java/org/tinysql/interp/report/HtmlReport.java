@@ -6,7 +6,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import org.tinysql.interp.eap.GraphExport;
+import org.tinysql.util.AtomicFiles;
 
 /** A self-contained HTML report (inline CSS and SVG, no scripts, no external resources). */
 public final class HtmlReport {
@@ -78,6 +78,6 @@ public final class HtmlReport {
 
     /** Writes the report atomically. */
     public void write(Path file) throws IOException {
-        GraphExport.write(file, html());
+        AtomicFiles.writeString(file, html());
     }
 }

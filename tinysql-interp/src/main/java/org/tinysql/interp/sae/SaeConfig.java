@@ -50,9 +50,27 @@ public record SaeConfig(Architecture architecture, int dIn, int dSae, int k, dou
         }
     }
 
+    /** Largest d_in (a model's widest activation: H*C of hook_result at d_model 4096, 32 heads, is 2^17). */
+    public static final int MAX_D_IN = 1 << 17;
+    /** Largest d_sae. */
+    public static final int MAX_D_SAE = 1 << 22;
+
     public SaeConfig {
-        if (dIn < 1 || dSae < 1) {
-            throw new IllegalArgumentException("SAE widths must be positive: d_in " + dIn + ", d_sae " + dSae);
+        if (architecture == null) {
+            throw new IllegalArgumentException("SAE architecture missing");
+        }
+        if (dIn < 1 || dSae < 1 || dIn > MAX_D_IN || dSae > MAX_D_SAE) {
+            throw new IllegalArgumentException("SAE widths must be in [1, " + MAX_D_IN + "] and [1, " + MAX_D_SAE + "]: d_in " + dIn
+                    + ", d_sae " + dSae);
+        }
+        if ((long) dIn * dSae > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("d_in x d_sae = " + ((long) dIn * dSae) + " weights do not fit in one array (d_in "
+                    + dIn + ", d_sae " + dSae + ")");
+        }
+        for (double v : new double[] {l1Coefficient, bandwidth, initThreshold}) {
+            if (!Double.isFinite(v) || v < 0) {
+                throw new IllegalArgumentException("l1_coefficient, bandwidth and init_threshold must be finite and >= 0, got " + v);
+            }
         }
         if ((architecture == Architecture.TOPK || architecture == Architecture.BATCH_TOPK) && (k < 1 || k > dSae)) {
             throw new IllegalArgumentException("k must be in [1, d_sae=" + dSae + "], got " + k);
@@ -94,15 +112,62 @@ public record SaeConfig(Architecture architecture, int dIn, int dSae, int k, dou
         return o;
     }
 
+    /**
+     * Reads cfg.json from a stranger: required fields present, integers JSON integers, numbers finite, names strings;
+     * errors name {@code source} and the field.
+     */
     public static SaeConfig fromJson(JsonNode j, String source) {
-        for (String f : new String[] {"architecture", "d_in", "d_sae"}) {
-            if (!j.hasNonNull(f)) {
-                throw new IllegalArgumentException(source + ": missing field '" + f + "'");
+        try {
+            if (j == null || !j.isObject()) {
+                throw new IllegalArgumentException("cfg.json must be a JSON object");
             }
+            for (String f : new String[] {"architecture", "d_in", "d_sae"}) {
+                if (!j.hasNonNull(f)) {
+                    throw new IllegalArgumentException("missing field '" + f + "'");
+                }
+            }
+            return new SaeConfig(Architecture.parse(text(j, "architecture", null)), integer(j, "d_in", 0), integer(j, "d_sae", 0),
+                    integer(j, "k", 0), number(j, "l1_coefficient", 0), number(j, "bandwidth", 1e-3), number(j, "init_threshold", 1e-3),
+                    text(j, "hook_name", null), number(j, "norm_scale", 1));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }
-        return new SaeConfig(Architecture.parse(j.get("architecture").asText()), j.get("d_in").asInt(), j.get("d_sae").asInt(),
-                j.path("k").asInt(0), j.path("l1_coefficient").asDouble(0), j.path("bandwidth").asDouble(1e-3),
-                j.path("init_threshold").asDouble(1e-3), j.hasNonNull("hook_name") ? j.get("hook_name").asText() : null,
-                j.path("norm_scale").asDouble(1));
+    }
+
+    private static int integer(JsonNode j, String key, int dflt) {
+        JsonNode n = j.get(key);
+        if (n == null || n.isNull()) {
+            return dflt;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new IllegalArgumentException(key + " " + shorten(n) + " is not a 32-bit integer");
+        }
+        return n.intValue();
+    }
+
+    private static double number(JsonNode j, String key, double dflt) {
+        JsonNode n = j.get(key);
+        if (n == null || n.isNull()) {
+            return dflt;
+        }
+        if (!n.isNumber() || !Double.isFinite(n.doubleValue())) {
+            throw new IllegalArgumentException(key + " " + shorten(n) + " is not a finite number");
+        }
+        return n.doubleValue();
+    }
+
+    private static String text(JsonNode j, String key, String dflt) {
+        JsonNode n = j.get(key);
+        if (n == null || n.isNull()) {
+            return dflt;
+        }
+        if (!n.isTextual()) {
+            throw new IllegalArgumentException(key + " " + shorten(n) + " is not a string");
+        }
+        return n.textValue();
+    }
+
+    private static String shorten(JsonNode n) {
+        return org.tinysql.tensor.CheckpointFormatException.excerpt(n.toString());
     }
 }

@@ -1,5 +1,6 @@
 package org.tinysql.interp.sae;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,10 +9,13 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.tinysql.interp.eap.GraphExport;
+import org.tinysql.data.StrictJson;
+import org.tinysql.model.NonFiniteWeights;
 import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.CheckpointFormatException;
 import org.tinysql.tensor.DType;
 import org.tinysql.tensor.SafeTensors;
+import org.tinysql.util.AtomicFiles;
 
 /**
  * An SAE folder: {@code sae.safetensors} (W_enc [C, S], W_dec [S, C], b_enc [S], b_dec [C], threshold [S] for JumpReLU
@@ -40,46 +44,69 @@ final class SaeFiles {
             t.put("threshold", Buffers.of(new float[] {sae.batchThreshold}, 1));
         }
         SafeTensors.write(dir.resolve("sae.safetensors"), t, DType.F32, Map.of("format", "tinysql-sae"));
-        GraphExport.write(dir.resolve("cfg.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(sae.cfg.toJson()));
+        AtomicFiles.writeString(dir.resolve("cfg.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(sae.cfg.toJson()));
     }
 
+    /**
+     * Loads an SAE folder from a stranger: cfg.json read strictly (at most 1 MiB, one object, typed fields, sizes
+     * capped), every tensor's presence and shape checked from the safetensors header before anything is allocated, and
+     * NaN or infinite weights refused (as {@link NonFiniteWeights#fromSystemProperty()} says). Errors name the file.
+     */
     static Sae load(Path dir) throws IOException {
         Path cfgFile = dir.resolve("cfg.json");
-        if (!Files.exists(cfgFile)) {
+        if (!Files.isRegularFile(cfgFile)) {
             throw new IOException("no cfg.json in " + dir + " (an SAE folder has cfg.json and sae.safetensors)");
         }
-        SaeConfig cfg = SaeConfig.fromJson(new ObjectMapper().readTree(cfgFile.toFile()), cfgFile.toString());
-        Map<String, INDArray> t = SafeTensors.readAll(dir.resolve("sae.safetensors"));
-        Sae s = new Sae(cfg);
-        copy(t, "W_enc", new long[] {cfg.dIn(), cfg.dSae()}, null, dir);
-        float[] we = Buffers.toFloats(t.get("W_enc").transpose().dup('c'));
-        System.arraycopy(we, 0, s.wEnc, 0, we.length);
-        copy(t, "W_dec", new long[] {cfg.dSae(), cfg.dIn()}, s.wDec, dir);
-        copy(t, "b_enc", new long[] {cfg.dSae()}, s.bEnc, dir);
-        copy(t, "b_dec", new long[] {cfg.dIn()}, s.bDec, dir);
-        if (s.logThreshold != null) {
-            float[] th = new float[cfg.dSae()];
-            copy(t, "threshold", new long[] {cfg.dSae()}, th, dir);
-            for (int j = 0; j < th.length; j++) {
-                s.logThreshold[j] = (float) Math.log(th[j]);
+        JsonNode json = StrictJson.readFile(StrictJson.reader(JsonNode.class), cfgFile, 1 << 20);
+        SaeConfig cfg = SaeConfig.fromJson(json, cfgFile.toString());
+        Path file = dir.resolve("sae.safetensors");
+        NonFiniteWeights nonFinite = NonFiniteWeights.fromSystemProperty();
+        try (SafeTensors st = SafeTensors.open(file)) {
+            boolean jump = cfg.architecture() == SaeConfig.Architecture.JUMPRELU;
+            check(st, file, "W_enc", new long[] {cfg.dIn(), cfg.dSae()});
+            check(st, file, "W_dec", new long[] {cfg.dSae(), cfg.dIn()});
+            check(st, file, "b_enc", new long[] {cfg.dSae()});
+            check(st, file, "b_dec", new long[] {cfg.dIn()});
+            if (jump) {
+                check(st, file, "threshold", new long[] {cfg.dSae()});
+            } else if (st.entries().containsKey("threshold")) {
+                check(st, file, "threshold", new long[] {1});
             }
-        } else if (t.containsKey("threshold")) {
-            s.batchThreshold = t.get("threshold").getFloat(0);
+            Sae s = new Sae(cfg);
+            float[] we = Buffers.toFloats(read(st, file, "W_enc", nonFinite).transpose().dup('c'));
+            System.arraycopy(we, 0, s.wEnc, 0, we.length);
+            Buffers.fb(read(st, file, "W_dec", nonFinite)).get(0, s.wDec);
+            Buffers.fb(read(st, file, "b_enc", nonFinite)).get(0, s.bEnc);
+            Buffers.fb(read(st, file, "b_dec", nonFinite)).get(0, s.bDec);
+            if (s.logThreshold != null) {
+                float[] th = Buffers.toFloats(read(st, file, "threshold", nonFinite));
+                for (int j = 0; j < th.length; j++) {
+                    if (!(th[j] > 0)) {
+                        throw new CheckpointFormatException(file, "JumpReLU threshold " + j + " is " + th[j] + ", not positive");
+                    }
+                    s.logThreshold[j] = (float) Math.log(th[j]);
+                }
+            } else if (st.entries().containsKey("threshold")) {
+                s.batchThreshold = read(st, file, "threshold", nonFinite).getFloat(0);
+            }
+            return s;
         }
-        return s;
     }
 
-    private static void copy(Map<String, INDArray> t, String name, long[] shape, float[] into, Path dir) {
-        INDArray a = t.get(name);
-        if (a == null) {
-            throw new IllegalArgumentException(dir + "/sae.safetensors: missing tensor '" + name + "'");
+    private static void check(SafeTensors st, Path file, String name, long[] shape) throws CheckpointFormatException {
+        SafeTensors.Entry e = st.entries().get(name);
+        if (e == null) {
+            throw new CheckpointFormatException(file, "missing tensor '" + name + "'");
         }
-        if (!Arrays.equals(a.shape(), shape)) {
-            throw new IllegalArgumentException(dir + "/sae.safetensors: tensor '" + name + "' has shape " + Arrays.toString(a.shape())
+        if (!Arrays.equals(e.shape(), shape)) {
+            throw new CheckpointFormatException(file, "tensor '" + name + "' has shape " + Arrays.toString(e.shape())
                     + ", cfg.json implies " + Arrays.toString(shape));
         }
-        if (into != null) {
-            Buffers.fb(a).get(0, into);
-        }
+    }
+
+    private static INDArray read(SafeTensors st, Path file, String name, NonFiniteWeights nonFinite) throws IOException {
+        INDArray a = st.read(name);
+        nonFinite.check(Buffers.fb(a), (int) a.length(), name, file);
+        return a;
     }
 }

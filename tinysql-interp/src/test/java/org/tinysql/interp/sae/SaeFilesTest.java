@@ -1,0 +1,139 @@
+package org.tinysql.interp.sae;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.DType;
+import org.tinysql.tensor.SafeTensors;
+
+/** SAE folders from strangers: cfg.json and sae.safetensors are validated before anything is allocated. */
+class SaeFilesTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static Path saved(Path dir, SaeConfig cfg) throws IOException {
+        Sae.init(cfg, 3).save(dir);
+        return dir;
+    }
+
+    private static void writeCfg(Path dir, String text) throws IOException {
+        Files.writeString(dir.resolve("cfg.json"), text, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void savedSaesLoadBackExactly(@TempDir Path dir) throws Exception {
+        for (SaeConfig.Architecture a : SaeConfig.Architecture.values()) {
+            Path d = saved(dir.resolve(a.key), SaeConfig.of(a, 8, 16, 3, 1e-3));
+            Sae back = Sae.load(d);
+            assertEquals(Sae.init(SaeConfig.of(a, 8, 16, 3, 1e-3), 3).config(), back.config());
+            float[] x = new float[16];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) Math.sin(i);
+            }
+            assertArrayEquals(Sae.init(SaeConfig.of(a, 8, 16, 3, 1e-3), 3).reconstruct(x, 2), back.reconstruct(x, 2), 1e-6f, a.key);
+        }
+    }
+
+    @Test
+    void absurdSizesFailBeforeAllocating(@TempDir Path dir) throws Exception {
+        saved(dir, SaeConfig.topK(8, 16, 3));
+        writeCfg(dir, "{\"architecture\": \"topk\", \"d_in\": 1000000000, \"d_sae\": 1000000000, \"k\": 3}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> assertTimeoutPreemptively(Duration.ofSeconds(2), () -> Sae.load(dir)));
+        assertTrue(e.getMessage().contains("cfg.json") && e.getMessage().contains("d_in"), e.getMessage());
+        writeCfg(dir, "{\"architecture\": \"topk\", \"d_in\": 131072, \"d_sae\": 4194304, \"k\": 3}");
+        e = assertThrows(IllegalArgumentException.class, () -> Sae.load(dir));
+        assertTrue(e.getMessage().contains("do not fit"), e.getMessage());
+    }
+
+    @Test
+    void mistypedFieldsAreClearErrors(@TempDir Path dir) throws Exception {
+        saved(dir, SaeConfig.topK(8, 16, 3));
+        for (String bad : List.of("{\"architecture\": \"topk\", \"d_in\": 8.5, \"d_sae\": 16, \"k\": 3}",
+                "{\"architecture\": \"topk\", \"d_in\": \"8\", \"d_sae\": 16, \"k\": 3}",
+                "{\"architecture\": 7, \"d_in\": 8, \"d_sae\": 16, \"k\": 3}",
+                "{\"architecture\": \"topk\", \"d_in\": 8, \"d_sae\": 16, \"k\": 3, \"norm_scale\": 1e999}",
+                "{\"architecture\": \"topk\", \"d_in\": 8, \"d_sae\": 16, \"k\": 3} {}",
+                "{\"architecture\": \"topk\", \"d_in\": 8, \"d_in\": 9, \"d_sae\": 16, \"k\": 3}")) {
+            writeCfg(dir, bad);
+            Exception e = assertThrows(Exception.class, () -> Sae.load(dir), bad);
+            assertTrue(e instanceof IOException || e instanceof IllegalArgumentException, bad + ": " + e);
+            assertTrue(e.getMessage().contains("cfg.json"), bad + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void nonFiniteOrMisshapenWeightsAreRefusedNamingTheTensor(@TempDir Path dir) throws Exception {
+        saved(dir, SaeConfig.topK(8, 16, 3));
+        Map<String, INDArray> t = SafeTensors.readAll(dir.resolve("sae.safetensors"));
+        t.get("b_dec").putScalar(2, Float.NaN);
+        SafeTensors.write(dir.resolve("sae.safetensors"), t, DType.F32, null);
+        IOException e = assertThrows(IOException.class, () -> Sae.load(dir));
+        assertTrue(e.getMessage().contains("b_dec") && e.getMessage().contains("sae.safetensors"), e.getMessage());
+        t.put("b_dec", Buffers.zeros(9));
+        SafeTensors.write(dir.resolve("sae.safetensors"), t, DType.F32, null);
+        e = assertThrows(IOException.class, () -> Sae.load(dir));
+        assertTrue(e.getMessage().contains("b_dec") && e.getMessage().contains("shape"), e.getMessage());
+    }
+
+    /** Seeded mutations of a valid cfg.json: every one loads correctly or fails with a clear error naming cfg.json. */
+    @Test
+    void fuzzCfgJson(@TempDir Path dir) throws Exception {
+        saved(dir, SaeConfig.topK(8, 16, 3));
+        ObjectNode valid = (ObjectNode) JSON.readTree(dir.resolve("cfg.json").toFile());
+        Random r = new Random(7);
+        String[] keys = {"architecture", "d_in", "d_sae", "k", "l1_coefficient", "bandwidth", "init_threshold", "hook_name", "norm_scale"};
+        Object[] values = {-1, 0, 1, 3, 8, 16, 2.5, 1e9, -1e300, "8", "", "topk", "jumprelu", "batchtopk", true, null, Long.MAX_VALUE,
+                List.of(1), Map.of("a", 1)};
+        int errors = 0;
+        int accepted = 0;
+        int n = 250;
+        for (int i = 0; i < n; i++) {
+            ObjectNode j = valid.deepCopy();
+            for (int m = 0; m < 1 + r.nextInt(3); m++) {
+                String key = keys[r.nextInt(keys.length)];
+                if (r.nextInt(6) == 0) {
+                    j.remove(key);
+                } else {
+                    j.set(key, JSON.valueToTree(values[r.nextInt(values.length)]));
+                }
+            }
+            String text = j.toString();
+            if (r.nextInt(10) == 0) {
+                text = text.substring(0, r.nextInt(text.length()));
+            }
+            writeCfg(dir, text);
+            String in = text;
+            try {
+                Sae s = assertTimeoutPreemptively(Duration.ofSeconds(2), () -> Sae.load(dir), in);
+                assertEquals(8, s.config().dIn(), "only the saved widths can load: " + in);
+                assertEquals(16, s.config().dSae(), in);
+                accepted++;
+            } catch (Exception e) {
+                assertTrue(e instanceof IllegalArgumentException || e instanceof IOException, in + " -> " + e);
+                assertTrue(e.getMessage() != null && (e.getMessage().contains("cfg.json") || e.getMessage().contains("sae.safetensors")),
+                        in + " -> " + e);
+                errors++;
+            }
+        }
+        System.out.println("fuzz SAE cfg.json: " + n + " inputs, " + errors + " clear errors, " + accepted
+                + " accepted (correct loads), 0 crashes, 0 hangs");
+        assertEquals(n, errors + accepted);
+    }
+}
