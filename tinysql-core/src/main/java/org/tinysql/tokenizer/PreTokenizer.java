@@ -13,7 +13,7 @@ interface PreTokenizer {
 
     List<String> split(List<String> pieces);
 
-    /** Compiles an Oniguruma-style pattern from tokenizer.json with Unicode semantics for \s, \w, ... */
+    /** Compiles one of our own patterns with Unicode semantics for \s, \w, ... (file patterns: {@link GuardedPattern}). */
     static Pattern compile(String regex) {
         return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
     }
@@ -22,23 +22,27 @@ interface PreTokenizer {
     static List<String> isolate(Pattern p, List<String> pieces) {
         List<String> out = new ArrayList<>();
         for (String s : pieces) {
-            Matcher m = p.matcher(s);
-            int last = 0;
-            while (m.find()) {
-                if (m.start() == m.end()) {
-                    continue;
-                }
-                if (m.start() > last) {
-                    out.add(s.substring(last, m.start()));
-                }
-                out.add(m.group());
-                last = m.end();
-            }
-            if (last < s.length()) {
-                out.add(s.substring(last));
-            }
+            isolate(p.matcher(s), s, out);
         }
         return out;
+    }
+
+    /** Adds the non-empty matches of {@code m} over {@code s} and the gaps between them to {@code out}. */
+    static void isolate(Matcher m, String s, List<String> out) {
+        int last = 0;
+        while (m.find()) {
+            if (m.start() == m.end()) {
+                continue;
+            }
+            if (m.start() > last) {
+                out.add(s.substring(last, m.start()));
+            }
+            out.add(s.substring(m.start(), m.end()));
+            last = m.end();
+        }
+        if (last < s.length()) {
+            out.add(s.substring(last));
+        }
     }
 
     /** {@code ByteLevel}: optional GPT-2 regex split, optional prefix space, then the byte-to-char map. */
@@ -61,11 +65,15 @@ interface PreTokenizer {
         }
     }
 
-    /** {@code Split} with behaviour Isolated (the one the supported models use). */
-    record SplitPre(Pattern pattern) implements PreTokenizer {
+    /** {@code Split} with behaviour Isolated (the one the supported models use), on a pattern from the file. */
+    record SplitPre(GuardedPattern pattern) implements PreTokenizer {
         @Override
         public List<String> split(List<String> pieces) {
-            return isolate(pattern, pieces);
+            List<String> out = new ArrayList<>();
+            for (String s : pieces) {
+                pattern.isolate(s, out);
+            }
+            return out;
         }
     }
 
