@@ -7,14 +7,15 @@ import java.util.regex.PatternSyntaxException;
 /**
  * A pre-tokenizer regex from tokenizer.json, which is untrusted: java.util.regex backtracks, so a pattern such as
  * {@code (.*a){12}$} can take exponential time, and a repeated group such as {@code (?:\p{L}|')+} recurses once per
- * character and overflows the stack on a long word. Matching therefore reads the text through a counter and stops
- * after {@value #STEPS_PER_CHAR} reads per character (plus {@value #BASE_STEPS}); the GPT-2, Llama-3, Qwen2 and GPT-4o
- * patterns need at most 16. Both failures become a {@link TokenizerFormatException} naming the file and the field.
+ * character and overflows the stack on a long word. Matching therefore reads the text through a counter that spends
+ * a {@link Budget}: {@value #BASE_STEPS} character reads per encoded text plus {@value #STEPS_PER_CHAR} per character
+ * matched (the GPT-2, Llama-3, Qwen2 and GPT-4o patterns need at most 16). Both failures become a
+ * {@link TokenizerFormatException} naming the file and the field.
  */
 final class GuardedPattern {
     static final int MAX_PATTERN_CHARS = 4096;
     static final long STEPS_PER_CHAR = 128;
-    static final long BASE_STEPS = 1_000_000;
+    static final long BASE_STEPS = 100_000;
 
     private final Pattern pattern;
     private final String source;
@@ -42,37 +43,50 @@ final class GuardedPattern {
         }
     }
 
+    /** The character reads left to the file's patterns while one text is encoded. */
+    static final class Budget {
+        private long granted = BASE_STEPS;
+        private long left = BASE_STEPS;
+
+        private void grant(long steps) {
+            granted += steps;
+            left += steps;
+        }
+
+        private void spend() {
+            if (--left < 0) {
+                throw new BudgetExceeded();
+            }
+        }
+    }
+
     /** Adds the matches in {@code s} and the gaps between them, in order, to {@code out} ("Isolated"). */
-    void isolate(String s, List<String> out) {
-        Budgeted text = new Budgeted(s, BASE_STEPS + STEPS_PER_CHAR * s.length());
+    void isolate(String s, Budget budget, List<String> out) {
+        budget.grant(STEPS_PER_CHAR * s.length());
         try {
-            PreTokenizer.isolate(pattern.matcher(text), s, out);
+            PreTokenizer.isolate(pattern.matcher(new Budgeted(s, budget)), s, out);
         } catch (BudgetExceeded e) {
-            throw new TokenizerFormatException(source, field, "regex gave up after " + text.budget + " steps on a "
-                    + s.length() + "-character piece (catastrophic backtracking)");
+            throw new TokenizerFormatException(source, field, "regex gave up after " + budget.granted
+                    + " steps, at a " + s.length() + "-character piece (catastrophic backtracking)");
         } catch (StackOverflowError e) {
             throw new TokenizerFormatException(source, field, "regex recursed too deeply on a " + s.length()
                     + "-character piece (a repeated group such as (?:a|b)+ over a long run)");
         }
     }
 
-    /** The text seen by the matcher: every character read counts against the budget. */
+    /** The text seen by the matcher: every character read spends the budget. */
     private static final class Budgeted implements CharSequence {
         private final String s;
-        private final long budget;
-        private long left;
+        private final Budget budget;
 
-        Budgeted(String s, long budget) {
+        Budgeted(String s, Budget budget) {
             this.s = s;
             this.budget = budget;
-            this.left = budget;
         }
 
         @Override
         public char charAt(int index) {
-            if (--left < 0) {
-                throw new BudgetExceeded();
-            }
+            budget.spend();
             return s.charAt(index);
         }
 

@@ -125,6 +125,7 @@ public final class HfTokenizer implements Tokenizer {
                     + ": not valid Unicode, so it has no UTF-8 bytes to encode");
         }
         IntList out = new IntList(text.length() / 3 + 4);
+        GuardedPattern.Budget budget = new GuardedPattern.Budget();
         int segStart = 0;
         int i = 0;
         int n = text.length();
@@ -140,7 +141,7 @@ public final class HfTokenizer implements Tokenizer {
                     segEnd--;
                 }
             }
-            encodeSegment(text.substring(segStart, segEnd), out);
+            encodeSegment(text.substring(segStart, segEnd), budget, out);
             out.add(hit.id());
             i += hit.content().length();
             if (hit.rstrip()) {
@@ -150,15 +151,15 @@ public final class HfTokenizer implements Tokenizer {
             }
             segStart = i;
         }
-        encodeSegment(text.substring(segStart), out);
+        encodeSegment(text.substring(segStart), budget, out);
         return out.toArray();
     }
 
-    private void encodeSegment(String segment, IntList out) {
+    private void encodeSegment(String segment, GuardedPattern.Budget budget, IntList out) {
         if (segment.isEmpty()) {
             return;
         }
-        List<String> pieces = preTokenizer.split(List.of(normalizer.apply(segment)));
+        List<String> pieces = preTokenizer.split(List.of(normalizer.apply(segment)), budget);
         for (String p : pieces) {
             if (!p.isEmpty()) {
                 out.addAll(model.tokenize(p));

@@ -247,7 +247,7 @@ final class HfTokenizerReader {
 
     private PreTokenizer preTokenizer(JsonNode n, String field) {
         if (n == null || n.isNull()) {
-            return pieces -> pieces;
+            return (pieces, budget) -> pieces;
         }
         String type = requiredText(object(n, field), "type", field + ".type");
         switch (type) {

@@ -11,7 +11,8 @@ interface PreTokenizer {
     /** GPT-2 / GPT-Neo split. */
     String GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-    List<String> split(List<String> pieces);
+    /** Splits each piece; patterns from the file spend {@code budget} (one per encoded text). */
+    List<String> split(List<String> pieces, GuardedPattern.Budget budget);
 
     /** Compiles one of our own patterns with Unicode semantics for \s, \w, ... (file patterns: {@link GuardedPattern}). */
     static Pattern compile(String regex) {
@@ -48,7 +49,7 @@ interface PreTokenizer {
     /** {@code ByteLevel}: optional GPT-2 regex split, optional prefix space, then the byte-to-char map. */
     record ByteLevelPre(boolean addPrefixSpace, Pattern regex) implements PreTokenizer {
         @Override
-        public List<String> split(List<String> pieces) {
+        public List<String> split(List<String> pieces, GuardedPattern.Budget budget) {
             List<String> in = pieces;
             if (addPrefixSpace && !in.isEmpty() && !in.get(0).isEmpty() && !Character.isWhitespace(in.get(0).charAt(0))) {
                 in = new ArrayList<>(in);
@@ -68,10 +69,10 @@ interface PreTokenizer {
     /** {@code Split} with behaviour Isolated (the one the supported models use), on a pattern from the file. */
     record SplitPre(GuardedPattern pattern) implements PreTokenizer {
         @Override
-        public List<String> split(List<String> pieces) {
+        public List<String> split(List<String> pieces, GuardedPattern.Budget budget) {
             List<String> out = new ArrayList<>();
             for (String s : pieces) {
-                pattern.isolate(s, out);
+                pattern.isolate(s, budget, out);
             }
             return out;
         }
@@ -83,7 +84,7 @@ interface PreTokenizer {
         private static final Pattern RUN = Pattern.compile("\\p{N}+");
 
         @Override
-        public List<String> split(List<String> pieces) {
+        public List<String> split(List<String> pieces, GuardedPattern.Budget budget) {
             return isolate(individual ? ONE : RUN, pieces);
         }
     }
@@ -91,10 +92,10 @@ interface PreTokenizer {
     /** {@code Sequence}: each pre-tokenizer in turn. */
     record SequencePre(List<PreTokenizer> steps) implements PreTokenizer {
         @Override
-        public List<String> split(List<String> pieces) {
+        public List<String> split(List<String> pieces, GuardedPattern.Budget budget) {
             List<String> p = pieces;
             for (PreTokenizer s : steps) {
-                p = s.split(p);
+                p = s.split(p, budget);
             }
             return p;
         }

@@ -44,6 +44,18 @@ class GuardedPatternTest {
         assertEquals("don't stop", t.decode(t.encode("don't stop")));
     }
 
+    /** The budget is per text: cutting the text into many pieces (here with added tokens) does not multiply it. */
+    @Test
+    void theBudgetIsSharedByAllPiecesOfOneText() {
+        StringBuilder alternatives = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+            alternatives.append('a').append(i).append('|');
+        }
+        HfTokenizer t = withSplit(alternatives + "x");
+        assertEquals("x<|endoftext|>x", t.decode(t.encode("x<|endoftext|>x")));
+        assertClearError("catastrophic backtracking", t, "x<|endoftext|>".repeat(100_000));
+    }
+
     @Test
     void badPatternsAreRejectedWhenLoading() {
         for (String[] c : new String[][] {
@@ -78,7 +90,7 @@ class GuardedPatternTest {
                     sb.appendCodePoint(alphabet.codePointAt(alphabet.offsetByCodePoints(0, r.nextInt(alphabet.codePointCount(0, alphabet.length())))));
                 }
                 List<String> got = new ArrayList<>();
-                guarded.isolate(sb.toString(), got);
+                guarded.isolate(sb.toString(), new GuardedPattern.Budget(), got);
                 assertEquals(PreTokenizer.isolate(plain, List.of(sb.toString())), got);
             }
             for (String unit : List.of("a", "A", " ", "\n", " \n", "1", "!", "'", "'s", "日", "aB", "\t x")) {
@@ -86,7 +98,7 @@ class GuardedPatternTest {
                 String s = unit.repeat((List.of("a", " \n", "!", "aB").contains(unit) ? 1_000_000 : 10_000) / unit.length());
                 assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
                     List<String> out = new ArrayList<>();
-                    guarded.isolate(s, out);
+                    guarded.isolate(s, new GuardedPattern.Budget(), out);
                     assertEquals(s, String.join("", out));
                 }, regex + " on " + s.length() + " chars of '" + unit + "'");
             }

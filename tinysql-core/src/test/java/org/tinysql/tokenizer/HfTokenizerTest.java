@@ -169,10 +169,10 @@ class HfTokenizerTest {
         assertEquals(List.of("don", "'t"), pieces(l, "don't"));
         // Punctuation glues to the following word, and contractions match case-insensitively (pre-tokenizer level).
         PreTokenizer split = new PreTokenizer.SplitPre(GuardedPattern.compile(llama, "t.json", "pattern"));
-        assertEquals(List.of("(price", ",", " AS", " COUNT", "_user", "_id"), split.split(List.of("(price, AS COUNT_user_id")));
-        assertEquals(List.of("DON", "'T"), split.split(List.of("DON'T")));
+        assertEquals(List.of("(price", ",", " AS", " COUNT", "_user", "_id"), split.split(List.of("(price, AS COUNT_user_id"), new GuardedPattern.Budget()));
+        assertEquals(List.of("DON", "'T"), split.split(List.of("DON'T"), new GuardedPattern.Budget()));
         PreTokenizer gpt = new PreTokenizer.SplitPre(GuardedPattern.compile(PreTokenizer.GPT2_PATTERN, "t.json", "pattern"));
-        assertEquals(List.of("DON", "'", "T"), gpt.split(List.of("DON'T")));
+        assertEquals(List.of("DON", "'", "T"), gpt.split(List.of("DON'T"), new GuardedPattern.Budget()));
         for (String s : List.of("SELECT price FROM t WHERE a >= 34", "naïve café — 東京 🚀", "  x\n\n y ")) {
             assertEquals(s, q.decode(q.encode(s)));
             assertEquals(s, l.decode(l.encode(s)));
