@@ -37,9 +37,11 @@ final class HfTokenizerReader {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final String source;
+    private final JsonFields f;
 
     private HfTokenizerReader(String source) {
         this.source = source;
+        this.f = new JsonFields(source);
     }
 
     /** Parses the JSON: syntax errors, duplicate keys and oversized files are format errors; I/O errors propagate. */
@@ -57,30 +59,30 @@ final class HfTokenizerReader {
 
     private HfTokenizer read(JsonNode root) {
         if (root == null || !root.isObject()) {
-            throw fail("(root)", "expected a JSON object");
+            throw f.fail("(root)", "expected a JSON object");
         }
         JsonNode m = root.get("model");
         if (m == null || m.isNull()) {
-            throw fail("model", "missing");
+            throw f.fail("model", "missing");
         }
-        object(m, "model");
-        String type = text(m, "type", "model.type");
+        f.object(m, "model");
+        String type = f.text(m, "type", "model.type");
         if (type == null && m.has("merges")) {
             type = "BPE";
         } else if (type == null) {
-            throw fail("model.type", "missing");
+            throw f.fail("model.type", "missing");
         }
         JsonNode vocabNode = m.get("vocab");
         if (vocabNode == null || !vocabNode.isObject()) {
-            throw fail("model.vocab", "missing or not an object of token -> id");
+            throw f.fail("model.vocab", "missing or not an object of token -> id");
         }
         JsonNode addedNode = root.get("added_tokens");
         if (addedNode != null && !addedNode.isNull() && !addedNode.isArray()) {
-            throw fail("added_tokens", "expected an array");
+            throw f.fail("added_tokens", "expected an array");
         }
         long entries = (long) vocabNode.size() + (addedNode == null ? 0 : addedNode.size());
         if (entries > MAX_IDS) {
-            throw fail("model.vocab", entries + " vocabulary entries and added tokens (at most " + MAX_IDS + ")");
+            throw f.fail("model.vocab", entries + " vocabulary entries and added tokens (at most " + MAX_IDS + ")");
         }
         String[] byId = new String[(int) entries];
         Map<String, Integer> vocab = vocab(vocabNode, byId);
@@ -90,18 +92,18 @@ final class HfTokenizerReader {
             size = byId[id] != null ? id + 1 : size;
         }
         Integer unkId = null;
-        String unk = text(m, "unk_token", "model.unk_token");
+        String unk = f.text(m, "unk_token", "model.unk_token");
         if (unk != null) {
             unkId = vocab.get(unk);
             if (unkId == null) {
-                throw fail("model.unk_token", quote(unk) + " is not in model.vocab");
+                throw f.fail("model.unk_token", quote(unk) + " is not in model.vocab");
             }
         }
         TokenModel model = switch (type) {
             case "BPE" -> bpe(m, vocab, size, unkId);
             case "WordLevel" -> new WordLevelModel(vocab, size, unkId,
-                    bool(m, "char_fallback", false, "model.char_fallback"), source);
-            default -> throw fail("model.type", "unsupported " + quote(type) + " (supported: BPE, WordLevel)");
+                    f.bool(m, "char_fallback", false, "model.char_fallback"), source);
+            default -> throw f.fail("model.type", "unsupported " + quote(type) + " (supported: BPE, WordLevel)");
         };
         UnaryOperator<String> normalizer = normalizer(root.get("normalizer"), "normalizer");
         PreTokenizer pre = preTokenizer(root.get("pre_tokenizer"), "pre_tokenizer");
@@ -119,9 +121,9 @@ final class HfTokenizerReader {
         for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String field = "model.vocab[" + quote(e.getKey()) + "]";
-            int id = id(e.getValue(), byId.length, field);
+            int id = f.id(e.getValue(), byId.length, field);
             if (byId[id] != null) {
-                throw fail(field, "id " + id + " is also the id of " + quote(byId[id]));
+                throw f.fail(field, "id " + id + " is also the id of " + quote(byId[id]));
             }
             byId[id] = e.getKey();
             vocab.put(e.getKey(), id);
@@ -138,53 +140,55 @@ final class HfTokenizerReader {
         Map<String, Integer> indexByContent = new HashMap<>();
         for (int i = 0; i < node.size(); i++) {
             String field = "added_tokens[" + i + "]";
-            JsonNode t = object(node.get(i), field);
-            int id = id(t.get("id"), byId.length, field + ".id");
-            String content = text(t, "content", field + ".content");
+            JsonNode t = f.object(node.get(i), field);
+            int id = f.id(t.get("id"), byId.length, field + ".id");
+            String content = f.text(t, "content", field + ".content");
             if (content == null || content.isEmpty() || content.length() > MAX_ADDED_TOKEN_CHARS) {
-                throw fail(field + ".content", "expected a string of 1 to " + MAX_ADDED_TOKEN_CHARS + " characters");
+                throw f.fail(field + ".content", "expected a string of 1 to " + MAX_ADDED_TOKEN_CHARS + " characters");
             }
             int bad = HfTokenizer.loneSurrogateAt(content);
             if (bad >= 0) {
-                throw fail(field + ".content", "lone surrogate U+" + Integer.toHexString(content.charAt(bad)).toUpperCase()
+                throw f.fail(field + ".content", "lone surrogate U+" + Integer.toHexString(content.charAt(bad)).toUpperCase()
                         + " at index " + bad + " (not valid Unicode)");
             }
             Integer sameId = indexById.putIfAbsent(id, i);
             if (sameId != null) {
-                throw fail(field + ".id", "id " + id + " is also the id of added_tokens[" + sameId + "]");
+                throw f.fail(field + ".id", "id " + id + " is also the id of added_tokens[" + sameId + "]");
             }
             Integer sameContent = indexByContent.putIfAbsent(content, i);
             if (sameContent != null) {
-                throw fail(field + ".content", quote(content) + " is also added_tokens[" + sameContent + "]");
+                throw f.fail(field + ".content", quote(content) + " is also added_tokens[" + sameContent + "]");
             }
             if (byId[id] != null && !byId[id].equals(content)) {
-                throw fail(field + ".id", "id " + id + " is " + quote(byId[id]) + " in model.vocab, not " + quote(content));
+                throw f.fail(field + ".id", "id " + id + " is " + quote(byId[id]) + " in model.vocab, not "
+                        + quote(content));
             }
             Integer vocabId = vocab.get(content);
             if (vocabId != null && vocabId != id) {
-                throw fail(field + ".id", quote(content) + " has id " + vocabId + " in model.vocab, not " + id);
+                throw f.fail(field + ".id", quote(content) + " has id " + vocabId + " in model.vocab, not " + id);
             }
             byId[id] = content;
-            out.add(new HfTokenizer.AddedToken(id, content, bool(t, "special", false, field + ".special"),
-                    bool(t, "lstrip", false, field + ".lstrip"), bool(t, "rstrip", false, field + ".rstrip")));
+            out.add(new HfTokenizer.AddedToken(id, content, f.bool(t, "special", false, field + ".special"),
+                    f.bool(t, "lstrip", false, field + ".lstrip"), f.bool(t, "rstrip", false, field + ".rstrip")));
         }
         return out;
     }
 
     private BpeModel bpe(JsonNode m, Map<String, Integer> vocab, int size, Integer unkId) {
-        for (String f : List.of("continuing_subword_prefix", "end_of_word_suffix")) {
-            String v = text(m, f, "model." + f);
+        for (String name : List.of("continuing_subword_prefix", "end_of_word_suffix")) {
+            String v = f.text(m, name, "model." + name);
             if (v != null && !v.isEmpty()) {
-                throw fail("model." + f, "unsupported (only '' or null)");
+                throw f.fail("model." + name, "unsupported (only '' or null)");
             }
         }
         JsonNode dropout = m.get("dropout");
         if (dropout != null && !dropout.isNull() && (!dropout.isNumber() || dropout.asDouble() > 0)) {
-            throw fail("model.dropout",
+            throw f.fail("model.dropout",
                     dropout.isNumber() ? "BPE dropout is not supported for inference" : "expected a number or null");
         }
-        return new BpeModel(vocab, size, merges(m.get("merges")), unkId, bool(m, "byte_fallback", false, "model.byte_fallback"),
-                bool(m, "ignore_merges", false, "model.ignore_merges"), source);
+        boolean byteFallback = f.bool(m, "byte_fallback", false, "model.byte_fallback");
+        boolean ignoreMerges = f.bool(m, "ignore_merges", false, "model.ignore_merges");
+        return new BpeModel(vocab, size, merges(m.get("merges")), unkId, byteFallback, ignoreMerges, source);
     }
 
     private List<String[]> merges(JsonNode node) {
@@ -193,7 +197,7 @@ final class HfTokenizerReader {
             return out;
         }
         if (!node.isArray()) {
-            throw fail("model.merges", "expected an array");
+            throw f.fail("model.merges", "expected an array");
         }
         for (int i = 0; i < node.size(); i++) {
             JsonNode e = node.get(i);
@@ -202,13 +206,13 @@ final class HfTokenizerReader {
                 String s = e.asText();
                 int sp = s.indexOf(' ', 1);
                 if (sp < 0 || s.indexOf(' ', sp + 1) >= 0) {
-                    throw fail("model.merges[" + i + "]", "expected 'a b', found " + quote(s));
+                    throw f.fail("model.merges[" + i + "]", "expected 'a b', found " + quote(s));
                 }
                 pair = new String[] {s.substring(0, sp), s.substring(sp + 1)};
             } else if (e.isArray() && e.size() == 2 && e.get(0).isTextual() && e.get(1).isTextual()) {
                 pair = new String[] {e.get(0).asText(), e.get(1).asText()};
             } else {
-                throw fail("model.merges[" + i + "]", "expected \"a b\" or [\"a\", \"b\"]");
+                throw f.fail("model.merges[" + i + "]", "expected \"a b\" or [\"a\", \"b\"]");
             }
             out.add(pair);
         }
@@ -219,7 +223,7 @@ final class HfTokenizerReader {
         if (n == null || n.isNull()) {
             return UnaryOperator.identity();
         }
-        String type = requiredText(object(n, field), "type", field + ".type");
+        String type = f.requiredText(f.object(n, field), "type", field + ".type");
         return switch (type) {
             case "NFC" -> s -> Normalizer.normalize(s, Normalizer.Form.NFC);
             case "NFD" -> s -> Normalizer.normalize(s, Normalizer.Form.NFD);
@@ -227,7 +231,7 @@ final class HfTokenizerReader {
             case "NFKD" -> s -> Normalizer.normalize(s, Normalizer.Form.NFKD);
             case "Lowercase" -> s -> s.toLowerCase(Locale.ROOT);
             case "Sequence" -> {
-                JsonNode list = array(n, "normalizers", field + ".normalizers");
+                JsonNode list = f.array(n, "normalizers", field + ".normalizers");
                 List<UnaryOperator<String>> steps = new ArrayList<>();
                 for (int i = 0; i < list.size(); i++) {
                     steps.add(normalizer(list.get(i), field + ".normalizers[" + i + "]"));
@@ -240,7 +244,7 @@ final class HfTokenizerReader {
                     return r;
                 };
             }
-            default -> throw fail(field + ".type",
+            default -> throw f.fail(field + ".type",
                     "unsupported normalizer " + quote(type) + " (supported: NFC, NFD, NFKC, NFKD, Lowercase, Sequence)");
         };
     }
@@ -249,23 +253,23 @@ final class HfTokenizerReader {
         if (n == null || n.isNull()) {
             return (pieces, budget) -> pieces;
         }
-        String type = requiredText(object(n, field), "type", field + ".type");
+        String type = f.requiredText(f.object(n, field), "type", field + ".type");
         switch (type) {
             case "ByteLevel":
-                boolean useRegex = bool(n, "use_regex", true, field + ".use_regex");
-                return new PreTokenizer.ByteLevelPre(bool(n, "add_prefix_space", false, field + ".add_prefix_space"),
+                boolean useRegex = f.bool(n, "use_regex", true, field + ".use_regex");
+                return new PreTokenizer.ByteLevelPre(f.bool(n, "add_prefix_space", false, field + ".add_prefix_space"),
                         useRegex ? PreTokenizer.compile(PreTokenizer.GPT2_PATTERN) : null);
             case "Split": {
                 JsonNode p = n.get("pattern");
-                String regex = p == null || !p.isObject() ? null : text(p, "Regex", field + ".pattern.Regex");
-                String literal = p == null || !p.isObject() ? null : text(p, "String", field + ".pattern.String");
+                String regex = p == null || !p.isObject() ? null : f.text(p, "Regex", field + ".pattern.Regex");
+                String literal = p == null || !p.isObject() ? null : f.text(p, "String", field + ".pattern.String");
                 if (regex == null && literal == null) {
-                    throw fail(field + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
+                    throw f.fail(field + ".pattern", "expected {\"Regex\": ...} or {\"String\": ...}");
                 }
-                String behavior = text(n, "behavior", field + ".behavior");
-                boolean invert = bool(n, "invert", false, field + ".invert");
+                String behavior = f.text(n, "behavior", field + ".behavior");
+                boolean invert = f.bool(n, "invert", false, field + ".invert");
                 if (behavior != null && !behavior.equals("Isolated") || invert) {
-                    throw fail(field + ".behavior", "unsupported " + quote(String.valueOf(behavior))
+                    throw f.fail(field + ".behavior", "unsupported " + quote(String.valueOf(behavior))
                             + (invert ? " with invert" : "") + " (supported: Isolated, invert false)");
                 }
                 return new PreTokenizer.SplitPre(regex != null
@@ -273,9 +277,9 @@ final class HfTokenizerReader {
                         : GuardedPattern.compile(Pattern.quote(literal), source, field + ".pattern.String"));
             }
             case "Digits":
-                return new PreTokenizer.DigitsPre(bool(n, "individual_digits", false, field + ".individual_digits"));
+                return new PreTokenizer.DigitsPre(f.bool(n, "individual_digits", false, field + ".individual_digits"));
             case "Sequence": {
-                JsonNode list = array(n, "pretokenizers", field + ".pretokenizers");
+                JsonNode list = f.array(n, "pretokenizers", field + ".pretokenizers");
                 List<PreTokenizer> steps = new ArrayList<>();
                 for (int i = 0; i < list.size(); i++) {
                     steps.add(preTokenizer(list.get(i), field + ".pretokenizers[" + i + "]"));
@@ -283,23 +287,23 @@ final class HfTokenizerReader {
                 return new PreTokenizer.SequencePre(steps);
             }
             default:
-                throw fail(field + ".type",
+                throw f.fail(field + ".type",
                         "unsupported pre-tokenizer " + quote(type) + " (supported: ByteLevel, Split, Digits, Sequence)");
         }
     }
 
     private void checkDecoder(JsonNode n, String field) {
-        String type = requiredText(object(n, field), "type", field + ".type");
+        String type = f.requiredText(f.object(n, field), "type", field + ".type");
         switch (type) {
             case "ByteLevel", "Fuse", "ByteFallback" -> {
             }
             case "Sequence" -> {
-                JsonNode list = array(n, "decoders", field + ".decoders");
+                JsonNode list = f.array(n, "decoders", field + ".decoders");
                 for (int i = 0; i < list.size(); i++) {
                     checkDecoder(list.get(i), field + ".decoders[" + i + "]");
                 }
             }
-            default -> throw fail(field + ".type",
+            default -> throw f.fail(field + ".type",
                     "unsupported decoder " + quote(type) + " (supported: ByteLevel, Fuse, ByteFallback, Sequence)");
         }
     }
@@ -322,73 +326,5 @@ final class HfTokenizerReader {
             }
         }
         return false;
-    }
-
-    /** A token id: an integer in [0, cap). */
-    private int id(JsonNode v, int cap, String field) {
-        if (v == null || v.isNull()) {
-            throw fail(field, "missing id");
-        }
-        if (!v.isIntegralNumber()) {
-            throw fail(field, "id must be an integer, found " + quote(v.toString()));
-        }
-        if (v.canConvertToLong() && v.longValue() < 0) {
-            throw fail(field, "id must not be negative, found " + v.longValue());
-        }
-        if (!v.canConvertToInt() || v.intValue() >= cap) {
-            throw fail(field, "id " + quote(v.asText()) + " is out of range: ids must be below " + cap
-                    + " (the number of vocabulary entries plus added tokens)");
-        }
-        return v.intValue();
-    }
-
-    private JsonNode object(JsonNode n, String field) {
-        if (n == null || !n.isObject()) {
-            throw fail(field, "expected an object");
-        }
-        return n;
-    }
-
-    private JsonNode array(JsonNode parent, String name, String field) {
-        JsonNode n = parent.get(name);
-        if (n == null || !n.isArray()) {
-            throw fail(field, "expected an array");
-        }
-        return n;
-    }
-
-    /** A string field, or null when absent or null. */
-    private String text(JsonNode parent, String name, String field) {
-        JsonNode n = parent.get(name);
-        if (n == null || n.isNull()) {
-            return null;
-        }
-        if (!n.isTextual()) {
-            throw fail(field, "expected a string, found " + quote(n.toString()));
-        }
-        return n.asText();
-    }
-
-    private String requiredText(JsonNode parent, String name, String field) {
-        String s = text(parent, name, field);
-        if (s == null) {
-            throw fail(field, "missing");
-        }
-        return s;
-    }
-
-    private boolean bool(JsonNode parent, String name, boolean dflt, String field) {
-        JsonNode n = parent.get(name);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isBoolean()) {
-            throw fail(field, "expected true or false, found " + quote(n.toString()));
-        }
-        return n.booleanValue();
-    }
-
-    private TokenizerFormatException fail(String field, String problem) {
-        return new TokenizerFormatException(source, field, problem);
     }
 }
