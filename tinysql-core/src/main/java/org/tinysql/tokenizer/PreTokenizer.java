@@ -11,9 +11,10 @@ interface PreTokenizer {
     /** GPT-2 / GPT-Neo split. */
     String GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-    List<String> split(List<String> pieces);
+    /** Splits each piece; patterns from the file spend {@code budget} (one per encoded text). */
+    List<String> split(List<String> pieces, GuardedPattern.Budget budget);
 
-    /** Compiles an Oniguruma-style pattern from tokenizer.json with Unicode semantics for \s, \w, ... */
+    /** Compiles one of our own patterns with Unicode semantics for \s, \w, ... (file patterns: {@link GuardedPattern}). */
     static Pattern compile(String regex) {
         return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
     }
@@ -22,29 +23,33 @@ interface PreTokenizer {
     static List<String> isolate(Pattern p, List<String> pieces) {
         List<String> out = new ArrayList<>();
         for (String s : pieces) {
-            Matcher m = p.matcher(s);
-            int last = 0;
-            while (m.find()) {
-                if (m.start() == m.end()) {
-                    continue;
-                }
-                if (m.start() > last) {
-                    out.add(s.substring(last, m.start()));
-                }
-                out.add(m.group());
-                last = m.end();
-            }
-            if (last < s.length()) {
-                out.add(s.substring(last));
-            }
+            isolate(p.matcher(s), s, out);
         }
         return out;
+    }
+
+    /** Adds the non-empty matches of {@code m} over {@code s} and the gaps between them to {@code out}. */
+    static void isolate(Matcher m, String s, List<String> out) {
+        int last = 0;
+        while (m.find()) {
+            if (m.start() == m.end()) {
+                continue;
+            }
+            if (m.start() > last) {
+                out.add(s.substring(last, m.start()));
+            }
+            out.add(s.substring(m.start(), m.end()));
+            last = m.end();
+        }
+        if (last < s.length()) {
+            out.add(s.substring(last));
+        }
     }
 
     /** {@code ByteLevel}: optional GPT-2 regex split, optional prefix space, then the byte-to-char map. */
     record ByteLevelPre(boolean addPrefixSpace, Pattern regex) implements PreTokenizer {
         @Override
-        public List<String> split(List<String> pieces) {
+        public List<String> split(List<String> pieces, GuardedPattern.Budget budget) {
             List<String> in = pieces;
             if (addPrefixSpace && !in.isEmpty() && !in.get(0).isEmpty() && !Character.isWhitespace(in.get(0).charAt(0))) {
                 in = new ArrayList<>(in);
@@ -61,11 +66,15 @@ interface PreTokenizer {
         }
     }
 
-    /** {@code Split} with behaviour Isolated (the one the supported models use). */
-    record SplitPre(Pattern pattern) implements PreTokenizer {
+    /** {@code Split} with behaviour Isolated (the one the supported models use), on a pattern from the file. */
+    record SplitPre(GuardedPattern pattern) implements PreTokenizer {
         @Override
-        public List<String> split(List<String> pieces) {
-            return isolate(pattern, pieces);
+        public List<String> split(List<String> pieces, GuardedPattern.Budget budget) {
+            List<String> out = new ArrayList<>();
+            for (String s : pieces) {
+                pattern.isolate(s, budget, out);
+            }
+            return out;
         }
     }
 
@@ -75,7 +84,7 @@ interface PreTokenizer {
         private static final Pattern RUN = Pattern.compile("\\p{N}+");
 
         @Override
-        public List<String> split(List<String> pieces) {
+        public List<String> split(List<String> pieces, GuardedPattern.Budget budget) {
             return isolate(individual ? ONE : RUN, pieces);
         }
     }
@@ -83,10 +92,10 @@ interface PreTokenizer {
     /** {@code Sequence}: each pre-tokenizer in turn. */
     record SequencePre(List<PreTokenizer> steps) implements PreTokenizer {
         @Override
-        public List<String> split(List<String> pieces) {
+        public List<String> split(List<String> pieces, GuardedPattern.Budget budget) {
             List<String> p = pieces;
             for (PreTokenizer s : steps) {
-                p = s.split(p);
+                p = s.split(p, budget);
             }
             return p;
         }

@@ -13,8 +13,8 @@ final class WordLevelModel extends TokenModel {
     private final Integer unkId;
     private final boolean charFallback;
 
-    WordLevelModel(Map<String, Integer> vocab, int size, Integer unkId, boolean charFallback) {
-        super(vocab, size);
+    WordLevelModel(Map<String, Integer> vocab, int size, Integer unkId, boolean charFallback, String source) {
+        super(vocab, size, source);
         this.unkId = unkId;
         this.charFallback = charFallback;
     }
@@ -27,7 +27,8 @@ final class WordLevelModel extends TokenModel {
         }
         if (!charFallback) {
             if (unkId == null) {
-                throw new IllegalArgumentException("'" + piece + "' is not in the vocabulary and there is no unk_token");
+                throw new IllegalArgumentException(source + ": " + TokenizerFormatException.quote(piece)
+                        + " is not in the vocabulary and there is no unk_token");
             }
             return new int[] {unkId};
         }
@@ -44,14 +45,13 @@ final class WordLevelModel extends TokenModel {
         }
         while (i < piece.length()) {
             int cp = piece.codePointAt(i);
-            String ch = new String(Character.toChars(cp));
             i += Character.charCount(cp);
-            Integer c = vocab.get(ch);
-            if (c != null) {
+            int c = charId(cp);
+            if (c >= 0) {
                 out.add(c);
                 continue;
             }
-            int[] fb = byteFallback(ch);
+            int[] fb = byteFallback(cp);
             if (fb != null) {
                 for (int b : fb) {
                     out.add(b);
@@ -59,7 +59,7 @@ final class WordLevelModel extends TokenModel {
             } else if (unkId != null) {
                 out.add(unkId);
             } else {
-                throw new IllegalArgumentException("character U+" + Integer.toHexString(cp) + " cannot be encoded");
+                throw unencodable(cp, "has no <0xAB> byte token for it");
             }
         }
         return out.stream().mapToInt(Integer::intValue).toArray();

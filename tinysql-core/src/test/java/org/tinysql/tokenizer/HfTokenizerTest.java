@@ -3,6 +3,7 @@ package org.tinysql.tokenizer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -166,11 +168,11 @@ class HfTokenizerTest {
         // Case-insensitive contractions, and punctuation glued to the next word.
         assertEquals(List.of("don", "'t"), pieces(l, "don't"));
         // Punctuation glues to the following word, and contractions match case-insensitively (pre-tokenizer level).
-        PreTokenizer split = new PreTokenizer.SplitPre(PreTokenizer.compile(llama));
-        assertEquals(List.of("(price", ",", " AS", " COUNT", "_user", "_id"), split.split(List.of("(price, AS COUNT_user_id")));
-        assertEquals(List.of("DON", "'T"), split.split(List.of("DON'T")));
-        PreTokenizer gpt = new PreTokenizer.SplitPre(PreTokenizer.compile(PreTokenizer.GPT2_PATTERN));
-        assertEquals(List.of("DON", "'", "T"), gpt.split(List.of("DON'T")));
+        PreTokenizer split = new PreTokenizer.SplitPre(GuardedPattern.compile(llama, "t.json", "pattern"));
+        assertEquals(List.of("(price", ",", " AS", " COUNT", "_user", "_id"), split.split(List.of("(price, AS COUNT_user_id"), new GuardedPattern.Budget()));
+        assertEquals(List.of("DON", "'T"), split.split(List.of("DON'T"), new GuardedPattern.Budget()));
+        PreTokenizer gpt = new PreTokenizer.SplitPre(GuardedPattern.compile(PreTokenizer.GPT2_PATTERN, "t.json", "pattern"));
+        assertEquals(List.of("DON", "'", "T"), gpt.split(List.of("DON'T"), new GuardedPattern.Budget()));
         for (String s : List.of("SELECT price FROM t WHERE a >= 34", "naïve café — 東京 🚀", "  x\n\n y ")) {
             assertEquals(s, q.decode(q.encode(s)));
             assertEquals(s, l.decode(l.encode(s)));
@@ -197,6 +199,40 @@ class HfTokenizerTest {
         }
         ((ObjectNode) j.get("model")).put("ignore_merges", !nfc);
         return HfTokenizer.fromJson(j, "variant.json");
+    }
+
+    /** Was: a lone surrogate became '?' in the UTF-8 bytes, so decode(encode(s)) silently differed from s. */
+    @Test
+    void loneSurrogatesAreRejectedWithTheirIndex() {
+        for (String[] c : new String[][] {{"SELECT \uD800 x", "U+D800 at index 7"}, {"\uDC00", "U+DC00 at index 0"},
+                {"ok \uD83D", "U+D83D at index 3"}, {"\uDE80\uD83D", "U+DE80 at index 0"}, {"🚀\uD83D🚀", "U+D83D at index 2"}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gpt2.encode(c[0]));
+            assertTrue(e.getMessage().contains("lone surrogate " + c[1]), e.getMessage());
+        }
+        SqlVocabTokenizer sql = SqlVocabTokenizer.build(List.of("SELECT a FROM t"), 1, 1_000);
+        assertThrows(IllegalArgumentException.class, () -> sql.encode("SELECT \uDFFF"));
+        assertEquals("🚀 👩‍💻", gpt2.decode(gpt2.encode("🚀 👩‍💻")));
+    }
+
+    /** Was: every position compared the text with each added token of the same first character. */
+    @Test
+    void addedTokensMatchLongestFirstInBoundedTime() {
+        ObjectNode j = TestTokenizers.small(40);
+        ArrayNode added = (ArrayNode) j.get("added_tokens");
+        List<String> contents = new ArrayList<>(List.of("<a>", "<a><b>"));
+        for (int i = 0; i < 1_000; i++) {
+            contents.add("x".repeat(200) + i);
+        }
+        for (String c : contents) {
+            int id = 296 + added.size();
+            added.addObject().put("id", id).put("content", c).put("special", true);
+        }
+        HfTokenizer t = HfTokenizer.fromJson(j, "many-added.json");
+        assertArrayEquals(new int[] {298, 297, 298}, t.encode("<a><b><a><a><b>"));
+        assertArrayEquals(new int[] {299 + 7}, t.encode("x".repeat(200) + "7"));
+        String xs = "x".repeat(300_000);
+        int[] ids = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> t.encode(xs));
+        assertEquals(xs, t.decode(ids));
     }
 
     /** The decoded text of each token: with single-token pieces this shows the pre-tokenizer's split. */
