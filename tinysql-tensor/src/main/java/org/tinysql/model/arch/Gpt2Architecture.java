@@ -3,9 +3,7 @@ package org.tinysql.model.arch;
 import static org.tinysql.model.ConfigValidator.check;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
 import java.util.List;
-import org.tinysql.model.ConfigValidator;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.arch.TensorMapping.Kind;
 
@@ -34,14 +32,13 @@ final class Gpt2Architecture extends GptArchitecture {
 
     @Override
     public ModelConfig fromJson(ConfigReader r) {
-        int c = r.integer(KEYS.width());
-        int layers = r.count(KEYS.layers(), 1, ConfigValidator.MAX_LAYERS);
-        activation(r);
-        boolean tied = tied(r);
+        Head head = head(r);
+        int c = head.width();
+        int layers = head.layers();
         check(r.bool("scale_attn_weights", true), "scale_attn_weights false is not supported");
         int heads = r.integer(KEYS.heads());
         return new ModelConfig(modelType(), r.integer(KEYS.vocab()), c, layers, heads, heads, r.integer(KEYS.mlp(), 4 * c),
-                r.integer(KEYS.positions(), 1024), r.number(KEYS.eps(), 1e-5), true, new int[layers], 0, true, true, tied,
+                r.integer(KEYS.positions(), 1024), r.number(KEYS.eps(), 1e-5), true, new int[layers], 0, true, true, head.tied(),
                 r.bos(), r.eos());
     }
 
@@ -57,30 +54,16 @@ final class Gpt2Architecture extends GptArchitecture {
     }
 
     @Override
-    public List<TensorMapping> tensors(ModelConfig c) {
-        List<TensorMapping> m = new ArrayList<>();
-        m.add(TensorMapping.copy("transformer.wte.weight", "embed.W_E"));
-        m.add(TensorMapping.copy("transformer.wpe.weight", "pos_embed.W_pos"));
-        for (int i = 0; i < c.nLayers(); i++) {
-            String h = "transformer.h." + i + ".";
-            String o = "blocks." + i + ".";
-            m.add(TensorMapping.copy(h + "ln_1.weight", o + "ln1.w"));
-            m.add(TensorMapping.copy(h + "ln_1.bias", o + "ln1.b"));
-            m.add(new TensorMapping(h + "attn.c_attn.weight", o + "attn.W_", Kind.QKV_WEIGHT));
-            m.add(new TensorMapping(h + "attn.c_attn.bias", o + "attn.b_", Kind.QKV_BIAS));
-            m.add(new TensorMapping(h + "attn.c_proj.weight", o + "attn.W_O", Kind.TRANSPOSE));
-            m.add(TensorMapping.copy(h + "attn.c_proj.bias", o + "attn.b_O"));
-            m.add(TensorMapping.copy(h + "ln_2.weight", o + "ln2.w"));
-            m.add(TensorMapping.copy(h + "ln_2.bias", o + "ln2.b"));
-            m.add(new TensorMapping(h + "mlp.c_fc.weight", o + "mlp.W_in", Kind.TRANSPOSE));
-            m.add(TensorMapping.copy(h + "mlp.c_fc.bias", o + "mlp.b_in"));
-            m.add(new TensorMapping(h + "mlp.c_proj.weight", o + "mlp.W_out", Kind.TRANSPOSE));
-            m.add(TensorMapping.copy(h + "mlp.c_proj.bias", o + "mlp.b_out"));
-        }
-        m.add(TensorMapping.copy("transformer.ln_f.weight", "ln_final.w"));
-        m.add(TensorMapping.copy("transformer.ln_f.bias", "ln_final.b"));
-        unembedding(c, m);
-        return m;
+    TensorMapping.Kind linearKind() {
+        return TensorMapping.Kind.TRANSPOSE;
+    }
+
+    @Override
+    void attentionTensors(String h, String o, List<TensorMapping> m) {
+        m.add(new TensorMapping(h + "attn.c_attn.weight", o + "attn.W_", Kind.QKV_WEIGHT));
+        m.add(new TensorMapping(h + "attn.c_attn.bias", o + "attn.b_", Kind.QKV_BIAS));
+        m.add(new TensorMapping(h + "attn.c_proj.weight", o + "attn.W_O", Kind.TRANSPOSE));
+        m.add(TensorMapping.copy(h + "attn.c_proj.bias", o + "attn.b_O"));
     }
 
     @Override

@@ -4,9 +4,7 @@ import static org.tinysql.model.ConfigValidator.check;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
 import java.util.List;
-import org.tinysql.model.ConfigValidator;
 import org.tinysql.model.ModelConfig;
 
 /**
@@ -34,10 +32,9 @@ final class GptNeoArchitecture extends GptArchitecture {
 
     @Override
     public ModelConfig fromJson(ConfigReader r) {
-        int c = r.integer(KEYS.width());
-        int layers = r.count(KEYS.layers(), 1, ConfigValidator.MAX_LAYERS);
-        activation(r);
-        boolean tied = tied(r);
+        Head head = head(r);
+        int c = head.width();
+        int layers = head.layers();
         int window = r.integer("window_size", 256);
         check(window >= 0, "window_size " + window + " must not be negative");
         int[] windows = new int[layers];
@@ -48,7 +45,7 @@ final class GptNeoArchitecture extends GptArchitecture {
         }
         int heads = r.integer(KEYS.heads());
         return new ModelConfig(modelType(), r.integer(KEYS.vocab()), c, layers, heads, heads, r.integer(KEYS.mlp(), 4 * c),
-                r.integer(KEYS.positions(), 2048), r.number(KEYS.eps(), 1e-5), false, windows, 0, false, true, tied, r.bos(),
+                r.integer(KEYS.positions(), 2048), r.number(KEYS.eps(), 1e-5), false, windows, 0, false, true, head.tied(), r.bos(),
                 r.eos());
     }
 
@@ -77,31 +74,17 @@ final class GptNeoArchitecture extends GptArchitecture {
     }
 
     @Override
-    public List<TensorMapping> tensors(ModelConfig c) {
-        List<TensorMapping> m = new ArrayList<>();
-        m.add(TensorMapping.copy("transformer.wte.weight", "embed.W_E"));
-        m.add(TensorMapping.copy("transformer.wpe.weight", "pos_embed.W_pos"));
-        for (int i = 0; i < c.nLayers(); i++) {
-            String h = "transformer.h." + i + ".";
-            String o = "blocks." + i + ".";
-            m.add(TensorMapping.copy(h + "ln_1.weight", o + "ln1.w"));
-            m.add(TensorMapping.copy(h + "ln_1.bias", o + "ln1.b"));
-            for (String x : List.of("q", "k", "v")) {
-                m.add(TensorMapping.copy(h + "attn.attention." + x + "_proj.weight", o + "attn.W_" + x.toUpperCase()));
-            }
-            m.add(TensorMapping.copy(h + "attn.attention.out_proj.weight", o + "attn.W_O"));
-            m.add(TensorMapping.copy(h + "attn.attention.out_proj.bias", o + "attn.b_O"));
-            m.add(TensorMapping.copy(h + "ln_2.weight", o + "ln2.w"));
-            m.add(TensorMapping.copy(h + "ln_2.bias", o + "ln2.b"));
-            m.add(TensorMapping.copy(h + "mlp.c_fc.weight", o + "mlp.W_in"));
-            m.add(TensorMapping.copy(h + "mlp.c_fc.bias", o + "mlp.b_in"));
-            m.add(TensorMapping.copy(h + "mlp.c_proj.weight", o + "mlp.W_out"));
-            m.add(TensorMapping.copy(h + "mlp.c_proj.bias", o + "mlp.b_out"));
+    TensorMapping.Kind linearKind() {
+        return TensorMapping.Kind.COPY;
+    }
+
+    @Override
+    void attentionTensors(String h, String o, List<TensorMapping> m) {
+        for (String x : List.of("q", "k", "v")) {
+            m.add(TensorMapping.copy(h + "attn.attention." + x + "_proj.weight", o + "attn.W_" + x.toUpperCase()));
         }
-        m.add(TensorMapping.copy("transformer.ln_f.weight", "ln_final.w"));
-        m.add(TensorMapping.copy("transformer.ln_f.bias", "ln_final.b"));
-        unembedding(c, m);
-        return m;
+        m.add(TensorMapping.copy(h + "attn.attention.out_proj.weight", o + "attn.W_O"));
+        m.add(TensorMapping.copy(h + "attn.attention.out_proj.bias", o + "attn.b_O"));
     }
 
     @Override
