@@ -9,9 +9,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Scores many predictions with every scorer, in parallel (each worker thread owns its own scorers). */
 public final class Scoring {
+    private static final Logger LOG = LoggerFactory.getLogger(Scoring.class);
 
     /** One item to score: the Context, the gold SQL and the prediction. */
     public record Item(String context, String gold, String predicted) {
@@ -69,7 +72,7 @@ public final class Scoring {
             try {
                 List<ScoreResult> results = new ArrayList<>(slice.size());
                 for (Item it : slice) {
-                    results.add(scorer.score(it.context(), it.gold(), it.predicted()));
+                    results.add(scoreOne(scorer, it));
                 }
                 out.put(scorer.name(), results);
             } finally {
@@ -77,6 +80,20 @@ public final class Scoring {
             }
         }
         return out;
+    }
+
+    /**
+     * One item under one scorer. Scorers do not throw on bad input; should one still fail, the item counts as wrong
+     * with the reason and the other items are scored as usual.
+     */
+    static ScoreResult scoreOne(SqlScorer scorer, Item it) {
+        try {
+            return scorer.score(it.context(), it.gold(), it.predicted());
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            LOG.warn("{} scorer failed on an item: {}", scorer.name(), e.toString());
+            return ScoreResult.wrong("scorer failed: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + ReasonText.firstLine(e)));
+        }
     }
 
     private static void closeQuietly(SqlScorer s) {

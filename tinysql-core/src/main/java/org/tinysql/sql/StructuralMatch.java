@@ -8,17 +8,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import net.sf.jsqlparser.JSQLParserException;
 import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
 import net.sf.jsqlparser.expression.operators.conditional.OrExpression;
-import net.sf.jsqlparser.parser.CCJSqlParserUtil;
-import net.sf.jsqlparser.statement.Statement;
 import net.sf.jsqlparser.statement.select.GroupByElement;
 import net.sf.jsqlparser.statement.select.Join;
 import net.sf.jsqlparser.statement.select.OrderByElement;
 import net.sf.jsqlparser.statement.select.PlainSelect;
+import net.sf.jsqlparser.statement.select.Select;
 import net.sf.jsqlparser.statement.select.SelectItem;
 
 /**
@@ -27,7 +25,8 @@ import net.sf.jsqlparser.statement.select.SelectItem;
  * where SQL is: SELECT items and GROUP BY keys are multisets, WHERE conjuncts (or disjuncts) are multisets,
  * equality sides and mirrored comparisons ({@code 5 < a} vs {@code a > 5}) are normalised; ORDER BY is ordered
  * and a missing direction means ASC. Aliases are ignored in SELECT and resolved in ORDER BY; table qualifiers are
- * dropped when the query reads one table.
+ * dropped when the query reads one table. Only exactly one SELECT statement within {@link SqlParsing}'s bounds on
+ * size and nesting is scored (so no comparison below can recurse deeply); anything else is wrong with the reason.
  */
 public final class StructuralMatch implements SqlScorer {
     public static final List<String> CLAUSES = List.of("select", "from", "join", "where", "group_by", "order_by", "other");
@@ -46,14 +45,14 @@ public final class StructuralMatch implements SqlScorer {
         Shape g;
         try {
             g = Shape.of(gold);
-        } catch (IllegalArgumentException e) {
-            return ScoreResult.wrong("gold SQL does not parse: " + e.getMessage());
+        } catch (SqlRejectedException | RuntimeException e) {
+            return ScoreResult.wrong("gold SQL does not parse: " + ReasonText.firstLine(e));
         }
         Shape p;
         try {
             p = Shape.of(predicted);
-        } catch (IllegalArgumentException e) {
-            return ScoreResult.wrong("unparsable: " + e.getMessage());
+        } catch (SqlRejectedException | RuntimeException e) {
+            return ScoreResult.wrong("unparsable: " + ReasonText.firstLine(e));
         }
         Map<String, Boolean> clauses = new LinkedHashMap<>();
         clauses.put("select", g.select.equals(p.select));
@@ -82,15 +81,10 @@ public final class StructuralMatch implements SqlScorer {
         private boolean singleTable;
         private final Map<String, String> aliases = new HashMap<>();
 
-        static Shape of(String sql) {
-            Statement st;
-            try {
-                st = CCJSqlParserUtil.parse(sql);
-            } catch (JSQLParserException | RuntimeException e) {
-                throw new IllegalArgumentException(firstLine(e), e);
-            }
+        static Shape of(String sql) throws SqlRejectedException {
+            Select st = SqlParsing.parseSingleSelect(sql);
             if (!(st instanceof PlainSelect ps)) {
-                throw new IllegalArgumentException("not a simple SELECT statement: " + st.getClass().getSimpleName());
+                throw new SqlRejectedException("not a simple SELECT statement: " + st.getClass().getSimpleName());
             }
             Shape s = new Shape();
             s.singleTable = ps.getJoins() == null || ps.getJoins().isEmpty();
@@ -240,12 +234,6 @@ public final class StructuralMatch implements SqlScorer {
             List<String> s = new ArrayList<>(items);
             s.sort(null);
             return s;
-        }
-
-        private static String firstLine(Throwable e) {
-            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            int nl = m.indexOf('\n');
-            return nl < 0 ? m : m.substring(0, nl);
         }
     }
 }
