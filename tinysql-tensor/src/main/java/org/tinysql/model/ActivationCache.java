@@ -41,7 +41,7 @@ public final class ActivationCache implements AutoCloseable {
     }
 
     void finishForward(INDArray logits, Pass pass) {
-        this.logits = arena.own(logits.dup('c'));
+        this.logits = logits;
         this.pass = pass;
     }
 
@@ -53,8 +53,13 @@ public final class ActivationCache implements AutoCloseable {
         return spec;
     }
 
-    /** Logits [B, T, V] (zero outside the spec's logit rows, when it set some). */
+    /**
+     * Logits [B, T, V] (zero outside the spec's logit rows, when it set some): like {@link Transformer#forward}'s, a view
+     * of the model's buffer, valid until the model's next forward pass (copy it to keep it longer). Copying [B, T, V]
+     * on every run would cost more than the run at large vocabularies.
+     */
     public INDArray logits() {
+        model.checkLast(pass, "read this run's logits");
         return logits;
     }
 

@@ -316,13 +316,18 @@ public final class Transformer {
         }
     }
 
+    /** Fails unless {@code p} is still the last forward pass (its buffers unchanged). */
+    void checkLast(Pass p, String what) {
+        if (p != last) {
+            throw new IllegalStateException("cannot " + what + ": the model ran another forward pass since this run");
+        }
+    }
+
     /** The backward of a {@link #run}: keeps the gradients its spec asked for. */
     void backward(ActivationCache cache, INDArray dLogitsBTV) {
         owner.claim();
         Pass p = cache.pass();
-        if (p != last) {
-            throw new IllegalStateException("the model ran another forward pass since this run: its activations are gone");
-        }
+        checkLast(p, "run this run's backward");
         RunSpec spec = cache.spec();
         List<Hooks.Handle> handles = new ArrayList<>();
         boolean before = paramGrads;

@@ -86,19 +86,8 @@ public final class Trainer {
                     checkpointEvery, keepCheckpoints, seed, maxLength, groups, pack, force);
         }
 
-        /** The same configuration with packing on or off (see {@code pack}). */
-        public Config withPacking(boolean on) {
-            return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, on, force);
-        }
-
         public Config withLr(double peak, double min) {
             return new Config(steps, batchSize, peak, min, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force);
-        }
-
-        public Config withSteps(int s) {
-            return new Config(s, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
                     checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force);
         }
 

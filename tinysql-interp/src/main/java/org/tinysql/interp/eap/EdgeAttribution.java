@@ -160,13 +160,19 @@ public final class EdgeAttribution {
         g.dk = new float[L][];
         g.dv = new float[L][];
         g.dLn2 = new float[L][];
-        RunSpec spec = SourceActivations.spec(L, b.clean(), b, inputEdit).grads(n -> {
-            int l = HookName.layerOf(n);
-            return n.equals(HookName.q(l)) || n.equals(HookName.k(l)) || n.equals(HookName.v(l))
-                    || n.equals(HookName.normalized(l, "ln2")) || n.equals(HookName.residPost(L - 1));
-        });
+        g.acts = new SourceActivations(L, b.size() * b.length());
+        RunSpec spec = SourceActivations.spec(g.acts, L, b.clean(), b, inputEdit);
+        for (int l = 0; l < L; l++) {
+            int li = l;
+            spec.editGrad(HookName.q(l), (a, nm) -> keep(g.dq, li, a));
+            spec.editGrad(HookName.k(l), (a, nm) -> keep(g.dk, li, a));
+            spec.editGrad(HookName.v(l), (a, nm) -> keep(g.dv, li, a));
+            spec.editGrad(HookName.normalized(l, "ln2"), (a, nm) -> keep(g.dLn2, li, a));
+        }
+        float[][] dFinal = new float[1][];
+        spec.editGrad(HookName.residPost(L - 1), (a, nm) -> keep(dFinal, 0, a));
         try (ActivationCache c = mv.model().run(spec)) {
-            g.acts = SourceActivations.from(c, L, b);
+            g.acts.answerLogits = Metric.answerLogits(c.logits(), b);
             float[][] ref = cleanLogits != null ? cleanLogits : g.acts.answerLogits;
             Metric metric = Metric.of(kind, ref);
             INDArray dLogits = Buffers.zeros(b.size(), b.length(), mv.config().vocabSize());
@@ -176,15 +182,15 @@ public final class EdgeAttribution {
             } finally {
                 dLogits.close();
             }
-            for (int l = 0; l < L; l++) {
-                g.dq[l] = c.gradFloats(HookName.q(l));
-                g.dk[l] = c.gradFloats(HookName.k(l));
-                g.dv[l] = c.gradFloats(HookName.v(l));
-                g.dLn2[l] = c.gradFloats(HookName.normalized(l, "ln2"));
-            }
-            g.dFinal = c.gradFloats(HookName.residPost(L - 1));
         }
+        g.dFinal = dFinal[0];
         return g;
+    }
+
+    /** Keeps a gradient as a Java array (a backward hook that does not edit it). */
+    private static INDArray keep(float[][] into, int i, INDArray grad) {
+        into[i] = Buffers.toFloats(grad);
+        return null;
     }
 
     /**

@@ -32,49 +32,55 @@ final class SourceActivations {
         residMid = new float[layers][];
     }
 
-    /** The hook points a record reads: every source and the residual each destination reads from. */
-    static boolean recorded(String name, int layers) {
-        int l = HookName.layerOf(name);
-        return name.equals(HookName.residPre(l)) || name.equals(HookName.z(l)) || name.equals(HookName.residMid(l))
-                || name.equals(HookName.mlpOut(l)) || name.equals(HookName.residPost(layers - 1));
-    }
-
     /**
-     * The run that records {@code tokens}' activations, logits at the batch's answer rows only. {@code inputEdit}, when
-     * not null, may replace the input embedding (blocks.0.hook_resid_pre) before the model uses it (EAP-IG
-     * interpolation).
+     * The run that records {@code tokens}' activations into {@code s} as the forward reaches them (straight into Java
+     * arrays: one copy), logits at the batch's answer rows only. {@code inputEdit}, when not null, may replace the input
+     * embedding (blocks.0.hook_resid_pre) before the model uses it (EAP-IG interpolation).
      */
-    static RunSpec spec(int layers, int[][] tokens, PatchBatch batch, UnaryOperator<float[]> inputEdit) {
-        RunSpec spec = RunSpec.of(tokens, batch.mask()).logitRows(batch.answerRows()).cache(n -> recorded(n, layers));
-        if (inputEdit != null) {
-            spec.edit(HookName.residPre(0), (a, nm) -> {
-                Buffers.fb(a).put(0, inputEdit.apply(Buffers.toFloats(a)));
+    static RunSpec spec(SourceActivations s, int layers, int[][] tokens, PatchBatch batch, UnaryOperator<float[]> inputEdit) {
+        RunSpec spec = RunSpec.of(tokens, batch.mask()).logitRows(batch.answerRows());
+        spec.edit(HookName.residPre(0), (a, nm) -> {
+            float[] x = Buffers.toFloats(a);
+            if (inputEdit != null) {
+                x = inputEdit.apply(x);
+                Buffers.fb(a).put(0, x);
+            }
+            s.input = x;
+            return null;
+        });
+        for (int l = 0; l < layers; l++) {
+            int li = l;
+            spec.edit(HookName.residPre(l), (a, nm) -> {
+                s.residPre[li] = li == 0 ? s.input : Buffers.toFloats(a);
+                return null;
+            });
+            spec.edit(HookName.z(l), (a, nm) -> {
+                s.z[li] = Buffers.toFloats(a);
+                return null;
+            });
+            spec.edit(HookName.residMid(l), (a, nm) -> {
+                s.residMid[li] = Buffers.toFloats(a);
+                return null;
+            });
+            spec.edit(HookName.mlpOut(l), (a, nm) -> {
+                s.mlpOut[li] = Buffers.toFloats(a);
                 return null;
             });
         }
+        spec.edit(HookName.residPost(layers - 1), (a, nm) -> {
+            s.residFinal = Buffers.toFloats(a);
+            return null;
+        });
         return spec;
-    }
-
-    /** The activations of a run made from {@link #spec}. */
-    static SourceActivations from(ActivationCache c, int layers, PatchBatch batch) {
-        SourceActivations s = new SourceActivations(layers, c.batch() * c.time());
-        s.input = c.floats(HookName.residPre(0));
-        for (int l = 0; l < layers; l++) {
-            s.residPre[l] = l == 0 ? s.input : c.floats(HookName.residPre(l));
-            s.z[l] = c.floats(HookName.z(l));
-            s.residMid[l] = c.floats(HookName.residMid(l));
-            s.mlpOut[l] = c.floats(HookName.mlpOut(l));
-        }
-        s.residFinal = c.floats(HookName.residPost(layers - 1));
-        s.answerLogits = Metric.answerLogits(c.logits(), batch);
-        return s;
     }
 
     /** Runs {@code tokens} through the model recording activations (see {@link #spec}). */
     static SourceActivations record(ModelView mv, int[][] tokens, PatchBatch batch, UnaryOperator<float[]> inputEdit) {
-        try (ActivationCache c = mv.model().run(spec(mv.layers(), tokens, batch, inputEdit))) {
-            return from(c, mv.layers(), batch);
+        SourceActivations s = new SourceActivations(mv.layers(), tokens.length * tokens[0].length);
+        try (ActivationCache c = mv.model().run(spec(s, mv.layers(), tokens, batch, inputEdit))) {
+            s.answerLogits = Metric.answerLogits(c.logits(), batch);
         }
+        return s;
     }
 
     /** Source u's activation [N, C] (head outputs are computed from z and W_O). */
