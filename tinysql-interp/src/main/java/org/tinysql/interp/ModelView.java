@@ -130,14 +130,18 @@ public final class ModelView {
     public float[] norm(String prefix, float[] x, int n) {
         INDArray xi = Buffers.of(x, n, cfg.dModel());
         INDArray y = Buffers.zeros(n, cfg.dModel());
-        normInto(prefix, xi, y, new float[n], new float[n]);
+        INDArray mean = k.zeros(n);
+        INDArray rstd = k.zeros(n);
+        normInto(prefix, xi, y, mean, rstd);
+        mean.close();
+        rstd.close();
         float[] r = Buffers.toFloats(y);
         xi.close();
         y.close();
         return r;
     }
 
-    private void normInto(String prefix, INDArray x, INDArray y, float[] mean, float[] rstd) {
+    private void normInto(String prefix, INDArray x, INDArray y, INDArray mean, INDArray rstd) {
         ops.norm(prefix, x, y, mean, rstd);
     }
 
@@ -146,24 +150,26 @@ public final class ModelView {
         int c = cfg.dModel();
         INDArray xi = Buffers.of(x, n, c);
         INDArray yi = Buffers.zeros(n, c);
-        float[] mean = new float[n];
-        float[] rstd = new float[n];
+        INDArray mean = k.zeros(n);
+        INDArray rstd = k.zeros(n);
         normInto(prefix, xi, yi, mean, rstd);
         INDArray dyi = Buffers.of(dy, n, c);
         INDArray dx = Buffers.zeros(n, c);
         ops.normBackward(prefix, dyi, xi, mean, rstd, dx, null);
         float[] r = Buffers.toFloats(dx);
-        for (INDArray a : new INDArray[] {xi, yi, dyi, dx}) {
+        for (INDArray a : new INDArray[] {xi, yi, dyi, dx, mean, rstd}) {
             a.close();
         }
         return r;
     }
 
     /** A norm's input [N, C] with its statistics, for repeated backward passes through the same norm. */
-    public record NormInput(String prefix, INDArray x, float[] mean, float[] rstd) implements AutoCloseable {
+    public record NormInput(String prefix, INDArray x, INDArray mean, INDArray rstd) implements AutoCloseable {
         @Override
         public void close() {
             x.close();
+            mean.close();
+            rstd.close();
         }
     }
 
@@ -171,8 +177,8 @@ public final class ModelView {
     public NormInput normInput(String prefix, float[] x, int n) {
         INDArray xi = Buffers.of(x, n, cfg.dModel());
         INDArray y = Buffers.zeros(n, cfg.dModel());
-        float[] mean = new float[n];
-        float[] rstd = new float[n];
+        INDArray mean = k.zeros(n);
+        INDArray rstd = k.zeros(n);
         normInto(prefix, xi, y, mean, rstd);
         y.close();
         return new NormInput(prefix, xi, mean, rstd);

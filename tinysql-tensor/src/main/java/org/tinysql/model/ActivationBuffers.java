@@ -2,6 +2,7 @@ package org.tinysql.model;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.tensor.Arena;
+import org.tinysql.tensor.Kernels;
 
 /**
  * Every activation of one forward pass over a batch shape [B, T] attending over Tk keys (Tk = T, or a KV cache's
@@ -14,7 +15,8 @@ final class ActivationBuffers implements AutoCloseable {
     /** Activations of one block. */
     static final class Layer {
         INDArray residPre, ln1, q, k, v, qRot, kRot, scores, pattern, z, attnOut, residMid, ln2, pre, preLinear, post, mlpOut;
-        float[] ln1Mean, ln1Rstd, ln2Mean, ln2Rstd;
+        /** Norm statistics [N] (mean: LayerNorm only). */
+        INDArray ln1Mean, ln1Rstd, ln2Mean, ln2Rstd;
         /** Per-head split q/k/v inputs of this forward (null where not hooked). */
         final PerHeadHooks.Split[] split = new PerHeadHooks.Split[3];
         /** The hooked MLP input (hook_mlp_in), or null. */
@@ -38,14 +40,14 @@ final class ActivationBuffers implements AutoCloseable {
     final int batch;
     final int time;
     final int keys;
-    final Arena arena = new Arena();
+    final Arena arena;
     final INDArray embed;
     final INDArray posEmbed;
     final INDArray residFinal;
     final INDArray lnFinal;
     final INDArray logits;
-    final float[] lnfMean;
-    final float[] lnfRstd;
+    final INDArray lnfMean;
+    final INDArray lnfRstd;
     final Layer[] layers;
     private final ModelConfig cfg;
     private Grads grads;
@@ -55,8 +57,9 @@ final class ActivationBuffers implements AutoCloseable {
     /** Rows of {@code logits} written by the last row-restricted unembedding; null: possibly every row. */
     int[] logitsWritten;
 
-    ActivationBuffers(ModelConfig cfg, int b, int t, int tk) {
+    ActivationBuffers(ModelConfig cfg, Kernels kernels, int b, int t, int tk) {
         this.cfg = cfg;
+        this.arena = new Arena(kernels);
         this.batch = b;
         this.time = t;
         this.keys = tk;
@@ -89,16 +92,16 @@ final class ActivationBuffers implements AutoCloseable {
             l.preLinear = swiglu ? z.zeros(n, m) : null;
             l.post = z.zeros(n, m);
             l.mlpOut = z.zeros(n, c);
-            l.ln1Mean = new float[n];
-            l.ln1Rstd = new float[n];
-            l.ln2Mean = new float[n];
-            l.ln2Rstd = new float[n];
+            l.ln1Mean = z.zeros(n);
+            l.ln1Rstd = z.zeros(n);
+            l.ln2Mean = z.zeros(n);
+            l.ln2Rstd = z.zeros(n);
             layers[i] = l;
         }
         residFinal = z.zeros(n, c);
         lnFinal = z.zeros(n, c);
-        lnfMean = new float[n];
-        lnfRstd = new float[n];
+        lnfMean = z.zeros(n);
+        lnfRstd = z.zeros(n);
         logits = z.zeros(n, cfg.vocabSize());
     }
 

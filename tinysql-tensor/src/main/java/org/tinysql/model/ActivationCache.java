@@ -18,7 +18,7 @@ import org.tinysql.tensor.Buffers;
 public final class ActivationCache implements AutoCloseable {
     private final Transformer model;
     private final RunSpec spec;
-    private final Arena arena = new Arena();
+    private final Arena arena;
     private final Map<String, INDArray> acts = new LinkedHashMap<>();
     private final Map<String, INDArray> grads = new LinkedHashMap<>();
     private INDArray logits;
@@ -27,6 +27,7 @@ public final class ActivationCache implements AutoCloseable {
     ActivationCache(Transformer model, RunSpec spec) {
         this.model = model;
         this.spec = spec;
+        this.arena = new Arena(model.kernels());
     }
 
     void put(String name, INDArray activation) {

@@ -1,7 +1,5 @@
 package org.tinysql.model;
 
-import static org.tinysql.tensor.Buffers.zeros;
-
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.tensor.Kernels;
 
@@ -100,7 +98,7 @@ final class BackwardPass {
         p.backwardHook(HookName.normalized(i, "ln2"), g.dNorm, b, t, c);
         String ln2 = ModelOps.blockNorm(i, "ln2");
         if (l.mlpIn != null) {
-            INDArray dIn = zeros(p.rows(), c);
+            INDArray dIn = kernels.zeros(p.rows(), c);
             ops.normBackward(ln2, g.dNorm, l.mlpIn, l.ln2Mean, l.ln2Rstd, dIn, grads);
             p.backwardHook(HookName.mlpIn(i), dIn, b, t, c);
             kernels.add(dx, dIn, dx);

@@ -1,10 +1,10 @@
 package org.tinysql.model;
 
 import static org.tinysql.tensor.Buffers.fb;
-import static org.tinysql.tensor.Buffers.zeros;
 
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.Kernels;
 
 /**
@@ -141,19 +141,20 @@ final class Block {
     }
 
     /** A norm with its hook points: hook_scale (read-only, [B,T,1]) and hook_normalized (editable). */
-    void norm(Pass p, String norm, String scaleHook, String normalizedHook, INDArray x, INDArray y, float[] mean, float[] rstd) {
+    void norm(Pass p, String norm, String scaleHook, String normalizedHook, INDArray x, INDArray y, INDArray mean, INDArray rstd) {
         ops.norm(norm, x, y, mean, rstd);
         if (p.hasForward(scaleHook)) {
-            INDArray s = zeros(p.batch, p.time, 1);
+            INDArray s = p.hookArena.zeros(p.batch, p.time, 1);
             FloatBuffer sb = fb(s);
-            float[] before = new float[rstd.length];
-            for (int r = 0; r < rstd.length; r++) {
-                before[r] = 1f / rstd[r];
+            float[] rs = Buffers.toFloats(rstd);
+            float[] before = new float[rs.length];
+            for (int r = 0; r < rs.length; r++) {
+                before[r] = 1f / rs[r];
             }
             sb.put(0, before);
             p.hooks.fireForward(scaleHook, s);
             // a plain comparison: INDArray.equals costs milliseconds per call
-            float[] after = new float[rstd.length];
+            float[] after = new float[rs.length];
             sb.get(0, after);
             if (!java.util.Arrays.equals(before, after)) {
                 throw new UnsupportedOperationException(scaleHook + " is read-only: patch hook_normalized instead");

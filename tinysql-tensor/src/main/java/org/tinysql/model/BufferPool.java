@@ -1,6 +1,7 @@
 package org.tinysql.model;
 
 import java.util.LinkedHashMap;
+import org.tinysql.tensor.Kernels;
 
 /**
  * Activation buffers of recent batch shapes, most recently used last. Training on length-bucketed batches alternates
@@ -15,10 +16,12 @@ final class BufferPool implements AutoCloseable {
     }
 
     private final ModelConfig cfg;
+    private final Kernels kernels;
     private final LinkedHashMap<Shape, ActivationBuffers> shapes = new LinkedHashMap<>(16, 0.75f, true);
 
-    BufferPool(ModelConfig cfg) {
+    BufferPool(ModelConfig cfg, Kernels kernels) {
         this.cfg = cfg;
+        this.kernels = kernels;
     }
 
     /** The buffers for [b, t] over tk keys: reused when this shape ran recently, else allocated (evicting old ones). */
@@ -28,7 +31,7 @@ final class BufferPool implements AutoCloseable {
         if (a != null) {
             return a;
         }
-        a = new ActivationBuffers(cfg, b, t, tk);
+        a = new ActivationBuffers(cfg, kernels, b, t, tk);
         shapes.put(key, a);
         long total = 0;
         for (ActivationBuffers x : shapes.values()) {

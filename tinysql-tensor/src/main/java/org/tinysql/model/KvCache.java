@@ -1,7 +1,6 @@
 package org.tinysql.model;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.Kernels;
 
 /**
@@ -19,14 +18,14 @@ public final class KvCache implements AutoCloseable {
     /** Cache rows (b * capacity + position) of the pass being run. */
     private int[] rows;
 
-    KvCache(ModelConfig cfg, int batch, int capacity) {
+    KvCache(ModelConfig cfg, Kernels kernels, int batch, int capacity) {
         this.batch = batch;
         this.capacity = capacity;
         keys = new INDArray[cfg.nLayers()];
         values = new INDArray[cfg.nLayers()];
         for (int i = 0; i < cfg.nLayers(); i++) {
-            keys[i] = Buffers.zeros(batch, capacity, cfg.nKvHeads(), cfg.headDim());
-            values[i] = Buffers.zeros(batch, capacity, cfg.nKvHeads(), cfg.headDim());
+            keys[i] = kernels.zeros(batch, capacity, cfg.nKvHeads(), cfg.headDim());
+            values[i] = kernels.zeros(batch, capacity, cfg.nKvHeads(), cfg.headDim());
         }
         keyMask = new int[batch][capacity];
     }

@@ -47,10 +47,10 @@ public final class ModelOps {
     }
 
     /**
-     * y[N,C] = norm(x) with the weights of {@code norm}; mean[N] (LayerNorm only) and rstd[N] receive the statistics
-     * a backward pass needs.
+     * y[N,C] = norm(x) with the weights of {@code norm}; mean[N] (LayerNorm only) and rstd[N], arrays of the model's
+     * backend ({@link Kernels#zeros}), receive the statistics a backward pass needs.
      */
-    public void norm(String norm, INDArray x, INDArray y, float[] mean, float[] rstd) {
+    public void norm(String norm, INDArray x, INDArray y, INDArray mean, INDArray rstd) {
         if (cfg.norm() == ModelConfig.Norm.LAYER_NORM) {
             kernels.layerNorm(x, params.get(norm + ".w"), params.get(norm + ".b"), y, mean, rstd, cfg.normEps());
         } else {
@@ -62,7 +62,7 @@ public final class ModelOps {
      * dx += d norm(x)/dx^T dy with the statistics of {@link #norm}; with {@code grads} not null, the norm's weight
      * (and bias) gradients accumulate there too.
      */
-    public void normBackward(String norm, INDArray dy, INDArray x, float[] mean, float[] rstd, INDArray dx, Parameters grads) {
+    public void normBackward(String norm, INDArray dy, INDArray x, INDArray mean, INDArray rstd, INDArray dx, Parameters grads) {
         INDArray dw = grads != null ? grads.get(norm + ".w") : null;
         if (cfg.norm() == ModelConfig.Norm.LAYER_NORM) {
             kernels.layerNormBackward(dy, x, params.get(norm + ".w"), mean, rstd, dx, dw, grads != null ? grads.get(norm + ".b") : null);
@@ -134,7 +134,7 @@ public final class ModelOps {
         float[] zv = Buffers.toFloats(z);
         float[] out = new float[n * nh * c];
         INDArray wo = params.get(prefix + "attn.W_O");
-        try (Arena tmp = new Arena()) {
+        try (Arena tmp = new Arena(kernels)) {
             INDArray zh = tmp.zeros(n, d);
             INDArray y = tmp.zeros(n, c);
             for (int h = 0; h < nh; h++) {

@@ -40,8 +40,8 @@ final class PerHeadHooks {
         final int nh;
         INDArray inputs;
         INDArray[] normed;
-        float[][] mean;
-        float[][] rstd;
+        INDArray[] mean;
+        INDArray[] rstd;
 
         Split(String which, int nh) {
             this.which = which;
@@ -82,11 +82,11 @@ final class PerHeadHooks {
             in = Buffers.toFloats(s.inputs);
         }
         s.normed = new INDArray[nh];
-        s.mean = new float[nh][n];
-        s.rstd = new float[nh][n];
+        s.mean = new INDArray[nh];
+        s.rstd = new INDArray[nh];
         String w = "W_" + which.toUpperCase();
         float[] o = new float[n * nh * d];
-        try (Arena tmp = new Arena()) {
+        try (Arena tmp = new Arena(k)) {
             INDArray xh = tmp.zeros(n, c);
             INDArray y = tmp.zeros(n, d);
             for (int h = 0; h < nh; h++) {
@@ -96,6 +96,8 @@ final class PerHeadHooks {
                 }
                 fb(xh).put(0, part);
                 s.normed[h] = arena.zeros(n, c);
+                s.mean[h] = arena.zeros(n);
+                s.rstd[h] = arena.zeros(n);
                 ops.norm(prefix + "ln1", xh, s.normed[h], s.mean[h], s.rstd[h]);
                 k.linear(s.normed[h], rows(params.get(prefix + "attn." + w), h), slice(params.opt(prefix + "attn.b_" + which.toUpperCase()), h), y);
                 float[] yv = Buffers.toFloats(y);
@@ -119,7 +121,7 @@ final class PerHeadHooks {
         String up = s.which.toUpperCase();
         float[] da = Buffers.toFloats(dAct);
         float[] din = new float[n * nh * c];
-        try (Arena tmp = new Arena()) {
+        try (Arena tmp = new Arena(k)) {
             INDArray dh = tmp.zeros(n, d);
             INDArray dln = tmp.zeros(n, c);
             INDArray dxh = tmp.zeros(n, c);
@@ -226,7 +228,7 @@ final class PerHeadHooks {
                 System.arraycopy(g, r * c, dr, (r * nh + h) * c, c);
             }
         }
-        try (Arena tmp = new Arena()) {
+        try (Arena tmp = new Arena(k)) {
             INDArray dRes = tmp.zeros(n, nh, c);
             fb(dRes).put(0, dr);
             hooks.fireBackward(hookName, dRes.reshape('c', b, t, nh, c));

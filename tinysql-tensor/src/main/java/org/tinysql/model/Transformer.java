@@ -43,7 +43,7 @@ public final class Transformer {
     private Pass last;
     private boolean lossGradReady;
     /** Arrays of the per-head hook points, freed at the next forward. */
-    private Arena hookArena = new Arena();
+    private Arena hookArena;
 
     public Transformer(Parameters params) {
         this(params, new CpuKernels());
@@ -54,8 +54,9 @@ public final class Transformer {
         this.params = params;
         this.kernels = kernels;
         this.ops = new ModelOps(params, kernels);
+        this.hookArena = new Arena(kernels);
         this.hooks = new Hooks(cfg);
-        this.pool = new BufferPool(cfg);
+        this.pool = new BufferPool(cfg, kernels);
         PerHeadHooks perHead = new PerHeadHooks(ops);
         Block block = new Block(ops, perHead);
         this.unembedding = new Unembedding(ops);
@@ -138,7 +139,7 @@ public final class Transformer {
         }
         ActivationBuffers acts = pool.get(b, t, t);
         hookArena.close();
-        hookArena = new Arena();
+        hookArena = new Arena(kernels);
         lossGradReady = false;
         last = new Pass(tokens, mask, positions != null ? positions : range(b, t), acts, hooks, hookArena, null, rows);
         forwardPass.run(last, rows);
@@ -264,7 +265,7 @@ public final class Transformer {
         if (cfg.positions() == ModelConfig.Positions.LEARNED && capacity > cfg.maxPositions()) {
             throw new IllegalArgumentException("capacity " + capacity + " exceeds max_position_embeddings " + cfg.maxPositions());
         }
-        return new KvCache(cfg, batch, capacity);
+        return new KvCache(cfg, kernels, batch, capacity);
     }
 
     /**

@@ -1,7 +1,5 @@
 package org.tinysql.model;
 
-import static org.tinysql.tensor.Buffers.zeros;
-
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.tensor.Arena;
 import org.tinysql.tensor.Kernels;
@@ -49,8 +47,8 @@ final class Unembedding {
         }
         checkRows(rows, a.batch, a.time);
         a.closeRows();
-        a.rowLogits = zeros(rows.length, cfg.vocabSize());
-        try (Arena z = new Arena()) {
+        a.rowLogits = kernels.zeros(rows.length, cfg.vocabSize());
+        try (Arena z = new Arena(kernels)) {
             INDArray x = z.zeros(rows.length, cfg.dModel());
             kernels.gatherRows(a.lnFinal, rows, x);
             ops.unembed(x, a.rowLogits);
@@ -74,7 +72,7 @@ final class Unembedding {
             return;
         }
         checkRows(rows, a.batch, a.time);
-        try (Arena z = new Arena()) {
+        try (Arena z = new Arena(kernels)) {
             INDArray g = dRows;
             if (g == null) {
                 g = z.zeros(rows.length, cfg.vocabSize());
@@ -113,7 +111,7 @@ final class Unembedding {
             if (a.dRowLogits != null) {
                 a.dRowLogits.close();
             }
-            a.dRowLogits = withGrad ? zeros(rows.length, cfg.vocabSize()) : null;
+            a.dRowLogits = withGrad ? kernels.zeros(rows.length, cfg.vocabSize()) : null;
             r = kernels.crossEntropy(a.rowLogits, rowTargets, a.dRowLogits, 1f);
         }
         if (r[1] == 0) {

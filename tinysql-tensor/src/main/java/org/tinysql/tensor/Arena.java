@@ -10,10 +10,22 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class Arena implements AutoCloseable {
     private final List<INDArray> arrays = new ArrayList<>();
+    /** The backend that allocates, or null for plain host arrays. */
+    private final Kernels backend;
+
+    /** An arena of host arrays. */
+    public Arena() {
+        this(null);
+    }
+
+    /** An arena whose arrays {@code backend} allocates (see {@link Kernels#zeros}). */
+    public Arena(Kernels backend) {
+        this.backend = backend;
+    }
 
     /** A zero-filled FLOAT array owned by this arena. */
     public INDArray zeros(long... shape) {
-        INDArray a = Buffers.zeros(shape);
+        INDArray a = backend != null ? backend.zeros(shape) : Buffers.zeros(shape);
         arrays.add(a);
         return a;
     }

@@ -27,22 +27,27 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
-    public void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd, double eps) {
+    public INDArray zeros(long... shape) {
+        return Buffers.zeros(shape);
+    }
+
+    @Override
+    public void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, INDArray mean, INDArray rstd, double eps) {
         CpuNorms.layerNorm(x, w, b, y, mean, rstd, eps);
     }
 
     @Override
-    public void layerNormBackward(INDArray dy, INDArray x, INDArray w, float[] mean, float[] rstd, INDArray dx, INDArray dw, INDArray db) {
+    public void layerNormBackward(INDArray dy, INDArray x, INDArray w, INDArray mean, INDArray rstd, INDArray dx, INDArray dw, INDArray db) {
         CpuNorms.layerNormBackward(dy, x, w, mean, rstd, dx, dw, db);
     }
 
     @Override
-    public void rmsNorm(INDArray x, INDArray w, INDArray y, float[] rstd, double eps) {
+    public void rmsNorm(INDArray x, INDArray w, INDArray y, INDArray rstd, double eps) {
         CpuNorms.rmsNorm(x, w, y, rstd, eps);
     }
 
     @Override
-    public void rmsNormBackward(INDArray dy, INDArray x, INDArray w, float[] rstd, INDArray dx, INDArray dw) {
+    public void rmsNormBackward(INDArray dy, INDArray x, INDArray w, INDArray rstd, INDArray dx, INDArray dw) {
         CpuNorms.rmsNormBackward(dy, x, w, rstd, dx, dw);
     }
 

@@ -22,7 +22,15 @@ final class CpuNorms {
     private CpuNorms() {
     }
 
-    static void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd, double eps) {
+    static void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, INDArray meanOut, INDArray rstdOut, double eps) {
+        float[] mean = new float[(int) meanOut.length()];
+        float[] rstd = new float[(int) rstdOut.length()];
+        layerNorm(x, w, b, y, mean, rstd, eps);
+        put(meanOut, mean);
+        put(rstdOut, rstd);
+    }
+
+    private static void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd, double eps) {
         float[] wv = get(w), bv = get(b);
         FloatBuffer xb = fb(x), yb = fb(y);
         int c = wv.length;
@@ -49,7 +57,10 @@ final class CpuNorms {
         });
     }
 
-    static void layerNormBackward(INDArray dy, INDArray x, INDArray w, float[] mean, float[] rstd, INDArray dx, INDArray dw, INDArray db) {
+    static void layerNormBackward(INDArray dy, INDArray x, INDArray w, INDArray meanIn, INDArray rstdIn, INDArray dx, INDArray dw,
+                                  INDArray db) {
+        float[] mean = get(meanIn);
+        float[] rstd = get(rstdIn);
         float[] wv = get(w);
         FloatBuffer dyb = fb(dy), xb = fb(x), dxb = fb(dx);
         int c = wv.length;
@@ -103,7 +114,13 @@ final class CpuNorms {
         }
     }
 
-    static void rmsNorm(INDArray x, INDArray w, INDArray y, float[] rstd, double eps) {
+    static void rmsNorm(INDArray x, INDArray w, INDArray y, INDArray rstdOut, double eps) {
+        float[] rstd = new float[(int) rstdOut.length()];
+        rmsNorm(x, w, y, rstd, eps);
+        put(rstdOut, rstd);
+    }
+
+    private static void rmsNorm(INDArray x, INDArray w, INDArray y, float[] rstd, double eps) {
         float[] xv = get(x), wv = get(w);
         float[] yv = new float[xv.length];
         int c = wv.length;
@@ -126,7 +143,8 @@ final class CpuNorms {
         put(y, yv);
     }
 
-    static void rmsNormBackward(INDArray dy, INDArray x, INDArray w, float[] rstd, INDArray dx, INDArray dw) {
+    static void rmsNormBackward(INDArray dy, INDArray x, INDArray w, INDArray rstdIn, INDArray dx, INDArray dw) {
+        float[] rstd = get(rstdIn);
         float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx);
         int c = wv.length;
         int rows = xv.length / c;

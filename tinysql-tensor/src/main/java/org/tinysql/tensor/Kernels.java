@@ -18,17 +18,23 @@ public interface Kernels {
     /** dx[N,K] += dy W; dW[M,K] += dy^T x; db[M] += colsum(dy). Any of dx, dW, db may be null. */
     void linearBackward(INDArray dy, INDArray x, INDArray w, INDArray dx, INDArray dw, INDArray db);
 
-    /** y = (x - mean) * rstd * w + b over the last dim C; mean[N], rstd[N] are saved for backward. */
-    void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, float[] mean, float[] rstd, double eps);
+    /**
+     * A zero-filled FLOAT array of this backend: every activation, cache and statistics buffer of a model is
+     * allocated here, so a device backend owns them (host copies only where a caller asks for values).
+     */
+    INDArray zeros(long... shape);
+
+    /** y = (x - mean) * rstd * w + b over the last dim C; mean[N], rstd[N] (arrays of this backend) are saved for backward. */
+    void layerNorm(INDArray x, INDArray w, INDArray b, INDArray y, INDArray mean, INDArray rstd, double eps);
 
     /** dx += d(LayerNorm)/dx^T dy; dw, db accumulate (either may be null: not wanted). */
-    void layerNormBackward(INDArray dy, INDArray x, INDArray w, float[] mean, float[] rstd, INDArray dx, INDArray dw, INDArray db);
+    void layerNormBackward(INDArray dy, INDArray x, INDArray w, INDArray mean, INDArray rstd, INDArray dx, INDArray dw, INDArray db);
 
-    /** y = x * rstd * w with rstd = 1/sqrt(mean(x^2) + eps). */
-    void rmsNorm(INDArray x, INDArray w, INDArray y, float[] rstd, double eps);
+    /** y = x * rstd * w with rstd[N] = 1/sqrt(mean(x^2) + eps). */
+    void rmsNorm(INDArray x, INDArray w, INDArray y, INDArray rstd, double eps);
 
     /** dx += d(RMSNorm)/dx^T dy; dw accumulates (may be null). */
-    void rmsNormBackward(INDArray dy, INDArray x, INDArray w, float[] rstd, INDArray dx, INDArray dw);
+    void rmsNormBackward(INDArray dy, INDArray x, INDArray w, INDArray rstd, INDArray dx, INDArray dw);
 
     /** GELU, tanh form ("gelu_new"). */
     void gelu(INDArray x, INDArray y);

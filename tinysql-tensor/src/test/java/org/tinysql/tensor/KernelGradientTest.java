@@ -78,7 +78,7 @@ class KernelGradientTest {
     void layerNormAndRmsNorm() {
         int n = 5, c = 8;
         INDArray x = rand(2, n, c), w = rand(1, c), b = rand(1, c), y = Buffers.zeros(n, c), g = rand(1, n, c);
-        float[] mean = new float[n], rstd = new float[n];
+        INDArray mean = Buffers.zeros(n), rstd = Buffers.zeros(n);
         Supplier<Double> ln = () -> {
             k.layerNorm(x, w, b, y, mean, rstd, 1e-5);
             return dot(g, y);
