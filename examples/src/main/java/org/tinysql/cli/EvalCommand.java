@@ -71,7 +71,7 @@ public final class EvalCommand implements Callable<Integer> {
         System.out.printf("scored %d predictions in %.2f s%n", items.size(), (System.nanoTime() - t0) / 1e9);
         reports.forEach(r -> System.out.println(r.describe()));
         if (out != null) {
-            DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValue(out.toFile(), reports);
+            org.tinysql.util.AtomicFiles.writeString(out, DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(reports));
         }
         return 0;
     }

@@ -20,7 +20,7 @@ class ActivationCacheTest {
 
     static List<ModelConfig> configs() {
         return List.of(ModelConfig.gpt2(30, 32, 2, 4, 64),
-                new ModelConfig("llama", 30, 32, 2, 4, 2, 48, 64, 1e-5, true, new int[2], 10000, true, false, false, -1, -1));
+                new ModelConfig("qwen2", 30, 32, 2, 4, 2, 48, 64, 1e-5, true, new int[2], 10000, true, false, false, -1, -1));
     }
 
     static INDArray dLogits(ModelConfig cfg) {

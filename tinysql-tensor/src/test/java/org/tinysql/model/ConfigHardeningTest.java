@@ -78,6 +78,7 @@ class ConfigHardeningTest {
                         .put("factor", 8.0).put("low_freq_factor", 2.0).put("high_freq_factor", 2.0)),
                 bad("llama-tiny", "rope_scaling.factor", j -> j.putObject("rope_scaling").put("rope_type", "llama3").put("factor", -1.0)),
                 bad("llama-tiny", "mlp_bias", j -> j.put("mlp_bias", true)),
+                bad("llama-tiny", "attention_bias", j -> j.put("attention_bias", true)),
                 bad("qwen2-tiny", "use_sliding_window", j -> j.put("use_sliding_window", true)),
                 bad("gpt2-tiny", "activation_function", j -> j.put("activation_function", "relu")),
                 bad("llama-tiny", "tie_word_embeddings", j -> j.put("tie_word_embeddings", "yes")));

@@ -46,7 +46,7 @@ class HfCheckpointTest {
         for (ModelConfig cfg : new ModelConfig[] {
                 new ModelConfig("gpt2", 20, 16, 2, 2, 2, 32, 8, 1e-5, true, new int[2], 0, true, true, false, -1, -1),
                 new ModelConfig("gpt_neo", 20, 16, 2, 2, 2, 32, 8, 1e-5, false, new int[] {0, 3}, 0, false, true, true, 1, 2),
-                new ModelConfig("llama", 20, 16, 2, 4, 2, 24, 8, 1e-6, true, new int[2], 500000, true, false, false, -1, 3),
+                new ModelConfig("llama", 20, 16, 2, 4, 2, 24, 8, 1e-6, true, new int[2], 500000, false, false, false, -1, 3),
                 new ModelConfig("qwen2", 20, 16, 1, 4, 1, 24, 8, 1e-6, true, new int[1], 1e6, true, false, true, -1, -1)}) {
             Transformer m = new Transformer(Parameters.init(cfg, 11));
             INDArray want = m.forward(ids, null).dup();

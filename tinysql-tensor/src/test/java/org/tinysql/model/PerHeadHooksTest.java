@@ -18,7 +18,7 @@ class PerHeadHooksTest {
 
     static List<ModelConfig> configs() {
         return List.of(ModelConfig.gpt2(30, 32, 2, 4, 64),
-                new ModelConfig("llama", 30, 32, 2, 4, 2, 64, 64, 1e-5, true, new int[2], 10000, true, false, false, -1, -1));
+                new ModelConfig("qwen2", 30, 32, 2, 4, 2, 64, 64, 1e-5, true, new int[2], 10000, true, false, false, -1, -1));
     }
 
     static final String[] PER_HEAD = {"hook_q_input", "hook_k_input", "hook_v_input", "attn.hook_result", "hook_mlp_in"};

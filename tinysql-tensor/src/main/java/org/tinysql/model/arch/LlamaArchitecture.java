@@ -11,8 +11,8 @@ import org.tinysql.model.ModelConfig;
 
 /**
  * Llama ({@code llama}, LlamaForCausalLM; e.g. Llama-3.2-1B): RMSNorm, rotary positions (with Llama-3 frequency
- * scaling), a SwiGLU MLP, grouped-query attention, no biases except optional q/k/v biases ({@code attention_bias}),
- * optionally tied embeddings. Checkpoint tensors under {@code model.}.
+ * scaling), a SwiGLU MLP, grouped-query attention, no biases, optionally tied embeddings. HF's {@code attention_bias:
+ * true} (biases on q, k, v and o) is refused: the output bias has no parameter here (Qwen2 has q/k/v biases only). Checkpoint tensors under {@code model.}.
  */
 class LlamaArchitecture implements Architecture {
     private static final ConfigKeys KEYS = new ConfigKeys("vocab_size", "hidden_size", "num_hidden_layers",
@@ -50,7 +50,13 @@ class LlamaArchitecture implements Architecture {
 
     /** Whether q/k/v have biases, from config.json. */
     boolean qkvBias(ConfigReader r) {
-        return r.bool("attention_bias", false);
+        check(!r.bool("attention_bias", false), "attention_bias true (biases on q, k, v and o_proj) is not supported for llama");
+        return false;
+    }
+
+    /** Whether this type's q/k/v projections always have biases (Qwen2) or never (Llama). */
+    boolean qkvBiasAlways() {
+        return false;
     }
 
     /** HF's default of tie_word_embeddings for this type. */
@@ -116,7 +122,7 @@ class LlamaArchitecture implements Architecture {
 
     /** Writes how this type records q/k/v biases. */
     void biasJson(ModelConfig c, ObjectNode j) {
-        j.put("attention_bias", c.qkvBias());
+        j.put("attention_bias", false);
     }
 
     @Override
@@ -156,6 +162,7 @@ class LlamaArchitecture implements Architecture {
         check(c.norm() == norm() && c.positions() == positions() && c.mlp() == mlp(), modelType()
                 + " models use RMSNorm, rotary positions and a SwiGLU MLP, not " + c.norm() + "/" + c.positions() + "/" + c.mlp());
         check(!c.outBias() && c.scaleScores(), modelType() + " has scaled attention and no output biases");
+        check(c.qkvBias() == qkvBiasAlways(), modelType() + (qkvBiasAlways() ? " always has" : " has no") + " q/k/v biases");
         for (int w : c.localWindows()) {
             check(w == 0, modelType() + " has no local attention layers");
         }

@@ -1,7 +1,5 @@
 package org.tinysql.model.arch;
 
-import static org.tinysql.model.ConfigValidator.check;
-
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.tinysql.model.ModelConfig;
 
@@ -27,13 +25,13 @@ final class Qwen2Architecture extends LlamaArchitecture {
     }
 
     @Override
+    boolean qkvBiasAlways() {
+        return true;
+    }
+
+    @Override
     void biasJson(ModelConfig c, ObjectNode j) {
         // implied by the type
     }
 
-    @Override
-    public void validate(ModelConfig c) {
-        super.validate(c);
-        check(c.qkvBias(), "qwen2 always has q/k/v biases");
-    }
 }
