@@ -26,8 +26,10 @@ import net.sf.jsqlparser.statement.select.SelectItem;
  * GROUP BY, ORDER BY (and anything else such as LIMIT/HAVING/DISTINCT as "other"). Comparison is order-insensitive
  * where SQL is: SELECT items and GROUP BY keys are multisets, WHERE conjuncts (or disjuncts) are multisets,
  * equality sides and mirrored comparisons ({@code 5 < a} vs {@code a > 5}) are normalised; ORDER BY is ordered
- * and a missing direction means ASC. Aliases are ignored in SELECT and resolved in ORDER BY; table qualifiers are
- * dropped when the query reads one table. Only exactly one SELECT statement within {@link SqlParsing}'s bounds on
+ * and a missing direction means ASC. Inner joins compare as a multiset of tables plus one multiset of ON atoms (so
+ * the sides of a JOIN and of its ON may be swapped); outer joins keep their sides. Aliases are ignored in SELECT and
+ * resolved in ORDER BY; table aliases are resolved to table names, and table qualifiers are dropped when the query
+ * reads one table. Text is compared by tokens, so string literals stay whole. Only exactly one SELECT statement within {@link SqlParsing}'s bounds on
  * size and nesting is scored (so no comparison below can recurse deeply); anything else is wrong with the reason.
  */
 public final class StructuralMatch implements SqlScorer {
