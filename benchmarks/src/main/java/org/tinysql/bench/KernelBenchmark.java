@@ -34,7 +34,8 @@ public class KernelBenchmark {
     public String shape;
 
     private final Kernels k = new CpuKernels();
-    private INDArray x, w, y, q, kk, v, scores, pattern, z, dz, dq, dk, dv, dpat;
+    /** Operands and results (package-private: BenchmarkListTest checks the bodies against reference computations). */
+    INDArray x, w, y, q, kk, v, scores, pattern, z, dz, dq, dk, dv, dpat;
     private int heads;
     private int[][] mask;
 

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
+import org.tinysql.tensor.Buffers;
 
 class BenchmarkListTest {
 
@@ -46,8 +47,77 @@ class BenchmarkListTest {
         k.shape = "small";
         k.setup();
         assertEquals(32 * 64 * 512, k.mlpGemm().length());
-        k.attentionForward();
-        assertTrue(Double.isFinite(k.attentionBackward().sumNumber().doubleValue()));
+        assertKernelsComputeWhatTheyName(k);
+    }
+
+    /**
+     * The kernel benchmarks' bodies against plain double loops on sampled entries: the MLP GEMM y = x w^T, causal
+     * attention z = softmax(q k^T / sqrt(D)) v per head, and its value gradient dv = pattern^T dz.
+     */
+    static void assertKernelsComputeWhatTheyName(KernelBenchmark k) {
+        int t = 64;
+        int heads = 4;
+        int c = 128;
+        int d = c / heads;
+        float[] x = Buffers.toFloats(k.x);
+        float[] w = Buffers.toFloats(k.w);
+        float[] y = Buffers.toFloats(k.y);
+        for (int[] rc : new int[][] {{0, 0}, {5, 17}, {2047, 511}, {1000, 300}}) {
+            double want = 0;
+            for (int i = 0; i < c; i++) {
+                want += (double) x[rc[0] * c + i] * w[rc[1] * c + i];
+            }
+            assertEquals(want, y[rc[0] * 512 + rc[1]], 1e-4 * Math.max(1, Math.abs(want)), "y" + java.util.Arrays.toString(rc));
+        }
+        float[] z = Buffers.toFloats(k.attentionForward());
+        float[] q = Buffers.toFloats(k.q);
+        float[] kk = Buffers.toFloats(k.kk);
+        float[] v = Buffers.toFloats(k.v);
+        double scale = 1 / Math.sqrt(d);
+        int[][] sampled = {{0, 0, 0}, {0, 1, 5}, {3, 2, 63}, {31, 3, 40}};   // batch, head, query position
+        for (int si = 0; si < sampled.length; si++) {
+            int b = sampled[si][0];
+            int h = sampled[si][1];
+            int tq = sampled[si][2];
+            double[] p = new double[tq + 1];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int s = 0; s <= tq; s++) {
+                for (int j = 0; j < d; j++) {
+                    p[s] += (double) q[(b * t + tq) * c + h * d + j] * kk[(b * t + s) * c + h * d + j] * scale;
+                }
+                max = Math.max(max, p[s]);
+            }
+            double sum = 0;
+            for (int s = 0; s <= tq; s++) {
+                p[s] = Math.exp(p[s] - max);
+                sum += p[s];
+            }
+            for (int j = 0; j < d; j++) {
+                double want = 0;
+                for (int s = 0; s <= tq; s++) {
+                    want += p[s] / sum * v[(b * t + s) * c + h * d + j];
+                }
+                assertEquals(want, z[(b * t + tq) * c + h * d + j], 1e-4 * Math.max(1, Math.abs(want)),
+                        "z batch " + b + " head " + h + " position " + tq + " dim " + j);
+            }
+        }
+        k.attentionBackward();
+        float[] dz = Buffers.toFloats(k.dz);
+        float[] pattern = Buffers.toFloats(k.pattern);
+        float[] dv = Buffers.toFloats(k.dv);
+        for (int[] bhs : new int[][] {{0, 0, 63}, {7, 1, 10}, {31, 3, 0}}) {
+            int b = bhs[0];
+            int h = bhs[1];
+            int s = bhs[2];
+            for (int j = 0; j < d; j += 7) {
+                double want = 0;
+                for (int tq = s; tq < t; tq++) {
+                    want += (double) pattern[((b * heads + h) * t + tq) * t + s] * dz[(b * t + tq) * c + h * d + j];
+                }
+                assertEquals(want, dv[(b * t + s) * c + h * d + j], 1e-4 * Math.max(1, Math.abs(want)),
+                        "dv batch " + b + " head " + h + " key " + s + " dim " + j);
+            }
+        }
     }
 
     @Test

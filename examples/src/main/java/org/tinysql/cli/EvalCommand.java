@@ -11,6 +11,7 @@ import org.tinysql.data.TinySqlExample;
 import org.tinysql.sql.ScoreReport;
 import org.tinysql.sql.ScoreResult;
 import org.tinysql.sql.Scoring;
+import org.tinysql.util.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,7 +31,8 @@ public final class EvalCommand implements Callable<Integer> {
             + "greedily instead of read from --predictions.")
     Path model;
 
-    @Option(names = "--limit", defaultValue = "0", description = "Score only the first N examples (0: all).")
+    @Option(names = "--limit", defaultValue = "0", description = "Score only the first N examples (0: all); --predictions "
+            + "may then hold one for every example or for the first N.")
     int limit;
 
     @Option(names = "--threads", defaultValue = "2", description = "Scoring threads (default: ${DEFAULT-VALUE}).")
@@ -41,12 +43,16 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<TinySqlExample> gold = DatasetIO.read(data);
-        if (limit > 0 && limit < gold.size()) {
-            gold = gold.subList(0, limit);
-        }
         if (model != null && predictions != null) {
             throw new IllegalArgumentException("give either --model or --predictions, not both");
+        }
+        if (limit < 0) {
+            throw new IllegalArgumentException("--limit must be 0 (all) or more, not " + limit);
+        }
+        List<TinySqlExample> gold = DatasetIO.read(data);
+        int all = gold.size();
+        if (limit > 0 && limit < gold.size()) {
+            gold = gold.subList(0, limit);
         }
         List<String> preds;
         if (model != null) {
@@ -57,9 +63,12 @@ public final class EvalCommand implements Callable<Integer> {
         } else {
             preds = predictions == null ? gold.stream().map(TinySqlExample::sqlStatement).toList() : PredictionsFile.read(predictions);
         }
+        if (preds.size() == all && all > gold.size()) {
+            preds = preds.subList(0, gold.size());
+        }
         if (preds.size() != gold.size()) {
             throw new IllegalArgumentException(predictions + " has " + preds.size() + " predictions but " + data + " has "
-                    + gold.size() + " examples");
+                    + all + " examples" + (gold.size() < all ? " (" + gold.size() + " with --limit)" : ""));
         }
         List<Scoring.Item> items = new ArrayList<>(gold.size());
         for (int i = 0; i < gold.size(); i++) {
@@ -71,7 +80,8 @@ public final class EvalCommand implements Callable<Integer> {
         System.out.printf("scored %d predictions in %.2f s%n", items.size(), (System.nanoTime() - t0) / 1e9);
         reports.forEach(r -> System.out.println(r.describe()));
         if (out != null) {
-            org.tinysql.util.AtomicFiles.writeString(out, DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(reports));
+            AtomicFiles.writeString(out, DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(reports));
+            System.out.println("wrote " + out);
         }
         return 0;
     }

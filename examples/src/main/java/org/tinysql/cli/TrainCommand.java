@@ -76,6 +76,10 @@ public final class TrainCommand implements Callable<Integer> {
         if (steps < 1 || batch < 1) {
             throw new IllegalArgumentException("--steps and --batch must be at least 1, not " + steps + " and " + batch);
         }
+        if (!List.of("llama", "gpt2", "gpt_neo").contains(arch)) {
+            // Checked before anything is read or written.
+            throw new IllegalArgumentException("--arch must be llama, gpt2 or gpt_neo, not '" + arch + "'");
+        }
         Path tokFile = runTokenizer();
         HfTokenizer tok = HfTokenizer.load(tokFile);
         List<TinySqlExample> train = DatasetIO.read(data, Split.TRAIN);
@@ -83,8 +87,7 @@ public final class TrainCommand implements Callable<Integer> {
         ModelConfig cfg = (switch (arch) {
             case "llama" -> ModelConfig.llama(tok.vocabSize(), dModel, layers, heads, 512);
             case "gpt2" -> ModelConfig.gpt2(tok.vocabSize(), dModel, layers, heads, 512);
-            case "gpt_neo" -> ModelConfig.gptNeo(tok.vocabSize(), dModel, layers, heads, 512);
-            default -> throw new IllegalArgumentException("--arch must be llama, gpt2 or gpt_neo, not '" + arch + "'");
+            default -> ModelConfig.gptNeo(tok.vocabSize(), dModel, layers, heads, 512);
         }).withTokens(-1, tok.eosId());
         Transformer model = new Transformer(Parameters.init(cfg, seed, initStd));
         Trainer.Config tc = SmallModelRecipe.training(steps, batch, seed).withLr(lr, lr / 10)
@@ -100,7 +103,9 @@ public final class TrainCommand implements Callable<Integer> {
         List<Trainer.StepLog> h = trainer.history();
         double tps = h.stream().filter(l -> Double.isFinite(l.tokensPerSecond())).mapToDouble(Trainer.StepLog::tokensPerSecond)
                 .average().orElse(Double.NaN);
-        System.out.printf("trained %d steps in %.1f s (%.0f tokens/s); final loss %.4f; validation %s%n", h.size(),
+        long done = trainer.step() - trainer.resumedFrom();
+        System.out.printf("trained %d steps (%s) in %.1f s (%.0f tokens/s); final loss %.4f; validation %s%n", h.size(),
+                trainer.resumedFrom() == 0 ? "from scratch" : done + " in this run, resumed from step " + trainer.resumedFrom(),
                 (System.nanoTime() - t0) / 1e9, tps, h.get(h.size() - 1).loss(),
                 trainer.evals().isEmpty() ? "-" : String.format("%.4f", trainer.evals().get(trainer.evals().size() - 1).loss()));
         System.out.println("model written to " + modelDir);

@@ -65,12 +65,25 @@ class TinySqlCliTest {
         String[] train = {"train", "--data", data.toString(), "--out", run.toString(), "--steps", "6", "--batch", "4",
             "--d-model", "32", "--heads", "2", "--checkpoint-every", "3"};
         String out = captureOut(() -> assertEquals(0, TinySqlCli.run(train)));
-        assertTrue(out.contains("trained 6 steps"), out);
+        assertTrue(out.contains("trained 6 steps (from scratch)"), out);
         assertTrue(Files.exists(run.resolve("model/model.safetensors")) && Files.exists(run.resolve("model/tokenizer.json")));
         assertTrue(Files.exists(run.resolve("checkpoints/step-00000006/optimizer.safetensors")));
+        byte[] weights = Files.readAllBytes(run.resolve("model/model.safetensors"));
         // Running again finds the finished checkpoint and does no more steps.
         String again = captureOut(() -> assertEquals(0, TinySqlCli.run(train)));
-        assertTrue(again.contains("trained 6 steps"), again);
+        assertTrue(again.contains("trained 6 steps (0 in this run, resumed from step 6)"), again);
+        // Without the last checkpoint and the model it resumes at step 3, runs 3 steps and ends with the same weights.
+        for (Path p : List.of(run.resolve("checkpoints/step-00000006"), run.resolve("model"))) {
+            try (var files = Files.walk(p)) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(f);
+                }
+            }
+        }
+        String resumed = captureOut(() -> assertEquals(0, TinySqlCli.run(train)));
+        assertTrue(resumed.contains("trained 6 steps (3 in this run, resumed from step 3)"), resumed);
+        assertEquals(-1L, java.util.Arrays.mismatch(weights, Files.readAllBytes(run.resolve("model/model.safetensors"))),
+                "a resumed run ends bit for bit where the uninterrupted one did");
         String eval = captureOut(() -> assertEquals(0, TinySqlCli.run("eval", "--data", data.resolve("test.jsonl").toString(),
                 "--model", run.resolve("model").toString(), "--limit", "5")));
         assertTrue(eval.contains("scored 5 predictions") && eval.contains("execution  n=5"), eval);
@@ -167,8 +180,14 @@ class TinySqlCliTest {
 
     @Test
     void badInputGivesAClearErrorAndExitCode(@TempDir Path dir) {
-        assertEquals(1, TinySqlCli.run("eval", "--data", dir.resolve("missing.jsonl").toString()));
-        assertEquals(2, TinySqlCli.run("generate", "--cs", "3"));
-        assertEquals(1, TinySqlCli.run("generate", "--cs", "9", "--out", dir.toString()));
+        Path missing = dir.resolve("missing.jsonl");
+        String err = failsWith("", "eval", "--data", missing.toString());
+        assertTrue(err.contains(missing.toString()), "names the file: " + err);
+        err = captureErr(() -> captureOut(() -> assertEquals(2, TinySqlCli.run("generate", "--cs", "3"))));
+        assertTrue(err.contains("Missing required option") && err.contains("--out"), "usage error: " + err);
+        err = failsWith("unknown command set '9': expected one of 1..5 or CS1..CS5", "generate", "--cs", "9", "--out", dir.toString());
+        failsWith("--n must be positive, got 0", "generate", "--n", "0", "--out", dir.toString());
+        err = captureErr(() -> captureOut(() -> assertEquals(2, TinySqlCli.run("nosuchcommand"))));
+        assertTrue(err.contains("nosuchcommand"), err);
     }
 }

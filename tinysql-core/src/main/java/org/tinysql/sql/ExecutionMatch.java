@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Execution match: builds the Context's schema in a fresh in-memory H2 database, fills it with seeded random rows
  * (plus rows that hit the gold query's WHERE literals, so conditions are tested both ways), runs gold and
- * prediction, and compares the results as multisets of rows (as sequences when the gold has ORDER BY). Column
- * order is ignored: columns are matched by their values.
+ * prediction, and compares the results as multisets of rows (as sequences of runs of rows that tie on the sort keys
+ * when the gold has ORDER BY, see {@link OrderTies}). Column order is ignored: columns are matched by their values
+ * and then by whole rows.
  *
  * <p>Context, gold and prediction are all untrusted. The schema is written from a validated {@link ContextSchema},
  * never from the Context text. Gold and prediction must each be exactly one SELECT that passes {@link QueryPolicy};
@@ -111,9 +112,18 @@ public final class ExecutionMatch implements SqlScorer, AutoCloseable {
         } catch (SqlRejectedException e) {
             return ScoreResult.wrong("rejected: " + e.getMessage());
         }
+        Select keyedGold = null;
+        try {
+            keyedGold = OrderTies.withKeys(goldSelect.toString());
+            if (keyedGold != null) {
+                QueryPolicy.check(keyedGold, tables);
+            }
+        } catch (SqlRejectedException e) {
+            keyedGold = null;   // compare the order strictly
+        }
         try (SandboxDatabase d = SandboxDatabase.create(schema, new RowGenerator(context, gold), rowsPerTable)) {
             db.set(d);
-            return compare(d, goldSelect, predictedSelect);
+            return compare(d, goldSelect, keyedGold, predictedSelect);
         } catch (SQLException e) {
             return ScoreResult.wrong("cannot build the Context tables: " + ReasonText.firstLine(e));
         } catch (OutOfMemoryError e) {
@@ -123,12 +133,31 @@ public final class ExecutionMatch implements SqlScorer, AutoCloseable {
         }
     }
 
-    private ScoreResult compare(SandboxDatabase db, Select gold, Select predicted) {
-        QueryResult want;
-        try {
-            want = db.query(gold.toString(), timeoutSeconds);
-        } catch (SQLException | SqlRejectedException e) {
-            return ScoreResult.wrong("gold SQL failed: " + ReasonText.firstLine(e));
+    /**
+     * Runs both and compares. With an ORDER BY in the gold, {@code keyedGold} (the gold returning its sort keys too, see
+     * {@link OrderTies}) tells which rows tie; when it is null or fails the order is compared strictly.
+     */
+    private ScoreResult compare(SandboxDatabase db, Select gold, Select keyedGold, Select predicted) {
+        QueryResult want = null;
+        int[] tieGroups = null;
+        boolean ordered = gold.getOrderByElements() != null && !gold.getOrderByElements().isEmpty();
+        if (keyedGold != null) {
+            try {
+                QueryResult keyed = db.query(keyedGold.toString(), timeoutSeconds);
+                int keys = gold.getOrderByElements().size();
+                want = OrderTies.withoutKeys(keyed, keys);
+                tieGroups = OrderTies.groups(keyed, keys);
+            } catch (SQLException | SqlRejectedException e) {
+                LOG.debug("the gold with its sort keys failed ({}); comparing the order strictly", ReasonText.firstLine(e));
+            }
+        }
+        if (want == null) {
+            try {
+                want = db.query(gold.toString(), timeoutSeconds);
+            } catch (SQLException | SqlRejectedException e) {
+                return ScoreResult.wrong("gold SQL failed: " + ReasonText.firstLine(e));
+            }
+            tieGroups = ordered ? QueryResult.strictOrder(want.rows().size()) : null;
         }
         QueryResult got;
         try {
@@ -138,8 +167,7 @@ public final class ExecutionMatch implements SqlScorer, AutoCloseable {
         } catch (SQLException | SqlRejectedException e) {
             return ScoreResult.wrong("execution error: " + ReasonText.firstLine(e));
         }
-        boolean ordered = gold.getOrderByElements() != null && !gold.getOrderByElements().isEmpty();
-        String diff = QueryResult.compare(want, got, ordered);
+        String diff = QueryResult.compare(want, got, tieGroups);
         return diff == null ? ScoreResult.right() : ScoreResult.wrong(diff);
     }
 

@@ -69,8 +69,26 @@ record QueryResult(int columns, List<List<String>> rows) {
         return Math.abs(r.scale()) > MAX_PLAIN_SCALE ? r.toString() : r.toPlainString();
     }
 
-    /** null when equal, else what differs. Columns are matched by their sorted values, ignoring column order. */
-    static String compare(QueryResult wanted, QueryResult gotten, boolean ordered) {
+    /** Column-matching search steps at most (each is one partial check of rows); beyond it the results count as different. */
+    static final int MAX_MATCH_STEPS = 2_000;
+
+    /** Tie groups of an order with no ties: row i alone in group i. */
+    static int[] strictOrder(int rows) {
+        int[] g = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            g[i] = i;
+        }
+        return g;
+    }
+
+    /**
+     * null when equal, else what differs. Column order is ignored: a gold column may match any predicted column with
+     * the same values (as a multiset); among several such columns (two BOOLEAN columns, say) the one that makes whole
+     * rows agree is taken. Without {@code tieGroups} rows compare as multisets; with it (the gold's rows numbered by
+     * runs of equal ORDER BY keys, non-decreasing) each run must hold the same rows in any order, and the runs come in
+     * the gold's order.
+     */
+    static String compare(QueryResult wanted, QueryResult gotten, int[] tieGroups) {
         int wc = wanted.columns();
         int gc = gotten.columns();
         if (wc != gc) {
@@ -81,40 +99,127 @@ record QueryResult(int columns, List<List<String>> rows) {
         if (want.size() != got.size()) {
             return got.size() + " rows, expected " + want.size();
         }
+        if (tieGroups != null && tieGroups.length != want.size()) {
+            throw new IllegalArgumentException(tieGroups.length + " tie groups for " + want.size() + " rows");
+        }
+        List<List<Integer>> candidates = new ArrayList<>(wc);
         List<List<String>> gotColumns = new ArrayList<>(gc);
         for (int k = 0; k < gc; k++) {
             gotColumns.add(sortedColumn(got, k));
         }
-        int[] perm = new int[wc];
-        boolean[] used = new boolean[gc];
         for (int j = 0; j < wc; j++) {
             List<String> target = sortedColumn(want, j);
-            perm[j] = -1;
+            List<Integer> c = new ArrayList<>();
             for (int k = 0; k < gc; k++) {
-                if (!used[k] && gotColumns.get(k).equals(target)) {
-                    perm[j] = k;
-                    used[k] = true;
-                    break;
+                if (gotColumns.get(k).equals(target)) {
+                    c.add(k);
                 }
             }
-            if (perm[j] < 0) {
+            if (c.isEmpty()) {
                 return "no predicted column has the values of result column " + (j + 1);
             }
+            candidates.add(c);
         }
-        List<List<String>> permuted = new ArrayList<>(got.size());
-        for (List<String> row : got) {
-            List<String> r = new ArrayList<>(wc);
-            for (int j = 0; j < wc; j++) {
-                r.add(row.get(perm[j]));
+        ColumnSearch search = new ColumnSearch(want, got, candidates, tieGroups);
+        if (search.find(0)) {
+            return null;
+        }
+        if (search.steps > MAX_MATCH_STEPS) {
+            return "columns too alike to match (more than " + MAX_MATCH_STEPS + " tries)";
+        }
+        return search.firstFailure == null ? "different rows" : search.firstFailure;
+    }
+
+    /** Depth-first search over the candidate columns, pruned by comparing the rows on the columns assigned so far. */
+    private static final class ColumnSearch {
+        private final List<List<String>> want;
+        private final List<List<String>> got;
+        private final List<List<Integer>> candidates;
+        private final int[] tieGroups;
+        private final int[] perm;
+        private final boolean[] used;
+        private int steps;
+        String firstFailure;
+
+        ColumnSearch(List<List<String>> want, List<List<String>> got, List<List<Integer>> candidates, int[] tieGroups) {
+            this.want = want;
+            this.got = got;
+            this.candidates = candidates;
+            this.tieGroups = tieGroups;
+            this.perm = new int[candidates.size()];
+            this.used = new boolean[candidates.size()];
+        }
+
+        boolean find(int j) {
+            if (j == perm.length) {
+                return true;
             }
-            permuted.add(r);
+            for (int k : candidates.get(j)) {
+                if (used[k]) {
+                    continue;
+                }
+                if (++steps > MAX_MATCH_STEPS) {
+                    return false;
+                }
+                perm[j] = k;
+                String diff = rowsDiffer(j + 1);
+                if (diff == null) {
+                    used[k] = true;
+                    if (find(j + 1)) {
+                        return true;
+                    }
+                    used[k] = false;
+                } else if (firstFailure == null) {
+                    firstFailure = diff;
+                }
+            }
+            return false;
         }
-        if (ordered) {
-            return want.equals(permuted) ? null : "rows in a different order";
+
+        /** null when the rows agree on the first {@code n} gold columns (predicted columns perm[0..n)). */
+        private String rowsDiffer(int n) {
+            List<String> a = new ArrayList<>(want.size());
+            List<String> b = new ArrayList<>(got.size());
+            for (int i = 0; i < want.size(); i++) {
+                a.add(key(want.get(i), null, n));
+                b.add(key(got.get(i), perm, n));
+            }
+            if (tieGroups == null) {
+                return sortedEquals(a, b, 0, a.size()) ? null : "different rows";
+            }
+            if (!sortedEquals(new ArrayList<>(a), new ArrayList<>(b), 0, a.size())) {
+                return "different rows";
+            }
+            for (int s = 0; s < a.size(); ) {
+                int e = s + 1;
+                while (e < a.size() && tieGroups[e] == tieGroups[s]) {
+                    e++;
+                }
+                if (!sortedEquals(a, b, s, e)) {
+                    return "rows in a different order";
+                }
+                s = e;
+            }
+            return null;
         }
-        List<String> a = want.stream().map(Object::toString).sorted().toList();
-        List<String> b = permuted.stream().map(Object::toString).sorted().toList();
-        return a.equals(b) ? null : "different rows";
+
+        private static String key(List<String> row, int[] perm, int n) {
+            StringBuilder sb = new StringBuilder();
+            for (int j = 0; j < n; j++) {
+                String v = row.get(perm == null ? j : perm[j]);
+                sb.append(v.length()).append(':').append(v);
+            }
+            return sb.toString();
+        }
+
+        /** Whether a[from, to) and b[from, to) hold the same strings (sorts both ranges). */
+        private static boolean sortedEquals(List<String> a, List<String> b, int from, int to) {
+            List<String> x = a.subList(from, to);
+            List<String> y = b.subList(from, to);
+            x.sort(null);
+            y.sort(null);
+            return x.equals(y);
+        }
     }
 
     private static List<String> sortedColumn(List<List<String>> rows, int c) {

@@ -12,6 +12,8 @@ import net.sf.jsqlparser.expression.Alias;
 import net.sf.jsqlparser.expression.Expression;
 import net.sf.jsqlparser.expression.operators.conditional.AndExpression;
 import net.sf.jsqlparser.expression.operators.conditional.OrExpression;
+import net.sf.jsqlparser.schema.Table;
+import net.sf.jsqlparser.statement.select.FromItem;
 import net.sf.jsqlparser.statement.select.GroupByElement;
 import net.sf.jsqlparser.statement.select.Join;
 import net.sf.jsqlparser.statement.select.OrderByElement;
@@ -24,8 +26,10 @@ import net.sf.jsqlparser.statement.select.SelectItem;
  * GROUP BY, ORDER BY (and anything else such as LIMIT/HAVING/DISTINCT as "other"). Comparison is order-insensitive
  * where SQL is: SELECT items and GROUP BY keys are multisets, WHERE conjuncts (or disjuncts) are multisets,
  * equality sides and mirrored comparisons ({@code 5 < a} vs {@code a > 5}) are normalised; ORDER BY is ordered
- * and a missing direction means ASC. Aliases are ignored in SELECT and resolved in ORDER BY; table qualifiers are
- * dropped when the query reads one table. Only exactly one SELECT statement within {@link SqlParsing}'s bounds on
+ * and a missing direction means ASC. Inner joins compare as a multiset of tables plus one multiset of ON atoms (so
+ * the sides of a JOIN and of its ON may be swapped); outer joins keep their sides. Aliases are ignored in SELECT and
+ * resolved in ORDER BY; table aliases are resolved to table names, and table qualifiers are dropped when the query
+ * reads one table. Text is compared by tokens, so string literals stay whole. Only exactly one SELECT statement within {@link SqlParsing}'s bounds on
  * size and nesting is scored (so no comparison below can recurse deeply); anything else is wrong with the reason.
  */
 public final class StructuralMatch implements SqlScorer {
@@ -80,6 +84,8 @@ public final class StructuralMatch implements SqlScorer {
         List<String> other;
         private boolean singleTable;
         private final Map<String, String> aliases = new HashMap<>();
+        /** Table alias (upper case) to table name (upper case). */
+        private final Map<String, String> tableAliases = new HashMap<>();
 
         static Shape of(String sql) throws SqlRejectedException {
             Select st = SqlParsing.parseSingleSelect(sql);
@@ -88,7 +94,7 @@ public final class StructuralMatch implements SqlScorer {
             }
             Shape s = new Shape();
             s.singleTable = ps.getJoins() == null || ps.getJoins().isEmpty();
-            s.from = ps.getFromItem() == null ? "" : s.norm(ps.getFromItem().toString());
+            s.tableAliases(ps);
             List<String> items = new ArrayList<>();
             for (SelectItem<?> item : ps.getSelectItems()) {
                 String expr = s.norm(item.getExpression().toString());
@@ -99,21 +105,7 @@ public final class StructuralMatch implements SqlScorer {
                 items.add(expr);
             }
             s.select = sorted(items);
-            List<String> joins = new ArrayList<>();
-            if (ps.getJoins() != null) {
-                for (Join j : ps.getJoins()) {
-                    List<String> on = new ArrayList<>();
-                    Collection<Expression> ons = j.getOnExpressions();
-                    if (ons != null) {
-                        for (Expression e : ons) {
-                            on.addAll(s.atoms(e, new ArrayList<>()));
-                        }
-                    }
-                    String kind = j.isLeft() ? "LEFT " : j.isRight() ? "RIGHT " : j.isFull() ? "FULL " : j.isCross() ? "CROSS " : "";
-                    joins.add(kind + s.norm(j.getRightItem().toString()) + " ON " + sorted(on));
-                }
-            }
-            s.join = sorted(joins);
+            s.fromAndJoins(ps);
             s.where = ps.getWhere() == null ? List.of() : s.condition(ps.getWhere());
             GroupByElement gb = ps.getGroupBy();
             List<String> groups = new ArrayList<>();
@@ -137,6 +129,75 @@ public final class StructuralMatch implements SqlScorer {
             other.add("offset=" + Objects.toString(ps.getOffset(), ""));
             s.other = other;
             return s;
+        }
+
+        private void tableAliases(PlainSelect ps) {
+            List<FromItem> items = new ArrayList<>();
+            items.add(ps.getFromItem());
+            if (ps.getJoins() != null) {
+                ps.getJoins().forEach(j -> items.add(j.getRightItem()));
+            }
+            for (FromItem f : items) {
+                if (f instanceof Table t && t.getAlias() != null) {
+                    tableAliases.put(QueryPolicy.unquote(t.getAlias().getName()).toUpperCase(Locale.ROOT),
+                            QueryPolicy.unquote(t.getName()).toUpperCase(Locale.ROOT));
+                }
+            }
+        }
+
+        /** A FROM item as text: a table by its name (its alias resolved everywhere else), anything else normalised. */
+        private String fromItem(FromItem f) {
+            if (f == null) {
+                return "";
+            }
+            return f instanceof Table t ? QueryPolicy.unquote(t.getName()).toUpperCase(Locale.ROOT) : norm(f.toString());
+        }
+
+        /**
+         * FROM and JOIN. When every join is an inner one (JOIN, INNER JOIN, CROSS JOIN, a comma) the tables are a
+         * multiset and all ON conditions one multiset of atoms, so {@code a JOIN b ON x = y} equals
+         * {@code b JOIN a ON y = x}; outer joins keep their sides and order.
+         */
+        private void fromAndJoins(PlainSelect ps) {
+            List<Join> js = ps.getJoins() == null ? List.of() : ps.getJoins();
+            boolean inner = js.stream().allMatch(j -> !j.isLeft() && !j.isRight() && !j.isFull() && !j.isOuter() && !j.isNatural()
+                    && !j.isSemi() && !j.isStraight() && !j.isApply() && noUsing(j));
+            if (inner) {
+                List<String> tables = new ArrayList<>();
+                List<String> on = new ArrayList<>();
+                tables.add(fromItem(ps.getFromItem()));
+                for (Join j : js) {
+                    tables.add(fromItem(j.getRightItem()));
+                    onAtoms(j, on);
+                }
+                from = String.join(", ", sorted(tables));
+                join = js.isEmpty() ? List.of() : List.of("INNER ON " + sorted(on));
+                return;
+            }
+            from = fromItem(ps.getFromItem());
+            List<String> joins = new ArrayList<>();
+            for (Join j : js) {
+                List<String> on = new ArrayList<>();
+                onAtoms(j, on);
+                String kind = j.isLeft() ? "LEFT " : j.isRight() ? "RIGHT " : j.isFull() ? "FULL " : j.isCross() ? "CROSS "
+                        : j.isNatural() ? "NATURAL " : "";
+                String using = noUsing(j) ? "" : " USING " + norm(j.getUsingColumns().toString());
+                joins.add(kind + fromItem(j.getRightItem()) + " ON " + sorted(on) + using);
+            }
+            join = joins;
+        }
+
+        private static boolean noUsing(Join j) {
+            return j.getUsingColumns() == null || j.getUsingColumns().isEmpty();
+        }
+
+        private void onAtoms(Join j, List<String> out) {
+            Collection<Expression> ons = j.getOnExpressions();
+            if (ons != null) {
+                for (Expression e : ons) {
+                    atoms(e, out);
+                }
+            }
         }
 
         /** WHERE as [connector, sorted atoms...]: AND-only or OR-only trees are order-insensitive. */
@@ -182,10 +243,11 @@ public final class StructuralMatch implements SqlScorer {
 
         /** {@code 5 < a} becomes {@code a > 5}; {@code b = a} becomes {@code a = b}. */
         private static String canonicalComparison(String s) {
-            String[] t = s.split(" ");
-            if (t.length != 3) {
+            List<String> tl = SqlText.tokens(s);
+            if (tl.size() != 3) {
                 return s;
             }
+            String[] t = tl.toArray(new String[0]);
             String flipped = switch (t[1]) {
                 case "<" -> ">";
                 case ">" -> "<";
@@ -212,22 +274,29 @@ public final class StructuralMatch implements SqlScorer {
             return aliases.getOrDefault(expr, expr);
         }
 
-        /** Normalised text; single-table queries drop table qualifiers. */
+        /**
+         * Normalised text: single-table queries drop table qualifiers, others name tables instead of their aliases.
+         * Works on tokens, so string literals (spaces, dots and parentheses in them) stay as they are.
+         */
         private String norm(String text) {
-            String n = SqlText.normalize(text);
-            if (!singleTable) {
-                return n;
-            }
             StringBuilder sb = new StringBuilder();
-            for (String tok : n.split(" ")) {
-                if (sb.length() > 0) {
+            String prev = "";
+            for (String tok : SqlText.tokens(SqlText.normalize(text))) {
+                int dot = tok.lastIndexOf('.');
+                boolean qualified = dot > 0 && SqlText.isWord(tok);
+                if (qualified && singleTable) {
+                    tok = tok.substring(dot + 1);
+                } else if (qualified) {
+                    String table = tableAliases.get(tok.substring(0, dot));
+                    tok = table == null ? tok : table + tok.substring(dot);
+                }
+                if (sb.length() > 0 && !prev.equals("(") && !tok.equals(")")) {
                     sb.append(' ');
                 }
-                int dot = tok.lastIndexOf('.');
-                boolean qualified = dot > 0 && !tok.startsWith("'") && !Character.isDigit(tok.charAt(0));
-                sb.append(qualified ? tok.substring(dot + 1) : tok);
+                sb.append(tok);
+                prev = tok;
             }
-            return sb.toString().replace("( ", "(").replace(" )", ")");
+            return sb.toString();
         }
 
         private static List<String> sorted(List<String> items) {

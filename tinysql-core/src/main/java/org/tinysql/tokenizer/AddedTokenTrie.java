@@ -39,16 +39,27 @@ final class AddedTokenTrie {
 
     private final Node root = new Node();
 
-    void add(HfTokenizer.AddedToken t) {
+    private boolean empty = true;
+
+    /** Adds {@code t} under {@code key} (its content, or its normalized content); an empty key is never matched. */
+    void add(String key, HfTokenizer.AddedToken t) {
+        if (key.isEmpty()) {
+            return;
+        }
         Node n = root;
-        for (int i = 0; i < t.content().length(); i++) {
-            n = n.childOrNew(t.content().charAt(i));
+        for (int i = 0; i < key.length(); i++) {
+            n = n.childOrNew(key.charAt(i));
         }
         n.token = t;
+        empty = false;
     }
 
-    /** The longest added token that {@code text} has at {@code start}, or null. */
-    HfTokenizer.AddedToken longestAt(String text, int start) {
+    boolean isEmpty() {
+        return empty;
+    }
+
+    /** The longest key that {@code text} has at {@code start}: its token, and the key's length in {@code length[0]}. */
+    HfTokenizer.AddedToken longestAt(String text, int start, int[] length) {
         HfTokenizer.AddedToken best = null;
         Node n = root;
         for (int i = start; i < text.length(); i++) {
@@ -58,6 +69,7 @@ final class AddedTokenTrie {
             }
             if (n.token != null) {
                 best = n.token;
+                length[0] = i + 1 - start;
             }
         }
         return best;

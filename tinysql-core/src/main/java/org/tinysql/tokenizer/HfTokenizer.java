@@ -27,8 +27,12 @@ public final class HfTokenizer implements Tokenizer {
     private static final List<String> EOS_NAMES = List.of("<|endoftext|>", "<|end_of_text|>", "</s>", "<|eot_id|>", "<|im_end|>");
     private static final List<String> PAD_NAMES = List.of("<|pad|>", "<pad>", "[PAD]", "<|padding|>");
 
-    /** An added token (special or not) matched in raw text before any other processing. */
-    public record AddedToken(int id, String content, boolean special, boolean lstrip, boolean rstrip) {
+    /**
+     * An added token (special or not), matched before the pre-tokenizer and the model see the text: in the raw text, or
+     * with {@code normalized} in the normalized text (see {@link AddedTokenSplitter}).
+     */
+    public record AddedToken(int id, String content, boolean special, boolean singleWord, boolean lstrip, boolean rstrip,
+                             boolean normalized) {
     }
 
     /** Padding side of batched encoding. */
@@ -39,13 +43,12 @@ public final class HfTokenizer implements Tokenizer {
     }
 
     private final String source;
-    private final UnaryOperator<String> normalizer;
     private final PreTokenizer preTokenizer;
     private final TokenModel model;
     private final boolean byteLevelDecode;
     private final String wordJoiner;
     private final List<AddedToken> added;
-    private final AddedTokenTrie addedTrie = new AddedTokenTrie();
+    private final AddedTokenSplitter splitter;
     private final Map<Integer, AddedToken> addedById = new HashMap<>();
     private final String[] idToToken;
     private final int eosId;
@@ -54,7 +57,6 @@ public final class HfTokenizer implements Tokenizer {
     HfTokenizer(String source, UnaryOperator<String> normalizer, PreTokenizer preTokenizer, TokenModel model,
                 boolean byteLevelDecode, String wordJoiner, List<AddedToken> added) {
         this.source = source;
-        this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
         this.model = model;
         this.byteLevelDecode = byteLevelDecode;
@@ -68,8 +70,8 @@ public final class HfTokenizer implements Tokenizer {
         for (AddedToken t : added) {
             idToToken[t.id()] = t.content();
             addedById.put(t.id(), t);
-            addedTrie.add(t);
         }
+        splitter = new AddedTokenSplitter(this.added, normalizer);
         eosId = find(EOS_NAMES);
         padId = find(PAD_NAMES);
     }
@@ -126,41 +128,13 @@ public final class HfTokenizer implements Tokenizer {
         }
         IntList out = new IntList(text.length() / 3 + 4);
         GuardedPattern.Budget budget = new GuardedPattern.Budget();
-        int segStart = 0;
-        int i = 0;
-        int n = text.length();
-        while (i < n) {
-            AddedToken hit = addedTrie.longestAt(text, i);
-            if (hit == null) {
-                i++;
-                continue;
-            }
-            int segEnd = i;
-            if (hit.lstrip()) {
-                while (segEnd > segStart && Character.isWhitespace(text.charAt(segEnd - 1))) {
-                    segEnd--;
-                }
-            }
-            encodeSegment(text.substring(segStart, segEnd), budget, out);
-            out.add(hit.id());
-            i += hit.content().length();
-            if (hit.rstrip()) {
-                while (i < n && Character.isWhitespace(text.charAt(i))) {
-                    i++;
-                }
-            }
-            segStart = i;
-        }
-        encodeSegment(text.substring(segStart), budget, out);
+        splitter.split(text, segment -> encodeSegment(segment, budget, out), out::add);
         return out.toArray();
     }
 
+    /** Pre-tokenizes and encodes a normalized text that holds no added token. */
     private void encodeSegment(String segment, GuardedPattern.Budget budget, IntList out) {
-        if (segment.isEmpty()) {
-            return;
-        }
-        List<String> pieces = preTokenizer.split(List.of(normalizer.apply(segment)), budget);
-        for (String p : pieces) {
+        for (String p : preTokenizer.split(List.of(segment), budget)) {
             if (!p.isEmpty()) {
                 out.addAll(model.tokenize(p));
             }

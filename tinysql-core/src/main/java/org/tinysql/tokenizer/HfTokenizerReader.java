@@ -168,8 +168,11 @@ final class HfTokenizerReader {
                 throw f.fail(field + ".id", quote(content) + " has id " + vocabId + " in model.vocab, not " + id);
             }
             byId[id] = content;
-            out.add(new HfTokenizer.AddedToken(id, content, f.bool(t, "special", false, field + ".special"),
-                    f.bool(t, "lstrip", false, field + ".lstrip"), f.bool(t, "rstrip", false, field + ".rstrip")));
+            boolean special = f.bool(t, "special", false, field + ".special");
+            // HuggingFace's default: special tokens are matched in the raw text, the others in the normalized text.
+            out.add(new HfTokenizer.AddedToken(id, content, special, f.bool(t, "single_word", false, field + ".single_word"),
+                    f.bool(t, "lstrip", false, field + ".lstrip"), f.bool(t, "rstrip", false, field + ".rstrip"),
+                    f.bool(t, "normalized", !special, field + ".normalized")));
         }
         return out;
     }
@@ -229,7 +232,7 @@ final class HfTokenizerReader {
             case "NFD" -> s -> Normalizer.normalize(s, Normalizer.Form.NFD);
             case "NFKC" -> s -> Normalizer.normalize(s, Normalizer.Form.NFKC);
             case "NFKD" -> s -> Normalizer.normalize(s, Normalizer.Form.NFKD);
-            case "Lowercase" -> s -> s.toLowerCase(Locale.ROOT);
+            case "Lowercase" -> HfTokenizerReader::lowercase;
             case "Sequence" -> {
                 JsonNode list = f.array(n, "normalizers", field + ".normalizers");
                 List<UnaryOperator<String>> steps = new ArrayList<>();
@@ -247,6 +250,27 @@ final class HfTokenizerReader {
             default -> throw f.fail(field + ".type",
                     "unsupported normalizer " + quote(type) + " (supported: NFC, NFD, NFKC, NFKD, Lowercase, Sequence)");
         };
+    }
+
+    /**
+     * HuggingFace's Lowercase: each character's full Unicode lowercase mapping on its own, so a final capital sigma
+     * becomes σ (String.toLowerCase would apply the final-sigma rule and give ς).
+     */
+    static String lowercase(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); ) {
+            int cp = s.codePointAt(i);
+            int n = Character.charCount(cp);
+            if (cp < 0x80) {
+                sb.append((char) Character.toLowerCase(cp));
+            } else if (cp == 0x03A3) {
+                sb.append('\u03C3');
+            } else {
+                sb.append(s.substring(i, i + n).toLowerCase(Locale.ROOT));
+            }
+            i += n;
+        }
+        return sb.toString();
     }
 
     private PreTokenizer preTokenizer(JsonNode n, String field) {

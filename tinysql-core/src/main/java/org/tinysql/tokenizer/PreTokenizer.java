@@ -46,14 +46,19 @@ interface PreTokenizer {
         }
     }
 
-    /** {@code ByteLevel}: optional GPT-2 regex split, optional prefix space, then the byte-to-char map. */
+    /**
+     * {@code ByteLevel}: optional prefix space (on every piece that does not start with a space ' ', as HuggingFace
+     * does), optional GPT-2 regex split, then the byte-to-char map.
+     */
     record ByteLevelPre(boolean addPrefixSpace, Pattern regex) implements PreTokenizer {
         @Override
         public List<String> split(List<String> pieces, GuardedPattern.Budget budget) {
             List<String> in = pieces;
-            if (addPrefixSpace && !in.isEmpty() && !in.get(0).isEmpty() && !Character.isWhitespace(in.get(0).charAt(0))) {
-                in = new ArrayList<>(in);
-                in.set(0, " " + in.get(0));
+            if (addPrefixSpace) {
+                in = new ArrayList<>(pieces.size());
+                for (String p : pieces) {
+                    in.add(p.isEmpty() || p.charAt(0) == ' ' ? p : " " + p);
+                }
             }
             if (regex != null) {
                 in = isolate(regex, in);

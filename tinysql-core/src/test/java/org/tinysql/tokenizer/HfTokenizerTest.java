@@ -155,7 +155,10 @@ class HfTokenizerTest {
         assertTrue(e.getMessage().startsWith("t.json: "), e.getMessage());
     }
 
-    /** The Qwen2 and Llama-3 pre-tokenizers over the GPT-2 vocabulary: their splits differ from GPT-2's. */
+    /**
+     * The Qwen2 and Llama-3 pre-tokenizers over the GPT-2 vocabulary: their splits differ from GPT-2's. (The ids these
+     * tokenizers give are checked against HuggingFace's in HfReferenceTest; this test shows the pieces.)
+     */
     @Test
     void qwen2AndLlama3SplitRegexes() {
         String qwen = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";

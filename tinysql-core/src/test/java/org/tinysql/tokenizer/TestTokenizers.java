@@ -7,16 +7,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
 
-/** Tokenizers for the tokenizer tests: GPT-2 (test resources), Qwen3 (../shared fixtures) and small variants. */
+/** Tokenizers for the tokenizer tests: GPT-2 and Qwen3 (test resources, see tokenizers/README.md) and small variants. */
 final class TestTokenizers {
     static final ObjectMapper M = new ObjectMapper();
-    /** The Qwen3 tokenizer of the shared fixtures, relative to the module folder (may be absent outside the lab). */
-    static final Path QWEN3 = Path.of("../../shared/fixtures/tokenizers/qwen3/tokenizer.json");
     static final String LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
             + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
     static final String QWEN2_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
@@ -29,6 +27,8 @@ final class TestTokenizers {
 
     private static JsonNode gpt2Json;
     private static HfTokenizer gpt2;
+    private static JsonNode qwen3Json;
+    private static HfTokenizer qwen3;
 
     private TestTokenizers() {
     }
@@ -49,6 +49,25 @@ final class TestTokenizers {
             gpt2 = HfTokenizer.fromJson(gpt2Json(), "gpt2/tokenizer.json");
         }
         return gpt2;
+    }
+
+    /** The Qwen3 tokenizer.json (stored gzipped: 11 MB of JSON, 2 MB compressed). */
+    static synchronized JsonNode qwen3Json() {
+        if (qwen3Json == null) {
+            try (InputStream in = new GZIPInputStream(TestTokenizers.class.getResourceAsStream("/tokenizers/qwen3/tokenizer.json.gz"))) {
+                qwen3Json = M.readTree(in);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return qwen3Json;
+    }
+
+    static synchronized HfTokenizer qwen3() {
+        if (qwen3 == null) {
+            qwen3 = HfTokenizer.fromJson(qwen3Json(), "qwen3/tokenizer.json");
+        }
+        return qwen3;
     }
 
     /**

@@ -111,6 +111,32 @@ public final class TinyModels {
         return PatchBatch.padded(c, x, ca, xa, 9, 0);
     }
 
+    /** Gives every bias (names with ".b_" and the norms' ".b") Gaussian values of standard deviation {@code std}. */
+    public static Transformer withRandomBiases(Transformer m, long seed, double std) {
+        Random r = new Random(seed);
+        for (var e : m.parameters().asMap().entrySet()) {
+            String n = e.getKey();
+            if (e.getValue().rank() == 1 && (n.contains(".b_") || n.endsWith(".b"))) {
+                for (long i = 0; i < e.getValue().length(); i++) {
+                    e.getValue().putScalar(i, (float) (std * r.nextGaussian()));
+                }
+            }
+        }
+        return m;
+    }
+
+    /**
+     * Mean over the batch of logit[clean answer] - logit[corrupt answer] at each row's answer position, computed here
+     * from logits [B,T,V] (independently of {@link Metric}).
+     */
+    public static double logitDiff(INDArray logits, PatchBatch b) {
+        double sum = 0;
+        for (int i = 0; i < b.size(); i++) {
+            sum += logits.getDouble(i, b.pos()[i], b.cleanAnswer()[i]) - logits.getDouble(i, b.pos()[i], b.corruptAnswer()[i]);
+        }
+        return sum / b.size();
+    }
+
     public static double correlation(double[] a, double[] b) {
         double ma = 0, mb = 0;
         for (int i = 0; i < a.length; i++) {

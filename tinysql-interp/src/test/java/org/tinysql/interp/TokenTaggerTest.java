@@ -3,7 +3,7 @@ package org.tinysql.interp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
+import java.io.InputStream;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,8 +18,14 @@ import org.tinysql.tokenizer.Tokenizer;
 
 class TokenTaggerTest {
 
+    /** GPT-2's tokenizer from tinysql-core's test resources (its test-jar). */
     static Tokenizer gpt2() throws Exception {
-        return HfTokenizer.load(Path.of("../tinysql-core/src/test/resources/tokenizers/gpt2/tokenizer.json"));
+        try (InputStream in = TokenTaggerTest.class.getResourceAsStream("/tokenizers/gpt2/tokenizer.json")) {
+            if (in == null) {
+                throw new IllegalStateException("tokenizers/gpt2/tokenizer.json is not on the test classpath (tinysql-core's test-jar)");
+            }
+            return HfTokenizer.load(in, "gpt2/tokenizer.json");
+        }
     }
 
     /** Concatenated text of the tokens with a role, as a word set. */

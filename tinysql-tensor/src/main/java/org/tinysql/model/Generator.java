@@ -24,8 +24,10 @@ public final class Generator {
      */
     public record Options(int maxNewTokens, double temperature, double topP, long seed, int eosId, int padId, boolean useCache) {
         public Options {
-            if (maxNewTokens < 0 || temperature < 0 || topP <= 0 || topP > 1) {
-                throw new IllegalArgumentException("bad generation options: maxNewTokens >= 0, temperature >= 0, 0 < topP <= 1");
+            // Written so that NaN fails every check.
+            if (maxNewTokens < 0 || !(temperature >= 0) || !Double.isFinite(temperature) || !(topP > 0 && topP <= 1)) {
+                throw new IllegalArgumentException("bad generation options (maxNewTokens " + maxNewTokens + ", temperature "
+                        + temperature + ", topP " + topP + "): need maxNewTokens >= 0, a finite temperature >= 0, 0 < topP <= 1");
             }
         }
 

@@ -128,6 +128,7 @@ public final class Trainer {
     private final List<StepLog> history = new ArrayList<>();
     private final List<EvalLog> evals = new ArrayList<>();
     private long step;
+    private long resumedFrom;
 
     /**
      * A trainer whose checkpoints (if {@code checkpointDir} is not null) hold the tokenizer's tokenizer.json when it
@@ -176,6 +177,11 @@ public final class Trainer {
 
     public long step() {
         return step;
+    }
+
+    /** The step the last run resumed from (the newest checkpoint's), or 0 when it started from scratch. */
+    public long resumedFrom() {
+        return resumedFrom;
     }
 
     /** The batch of step {@code s} (see {@link BatchOrder}). */
@@ -346,6 +352,7 @@ public final class Trainer {
         }
         model.parameters().copyFrom(p);
         step = st.step();
+        resumedFrom = step;
         history.clear();
         double[] losses = st.losses();
         for (int i = 0; i < losses.length; i++) {

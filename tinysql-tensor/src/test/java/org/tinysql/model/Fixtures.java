@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.SafeTensors;
 
-/** The PyTorch reference fixtures copied into the test resources (see ../shared/fixtures/README.md). */
+/** The PyTorch reference fixtures in the test resources (fixtures/README.md: provenance; fixtures/make_model_fixtures.py). */
 final class Fixtures {
     static final String[] MODELS = {"gpt-neo-tiny", "gpt2-tiny", "llama-tiny", "qwen2-tiny"};
 

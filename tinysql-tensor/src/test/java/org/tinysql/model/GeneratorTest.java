@@ -62,4 +62,111 @@ class GeneratorTest {
         }
         assertTrue(sawOther);
     }
+
+    /** softmax(logits / t) in double. */
+    static double[] softmax(float[] logits, double t) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double[] p = new double[logits.length];
+        double sum = 0;
+        for (int i = 0; i < p.length; i++) {
+            p[i] = Math.exp((logits[i] - max) / t);
+            sum += p[i];
+        }
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= sum;
+        }
+        return p;
+    }
+
+    /** Frequencies of {@code n} picks (seeded, so the test is deterministic). */
+    static double[] frequencies(float[] logits, Generator.Options o, int n, long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        int[] count = new int[logits.length];
+        for (int i = 0; i < n; i++) {
+            count[Generator.pick(logits, o, r)]++;
+        }
+        double[] f = new double[count.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = count[i] / (double) n;
+        }
+        return f;
+    }
+
+    /** Each frequency within 4.5 standard errors of its probability (a zero probability must never be drawn). */
+    static void assertDistribution(double[] want, double[] got, int n, String what) {
+        for (int i = 0; i < want.length; i++) {
+            double se = Math.sqrt(want[i] * (1 - want[i]) / n);
+            assertEquals(want[i], got[i], 4.5 * se + 1e-12, what + ": token " + i + " of " + java.util.Arrays.toString(got)
+                    + " vs " + java.util.Arrays.toString(want));
+        }
+    }
+
+    private static Generator.Options sampling(double temperature, double topP) {
+        return new Generator.Options(1, temperature, topP, 0, -1, 0, true);
+    }
+
+    @Test
+    void temperatureScalesTheLogitsOfTheSampledDistribution() {
+        float[] logits = {2f, 1f, 0f, -1f, 0.5f};
+        int n = 40_000;
+        double lastEntropy = 0;
+        for (double t : new double[] {0.25, 0.5, 1, 2, 4}) {
+            double[] want = softmax(logits, t);
+            double[] got = frequencies(logits, sampling(t, 1), n, 11);
+            assertDistribution(want, got, n, "temperature " + t);
+            double h = 0;
+            for (double p : got) {
+                h -= p > 0 ? p * Math.log(p) : 0;
+            }
+            assertTrue(h > lastEntropy, "hotter is flatter: entropy " + h + " at temperature " + t);
+            lastEntropy = h;
+        }
+    }
+
+    /** Top-p keeps the most likely tokens until their mass reaches p, renormalised; the rest are never drawn. */
+    @Test
+    void topPKeepsTheSmallestSetThatReachesP() {
+        double[] p = {0.5, 0.3, 0.15, 0.05};
+        float[] logits = new float[p.length];
+        for (int i = 0; i < p.length; i++) {
+            logits[i] = (float) Math.log(p[i]);
+        }
+        int n = 40_000;
+        double eps = 1e-4;
+        Object[][] cases = {
+            {0.5 - eps, new double[] {1, 0, 0, 0}}, {0.5 + eps, new double[] {0.5 / 0.8, 0.3 / 0.8, 0, 0}},
+            {0.8 - eps, new double[] {0.5 / 0.8, 0.3 / 0.8, 0, 0}}, {0.8 + eps, new double[] {0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95, 0}},
+            {0.95 + eps, p}, {1.0, p}, {1e-9, new double[] {1, 0, 0, 0}}};
+        for (Object[] c : cases) {
+            double topP = (double) c[0];
+            assertDistribution((double[]) c[1], frequencies(logits, sampling(1, topP), n, 5), n, "top-p " + topP);
+        }
+        // Logits in any order: the filter sorts by probability, not by token id.
+        float[] shuffled = {logits[2], logits[0], logits[3], logits[1]};
+        assertDistribution(new double[] {0, 0.5 / 0.8, 0, 0.3 / 0.8}, frequencies(shuffled, sampling(1, 0.7), n, 6), n, "shuffled");
+        // Top-p applies to the temperature-scaled distribution: at t = 0.5 token 0 alone holds 0.5^2 / 0.3625 = 69% of the mass.
+        double[] cold = softmax(logits, 0.5);
+        assertTrue(cold[0] > 0.68 && cold[0] < 0.7, "" + cold[0]);
+        assertDistribution(new double[] {1, 0, 0, 0}, frequencies(logits, sampling(0.5, 0.68), n, 7), n, "top-p after temperature");
+    }
+
+    @Test
+    void zeroNewTokensGivesEmptyContinuationsAndBadOptionsAreRefused() throws Exception {
+        Transformer m = Transformer.fromPretrained(Fixtures.dir("llama-tiny"));
+        for (boolean cache : new boolean[] {true, false}) {
+            List<int[]> g = Generator.generate(m, PROMPTS, Generator.Options.greedy(0, -1, 0).withCache(cache));
+            assertEquals(PROMPTS.size(), g.size());
+            for (int[] ids : g) {
+                assertEquals(0, ids.length, "cache " + cache);
+            }
+        }
+        for (double[] bad : new double[][] {{-1, 1}, {1, 0}, {1, 1.5}, {Double.NaN, 1}, {1, Double.NaN}, {Double.POSITIVE_INFINITY, 1}}) {
+            assertThrows(IllegalArgumentException.class, () -> new Generator.Options(3, bad[0], bad[1], 0, -1, 0, true),
+                    java.util.Arrays.toString(bad));
+        }
+        assertThrows(IllegalArgumentException.class, () -> new Generator.Options(-1, 0, 1, 0, -1, 0, true));
+    }
 }

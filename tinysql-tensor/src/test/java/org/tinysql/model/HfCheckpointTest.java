@@ -1,5 +1,6 @@
 package org.tinysql.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.tensor.DType;
+import org.tinysql.tensor.RawBytes;
 import org.tinysql.tensor.SafeTensors;
 
 class HfCheckpointTest {
@@ -30,12 +32,14 @@ class HfCheckpointTest {
                 assertEquals(orig.entries().keySet(), saved.entries().keySet(), model + ": same HF tensor names");
                 for (String n : orig.entries().keySet()) {
                     assertTrue(java.util.Arrays.equals(orig.entry(n).shape(), saved.entry(n).shape()), n);
-                    assertTrue(orig.read(n).equals(saved.read(n)), model + " " + n + " round-trips exactly");
+                    assertEquals(orig.entry(n).dtype(), saved.entry(n).dtype(), n);
+                    assertArrayEquals(RawBytes.tensor(orig.file(), n), RawBytes.tensor(saved.file(), n),
+                            model + " " + n + " round-trips byte for byte");
                 }
             }
             assertEquals(ModelConfig.load(Fixtures.dir(model)), ModelConfig.load(out));
             INDArray got = Transformer.fromPretrained(out).forward(in.ids(), in.mask());
-            assertEquals(0.0, Fixtures.relError(got, want), 0.0, model);
+            RawBytes.assertSameBits(want, got, model + " logits");
         }
     }
 
@@ -54,7 +58,7 @@ class HfCheckpointTest {
             HfCheckpoint.save(m.parameters(), out, DType.F32);
             assertEquals(cfg, ModelConfig.load(out), cfg.modelType());
             assertEquals(cfg.norm(), ModelConfig.load(out).norm());
-            assertEquals(0.0, Fixtures.relError(Transformer.fromPretrained(out).forward(ids, null), want), 0.0, cfg.modelType());
+            RawBytes.assertSameBits(want, Transformer.fromPretrained(out).forward(ids, null), cfg.modelType());
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ModelConfig("gpt2",
                 ModelConfig.Norm.RMS_NORM, ModelConfig.Positions.LEARNED, ModelConfig.Mlp.GELU, 20, 16, 1, 2, 2, 32, 8, 1e-5, true,
@@ -115,10 +119,29 @@ class HfCheckpointTest {
         assertTrue(e.getMessage().contains("corrupt safetensors file") && e.getMessage().contains("truncated"), e.getMessage());
     }
 
+    /** A sharded checkpoint loads exactly like the single file it was split from (F32 and BF16 alike). */
     @Test
     void shardedCheckpointsLoadThroughTheIndex(@TempDir Path dir) throws Exception {
         String model = "qwen2-tiny";
+        Fixtures.Inputs in = Fixtures.inputs(model);
         Map<String, INDArray> all = SafeTensors.readAll(Fixtures.dir(model).resolve("model.safetensors"));
+        for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+            Path single = dir.resolve("single-" + dt);
+            Files.createDirectories(single);
+            SafeTensors.write(single.resolve("model.safetensors"), all, dt, null);
+            Files.copy(Fixtures.dir(model).resolve("config.json"), single.resolve("config.json"));
+            INDArray want = Transformer.fromPretrained(single).forward(in.ids(), in.mask()).dup();
+            Path d = sharded(all, dir.resolve("sharded-" + dt), dt, model);
+            RawBytes.assertSameBits(want, Transformer.fromPretrained(d).forward(in.ids(), in.mask()), "sharded " + dt + " logits");
+            if (dt == DType.F32) {
+                RawBytes.assertSameBits(Transformer.fromPretrained(Fixtures.dir(model)).forward(in.ids(), in.mask()).dup(),
+                        want, "F32 shards equal the fixture itself");
+            }
+        }
+    }
+
+    /** The tensors in two shards (alternating) with a model.safetensors.index.json, plus the fixture's config.json. */
+    private static Path sharded(Map<String, INDArray> all, Path d, DType dt, String model) throws IOException {
         Map<String, INDArray> a = new LinkedHashMap<>();
         Map<String, INDArray> b = new LinkedHashMap<>();
         StringBuilder idx = new StringBuilder("{\"metadata\": {}, \"weight_map\": {");
@@ -129,14 +152,11 @@ class HfCheckpointTest {
             idx.append(i > 1 ? "," : "").append('"').append(e.getKey()).append("\": \"").append(shard).append('"');
         }
         idx.append("}}");
-        Path d = dir.resolve("sharded");
         Files.createDirectories(d);
-        SafeTensors.write(d.resolve("model-00001-of-00002.safetensors"), a, DType.BF16, null);
-        SafeTensors.write(d.resolve("model-00002-of-00002.safetensors"), b, DType.BF16, null);
+        SafeTensors.write(d.resolve("model-00001-of-00002.safetensors"), a, dt, null);
+        SafeTensors.write(d.resolve("model-00002-of-00002.safetensors"), b, dt, null);
         Files.writeString(d.resolve("model.safetensors.index.json"), idx);
         Files.copy(Fixtures.dir(model).resolve("config.json"), d.resolve("config.json"));
-        Fixtures.Inputs in = Fixtures.inputs(model);
-        double err = Fixtures.relError(Transformer.fromPretrained(d).forward(in.ids(), in.mask()), Fixtures.expected(model).get("logits"));
-        assertTrue(err < 5e-2, "sharded bf16 logits rel. error " + err);
+        return d;
     }
 }

@@ -19,6 +19,7 @@ import org.tinysql.model.HfCheckpoint;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.Transformer;
+import org.tinysql.tensor.RawBytes;
 import org.tinysql.tokenizer.SqlVocabTokenizer;
 import org.tinysql.util.Progress;
 
@@ -111,14 +112,16 @@ class TrainerTest {
         Parameters pa = a.parameters();
         Parameters pb = b2.parameters();
         for (String n : pa.names()) {
-            assertTrue(pa.get(n).equals(pb.get(n)), n);
+            RawBytes.assertSameBits(pa.get(n), pb.get(n), n);
         }
         List<Path> cks = Trainer.checkpoints(ck);
         assertEquals(2, cks.size(), "keeps the last two checkpoints: " + cks);
         assertTrue(Files.exists(cks.get(1).resolve("tokenizer.json")));
         // The checkpoint is an HF folder that loads on its own.
         Parameters loaded = HfCheckpoint.load(cks.get(1));
-        assertTrue(loaded.get("embed.W_E").equals(pb.get("embed.W_E")));
+        for (String n : pb.names()) {
+            RawBytes.assertSameBits(pb.get(n), loaded.get(n), "checkpoint " + n);
+        }
     }
 
     @Test

@@ -81,7 +81,8 @@ public final class ActivationStore {
 
     /**
      * Runs the model over {@code examples} once and writes every token's activation to shards of {@code shardRows}
-     * rows in {@code dir}. Returns the number of rows written.
+     * rows in {@code dir} (each written atomically), then removes shards of an earlier, larger cache there. Returns the
+     * number of rows written.
      */
     public static long writeCache(Transformer model, Tokenizer tok, List<TinySqlExample> examples, String hook, int contextBatch,
                                   Path dir, int shardRows) throws IOException {
@@ -112,7 +113,28 @@ public final class ActivationStore {
                 break;
             }
         }
+        int written = index;
+        for (Path stale : shards(dir)) {
+            if (shardIndex(stale) >= written) {
+                Files.delete(stale);
+            }
+        }
         return total;
+    }
+
+    private static final String SHARD_NAME = "activations_\\d+\\.safetensors";
+
+    /** The shard files of {@code dir}, in name order. */
+    static List<Path> shards(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().matches(SHARD_NAME)).sorted().toList();
+        }
+    }
+
+    private static long shardIndex(Path shard) {
+        String n = shard.getFileName().toString();
+        String digits = n.substring("activations_".length(), n.length() - ".safetensors".length());
+        return digits.length() > 18 ? Long.MAX_VALUE : Long.parseLong(digits);
     }
 
     public int width() {
@@ -304,9 +326,7 @@ public final class ActivationStore {
         private int at;
 
         DiskSource(Path dir) throws IOException {
-            try (Stream<Path> s = Files.list(dir)) {
-                shards = s.filter(p -> p.getFileName().toString().matches("activations_\\d+\\.safetensors")).sorted().toList();
-            }
+            shards = ActivationStore.shards(dir);
             if (shards.isEmpty()) {
                 throw new IOException("no activations_*.safetensors shards in " + dir);
             }
@@ -319,11 +339,12 @@ public final class ActivationStore {
         @Override
         public int fill(float[] into, int offset, int want) throws IOException {
             if (at == count) {
-                Map<String, INDArray> m = SafeTensors.readAll(shards.get(shard));
+                Path file = shards.get(shard);
+                Map<String, INDArray> m = SafeTensors.readAll(file);
                 shard = (shard + 1) % shards.size();
                 INDArray a = m.get("activations");
-                if (a == null || a.rank() != 2 || a.size(1) != width) {
-                    throw new IOException(shards.get(shard) + ": expected tensor 'activations' [rows, " + width + "]");
+                if (a == null || a.rank() != 2 || a.size(1) != width || a.size(0) == 0) {
+                    throw new IOException(file + ": expected tensor 'activations' [rows, " + width + "] with at least one row");
                 }
                 rows = Buffers.toFloats(a);
                 count = (int) a.size(0);

@@ -136,4 +136,51 @@ class SaeFilesTest {
                 + " accepted (correct loads), 0 crashes, 0 hangs");
         assertEquals(n, errors + accepted);
     }
+
+    /** Each way an SAE folder can be broken gives an error that names the file (and the tensor, where there is one). */
+    @Test
+    void brokenFoldersAreClearErrorsNamingTheFile(@TempDir Path dir) throws Exception {
+        Path d = saved(dir.resolve("ok"), SaeConfig.of(SaeConfig.Architecture.JUMPRELU, 8, 16, 3, 1e-3));
+        Path st = d.resolve("sae.safetensors");
+        byte[] good = Files.readAllBytes(st);
+        Map<String, INDArray> tensors = SafeTensors.readAll(st);
+
+        Files.delete(st);
+        assertLoadFails(d, st.toString());
+
+        Files.write(st, java.util.Arrays.copyOf(good, good.length - 40));
+        assertLoadFails(d, st.toString(), "truncated");
+
+        Map<String, INDArray> noDecoder = new java.util.LinkedHashMap<>(tensors);
+        noDecoder.remove("W_dec");
+        SafeTensors.write(st, noDecoder, DType.F32, null);
+        assertLoadFails(d, st.toString(), "missing tensor 'W_dec'");
+
+        Map<String, INDArray> zeroThreshold = new java.util.LinkedHashMap<>(tensors);
+        zeroThreshold.put("threshold", Buffers.zeros(16));
+        SafeTensors.write(st, zeroThreshold, DType.F32, null);
+        assertLoadFails(d, st.toString(), "threshold 0 is 0.0, not positive");
+
+        Files.delete(st);
+        Files.createDirectory(st);
+        assertLoadFails(d, st.toString());
+        Files.delete(st);
+        Files.write(st, good);
+        assertEquals(16, Sae.load(d).config().dSae(), "the repaired folder loads");
+
+        Path cfg = d.resolve("cfg.json");
+        Files.delete(cfg);
+        assertLoadFails(d, "no cfg.json in " + d);
+
+        Path file = Files.writeString(dir.resolve("a-file"), "not a folder");
+        assertLoadFails(file, file.toString());
+    }
+
+    private static void assertLoadFails(Path dir, String... expected) {
+        Exception e = assertThrows(Exception.class, () -> Sae.load(dir));
+        assertTrue(e instanceof IOException || e instanceof IllegalArgumentException, e.toString());
+        for (String x : expected) {
+            assertTrue(e.getMessage() != null && e.getMessage().contains(x), "expected '" + x + "' in: " + e.getMessage());
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package org.tinysql.interp.sae;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -51,35 +52,129 @@ class SaeModelTest {
         List<TinySqlExample> ex = examples(5);
         SqlVocabTokenizer tok = SqlVocabTokenizer.build(ex.stream().map(TinySqlExample::fullText).toList(), 1, 5000);
         Transformer m = TinyModels.random(ModelConfig.gpt2(tok.vocabSize(), 32, 2, 2, 256), 1, 3);
+        float[] x = Buffers.toFloats(m.runWithCache(new int[][] {{3, 4, 5, 6}}, null, HOOK::equals).get(HOOK));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(x, identity(32).reconstruct(x, 4), 1e-6f, "reconstructs exactly");
         SaeMetrics.Splice s = SaeMetrics.splice(m, tok, identity(32), HOOK, ex);
         assertEquals(s.ceOrig(), s.ceSae(), 1e-5);
         assertEquals(1.0, s.ceRecovered(), 1e-4);
         assertTrue(s.ceZero() != s.ceOrig());
     }
 
+    /** Each example's token activations at HOOK from its own forward: the reference for the store and the cache. */
+    static List<float[]> liveRows(Transformer m, SqlVocabTokenizer tok, List<TinySqlExample> ex) {
+        org.tinysql.interp.TokenTagger tagger = new org.tinysql.interp.TokenTagger(tok);
+        List<float[]> rows = new ArrayList<>();
+        for (TinySqlExample e : ex) {
+            int[] ids = tagger.tag(e).tokens();
+            float[] a = Buffers.toFloats(m.runWithCache(new int[][] {ids}, null, HOOK::equals).get(HOOK));
+            for (int t = 0; t < ids.length; t++) {
+                rows.add(java.util.Arrays.copyOfRange(a, t * 32, (t + 1) * 32));
+            }
+        }
+        return rows;
+    }
+
+    static double maxAbsDiff(float[] a, float[] b, double scale) {
+        double d = 0;
+        for (int i = 0; i < a.length; i++) {
+            d = Math.max(d, Math.abs(a[i] - scale * b[i]));
+        }
+        return d;
+    }
+
+    /**
+     * The store's buffer holds the first rows in model order; normalize() sets the scale that makes their mean squared
+     * norm exactly C; batches are those rows, scaled, in shuffled order, each at most once per half buffer.
+     */
     @Test
-    void activationStoreNormalizesShufflesAndCaches(@TempDir Path dir) throws Exception {
+    void activationStoreNormalizesExactlyAndShuffles() throws Exception {
         List<TinySqlExample> ex = examples(30);
         SqlVocabTokenizer tok = SqlVocabTokenizer.build(ex.stream().map(TinySqlExample::fullText).toList(), 1, 5000);
         Transformer m = TinyModels.random(ModelConfig.gpt2(tok.vocabSize(), 32, 2, 2, 256), 1, 3);
+        List<float[]> live = liveRows(m, tok, ex);
+        assertTrue(live.size() > 512, "more rows than the buffer: " + live.size());
+        double sq = 0;
+        for (float[] r : live.subList(0, 512)) {
+            for (float v : r) {
+                sq += (double) v * v;
+            }
+        }
+        double wantScale = Math.sqrt(32 / (sq / 512));
         ActivationStore store = ActivationStore.fromModel(m, tok, ex, HOOK, 8, 512, 1);
         double scale = store.normalize();
-        float[] x = store.next(200);
-        double sq = 0;
-        for (float v : x) {
-            sq += v * v;
+        assertEquals(wantScale, scale, 1e-5 * wantScale, "scale that makes the buffer's mean squared norm exactly C");
+        float[] x = store.next(256);
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        int inOrder = 0;
+        int last = -1;
+        for (int r = 0; r < 256; r++) {
+            float[] row = java.util.Arrays.copyOfRange(x, r * 32, (r + 1) * 32);
+            int found = -1;
+            for (int i = 0; i < 512 && found < 0; i++) {
+                // Rows of equal value (every prompt starts alike) are told apart by taking an unused one.
+                if (!seen.contains(i) && maxAbsDiff(row, live.get(i), scale) < 1e-4 * scale) {
+                    found = i;
+                }
+            }
+            assertTrue(found >= 0, "served row " + r + " is one of the first 512 rows, scaled, not served before in this half");
+            seen.add(found);
+            inOrder += found > last ? 1 : 0;
+            last = found;
         }
-        assertEquals(32, sq / 200, 32 * 0.35, "mean squared norm after normalisation (scale " + scale + ")");
-        // Cache every token, then read it back: same number of rows per pass and same total sum.
-        long rows = ActivationStore.writeCache(m, tok, ex, HOOK, 8, dir, 1000);
-        int tokens = 0;
-        for (TinySqlExample e : ex) {
-            tokens += new org.tinysql.interp.TokenTagger(tok).tag(e).tokens().length;
+        assertTrue(inOrder < 180, "shuffled: " + inOrder + " of 256 rows came after their predecessor");
+    }
+
+    /** Was untested: the on-disk cache holds every token's activation, in example order, equal to a live forward's. */
+    @Test
+    void cachedActivationsEqualLiveOnes(@TempDir Path dir) throws Exception {
+        List<TinySqlExample> ex = examples(30);
+        SqlVocabTokenizer tok = SqlVocabTokenizer.build(ex.stream().map(TinySqlExample::fullText).toList(), 1, 5000);
+        Transformer m = TinyModels.random(ModelConfig.gpt2(tok.vocabSize(), 32, 2, 2, 256), 1, 3);
+        List<float[]> live = liveRows(m, tok, ex);
+        long rows = ActivationStore.writeCache(m, tok, ex, HOOK, 8, dir, 500);
+        assertEquals(live.size(), rows);
+        List<Path> shards;
+        try (var s = java.nio.file.Files.list(dir)) {
+            shards = s.sorted().toList();
         }
-        assertEquals(tokens, rows);
+        assertEquals((live.size() + 499) / 500, shards.size(), "shards of 500 rows: " + shards);
+        int r = 0;
+        for (Path shard : shards) {
+            float[] a = Buffers.toFloats(org.tinysql.tensor.SafeTensors.readAll(shard).get("activations"));
+            for (int i = 0; i < a.length / 32; i++, r++) {
+                float[] row = java.util.Arrays.copyOfRange(a, i * 32, (i + 1) * 32);
+                assertTrue(maxAbsDiff(row, live.get(r), 1) < 1e-5, "row " + r + " of " + shard.getFileName());
+            }
+        }
+        assertEquals(live.size(), r);
+        // A store over the cache serves those rows.
         ActivationStore cached = ActivationStore.fromCache(dir, 256, 2);
         assertEquals(32, cached.width());
-        assertEquals(32 * 100, cached.next(100).length);
+        float[] x = cached.next(100);
+        for (int i = 0; i < 100; i++) {
+            float[] row = java.util.Arrays.copyOfRange(x, i * 32, (i + 1) * 32);
+            assertTrue(live.stream().anyMatch(l -> maxAbsDiff(row, l, 1) < 1e-5), "cached row " + i + " is a live row");
+        }
+        // Writing a smaller cache into the same folder leaves no stale shard of the bigger one behind.
+        long fewer = ActivationStore.writeCache(m, tok, ex.subList(0, 5), HOOK, 8, dir, 500);
+        try (var s = java.nio.file.Files.list(dir)) {
+            assertEquals(1, s.count(), "one shard for " + fewer + " rows");
+        }
+    }
+
+    /** A shard that does not fit the others is an error naming that shard. */
+    @Test
+    void aBadCacheShardIsNamed(@TempDir Path dir) throws Exception {
+        List<TinySqlExample> ex = examples(30);
+        SqlVocabTokenizer tok = SqlVocabTokenizer.build(ex.stream().map(TinySqlExample::fullText).toList(), 1, 5000);
+        Transformer m = TinyModels.random(ModelConfig.gpt2(tok.vocabSize(), 32, 2, 2, 256), 1, 3);
+        ActivationStore.writeCache(m, tok, ex, HOOK, 8, dir, 300);
+        Path second = dir.resolve("activations_00001.safetensors");
+        org.tinysql.tensor.SafeTensors.write(second, java.util.Map.of("activations", Buffers.zeros(300, 16)),
+                org.tinysql.tensor.DType.F32, null);
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> ActivationStore.fromCache(dir, 512, 1));
+        assertTrue(e.getMessage().contains(second.toString()) && e.getMessage().contains("[rows, 32]"), e.getMessage());
     }
 
     @Test
@@ -105,7 +200,7 @@ class SaeModelTest {
         FeatureAnalysis.Feature top = r.mostActive(1).get(0);
         assertTrue(top.fires() > 0 && !top.top().isEmpty() && top.top().get(0).context().contains("[["));
         assertTrue(r.byRole().get(TokenRole.CONTEXT_FIELD).size() > 0);
-        // Ablating a latent removes exactly its contribution; steering sets it.
+        // Ablating a latent removes exactly its contribution.
         INDArray before = m.runWithCache(new int[][] {{3, 4, 5, 6}}, null, HOOK::equals).get(HOOK);
         float[] x = Buffers.toFloats(before);
         Codes z = sae.encode(x, 4);
@@ -123,5 +218,66 @@ class SaeModelTest {
         for (int i = 0; i < 32; i++) {
             assertEquals(x[3 * 32 + i] - val / scale * dir[i], seen[0][3 * 32 + i], 1e-4);
         }
+    }
+
+    /**
+     * Steering sets a latent: on the identity SAE (latent i reads and writes coordinate i), steering latent j to v
+     * makes the activation's coordinate j equal v / normScale where the latent fired (and adds v / normScale where it
+     * did not), leaves the other coordinates alone, and re-encoding finds latent j at v; ablating it zeroes that
+     * coordinate where it fired.
+     */
+    @Test
+    void steeringSetsALatentAndAblationRemovesIt() {
+        List<TinySqlExample> ex = examples(5);
+        SqlVocabTokenizer tok = SqlVocabTokenizer.build(ex.stream().map(TinySqlExample::fullText).toList(), 1, 5000);
+        Transformer m = TinyModels.random(ModelConfig.gpt2(tok.vocabSize(), 32, 2, 2, 256), 1, 3);
+        int[][] ids = {{3, 4, 5, 6, 7, 8}};
+        float[] x = Buffers.toFloats(m.runWithCache(ids, null, HOOK::equals).get(HOOK));
+        double normScale = 2.5;
+        Sae id = identity(32);
+        Sae sae = new Sae(id.config().withNormScale(normScale));
+        System.arraycopy(id.wEnc, 0, sae.wEnc, 0, id.wEnc.length);
+        System.arraycopy(id.wDec, 0, sae.wDec, 0, id.wDec.length);
+        int j = -1;
+        for (int c = 0; c < 32 && j < 0; c++) {
+            int positive = 0;
+            for (int t = 0; t < 6; t++) {
+                positive += x[t * 32 + c] > 0 ? 1 : 0;
+            }
+            j = positive >= 2 && positive <= 4 ? c : -1;   // a coordinate positive at some positions, not at others
+        }
+        assertTrue(j >= 0);
+        float v = 1.75f;
+        for (boolean ablate : new boolean[] {false, true}) {
+            float[][] seen = new float[1][];
+            try (Hooks.Handle a = m.hooks().addForward(HOOK, ablate ? SaeHooks.ablate(sae, j) : SaeHooks.steer(sae, j, v));
+                 Hooks.Handle b = m.hooks().addForward(HOOK, (act, n) -> {
+                     seen[0] = Buffers.toFloats(act);
+                     return null;
+                 })) {
+                m.forward(ids, null);
+            }
+            for (int t = 0; t < 6; t++) {
+                for (int c = 0; c < 32; c++) {
+                    float before = x[t * 32 + c];
+                    float want = c != j ? before : ablate ? (before > 0 ? 0 : before) : (before > 0 ? (float) (v / normScale) : before + (float) (v / normScale));
+                    assertEquals(want, seen[0][t * 32 + c], 1e-5, (ablate ? "ablate" : "steer") + " position " + t + " dim " + c);
+                }
+            }
+            if (!ablate) {
+                Codes z = sae.encode(seen[0], 6);
+                for (int t = 0; t < 6; t++) {
+                    float got = 0;
+                    for (int e = z.start[t]; e < z.start[t + 1]; e++) {
+                        got = z.idx[e] == j ? z.val[e] : got;
+                    }
+                    if (x[t * 32 + j] > 0) {
+                        assertEquals(v, got, 1e-4, "re-encoded latent at position " + t);
+                    }
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> SaeHooks.steer(sae, 64, 1f));
+        assertThrows(IllegalArgumentException.class, () -> SaeHooks.ablate(sae, -1));
     }
 }

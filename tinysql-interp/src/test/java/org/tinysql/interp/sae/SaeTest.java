@@ -98,7 +98,14 @@ class SaeTest {
             tr.train(s -> data.batch(256), 800, Progress.NONE);
             SaeMetrics.Reconstruction r = SaeMetrics.reconstruction(sae, eval, 512);
             assertTrue(r.fvu() < 0.25 && r.fvu() < before, a + ": FVU " + before + " -> " + r.fvu());
-            assertTrue(r.l0() < 20, a + ": L0 " + r.l0());
+            switch (a) {
+                // TopK keeps exactly k latents per row (k positive pre-activations are always there after training).
+                case TOPK -> assertEquals(3.0, r.l0(), 0.0, a + ": L0");
+                // BatchTopK keeps k per row on average in training; at inference its threshold (a running estimate) gives about k.
+                case BATCH_TOPK -> assertEquals(3.0, r.l0(), 0.5, a + ": L0");
+                // The sparsity penalties: the data has 3 active directions a row (measured: ReLU 7.4, JumpReLU 5.3).
+                default -> assertTrue(r.l0() > 2 && r.l0() < 9, a + ": L0 " + r.l0());
+            }
         }
     }
 
