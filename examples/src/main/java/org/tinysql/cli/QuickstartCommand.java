@@ -225,7 +225,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         }
         List<Scoring.Item> items = new ArrayList<>();
         for (int i = 0; i < test.size(); i++) {
-            items.add(new Scoring.Item(test.get(i).createStatement(), test.get(i).sqlStatement(), preds.get(i)));
+            items.add(Scoring.Item.of(test.get(i), preds.get(i)));
         }
         List<ScoreReport> reports = Scoring.report(Scoring.scoreAll(items, Scoring.standardScorers(), 2));
         System.out.println("== CS1 model on " + test.size() + " held-out prompts (greedy decoding)");
