@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 
 /** {@code tinysql eval}: scores predictions against a TinySQL split with every scorer. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Score predicted SQL against a dataset split (partial, exact, structural, execution).")
+        description = "Score predicted SQL against a dataset split (original, partial, exact, structural, execution).")
 public final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--data", required = true, description = "Gold examples (a .jsonl split).")
@@ -72,7 +72,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         List<Scoring.Item> items = new ArrayList<>(gold.size());
         for (int i = 0; i < gold.size(); i++) {
-            items.add(new Scoring.Item(gold.get(i).createStatement(), gold.get(i).sqlStatement(), preds.get(i)));
+            items.add(Scoring.Item.of(gold.get(i), preds.get(i)));
         }
         long t0 = System.nanoTime();
         Map<String, List<ScoreResult>> results = Scoring.scoreAll(items, Scoring.standardScorers(), threads);

@@ -10,8 +10,9 @@ import org.tinysql.sql.Scoring;
 import org.tinysql.util.ConsoleProgressBar;
 
 /**
- * 03 - Evaluate the trained model on held-out CS1 prompts with greedy decoding (KV cache) and every scorer: partial
- * credit, exact match, parsed-structural and execution on an in-memory H2 database.
+ * 03 - Evaluate the trained model on held-out CS1 prompts with greedy decoding (KV cache) and every scorer: the
+ * paper's partial credit (original), our stricter partial credit, exact match, parsed-structural and execution on an
+ * in-memory H2 database.
  *
  * <pre>java -cp examples/target/tinysql.jar org.tinysql.examples.E03Evaluate [model-folder]</pre>
  */
@@ -31,7 +32,7 @@ public final class E03Evaluate {
         }
         List<Scoring.Item> items = new ArrayList<>();
         for (int i = 0; i < test.size(); i++) {
-            items.add(new Scoring.Item(test.get(i).createStatement(), test.get(i).sqlStatement(), preds.get(i)));
+            items.add(Scoring.Item.of(test.get(i), preds.get(i)));
         }
         Scoring.report(Scoring.scoreAll(items, Scoring.standardScorers(), 2)).forEach(r -> System.out.println(r.describe()));
         for (int i = 0; i < 3; i++) {

@@ -13,18 +13,20 @@ import java.util.Set;
  * Partial credit in the spirit of the original TinySQL scorer, for every command set (the original gives 0 to CS4
  * and CS5). The score is a weighted mean of four parts, each in [0, 1]:
  * <ul>
- *   <li>keywords (0.30): SQL keywords of the gold present in the same order (LCS over the longer keyword list);</li>
+ *   <li>keywords (0.30): SQL keywords and comparison operators of the gold present in the same order (LCS over the
+ *       longer list; {@code <>} is {@code !=});</li>
  *   <li>fields (0.40): gold identifiers and literals present (multiset recall) and in order (LCS);</li>
  *   <li>no unknown words (0.15): share of predicted words found in the gold or the Context;</li>
  *   <li>length (0.15): shorter / longer token count.</li>
  * </ul>
- * A prediction is correct when every part is perfect.
+ * Trailing {@code ;} are ignored, as the exact scorer ignores them. A prediction is correct when every part is perfect.
  */
 public final class PartialScore implements SqlScorer {
     public static final double W_KEYWORDS = 0.30;
     public static final double W_FIELDS = 0.40;
     public static final double W_UNKNOWN = 0.15;
     public static final double W_LENGTH = 0.15;
+    private static final Set<String> COMPARISONS = Set.of("=", "!=", "<", ">", "<=", ">=");
 
     @Override
     public String name() {
@@ -37,8 +39,8 @@ public final class PartialScore implements SqlScorer {
         if (rejected != null) {
             return rejected;
         }
-        List<String> g = upper(SqlText.tokens(gold));
-        List<String> p = upper(SqlText.tokens(predicted));
+        List<String> g = upper(withoutTrailingSemicolons(SqlText.tokens(gold)));
+        List<String> p = upper(withoutTrailingSemicolons(SqlText.tokens(predicted)));
 
         List<String> gKw = keywords(g);
         List<String> pKw = keywords(p);
@@ -85,16 +87,26 @@ public final class PartialScore implements SqlScorer {
         return new ScoreResult(correct ? 1.0 : Math.min(score, 0.999), correct, reason, parts);
     }
 
+    private static List<String> withoutTrailingSemicolons(List<String> tokens) {
+        int n = tokens.size();
+        while (n > 0 && tokens.get(n - 1).equals(";")) {
+            n--;
+        }
+        return tokens.subList(0, n);
+    }
+
+    /** Upper case outside string literals; {@code <>} spelled {@code !=}. */
     private static List<String> upper(List<String> tokens) {
         List<String> out = new ArrayList<>(tokens.size());
         for (String t : tokens) {
-            out.add(t.startsWith("'") ? t : t.toUpperCase(Locale.ROOT));
+            out.add(t.startsWith("'") ? t : t.equals("<>") ? "!=" : t.toUpperCase(Locale.ROOT));
         }
         return out;
     }
 
+    /** Keywords and comparison operators, in order: the query's skeleton. */
     private static List<String> keywords(List<String> tokens) {
-        return tokens.stream().filter(SqlText::isKeyword).toList();
+        return tokens.stream().filter(t -> SqlText.isKeyword(t) || COMPARISONS.contains(t)).toList();
     }
 
     /** Identifiers, numbers and string literals: everything that is neither a keyword nor punctuation. */

@@ -11,21 +11,35 @@ import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tinysql.data.CommandSet;
+import org.tinysql.data.TinySqlExample;
 
 /** Scores many predictions with every scorer, in parallel (each worker thread owns its own scorers). */
 public final class Scoring {
     private static final Logger LOG = LoggerFactory.getLogger(Scoring.class);
 
-    /** One item to score: the Context, the gold SQL and the prediction. */
-    public record Item(String context, String gold, String predicted) {
+    /**
+     * One item to score: the Context, the gold SQL, the prediction and, when known, the command set the example
+     * belongs to (a dataset row's {@code command_set}; only the {@code original} scorer's rules depend on it).
+     */
+    public record Item(String context, String gold, String predicted, CommandSet commandSet) {
+        /** An item whose command set is not known. */
+        public Item(String context, String gold, String predicted) {
+            this(context, gold, predicted, null);
+        }
+
+        /** The item of a dataset row and a prediction for it. */
+        public static Item of(TinySqlExample row, String predicted) {
+            return new Item(row.createStatement(), row.sqlStatement(), predicted, CommandSet.values()[row.commandSet() - 1]);
+        }
     }
 
     private Scoring() {
     }
 
-    /** The four standard scorers: partial, exact, structural, execution. */
+    /** The five standard scorers: original (the paper's metric), partial, exact, structural, execution. */
     public static List<Supplier<SqlScorer>> standardScorers() {
-        return List.of(PartialScore::new, ExactMatch::new, StructuralMatch::new, ExecutionMatch::new);
+        return List.of(OriginalScore::new, PartialScore::new, ExactMatch::new, StructuralMatch::new, ExecutionMatch::new);
     }
 
     /** Per-example results for each scorer, keyed by scorer name, in input order. */
@@ -88,7 +102,7 @@ public final class Scoring {
      */
     static ScoreResult scoreOne(SqlScorer scorer, Item it) {
         try {
-            return scorer.score(it.context(), it.gold(), it.predicted());
+            return scorer.score(it);
         } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             LOG.warn("{} scorer failed on an item: {}", scorer.name(), e.toString());
             return ScoreResult.wrong("scorer failed: " + e.getClass().getSimpleName()

@@ -11,6 +11,14 @@ public interface SqlScorer {
 
     ScoreResult score(String context, String gold, String predicted);
 
+    /**
+     * Scores one item. Scorers whose rules depend on the item's command set (the {@code original} scorer) override
+     * this; the others score the Context, gold and prediction alone.
+     */
+    default ScoreResult score(Scoring.Item item) {
+        return score(item.context(), item.gold(), item.predicted());
+    }
+
     /** Shared guard for null, empty and oversized predictions; returns null when the prediction may be scored. */
     static ScoreResult rejectUnscorable(String predicted) {
         if (predicted == null || predicted.isBlank()) {

@@ -30,6 +30,7 @@ class ScorersTest {
     @BeforeAll
     static void open() {
         exec = new ExecutionMatch();
+        ALL.add(new OriginalScore());
         ALL.add(new PartialScore());
         ALL.add(new ExactMatch());
         ALL.add(new StructuralMatch());
@@ -47,18 +48,21 @@ class ScorersTest {
         for (CommandSet cs : CommandSet.values()) {
             for (Variant v : Variant.values()) {
                 for (TinySqlExample e : new DatasetGenerator(cs, v, 100 + cs.level()).generate(600)) {
-                    items.add(new Scoring.Item(e.createStatement(), e.sqlStatement(), e.sqlStatement()));
+                    items.add(Scoring.Item.of(e, e.sqlStatement()));
                 }
             }
         }
         Map<String, List<ScoreResult>> res = Scoring.scoreAll(items, Scoring.standardScorers(), 2);
-        assertEquals(List.of("partial", "exact", "structural", "execution"), List.copyOf(res.keySet()));
+        assertEquals(List.of("original", "partial", "exact", "structural", "execution"), List.copyOf(res.keySet()));
         res.forEach((name, list) -> {
             assertEquals(items.size(), list.size());
             for (int i = 0; i < list.size(); i++) {
                 ScoreResult r = list.get(i);
-                assertTrue(r.correct() && r.score() == 1.0,
-                        name + " on " + items.get(i).gold() + " | " + items.get(i).context() + ": " + r.reason());
+                Scoring.Item it = items.get(i);
+                // The paper's metric does not know GROUP BY: a grouped CS3 gold loses points (a documented flaw).
+                boolean flaw = name.equals("original") && it.commandSet() == CommandSet.CS3 && it.gold().contains(" GROUP BY ");
+                assertTrue(flaw ? !r.correct() && r.score() < 1.0 : r.correct() && r.score() == 1.0,
+                        name + " on " + it.gold() + " | " + it.context() + ": " + r.reason());
             }
         });
     }
@@ -82,7 +86,8 @@ class ScorersTest {
     void wrongDirectionIsWrong() {
         String pred = "SELECT name, price FROM products ORDER BY price ASC";
         for (SqlScorer s : ALL) {
-            assertFalse(s.score(CTX, GOLD_ORDER, pred).correct(), s.name());
+            // The paper's metric never checks directions (a documented flaw it keeps on purpose).
+            assertEquals(s instanceof OriginalScore, s.score(CTX, GOLD_ORDER, pred).correct(), s.name());
         }
         assertEquals(Boolean.FALSE, new StructuralMatch().score(CTX, GOLD_ORDER, pred).clauses().get("order_by"));
         assertTrue(exec.score(CTX, GOLD_ORDER, pred).reason().contains("order"), exec.score(CTX, GOLD_ORDER, pred).reason());

@@ -12,7 +12,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * Seeded fuzzing of everything the scorers parse: hostile predictions through all four scorers and hostile Contexts
+ * Seeded fuzzing of everything the scorers parse: hostile predictions through all five scorers and hostile Contexts
  * through {@link ContextSchema} and the execution scorer. Every input must get a score with a reason (or a clear
  * {@link SqlRejectedException}) within its time budget; inputs built to be wrong must never be scored correct.
  */
@@ -61,7 +61,7 @@ class ScoringFuzzTest {
     void hostilePredictionsGetAScoreWithAReasonInTime() {
         List<Input> inputs = predictions(new SplittableRandom(20_240_611L));
         ExecutionMatch exec = new ExecutionMatch(24, 1);
-        List<SqlScorer> scorers = List.of(new PartialScore(), new ExactMatch(), new StructuralMatch(), exec);
+        List<SqlScorer> scorers = List.of(new OriginalScore(), new PartialScore(), new ExactMatch(), new StructuralMatch(), exec);
         Counts c = new Counts();
         try {
             assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
