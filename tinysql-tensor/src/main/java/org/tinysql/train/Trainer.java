@@ -17,7 +17,6 @@ import org.tinysql.model.HfCheckpoint;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.DType;
-import org.tinysql.tensor.SafeTensors;
 import org.tinysql.tokenizer.SqlVocabTokenizer;
 import org.tinysql.tokenizer.Tokenizer;
 import org.tinysql.util.AtomicFiles;
@@ -58,12 +57,16 @@ public final class Trainer {
      * @param force           resume from a checkpoint even if it was written with other settings (steps, batch size,
      *                        learning rates, schedule, seed, training set...; see {@link RunSettings}); without it such
      *                        a resume is refused with the list of differences
+     * @param optimizer       AdamW's betas, moment storage and the decay shape
      */
     public record Config(int steps, int batchSize, double peakLr, double minLr, int warmupSteps, double weightDecay,
                          double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
-                         int maxLength, int lengthBuckets, boolean pack, boolean force) {
+                         int maxLength, int lengthBuckets, boolean pack, boolean force, OptimizerConfig optimizer) {
 
         public Config {
+            if (optimizer == null) {
+                throw new IllegalArgumentException("optimizer settings are required");
+            }
             if (steps < 0 || batchSize < 1 || lengthBuckets < 1 || maxLength < 2) {
                 throw new IllegalArgumentException("need steps >= 0, batchSize >= 1, lengthBuckets >= 1 and maxLength >= 2: steps "
                         + steps + ", batchSize " + batchSize + ", lengthBuckets " + lengthBuckets + ", maxLength " + maxLength);
@@ -74,7 +77,7 @@ public final class Trainer {
                       double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
                       int maxLength) {
             this(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches, checkpointEvery,
-                    keepCheckpoints, seed, maxLength, 1, true, false);
+                    keepCheckpoints, seed, maxLength, 1, true, false, OptimizerConfig.SCRATCH);
         }
 
         public static Config defaults(int steps, int batchSize) {
@@ -83,23 +86,28 @@ public final class Trainer {
 
         public Config withLengthBuckets(int groups) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, groups, pack, force);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, groups, pack, force, optimizer);
         }
 
         public Config withLr(double peak, double min) {
             return new Config(steps, batchSize, peak, min, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
         }
 
         /** The same configuration that resumes even from a checkpoint with other settings (see {@code force}). */
         public Config withForce(boolean on) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, on);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, on, optimizer);
         }
 
         public Config withCheckpoints(int every, int eval) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, eval, evalBatches, every,
-                    keepCheckpoints, seed, maxLength, lengthBuckets, pack, force);
+                    keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
+        }
+
+        public Config withOptimizer(OptimizerConfig o) {
+            return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, o);
         }
     }
 
@@ -162,8 +170,9 @@ public final class Trainer {
         this.order = new BatchOrder(train, cfg.batchSize(), cfg.lengthBuckets(), cfg.seed());
         this.store = checkpointDir == null ? null : new CheckpointStore(checkpointDir, cfg.keepCheckpoints(), tokenizerJson);
         this.stepLoss = stepLoss;
-        this.opt = new AdamW(model.parameters(), 0.9, 0.95, 1e-8, cfg.weightDecay());
-        this.schedule = new LrSchedule(cfg.peakLr(), cfg.minLr(), cfg.warmupSteps(), cfg.steps());
+        OptimizerConfig o = cfg.optimizer();
+        this.opt = new AdamW(model.parameters(), o.beta1(), o.beta2(), o.eps(), cfg.weightDecay(), o.moments());
+        this.schedule = new LrSchedule(cfg.peakLr(), cfg.minLr(), cfg.warmupSteps(), cfg.steps(), o.schedule());
     }
 
     public List<StepLog> history() {
@@ -183,7 +192,12 @@ public final class Trainer {
         return order.at(s);
     }
 
-    /** Trains until {@code cfg.steps()}, resuming from the newest checkpoint in the checkpoint folder if there is one. */
+    /**
+     * Trains until {@code cfg.steps()}, resuming from the newest checkpoint in the checkpoint folder if there is one. A
+     * resume reads the checkpoint straight into the model's parameters (a second copy of a large model would not fit),
+     * so when it fails on a damaged checkpoint the parameters are partly overwritten: start again from the original
+     * weights.
+     */
     public List<StepLog> run(Progress progress) throws IOException {
         return runUntil(cfg.steps(), progress);
     }
@@ -194,7 +208,8 @@ public final class Trainer {
      */
     public List<StepLog> runUntil(long stop, Progress progress) throws IOException {
         if (store != null) {
-            store.open(model.parameters().count() * 4L * 3); // the model and AdamW's two moments in F32
+            long params = model.parameters().count();
+            store.open(params * 4L + AdamW.stateBytes(params, opt.moments())); // the model in F32 and AdamW's moments
             resume();
         }
         long end = Math.min(stop, cfg.steps());
@@ -299,7 +314,7 @@ public final class Trainer {
         TrainerState state = new TrainerState(step, opt.stepCount(), RunSettings.of(cfg, train.size()), cfg.pack(), losses);
         return store.save(step, tmp -> {
             HfCheckpoint.save(model.parameters(), tmp, DType.F32);
-            SafeTensors.write(tmp.resolve("optimizer.safetensors"), opt.state(), DType.F32, null);
+            opt.save(tmp.resolve("optimizer.safetensors"));
             AtomicFiles.writeString(tmp.resolve(TrainerState.FILE), state.toJson());
         });
     }
@@ -337,14 +352,8 @@ public final class Trainer {
         if (!unrecorded.isEmpty()) {
             LOG.warn("{} does not record {}; resuming without checking them", last, String.join(", ", unrecorded));
         }
-        Parameters p = HfCheckpoint.load(last, model.config());
-        Path optimizer = last.resolve("optimizer.safetensors");
-        try {
-            opt.load(SafeTensors.readAll(optimizer), st.optimizerStep());
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointFormatException(optimizer, "(tensors)", e.getMessage());
-        }
-        model.parameters().copyFrom(p);
+        HfCheckpoint.loadInto(last, model.parameters());
+        opt.load(last.resolve("optimizer.safetensors"), st.optimizerStep());
         step = st.step();
         history.clear();
         double[] losses = st.losses();
