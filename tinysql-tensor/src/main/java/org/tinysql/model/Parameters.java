@@ -102,6 +102,14 @@ public final class Parameters {
         return p;
     }
 
+    /**
+     * These tensors (shared, not copied) under another config of the same shapes, e.g. with other token ids; the
+     * tensors must be exactly those {@code cfg} needs.
+     */
+    public Parameters withConfig(ModelConfig cfg) {
+        return of(cfg, tensors);
+    }
+
     /** All tensors zero. */
     public static Parameters zeros(ModelConfig cfg) {
         Parameters p = new Parameters(cfg);

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -158,6 +159,13 @@ public final class Trainer {
     /** The seam for tests: {@code stepLoss} computes each step's loss. */
     Trainer(Transformer model, Tokenizer tokenizer, byte[] tokenizerJson, List<TinySqlExample> trainSet,
             List<TinySqlExample> valSet, Config cfg, Path checkpointDir, StepLoss stepLoss) {
+        this(model, tokenizer, tokenizerJson == null ? Map.of() : Map.of(CheckpointStore.TOKENIZER_JSON, tokenizerJson), trainSet,
+                valSet, cfg, checkpointDir, stepLoss);
+    }
+
+    /** A trainer whose checkpoints get {@code tokenizerFiles} (name to content; a fine-tune's tokenizer.json and config). */
+    Trainer(Transformer model, Tokenizer tokenizer, Map<String, byte[]> tokenizerFiles, List<TinySqlExample> trainSet,
+            List<TinySqlExample> valSet, Config cfg, Path checkpointDir, StepLoss stepLoss) {
         if (trainSet.size() < cfg.batchSize()) {
             throw new IllegalArgumentException("training set of " + trainSet.size() + " examples is smaller than one batch of "
                     + cfg.batchSize());
@@ -168,7 +176,7 @@ public final class Trainer {
         this.train = trainSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
         this.val = valSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
         this.order = new BatchOrder(train, cfg.batchSize(), cfg.lengthBuckets(), cfg.seed());
-        this.store = checkpointDir == null ? null : new CheckpointStore(checkpointDir, cfg.keepCheckpoints(), tokenizerJson);
+        this.store = checkpointDir == null ? null : new CheckpointStore(checkpointDir, cfg.keepCheckpoints(), tokenizerFiles);
         this.stepLoss = stepLoss;
         OptimizerConfig o = cfg.optimizer();
         this.opt = new AdamW(model.parameters(), o.beta1(), o.beta2(), o.eps(), cfg.weightDecay(), o.moments());
@@ -337,8 +345,10 @@ public final class Trainer {
         TrainerState st = TrainerState.read(last.resolve(TrainerState.FILE));
         RunSettings now = RunSettings.of(cfg, train.size());
         List<String> diffs = new ArrayList<>(st.settings().differences(now));
-        if (TokenizerFiles.differs(last.resolve("tokenizer.json"), store.tokenizerJson())) {
-            diffs.add("tokenizer.json differs");
+        for (Map.Entry<String, byte[]> f : store.files().entrySet()) {
+            if (TokenizerFiles.differs(last.resolve(f.getKey()), f.getValue())) {
+                diffs.add(f.getKey() + " differs");
+            }
         }
         if (!diffs.isEmpty() && !cfg.force()) {
             throw new IOException("refusing to resume from " + last + ": it was written with other settings (checkpoint -> now): "
