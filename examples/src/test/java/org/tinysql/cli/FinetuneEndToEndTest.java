@@ -32,6 +32,8 @@ import org.tinysql.data.Split;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.TokenRole;
 import org.tinysql.interp.TokenTagger;
+import org.tinysql.interp.cache.LogitLens;
+import org.tinysql.examples.E10FlawedHeuristic;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.Transformer;
@@ -213,7 +215,7 @@ class FinetuneEndToEndTest {
     }
 
     @Test
-    void tokenRolesAndSaeFeaturesWorkWithBpeTokens() throws Exception {
+    void tokenRolesLogitLensAndSaeFeaturesWorkWithBpeTokens() throws Exception {
         Path model = RUNS.get(TinyCheckpoints.Family.GPT_NEO).model();
         HfTokenizer tok = HfTokenizer.load(model);
         TinySqlExample ex = DatasetIO.read(data, Split.TEST).get(0);
@@ -222,6 +224,13 @@ class FinetuneEndToEndTest {
         assertTrue(roles.contains(TokenRole.INSTRUCTION_TABLE) && roles.contains(TokenRole.CONTEXT_FIELD)
                 && roles.contains(TokenRole.RESPONSE_KEYWORD) && roles.get(roles.size() - 1) == TokenRole.END, roles.toString());
         assertEquals(tok.eosId(), t.tokens()[t.tokens().length - 1]);
+        // The report's logit lens (by SQL role) and the flawed-heuristic measurement run on the BPE model too.
+        Transformer m = Transformer.fromPretrained(model);
+        List<TinySqlExample> few = DatasetIO.read(data, Split.TEST).subList(0, 6);
+        LogitLens.Table lens = LogitLens.run(m, new TokenTagger(tok), few, Progress.NONE);
+        assertTrue(Arrays.stream(lens.count()).sum() > 6 * 5, "response tokens counted by role: " + Arrays.toString(lens.count()));
+        E10FlawedHeuristic.Measure heuristic = E10FlawedHeuristic.measure(m, tok);
+        assertTrue(heuristic.pairs() > 0 && Double.isFinite(heuristic.meanLogitDiff()), heuristic.toString());
         Path sae = dir.resolve("sae");
         String train = captureOut(() -> assertEquals(0, TinySqlCli.run("sae", "train", "--model", model.toString(), "--data",
                 data.toString(), "--steps", "20", "--batch", "256", "--examples", "60", "--out", sae.toString())));

@@ -123,12 +123,13 @@ public final class HfTokenizer implements Tokenizer {
         if (!Files.exists(file)) {
             throw new IOException("no tokenizer.json at " + file);
         }
+        Path config = path.resolve(TokenizerConfig.FILE);
+        TokenizerConfig special = folder && Files.exists(config) ? TokenizerConfig.read(config) : null; // small: read it first
         HfTokenizer tok;
         try (InputStream in = Files.newInputStream(file)) {
             tok = load(in, file.toString());
         }
-        Path config = path.resolve(TokenizerConfig.FILE);
-        return folder && Files.exists(config) ? tok.withSpecialTokens(TokenizerConfig.read(config), config.toString()) : tok;
+        return special != null ? tok.withSpecialTokens(special, config.toString()) : tok;
     }
 
     /** Loads a tokenizer.json from a stream; {@code source} names it in errors. */

@@ -158,7 +158,8 @@ public final class FineTuner {
         int longest = longest(train, tp.tokenizer(), maxLength);
         ModelConfig target = source.withVocabSize(Math.max(source.vocabSize(), tp.tokenizer().vocabSize()))
                 .withTokens(source.bosTokenId(), tp.eosId()).withPadToken(tp.padId());
-        MemoryPlan plan = MemoryPlan.choose(target, o.batchSize(), longest, MemoryPlan.budget(), o.recompute(), o.moments());
+        MemoryPlan plan = MemoryPlan.choose(target, o.batchSize(), longest, MemoryPlan.budget(), o.recompute(),
+                o.moments() != null ? o.moments() : recordedMoments(runDir.resolve("checkpoints")));
         LOG.info("memory plan: {}", plan);
 
         Parameters weights = EmbeddingResize.resize(HfCheckpoint.load(modelDir, source), target.vocabSize()).withConfig(target);
@@ -179,6 +180,24 @@ public final class FineTuner {
         }
         Path out = saveModel(model.parameters(), tp.files(), runDir.resolve("model"), o.saveDType());
         return new Result(out, model.parameters(), target, tp, plan, train.size(), all.size() - train.size(), trainer.history(), trainer.evals());
+    }
+
+    /**
+     * The moment storage the newest checkpoint of a run was written with, or null (no checkpoint, or an older one that
+     * does not say): a resume keeps it, so that an automatic choice made with more or less free memory than last time
+     * does not turn the resume into another run.
+     */
+    private static AdamW.Moments recordedMoments(Path checkpoints) throws IOException {
+        var last = new CheckpointStore(checkpoints, 1, Map.of()).latest();
+        if (last.isEmpty()) {
+            return null;
+        }
+        Object m = TrainerState.read(last.get().resolve(TrainerState.FILE)).settings().values().get("optimizer_moments");
+        try {
+            return m == null ? null : AdamW.Moments.parse(m.toString());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointFormatException(last.get().resolve(TrainerState.FILE), "optimizer_moments", e.getMessage());
+        }
     }
 
     /** The examples whose prompt, response and EOS fit in {@code maxLength} tokens; the others are counted and logged. */

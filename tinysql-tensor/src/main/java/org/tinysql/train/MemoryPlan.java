@@ -21,8 +21,13 @@ import org.tinysql.model.ModelConfig;
  */
 public record MemoryPlan(long parameters, long weightBytes, long gradientBytes, long momentBytes, long activationBytes,
                          boolean recompute, AdamW.Moments moments) {
-    /** Share of the budget a plan may use: the rest is for the JVM, tokenised data, native libraries and slack. */
-    static final double USABLE = 0.85;
+    /** Share of the budget a plan may use, after {@link #OVERHEAD}. */
+    static final double USABLE = 0.95;
+    /**
+     * Memory besides the plan's tensors: the JVM, native libraries, tokenised data. Measured peaks were 0.5 to 0.7 GiB
+     * above the plan (docs/FINETUNING.md).
+     */
+    static final long OVERHEAD = 1L << 30;
 
     public long totalBytes() {
         return weightBytes + gradientBytes + momentBytes + activationBytes;
@@ -59,16 +64,17 @@ public record MemoryPlan(long parameters, long weightBytes, long gradientBytes, 
     }
 
     /**
-     * The cheapest plan that fits {@code budget}: all activations and F32 moments; else recomputation; else
-     * recomputation and BF16 moments. {@code recompute} and {@code moments}, when not null, are taken as given.
-     * Throws with the estimate and how to raise the budget when nothing fits.
+     * The cheapest plan that fits {@code budget}: all activations and F32 moments; else BF16 moments (they cost no time
+     * and move each update by under 1%); else recomputation (about a third more compute) with F32, then BF16 moments.
+     * {@code recompute} and {@code moments}, when not null, are taken as given. Throws with the estimate and how to
+     * raise the budget when nothing fits.
      */
     public static MemoryPlan choose(ModelConfig cfg, int batch, int time, long budget, Boolean recompute, AdamW.Moments moments) {
         MemoryPlan last = null;
         for (boolean r : recompute != null ? new boolean[] {recompute} : new boolean[] {false, true}) {
             for (AdamW.Moments m : moments != null ? new AdamW.Moments[] {moments} : AdamW.Moments.values()) {
                 last = of(cfg, batch, time, r, m);
-                if (last.totalBytes() <= budget * USABLE) {
+                if (last.totalBytes() <= budget * USABLE - OVERHEAD) {
                     return last;
                 }
             }
@@ -77,19 +83,22 @@ public record MemoryPlan(long parameters, long weightBytes, long gradientBytes, 
             last = of(cfg, batch, time, true, AdamW.Moments.BF16);
         }
         throw new IllegalStateException(String.format(Locale.ROOT, "a training step of %s with batch %d x %d tokens needs about %s"
-                        + " (%s), more than %.0f%% of the %s this process may use; lower --batch or --max-length, or raise the"
-                        + " limit: java -Dorg.bytedeco.javacpp.maxbytes=20g -Dorg.bytedeco.javacpp.maxphysicalbytes=22g ...",
-                cfg, batch, time, gib(last.totalBytes()), last, USABLE * 100, gib(budget)));
+                        + " (%s), more than %.0f%% of the %s this process may use, less 1 GiB for the JVM; lower --batch or"
+                        + " --max-length, or raise the limit: java -Dorg.bytedeco.javacpp.maxbytes=20g"
+                        + " -Dorg.bytedeco.javacpp.maxphysicalbytes=22g ...", cfg, batch, time, gib(last.totalBytes()), last,
+                USABLE * 100, gib(budget)));
     }
 
     /**
      * The memory this process may allocate for tensors: JavaCPP's off-heap limit ({@code org.bytedeco.javacpp.maxbytes},
-     * by default the heap size) or the machine's physical memory, whichever is smaller.
+     * by default the heap size) or what the machine has available now (plus what this process already holds),
+     * whichever is smaller: on a shared machine other processes' memory is not ours to plan with.
      */
     public static long budget() {
         long limit = Pointer.maxBytes() > 0 ? Pointer.maxBytes() : Long.MAX_VALUE;
-        long physical = Pointer.totalPhysicalBytes() > 0 ? Pointer.totalPhysicalBytes() : Long.MAX_VALUE;
-        return Math.min(limit, physical);
+        long available = Pointer.availablePhysicalBytes() > 0 ? Pointer.availablePhysicalBytes() + Pointer.physicalBytes()
+                : Long.MAX_VALUE;
+        return Math.min(limit, available);
     }
 
     static String gib(long bytes) {

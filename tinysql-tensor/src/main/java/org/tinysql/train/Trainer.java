@@ -291,7 +291,7 @@ public final class Trainer {
     }
 
     /** Scales gradients so their global L2 norm is at most {@code max}; returns the norm before clipping. */
-    static double clip(Parameters grads, double max) {
+    public static double clip(Parameters grads, double max) {
         double ss = 0;
         for (INDArray g : grads.asMap().values()) {
             FloatBuffer b = fb(g);

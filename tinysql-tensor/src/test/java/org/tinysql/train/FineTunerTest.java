@@ -126,6 +126,19 @@ class FineTunerTest {
     }
 
     @Test
+    void anAutomaticRerunKeepsTheMomentStorageTheRunStartedWith() throws Exception {
+        ObjectNode tok = withoutPad();
+        Path base = checkpoint("moments", tok, null, size(tok));
+        FineTuner.Options o = FineTuner.Options.paper().withSteps(2).withBatch(4).withLr(1e-3, 1).withEvaluation(0, 1, 1);
+        FineTuner.Result first = FineTuner.run(base, data, dir.resolve("moments-run"), o.withMemory(null, AdamW.Moments.BF16),
+                n -> Progress.NONE);
+        // Plenty of memory now, so "auto" alone would pick F32 moments and the resume would be refused as another run.
+        FineTuner.Result again = FineTuner.run(base, data, dir.resolve("moments-run"), o, n -> Progress.NONE);
+        assertEquals(AdamW.Moments.BF16, again.plan().moments());
+        assertEquals(first.history().get(1).loss(), again.history().get(1).loss(), 0);
+    }
+
+    @Test
     void theMemoryPlanRecomputesAndShrinksMomentsOnlyWhenNeeded() {
         ModelConfig llama1b = new ModelConfig("llama", 128256, 2048, 16, 32, 8, 8192, 131072, 1e-5, true, new int[16], 500000.0,
                 false, false, true, 128000, 128001, new ModelConfig.RopeScaling(32, 1, 4, 8192));
