@@ -72,7 +72,7 @@ public final class EapCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Transformer m = Transformer.fromPretrained(model);
-        HfTokenizer tok = HfTokenizer.load(model.resolve("tokenizer.json"));
+        HfTokenizer tok = HfTokenizer.load(model); // the folder: tokenizer.json with its tokenizer_config.json
         CircuitDiscovery.Options o = new CircuitDiscovery.Options(CommandSet.parse(commandSet), synonyms ? Variant.SYNONYM : Variant.LITERAL,
                 CorruptionKind.parse(corruption), n, seed, Metric.Kind.parse(metric), igSteps, batchSize, Faithfulness.Selection.parse(selection),
                 top, !noPrune, CircuitRunner.Ablation.parse(ablation), curvePoints);

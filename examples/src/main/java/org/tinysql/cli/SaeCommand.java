@@ -48,7 +48,7 @@ public final class SaeCommand implements Runnable {
         }
 
         HfTokenizer tokenizer() throws IOException {
-            return HfTokenizer.load(model.resolve("tokenizer.json"));
+            return HfTokenizer.load(model); // the folder: tokenizer.json with its tokenizer_config.json
         }
     }
 

@@ -37,7 +37,7 @@ public final class E09LoadPretrained {
 
         // 1. Load the model and its tokenizer.
         Transformer model = Transformer.fromPretrained(dir);
-        HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"));
+        HfTokenizer tok = HfTokenizer.load(dir);
         System.out.println("loaded " + model.config() + " with " + model.parameters().count() + " parameters");
 
         // 2. A TinySQL prompt.

@@ -17,6 +17,6 @@ record ExampleModel(Path dir, Transformer model, HfTokenizer tokenizer) {
             throw new IllegalArgumentException("no trained model in " + dir + ": run E02TrainModel (or the quickstart) first, "
                     + "or pass a model folder (config.json, model.safetensors, tokenizer.json)");
         }
-        return new ExampleModel(dir, Transformer.fromPretrained(dir), HfTokenizer.load(dir.resolve("tokenizer.json")));
+        return new ExampleModel(dir, Transformer.fromPretrained(dir), HfTokenizer.load(dir));
     }
 }

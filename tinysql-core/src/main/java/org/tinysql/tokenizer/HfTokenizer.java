@@ -17,7 +17,8 @@ import java.util.function.UnaryOperator;
 /**
  * A HuggingFace {@code tokenizer.json} tokenizer: byte-level BPE (GPT-2 / GPT-Neo, Qwen2, Llama-3) and word-level
  * models, with added and special tokens. {@link #encode} adds no special tokens (special tokens written in the text
- * are matched); {@link #decode} keeps special tokens. Thread-safe.
+ * are matched); {@link #decode} keeps special tokens. Thread-safe. The EOS and pad tokens are the ones a model folder's
+ * tokenizer_config.json declares (see {@link #load(Path)}), else found by their usual names.
  *
  * <p>tokenizer.json is untrusted: {@link HfTokenizerReader} checks it, pre-tokenizer regexes from the file run under a
  * step budget ({@link GuardedPattern}), and BPE merges in O(n log n), so encoding time stays near-linear in the text.
@@ -25,7 +26,8 @@ import java.util.function.UnaryOperator;
  */
 public final class HfTokenizer implements Tokenizer {
     private static final List<String> EOS_NAMES = List.of("<|endoftext|>", "<|end_of_text|>", "</s>", "<|eot_id|>", "<|im_end|>");
-    private static final List<String> PAD_NAMES = List.of("<|pad|>", "<pad>", "[PAD]", "<|padding|>");
+    /** Pad tokens by name; Llama-3 reserves {@code <|finetune_right_pad_id|>} for right padding in fine-tuning. */
+    private static final List<String> PAD_NAMES = List.of("<|pad|>", "<pad>", "[PAD]", "<|padding|>", "<|finetune_right_pad_id|>");
 
     /**
      * An added token (special or not), matched before the pre-tokenizer and the model see the text: in the raw text, or
@@ -76,15 +78,59 @@ public final class HfTokenizer implements Tokenizer {
         padId = find(PAD_NAMES);
     }
 
-    /** Loads {@code tokenizer.json} from a file (or from a model folder that contains one). */
+    /** A copy of {@code t} with other EOS and pad ids. */
+    private HfTokenizer(HfTokenizer t, int eosId, int padId) {
+        this.source = t.source;
+        this.preTokenizer = t.preTokenizer;
+        this.model = t.model;
+        this.byteLevelDecode = t.byteLevelDecode;
+        this.wordJoiner = t.wordJoiner;
+        this.added = t.added;
+        this.splitter = t.splitter;
+        this.idToToken = t.idToToken;
+        this.addedById.putAll(t.addedById);
+        this.eosId = eosId;
+        this.padId = padId;
+    }
+
+    /**
+     * This tokenizer with the EOS and pad tokens of {@code config} where it names them (the others stay as found by
+     * name). A named token must be in the vocabulary or an added token.
+     */
+    public HfTokenizer withSpecialTokens(TokenizerConfig config, String configSource) {
+        return new HfTokenizer(this, special(config.eosToken(), eosId, configSource, "eos_token"),
+                special(config.padToken(), padId, configSource, "pad_token"));
+    }
+
+    private int special(String token, int dflt, String configSource, String key) {
+        if (token == null) {
+            return dflt;
+        }
+        int id = tokenId(token);
+        if (id < 0) {
+            throw new TokenizerFormatException(configSource, key, TokenizerFormatException.quote(token) + " is not a token of "
+                    + source);
+        }
+        return id;
+    }
+
+    /**
+     * Loads a {@code tokenizer.json} file, or a model folder's tokenizer: its tokenizer.json with the EOS and pad tokens
+     * that its {@code tokenizer_config.json} (when there is one) declares, as HuggingFace's AutoTokenizer reads them.
+     */
     public static HfTokenizer load(Path path) throws IOException {
-        Path file = Files.isDirectory(path) ? path.resolve("tokenizer.json") : path;
+        boolean folder = Files.isDirectory(path);
+        Path file = folder ? path.resolve("tokenizer.json") : path;
         if (!Files.exists(file)) {
             throw new IOException("no tokenizer.json at " + file);
         }
+        Path config = path.resolve(TokenizerConfig.FILE);
+        TokenizerConfig special = folder && Files.exists(config) ? TokenizerConfig.read(config) : null; // small: read it first
+        HfTokenizer tok;
         try (InputStream in = Files.newInputStream(file)) {
-            return load(in, file.toString());
+            tok = load(in, file.toString());
         }
+        return special != null ? tok.withSpecialTokens(special, config.toString()) : tok;
     }
 
     /** Loads a tokenizer.json from a stream; {@code source} names it in errors. */

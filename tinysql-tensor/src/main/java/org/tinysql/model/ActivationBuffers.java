@@ -10,6 +10,11 @@ import org.tinysql.tensor.Kernels;
  * ActivationTensors). Rows are flattened: N = B*T. Shapes: C d_model, H query heads, KV key/value heads, D head dim,
  * M MLP width, V vocabulary. Buffers an architecture does not use (learned positions, rotated q/k, the SwiGLU
  * linear branch) stay null.
+ *
+ * <p>With {@code recompute} (activation checkpointing per block) only each block's input (residPre) is kept per
+ * layer; every other activation of a block lives in one set of buffers that all layers share, and the backward pass
+ * runs each block's forward again from its input before differentiating it ({@link BackwardPass}). That keeps one
+ * block's activations instead of L, for about a third more compute.
  */
 final class ActivationBuffers implements AutoCloseable {
     /** Activations of one block. */
@@ -40,6 +45,8 @@ final class ActivationBuffers implements AutoCloseable {
     final int batch;
     final int time;
     final int keys;
+    /** Whether the layers share their activation buffers (all but residPre), which the backward recomputes. */
+    final boolean recompute;
     final Arena arena;
     final INDArray embed;
     final INDArray posEmbed;
@@ -57,12 +64,13 @@ final class ActivationBuffers implements AutoCloseable {
     /** Rows of {@code logits} written by the last row-restricted unembedding; null: possibly every row. */
     int[] logitsWritten;
 
-    ActivationBuffers(ModelConfig cfg, Kernels kernels, int b, int t, int tk) {
+    ActivationBuffers(ModelConfig cfg, Kernels kernels, int b, int t, int tk, boolean recompute) {
         this.cfg = cfg;
         this.arena = new Arena(kernels);
         this.batch = b;
         this.time = t;
         this.keys = tk;
+        this.recompute = recompute;
         int n = b * t;
         int c = cfg.dModel(), h = cfg.nHeads(), kv = cfg.nKvHeads(), d = cfg.headDim(), m = cfg.dMlp();
         boolean rotary = cfg.positions() == ModelConfig.Positions.ROTARY;
@@ -72,6 +80,10 @@ final class ActivationBuffers implements AutoCloseable {
         posEmbed = rotary ? null : z.zeros(n, c);
         layers = new Layer[cfg.nLayers()];
         for (int i = 0; i < cfg.nLayers(); i++) {
+            if (recompute && i > 0) {
+                layers[i] = shared(layers[0], z.zeros(n, c));
+                continue;
+            }
             Layer l = new Layer();
             l.residPre = z.zeros(n, c);
             l.ln1 = z.zeros(n, c);
@@ -103,6 +115,33 @@ final class ActivationBuffers implements AutoCloseable {
         lnfMean = z.zeros(n);
         lnfRstd = z.zeros(n);
         logits = z.zeros(n, cfg.vocabSize());
+    }
+
+    /** A layer with its own input {@code residPre} and every other buffer of {@code w}. */
+    private static Layer shared(Layer w, INDArray residPre) {
+        Layer l = new Layer();
+        l.residPre = residPre;
+        l.ln1 = w.ln1;
+        l.q = w.q;
+        l.k = w.k;
+        l.v = w.v;
+        l.qRot = w.qRot;
+        l.kRot = w.kRot;
+        l.scores = w.scores;
+        l.pattern = w.pattern;
+        l.z = w.z;
+        l.attnOut = w.attnOut;
+        l.residMid = w.residMid;
+        l.ln2 = w.ln2;
+        l.pre = w.pre;
+        l.preLinear = w.preLinear;
+        l.post = w.post;
+        l.mlpOut = w.mlpOut;
+        l.ln1Mean = w.ln1Mean;
+        l.ln1Rstd = w.ln1Rstd;
+        l.ln2Mean = w.ln2Mean;
+        l.ln2Rstd = w.ln2Rstd;
+        return l;
     }
 
     /** The residual stream entering block {@code i}, or leaving the last block for i = L. */

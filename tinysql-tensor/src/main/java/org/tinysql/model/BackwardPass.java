@@ -51,7 +51,11 @@ final class BackwardPass {
         unembedding.backward(a, dl, dRows, logitRows, g.dNorm, grads);
         p.backwardHook(HookName.LN_FINAL_NORMALIZED, g.dNorm, b, t, c);
         ops.normBackward("ln_final", g.dNorm, a.residFinal, a.lnfMean, a.lnfRstd, g.dx, grads);
+        Pass quiet = a.recompute ? p.quiet() : null;
         for (int i = cfg.nLayers() - 1; i >= 0; i--) {
+            if (quiet != null) { // the layers share their buffers: run block i again from its kept input
+                block.forward(quiet, i, a.layers[i], a.residIn(i + 1));
+            }
             mlp(p, i, a.layers[i], g, grads);
             attention(p, i, a.layers[i], g, grads);
         }

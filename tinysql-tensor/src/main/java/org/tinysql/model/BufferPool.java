@@ -12,26 +12,32 @@ final class BufferPool implements AutoCloseable {
     static final int MAX_SHAPES = 16;
     static final long MAX_BYTES = 1L << 30;
 
-    private record Shape(int batch, int time, int keys) {
+    private record Shape(int batch, int time, int keys, boolean recompute) {
     }
 
     private final ModelConfig cfg;
     private final Kernels kernels;
     private final LinkedHashMap<Shape, ActivationBuffers> shapes = new LinkedHashMap<>(16, 0.75f, true);
+    private boolean recompute;
 
     BufferPool(ModelConfig cfg, Kernels kernels) {
         this.cfg = cfg;
         this.kernels = kernels;
     }
 
+    /** Whether new passes get buffers for activation recomputation (see {@link ActivationBuffers}). */
+    void recompute(boolean on) {
+        recompute = on;
+    }
+
     /** The buffers for [b, t] over tk keys: reused when this shape ran recently, else allocated (evicting old ones). */
     ActivationBuffers get(int b, int t, int tk) {
-        Shape key = new Shape(b, t, tk);
+        Shape key = new Shape(b, t, tk, recompute);
         ActivationBuffers a = shapes.get(key);
         if (a != null) {
             return a;
         }
-        a = new ActivationBuffers(cfg, kernels, b, t, tk);
+        a = new ActivationBuffers(cfg, kernels, b, t, tk, recompute);
         shapes.put(key, a);
         long total = 0;
         for (ActivationBuffers x : shapes.values()) {

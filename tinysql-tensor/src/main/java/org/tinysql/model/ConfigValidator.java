@@ -55,6 +55,7 @@ public final class ConfigValidator {
         }
         tokenId("bos_token_id", c.bosTokenId(), c.vocabSize());
         tokenId("eos_token_id", c.eosTokenId(), c.vocabSize());
+        tokenId("pad_token_id", c.padTokenId(), c.vocabSize());
         sizes(c, k);
         arch.validate(c);
     }

@@ -26,6 +26,10 @@ final class ForwardPass {
     /** Runs the pass; logits of {@code logitRows} only (null: every row). */
     void run(Pass p, int[] logitRows) {
         ActivationBuffers a = p.acts;
+        if (a.recompute && p.hooks != null && !p.hooks.isEmpty()) {
+            throw new IllegalStateException("activation recomputation is for training, not for runs with hooks: remove the hooks or"
+                    + " call setRecompute(false)");
+        }
         int b = p.batch, t = p.time, c = cfg.dModel();
         kernels.embedding(p.ids, ops.parameters().get("embed.W_E"), a.embed);
         p.hook(HookName.EMBED, a.embed, b, t, c);

@@ -56,9 +56,22 @@ public final class HfCheckpoint {
      * the tensor (other IOExceptions only for I/O failures).
      */
     public static Parameters load(Path dir, ModelConfig cfg, NonFiniteWeights nonFinite) throws IOException {
+        return load(dir, cfg, nonFinite, null);
+    }
+
+    /**
+     * Loads the weights of a checkpoint folder of {@code p}'s config straight into {@code p} (no second copy of the
+     * model), with the same checks as {@link #load(Path, ModelConfig, NonFiniteWeights)}: every header and shape before
+     * any weight is written. A failure after that (a non-finite or unreadable tensor) leaves {@code p} partly loaded.
+     */
+    public static void loadInto(Path dir, Parameters p) throws IOException {
+        load(dir, p.config(), NonFiniteWeights.fromSystemProperty(), p);
+    }
+
+    private static Parameters load(Path dir, ModelConfig cfg, NonFiniteWeights nonFinite, Parameters into) throws IOException {
         try (CheckpointTensors files = CheckpointTensors.open(dir)) {
             checkShapes(dir, cfg, files);
-            Parameters p = Parameters.zeros(cfg);
+            Parameters p = into != null ? into : Parameters.zeros(cfg);
             Set<String> used = new LinkedHashSet<>();
             for (TensorMapping m : mappings(cfg)) {
                 used.add(m.hf());

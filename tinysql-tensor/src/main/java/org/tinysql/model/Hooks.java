@@ -76,6 +76,11 @@ public final class Hooks {
         backward.clear();
     }
 
+    /** Whether no hook is registered. */
+    boolean isEmpty() {
+        return forward.isEmpty() && backward.isEmpty();
+    }
+
     boolean hasForward(String name) {
         return forward.containsKey(name);
     }

@@ -41,12 +41,13 @@ import org.tinysql.tensor.CheckpointFormatException;
  * @param tiedEmbeddings   whether the unembedding is the embedding matrix
  * @param bosTokenId       HF bos_token_id (or -1)
  * @param eosTokenId       HF eos_token_id (or -1)
+ * @param padTokenId       HF pad_token_id (or -1), e.g. the pad token a fine-tune added (see {@code EmbeddingResize})
  * @param ropeScaling      Llama-3 style RoPE frequency scaling, or null
  */
 public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp mlp, int vocabSize, int dModel, int nLayers,
                           int nHeads, int nKvHeads, int dMlp, int maxPositions, double normEps, boolean scaleScores,
                           int[] localWindows, double ropeTheta, boolean qkvBias, boolean outBias, boolean tiedEmbeddings,
-                          int bosTokenId, int eosTokenId, RopeScaling ropeScaling) {
+                          int bosTokenId, int eosTokenId, int padTokenId, RopeScaling ropeScaling) {
 
     /** HF rope_scaling of type "llama3": long wavelengths divided by factor, a smooth band in between. */
     public record RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
@@ -109,7 +110,7 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
     public ModelConfig(String modelType, Norm norm, Positions positions, Mlp mlp, int vocabSize, int dModel, int nLayers,
                        int nHeads, int nKvHeads, int dMlp, int maxPositions, double normEps, boolean scaleScores,
                        int[] localWindows, double ropeTheta, boolean qkvBias, boolean outBias, boolean tiedEmbeddings,
-                       int bosTokenId, int eosTokenId, RopeScaling ropeScaling) {
+                       int bosTokenId, int eosTokenId, int padTokenId, RopeScaling ropeScaling) {
         this.modelType = modelType;
         this.norm = norm;
         this.positions = positions;
@@ -130,8 +131,18 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
         this.tiedEmbeddings = tiedEmbeddings;
         this.bosTokenId = bosTokenId;
         this.eosTokenId = eosTokenId;
+        this.padTokenId = padTokenId;
         this.ropeScaling = ropeScaling;
         ConfigValidator.validate(this);
+    }
+
+    /** As the canonical constructor, without a pad token (the form before pad_token_id was recorded). */
+    public ModelConfig(String modelType, Norm norm, Positions positions, Mlp mlp, int vocabSize, int dModel, int nLayers,
+                       int nHeads, int nKvHeads, int dMlp, int maxPositions, double normEps, boolean scaleScores,
+                       int[] localWindows, double ropeTheta, boolean qkvBias, boolean outBias, boolean tiedEmbeddings,
+                       int bosTokenId, int eosTokenId, RopeScaling ropeScaling) {
+        this(modelType, norm, positions, mlp, vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions, normEps,
+                scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, -1, ropeScaling);
     }
 
     /**
@@ -144,7 +155,7 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
                        RopeScaling ropeScaling) {
         this(modelType, Architectures.of(modelType).norm(), Architectures.of(modelType).positions(),
                 Architectures.of(modelType).mlp(), vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions, normEps,
-                scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, ropeScaling);
+                scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, -1, ropeScaling);
     }
 
     /** The architecture that reads and writes this config. */
@@ -180,9 +191,24 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
                 false, false, true, -1, -1);
     }
 
+    /** The same model with these bos_token_id and eos_token_id (-1: none); the pad token is kept. */
     public ModelConfig withTokens(int bos, int eos) {
-        return new ModelConfig(modelType, vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions, normEps,
-                scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bos, eos, ropeScaling);
+        return new ModelConfig(modelType, norm, positions, mlp, vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions,
+                normEps, scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bos, eos, padTokenId, ropeScaling);
+    }
+
+    /** The same model with this pad_token_id (-1: none). */
+    public ModelConfig withPadToken(int pad) {
+        return new ModelConfig(modelType, norm, positions, mlp, vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions,
+                normEps, scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, pad,
+                ropeScaling);
+    }
+
+    /** The same model with {@code vocab} embedding (and unembedding) rows; see {@code EmbeddingResize} for the weights. */
+    public ModelConfig withVocabSize(int vocab) {
+        return new ModelConfig(modelType, norm, positions, mlp, vocab, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions,
+                normEps, scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, padTokenId,
+                ropeScaling);
     }
 
     /**
@@ -211,7 +237,10 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
             throw new IllegalArgumentException("unsupported architecture: model_type '" + excerpt(mt.isTextual() ? mt.textValue() : "")
                     + "' " + excerpt(j.path("architectures")) + " (supported: " + String.join(", ", Architectures.classNames()) + ")");
         }
-        return arch.fromJson(new ConfigReader(j));
+        ConfigReader r = new ConfigReader(j);
+        ModelConfig c = arch.fromJson(r);
+        int pad = r.integer("pad_token_id", -1);
+        return pad == -1 ? c : c.withPadToken(pad);
     }
 
     /** The HuggingFace config.json of this model. */
@@ -225,6 +254,9 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
         }
         if (eosTokenId >= 0) {
             j.put("eos_token_id", eosTokenId);
+        }
+        if (padTokenId >= 0) {
+            j.put("pad_token_id", padTokenId);
         }
         j.put("torch_dtype", "float32");
         return j;

@@ -81,6 +81,35 @@ public final class Parameters {
         return s;
     }
 
+    /**
+     * Parameters over existing tensors (not copied), which must be exactly the tensors {@link #shapes} lists for
+     * {@code cfg}, with those shapes.
+     */
+    static Parameters of(ModelConfig cfg, Map<String, INDArray> tensors) {
+        LinkedHashMap<String, long[]> want = shapes(cfg);
+        if (!want.keySet().equals(tensors.keySet())) {
+            throw new IllegalArgumentException("tensors " + tensors.keySet() + " are not the parameters of " + cfg);
+        }
+        Parameters p = new Parameters(cfg);
+        want.forEach((n, sh) -> {
+            INDArray a = tensors.get(n);
+            if (!java.util.Arrays.equals(sh, a.shape())) {
+                throw new IllegalArgumentException(n + " has shape " + java.util.Arrays.toString(a.shape()) + ", " + cfg + " needs "
+                        + java.util.Arrays.toString(sh));
+            }
+            p.tensors.put(n, a);
+        });
+        return p;
+    }
+
+    /**
+     * These tensors (shared, not copied) under another config of the same shapes, e.g. with other token ids; the
+     * tensors must be exactly those {@code cfg} needs.
+     */
+    public Parameters withConfig(ModelConfig cfg) {
+        return of(cfg, tensors);
+    }
+
     /** All tensors zero. */
     public static Parameters zeros(ModelConfig cfg) {
         Parameters p = new Parameters(cfg);

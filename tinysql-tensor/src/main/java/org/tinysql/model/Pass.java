@@ -38,6 +38,24 @@ final class Pass {
         this.logitRows = logitRows;
     }
 
+    private Pass(Pass p) {
+        this.batch = p.batch;
+        this.time = p.time;
+        this.ids = p.ids;
+        this.mask = p.mask;
+        this.positions = p.positions;
+        this.acts = p.acts;
+        this.hooks = null;
+        this.hookArena = p.hookArena;
+        this.cache = null;
+        this.logitRows = p.logitRows;
+    }
+
+    /** This pass without hooks: what the backward runs to recompute a block's activations. */
+    Pass quiet() {
+        return new Pass(this);
+    }
+
     static int[] flatten(int[][] rows) {
         int t = rows[0].length;
         int[] flat = new int[rows.length * t];

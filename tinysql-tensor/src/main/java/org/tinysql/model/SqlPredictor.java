@@ -29,7 +29,7 @@ public final class SqlPredictor {
         if (!Files.exists(tok)) {
             throw new IOException("no tokenizer.json in " + dir + " (a model folder needs one for prediction)");
         }
-        return new SqlPredictor(Transformer.fromPretrained(dir), HfTokenizer.load(tok), maxNewTokens);
+        return new SqlPredictor(Transformer.fromPretrained(dir), HfTokenizer.load(dir), maxNewTokens); // with tokenizer_config.json
     }
 
     public Transformer model() {

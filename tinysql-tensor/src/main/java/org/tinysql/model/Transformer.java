@@ -239,6 +239,16 @@ public final class Transformer {
         this.paramGrads = on;
     }
 
+    /**
+     * Activation recomputation (gradient checkpointing) per block, off by default: passes keep only each block's
+     * input and the backward recomputes the rest, so a training step holds one block's activations instead of all.
+     * For training only: a pass with hooks is refused while it is on.
+     */
+    public void setRecompute(boolean on) {
+        owner.claim();
+        pool.recompute(on);
+    }
+
     /** Back-propagates a gradient of the logits [B,T,V] (e.g. of an interpretability metric); grads accumulate. */
     public void backward(INDArray dLogitsBTV) {
         owner.claim();

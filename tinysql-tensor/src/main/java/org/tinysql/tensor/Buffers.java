@@ -1,5 +1,6 @@
 package org.tinysql.tensor;
 
+import java.lang.ref.Reference;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,7 +12,11 @@ public final class Buffers {
     private Buffers() {
     }
 
-    /** A FloatBuffer view of a contiguous FLOAT array; element 0 of the view is element 0 of the array. */
+    /**
+     * A FloatBuffer view of a contiguous FLOAT array; element 0 of the view is element 0 of the array. The view does not
+     * keep the array alive: ND4J frees an array's memory once the array is unreachable, so keep a reference to it while
+     * the view is in use (see {@link #toFloats}).
+     */
     public static FloatBuffer fb(INDArray a) {
         if (a.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("expected a FLOAT array, got " + a.dataType());
@@ -50,6 +55,8 @@ public final class Buffers {
         FloatBuffer b = fb(a);
         float[] out = new float[(int) a.length()];
         b.get(0, out);
+        // Without this, a temporary argument (toFloats(x.dup())) may be collected and its memory freed mid-copy.
+        Reference.reachabilityFence(a);
         return out;
     }
 

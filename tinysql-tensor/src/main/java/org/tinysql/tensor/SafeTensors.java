@@ -5,13 +5,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.lang.ref.Reference;
 import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -176,13 +179,18 @@ public final class SafeTensors implements AutoCloseable {
             throws IOException {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         Map<String, FloatBuffer> data = new LinkedHashMap<>();
+        List<INDArray> arrays = new ArrayList<>();
         for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
             INDArray a = e.getValue();
             INDArray c = a.dataType() == DataType.FLOAT && a.ordering() == 'c' && !a.isView() ? a : a.castTo(DataType.FLOAT).dup('c');
             shapes.put(e.getKey(), c.shape());
             data.put(e.getKey(), Buffers.fb(c));
+            arrays.add(c);
         }
         write(file, shapes, dtype, metadata, (name, off, chunk, len) -> data.get(name).get((int) off, chunk, 0, len));
+        // The buffers are views: the arrays (some made here, some the caller's temporaries) must live until written.
+        Reference.reachabilityFence(arrays);
+        Reference.reachabilityFence(tensors);
     }
 
     /**

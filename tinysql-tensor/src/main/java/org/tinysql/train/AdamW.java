@@ -2,36 +2,113 @@ package org.tinysql.train;
 
 import static org.tinysql.tensor.Buffers.fb;
 
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.tinysql.model.Parameters;
 import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.DType;
+import org.tinysql.tensor.SafeTensors;
 
 /**
  * AdamW with decoupled weight decay (Loshchilov and Hutter): p -= lr * (m_hat / (sqrt(v_hat) + eps) + wd * p).
- * Weight decay applies to matrices (embeddings and projections), not to norm weights or biases (as nanoGPT).
- * The state (first and second moments, step) is exposed for checkpoints so a resumed run continues bit for bit.
+ * Weight decay applies to matrices (embeddings and projections), not to norm weights or biases (as nanoGPT and the
+ * HuggingFace Trainer). The state (first and second moments, step) is exposed for checkpoints so a resumed run
+ * continues bit for bit.
+ *
+ * <p>The moments are stored in F32 (16 bytes per parameter with the weights and gradients) or in BF16 (12 bytes): the
+ * update is computed in F32 either way and the new moments rounded to BF16 (8 bits of mantissa, the exponent range of
+ * F32), which halves their memory; see {@link Moments}. Tensors are updated in chunks, so a step allocates a few
+ * small arrays per thread whatever the model's size.
  */
 public final class AdamW {
+    /** How the moments are stored. */
+    public enum Moments {
+        /** Four bytes per moment value: the reference. */
+        F32(DType.F32),
+        /**
+         * Two bytes per moment value, rounded to nearest even: 4 bytes per parameter less. The first moment keeps 3
+         * significant digits and the second moment's square root 3-4, so each update differs from the F32 one by well
+         * under 1% (measured in AdamWTest); what it saves makes a 1B-parameter fine-tune fit in 24 GB.
+         */
+        BF16(DType.BF16);
+
+        private final DType dtype;
+
+        Moments(DType dtype) {
+            this.dtype = dtype;
+        }
+
+        /** Bytes per stored moment value. */
+        public int bytes() {
+            return dtype.bytes();
+        }
+
+        /** The lower-case name used in trainer_state.json and on the command line. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Moments parse(String s) {
+            for (Moments m : values()) {
+                if (m.label().equals(s.toLowerCase(Locale.ROOT))) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("optimizer moments must be f32 or bf16, not '" + s + "'");
+        }
+    }
+
+    /** Elements per work unit of a step. */
+    private static final int CHUNK = 1 << 16;
+
     private final double beta1;
     private final double beta2;
     private final double eps;
     private final double weightDecay;
+    private final Moments moments;
     private final Map<String, INDArray> m = new LinkedHashMap<>();
     private final Map<String, INDArray> v = new LinkedHashMap<>();
     private long step;
 
+    /** AdamW with F32 moments. */
     public AdamW(Parameters params, double beta1, double beta2, double eps, double weightDecay) {
+        this(params, beta1, beta2, eps, weightDecay, Moments.F32);
+    }
+
+    public AdamW(Parameters params, double beta1, double beta2, double eps, double weightDecay, Moments moments) {
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
         this.weightDecay = weightDecay;
+        this.moments = moments;
         params.asMap().forEach((n, a) -> {
-            m.put(n, Buffers.zeros(a.shape()));
-            v.put(n, Buffers.zeros(a.shape()));
+            m.put(n, newMoment(a.shape()));
+            v.put(n, newMoment(a.shape()));
         });
+    }
+
+    private INDArray newMoment(long[] shape) {
+        return moments == Moments.F32 ? Buffers.zeros(shape) : Nd4j.create(DataType.BFLOAT16, shape, 'c');
+    }
+
+    public Moments moments() {
+        return moments;
+    }
+
+    /** Bytes of the two moments of {@code parameters} parameters stored as {@code moments}. */
+    public static long stateBytes(long parameters, Moments moments) {
+        return 2L * parameters * moments.bytes();
     }
 
     /** One update of every parameter with learning rate {@code lr}. */
@@ -39,67 +116,162 @@ public final class AdamW {
         step++;
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
-        float b1 = (float) beta1, b2 = (float) beta2;
+        float stepSize = (float) (lr / bc1);
+        float sqrtBc2 = (float) Math.sqrt(bc2);
         for (Map.Entry<String, INDArray> e : params.asMap().entrySet()) {
             String name = e.getKey();
-            int n = (int) e.getValue().length();
-            float[] p = new float[n], g = new float[n], mb = new float[n], vb = new float[n];
-            fb(e.getValue()).get(0, p);
-            fb(grads.get(name)).get(0, g);
-            fb(m.get(name)).get(0, mb);
-            fb(v.get(name)).get(0, vb);
-            boolean decay = e.getValue().rank() >= 2;
-            float wd = decay ? (float) weightDecay : 0f;
-            float stepSize = (float) (lr / bc1);
-            float sqrtBc2 = (float) Math.sqrt(bc2);
-            float lrf = (float) lr;
-            float epsf = (float) eps;
-            for (int i = 0; i < n; i++) {
-                float gi = g[i];
-                float mi = b1 * mb[i] + (1 - b1) * gi;
-                float vi = b2 * vb[i] + (1 - b2) * gi * gi;
-                mb[i] = mi;
-                vb[i] = vi;
-                float pi = p[i];
-                pi -= lrf * wd * pi;
-                pi -= stepSize * mi / ((float) Math.sqrt(vi) / sqrtBc2 + epsf);
-                p[i] = pi;
-            }
-            fb(e.getValue()).put(0, p);
-            fb(m.get(name)).put(0, mb);
-            fb(v.get(name)).put(0, vb);
+            INDArray param = e.getValue();
+            float wd = param.rank() >= 2 ? (float) weightDecay : 0f;
+            FloatBuffer p = fb(param);
+            FloatBuffer g = fb(grads.get(name));
+            Moment mb = moment(m.get(name));
+            Moment vb = moment(v.get(name));
+            int n = (int) param.length();
+            IntStream.range(0, (n + CHUNK - 1) / CHUNK).parallel().forEach(c -> {
+                int from = c * CHUNK;
+                int len = Math.min(CHUNK, n - from);
+                update(p, g, mb, vb, from, len, (float) lr, wd, stepSize, sqrtBc2);
+            });
         }
+    }
+
+    /** The update of elements [from, from + len) of one tensor (the arithmetic of every element is independent). */
+    private void update(FloatBuffer p, FloatBuffer g, Moment mb, Moment vb, int from, int len, float lrf, float wd,
+                        float stepSize, float sqrtBc2) {
+        float b1 = (float) beta1, b2 = (float) beta2;
+        float epsf = (float) eps;
+        float[] pc = new float[len], gc = new float[len], mc = new float[len], vc = new float[len];
+        p.get(from, pc);
+        g.get(from, gc);
+        mb.get(from, mc);
+        vb.get(from, vc);
+        for (int i = 0; i < len; i++) {
+            float gi = gc[i];
+            float mi = b1 * mc[i] + (1 - b1) * gi;
+            float vi = b2 * vc[i] + (1 - b2) * gi * gi;
+            mc[i] = mi;
+            vc[i] = vi;
+            float pi = pc[i];
+            pi -= lrf * wd * pi;
+            pi -= stepSize * mi / ((float) Math.sqrt(vi) / sqrtBc2 + epsf);
+            pc[i] = pi;
+        }
+        p.put(from, pc);
+        mb.put(from, mc);
+        vb.put(from, vc);
+    }
+
+    /** Reads and writes a moment tensor as floats, whatever its storage. */
+    private interface Moment {
+        void get(int from, float[] dst);
+
+        void put(int from, float[] src);
+    }
+
+    private static Moment moment(INDArray a) {
+        if (a.dataType() == DataType.FLOAT) {
+            FloatBuffer b = fb(a);
+            return new Moment() {
+                @Override
+                public void get(int from, float[] dst) {
+                    b.get(from, dst);
+                }
+
+                @Override
+                public void put(int from, float[] src) {
+                    b.put(from, src);
+                }
+            };
+        }
+        ShortBuffer b = a.data().asNio().order(ByteOrder.nativeOrder()).asShortBuffer();
+        return new Moment() {
+            @Override
+            public void get(int from, float[] dst) {
+                for (int i = 0; i < dst.length; i++) {
+                    dst[i] = DType.bf16ToFloat(b.get(from + i));
+                }
+            }
+
+            @Override
+            public void put(int from, float[] src) {
+                for (int i = 0; i < src.length; i++) {
+                    b.put(from + i, DType.floatToBf16(src[i]));
+                }
+            }
+        };
     }
 
     public long stepCount() {
         return step;
     }
 
-    /** Optimizer state as named tensors ("m.NAME", "v.NAME") for a checkpoint. */
-    public Map<String, INDArray> state() {
+    /** The moments' shapes by state name ("m.NAME", "v.NAME"). */
+    private Map<String, INDArray> state() {
         Map<String, INDArray> s = new LinkedHashMap<>();
         m.forEach((n, a) -> s.put("m." + n, a));
         v.forEach((n, a) -> s.put("v." + n, a));
         return s;
     }
 
-    /** Restores the state written by {@link #state()}; checks every moment's presence and shape before changing any. */
-    public void load(Map<String, INDArray> state, long steps) {
-        for (String n : m.keySet()) {
-            for (String kind : new String[] {"m.", "v."}) {
-                INDArray s = state.get(kind + n);
-                if (s == null) {
-                    throw new IllegalArgumentException("optimizer state lacks " + kind + n);
+    /** The moment named "m.NAME" or "v.NAME" as floats (a copy; for tests and inspection). */
+    public float[] moment(String stateName) {
+        INDArray a = state().get(stateName);
+        if (a == null) {
+            throw new IllegalArgumentException("no optimizer state '" + stateName + "'");
+        }
+        float[] out = new float[(int) a.length()];
+        moment(a).get(0, out);
+        return out;
+    }
+
+    /**
+     * Writes the moments ("m.NAME", "v.NAME") to a safetensors file in their own storage type (so BF16 moments come back
+     * exactly), streamed chunk by chunk: the file is never held in memory.
+     */
+    public void save(Path file) throws IOException {
+        Map<String, INDArray> s = state();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        s.forEach((n, a) -> shapes.put(n, a.shape()));
+        SafeTensors.write(file, shapes, moments.dtype, null, (name, off, chunk, len) -> {
+            float[] part = new float[len];
+            moment(s.get(name)).get((int) off, part);
+            System.arraycopy(part, 0, chunk, 0, len);
+        });
+    }
+
+    /**
+     * Restores the moments written by {@link #save} (or by an older version in F32) and the step count; checks every
+     * moment's presence and shape before changing any, then reads them one tensor at a time. Errors are
+     * {@link CheckpointFormatException}s naming the file and the tensor.
+     */
+    public void load(Path file, long steps) throws IOException {
+        Map<String, INDArray> s = state();
+        try (SafeTensors st = SafeTensors.open(file)) {
+            for (Map.Entry<String, INDArray> e : s.entrySet()) {
+                if (!st.contains(e.getKey())) {
+                    throw new CheckpointFormatException(file, e.getKey(), "missing from the optimizer state");
                 }
-                if (!Arrays.equals(s.shape(), m.get(n).shape())) {
-                    throw new IllegalArgumentException(kind + n + " has shape " + Arrays.toString(s.shape()) + ", the parameter "
-                            + Arrays.toString(m.get(n).shape()));
+                long[] shape = st.entry(e.getKey()).shape();
+                if (!Arrays.equals(shape, e.getValue().shape())) {
+                    throw new CheckpointFormatException(file, e.getKey(), "has shape " + Arrays.toString(shape) + ", the parameter "
+                            + Arrays.toString(e.getValue().shape()));
                 }
             }
-        }
-        for (String n : m.keySet()) {
-            m.get(n).assign(state.get("m." + n));
-            v.get(n).assign(state.get("v." + n));
+            for (Map.Entry<String, INDArray> e : s.entrySet()) {
+                INDArray read = st.read(e.getKey());
+                try {
+                    FloatBuffer src = fb(read);
+                    Moment dst = moment(e.getValue());
+                    int n = (int) read.length();
+                    for (int from = 0; from < n; from += CHUNK) {
+                        float[] part = new float[Math.min(CHUNK, n - from)];
+                        src.get(from, part);
+                        dst.put(from, part);
+                    }
+                } finally {
+                    read.close();
+                }
+            }
         }
         step = steps;
     }

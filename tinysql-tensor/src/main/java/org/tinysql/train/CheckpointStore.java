@@ -6,8 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -17,7 +19,8 @@ import org.tinysql.util.AtomicFiles;
 /**
  * The checkpoint folder of a run: {@code step-N/} folders, each written into {@code step-N.tmp/} and renamed when
  * complete, so that a reader sees whole checkpoints only; the newest {@code keep} are kept. Every checkpoint gets the
- * run's tokenizer.json, captured when the run started, so it stays usable when the dataset goes away.
+ * run's tokenizer files (tokenizer.json, and tokenizer_config.json for a fine-tune), captured when the run started, so
+ * it stays usable when the dataset goes away.
  */
 final class CheckpointStore {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
@@ -28,9 +31,12 @@ final class CheckpointStore {
         void write(Path folder) throws IOException;
     }
 
+    static final String TOKENIZER_JSON = "tokenizer.json";
+
     private final Path dir;
     private final int keep;
-    private final byte[] tokenizerJson;
+    /** File name to content of the tokenizer files every checkpoint gets. */
+    private final Map<String, byte[]> files = new LinkedHashMap<>();
 
     /**
      * @param dir           the checkpoint folder
@@ -38,9 +44,14 @@ final class CheckpointStore {
      * @param tokenizerJson the tokenizer.json to put into every checkpoint, or null for none
      */
     CheckpointStore(Path dir, int keep, byte[] tokenizerJson) {
+        this(dir, keep, tokenizerJson == null ? Map.of() : Map.of(TOKENIZER_JSON, tokenizerJson));
+    }
+
+    /** A store whose checkpoints get {@code files} (name to content: tokenizer.json and its companions). */
+    CheckpointStore(Path dir, int keep, Map<String, byte[]> files) {
         this.dir = dir;
         this.keep = Math.max(1, keep);
-        this.tokenizerJson = tokenizerJson == null ? null : tokenizerJson.clone();
+        files.forEach((n, b) -> this.files.put(n, b.clone()));
     }
 
     Path dir() {
@@ -65,7 +76,7 @@ final class CheckpointStore {
         } catch (IOException e) {
             throw new IOException("the checkpoint folder " + dir + " is not writable: " + e, e);
         }
-        long checkpointBytes = tensorBytes + (tokenizerJson == null ? 0 : tokenizerJson.length) + (1 << 20);
+        long checkpointBytes = tensorBytes + files.values().stream().mapToLong(b -> b.length).sum() + (1 << 20);
         long free = Files.getFileStore(dir).getUsableSpace();
         if (free < checkpointBytes) {
             throw new IOException(String.format(Locale.ROOT, "not enough space for a checkpoint in %s: %s free, a checkpoint takes about %s",
@@ -80,7 +91,7 @@ final class CheckpointStore {
     }
 
     /**
-     * Writes checkpoint {@code step-N/} (the content, then tokenizer.json) and prunes old checkpoints. An I/O error
+     * Writes checkpoint {@code step-N/} (the content, then the tokenizer files) and prunes old checkpoints. An I/O error
      * (a full disk) leaves the earlier checkpoints as they were and names the checkpoint and the free space.
      */
     Path save(long step, Content content) throws IOException {
@@ -91,8 +102,8 @@ final class CheckpointStore {
             deleteTree(tmp);
             Files.createDirectories(tmp);
             content.write(tmp);
-            if (tokenizerJson != null) {
-                AtomicFiles.write(tmp.resolve("tokenizer.json"), (AtomicFiles.StreamWriter) out -> out.write(tokenizerJson));
+            for (Map.Entry<String, byte[]> f : files.entrySet()) {
+                AtomicFiles.write(tmp.resolve(f.getKey()), (AtomicFiles.StreamWriter) out -> out.write(f.getValue()));
             }
             deleteTree(dst);
             Files.move(tmp, dst, StandardCopyOption.ATOMIC_MOVE);
@@ -119,9 +130,11 @@ final class CheckpointStore {
         return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
     }
 
-    /** The tokenizer.json this store writes, or null. */
-    byte[] tokenizerJson() {
-        return tokenizerJson == null ? null : tokenizerJson.clone();
+    /** The tokenizer files this store writes (name to content). */
+    Map<String, byte[]> files() {
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        files.forEach((n, b) -> out.put(n, b.clone()));
+        return out;
     }
 
     /** Completed checkpoints (step-N folders) in {@code dir}, oldest first. */

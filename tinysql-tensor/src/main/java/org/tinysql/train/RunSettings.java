@@ -11,18 +11,25 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The settings that make a run what it is (its data order, learning-rate schedule and length), as a checkpoint's
- * trainer_state.json records them. A resume with other settings would not continue the same run, so {@link Trainer}
- * refuses it unless forced. Settings that a checkpoint of an older version does not record are not compared.
+ * The settings that make a run what it is (its data order, learning-rate schedule, optimiser and length), as a
+ * checkpoint's trainer_state.json records them. A resume with other settings would not continue the same run, so
+ * {@link Trainer} refuses it unless forced. Settings that a checkpoint of an older version does not record are not
+ * compared.
  *
- * @param values setting name (as in trainer_state.json) to value: a Long for integral settings, a Double for reals
+ * @param values setting name (as in trainer_state.json) to value: a Long for integral settings, a Double for reals, a
+ *               String for names
  */
-record RunSettings(Map<String, Number> values) {
+record RunSettings(Map<String, Object> values) {
     /** Integral settings, compared as longs. */
     static final List<String> INTEGRAL = List.of("steps", "batch_size", "warmup_steps", "seed", "max_length", "length_buckets",
             "train_examples");
     /** Real settings, compared exactly (they go through JSON unchanged). */
-    static final List<String> REAL = List.of("peak_lr", "min_lr", "weight_decay", "clip_norm");
+    static final List<String> REAL = List.of("peak_lr", "min_lr", "weight_decay", "clip_norm", "adam_beta1", "adam_beta2",
+            "adam_eps");
+    /** Named settings (enum labels), compared exactly. */
+    static final List<String> TEXT = List.of("lr_schedule", "optimizer_moments");
+    /** Longest name read for a named setting. */
+    static final int MAX_TEXT = 64;
 
     RunSettings {
         values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
@@ -30,7 +37,7 @@ record RunSettings(Map<String, Number> values) {
 
     /** The settings of a run with configuration {@code c} over {@code trainExamples} training examples. */
     static RunSettings of(Trainer.Config c, int trainExamples) {
-        Map<String, Number> v = new LinkedHashMap<>();
+        Map<String, Object> v = new LinkedHashMap<>();
         v.put("steps", (long) c.steps());
         v.put("batch_size", (long) c.batchSize());
         v.put("peak_lr", c.peakLr());
@@ -42,12 +49,17 @@ record RunSettings(Map<String, Number> values) {
         v.put("max_length", (long) c.maxLength());
         v.put("length_buckets", (long) c.lengthBuckets());
         v.put("train_examples", (long) trainExamples);
+        v.put("adam_beta1", c.optimizer().beta1());
+        v.put("adam_beta2", c.optimizer().beta2());
+        v.put("adam_eps", c.optimizer().eps());
+        v.put("lr_schedule", c.optimizer().schedule().label());
+        v.put("optimizer_moments", c.optimizer().moments().label());
         return new RunSettings(v);
     }
 
     /** Reads the settings recorded in a trainer_state.json tree; a recorded setting must have the right type. */
     static RunSettings read(JsonNode root, Path file) throws CheckpointFormatException {
-        Map<String, Number> v = new LinkedHashMap<>();
+        Map<String, Object> v = new LinkedHashMap<>();
         for (String name : INTEGRAL) {
             JsonNode n = root.get(name);
             if (n != null) {
@@ -66,6 +78,16 @@ record RunSettings(Map<String, Number> values) {
                 v.put(name, n.asDouble());
             }
         }
+        for (String name : TEXT) {
+            JsonNode n = root.get(name);
+            if (n != null) {
+                if (!n.isTextual() || n.textValue().isEmpty() || n.textValue().length() > MAX_TEXT) {
+                    throw new CheckpointFormatException(file, name, "expected a name of 1 to " + MAX_TEXT + " characters, found "
+                            + abbreviate(n));
+                }
+                v.put(name, n.textValue());
+            }
+        }
         return new RunSettings(v);
     }
 
@@ -74,8 +96,10 @@ record RunSettings(Map<String, Number> values) {
         values.forEach((name, value) -> {
             if (value instanceof Double d) {
                 state.put(name, d);
+            } else if (value instanceof String t) {
+                state.put(name, t);
             } else {
-                state.put(name, value.longValue());
+                state.put(name, ((Number) value).longValue());
             }
         });
     }
@@ -84,7 +108,7 @@ record RunSettings(Map<String, Number> values) {
     List<String> differences(RunSettings requested) {
         List<String> out = new ArrayList<>();
         values.forEach((name, value) -> {
-            Number now = requested.values.get(name);
+            Object now = requested.values.get(name);
             if (!Objects.equals(value, now)) {
                 out.add(name + " " + value + " -> " + now);
             }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -17,7 +18,6 @@ import org.tinysql.model.HfCheckpoint;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.DType;
-import org.tinysql.tensor.SafeTensors;
 import org.tinysql.tokenizer.SqlVocabTokenizer;
 import org.tinysql.tokenizer.Tokenizer;
 import org.tinysql.util.AtomicFiles;
@@ -58,12 +58,16 @@ public final class Trainer {
      * @param force           resume from a checkpoint even if it was written with other settings (steps, batch size,
      *                        learning rates, schedule, seed, training set...; see {@link RunSettings}); without it such
      *                        a resume is refused with the list of differences
+     * @param optimizer       AdamW's betas, moment storage and the decay shape
      */
     public record Config(int steps, int batchSize, double peakLr, double minLr, int warmupSteps, double weightDecay,
                          double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
-                         int maxLength, int lengthBuckets, boolean pack, boolean force) {
+                         int maxLength, int lengthBuckets, boolean pack, boolean force, OptimizerConfig optimizer) {
 
         public Config {
+            if (optimizer == null) {
+                throw new IllegalArgumentException("optimizer settings are required");
+            }
             if (steps < 0 || batchSize < 1 || lengthBuckets < 1 || maxLength < 2) {
                 throw new IllegalArgumentException("need steps >= 0, batchSize >= 1, lengthBuckets >= 1 and maxLength >= 2: steps "
                         + steps + ", batchSize " + batchSize + ", lengthBuckets " + lengthBuckets + ", maxLength " + maxLength);
@@ -74,7 +78,7 @@ public final class Trainer {
                       double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
                       int maxLength) {
             this(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches, checkpointEvery,
-                    keepCheckpoints, seed, maxLength, 1, true, false);
+                    keepCheckpoints, seed, maxLength, 1, true, false, OptimizerConfig.SCRATCH);
         }
 
         public static Config defaults(int steps, int batchSize) {
@@ -83,23 +87,28 @@ public final class Trainer {
 
         public Config withLengthBuckets(int groups) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, groups, pack, force);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, groups, pack, force, optimizer);
         }
 
         public Config withLr(double peak, double min) {
             return new Config(steps, batchSize, peak, min, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
         }
 
         /** The same configuration that resumes even from a checkpoint with other settings (see {@code force}). */
         public Config withForce(boolean on) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, on);
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, on, optimizer);
         }
 
         public Config withCheckpoints(int every, int eval) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, eval, evalBatches, every,
-                    keepCheckpoints, seed, maxLength, lengthBuckets, pack, force);
+                    keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
+        }
+
+        public Config withOptimizer(OptimizerConfig o) {
+            return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
+                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, o);
         }
     }
 
@@ -151,6 +160,13 @@ public final class Trainer {
     /** The seam for tests: {@code stepLoss} computes each step's loss. */
     Trainer(Transformer model, Tokenizer tokenizer, byte[] tokenizerJson, List<TinySqlExample> trainSet,
             List<TinySqlExample> valSet, Config cfg, Path checkpointDir, StepLoss stepLoss) {
+        this(model, tokenizer, tokenizerJson == null ? Map.of() : Map.of(CheckpointStore.TOKENIZER_JSON, tokenizerJson), trainSet,
+                valSet, cfg, checkpointDir, stepLoss);
+    }
+
+    /** A trainer whose checkpoints get {@code tokenizerFiles} (name to content; a fine-tune's tokenizer.json and config). */
+    Trainer(Transformer model, Tokenizer tokenizer, Map<String, byte[]> tokenizerFiles, List<TinySqlExample> trainSet,
+            List<TinySqlExample> valSet, Config cfg, Path checkpointDir, StepLoss stepLoss) {
         if (trainSet.size() < cfg.batchSize()) {
             throw new IllegalArgumentException("training set of " + trainSet.size() + " examples is smaller than one batch of "
                     + cfg.batchSize());
@@ -161,10 +177,11 @@ public final class Trainer {
         this.train = trainSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
         this.val = valSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
         this.order = new BatchOrder(train, cfg.batchSize(), cfg.lengthBuckets(), cfg.seed());
-        this.store = checkpointDir == null ? null : new CheckpointStore(checkpointDir, cfg.keepCheckpoints(), tokenizerJson);
+        this.store = checkpointDir == null ? null : new CheckpointStore(checkpointDir, cfg.keepCheckpoints(), tokenizerFiles);
         this.stepLoss = stepLoss;
-        this.opt = new AdamW(model.parameters(), 0.9, 0.95, 1e-8, cfg.weightDecay());
-        this.schedule = new LrSchedule(cfg.peakLr(), cfg.minLr(), cfg.warmupSteps(), cfg.steps());
+        OptimizerConfig o = cfg.optimizer();
+        this.opt = new AdamW(model.parameters(), o.beta1(), o.beta2(), o.eps(), cfg.weightDecay(), o.moments());
+        this.schedule = new LrSchedule(cfg.peakLr(), cfg.minLr(), cfg.warmupSteps(), cfg.steps(), o.schedule());
     }
 
     public List<StepLog> history() {
@@ -189,7 +206,12 @@ public final class Trainer {
         return order.at(s);
     }
 
-    /** Trains until {@code cfg.steps()}, resuming from the newest checkpoint in the checkpoint folder if there is one. */
+    /**
+     * Trains until {@code cfg.steps()}, resuming from the newest checkpoint in the checkpoint folder if there is one. A
+     * resume reads the checkpoint straight into the model's parameters (a second copy of a large model would not fit),
+     * so when it fails on a damaged checkpoint the parameters are partly overwritten: start again from the original
+     * weights.
+     */
     public List<StepLog> run(Progress progress) throws IOException {
         return runUntil(cfg.steps(), progress);
     }
@@ -200,7 +222,8 @@ public final class Trainer {
      */
     public List<StepLog> runUntil(long stop, Progress progress) throws IOException {
         if (store != null) {
-            store.open(model.parameters().count() * 4L * 3); // the model and AdamW's two moments in F32
+            long params = model.parameters().count();
+            store.open(params * 4L + AdamW.stateBytes(params, opt.moments())); // the model in F32 and AdamW's moments
             resume();
         }
         long end = Math.min(stop, cfg.steps());
@@ -274,7 +297,7 @@ public final class Trainer {
     }
 
     /** Scales gradients so their global L2 norm is at most {@code max}; returns the norm before clipping. */
-    static double clip(Parameters grads, double max) {
+    public static double clip(Parameters grads, double max) {
         double ss = 0;
         for (INDArray g : grads.asMap().values()) {
             FloatBuffer b = fb(g);
@@ -305,7 +328,7 @@ public final class Trainer {
         TrainerState state = new TrainerState(step, opt.stepCount(), RunSettings.of(cfg, train.size()), cfg.pack(), losses);
         return store.save(step, tmp -> {
             HfCheckpoint.save(model.parameters(), tmp, DType.F32);
-            SafeTensors.write(tmp.resolve("optimizer.safetensors"), opt.state(), DType.F32, null);
+            opt.save(tmp.resolve("optimizer.safetensors"));
             AtomicFiles.writeString(tmp.resolve(TrainerState.FILE), state.toJson());
         });
     }
@@ -328,8 +351,10 @@ public final class Trainer {
         TrainerState st = TrainerState.read(last.resolve(TrainerState.FILE));
         RunSettings now = RunSettings.of(cfg, train.size());
         List<String> diffs = new ArrayList<>(st.settings().differences(now));
-        if (TokenizerFiles.differs(last.resolve("tokenizer.json"), store.tokenizerJson())) {
-            diffs.add("tokenizer.json differs");
+        for (Map.Entry<String, byte[]> f : store.files().entrySet()) {
+            if (TokenizerFiles.differs(last.resolve(f.getKey()), f.getValue())) {
+                diffs.add(f.getKey() + " differs");
+            }
         }
         if (!diffs.isEmpty() && !cfg.force()) {
             throw new IOException("refusing to resume from " + last + ": it was written with other settings (checkpoint -> now): "
@@ -343,14 +368,8 @@ public final class Trainer {
         if (!unrecorded.isEmpty()) {
             LOG.warn("{} does not record {}; resuming without checking them", last, String.join(", ", unrecorded));
         }
-        Parameters p = HfCheckpoint.load(last, model.config());
-        Path optimizer = last.resolve("optimizer.safetensors");
-        try {
-            opt.load(SafeTensors.readAll(optimizer), st.optimizerStep());
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointFormatException(optimizer, "(tensors)", e.getMessage());
-        }
-        model.parameters().copyFrom(p);
+        HfCheckpoint.loadInto(last, model.parameters());
+        opt.load(last.resolve("optimizer.safetensors"), st.optimizerStep());
         step = st.step();
         resumedFrom = step;
         history.clear();

@@ -31,6 +31,7 @@ class TrainerStateFuzzTest {
 
     static {
         SETTINGS.addAll(RunSettings.REAL);
+        SETTINGS.addAll(RunSettings.TEXT);
     }
 
     /** One generated input: its bytes, and the field an error must name (null: the input is valid). */
@@ -55,6 +56,7 @@ class TrainerStateFuzzTest {
     private static final String[] BAD_COUNTS = {"-1", "1.5", "\"8\"", "null", "true", "[]", "{}", "99999999999999999999", "1e400"};
     private static final String[] BAD_INTEGRAL = {"1.5", "\"x\"", "null", "true", "[1]", "{}", "99999999999999999999"};
     private static final String[] BAD_REAL = {"\"x\"", "null", "false", "[]", "{\"a\":1}", "1e400", "-1e999"};
+    private static final String[] BAD_TEXT = {"1", "null", "false", "[]", "{\"a\":1}", "\"\"", "\"" + "x".repeat(65) + "\""};
     private static final String[] BAD_LOSS = {"\"x\"", "null", "true", "[]", "{}", "1e400"};
 
     private static Input generate(SplittableRandom r) throws Exception {
@@ -73,7 +75,7 @@ class TrainerStateFuzzTest {
             }
             case 2 -> { // a setting of the wrong type
                 String f = SETTINGS.get(r.nextInt(SETTINGS.size()));
-                String[] bad = RunSettings.INTEGRAL.contains(f) ? BAD_INTEGRAL : BAD_REAL;
+                String[] bad = RunSettings.INTEGRAL.contains(f) ? BAD_INTEGRAL : RunSettings.TEXT.contains(f) ? BAD_TEXT : BAD_REAL;
                 return new Input(bytes(replace(tree, f, bad[r.nextInt(bad.length)])), f, null);
             }
             case 3 -> { // a bad loss, or a history of the wrong length
