@@ -57,7 +57,8 @@ public final class FinetuneStepBenchmark {
         int steps = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         Boolean recompute = args.length > 4 && !args[4].equals("auto") ? Boolean.valueOf(args[4].equals("on")) : null;
         AdamW.Moments moments = args.length > 5 && !args[5].equals("auto") ? AdamW.Moments.parse(args[5]) : null;
-        MemoryPlan plan = MemoryPlan.choose(cfg, batch, time, MemoryPlan.budget(), recompute, moments);
+        int labelled = batch * (time - time / 2);
+        MemoryPlan plan = MemoryPlan.choose(cfg, batch, time, labelled, MemoryPlan.budget(), recompute, moments);
 
         AtomicLong peakRss = new AtomicLong();
         Thread sampler = new Thread(() -> {

@@ -155,10 +155,11 @@ public final class FineTuner {
                     + " tokens, fewer than one batch of " + o.batchSize());
         }
         int steps = o.steps() > 0 ? o.steps() : (int) Math.max(1, Math.floor(o.epochs() * train.size() / o.batchSize()));
-        int longest = longest(train, tp.tokenizer(), maxLength);
+        int[] longest = longest(train, tp.tokenizer(), maxLength);
         ModelConfig target = source.withVocabSize(Math.max(source.vocabSize(), tp.tokenizer().vocabSize()))
                 .withTokens(source.bosTokenId(), tp.eosId()).withPadToken(tp.padId());
-        MemoryPlan plan = MemoryPlan.choose(target, o.batchSize(), longest, MemoryPlan.budget(), o.recompute(),
+        MemoryPlan plan = MemoryPlan.choose(target, o.batchSize(), longest[0], o.batchSize() * longest[1], MemoryPlan.budget(),
+                o.recompute(),
                 o.moments() != null ? o.moments() : recordedMoments(runDir.resolve("checkpoints")));
         LOG.info("memory plan: {}", plan);
 
@@ -219,13 +220,18 @@ public final class FineTuner {
         return tok.encode(EncodedExample.promptText(e)).length + tok.encode(EncodedExample.responseText(e)).length + 1;
     }
 
-    /** The longest training example (at most {@code cap}): the row length the memory plan is made for. */
-    private static int longest(List<TinySqlExample> train, Tokenizer tok, int cap) {
+    /**
+     * The row length the memory plan is made for (the longest of the first 4096 training examples, rounded as batches
+     * are, at most {@code cap}) and the longest response with its EOS (the labelled rows per example).
+     */
+    private static int[] longest(List<TinySqlExample> train, Tokenizer tok, int cap) {
         int n = 2;
+        int response = 1;
         for (int i = 0; i < Math.min(train.size(), 4096); i++) {
             n = Math.max(n, length(train.get(i), tok));
+            response = Math.max(response, tok.encode(EncodedExample.responseText(train.get(i))).length + 1);
         }
-        return Math.min(cap, (n + Trainer.PAD_MULTIPLE - 1) / Trainer.PAD_MULTIPLE * Trainer.PAD_MULTIPLE);
+        return new int[] {Math.min(cap, (n + Trainer.PAD_MULTIPLE - 1) / Trainer.PAD_MULTIPLE * Trainer.PAD_MULTIPLE), response};
     }
 
     /**

@@ -33,19 +33,22 @@ public record MemoryPlan(long parameters, long weightBytes, long gradientBytes, 
         return weightBytes + gradientBytes + momentBytes + activationBytes;
     }
 
-    /** The plan for {@code cfg} on batches of {@code batch} rows of {@code time} tokens with these settings. */
-    public static MemoryPlan of(ModelConfig cfg, int batch, int time, boolean recompute, AdamW.Moments moments) {
+    /**
+     * The plan for {@code cfg} on batches of {@code batch} rows of {@code time} tokens, {@code labelled} of which carry a
+     * label (the rows the loss reads logits for), with these settings.
+     */
+    public static MemoryPlan of(ModelConfig cfg, int batch, int time, int labelled, boolean recompute, AdamW.Moments moments) {
         long p = org.tinysql.model.ConfigValidator.parameterCount(cfg);
-        return new MemoryPlan(p, 4 * p, 4 * p, AdamW.stateBytes(p, moments), activationBytes(cfg, batch, time, recompute),
-                recompute, moments);
+        return new MemoryPlan(p, 4 * p, 4 * p, AdamW.stateBytes(p, moments),
+                activationBytes(cfg, batch, time, labelled, recompute), recompute, moments);
     }
 
     /**
      * Bytes of activations for a [batch, time] step: per block the stream, norm outputs, q/k/v (and rotated q/k), z, MLP
      * hidden activations and the [H, T, T] scores and pattern; the backward's work buffers (one block's worth); and the
-     * logits, [N, V] plus the labelled rows' logits and their gradient (at most N rows each).
+     * logits, [N, V] plus the labelled rows' logits and their gradient.
      */
-    static long activationBytes(ModelConfig c, int batch, int time, boolean recompute) {
+    static long activationBytes(ModelConfig c, int batch, int time, int labelled, boolean recompute) {
         long n = (long) batch * time;
         long cw = c.dModel();
         long qw = (long) c.nHeads() * c.headDim();
@@ -58,7 +61,7 @@ public record MemoryPlan(long parameters, long weightBytes, long gradientBytes, 
         long blocks = recompute ? layer + (c.nLayers() - 1) * n * cw * 4 : c.nLayers() * layer;
         long work = n * (2 * cw + qw * (rotary ? 3 : 2) + kw * (rotary ? 3 : 2) + (long) c.dMlp() * (swiglu ? 3 : 2)
                 + 2L * c.nHeads() * time) * 4;
-        long logits = 3 * n * c.vocabSize() * 4;
+        long logits = (n + 2L * Math.min(n, labelled)) * c.vocabSize() * 4;
         long stream = n * cw * 4 * 3;
         return blocks + work + logits + stream;
     }
@@ -69,18 +72,19 @@ public record MemoryPlan(long parameters, long weightBytes, long gradientBytes, 
      * {@code recompute} and {@code moments}, when not null, are taken as given. Throws with the estimate and how to
      * raise the budget when nothing fits.
      */
-    public static MemoryPlan choose(ModelConfig cfg, int batch, int time, long budget, Boolean recompute, AdamW.Moments moments) {
+    public static MemoryPlan choose(ModelConfig cfg, int batch, int time, int labelled, long budget, Boolean recompute,
+                                    AdamW.Moments moments) {
         MemoryPlan last = null;
         for (boolean r : recompute != null ? new boolean[] {recompute} : new boolean[] {false, true}) {
             for (AdamW.Moments m : moments != null ? new AdamW.Moments[] {moments} : AdamW.Moments.values()) {
-                last = of(cfg, batch, time, r, m);
+                last = of(cfg, batch, time, labelled, r, m);
                 if (last.totalBytes() <= budget * USABLE - OVERHEAD) {
                     return last;
                 }
             }
         }
         if (recompute == null && moments == null) {
-            last = of(cfg, batch, time, true, AdamW.Moments.BF16);
+            last = of(cfg, batch, time, labelled, true, AdamW.Moments.BF16);
         }
         throw new IllegalStateException(String.format(Locale.ROOT, "a training step of %s with batch %d x %d tokens needs about %s"
                         + " (%s), more than %.0f%% of the %s this process may use, less 1 GiB for the JVM; lower --batch or"

@@ -143,12 +143,13 @@ class FineTunerTest {
         ModelConfig llama1b = new ModelConfig("llama", 128256, 2048, 16, 32, 8, 8192, 131072, 1e-5, true, new int[16], 500000.0,
                 false, false, true, 128000, 128001, new ModelConfig.RopeScaling(32, 1, 4, 8192));
         long gib = 1L << 30;
-        MemoryPlan big = MemoryPlan.choose(llama1b, 8, 256, 22 * gib, null, null);
+        MemoryPlan big = MemoryPlan.choose(llama1b, 8, 256, 8 * 256, 22 * gib, null, null);
         assertTrue(big.recompute() && big.moments() == AdamW.Moments.BF16, big.toString());
         assertEquals(1_235_814_400L, big.parameters(), "Llama-3.2-1B");
-        MemoryPlan roomy = MemoryPlan.choose(llama1b, 1, 256, 64 * gib, null, null);
+        MemoryPlan roomy = MemoryPlan.choose(llama1b, 1, 256, 256, 64 * gib, null, null);
         assertFalse(roomy.recompute() || roomy.moments() != AdamW.Moments.F32, roomy.toString());
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> MemoryPlan.choose(llama1b, 8, 256, 8 * gib, null, null));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> MemoryPlan.choose(llama1b, 8, 256, 8 * 256, 8 * gib, null, null));
         assertTrue(e.getMessage().contains("-Dorg.bytedeco.javacpp.maxbytes"), e.getMessage());
     }
 }
