@@ -87,6 +87,8 @@ public final class QuickstartCommand implements Callable<Integer> {
     long seed;
 
     private final HtmlReport html = new HtmlReport("TinySQL-J quickstart report");
+    /** Whether this run generated the CS1 data (so a model trained before was trained on other data). */
+    private boolean cs1Generated;
 
     @Override
     public Integer call() throws Exception {
@@ -121,13 +123,15 @@ public final class QuickstartCommand implements Callable<Integer> {
             int size = cs == CommandSet.CS1 ? n : Math.max(2000, n / 10);
             Variant variant = cs == CommandSet.CS1 ? Variant.LITERAL : Variant.SYNONYM;
             DatasetStats stats;
-            if (sameDataset(dir, size)) {
-                stats = DatasetStats.of(DatasetIO.read(dir, Split.TEST));
+            DatasetMeta existing = DatasetFolders.reusable(dir, size, seed);
+            if (existing != null) {
+                stats = existing.stats();
                 System.out.println("== " + cs + " dataset already in " + dir);
             } else {
                 try (ConsoleProgressBar bar = new ConsoleProgressBar("generate " + cs, size)) {
                     stats = new DatasetGenerator(cs, variant, seed).writeSplits(dir, size, bar);
                 }
+                cs1Generated |= cs == CommandSet.CS1;
                 System.out.println("== " + cs + " dataset in " + dir);
             }
             System.out.println(stats.describe());
@@ -142,20 +146,15 @@ public final class QuickstartCommand implements Callable<Integer> {
         return dataDir(CommandSet.CS1);
     }
 
-    private boolean sameDataset(Path dir, int size) throws IOException {
-        Path stats = dir.resolve("stats.json");
-        if (!Files.exists(stats) || !Files.exists(dir.resolve("tokenizer.json"))) {
-            return false;
-        }
-        DatasetMeta meta = DatasetMeta.read(stats);
-        return meta.splits().total() == size && meta.seed() == seed;
-    }
-
     /** Trains (or resumes, or reuses) the CS1 model; the loss curve goes into the report. */
     private Transformer train(Path data, HfTokenizer tok) throws IOException {
         Path runDir = out.resolve("cs1-model");
         Path modelDir = runDir.resolve("model");
         Path historyFile = runDir.resolve("history.json");
+        if (cs1Generated && Files.exists(runDir)) {
+            System.out.println("== " + runDir + " holds a model of the CS1 data generated before; training a new one");
+            DatasetFolders.deleteTree(runDir);
+        }
         ModelConfig cfg = SmallModelRecipe.config(tok);
         Transformer model;
         Transformer trained = null;

@@ -73,6 +73,10 @@ public final class CorruptionGenerator {
                 continue;
             }
             String[] split = answerSplit(cleanSql, corruptSql);
+            if (!cleanSql.equals(corruptSql) && split[1].equals(split[2])) {
+                // the SQL differs after the first differing word ('%d' and '%d%'): no answer tells them apart
+                continue;
+            }
             String cleanPrompt = PromptFormat.prompt(cleanEnglish, cleanContext) + split[0];
             String corruptPrompt = PromptFormat.prompt(english, context) + split[0];
             int index = -1;

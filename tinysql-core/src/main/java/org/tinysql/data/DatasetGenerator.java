@@ -2,17 +2,23 @@ package org.tinysql.data;
 
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
 /**
- * Seeded, deterministic generator of TinySQL examples. Example {@code i} depends only on (seed, i, command set,
- * variant), so generation parallelises and any example can be regenerated on its own.
+ * Seeded, deterministic generator of TinySQL examples. Example {@code i} draws from its own random stream, derived
+ * from (seed, command set, variant, i): generation parallelises, any example can be regenerated on its own, and
+ * datasets of different command sets or variants made with the same seed are independent (a CS3 model evaluated on
+ * CS1 prompts never meets its own training tables at the same index).
  *
  * <p>Rates: ORDER BY in {@value #ORDER_BY_RATE} of CS2+, aggregates in {@value #AGGREGATE_RATE} of CS3+,
- * WHERE in {@value #WHERE_RATE} of CS4+, JOIN in {@value #JOIN_RATE} of CS5; tables have 2-12 columns.
+ * WHERE in {@value #WHERE_RATE} of CS4+, JOIN in {@value #JOIN_RATE} of CS5; tables have 2-12 columns. As in the
+ * original TinySQL, a query selects 1..N columns and sorts by 1..N keys, uniformly, N the FROM table's column count
+ * (mean 4, at most 12); a grouped query sorts only by its SELECT items.
  */
 public final class DatasetGenerator {
     public static final double ORDER_BY_RATE = 0.90;
@@ -28,6 +34,8 @@ public final class DatasetGenerator {
     private final CommandSet commandSet;
     private final Variant variant;
     private final long seed;
+    /** The seed of this (seed, command set, variant): example i draws from {@code mix(stream, i)}. */
+    private final long stream;
 
     public DatasetGenerator(CommandSet commandSet, Variant variant, long seed) {
         this(Vocabulary.builtin(), commandSet, variant, seed);
@@ -38,6 +46,7 @@ public final class DatasetGenerator {
         this.commandSet = commandSet;
         this.variant = variant;
         this.seed = seed;
+        this.stream = mix(mix(seed, commandSet.level()), 0x7F4A_7C15L + variant.ordinal());
     }
 
     public CommandSet commandSet() {
@@ -61,10 +70,15 @@ public final class DatasetGenerator {
     public DatasetStats writeSplits(java.nio.file.Path dir, int n, org.tinysql.util.Progress progress)
             throws java.io.IOException {
         List<TinySqlExample> all = new ArrayList<>(n);
+        Map<String, Integer> families = new LinkedHashMap<>();
+        EnglishPhrases.TEMPLATE_FAMILIES.keySet().forEach(f -> families.put(f, 0));
         int chunk = 5_000;
         for (int start = 0; start < n; start += chunk) {
             int end = Math.min(n, start + chunk);
-            all.addAll(IntStream.range(start, end).parallel().mapToObj(i -> example(i, n).row()).toList());
+            for (GeneratedExample g : IntStream.range(start, end).parallel().mapToObj(i -> example(i, n)).toList()) {
+                all.add(g.row());
+                families.merge(EnglishRenderer.templateFamily(g.phrasingSeed()), 1, Integer::sum);
+            }
             progress.advance(end - start);
         }
         int[] sizes = Split.sizes(n);
@@ -76,7 +90,7 @@ public final class DatasetGenerator {
         }
         List<String> trainTexts = all.subList(0, sizes[0]).stream().map(TinySqlExample::fullText).toList();
         org.tinysql.tokenizer.SqlVocabTokenizer.build(trainTexts, 2, 16_000).save(dir.resolve("tokenizer.json"));
-        DatasetStats stats = DatasetStats.of(all);
+        DatasetStats stats = DatasetStats.of(all, DatasetStats.shares(families));
         new DatasetMeta(commandSet.level(), variant.name().toLowerCase(java.util.Locale.ROOT), seed,
                 DatasetMeta.Splits.of(n), stats).write(dir.resolve("stats.json"));
         return stats;
@@ -84,7 +98,7 @@ public final class DatasetGenerator {
 
     /** Example {@code index} of a dataset of {@code n} (n only decides the split label). */
     public GeneratedExample example(long index, int n) {
-        SplittableRandom r = new SplittableRandom(mix(seed, index));
+        SplittableRandom r = new SplittableRandom(mix(stream, index));
         QuerySpec spec = spec(r);
         long phrasingSeed = r.nextLong();
         String split = n > 0 && index < n ? Split.of((int) index, n).name().toLowerCase(java.util.Locale.ROOT) : null;
@@ -137,8 +151,8 @@ public final class DatasetGenerator {
             join.right().columns().forEach(c -> columns.add(new SelectItem(join.right().name(), c, null)));
         }
 
-        // SELECT: 1..4 distinct columns.
-        int k = 1 + r.nextInt(Math.min(columns.size(), 4));
+        // SELECT: 1..N distinct columns (of either table when joined), N the FROM table's column count.
+        int k = 1 + r.nextInt(t1.columns().size());
         List<SelectItem> select = new ArrayList<>(sample(r, columns, k));
         List<SelectItem> groupBy = new ArrayList<>();
         if (commandSet.hasAggregates() && r.nextDouble() < AGGREGATE_RATE) {
@@ -175,8 +189,7 @@ public final class DatasetGenerator {
         if (commandSet.hasOrderBy() && r.nextDouble() < ORDER_BY_RATE) {
             // In a grouped/aggregated query only the SELECT items are valid sort keys.
             List<SelectItem> candidates = aggregated ? select : columns;
-            double u = r.nextDouble();
-            int n = Math.min(candidates.size(), u < 0.70 ? 1 : u < 0.95 ? 2 : 3);
+            int n = 1 + r.nextInt(Math.min(candidates.size(), t1.columns().size()));
             for (SelectItem s : sample(r, candidates, n)) {
                 orderBy.add(new OrderItem(s, r.nextBoolean()));
             }
@@ -231,8 +244,7 @@ public final class DatasetGenerator {
             fw = pool.get(r.nextInt(pool.size()));
         } while (used.contains(fw.name()));
         used.add(fw.name());
-        List<String> types = fw.kind().sqlTypes();
-        String type = types.get(r.nextInt(types.size()));
+        String type = fw.kind().randomSqlType(r);
         String synonym = variant == Variant.SYNONYM && r.nextDouble() < FIELD_SYNONYM_RATE ? fw.synonym(r.nextInt(2)) : null;
         return new Column(fw.name(), type, fw.kind(), synonym);
     }

@@ -5,131 +5,134 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Renders the English instruction of a {@link QuerySpec} from many templates.
+ * Renders the English instruction of a {@link QuerySpec} from the templates and phrase lists of
+ * {@link EnglishPhrases}.
  *
  * <p>The template choices come from a {@code phrasingSeed}. Every element draws the same number of random
  * numbers whatever its value, so re-rendering a corrupted spec with the same seed keeps every other
  * word of the instruction identical: that is what makes clean/corrupt pairs differ in one element only.
  */
 public final class EnglishRenderer {
-
-    private static final String[] VERBS = {
-        "Show me", "List", "Get", "Display", "Retrieve", "Find", "Give me", "Fetch", "Return", "Pull up",
-        "I need", "What are", "Select", "Can you show", "Report", "Extract"
-    };
-    private static final String[] FROM = {
-        "from the %s table", "from %s", "in the %s table", "from the table %s", "stored in %s", "for %s",
-        "out of %s", "from the %s records"
-    };
-    private static final String[] JOIN = {
-        "joined with %2$s on %3$s matching %4$s", "combined with %2$s on %3$s equal to %4$s",
-        "joined to %2$s using %3$s and %4$s", "linked with %2$s through %3$s and %4$s",
-        "together with %2$s matched on %3$s and %4$s"
-    };
-    private static final String[] WHERE_INTRO = {
-        "where", "only where", "for rows where", "but only if", "filtered to rows where", "when"
-    };
-    private static final String[] GROUP = {"grouped by %s", "for each %s", "per %s", "broken down by %s"};
-    private static final String[] ORDER_INTRO = {"sorted by", "ordered by", "arranged by", "ranked by"};
-    private static final String[] ORDER_ASC = {
-        "in ascending order", "from lowest to highest", "from smallest to largest", "ascending", "in increasing order"
-    };
-    private static final String[] ORDER_DESC = {
-        "in descending order", "from highest to lowest", "from largest to smallest", "descending", "in decreasing order"
-    };
-    private static final String[] ORDER_ASC_DATE = {"from oldest to newest", "from earliest to latest", "in ascending order"};
-    private static final String[] ORDER_DESC_DATE = {"from newest to oldest", "from latest to earliest", "in descending order"};
-    private static final String[] ORDER_ASC_TEXT = {"alphabetically", "from A to Z", "in ascending order"};
-    private static final String[] ORDER_DESC_TEXT = {"in reverse alphabetical order", "from Z to A", "in descending order"};
+    /** Phrase choices draw below this and take it modulo the list's length (divisible by every length up to 16). */
+    private static final int CHOICES = 720_720;
 
     private EnglishRenderer() {
     }
 
+    /** The template family ({@link EnglishPhrases#TEMPLATE_FAMILIES}) an instruction with this phrasing seed uses. */
+    public static String templateFamily(long phrasingSeed) {
+        int t = new SplittableRandom(phrasingSeed).nextInt(EnglishPhrases.TEMPLATES.size());
+        for (var e : EnglishPhrases.TEMPLATE_FAMILIES.entrySet()) {
+            if (t < e.getValue().size()) {
+                return e.getKey();
+            }
+            t -= e.getValue().size();
+        }
+        throw new IllegalStateException("template index out of range");
+    }
+
     public static String render(QuerySpec q, long phrasingSeed) {
         SplittableRandom r = new SplittableRandom(phrasingSeed);
-        StringBuilder sb = new StringBuilder(pick(r, VERBS)).append(' ');
+        String template = EnglishPhrases.TEMPLATES.get(r.nextInt(EnglishPhrases.TEMPLATES.size()));
+        String tableForm = pick(r, EnglishPhrases.TABLE_FORMS);
         boolean article = r.nextBoolean();
         List<String> items = new ArrayList<>();
         for (SelectItem s : q.select()) {
             items.add(selectPhrase(r, s));
         }
-        if (article && q.select().get(0).aggregate() == null) {
-            sb.append("the ");
-        }
-        sb.append(list(r, items));
-        sb.append(' ').append(String.format(pick(r, FROM), q.table().englishName()));
-        int joinTemplate = r.nextInt(JOIN.length);
+        // "the name and price", except after a literal SELECT and before an aggregate's own wording
+        boolean the = article && q.select().get(0).aggregate() == null && !template.contains("SELECT {F}")
+                && !template.contains("select {F}");
+        String fields = (the ? "the " : "") + list(r, items);
+
+        StringBuilder table = new StringBuilder(tableName(tableForm, q.table().englishName()));
+        int joinTemplate = r.nextInt(EnglishPhrases.JOIN.length);
         if (q.join() != null) {
             JoinSpec j = q.join();
-            sb.append(' ').append(String.format(JOIN[joinTemplate], q.table().englishName(), j.right().englishName(),
-                    j.leftKey().englishName(), j.rightKey().englishName()));
+            table.append(' ').append(String.format(EnglishPhrases.JOIN[joinTemplate], q.table().englishName(),
+                    j.right().englishName(), j.leftKey().englishName(), j.rightKey().englishName()));
         }
-        String whereIntro = pick(r, WHERE_INTRO);
+
+        StringBuilder rest = new StringBuilder();
+        String whereIntro = pick(r, EnglishPhrases.WHERE_INTRO);
         if (!q.where().isEmpty()) {
-            sb.append(' ').append(whereIntro);
+            rest.append(' ').append(whereIntro);
             for (int i = 0; i < q.where().size(); i++) {
                 if (i > 0) {
-                    sb.append(q.whereOr() ? " or" : " and");
+                    rest.append(q.whereOr() ? " or" : " and");
                 }
                 Condition c = q.where().get(i);
-                sb.append(' ').append(c.column().englishName()).append(' ').append(conditionPhrase(r, c));
+                rest.append(' ').append(c.column().englishName()).append(' ').append(conditionPhrase(r, c));
             }
         }
-        String group = pick(r, GROUP);
+        String group = pick(r, EnglishPhrases.GROUP);
         if (!q.groupBy().isEmpty()) {
             List<String> g = new ArrayList<>();
             q.groupBy().forEach(s -> g.add(s.column().englishName()));
-            sb.append(' ').append(String.format(group, String.join(" and ", g)));
+            String keys = g.size() == 1 ? g.get(0)
+                    : String.join(", ", g.subList(0, g.size() - 1)) + " and " + g.get(g.size() - 1);
+            rest.append(' ').append(String.format(group, keys));
         }
-        String orderIntro = pick(r, ORDER_INTRO);
-        if (!q.orderBy().isEmpty()) {
-            sb.append(' ').append(orderIntro);
-            for (int i = 0; i < q.orderBy().size(); i++) {
-                OrderItem o = q.orderBy().get(i);
-                if (i > 0) {
-                    sb.append(i == q.orderBy().size() - 1 ? " and then" : ", then");
-                }
-                sb.append(' ').append(selectPhrase(r, o.target())).append(' ').append(directionPhrase(r, o));
+        orderBy(r, q, rest);
+
+        String t = template.contains("{R}") ? template : template + "{R}";
+        return t.replace("{F}", fields).replace("{T}", table).replace("{R}", rest);
+    }
+
+    /**
+     * The ORDER BY words: either an intro and each key with its direction ("sorted by price in descending order,
+     * then name alphabetically"), or, a third of the time when every key is a plain column, each key led by its
+     * direction ("in descending order of price, then in alphabetical order of name").
+     */
+    private static void orderBy(SplittableRandom r, QuerySpec q, StringBuilder rest) {
+        String intro = pick(r, EnglishPhrases.ORDER_INTRO);
+        boolean lead = r.nextInt(3) == 0 && q.orderBy().stream().allMatch(o -> o.target().aggregate() == null);
+        if (q.orderBy().isEmpty()) {
+            return;
+        }
+        rest.append(' ');
+        if (!lead) {
+            rest.append(intro).append(' ');
+        }
+        for (int i = 0; i < q.orderBy().size(); i++) {
+            OrderItem o = q.orderBy().get(i);
+            String target = selectPhrase(r, o.target());
+            int choice = r.nextInt(CHOICES);
+            if (i > 0) {
+                rest.append(i == q.orderBy().size() - 1 ? " and then " : ", then ");
+            }
+            FieldKind kind = o.target().aggregate() == Aggregate.COUNT ? FieldKind.INT : o.target().column().kind();
+            int side = o.descending() ? 1 : 0;
+            if (lead) {
+                String[] options = (kind == FieldKind.DATE ? EnglishPhrases.LEAD_DATE
+                        : kind == FieldKind.TEXT ? EnglishPhrases.LEAD_TEXT : EnglishPhrases.LEAD_NUMBER)[side];
+                rest.append(String.format(options[choice % options.length], target));
+            } else {
+                String[] options = (kind == FieldKind.DATE ? EnglishPhrases.DIRECTION_DATE
+                        : kind == FieldKind.TEXT ? EnglishPhrases.DIRECTION_TEXT : EnglishPhrases.DIRECTION_NUMBER)[side];
+                rest.append(target).append(' ').append(options[choice % options.length]);
             }
         }
-        return sb.toString();
+    }
+
+    /** The table in its form, without doubling a last word ("the stock records records"). */
+    private static String tableName(String form, String name) {
+        int sp = form.lastIndexOf(' ');
+        String last = sp < 0 ? "" : form.substring(sp + 1);
+        if (form.endsWith("%s " + last) && (name.endsWith(" " + last) || name.equals(last))) {
+            return String.format(form.substring(0, sp), name);
+        }
+        return String.format(form, name);
     }
 
     /** The words for one SELECT item: {@code price} or {@code the average price}. */
     static String selectPhrase(SplittableRandom r, SelectItem s) {
-        int k = r.nextInt(3);
+        int k = r.nextInt(CHOICES);
         if (s.aggregate() == null) {
             return s.column().englishName();
         }
-        return String.format(aggregatePhrases(s.aggregate(), s.column().kind())[k], s.column().englishName());
-    }
-
-    static String[] aggregatePhrases(Aggregate a, FieldKind kind) {
-        return switch (a) {
-            case COUNT -> new String[] {"the number of %s", "the count of %s", "a count of %s"};
-            case SUM -> new String[] {"the total %s", "the sum of %s", "the combined %s"};
-            case AVG -> new String[] {"the average %s", "the mean %s", "the average of %s"};
-            case MIN -> switch (kind) {
-                case DATE -> new String[] {"the earliest %s", "the first %s", "the minimum %s"};
-                case TEXT -> new String[] {"the minimum %s", "the alphabetically first %s", "the smallest %s"};
-                default -> new String[] {"the lowest %s", "the minimum %s", "the smallest %s"};
-            };
-            case MAX -> switch (kind) {
-                case DATE -> new String[] {"the latest %s", "the most recent %s", "the maximum %s"};
-                case TEXT -> new String[] {"the maximum %s", "the alphabetically last %s", "the largest %s"};
-                default -> new String[] {"the highest %s", "the maximum %s", "the largest %s"};
-            };
-        };
-    }
-
-    private static String directionPhrase(SplittableRandom r, OrderItem o) {
-        FieldKind kind = o.target().aggregate() == Aggregate.COUNT ? FieldKind.INT : o.target().column().kind();
-        String[] options = switch (kind) {
-            case DATE -> o.descending() ? ORDER_DESC_DATE : ORDER_ASC_DATE;
-            case TEXT -> o.descending() ? ORDER_DESC_TEXT : ORDER_ASC_TEXT;
-            default -> o.descending() ? ORDER_DESC : ORDER_ASC;
-        };
-        return options[r.nextInt(15) % options.length];
+        String[] options = EnglishPhrases.aggregate(s.aggregate(), s.column().kind());
+        return String.format(options[k % options.length], s.column().englishName());
     }
 
     static String conditionPhrase(SplittableRandom r, Condition c) {

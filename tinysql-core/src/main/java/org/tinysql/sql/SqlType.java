@@ -55,12 +55,14 @@ public record SqlType(Base base, int length, int scale) {
     /** Accepted spellings (upper case, words separated by one space). */
     private static final Map<String, Base> NAMES = Map.ofEntries(
             Map.entry("INTEGER", Base.INTEGER), Map.entry("INT", Base.INTEGER), Map.entry("BIGINT", Base.BIGINT),
-            Map.entry("SMALLINT", Base.SMALLINT), Map.entry("TINYINT", Base.TINYINT),
+            Map.entry("SMALLINT", Base.SMALLINT), Map.entry("TINYINT", Base.TINYINT), Map.entry("MEDIUMINT", Base.INTEGER),
+            Map.entry("SERIAL", Base.INTEGER), Map.entry("BIGSERIAL", Base.BIGINT),
             Map.entry("DECIMAL", Base.DECIMAL), Map.entry("DEC", Base.DECIMAL), Map.entry("NUMERIC", Base.NUMERIC),
             Map.entry("NUMBER", Base.NUMERIC), Map.entry("FLOAT", Base.FLOAT), Map.entry("REAL", Base.REAL),
             Map.entry("DOUBLE", Base.DOUBLE), Map.entry("DOUBLE PRECISION", Base.DOUBLE),
             Map.entry("VARCHAR", Base.VARCHAR), Map.entry("CHARACTER VARYING", Base.VARCHAR),
             Map.entry("NVARCHAR", Base.VARCHAR), Map.entry("TEXT", Base.VARCHAR), Map.entry("STRING", Base.VARCHAR),
+            Map.entry("TINYTEXT", Base.VARCHAR), Map.entry("MEDIUMTEXT", Base.VARCHAR), Map.entry("LONGTEXT", Base.VARCHAR),
             Map.entry("CHAR", Base.CHAR), Map.entry("CHARACTER", Base.CHAR), Map.entry("NCHAR", Base.CHAR),
             Map.entry("DATE", Base.DATE), Map.entry("TIMESTAMP", Base.TIMESTAMP), Map.entry("DATETIME", Base.TIMESTAMP),
             Map.entry("BOOLEAN", Base.BOOLEAN), Map.entry("BOOL", Base.BOOLEAN));

@@ -142,14 +142,35 @@ class DatasetGeneratorTest {
 
     @Test
     void orderDirectionPhrasesMatchTheSql() {
+        int checked = 0;
         for (TinySqlExample e : new DatasetGenerator(CommandSet.CS2, Variant.LITERAL, 9).generate(3_000)) {
-            if (e.orderBy().size() == 1 && e.orderBy().get(0).endsWith("DESC")) {
+            if (e.orderBy().size() == 1) {
+                int side = e.orderBy().get(0).endsWith("DESC") ? 1 : 0;
                 String en = e.englishPrompt();
-                assertTrue(en.contains("desc") || en.contains("highest to lowest") || en.contains("largest to smallest")
-                        || en.contains("decreasing") || en.contains("newest to oldest") || en.contains("latest to earliest")
-                        || en.contains("reverse alphabetical") || en.contains("Z to A"), en);
+                List<String> right = directionWords(side);
+                List<String> wrong = directionWords(1 - side);
+                assertTrue(right.stream().anyMatch(en::contains), en);
+                // no phrase of the other direction, unless it is part of a phrase of this one ("ASC" in "ASCII")
+                assertFalse(wrong.stream().anyMatch(w -> en.contains(w) && right.stream().noneMatch(p -> p.contains(w)
+                        && en.contains(p))), en);
+                checked++;
             }
         }
+        assertTrue(checked > 100, "single-key ORDER BY examples: " + checked);
+    }
+
+    /** The fixed words of every phrase of one direction (0 ascending, 1 descending), with the field's place cut out. */
+    private static List<String> directionWords(int side) {
+        List<String> out = new java.util.ArrayList<>();
+        for (String[][] t : List.of(EnglishPhrases.DIRECTION_NUMBER, EnglishPhrases.DIRECTION_DATE,
+                EnglishPhrases.DIRECTION_TEXT, EnglishPhrases.LEAD_NUMBER, EnglishPhrases.LEAD_DATE, EnglishPhrases.LEAD_TEXT)) {
+            for (String p : t[side]) {
+                String[] parts = p.split("%s", -1);
+                String longest = parts[0].length() >= parts[parts.length - 1].length() ? parts[0] : parts[parts.length - 1];
+                out.add(longest.strip().replaceAll("^,\\s*", ""));
+            }
+        }
+        return out;
     }
 
     @Test
