@@ -237,6 +237,24 @@ class FinetuneEndToEndTest {
         assertTrue(Files.size(eapOut.resolve("eap.json")) > 0 && Files.size(eapOut.resolve("circuit.svg")) > 0);
     }
 
+    /** {@code quickstart --model}: the whole report (accuracy, lens, EAP, heuristic, SAE) on a fine-tuned BPE model. */
+    @Test
+    void theQuickstartReportRunsOnAFineTunedModel() throws Exception {
+        Path model = RUNS.get(TinyCheckpoints.Family.LLAMA).model();
+        Path work = dir.resolve("quickstart-llama");
+        Path report = dir.resolve("report-llama");
+        String out = captureOut(() -> assertEquals(0, TinySqlCli.run("quickstart", "--model", model.toString(), "--out", work.toString(),
+                "--report", report.toString(), "--n", "2000", "--eval", "6", "--sae-steps", "20")));
+        assertTrue(out.contains("== analysing " + model) && !out.contains("== training"), out);
+        String html = Files.readString(report.resolve("index.html"));
+        for (String section : List.of("Model", "Accuracy", "Logit lens", "Circuit (EAP", "Flawed heuristic", "Sparse autoencoder")) {
+            assertTrue(html.contains("<h2>" + section), "report section " + section);
+        }
+        assertTrue(!html.contains("<h2>Training</h2>"), "no training section for a given model");
+        assertTrue(Files.exists(work.resolve("sae").resolve("cfg.json")) && Files.exists(work.resolve("eap").resolve("eap.json")));
+        assertTrue(!Files.exists(work.resolve("cs1-model")), "nothing trained");
+    }
+
     @Test
     void tokenRolesLogitLensAndSaeFeaturesWorkWithBpeTokens() throws Exception {
         Path model = RUNS.get(TinyCheckpoints.Family.GPT_NEO).model();

@@ -13,6 +13,13 @@ import org.tinysql.util.Progress;
 
 /** Greedy SQL prediction for TinySQL prompts with a model and its tokenizer. */
 public final class SqlPredictor {
+    /**
+     * A generation limit that fits every TinySQL answer: the longest CS5 query is about 90 tokens with the SQL vocabulary
+     * and about 120 with byte-level BPE vocabularies; generation stops at EOS, so the limit costs only on answers that
+     * never end.
+     */
+    public static final int MAX_NEW_TOKENS = 160;
+
     private final Transformer model;
     private final Tokenizer tokenizer;
     private final int maxNewTokens;
