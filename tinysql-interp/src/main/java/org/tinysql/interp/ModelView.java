@@ -13,7 +13,8 @@ import org.tinysql.tensor.Kernels;
 /**
  * Per-head views of a model's weights and the small pieces of the forward/backward pass that interpretability
  * needs outside the engine: a head's output (hook_result), a head's q/k/v from its own input (split inputs), the
- * model's norms and their backward. Arrays are [N, C] arrays of the model's backend with N = B*T rows; nothing is copied to the host.
+ * model's norms and their backward, on [N, C] arrays of the model's backend (N = B*T rows); nothing is copied to
+ * the host except {@link #unembedRow}.
  *
  * <p>Shape legend: N rows (B*T), C d_model, H query heads, KV key/value heads, D head dim, V vocabulary.
  */
@@ -75,17 +76,13 @@ public final class ModelView {
         }
     }
 
+    /** Rows [h*D, (h+1)*D) of W_Q/W_K/W_V: [D, C] (a view). */
     private INDArray wIn(int layer, Qkv which, int h) {
         return ops.headRows(p.get(HookName.block(layer) + "attn." + which.w), h);
     }
 
     private INDArray bIn(int layer, Qkv which, int h) {
         return ops.headRows(p.opt(HookName.block(layer) + "attn." + which.b), h);
-    }
-
-    /** A zero-filled [rows, cols] array of the model's backend. */
-    public INDArray zeros(long rows, long cols) {
-        return k.zeros(rows, cols);
     }
 
     /** Head h's output in the residual stream (TransformerLens hook_result, without b_O): z_h W_O,h^T into out [N, C]. */
