@@ -1,21 +1,20 @@
 package org.tinysql.interp;
 
-import java.util.HashMap;
-import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tinysql.model.HookName;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.ModelOps;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Arena;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.Kernels;
 
 /**
  * Per-head views of a model's weights and the small pieces of the forward/backward pass that interpretability
  * needs outside the engine: a head's output (hook_result), a head's q/k/v from its own input (split inputs), the
- * model's norms and their backward. Arrays are [N, C] with N = B*T rows (float[] row-major).
+ * model's norms and their backward, on [N, C] arrays of the model's backend (N = B*T rows); nothing is copied to
+ * the host except {@link #unembedRow}.
  *
  * <p>Shape legend: N rows (B*T), C d_model, H query heads, KV key/value heads, D head dim, V vocabulary.
  */
@@ -25,7 +24,6 @@ public final class ModelView {
     private final Parameters p;
     private final Kernels k;
     private final ModelOps ops;
-    private final Map<String, INDArray> slices = new HashMap<>();
 
     public ModelView(Transformer model) {
         this.model = model;
@@ -78,110 +76,45 @@ public final class ModelView {
         }
     }
 
-    /** Rows [h*D, (h+1)*D) of W_Q/W_K/W_V: [D, C] (cached). */
+    /** Rows [h*D, (h+1)*D) of W_Q/W_K/W_V: [D, C] (a view). */
     private INDArray wIn(int layer, Qkv which, int h) {
-        return slices.computeIfAbsent(layer + which.w + h, key -> {
-            int d = cfg.headDim();
-            return p.get(HookName.block(layer) + "attn." + which.w).get(NDArrayIndex.interval(h * d, (h + 1) * d), NDArrayIndex.all()).dup('c');
-        });
+        return ops.headRows(p.get(HookName.block(layer) + "attn." + which.w), h);
     }
 
     private INDArray bIn(int layer, Qkv which, int h) {
-        INDArray b = p.opt(HookName.block(layer) + "attn." + which.b);
-        if (b == null) {
-            return null;
+        return ops.headRows(p.opt(HookName.block(layer) + "attn." + which.b), h);
+    }
+
+    /** Head h's output in the residual stream (TransformerLens hook_result, without b_O): z_h W_O,h^T into out [N, C]. */
+    public void headResult(int layer, INDArray z, int h, INDArray out) {
+        ops.headResult(layer, z, h, out);
+    }
+
+    /** The norm of {@code prefix} ("blocks.i.ln1", "blocks.i.ln2", "ln_final") applied to x [N, C], into y [N, C]. */
+    public void norm(String prefix, INDArray x, INDArray y) {
+        try (Arena tmp = new Arena(k)) {
+            ops.norm(prefix, x, y, tmp.zeros(x.size(0)), tmp.zeros(x.size(0)));
         }
-        return slices.computeIfAbsent(layer + which.b + h, key -> {
-            int d = cfg.headDim();
-            return b.get(NDArrayIndex.interval(h * d, (h + 1) * d)).dup('c');
-        });
     }
 
-    /** Columns [h*D, (h+1)*D) of W_O: [C, D] (cached). */
-    public INDArray wOut(int layer, int h) {
-        return slices.computeIfAbsent(layer + "W_O" + h, key -> {
-            int d = cfg.headDim();
-            return p.get(HookName.block(layer) + "attn.W_O").get(NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d)).dup('c');
-        });
-    }
-
-    /** Columns [h*D, (h+1)*D) of a [N, H*D] activation as a contiguous [N, D] array. */
-    public INDArray headColumns(float[] act, int n, int nHeads, int h) {
-        int d = cfg.headDim();
-        float[] out = new float[n * d];
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(act, (r * nHeads + h) * d, out, r * d, d);
-        }
-        return Buffers.of(out, n, d);
-    }
-
-    /** Head h's output in the residual stream (TransformerLens hook_result, without b_O): z_h W_O,h^T [N, C]. */
-    public float[] headResult(int layer, float[] z, int n, int h) {
-        INDArray zh = headColumns(z, n, cfg.nHeads(), h);
-        INDArray out = Buffers.zeros(n, cfg.dModel());
-        k.linear(zh, wOut(layer, h), null, out);
-        float[] r = Buffers.toFloats(out);
-        zh.close();
-        out.close();
-        return r;
-    }
-
-    /** The norm of {@code prefix} ("blocks.i.ln1", "blocks.i.ln2", "ln_final") applied to x [N, C]. */
-    public float[] norm(String prefix, float[] x, int n) {
-        INDArray xi = Buffers.of(x, n, cfg.dModel());
-        INDArray y = Buffers.zeros(n, cfg.dModel());
-        INDArray mean = k.zeros(n);
-        INDArray rstd = k.zeros(n);
-        normInto(prefix, xi, y, mean, rstd);
-        mean.close();
-        rstd.close();
-        float[] r = Buffers.toFloats(y);
-        xi.close();
-        y.close();
-        return r;
-    }
-
-    private void normInto(String prefix, INDArray x, INDArray y, INDArray mean, INDArray rstd) {
-        ops.norm(prefix, x, y, mean, rstd);
-    }
-
-    /** d(loss)/dx [N, C] for the norm at x, given dy: the norm's input gradient (weights' gradients discarded). */
-    public float[] normBackward(String prefix, float[] x, float[] dy, int n) {
-        int c = cfg.dModel();
-        INDArray xi = Buffers.of(x, n, c);
-        INDArray yi = Buffers.zeros(n, c);
-        INDArray mean = k.zeros(n);
-        INDArray rstd = k.zeros(n);
-        normInto(prefix, xi, yi, mean, rstd);
-        INDArray dyi = Buffers.of(dy, n, c);
-        INDArray dx = Buffers.zeros(n, c);
-        ops.normBackward(prefix, dyi, xi, mean, rstd, dx, null);
-        float[] r = Buffers.toFloats(dx);
-        for (INDArray a : new INDArray[] {xi, yi, dyi, dx, mean, rstd}) {
-            a.close();
-        }
-        return r;
-    }
-
-    /** A norm's input [N, C] with its statistics, for repeated backward passes through the same norm. */
+    /** A norm's input [N, C] (owned by the caller) with its statistics, for repeated backward passes through the same norm. */
     public record NormInput(String prefix, INDArray x, INDArray mean, INDArray rstd) implements AutoCloseable {
         @Override
         public void close() {
-            x.close();
             mean.close();
             rstd.close();
         }
     }
 
     /** Computes the statistics of norm {@code prefix} at x [N, C] once. */
-    public NormInput normInput(String prefix, float[] x, int n) {
-        INDArray xi = Buffers.of(x, n, cfg.dModel());
-        INDArray y = Buffers.zeros(n, cfg.dModel());
+    public NormInput normInput(String prefix, INDArray x) {
+        long n = x.size(0);
         INDArray mean = k.zeros(n);
         INDArray rstd = k.zeros(n);
-        normInto(prefix, xi, y, mean, rstd);
-        y.close();
-        return new NormInput(prefix, xi, mean, rstd);
+        try (Arena tmp = new Arena(k)) {
+            ops.norm(prefix, x, tmp.zeros(n, cfg.dModel()), mean, rstd);
+        }
+        return new NormInput(prefix, x, mean, rstd);
     }
 
     /** dx += the norm's input gradient for dy (both [N, C]; dx may be a view); weight gradients are discarded. */
@@ -189,53 +122,44 @@ public final class ModelView {
         ops.normBackward(in.prefix(), dy, in.x(), in.mean(), in.rstd(), dx, null);
     }
 
-    /** d(loss)/d(normed input of head h's q/k/v) [N, C] = dAct_h W_h, from dAct [N, heads*D]. */
-    public INDArray projectionBackward(int layer, Qkv which, int h, float[] dAct, int n) {
-        int nh = which == Qkv.Q ? cfg.nHeads() : cfg.nKvHeads();
-        INDArray dh = headColumns(dAct, n, nh, h);
-        INDArray dln = Buffers.zeros(n, cfg.dModel());
+    /**
+     * dln [N, C] += d(loss)/d(normed input of head h's q/k/v) = dAct_h W_h, from dAct [N, heads*D]; dh [N, D] is
+     * scratch.
+     */
+    public void projectionBackward(int layer, Qkv which, int h, INDArray dAct, INDArray dh, INDArray dln) {
+        int d = cfg.headDim();
+        k.copyColumns(dAct, h * d, dh, 0, d, false);
         k.linearBackward(dh, null, wIn(layer, which, h), dln, null, null);
-        dh.close();
-        return dln;
     }
 
-    /** Head h's q, k or v [N, D] computed from its own (already normalized) input lnX [N, C]. */
-    public float[] project(int layer, Qkv which, int h, float[] lnX, int n) {
-        INDArray x = Buffers.of(lnX, n, cfg.dModel());
-        INDArray y = Buffers.zeros(n, cfg.headDim());
-        k.linear(x, wIn(layer, which, h), bIn(layer, which, h), y);
-        float[] r = Buffers.toFloats(y);
-        x.close();
-        y.close();
-        return r;
+    /** Head h's q, k or v into y [N, D], computed from its own (already normalized) input lnX [N, C]. */
+    public void project(int layer, Qkv which, int h, INDArray lnX, INDArray y) {
+        k.linear(lnX, wIn(layer, which, h), bIn(layer, which, h), y);
     }
 
     /**
      * The gradient with respect to head h's q/k/v input in the residual stream (TransformerLens hook_q_input etc.),
-     * from the gradient of that head's q/k/v (dAct [N, heads*D], before RoPE) and the residual x [N, C] that fed it.
+     * from the gradient of that head's q/k/v (dAct [N, heads*D], before RoPE) and the residual x [N, C] that fed it;
+     * the result [N, C] is owned by {@code arena}.
      */
-    public float[] inputGradient(int layer, Qkv which, int h, float[] dAct, float[] x, int n) {
-        try (NormInput in = normInput(ModelOps.blockNorm(layer, "ln1"), x, n)) {
-            INDArray dln = projectionBackward(layer, which, h, dAct, n);
-            INDArray dx = Buffers.zeros(n, cfg.dModel());
+    public INDArray inputGradient(int layer, Qkv which, int h, INDArray dAct, INDArray x, Arena arena) {
+        long n = x.size(0);
+        INDArray dx = arena.zeros(n, cfg.dModel());
+        try (NormInput in = normInput(ModelOps.blockNorm(layer, "ln1"), x); Arena tmp = new Arena(k)) {
+            INDArray dln = tmp.zeros(n, cfg.dModel());
+            projectionBackward(layer, which, h, dAct, tmp.zeros(n, cfg.headDim()), dln);
             normBackward(in, dln, dx);
-            float[] r = Buffers.toFloats(dx);
-            dln.close();
-            dx.close();
-            return r;
         }
+        return dx;
     }
 
-    /** The model's final norm and unembedding applied to x [N, C]: logits [N, V]. */
-    public float[] unembed(float[] x, int n) {
-        float[] y = norm("ln_final", x, n);
-        INDArray yi = Buffers.of(y, n, cfg.dModel());
-        INDArray out = Buffers.zeros(n, cfg.vocabSize());
-        ops.unembed(yi, out);
-        float[] r = Buffers.toFloats(out);
-        yi.close();
-        out.close();
-        return r;
+    /** The model's final norm and unembedding applied to x [N, C]: logits [N, V] (overwritten). */
+    public void unembed(INDArray x, INDArray logits) {
+        try (Arena tmp = new Arena(k)) {
+            INDArray y = tmp.zeros(x.size(0), cfg.dModel());
+            norm("ln_final", x, y);
+            ops.unembed(y, logits);
+        }
     }
 
     /** Row r of the unembedding [C] (the direction whose dot product with the final normed residual is logit r). */

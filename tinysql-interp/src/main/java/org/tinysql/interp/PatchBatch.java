@@ -55,6 +55,12 @@ public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos
         return r;
     }
 
+    /** Flat row index b*T + t of every real (unpadded) token, in row order (for means over the batch's tokens). */
+    public int[] realRows() {
+        int t = length();
+        return java.util.stream.IntStream.range(0, size() * t).filter(r -> mask[r / t][r % t] != 0).toArray();
+    }
+
     /**
      * Tokenizes prompt pairs. Pairs whose clean and corrupt prompts differ in token length, or whose answers start
      * with the same token, are rejected with an exception naming the pair (make pairs with the model's tokenizer).

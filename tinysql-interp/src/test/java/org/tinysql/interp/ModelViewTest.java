@@ -8,6 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.model.Hooks;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Arena;
 import org.tinysql.tensor.Buffers;
 
 /** The interp-side per-head pieces agree with the engine's per-head hook points. */
@@ -51,7 +52,11 @@ class ModelViewTest {
             }
             int kv = cfg.nKvHeads();
             for (int h = 0; h < kv; h++) {
-                float[] mine = mv.inputGradient(1, ModelView.Qkv.K, h, got[1], got[2], n);
+                float[] mine;
+                try (Arena arena = new Arena(m.kernels())) {
+                    mine = Buffers.toFloats(mv.inputGradient(1, ModelView.Qkv.K, h, Buffers.of(got[1], n, (long) kv * cfg.headDim()),
+                            Buffers.of(got[2], n, c), arena));
+                }
                 for (int row = 0; row < n; row++) {
                     for (int e = 0; e < c; e++) {
                         assertEquals(got[0][(row * kv + h) * c + e], mine[row * c + e], 1e-5, cfg + " head " + h);
@@ -60,7 +65,9 @@ class ModelViewTest {
             }
             int H = cfg.nHeads();
             for (int h = 0; h < H; h++) {
-                float[] mine = mv.headResult(1, got[3], n, h);
+                INDArray out = Buffers.zeros(n, c);
+                mv.headResult(1, Buffers.of(got[3], n, (long) H * cfg.headDim()), h, out);
+                float[] mine = Buffers.toFloats(out);
                 for (int row = 0; row < n; row++) {
                     for (int e = 0; e < c; e++) {
                         assertEquals(got[4][(row * H + h) * c + e], mine[row * c + e], 1e-5);

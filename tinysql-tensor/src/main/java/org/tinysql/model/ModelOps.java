@@ -1,12 +1,9 @@
 package org.tinysql.model;
 
-import static org.tinysql.tensor.Buffers.fb;
-
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tinysql.tensor.Arena;
-import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.Kernels;
 
 /**
@@ -127,30 +124,47 @@ public final class ModelOps {
      * z [N, H*D] of block {@code layer}; the result is owned by {@code arena}.
      */
     public INDArray headResults(int layer, INDArray z, Arena arena) {
-        String prefix = HookName.block(layer);
         int n = (int) z.size(0);
-        int c = cfg.dModel(), d = cfg.headDim(), nh = cfg.nHeads();
+        int c = cfg.dModel(), nh = cfg.nHeads();
         INDArray res = arena.zeros(n, nh, c);
-        float[] zv = Buffers.toFloats(z);
-        float[] out = new float[n * nh * c];
-        INDArray wo = params.get(prefix + "attn.W_O");
+        INDArray flat = res.reshape('c', n, (long) nh * c);
         try (Arena tmp = new Arena(kernels)) {
-            INDArray zh = tmp.zeros(n, d);
             INDArray y = tmp.zeros(n, c);
             for (int h = 0; h < nh; h++) {
-                float[] part = new float[n * d];
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(zv, (r * nh + h) * d, part, r * d, d);
-                }
-                fb(zh).put(0, part);
-                kernels.linear(zh, wo.get(NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d)).dup('c'), null, y);
-                float[] yv = Buffers.toFloats(y);
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(yv, r * c, out, (r * nh + h) * c, c);
-                }
+                headResult(layer, z, h, y);
+                kernels.copyColumns(y, 0, flat, h * c, c, false);
             }
         }
-        fb(res).put(0, out);
         return res;
+    }
+
+    /** Head h's output z_h W_O,h^T [N, C] (overwritten) from z [N, H*D] of block {@code layer}. */
+    public void headResult(int layer, INDArray z, int h, INDArray out) {
+        int n = (int) z.size(0);
+        int d = cfg.headDim();
+        try (Arena tmp = new Arena(kernels)) {
+            INDArray zh = tmp.zeros(n, d);
+            kernels.copyColumns(z, h * d, zh, 0, d, false);
+            kernels.linear(zh, outColumns(layer, h, tmp), null, out);
+        }
+    }
+
+    /** Columns [h*D, (h+1)*D) of block {@code layer}'s W_O as a [C, D] array owned by {@code arena}. */
+    INDArray outColumns(int layer, int h, Arena arena) {
+        int d = cfg.headDim();
+        INDArray wo = params.get(HookName.block(layer) + "attn.W_O");
+        INDArray woh = arena.zeros(cfg.dModel(), d);
+        kernels.copyColumns(wo, h * d, woh, 0, d, false);
+        return woh;
+    }
+
+    /** Rows [h*D, (h+1)*D) of a [heads*D, ...] projection weight or bias (a view, no copy), or null for null. */
+    public INDArray headRows(INDArray w, int h) {
+        if (w == null) {
+            return null;
+        }
+        int d = cfg.headDim();
+        return w.rank() == 1 ? w.get(NDArrayIndex.interval(h * d, (h + 1) * d))
+                : w.get(NDArrayIndex.interval(h * d, (h + 1) * d), NDArrayIndex.all());
     }
 }

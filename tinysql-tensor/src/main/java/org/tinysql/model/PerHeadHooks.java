@@ -1,12 +1,7 @@
 package org.tinysql.model;
 
-import static org.tinysql.tensor.Buffers.fb;
-
-import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tinysql.tensor.Arena;
-import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.Kernels;
 
 /**
@@ -49,16 +44,6 @@ final class PerHeadHooks {
         }
     }
 
-    private INDArray rows(INDArray w, int h) {
-        int d = cfg.headDim();
-        return w.get(NDArrayIndex.interval(h * d, (h + 1) * d), NDArrayIndex.all()).dup('c');
-    }
-
-    private INDArray slice(INDArray b, int h) {
-        int d = cfg.headDim();
-        return b == null ? null : b.get(NDArrayIndex.interval(h * d, (h + 1) * d)).dup('c');
-    }
-
     /**
      * Split forward of one projection ("q", "k" or "v"): every head gets a copy of x [N, C] (hooked as
      * [B,T,nh,C]), normed on its own and projected by its rows of W; out [N, nh*D] is overwritten.
@@ -69,44 +54,32 @@ final class PerHeadHooks {
         int nh = which.equals("q") ? cfg.nHeads() : cfg.nKvHeads();
         Split s = new Split(which, nh);
         s.inputs = arena.zeros(n, nh, c);
-        float[] xv = Buffers.toFloats(x);
-        float[] in = new float[n * nh * c];
-        for (int r = 0; r < n; r++) {
-            for (int h = 0; h < nh; h++) {
-                System.arraycopy(xv, r * c, in, (r * nh + h) * c, c);
-            }
+        INDArray inputs = s.inputs.reshape('c', n, (long) nh * c);
+        for (int h = 0; h < nh; h++) {
+            k.copyColumns(x, 0, inputs, h * c, c, false);
         }
-        fb(s.inputs).put(0, in);
         if (hooks.hasForward(hookName)) {
             hooks.fireForward(hookName, s.inputs.reshape('c', b, t, nh, c));
-            in = Buffers.toFloats(s.inputs);
         }
         s.normed = new INDArray[nh];
         s.mean = new INDArray[nh];
         s.rstd = new INDArray[nh];
-        String w = "W_" + which.toUpperCase();
-        float[] o = new float[n * nh * d];
+        String up = which.toUpperCase();
+        INDArray w = params.get(prefix + "attn.W_" + up);
+        INDArray bias = params.opt(prefix + "attn.b_" + up);
         try (Arena tmp = new Arena(k)) {
             INDArray xh = tmp.zeros(n, c);
             INDArray y = tmp.zeros(n, d);
             for (int h = 0; h < nh; h++) {
-                float[] part = new float[n * c];
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(in, (r * nh + h) * c, part, r * c, c);
-                }
-                fb(xh).put(0, part);
+                k.copyColumns(inputs, h * c, xh, 0, c, false);
                 s.normed[h] = arena.zeros(n, c);
                 s.mean[h] = arena.zeros(n);
                 s.rstd[h] = arena.zeros(n);
                 ops.norm(prefix + "ln1", xh, s.normed[h], s.mean[h], s.rstd[h]);
-                k.linear(s.normed[h], rows(params.get(prefix + "attn." + w), h), slice(params.opt(prefix + "attn.b_" + which.toUpperCase()), h), y);
-                float[] yv = Buffers.toFloats(y);
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(yv, r * d, o, (r * nh + h) * d, d);
-                }
+                k.linear(s.normed[h], ops.headRows(w, h), ops.headRows(bias, h), y);
+                k.copyColumns(y, 0, out, h * d, d, false);
             }
         }
-        fb(out).put(0, o);
         return s;
     }
 
@@ -119,8 +92,8 @@ final class PerHeadHooks {
         String prefix = HookName.block(layer);
         int n = b * t, c = cfg.dModel(), d = cfg.headDim(), nh = s.nh;
         String up = s.which.toUpperCase();
-        float[] da = Buffers.toFloats(dAct);
-        float[] din = new float[n * nh * c];
+        INDArray w = params.get(prefix + "attn.W_" + up);
+        INDArray inputs = s.inputs.reshape('c', n, (long) nh * c);
         try (Arena tmp = new Arena(k)) {
             INDArray dh = tmp.zeros(n, d);
             INDArray dln = tmp.zeros(n, c);
@@ -128,66 +101,36 @@ final class PerHeadHooks {
             INDArray dwh = g != null ? tmp.zeros(d, c) : null;
             INDArray dbh = g != null && g.opt(prefix + "attn.b_" + up) != null ? tmp.zeros(d) : null;
             INDArray xh = tmp.zeros(n, c);
-            float[] inAll = Buffers.toFloats(s.inputs);
+            INDArray dInputs = tmp.zeros(n, (long) nh * c);
             for (int h = 0; h < nh; h++) {
-                float[] part = new float[n * d];
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(da, (r * nh + h) * d, part, r * d, d);
-                }
-                fb(dh).put(0, part);
-                dln.assign(0);
-                dxh.assign(0);
+                k.copyColumns(dAct, h * d, dh, 0, d, false);
+                k.zero(dln);
+                k.zero(dxh);
                 if (dwh != null) {
-                    dwh.assign(0);
+                    k.zero(dwh);
                 }
                 if (dbh != null) {
-                    dbh.assign(0);
+                    k.zero(dbh);
                 }
-                k.linearBackward(dh, s.normed[h], rows(params.get(prefix + "attn.W_" + up), h), dln, dwh, dbh);
-                float[] xpart = new float[n * c];
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(inAll, (r * nh + h) * c, xpart, r * c, c);
-                }
-                fb(xh).put(0, xpart);
+                k.linearBackward(dh, s.normed[h], ops.headRows(w, h), dln, dwh, dbh);
+                k.copyColumns(inputs, h * c, xh, 0, c, false);
                 ops.normBackward(prefix + "ln1", dln, xh, s.mean[h], s.rstd[h], dxh, g);
                 if (dwh != null) {
-                    addRows(g.get(prefix + "attn.W_" + up), h * d, dwh);
+                    INDArray gw = ops.headRows(g.get(prefix + "attn.W_" + up), h);
+                    k.add(gw, dwh, gw);
                 }
                 if (dbh != null) {
-                    addRows(g.get(prefix + "attn.b_" + up), h * d, dbh);
+                    INDArray gb = ops.headRows(g.get(prefix + "attn.b_" + up), h);
+                    k.add(gb, dbh, gb);
                 }
-                float[] dxv = Buffers.toFloats(dxh);
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(dxv, r * c, din, (r * nh + h) * c, c);
-                }
+                k.copyColumns(dxh, 0, dInputs, h * c, c, false);
             }
-            INDArray dInputs = tmp.zeros(n, nh, c);
-            fb(dInputs).put(0, din);
             if (hooks.hasBackward(hookName)) {
                 hooks.fireBackward(hookName, dInputs.reshape('c', b, t, nh, c));
-                din = Buffers.toFloats(dInputs);
             }
-        }
-        float[] dxv = Buffers.toFloats(dx);
-        for (int r = 0; r < n; r++) {
             for (int h = 0; h < nh; h++) {
-                int o = (r * nh + h) * c;
-                for (int e = 0; e < c; e++) {
-                    dxv[r * c + e] += din[o + e];
-                }
+                k.copyColumns(dInputs, h * c, dx, 0, c, true);
             }
-        }
-        fb(dx).put(0, dxv);
-    }
-
-    /** target[offset ..] += src (flat; target rows are contiguous). */
-    private static void addRows(INDArray target, int rowOffset, INDArray src) {
-        long width = target.rank() == 2 ? target.size(1) : 1;
-        FloatBuffer t = fb(target);
-        float[] s = Buffers.toFloats(src);
-        int base = (int) (rowOffset * width);
-        for (int i = 0; i < s.length; i++) {
-            t.put(base + i, t.get(base + i) + s[i]);
         }
     }
 
@@ -196,22 +139,18 @@ final class PerHeadHooks {
         return ops.headResults(layer, z, arena);
     }
 
-    /** attnOut [N, C] = sum over heads of results [N, H, C] + b_O. */
+    /** attnOut [N, C] = b_O (when not null) + the sum over heads of results [N, H, C], heads in order. */
     void sumResults(INDArray results, INDArray bias, INDArray attnOut, int n) {
         int c = cfg.dModel(), nh = cfg.nHeads();
-        float[] r = Buffers.toFloats(results);
-        float[] bv = bias != null ? Buffers.toFloats(bias) : new float[c];
-        float[] o = new float[n * c];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(bv, 0, o, i * c, c);
-            for (int h = 0; h < nh; h++) {
-                int off = (i * nh + h) * c;
-                for (int e = 0; e < c; e++) {
-                    o[i * c + e] += r[off + e];
-                }
-            }
+        INDArray flat = results.reshape('c', n, (long) nh * c);
+        if (bias != null) {
+            k.gatherRows(bias.reshape('c', 1, c), new int[n], attnOut);
+        } else {
+            k.zero(attnOut);
         }
-        fb(attnOut).put(0, o);
+        for (int h = 0; h < nh; h++) {
+            k.copyColumns(flat, h * c, attnOut, 0, c, true);
+        }
     }
 
     /**
@@ -219,57 +158,30 @@ final class PerHeadHooks {
      * be replaced); dz (overwritten) = per head dResult_h W_O,h and dW_O (when not null) += dResult_h^T z_h.
      */
     void resultsBackward(Hooks hooks, String hookName, int layer, INDArray dAttnOut, INDArray z, INDArray dz, INDArray dwo, int b, int t) {
-        String prefix = HookName.block(layer);
         int n = b * t, c = cfg.dModel(), d = cfg.headDim(), nh = cfg.nHeads();
-        float[] g = Buffers.toFloats(dAttnOut);
-        float[] dr = new float[n * nh * c];
-        for (int r = 0; r < n; r++) {
-            for (int h = 0; h < nh; h++) {
-                System.arraycopy(g, r * c, dr, (r * nh + h) * c, c);
-            }
-        }
         try (Arena tmp = new Arena(k)) {
-            INDArray dRes = tmp.zeros(n, nh, c);
-            fb(dRes).put(0, dr);
+            INDArray dRes = tmp.zeros(n, (long) nh * c);
+            for (int h = 0; h < nh; h++) {
+                k.copyColumns(dAttnOut, 0, dRes, h * c, c, false);
+            }
             hooks.fireBackward(hookName, dRes.reshape('c', b, t, nh, c));
-            dr = Buffers.toFloats(dRes);
-            float[] zv = Buffers.toFloats(z);
-            float[] dzv = new float[n * nh * d];
-            INDArray wo = params.get(prefix + "attn.W_O");
             INDArray dRh = tmp.zeros(n, c);
             INDArray zh = tmp.zeros(n, d);
             INDArray dzh = tmp.zeros(n, d);
             INDArray dwh = dwo != null ? tmp.zeros(c, d) : null;
             for (int h = 0; h < nh; h++) {
-                float[] part = new float[n * c];
-                float[] zp = new float[n * d];
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(dr, (r * nh + h) * c, part, r * c, c);
-                    System.arraycopy(zv, (r * nh + h) * d, zp, r * d, d);
-                }
-                fb(dRh).put(0, part);
-                fb(zh).put(0, zp);
-                dzh.assign(0);
+                k.copyColumns(dRes, h * c, dRh, 0, c, false);
+                k.copyColumns(z, h * d, zh, 0, d, false);
+                k.zero(dzh);
                 if (dwh != null) {
-                    dwh.assign(0);
+                    k.zero(dwh);
                 }
-                k.linearBackward(dRh, zh, wo.get(NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d)).dup('c'), dzh, dwh, null);
-                float[] dzp = Buffers.toFloats(dzh);
-                for (int r = 0; r < n; r++) {
-                    System.arraycopy(dzp, r * d, dzv, (r * nh + h) * d, d);
-                }
+                k.linearBackward(dRh, zh, ops.outColumns(layer, h, tmp), dzh, dwh, null);
+                k.copyColumns(dzh, 0, dz, h * d, d, false);
                 if (dwh != null) {
-                    float[] w = Buffers.toFloats(dwh);
-                    FloatBuffer t2 = fb(dwo);
-                    for (int row = 0; row < c; row++) {
-                        for (int e = 0; e < d; e++) {
-                            int idx = row * nh * d + h * d + e;
-                            t2.put(idx, t2.get(idx) + w[row * d + e]);
-                        }
-                    }
+                    k.copyColumns(dwh, 0, dwo, h * d, d, true);
                 }
             }
-            fb(dz).put(0, dzv);
         }
     }
 }

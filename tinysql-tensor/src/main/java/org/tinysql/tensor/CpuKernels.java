@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * [B*T, H*D] projections.
  *
  * <p>This class only dispatches to one package-private class per kernel family ({@link CpuLinear}, {@link CpuNorms},
- * {@link CpuActivations}, {@link CpuRope}, {@link CpuAttention}, {@link CpuEmbeddingLoss}, {@link CpuRows}); the
+ * {@link CpuActivations}, {@link CpuRope}, {@link CpuAttention}, {@link CpuEmbeddingLoss}, {@link CpuRows}, {@link CpuReductions}); the
  * work splitting is in {@link CpuParallel}. The only state is the RoPE cos/sin table, kept per instance.
  */
 public final class CpuKernels implements Kernels {
@@ -128,8 +128,38 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
+    public void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, float alpha, float beta) {
+        Blas.gemm(a, b, c, transA, transB, alpha, beta);
+    }
+
+    @Override
     public void add(INDArray a, INDArray b, INDArray out) {
-        CpuRows.add(a, b, out);
+        CpuRows.addScaled(a, 1f, b, out);
+    }
+
+    @Override
+    public void sub(INDArray a, INDArray b, INDArray out) {
+        CpuRows.addScaled(a, -1f, b, out);
+    }
+
+    @Override
+    public void addScaled(INDArray a, float alpha, INDArray b, INDArray out) {
+        CpuRows.addScaled(a, alpha, b, out);
+    }
+
+    @Override
+    public void copyColumns(INDArray src, int srcCol, INDArray dst, int dstCol, int width, boolean accumulate) {
+        CpuRows.copyColumns(src, srcCol, dst, dstCol, width, accumulate);
+    }
+
+    @Override
+    public void blockDots(INDArray a, INDArray b, int width, INDArray out) {
+        CpuReductions.blockDots(a, b, width, out);
+    }
+
+    @Override
+    public void meanRows(INDArray src, int[] rows, INDArray dst) {
+        CpuReductions.meanRows(src, rows, dst);
     }
 
     @Override

@@ -5,22 +5,27 @@ import static org.tinysql.tensor.Buffers.fb;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Elementwise add and row copies on [N,W] arrays (W = C, M or V): zero, zero rows, gather and scatter rows. */
+/**
+ * Elementwise add (a + alpha b) and row copies on [N,W] arrays (W = C, M or V): zero, zero rows, gather and scatter
+ * rows, and strided copies of column blocks.
+ */
 final class CpuRows {
 
     private CpuRows() {
     }
 
-    static void add(INDArray a, INDArray b, INDArray out) {
-        int n = (int) a.length();
-        float[] av = new float[n];
-        float[] bv = new float[n];
-        fb(a).get(0, av);
-        fb(b).get(0, bv);
-        for (int i = 0; i < n; i++) {
-            av[i] += bv[i];
-        }
-        fb(out).put(0, av);
+    static void addScaled(INDArray a, float alpha, INDArray b, INDArray out) {
+        FloatBuffer ab = fb(a), bb = fb(b), ob = fb(out);
+        CpuParallel.blocks((int) a.length(), (off, len) -> {
+            float[] av = new float[len];
+            float[] bv = new float[len];
+            ab.get(off, av);
+            bb.get(off, bv);
+            for (int i = 0; i < len; i++) {
+                av[i] += alpha * bv[i];
+            }
+            ob.put(off, av);
+        });
     }
 
     static void zero(INDArray a) {
@@ -63,5 +68,34 @@ final class CpuRows {
                 d.put(rows[i] * w, row, 0, w);
             }
         }
+    }
+
+    static void copyColumns(INDArray src, int srcCol, INDArray dst, int dstCol, int width, boolean accumulate) {
+        int rows = (int) src.size(0);
+        if (dst.size(0) != rows) {
+            throw new IllegalArgumentException("copyColumns: " + rows + " source rows, " + dst.size(0) + " destination rows");
+        }
+        int ws = (int) (src.length() / rows), wd = (int) (dst.length() / rows);
+        if (srcCol < 0 || dstCol < 0 || srcCol + width > ws || dstCol + width > wd) {
+            throw new IllegalArgumentException("copyColumns: columns out of range (" + srcCol + ", " + dstCol + ", width "
+                    + width + ", rows of " + ws + " and " + wd + ")");
+        }
+        FloatBuffer s = fb(src), d = fb(dst);
+        CpuParallel.rowChunks(rows, (from, to) -> {
+            float[] row = new float[width];
+            float[] acc = accumulate ? new float[width] : null;
+            for (int r = from; r < to; r++) {
+                s.get(r * ws + srcCol, row, 0, width);
+                if (accumulate) {
+                    d.get(r * wd + dstCol, acc, 0, width);
+                    for (int c = 0; c < width; c++) {
+                        acc[c] += row[c];
+                    }
+                    d.put(r * wd + dstCol, acc, 0, width);
+                } else {
+                    d.put(r * wd + dstCol, row, 0, width);
+                }
+            }
+        });
     }
 }

@@ -92,8 +92,42 @@ public interface Kernels {
      */
     double[] crossEntropy(INDArray logits, int[] targets, INDArray dlogits, float gradScale);
 
+    /**
+     * c[M,N] = alpha op(a) op(b) + beta c for matrices a and b (op = transpose when asked); c is preallocated. The
+     * products of interpretability code (EAP's scores, per-head projections) run here.
+     */
+    void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, float alpha, float beta);
+
     /** out = a + b elementwise (out may alias a or b). */
     void add(INDArray a, INDArray b, INDArray out);
+
+    /** out = a - b elementwise (out may alias a or b). */
+    void sub(INDArray a, INDArray b, INDArray out);
+
+    /** out = a + alpha * b elementwise, rounded as float (out may alias a or b). */
+    void addScaled(INDArray a, float alpha, INDArray b, INDArray out);
+
+    /** dst = src elementwise (same length; shapes may differ). */
+    default void copy(INDArray src, INDArray dst) {
+        copyColumns(src.reshape('c', 1, src.length()), 0, dst.reshape('c', 1, dst.length()), 0, (int) src.length(), false);
+    }
+
+    /**
+     * A strided 2-D copy: dst[r, dstCol + j] = src[r, srcCol + j] (or += with {@code accumulate}) for j &lt; width and
+     * every row r. Both arrays are read as [size(0), length / size(0)] matrices with the same number of rows: one head's
+     * columns of a [N, H*D] activation, or one position's of a [B, T*C] view of [B,T,C].
+     */
+    void copyColumns(INDArray src, int srcCol, INDArray dst, int dstCol, int width, boolean accumulate);
+
+    /**
+     * out[k] = the sum over rows r and the columns j of block k (columns [k*width, (k+1)*width)) of a[r, j] b[r, j],
+     * for a and b read as [size(0), W] and out [W / width]; accumulated in double, rounded once. Per-position sums of
+     * a [B, T*C] view (width C), per-head sums of [N, H*D] (width D), per-row dot products of a [1, N*W] view (width W).
+     */
+    void blockDots(INDArray a, INDArray b, int width, INDArray out);
+
+    /** dst[W] = the mean of rows {@code rows} of src [N, W], accumulated in double (rows in the given order). */
+    void meanRows(INDArray src, int[] rows, INDArray dst);
 
     /** Sets every element of a to zero. */
     void zero(INDArray a);

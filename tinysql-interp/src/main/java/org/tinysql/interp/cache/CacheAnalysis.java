@@ -8,6 +8,7 @@ import org.tinysql.interp.ModelView;
 import org.tinysql.model.HookName;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Arena;
 import org.tinysql.tensor.Buffers;
 
 /**
@@ -79,12 +80,39 @@ public final class CacheAnalysis {
         return out;
     }
 
-    /** Per-head results of a layer: [B,T,H,C] as [H][B*T*C]. */
+    /** Per-head results of a layer: [B,T,H,C] as [H][B*T*C] (computed on the backend, read back once). */
     public float[][] headResults(int layer) {
-        float[] z = Buffers.toFloats(cache.get(HookName.z(layer)));
-        float[][] out = new float[cfg.nHeads()][];
-        for (int h = 0; h < cfg.nHeads(); h++) {
-            out[h] = mv.headResult(layer, z, B * T, h);
+        int n = B * T, c = cfg.dModel(), nh = cfg.nHeads();
+        float[] all;
+        try (Arena tmp = new Arena(mv.kernels())) {
+            all = Buffers.toFloats(mv.model().ops().headResults(layer, z(layer), tmp));
+        }
+        float[][] out = new float[nh][n * c];
+        for (int r = 0; r < n; r++) {
+            for (int h = 0; h < nh; h++) {
+                System.arraycopy(all, (r * nh + h) * c, out[h], r * c, c);
+            }
+        }
+        return out;
+    }
+
+    /** hook_z of a layer as [B*T, H*D]. */
+    private INDArray z(int layer) {
+        return cache.get(HookName.z(layer)).reshape('c', (long) B * T, (long) cfg.nHeads() * cfg.headDim());
+    }
+
+    /** Each head's output at (b, t) of a layer: [H][C] (only that row is computed and read back). */
+    private float[][] headResultsAt(int layer, int b, int t) {
+        int c = cfg.dModel(), nh = cfg.nHeads();
+        float[] all;
+        try (Arena tmp = new Arena(mv.kernels())) {
+            INDArray z = tmp.zeros(1, (long) nh * cfg.headDim());
+            mv.kernels().gatherRows(z(layer), new int[] {b * T + t}, z);
+            all = Buffers.toFloats(mv.model().ops().headResults(layer, z, tmp));
+        }
+        float[][] out = new float[nh][];
+        for (int h = 0; h < nh; h++) {
+            out[h] = java.util.Arrays.copyOfRange(all, h * c, (h + 1) * c);
         }
         return out;
     }
@@ -100,13 +128,10 @@ public final class CacheAnalysis {
         if (cfg.positions() == ModelConfig.Positions.LEARNED) {
             out.add(new Component("pos_embed", row(HookName.POS_EMBED, b, t)));
         }
-        int C = cfg.dModel();
         for (int l = 0; l < cfg.nLayers(); l++) {
-            float[][] heads = headResults(l);
+            float[][] heads = headResultsAt(l, b, t);
             for (int h = 0; h < cfg.nHeads(); h++) {
-                float[] v = new float[C];
-                System.arraycopy(heads[h], (b * T + t) * C, v, 0, C);
-                out.add(new Component("a" + l + ".h" + h, v));
+                out.add(new Component("a" + l + ".h" + h, heads[h]));
             }
             INDArray bias = mv.parameters().opt(HookName.block(l) + "attn.b_O");
             if (bias != null) {
@@ -183,6 +208,12 @@ public final class CacheAnalysis {
 
     /** Logits [V] of the final norm + unembedding applied to one residual vector [C] (its own norm statistics). */
     public float[] lens(float[] resid) {
-        return mv.unembed(resid, 1);
+        try (Arena tmp = new Arena(mv.kernels())) {
+            INDArray x = tmp.zeros(1, cfg.dModel());
+            Buffers.fb(x).put(0, resid);
+            INDArray logits = tmp.zeros(1, cfg.vocabSize());
+            mv.unembed(x, logits);
+            return Buffers.toFloats(logits);
+        }
     }
 }

@@ -10,6 +10,7 @@ import org.tinysql.interp.TokenRole;
 import org.tinysql.interp.TokenTagger;
 import org.tinysql.model.HookName;
 import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Arena;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.util.Progress;
 
@@ -47,10 +48,21 @@ public final class LogitLens {
     private LogitLens() {
     }
 
+    /** Logits [rows][V] (flat) of the final norm + unembedding at rows {@code rows} of a [1, T, C] residual. */
+    private static float[] lensLogits(ModelView mv, INDArray resid, List<Integer> rows) {
+        int c = mv.dModel();
+        try (Arena tmp = new Arena(mv.kernels())) {
+            INDArray x = tmp.zeros(rows.size(), c);
+            mv.kernels().gatherRows(resid.reshape('c', resid.length() / c, c), rows.stream().mapToInt(Integer::intValue).toArray(), x);
+            INDArray logits = tmp.zeros(rows.size(), mv.config().vocabSize());
+            mv.unembed(x, logits);
+            return Buffers.toFloats(logits);
+        }
+    }
+
     public static Table run(Transformer model, TokenTagger tagger, List<TinySqlExample> examples, Progress progress) {
         ModelView mv = new ModelView(model);
         int L = model.config().nLayers();
-        int C = model.config().dModel();
         int V = model.config().vocabSize();
         int R = TokenRole.Sql.values().length;
         double[][] prob = new double[L + 1][R];
@@ -68,12 +80,7 @@ public final class LogitLens {
             }
             for (int l = 0; l <= L; l++) {
                 String hook = l < L ? HookName.residPre(l) : HookName.residPost(L - 1);
-                INDArray a = ca.cache().get(hook);
-                float[] x = new float[rows.size() * C];
-                for (int r = 0; r < rows.size(); r++) {
-                    Buffers.fb(a).get(rows.get(r) * C, x, r * C, C);
-                }
-                float[] logits = mv.unembed(x, rows.size());
+                float[] logits = lensLogits(mv, ca.cache().get(hook), rows);
                 for (int r = 0; r < rows.size(); r++) {
                     int target = t.tokens()[rows.get(r) + 1];
                     int role = t.roles()[rows.get(r) + 1].sql().ordinal();

@@ -12,7 +12,8 @@ import org.tinysql.model.HookName;
 import org.tinysql.model.ModelOps;
 import org.tinysql.model.RunSpec;
 import org.tinysql.model.Transformer;
-import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.Arena;
+import org.tinysql.tensor.Kernels;
 
 /**
  * Runs the clean prompts with every edge outside a circuit ablated: each destination reads the residual stream it
@@ -37,10 +38,12 @@ public final class CircuitRunner {
     }
 
     private final ModelView mv;
+    private final Kernels k;
     private final EapGraph graph;
     private final PatchBatch batch;
     private final Ablation ablation;
-    private final float[][] ablated;
+    /** Each source's ablated value [N, C] (arrays of the model's backend). */
+    private final INDArray[] ablated;
     private final Metric metric;
     private final double cleanMetric;
     private final double emptyMetric;
@@ -50,52 +53,32 @@ public final class CircuitRunner {
      */
     public CircuitRunner(Transformer model, EapGraph graph, PatchBatch batch, Ablation ablation, Metric.Kind metricKind) {
         this.mv = new ModelView(model);
+        this.k = mv.kernels();
         this.graph = graph;
         this.batch = batch;
         this.ablation = ablation;
-        SourceActivations clean = SourceActivations.record(mv, batch.clean(), batch, null);
-        this.metric = Metric.of(metricKind, clean.answerLogits);
         List<EapGraph.Source> srcs = graph.sources();
-        ablated = new float[srcs.size()][];
-        int len = clean.n * mv.dModel();
-        if (ablation == Ablation.CORRUPT) {
-            SourceActivations corr = SourceActivations.record(mv, batch.corrupt(), batch, null);
+        ablated = new INDArray[srcs.size()];
+        try (SourceActivations clean = SourceActivations.record(mv, batch.clean(), batch, null);
+             SourceActivations corr = ablation == Ablation.CORRUPT ? SourceActivations.record(mv, batch.corrupt(), batch, null) : null) {
+            this.metric = Metric.of(metricKind, clean.answerLogits);
+            int n = clean.n;
+            int c = mv.dModel();
+            INDArray scratch = clean.scratch(n, c);
+            INDArray mean = clean.scratch(1, c);
+            int[] real = batch.realRows();
             for (int u = 0; u < srcs.size(); u++) {
-                ablated[u] = corr.source(mv, srcs.get(u));
+                ablated[u] = k.zeros(n, c);
+                if (ablation == Ablation.CORRUPT) {
+                    k.copy(corr.source(mv, srcs.get(u), scratch), ablated[u]);
+                } else if (ablation == Ablation.MEAN) {
+                    k.meanRows(clean.source(mv, srcs.get(u), scratch), real, mean);
+                    k.gatherRows(mean, new int[n], ablated[u]);
+                }
             }
-        } else {
-            for (int u = 0; u < srcs.size(); u++) {
-                ablated[u] = ablation == Ablation.ZERO ? new float[len] : meanOverTokens(clean.source(mv, srcs.get(u)));
-            }
+            this.cleanMetric = metric.value(clean.answerLogits, batch);
         }
-        this.cleanMetric = metric.value(clean.answerLogits, batch);
         this.emptyMetric = metric(graph.empty());
-    }
-
-    private float[] meanOverTokens(float[] x) {
-        int c = mv.dModel();
-        int t = batch.length();
-        double[] sum = new double[c];
-        int count = 0;
-        for (int b = 0; b < batch.size(); b++) {
-            for (int i = 0; i < t; i++) {
-                if (batch.mask()[b][i] == 0) {
-                    continue;
-                }
-                int o = (b * t + i) * c;
-                for (int j = 0; j < c; j++) {
-                    sum[j] += x[o + j];
-                }
-                count++;
-            }
-        }
-        float[] out = new float[x.length];
-        for (int r = 0; r < x.length / c; r++) {
-            for (int j = 0; j < c; j++) {
-                out[r * c + j] = (float) (sum[j] / count);
-            }
-        }
-        return out;
     }
 
     public double cleanMetric() {
@@ -130,133 +113,104 @@ public final class CircuitRunner {
      * As {@link #metric(Circuit)} with the edges outside {@code c} moved only {@code strength} of the way from their
      * current to their ablated value (1 = ablated; small values measure the metric's local slope).
      */
-    public double metric(Circuit c, double strength) {
-        if (c.graph() != graph) {
+    public double metric(Circuit cr, double strength) {
+        if (cr.graph() != graph) {
             throw new IllegalArgumentException("the circuit belongs to another graph");
         }
         Transformer m = mv.model();
         int L = mv.layers();
         int n = batch.size() * batch.length();
+        int c = mv.dModel();
         List<EapGraph.Source> srcs = graph.sources();
-        // Activations of this run, filled as the forward reaches them.
-        float[][] current = new float[srcs.size()][];
-        float[][] z = new float[L][];
-        float[][] residPre = new float[L][];
-        float[][] residMid = new float[L][];
-        float[][] residFinal = new float[1][];
-        RunSpec spec = RunSpec.of(batch.clean(), batch.mask()).logitRows(batch.answerRows());
-        SourceGetter cur = u -> {
-            if (current[u] == null) {
-                EapGraph.Source s = srcs.get(u);
-                current[u] = mv.headResult(s.layer(), z[s.layer()], n, s.head());
-            }
-            return current[u];
-        };
-        spec.edit(HookName.residPre(0), (a, nm) -> {
-            current[graph.source("input")] = Buffers.toFloats(a);
-            return null;
-        });
-        for (int l = 0; l < L; l++) {
-            int li = l;
-            spec.edit(HookName.residPre(li), (a, nm) -> {
-                residPre[li] = Buffers.toFloats(a);
-                return null;
-            });
-            for (Qkv w : Qkv.values()) {
-                spec.edit(HookName.qkv(li, w.letter), (a, nm) -> {
-                    patchHeads(a, li, w, c, residPre[li], cur, n, strength);
+        try (SourceActivations run = new SourceActivations(k, L, n)) {
+            // Activations of this run, copied as the forward reaches them; head outputs computed when first needed.
+            INDArray[] current = new INDArray[srcs.size()];
+            SourceGetter cur = u -> {
+                if (current[u] == null) {
+                    EapGraph.Source src = srcs.get(u);
+                    current[u] = run.source(mv, src, src.kind() == EapGraph.Kind.HEAD ? run.scratch(n, c) : null);
+                }
+                return current[u];
+            };
+            RunSpec spec = SourceActivations.spec(run, L, batch.clean(), batch, null);
+            for (int l = 0; l < L; l++) {
+                int li = l;
+                for (Qkv w : Qkv.values()) {
+                    spec.edit(HookName.qkv(li, w.letter), (a, nm) -> {
+                        patchHeads(a, li, w, cr, run.residPre[li], cur, n, strength);
+                        return null;
+                    });
+                }
+                spec.edit(HookName.normalized(li, "ln2"), (a, nm) -> {
+                    renorm(ModelOps.blockNorm(li, "ln2"), a, run.residMid[li], graph.dest("m" + li), cr, cur, strength);
                     return null;
                 });
             }
-            spec.edit(HookName.z(li), (a, nm) -> {
-                z[li] = Buffers.toFloats(a);
+            spec.edit(HookName.LN_FINAL_NORMALIZED, (a, nm) -> {
+                renorm("ln_final", a, run.residFinal, graph.dest("logits"), cr, cur, strength);
                 return null;
             });
-            spec.edit(HookName.residMid(li), (a, nm) -> {
-                residMid[li] = Buffers.toFloats(a);
-                return null;
-            });
-            spec.edit(HookName.normalized(li, "ln2"), (a, nm) -> {
-                float[] d = delta(graph.dest("m" + li), c, cur, strength);
-                if (d != null) {
-                    Buffers.fb(a).put(0, mv.norm(ModelOps.blockNorm(li, "ln2"), add(residMid[li], d), n));
-                }
-                return null;
-            });
-            spec.edit(HookName.mlpOut(li), (a, nm) -> {
-                current[graph.source("m" + li)] = Buffers.toFloats(a);
-                return null;
-            });
-        }
-        spec.edit(HookName.residPost(L - 1), (a, nm) -> {
-            residFinal[0] = Buffers.toFloats(a);
-            return null;
-        });
-        spec.edit(HookName.LN_FINAL_NORMALIZED, (a, nm) -> {
-            float[] d = delta(graph.dest("logits"), c, cur, strength);
-            if (d != null) {
-                Buffers.fb(a).put(0, mv.norm("ln_final", add(residFinal[0], d), n));
+            try (ActivationCache result = m.run(spec)) {
+                return metric.value(Metric.answerLogits(result.logits(), batch), batch);
             }
-            return null;
-        });
-        try (ActivationCache run = m.run(spec)) {
-            return metric.value(Metric.answerLogits(run.logits(), batch), batch);
         }
     }
 
     @FunctionalInterface
     private interface SourceGetter {
-        float[] get(int u);
+        INDArray get(int u);
     }
 
-    private void patchHeads(INDArray act, int layer, Qkv w, Circuit c, float[] x, SourceGetter cur, int n, double strength) {
+    /** normalized [B,T,C] = norm(x + delta) when destination v misses an edge (else left as it is). */
+    private void renorm(String norm, INDArray normalized, INDArray x, int v, Circuit cr, SourceGetter cur, double strength) {
+        try (Arena tmp = new Arena(k)) {
+            INDArray d = delta(v, cr, cur, strength, tmp);
+            if (d != null) {
+                k.add(x, d, d);
+                mv.norm(norm, d, normalized.reshape('c', x.size(0), x.size(1)));
+            }
+        }
+    }
+
+    private void patchHeads(INDArray act, int layer, Qkv w, Circuit cr, INDArray x, SourceGetter cur, int n, double strength) {
         int nh = w == Qkv.Q ? mv.heads() : mv.kvHeads();
         int d = mv.config().headDim();
-        float[] all = null;
-        for (int h = 0; h < nh; h++) {
-            float[] delta = delta(graph.dest("a" + layer + ".h" + h + "<" + w.letter + ">"), c, cur, strength);
-            if (delta == null) {
-                continue;
+        INDArray all = act.reshape('c', n, (long) nh * d);
+        try (Arena tmp = new Arena(k)) {
+            INDArray ln = tmp.zeros(n, mv.dModel());
+            INDArray proj = tmp.zeros(n, d);
+            for (int h = 0; h < nh; h++) {
+                INDArray delta = delta(graph.dest("a" + layer + ".h" + h + "<" + w.letter + ">"), cr, cur, strength, tmp);
+                if (delta == null) {
+                    continue;
+                }
+                k.add(x, delta, delta);
+                mv.norm(ModelOps.blockNorm(layer, "ln1"), delta, ln);
+                mv.project(layer, w, h, ln, proj);
+                k.copyColumns(proj, 0, all, h * d, d, false);
             }
-            if (all == null) {
-                all = Buffers.toFloats(act);
-            }
-            float[] ln = mv.norm(ModelOps.blockNorm(layer, "ln1"), add(x, delta), n);
-            float[] proj = mv.project(layer, w, h, ln, n);
-            for (int r = 0; r < n; r++) {
-                System.arraycopy(proj, r * d, all, (r * nh + h) * d, d);
-            }
-        }
-        if (all != null) {
-            Buffers.fb(act).put(0, all);
         }
     }
 
-    /** Sum over the sources whose edge into v is missing of (ablated - current); null when nothing is missing. */
-    private float[] delta(int v, Circuit c, SourceGetter cur, double strength) {
+    /**
+     * Sum over the sources whose edge into v is missing of strength * (ablated - current), an [N, C] array owned by
+     * {@code arena}; null when nothing is missing.
+     */
+    private INDArray delta(int v, Circuit cr, SourceGetter cur, double strength, Arena arena) {
         float s = (float) strength;
-        float[] d = null;
+        INDArray d = null;
+        INDArray diff = null;
         for (int u = 0; u < graph.sources().size(); u++) {
-            if (!graph.valid(u, v) || c.contains(u, v)) {
+            if (!graph.valid(u, v) || cr.contains(u, v)) {
                 continue;
             }
-            float[] a = ablated[u];
-            float[] b = cur.get(u);
             if (d == null) {
-                d = new float[a.length];
+                d = arena.zeros(ablated[u].shape());
+                diff = arena.zeros(ablated[u].shape());
             }
-            for (int i = 0; i < d.length; i++) {
-                d[i] += s * (a[i] - b[i]);
-            }
+            k.sub(ablated[u], cur.get(u), diff);
+            k.addScaled(d, s, diff, d);
         }
         return d;
-    }
-
-    private static float[] add(float[] x, float[] d) {
-        float[] y = new float[x.length];
-        for (int i = 0; i < y.length; i++) {
-            y[i] = x[i] + d[i];
-        }
-        return y;
     }
 }

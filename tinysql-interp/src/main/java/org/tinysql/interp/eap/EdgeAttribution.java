@@ -1,9 +1,8 @@
 package org.tinysql.interp.eap;
 
 import java.util.List;
-import java.util.function.UnaryOperator;
+import java.util.function.Consumer;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.tinysql.interp.Metric;
 import org.tinysql.interp.ModelView;
 import org.tinysql.interp.ModelView.Qkv;
@@ -13,8 +12,9 @@ import org.tinysql.model.HookName;
 import org.tinysql.model.ModelOps;
 import org.tinysql.model.RunSpec;
 import org.tinysql.model.Transformer;
-import org.tinysql.tensor.Blas;
+import org.tinysql.tensor.Arena;
 import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.Kernels;
 import org.tinysql.util.Progress;
 
 /**
@@ -88,116 +88,114 @@ public final class EdgeAttribution {
 
     /** Adds weight x scores of one minibatch; returns {clean metric, corrupt metric}. */
     private double[] minibatch(PatchBatch b, Metric.Kind kind, int igSteps, double weight, double[][] scores) {
-        SourceActivations corr = SourceActivations.record(mv, b.corrupt(), b, null);
-        SourceActivations cleanRun = igSteps > 0 ? SourceActivations.record(mv, b.clean(), b, null) : null;
-        int n = corr.n;
-        int c = mv.dModel();
-        List<EapGraph.Source> srcs = graph.sources();
-        INDArray deltas = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, new long[] {srcs.size(), (long) n * c}, 'c');
-        double[] out = new double[2];
-        try {
-            int steps = Math.max(1, igSteps);
-            for (int k = 1; k <= steps; k++) {
-                UnaryOperator<float[]> edit = null;
-                if (igSteps > 0) {
-                    float alpha = k / (float) steps;
-                    float[] from = corr.input;
-                    float[] to = cleanRun.input;
-                    edit = x -> {
-                        float[] y = new float[x.length];
-                        for (int i = 0; i < y.length; i++) {
-                            y[i] = from[i] + alpha * (to[i] - from[i]);
-                        }
-                        return y;
-                    };
-                }
-                GradRun g = gradRun(b, kind, edit, cleanRun != null ? cleanRun.answerLogits : null);
-                SourceActivations clean = cleanRun != null ? cleanRun : g.acts;
-                if (k == 1) {
-                    fillDeltas(deltas, corr, clean);
-                    Metric metric = Metric.of(kind, clean.answerLogits);
-                    out[0] = metric.value(clean.answerLogits, b);
-                    out[1] = metric.value(corr.answerLogits, b);
-                }
-                accumulate(deltas, g, weight / steps, scores);
+        Kernels k = mv.kernels();
+        try (SourceActivations corr = SourceActivations.record(mv, b.corrupt(), b, null);
+             SourceActivations cleanRun = igSteps > 0 ? SourceActivations.record(mv, b.clean(), b, null) : null;
+             Arena arena = new Arena(k)) {
+            int n = corr.n;
+            int c = mv.dModel();
+            INDArray deltas = arena.zeros(graph.sources().size(), (long) n * c);
+            INDArray inputStep = null;
+            if (igSteps > 0) { // clean - corrupt input embedding: step k of EAP-IG runs on corrupt + (k/m) of it
+                inputStep = arena.zeros(n, c);
+                k.sub(cleanRun.input, corr.input, inputStep);
             }
-        } finally {
-            deltas.close();
+            double[] out = new double[2];
+            int steps = Math.max(1, igSteps);
+            for (int s = 1; s <= steps; s++) {
+                Consumer<INDArray> edit = null;
+                if (igSteps > 0) {
+                    float alpha = s / (float) steps;
+                    INDArray step = inputStep;
+                    edit = x -> k.addScaled(corr.input, alpha, step, x);
+                }
+                try (GradRun g = gradRun(b, kind, edit, cleanRun != null ? cleanRun.answerLogits : null)) {
+                    SourceActivations clean = cleanRun != null ? cleanRun : g.acts;
+                    if (s == 1) {
+                        fillDeltas(deltas, corr, clean);
+                        Metric metric = Metric.of(kind, clean.answerLogits);
+                        out[0] = metric.value(clean.answerLogits, b);
+                        out[1] = metric.value(corr.answerLogits, b);
+                    }
+                    accumulate(deltas, g, weight / steps, scores);
+                }
+            }
+            return out;
         }
-        return out;
     }
 
+    /** deltas[u] = corrupt - clean activation of source u, as a [N*C] row. */
     private void fillDeltas(INDArray deltas, SourceActivations corr, SourceActivations clean) {
         List<EapGraph.Source> srcs = graph.sources();
-        java.nio.FloatBuffer f = Buffers.fb(deltas);
-        int len = corr.n * mv.dModel();
-        for (int u = 0; u < srcs.size(); u++) {
-            EapGraph.Source s = srcs.get(u);
-            float[] a = corr.source(mv, s);
-            float[] b = clean.source(mv, s);
-            float[] d = new float[len];
-            for (int i = 0; i < len; i++) {
-                d[i] = a[i] - b[i];
+        try (Arena tmp = new Arena(mv.kernels())) {
+            INDArray a = tmp.zeros(corr.n, mv.dModel());
+            INDArray b = tmp.zeros(corr.n, mv.dModel());
+            for (int u = 0; u < srcs.size(); u++) {
+                EapGraph.Source s = srcs.get(u);
+                mv.kernels().sub(corr.source(mv, s, a), clean.source(mv, s, b), deltas.getRow(u));
             }
-            f.put(u * len, d);
         }
     }
 
-    /** The activations and destination-input gradients of one forward + backward. */
-    private static final class GradRun {
+    /** The activations and destination-input gradients ([N, ...] arrays owned by {@code acts}) of one forward + backward. */
+    private static final class GradRun implements AutoCloseable {
         SourceActivations acts;
-        float[][] dq;
-        float[][] dk;
-        float[][] dv;
-        float[][] dLn2;
-        float[] dFinal;
+        INDArray[] dq;
+        INDArray[] dk;
+        INDArray[] dv;
+        INDArray[] dLn2;
+        INDArray dFinal;
+
+        @Override
+        public void close() {
+            acts.close();
+        }
     }
 
-    private GradRun gradRun(PatchBatch b, Metric.Kind kind, UnaryOperator<float[]> inputEdit, float[][] cleanLogits) {
+    private GradRun gradRun(PatchBatch b, Metric.Kind kind, Consumer<INDArray> inputEdit, float[][] cleanLogits) {
         int L = mv.layers();
         GradRun g = new GradRun();
-        g.dq = new float[L][];
-        g.dk = new float[L][];
-        g.dv = new float[L][];
-        g.dLn2 = new float[L][];
-        g.acts = new SourceActivations(L, b.size() * b.length());
-        RunSpec spec = SourceActivations.spec(g.acts, L, b.clean(), b, inputEdit);
+        g.dq = new INDArray[L];
+        g.dk = new INDArray[L];
+        g.dv = new INDArray[L];
+        g.dLn2 = new INDArray[L];
+        g.acts = new SourceActivations(mv.kernels(), L, b.size() * b.length());
+        SourceActivations acts = g.acts;
+        RunSpec spec = SourceActivations.spec(acts, L, b.clean(), b, inputEdit);
         for (int l = 0; l < L; l++) {
             int li = l;
-            spec.editGrad(HookName.q(l), (a, nm) -> keep(g.dq, li, a));
-            spec.editGrad(HookName.k(l), (a, nm) -> keep(g.dk, li, a));
-            spec.editGrad(HookName.v(l), (a, nm) -> keep(g.dv, li, a));
-            spec.editGrad(HookName.normalized(l, "ln2"), (a, nm) -> keep(g.dLn2, li, a));
+            spec.editGrad(HookName.q(l), (a, nm) -> keep(acts, g.dq, li, a));
+            spec.editGrad(HookName.k(l), (a, nm) -> keep(acts, g.dk, li, a));
+            spec.editGrad(HookName.v(l), (a, nm) -> keep(acts, g.dv, li, a));
+            spec.editGrad(HookName.normalized(l, "ln2"), (a, nm) -> keep(acts, g.dLn2, li, a));
         }
-        float[][] dFinal = new float[1][];
-        spec.editGrad(HookName.residPost(L - 1), (a, nm) -> keep(dFinal, 0, a));
-        try (ActivationCache c = mv.model().run(spec)) {
-            g.acts.answerLogits = Metric.answerLogits(c.logits(), b);
-            float[][] ref = cleanLogits != null ? cleanLogits : g.acts.answerLogits;
+        INDArray[] dFinal = new INDArray[1];
+        spec.editGrad(HookName.residPost(L - 1), (a, nm) -> keep(acts, dFinal, 0, a));
+        try (ActivationCache c = mv.model().run(spec); Arena tmp = new Arena(mv.kernels())) {
+            acts.answerLogits = Metric.answerLogits(c.logits(), b);
+            float[][] ref = cleanLogits != null ? cleanLogits : acts.answerLogits;
             Metric metric = Metric.of(kind, ref);
-            INDArray dLogits = Buffers.zeros(b.size(), b.length(), mv.config().vocabSize());
-            try {
-                Metric.scatter(metric.gradient(g.acts.answerLogits, b), b, dLogits);
-                c.backward(dLogits);
-            } finally {
-                dLogits.close();
-            }
+            INDArray dLogits = tmp.zeros(b.size(), b.length(), mv.config().vocabSize());
+            Metric.scatter(metric.gradient(acts.answerLogits, b), b, dLogits);
+            c.backward(dLogits);
         }
         g.dFinal = dFinal[0];
         return g;
     }
 
-    /** Keeps a gradient as a Java array (a backward hook that does not edit it). */
-    private static INDArray keep(float[][] into, int i, INDArray grad) {
-        into[i] = Buffers.toFloats(grad);
+    /** Keeps a copy of a gradient (a backward hook that does not edit it). */
+    private static INDArray keep(SourceActivations owner, INDArray[] into, int i, INDArray grad) {
+        into[i] = owner.keep(grad);
         return null;
     }
 
     /**
-     * scores[u][v] += w * deltas[u] . grad(v), one GEMM per destination layer. Each layer's norm statistics are
-     * computed once; destination gradients are written straight into the GEMM operand.
+     * scores[u][v] += w * deltas[u] . grad(v), one GEMM per destination layer (only the [sources, dests of the layer]
+     * product is read back). Each layer's norm statistics are computed once; destination gradients are written
+     * straight into the GEMM operand.
      */
     private void accumulate(INDArray deltas, GradRun g, double w, double[][] scores) {
+        Kernels k = mv.kernels();
         List<EapGraph.Dest> dests = graph.dests();
         int n = g.acts.n;
         int c = mv.dModel();
@@ -209,40 +207,40 @@ public final class EdgeAttribution {
             while (v1 < dests.size() && dests.get(v1).layer() == layer) {
                 v1++;
             }
-            INDArray grads = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, new long[] {v1 - v0, len}, 'c');
-            if (layer == mv.layers()) {
-                Buffers.fb(grads).put(0, g.dFinal);
-            } else {
-                try (ModelView.NormInput ln1 = mv.normInput(ModelOps.blockNorm(layer, "ln1"), g.acts.residPre[layer], n);
-                     ModelView.NormInput ln2 = mv.normInput(ModelOps.blockNorm(layer, "ln2"), g.acts.residMid[layer], n)) {
-                    for (int v = v0; v < v1; v++) {
-                        EapGraph.Dest d = dests.get(v);
-                        INDArray row = grads.getRow(v - v0).reshape('c', n, c);
-                        if (d.kind() == EapGraph.Kind.HEAD) {
-                            float[] act = d.qkv() == Qkv.Q ? g.dq[layer] : d.qkv() == Qkv.K ? g.dk[layer] : g.dv[layer];
-                            INDArray dln = mv.projectionBackward(layer, d.qkv(), d.head(), act, n);
-                            mv.normBackward(ln1, dln, row);
-                            dln.close();
-                        } else {
-                            INDArray dy = Buffers.of(g.dLn2[layer], n, c);
-                            mv.normBackward(ln2, dy, row);
-                            dy.close();
+            try (Arena tmp = new Arena(k)) {
+                INDArray grads;
+                if (layer == mv.layers()) {
+                    grads = g.dFinal.reshape('c', 1, len);
+                } else {
+                    grads = tmp.zeros(v1 - v0, len);
+                    INDArray dh = tmp.zeros(n, mv.config().headDim());
+                    INDArray dln = tmp.zeros(n, c);
+                    try (ModelView.NormInput ln1 = mv.normInput(ModelOps.blockNorm(layer, "ln1"), g.acts.residPre[layer]);
+                         ModelView.NormInput ln2 = mv.normInput(ModelOps.blockNorm(layer, "ln2"), g.acts.residMid[layer])) {
+                        for (int v = v0; v < v1; v++) {
+                            EapGraph.Dest d = dests.get(v);
+                            INDArray row = grads.getRow(v - v0).reshape('c', n, c);
+                            if (d.kind() == EapGraph.Kind.HEAD) {
+                                INDArray act = d.qkv() == Qkv.Q ? g.dq[layer] : d.qkv() == Qkv.K ? g.dk[layer] : g.dv[layer];
+                                k.zero(dln);
+                                mv.projectionBackward(layer, d.qkv(), d.head(), act, dh, dln);
+                                mv.normBackward(ln1, dln, row);
+                            } else {
+                                mv.normBackward(ln2, g.dLn2[layer], row);
+                            }
                         }
                     }
                 }
-            }
-            INDArray s = Buffers.zeros(deltas.rows(), v1 - v0);
-            Blas.gemm(deltas, grads, s, false, true, 1.0, 0.0);
-            float[] sv = Buffers.toFloats(s);
-            for (int u = 0; u < deltas.rows(); u++) {
-                for (int v = v0; v < v1; v++) {
-                    scores[u][v] += w * sv[u * (v1 - v0) + (v - v0)];
+                INDArray s = tmp.zeros(deltas.rows(), v1 - v0);
+                k.gemm(deltas, grads, s, false, true, 1f, 0f);
+                float[] sv = Buffers.toFloats(s);
+                for (int u = 0; u < deltas.rows(); u++) {
+                    for (int v = v0; v < v1; v++) {
+                        scores[u][v] += w * sv[u * (v1 - v0) + (v - v0)];
+                    }
                 }
             }
-            grads.close();
-            s.close();
             v0 = v1;
         }
     }
-
 }

@@ -3,6 +3,7 @@ package org.tinysql.interp.eap;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.interp.Metric;
@@ -10,7 +11,7 @@ import org.tinysql.interp.PatchBatch;
 import org.tinysql.model.HookName;
 import org.tinysql.model.Hooks;
 import org.tinysql.model.Transformer;
-import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.Kernels;
 import org.tinysql.util.Progress;
 
 /**
@@ -38,32 +39,9 @@ public final class MinimalCircuit {
         int L = model.config().nLayers();
         int H = model.config().nHeads();
         int D = model.config().headDim();
-        float[][] means = new float[L][];
         float[][] cleanLogits = Metric.answerLogits(model.forward(batch.clean(), batch.mask()), batch);
         Metric metric = Metric.of(kind, cleanLogits);
-        if (ablation == Ablation.MEAN) {
-            var cache = model.runWithCache(batch.clean(), batch.mask(), n -> n.endsWith("attn.hook_z"));
-            for (int l = 0; l < L; l++) {
-                float[] z = Buffers.toFloats(cache.get(HookName.z(l)));
-                float[] m = new float[H * D];
-                int count = 0;
-                for (int b = 0; b < batch.size(); b++) {
-                    for (int t = 0; t < batch.length(); t++) {
-                        if (batch.mask()[b][t] == 1) {
-                            int o = (b * batch.length() + t) * H * D;
-                            for (int i = 0; i < H * D; i++) {
-                                m[i] += z[o + i];
-                            }
-                            count++;
-                        }
-                    }
-                }
-                for (int i = 0; i < m.length; i++) {
-                    m[i] /= count;
-                }
-                means[l] = m;
-            }
-        }
+        INDArray[] fill = ablatedZ(model, batch, ablation);
         Set<String> kept = new LinkedHashSet<>();
         for (int l = 0; l < L; l++) {
             for (int h = 0; h < H; h++) {
@@ -82,7 +60,7 @@ public final class MinimalCircuit {
             for (String h : kept) {
                 Set<String> trial = new LinkedHashSet<>(kept);
                 trial.remove(h);
-                double r = run(model, batch, metric, trial, means, L, H, D) / full;
+                double r = run(model, batch, metric, trial, fill, H, D) / full;
                 if (r > bestRatio) {
                     bestRatio = r;
                     best = h;
@@ -106,26 +84,45 @@ public final class MinimalCircuit {
         return "a" + p[0] + ".h" + p[1];
     }
 
-    /** The metric with every head not in {@code kept} ablated. */
-    static double run(Transformer model, PatchBatch batch, Metric metric, Set<String> kept, float[][] means, int L, int H, int D) {
+    /**
+     * Per layer, the [N, H*D] values an ablated head's hook_z takes: zero, or each column's mean over the batch's real
+     * tokens (arrays of the model's backend).
+     */
+    private static INDArray[] ablatedZ(Transformer model, PatchBatch batch, Ablation ablation) {
+        Kernels k = model.kernels();
+        int L = model.config().nLayers();
+        int n = batch.size() * batch.length();
+        long width = (long) model.config().nHeads() * model.config().headDim();
+        INDArray[] fill = new INDArray[L];
+        if (ablation == Ablation.ZERO) {
+            java.util.Arrays.fill(fill, k.zeros(n, width));
+            return fill;
+        }
+        int[] real = batch.realRows();
+        Map<String, INDArray> cache = model.runWithCache(batch.clean(), batch.mask(), nm -> nm.endsWith("attn.hook_z"));
+        INDArray mean = k.zeros(1, width);
+        for (int l = 0; l < L; l++) {
+            fill[l] = k.zeros(n, width);
+            k.meanRows(cache.get(HookName.z(l)).reshape('c', n, width), real, mean);
+            k.gatherRows(mean, new int[n], fill[l]);
+        }
+        return fill;
+    }
+
+    /** The metric with every head not in {@code kept} ablated (its hook_z columns set to {@code fill}'s). */
+    static double run(Transformer model, PatchBatch batch, Metric metric, Set<String> kept, INDArray[] fill, int H, int D) {
+        Kernels k = model.kernels();
         List<Hooks.Handle> hs = new ArrayList<>();
         try {
-            for (int l = 0; l < L; l++) {
+            for (int l = 0; l < fill.length; l++) {
                 int li = l;
                 hs.add(model.hooks().addForward(HookName.z(l), (a, nm) -> {
-                    float[] z = Buffers.toFloats(a);
-                    int rows = z.length / (H * D);
+                    INDArray z = a.reshape('c', fill[li].size(0), (long) H * D);
                     for (int h = 0; h < H; h++) {
-                        if (kept.contains(li + "." + h)) {
-                            continue;
-                        }
-                        for (int r = 0; r < rows; r++) {
-                            for (int d = 0; d < D; d++) {
-                                z[(r * H + h) * D + d] = means[li] == null ? 0f : means[li][h * D + d];
-                            }
+                        if (!kept.contains(li + "." + h)) {
+                            k.copyColumns(fill[li], h * D, z, h * D, D, false);
                         }
                     }
-                    Buffers.fb(a).put(0, z);
                     return null;
                 }));
             }

@@ -10,7 +10,6 @@ import org.tinysql.interp.PatchingMetric;
 import org.tinysql.model.HookName;
 import org.tinysql.model.Hooks;
 import org.tinysql.model.Transformer;
-import org.tinysql.tensor.Buffers;
 import org.tinysql.util.Progress;
 
 /**
@@ -46,13 +45,15 @@ public final class ActivationPatching {
         return corrupt;
     }
 
-    /** The corrupt run with {@code edits} (hook name -> edit of the [B,T,...] activation), normalized. */
-    private double patched(String hook, java.util.function.BiConsumer<float[], float[]> edit) {
-        float[] cleanAct = Buffers.toFloats(cleanCache.get(hook));
+    /**
+     * The corrupt run with columns [from, from + width) of hook {@code hook}'s activation, read as [rows, ...]
+     * (rows = B for a position of [B, T*C], B*T for a head of [B*T, H*D]), copied from the clean run; normalized.
+     */
+    private double patched(String hook, int rows, int from, int width) {
+        INDArray cleanAct = cleanCache.get(hook);
         Hooks.Forward f = (a, n) -> {
-            float[] x = Buffers.toFloats(a);
-            edit.accept(x, cleanAct);
-            Buffers.fb(a).put(0, x);
+            model.kernels().copyColumns(cleanAct.reshape('c', rows, cleanAct.length() / rows), from,
+                    a.reshape('c', rows, a.length() / rows), from, width, false);
             return null;
         };
         INDArray logits = model.runWithHooks(batch.corrupt(), batch.mask(), Map.of(hook, f));
@@ -67,13 +68,7 @@ public final class ActivationPatching {
         double[][] v = new double[L][T];
         for (int l = 0; l < L; l++) {
             for (int t = 0; t < T; t++) {
-                int tt = t;
-                v[l][t] = patched(hookOfLayer.apply(l), (x, c) -> {
-                    for (int b = 0; b < batch.size(); b++) {
-                        int o = (b * T + tt) * C;
-                        System.arraycopy(c, o, x, o, C);
-                    }
-                });
+                v[l][t] = patched(hookOfLayer.apply(l), batch.size(), t * C, C);
                 progress.advance(1);
             }
         }
@@ -98,12 +93,7 @@ public final class ActivationPatching {
         double[][] v = new double[L][H];
         for (int l = 0; l < L; l++) {
             for (int h = 0; h < H; h++) {
-                int hh = h;
-                v[l][h] = patched(HookName.z(l), (x, c) -> {
-                    for (int r = 0; r < x.length / (H * D); r++) {
-                        System.arraycopy(c, (r * H + hh) * D, x, (r * H + hh) * D, D);
-                    }
-                });
+                v[l][h] = patched(HookName.z(l), batch.size() * batch.length(), h * D, D);
                 progress.advance(1);
             }
         }

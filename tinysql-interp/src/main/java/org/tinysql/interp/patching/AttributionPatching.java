@@ -1,6 +1,5 @@
 package org.tinysql.interp.patching;
 
-import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -10,7 +9,9 @@ import org.tinysql.model.ActivationCache;
 import org.tinysql.model.HookName;
 import org.tinysql.model.RunSpec;
 import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Arena;
 import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.Kernels;
 
 /**
  * Attribution patching: the first-order estimate of every activation-patching sweep from one clean forward and one
@@ -38,42 +39,36 @@ public final class AttributionPatching {
         float[][] cleanLogits = Metric.answerLogits(cleanCache.get("logits"), batch);
         Metric metric = Metric.of(kind, cleanLogits);
         clean = metric.value(cleanLogits, batch);
-        Map<String, float[]> corr = new HashMap<>();
-        Map<String, float[]> grads = new HashMap<>();
-        try (ActivationCache c = model.run(RunSpec.of(batch.corrupt(), batch.mask()).cache(swept).grads(swept))) {
-            float[][] corrLogits = Metric.answerLogits(c.logits(), batch);
-            corrupt = metric.value(corrLogits, batch);
-            INDArray dl = Buffers.zeros(batch.size(), T, model.config().vocabSize());
-            try {
-                Metric.scatter(metric.gradient(corrLogits, batch), batch, dl);
-                c.backward(dl);
-            } finally {
-                dl.close();
-            }
-            for (String name : c.names()) {
-                corr.put(name, c.floats(name));
-                grads.put(name, c.gradFloats(name));
-            }
-        }
-        double span = clean - corrupt;
-        if (Math.abs(span) < 1e-12) {
-            throw new IllegalArgumentException("clean and corrupt metrics are equal (" + clean + "): nothing to attribute");
-        }
         double[][] r = new double[L][T];
         double[][] m = new double[L][T];
         double[][] h = new double[L][H];
-        for (int l = 0; l < L; l++) {
-            String rp = HookName.residPre(l);
-            String mo = HookName.mlpOut(l);
-            String zn = HookName.z(l);
-            positions(r[l], Buffers.toFloats(cleanCache.get(rp)), corr.get(rp), grads.get(rp), T, C, span);
-            positions(m[l], Buffers.toFloats(cleanCache.get(mo)), corr.get(mo), grads.get(mo), T, C, span);
-            float[] cz = Buffers.toFloats(cleanCache.get(zn));
-            float[] xz = corr.get(zn);
-            float[] gz = grads.get(zn);
-            for (int i = 0; i < cz.length; i++) {
-                int head = (i / D) % H;
-                h[l][head] += (cz[i] - xz[i]) * (double) gz[i] / span;
+        try (ActivationCache c = model.run(RunSpec.of(batch.corrupt(), batch.mask()).cache(swept).grads(swept));
+             Arena tmp = new Arena(model.kernels())) {
+            float[][] corrLogits = Metric.answerLogits(c.logits(), batch);
+            corrupt = metric.value(corrLogits, batch);
+            INDArray dl = tmp.zeros(batch.size(), T, model.config().vocabSize());
+            Metric.scatter(metric.gradient(corrLogits, batch), batch, dl);
+            c.backward(dl);
+            double span = clean - corrupt;
+            if (Math.abs(span) < 1e-12) {
+                throw new IllegalArgumentException("clean and corrupt metrics are equal (" + clean + "): nothing to attribute");
+            }
+            int n = batch.size() * T;
+            Kernels k = model.kernels();
+            INDArray diff = tmp.zeros(batch.size(), (long) T * C);
+            INDArray diffZ = tmp.zeros(n, (long) H * D);
+            INDArray byPosition = tmp.zeros(T);
+            INDArray byHead = tmp.zeros(H);
+            for (int l = 0; l < L; l++) {
+                for (String name : new String[] {HookName.residPre(l), HookName.mlpOut(l)}) {
+                    k.sub(cleanCache.get(name), c.get(name), diff);
+                    k.blockDots(diff, c.grad(name).reshape('c', batch.size(), (long) T * C), C, byPosition);
+                    divide(Buffers.toFloats(byPosition), span, name.equals(HookName.residPre(l)) ? r[l] : m[l]);
+                }
+                String zn = HookName.z(l);
+                k.sub(cleanCache.get(zn), c.get(zn), diffZ);
+                k.blockDots(diffZ, c.grad(zn).reshape('c', n, (long) H * D), D, byHead);
+                divide(Buffers.toFloats(byHead), span, h[l]);
             }
         }
         resid = new PatchingResult("resid_pre attribution (layer x position)", ActivationPatching.layerLabels(L), ActivationPatching.positionLabels(T), r);
@@ -81,10 +76,10 @@ public final class AttributionPatching {
         heads = new PatchingResult("head output attribution (layer x head)", ActivationPatching.layerLabels(L), ActivationPatching.headLabels(H), h);
     }
 
-    private static void positions(double[] out, float[] clean, float[] corr, float[] grad, int T, int C, double span) {
-        for (int i = 0; i < clean.length; i++) {
-            int t = (i / C) % T;
-            out[t] += (clean[i] - corr[i]) * (double) grad[i] / span;
+    /** out[i] = sums[i] / span. */
+    private static void divide(float[] sums, double span, double[] out) {
+        for (int i = 0; i < sums.length; i++) {
+            out[i] = sums[i] / span;
         }
     }
 
