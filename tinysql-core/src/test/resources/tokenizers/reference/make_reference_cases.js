@@ -6,8 +6,9 @@
 //   mkdir -p /tmp/hftok && (cd /tmp/hftok && npm install @anush008/tokenizers@0.6.0)
 //   NODE_PATH=/tmp/hftok/node_modules node make_reference_cases.js
 //
-// @anush008/tokenizers 0.6.0 wraps the Rust crate tokenizers 0.22.2 (N-API). Encoding adds no special tokens
-// (addSpecialTokens: false; added tokens written in the text are still matched); decoding keeps special tokens.
+// @anush008/tokenizers 0.6.0 wraps the Rust crate tokenizers 0.22.2 (N-API). `ids` adds no special tokens
+// (addSpecialTokens: false; added tokens written in the text are still matched), `ids_special` adds those of the
+// post-processor (addSpecialTokens: true); decoding keeps special tokens.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -21,7 +22,7 @@ const base = JSON.parse(fs.readFileSync(path.join(here, '..', 'gpt2', 'tokenizer
 /** The patch semantics HfReferenceTest implements too. */
 function patched(patch) {
   const j = JSON.parse(JSON.stringify(base));
-  for (const k of ['normalizer', 'pre_tokenizer', 'decoder']) {
+  for (const k of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder']) {
     if (k in patch) j[k] = patch[k];
   }
   if (patch.model) Object.assign(j.model, patch.model);
@@ -41,7 +42,8 @@ async function cases(name, tok, texts, out) {
     const enc = await tok.encode(text, null, { addSpecialTokens: false });
     const ids = Array.from(enc.getIds());
     const decoded = await tok.decode(ids, false);
-    out.push(JSON.stringify({ tokenizer: name, text, ids, decoded }));
+    const special = await tok.encode(text, null, { addSpecialTokens: true });
+    out.push(JSON.stringify({ tokenizer: name, text, ids, ids_special: Array.from(special.getIds()), decoded }));
   }
 }
 

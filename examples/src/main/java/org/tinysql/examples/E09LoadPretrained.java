@@ -46,7 +46,7 @@ public final class E09LoadPretrained {
         System.out.println(prompt);
 
         // 3. Top-5 next tokens after the prompt.
-        int[] ids = tok.encode(prompt);
+        int[] ids = tok.encodePrompt(prompt); // with the tokenizer's sequence start (Llama-3: <|begin_of_text|>)
         INDArray logits = model.forward(new int[][] {ids}, null);
         float[] last = logits.get(NDArrayIndex.point(0), NDArrayIndex.point(ids.length - 1), NDArrayIndex.all()).toFloatVector();
         double max = Double.NEGATIVE_INFINITY;

@@ -37,6 +37,7 @@ import org.tinysql.interp.TokenTagger;
 import org.tinysql.interp.cache.LogitLens;
 import org.tinysql.examples.E10FlawedHeuristic;
 import org.tinysql.model.ModelConfig;
+import org.tinysql.model.SqlPredictor;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.Buffers;
@@ -49,7 +50,7 @@ import org.tinysql.util.Progress;
  * The BM1/BM2/BM3 path end to end on tiny checkpoints of the three families with byte-level BPE tokenizers
  * ({@link TinyCheckpoints}): fine-tune on CS1 (pad token added or reused, loss falls), the exported folder reloads with
  * identical logits in our engine and (with PyTorch installed) in an independent PyTorch reading, and eval, eap and
- * sae run on it.
+ * sae run on it. The Llama-3 tokenizer puts {@code <|begin_of_text|>} first in each of these sequences.
  */
 class FinetuneEndToEndTest {
     @TempDir
@@ -279,6 +280,40 @@ class FinetuneEndToEndTest {
         String features = captureOut(() -> assertEquals(0, TinySqlCli.run("sae", "features", "--model", model.toString(), "--data",
                 data.toString(), "--sae", sae.toString(), "--examples", "20")));
         assertTrue(features.toLowerCase(java.util.Locale.ROOT).contains("instruction"), features);
+    }
+
+    /**
+     * Llama-3's tokenizer puts {@code <|begin_of_text|>} before every sequence (its post-processor, kept in the exported
+     * folder): the fine-tune's training examples, the predictor's prompts and the tagged texts of the logit lens and the
+     * SAE start with it; the other families' prompts start with the text.
+     */
+    @ParameterizedTest
+    @EnumSource(TinyCheckpoints.Family.class)
+    void llamaSequencesStartWithBos(TinyCheckpoints.Family f) throws Exception {
+        Path model = RUNS.get(f).model();
+        HfTokenizer tok = HfTokenizer.load(model);
+        TinySqlExample ex = DatasetIO.read(data, Split.TRAIN).get(0);
+        EncodedExample e = EncodedExample.of(ex, tok, 512);
+        SqlPredictor predictor = new SqlPredictor(Transformer.fromPretrained(model), tok, 4);
+        TokenTagger.Tagged t = new TokenTagger(tok).tag(ex);
+        if (f != TinyCheckpoints.Family.LLAMA) {
+            assertEquals(0, tok.promptPrefix().length);
+            assertArrayEquals(tok.encode(EncodedExample.promptText(ex)), Arrays.copyOf(e.ids(), e.promptLength()));
+            return;
+        }
+        int bos = tok.tokenId("<|begin_of_text|>");
+        assertArrayEquals(new int[] {bos}, tok.promptPrefix());
+        assertEquals(bos, e.ids()[0], "training example");
+        assertEquals(-100, e.labels()[0]);
+        assertEquals(1 + tok.encode(EncodedExample.promptText(ex)).length, e.promptLength());
+        assertEquals(bos, predictor.promptIds(ex)[0], "generation prompt");
+        assertEquals(1, Arrays.stream(predictor.promptIds(ex)).filter(id -> id == bos).count());
+        assertEquals(bos, t.tokens()[0], "tagged text");
+        assertEquals(TokenRole.MARKER, t.roles()[0]);
+        Path sae = dir.resolve("sae-llama");
+        String train = captureOut(() -> assertEquals(0, TinySqlCli.run("sae", "train", "--model", model.toString(), "--data",
+                data.toString(), "--steps", "10", "--batch", "128", "--examples", "20", "--out", sae.toString())));
+        assertTrue(Files.exists(sae.resolve("cfg.json")), train);
     }
 
     @Test

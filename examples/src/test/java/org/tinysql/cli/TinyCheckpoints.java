@@ -13,6 +13,7 @@ import org.tinysql.model.HfCheckpoint;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.Parameters;
 import org.tinysql.tensor.DType;
+import org.tinysql.tokenizer.PostProcessorFixtures;
 
 /**
  * Tiny pretrained-style HuggingFace checkpoint folders of the three TinySQL base-model families, each with a byte-level
@@ -24,8 +25,9 @@ import org.tinysql.tensor.DType;
  *       tokens after it, a tokenizer_config.json whose pad token is the EOS token (as Qwen2.5's base model), untied
  *       embeddings of exactly the tokenizer's size (so both matrices grow for the added pad);</li>
  *   <li>Llama-3 (BM3): GPT-2's BPE under Llama-3's split regex, then Llama-3's 256 special tokens in their order
- *       ({@code <|begin_of_text|>}, {@code <|end_of_text|>}, ... {@code <|finetune_right_pad_id|>} ...), tied, GQA,
- *       Llama-3 RoPE scaling. No real Llama-3 tokenizer.json is available offline; this one has its structure.</li>
+ *       ({@code <|begin_of_text|>}, {@code <|end_of_text|>}, ... {@code <|finetune_right_pad_id|>} ...), Llama-3.x's
+ *       post-processor (ByteLevel, then a template that puts {@code <|begin_of_text|>} before every sequence), tied,
+ *       GQA, Llama-3 RoPE scaling. No real Llama-3 tokenizer.json is available offline; this one has its structure.</li>
  * </ul>
  */
 final class TinyCheckpoints {
@@ -68,6 +70,7 @@ final class TinyCheckpoints {
                     specials.add("<|reserved_special_token_" + i + "|>");
                 }
                 dress(tok, LLAMA3_SPLIT, false, specials);
+                tok.set("post_processor", PostProcessorFixtures.llama3(specials.get(0), 50256));
                 Files.writeString(dir.resolve("tokenizer_config.json"), "{\"tokenizer_class\": \"PreTrainedTokenizerFast\","
                         + " \"bos_token\": \"<|begin_of_text|>\", \"eos_token\": \"<|end_of_text|>\", \"model_max_length\": 131072}");
                 cfg = new ModelConfig("llama", 50512, 32, 2, 4, 2, 64, 512, 1e-5, true, new int[2], 500000.0, false, false, true, 50256,

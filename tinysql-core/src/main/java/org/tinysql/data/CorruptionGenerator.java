@@ -82,8 +82,8 @@ public final class CorruptionGenerator {
             int index = -1;
             int length = -1;
             if (tokenizer != null) {
-                int[] a = tokenizer.encode(cleanPrompt);
-                int[] b = tokenizer.encode(corruptPrompt);
+                int[] a = tokenizer.encodePrompt(cleanPrompt);
+                int[] b = tokenizer.encodePrompt(corruptPrompt);
                 if (a.length != b.length) {
                     continue;
                 }

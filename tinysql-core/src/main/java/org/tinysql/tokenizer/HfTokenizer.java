@@ -17,7 +17,9 @@ import java.util.function.UnaryOperator;
 /**
  * A HuggingFace {@code tokenizer.json} tokenizer: byte-level BPE (GPT-2 / GPT-Neo, Qwen2, Llama-3) and word-level
  * models, with added and special tokens. {@link #encode} adds no special tokens (special tokens written in the text
- * are matched); {@link #decode} keeps special tokens. Thread-safe. The EOS and pad tokens are the ones a model folder's
+ * are matched); {@link #encodePrompt} puts in front the special tokens that the file's {@code post_processor} template
+ * puts before a single sequence (Llama-3's {@code <|begin_of_text|>}; none for GPT-2 and Qwen2, whose post-processor
+ * is ByteLevel); {@link #decode} keeps special tokens. Thread-safe. The EOS and pad tokens are the ones a model folder's
  * tokenizer_config.json declares (see {@link #load(Path)}), else found by their usual names.
  *
  * <p>tokenizer.json is untrusted: {@link HfTokenizerReader} checks it, pre-tokenizer regexes from the file run under a
@@ -44,6 +46,14 @@ public final class HfTokenizer implements Tokenizer {
     public record Batch(int[][] inputIds, int[][] attentionMask) {
     }
 
+    /**
+     * The special token ids tokenizer.json's {@code post_processor} puts before and after a single sequence when
+     * HuggingFace encodes with {@code add_special_tokens=True} (see {@link HfTokenizerReader}).
+     */
+    record Template(int[] prefix, int[] suffix) {
+        static final Template NONE = new Template(new int[0], new int[0]);
+    }
+
     private final String source;
     private final PreTokenizer preTokenizer;
     private final TokenModel model;
@@ -55,10 +65,12 @@ public final class HfTokenizer implements Tokenizer {
     private final String[] idToToken;
     private final int eosId;
     private final int padId;
+    private final Template template;
 
     HfTokenizer(String source, UnaryOperator<String> normalizer, PreTokenizer preTokenizer, TokenModel model,
-                boolean byteLevelDecode, String wordJoiner, List<AddedToken> added) {
+                boolean byteLevelDecode, String wordJoiner, List<AddedToken> added, Template template) {
         this.source = source;
+        this.template = template;
         this.preTokenizer = preTokenizer;
         this.model = model;
         this.byteLevelDecode = byteLevelDecode;
@@ -81,6 +93,7 @@ public final class HfTokenizer implements Tokenizer {
     /** A copy of {@code t} with other EOS and pad ids. */
     private HfTokenizer(HfTokenizer t, int eosId, int padId) {
         this.source = t.source;
+        this.template = t.template;
         this.preTokenizer = t.preTokenizer;
         this.model = t.model;
         this.byteLevelDecode = t.byteLevelDecode;
@@ -178,6 +191,24 @@ public final class HfTokenizer implements Tokenizer {
         return out.toArray();
     }
 
+    /** The special tokens of the post-processor template that come before the text (Llama-3: {@code <|begin_of_text|>}). */
+    @Override
+    public int[] promptPrefix() {
+        return template.prefix().clone();
+    }
+
+    /**
+     * HuggingFace's {@code encode(text, add_special_tokens=True)} for a single sequence: the post-processor template's
+     * special tokens before the text, {@link #encode}, and those after it. For comparisons with HuggingFace; a
+     * generation prompt is {@link #encodePrompt}, which leaves out the tokens after the text.
+     */
+    public int[] encodeWithSpecialTokens(String text) {
+        int[] ids = encodePrompt(text);
+        int[] out = Arrays.copyOf(ids, ids.length + template.suffix().length);
+        System.arraycopy(template.suffix(), 0, out, ids.length, template.suffix().length);
+        return out;
+    }
+
     /** Pre-tokenizes and encodes a normalized text that holds no added token. */
     private void encodeSegment(String segment, GuardedPattern.Budget budget, IntList out) {
         for (String p : preTokenizer.split(List.of(segment), budget)) {
@@ -200,7 +231,7 @@ public final class HfTokenizer implements Tokenizer {
         return -1;
     }
 
-    /** Encodes many texts into a padded batch. */
+    /** Encodes many texts with {@link #encode} (no special tokens added) into a padded batch. */
     public Batch encodeBatch(List<String> texts, PaddingSide side) {
         if (padId < 0) {
             throw new IllegalStateException(source + ": the tokenizer has no padding token (looked for " + PAD_NAMES + ")");

@@ -138,6 +138,11 @@ public final class SqlVocabTokenizer implements Tokenizer {
     }
 
     @Override
+    public int[] promptPrefix() {
+        return delegate.promptPrefix();
+    }
+
+    @Override
     public String decode(int[] ids) {
         return delegate.decode(ids);
     }

@@ -3,8 +3,33 @@ package org.tinysql.tokenizer;
 /** A text tokenizer: text to token ids and back. Implementations are thread-safe. */
 public interface Tokenizer {
 
-    /** Token ids of {@code text}, without any special tokens added (special tokens written in the text are matched). */
+    /**
+     * Token ids of {@code text}, without any special tokens added (special tokens written in the text are matched): for
+     * text that continues a sequence, such as an answer or a response after its prompt.
+     */
     int[] encode(String text);
+
+    /**
+     * Token ids of {@code text} as the start of a sequence: {@link #promptPrefix()} (Llama-3's
+     * {@code <|begin_of_text|>}), then {@link #encode}. This is HuggingFace's {@code encode(text,
+     * add_special_tokens=True)} without the special tokens its template puts after the text (a BERT-style
+     * {@code [SEP]} or an EOS): a prompt is continued by the model, so nothing may close it.
+     */
+    default int[] encodePrompt(String text) {
+        int[] prefix = promptPrefix();
+        int[] ids = encode(text);
+        if (prefix.length == 0) {
+            return ids;
+        }
+        int[] out = java.util.Arrays.copyOf(prefix, prefix.length + ids.length);
+        System.arraycopy(ids, 0, out, prefix.length, ids.length);
+        return out;
+    }
+
+    /** The special token ids {@link #encodePrompt} puts in front of every sequence (a fresh array; empty when none). */
+    default int[] promptPrefix() {
+        return new int[0];
+    }
 
     /** Text of {@code ids}; special tokens are kept. */
     String decode(int[] ids);

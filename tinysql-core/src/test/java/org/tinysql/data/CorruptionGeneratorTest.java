@@ -71,25 +71,34 @@ class CorruptionGeneratorTest {
         }
     }
 
+    /** With GPT-2's tokenizer and with a Llama-3-style one that puts BOS before prompts (counted in the token lengths). */
     @Test
     void withATokenizerPairsHaveEqualTokenLengthAndDistinctAnswerTokens() throws java.io.IOException {
-        org.tinysql.tokenizer.HfTokenizer gpt2;
+        com.fasterxml.jackson.databind.JsonNode json;
         try (java.io.InputStream in = getClass().getResourceAsStream("/tokenizers/gpt2/tokenizer.json")) {
-            gpt2 = org.tinysql.tokenizer.HfTokenizer.load(in, "gpt2");
+            json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
         }
-        for (CorruptionKind kind : CorruptionKind.values()) {
-            List<PromptPair> pairs = new CorruptionGenerator(CommandSet.CS5, Variant.LITERAL, 4, gpt2).pairs(kind, 10);
-            for (PromptPair p : pairs) {
-                int[] a = gpt2.encode(p.clean());
-                int[] b = gpt2.encode(p.corrupt());
-                assertEquals(a.length, b.length, kind + ": " + p.clean() + " / " + p.corrupt());
-                assertEquals(a.length, p.promptTokens());
-                assertEquals(a.length - 1, p.answerTokenIndex());
-                if (p.answersDiffer()) {
-                    assertNotEquals(gpt2.encode(p.cleanAnswer())[0], gpt2.encode(p.corruptAnswer())[0], kind.name());
+        org.tinysql.tokenizer.HfTokenizer gpt2 = org.tinysql.tokenizer.HfTokenizer.fromJson(json, "gpt2");
+        org.tinysql.tokenizer.HfTokenizer bos = org.tinysql.tokenizer.HfTokenizer.fromJson(
+                org.tinysql.tokenizer.PostProcessorFixtures.withBos(json), "gpt2-bos");
+        for (org.tinysql.tokenizer.HfTokenizer tok : List.of(gpt2, bos)) {
+            int prefix = tok.promptPrefix().length;
+            for (CorruptionKind kind : CorruptionKind.values()) {
+                List<PromptPair> pairs = new CorruptionGenerator(CommandSet.CS5, Variant.LITERAL, 4, tok).pairs(kind, 10);
+                for (PromptPair p : pairs) {
+                    int[] a = tok.encodePrompt(p.clean());
+                    int[] b = tok.encodePrompt(p.corrupt());
+                    assertEquals(a.length, b.length, kind + ": " + p.clean() + " / " + p.corrupt());
+                    assertEquals(a.length, p.promptTokens());
+                    assertEquals(tok.encode(p.clean()).length + prefix, p.promptTokens());
+                    assertEquals(a.length - 1, p.answerTokenIndex());
+                    if (p.answersDiffer()) {
+                        assertNotEquals(tok.encode(p.cleanAnswer())[0], tok.encode(p.corruptAnswer())[0], kind.name());
+                    }
                 }
             }
         }
+        assertEquals(1, bos.promptPrefix().length);
     }
 
     @Test

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
  * Our tokenizer against HuggingFace's Rust {@code tokenizers} (0.22.2): {@code tokenizers/reference/cases.jsonl} holds the
  * ids and decodes it produced for the real Qwen3 tokenizer and for variants of the GPT-2 tokenizer (added tokens with
  * lstrip/rstrip/single_word/normalized, non-special and overlapping added tokens, the normalizers, the Digits
- * pre-tokenizer, ByteLevel's prefix space, the Llama-3 and Qwen2 split regexes), made by
- * {@code make_reference_cases.js} from {@code variants.json}.
+ * pre-tokenizer, ByteLevel's prefix space, the Llama-3 and Qwen2 split regexes, the post-processors), made by
+ * {@code make_reference_cases.js} from {@code variants.json}: without special tokens ({@link HfTokenizer#encode}) and
+ * with them ({@link HfTokenizer#encodeWithSpecialTokens}, of which {@link HfTokenizer#encodePrompt} is the start).
  */
 class HfReferenceTest {
 
@@ -39,10 +40,10 @@ class HfReferenceTest {
         return out;
     }
 
-    /** normalizer, pre_tokenizer and decoder replaced when given; "model" fields merged; "added_tokens" appended. */
+    /** normalizer, pre_tokenizer, post_processor and decoder replaced when given; "model" fields merged; "added_tokens" appended. */
     static ObjectNode patched(JsonNode base, JsonNode patch) {
         ObjectNode j = base.deepCopy();
-        for (String k : List.of("normalizer", "pre_tokenizer", "decoder")) {
+        for (String k : List.of("normalizer", "pre_tokenizer", "post_processor", "decoder")) {
             if (patch.has(k)) {
                 j.set(k, patch.get(k).deepCopy());
             }
@@ -78,6 +79,14 @@ class HfReferenceTest {
             int[] got = t.encode(text);
             if (!Arrays.equals(want, got)) {
                 failures.add(name + " encode " + escape(text) + ": HF " + Arrays.toString(want) + ", ours " + Arrays.toString(got));
+            }
+            int[] wantSpecial = TestTokenizers.M.convertValue(c.get("ids_special"), int[].class);
+            int[] gotSpecial = t.encodeWithSpecialTokens(text);
+            int[] prompt = t.encodePrompt(text);
+            if (!Arrays.equals(wantSpecial, gotSpecial) || prompt.length > wantSpecial.length
+                    || !Arrays.equals(prompt, Arrays.copyOf(wantSpecial, prompt.length))) {
+                failures.add(name + " encode with special tokens " + escape(text) + ": HF " + Arrays.toString(wantSpecial) + ", ours "
+                        + Arrays.toString(gotSpecial) + ", prompt " + Arrays.toString(prompt));
             }
             String decoded = t.decode(want);
             if (!c.get("decoded").asText().equals(decoded)) {

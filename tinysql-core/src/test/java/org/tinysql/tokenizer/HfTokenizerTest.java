@@ -52,6 +52,55 @@ class HfTokenizerTest {
         assertEquals(15, cases);
     }
 
+    /**
+     * Llama-3's post-processor, Sequence[ByteLevel, TemplateProcessing "<|begin_of_text|> $A"]: HuggingFace's encoding
+     * with special tokens is the BOS id, then the encoding without (HfReferenceTest checks this against HuggingFace on
+     * the llama3-bos variant); prompts get that prefix, {@code encode} stays without it.
+     */
+    @Test
+    void llama3PostProcessorPutsBosBeforePrompts() {
+        HfTokenizer t = HfTokenizer.fromJson(PostProcessorFixtures.withBos(gpt2Json), "llama3-bos.json");
+        int bos = t.tokenId(PostProcessorFixtures.BOS);
+        assertEquals(50258, bos);
+        String prompt = "### Instruction: Show me the price ### Context: CREATE TABLE t ( price INT ) ### Response:";
+        int[] ids = gpt2.encode(prompt);
+        int[] want = new int[ids.length + 1];
+        want[0] = bos;
+        System.arraycopy(ids, 0, want, 1, ids.length);
+        assertArrayEquals(ids, t.encode(prompt));
+        assertArrayEquals(want, t.encodePrompt(prompt));
+        assertArrayEquals(want, t.encodeWithSpecialTokens(prompt)); // nothing after $A
+        assertArrayEquals(new int[] {bos}, t.promptPrefix());
+        assertArrayEquals(new int[] {bos}, t.encodePrompt(""));
+        assertArrayEquals(new int[] {bos, bos}, t.encodePrompt(PostProcessorFixtures.BOS));
+        t.promptPrefix()[0] = 7;
+        assertArrayEquals(new int[] {bos}, t.promptPrefix(), "a copy");
+        HfTokenizer declared = t.withSpecialTokens(new TokenizerConfig(PostProcessorFixtures.BOS, "<|endoftext|>", null), "config");
+        assertArrayEquals(want, declared.encodePrompt(prompt));
+    }
+
+    /** GPT-2 and Qwen's post-processor is ByteLevel, SqlVocabTokenizer has none: prompts are encoded as they are. */
+    @Test
+    void gpt2QwenAndSqlVocabPromptsHaveNoPrefix() {
+        String prompt = "### Instruction: a ### Context: CREATE TABLE t ( a INT ) ### Response:";
+        List<Tokenizer> toks = List.of(gpt2, TestTokenizers.qwen3(), SqlVocabTokenizer.build(List.of(prompt), 1, 1_000));
+        for (Tokenizer t : toks) {
+            assertEquals(0, t.promptPrefix().length);
+            assertArrayEquals(t.encode(prompt), t.encodePrompt(prompt));
+        }
+        assertArrayEquals(gpt2.encode(prompt), gpt2.encodeWithSpecialTokens(prompt));
+    }
+
+    @Test
+    void postProcessorIdsMustBeTokens() {
+        ObjectNode j = PostProcessorFixtures.withBos(gpt2Json);
+        // 50259 is below the id bound (vocabulary entries plus added tokens) but no token's id: <|endoftext|> is both.
+        ((ArrayNode) j.at("/post_processor/processors/1/special_tokens").get(PostProcessorFixtures.BOS).get("ids")).set(0, 50259);
+        TokenizerFormatException e = assertThrows(TokenizerFormatException.class, () -> HfTokenizer.fromJson(j, "hole.json"));
+        assertEquals("hole.json: post_processor.processors[1].special_tokens['<|begin_of_text|>'].ids[0]: id 50259 is not a token"
+                + " of model.vocab or added_tokens", e.getMessage());
+    }
+
     @Test
     void specialTokensAndIds() {
         assertEquals(50258, gpt2.vocabSize());

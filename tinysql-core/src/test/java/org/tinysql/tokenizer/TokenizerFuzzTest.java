@@ -38,7 +38,11 @@ class TokenizerFuzzTest {
 
     enum Expect { REJECT, SAME, EITHER }
 
-    record Case(String what, String json, Expect expect) {
+    /** A file to load; {@code prefix}, when not null, is the {@link HfTokenizer#promptPrefix} it must have. */
+    record Case(String what, String json, Expect expect, int[] prefix) {
+        Case(String what, String json, Expect expect) {
+            this(what, json, expect, null);
+        }
     }
 
     private static final class Tally {
@@ -112,7 +116,10 @@ class TokenizerFuzzTest {
             try {
                 int[] ids = tok.encode(p);
                 boolean inRange = Arrays.stream(ids).allMatch(id -> id >= 0 && id < tok.vocabSize());
-                if (!inRange || !tok.decode(ids).equals(p) || c.expect() == Expect.SAME && !Arrays.equals(ids, reference.encode(p))) {
+                boolean prefixOk = c.prefix() == null || Arrays.equals(c.prefix(), tok.promptPrefix())
+                        && Arrays.equals(tok.encodePrompt(p), concat(c.prefix(), ids));
+                if (!inRange || !prefixOk || !tok.decode(ids).equals(p)
+                        || c.expect() == Expect.SAME && !Arrays.equals(ids, reference.encode(p))) {
                     t.wrong++;
                     t.fail("wrong result", c.what() + " on " + quote(p));
                     return false;
@@ -228,7 +235,7 @@ class TokenizerFuzzTest {
                     out.add(new Case("split regex " + quote(regex),
                             TestTokenizers.withSplit(j, regex, r.nextBoolean()).toString().replace("\"NFC\"", "\"NFKC\""), Expect.EITHER));
                 }
-                case 13, 14 -> out.add(new Case("character edits " + i, edit(j.toString(), r), Expect.EITHER));
+                case 13, 14 -> out.add(new Case("character edits " + i, edit(j.toString(), 0, r), Expect.EITHER));
                 default -> {
                     switch (r.nextInt(5)) {
                         case 0 -> j.put("version", r.nextInt());
@@ -244,12 +251,12 @@ class TokenizerFuzzTest {
         return out;
     }
 
-    /** One to five random character edits of the JSON text: replace, insert, delete. */
-    private static String edit(String text, SplittableRandom r) {
+    /** One to five random character edits of the JSON text from index {@code from} on: replace, insert, delete. */
+    private static String edit(String text, int from, SplittableRandom r) {
         StringBuilder sb = new StringBuilder(text);
         String alphabet = "{}[]\":,0123456789-.eE truefalsnul\\abĠ\u0000\uD800é";
         for (int k = 1 + r.nextInt(5); k > 0; k--) {
-            int at = r.nextInt(sb.length());
+            int at = from + r.nextInt(sb.length() - from);
             char c = alphabet.charAt(r.nextInt(alphabet.length()));
             switch (r.nextInt(3)) {
                 case 0 -> sb.setCharAt(at, c);
@@ -291,6 +298,122 @@ class TokenizerFuzzTest {
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Post-processors (issue #18): Llama-3's Sequence[ByteLevel, TemplateProcessing] and its malformed variants, the
+     * other processor types, and random edits of the post_processor text. Valid files encode as without one and put
+     * their template's prefix in front of prompts.
+     */
+    @Test
+    void hostilePostProcessors() {
+        ObjectNode base = TestTokenizers.small(60);
+        HfTokenizer reference = HfTokenizer.fromJson(base, "base.json");
+        ObjectNode withBos = PostProcessorFixtures.withBos(base);
+        int bos = reference.vocabSize();
+        List<Case> cases = postProcessorCases(withBos, bos, new SplittableRandom(18L));
+        Tally t = new Tally();
+        assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+            for (int i = 0; i < cases.size(); i++) {
+                runFileCase(cases.get(i), "post-" + i + ".json", reference, t);
+            }
+        });
+        System.out.printf("fuzz post_processor: %d inputs, %d clear errors, %d accepted, %d crashes, %d hangs, %d silently accepted,"
+                + " %d wrong results%n", cases.size(), t.clear, t.accepted, t.crashes, t.hangs, t.silent, t.wrong);
+        assertEquals(List.of(), t.failures);
+        assertEquals(cases.size(), t.clear + t.accepted);
+    }
+
+    private static List<Case> postProcessorCases(ObjectNode withBos, int bos, SplittableRandom r) {
+        List<Case> out = new ArrayList<>();
+        String b = "\"" + PostProcessorFixtures.BOS + "\"";
+        String entry = "{" + b + ": {\"id\": " + b + ", \"ids\": [" + bos + "], \"tokens\": [" + b + "]}}";
+        String seqA = "{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}";
+        String spB = "{\"SpecialToken\": {\"id\": " + b + ", \"type_id\": 0}}";
+        String template = "{\"type\": \"TemplateProcessing\", \"single\": [" + spB + ", " + seqA + "], \"pair\": [], \"special_tokens\": "
+                + entry + "}";
+        String byteLevel = "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": false, \"use_regex\": true}";
+        int[] none = {};
+        int[] bosOnly = {bos};
+        Object[][] valid = {
+            {"as Llama-3", withBos.get("post_processor").toString(), bosOnly},
+            {"null", "null", none},
+            {"ByteLevel", byteLevel, none},
+            {"TemplateProcessing alone", template, bosOnly},
+            {"Template then ByteLevel", "{\"type\": \"Sequence\", \"processors\": [" + template + ", " + byteLevel + "]}", bosOnly},
+            {"empty Sequence", "{\"type\": \"Sequence\", \"processors\": []}", none},
+            {"nested 3 deep", nest(template, 3), bosOnly},
+            {"with EOS after", template.replace("\"single\": [" + spB + ", " + seqA + "]", "\"single\": [" + spB + ", " + seqA + ", "
+                    + spB.replace(b, "\"eos\"") + "]").replace("\"special_tokens\": {", "\"special_tokens\": {\"eos\": {\"id\": \"eos\", "
+                    + "\"ids\": [" + (bos - 1) + "], \"tokens\": [\"<|endoftext|>\"]}, "), bosOnly},
+            {"two ids before", template.replace("\"ids\": [" + bos + "], \"tokens\": [" + b + "]", "\"ids\": [" + bos + ", 5], \"tokens\": ["
+                    + b + ", \"x\"]"), new int[] {bos, 5}},
+            {"only $A", template.replace(spB + ", ", ""), none},
+            {"BertProcessing", "{\"type\": \"BertProcessing\", \"sep\": [\"<|endoftext|>\", " + (bos - 1) + "], \"cls\": [" + b + ", " + bos + "]}",
+                bosOnly},
+            {"RobertaProcessing", "{\"type\": \"RobertaProcessing\", \"sep\": [\"x\", 5], \"cls\": [" + b + ", " + bos + "], \"trim_offsets\": true}",
+                bosOnly},
+        };
+        for (Object[] v : valid) {
+            out.add(new Case("valid post_processor " + v[0], withPostProcessor(withBos, (String) v[1]), Expect.SAME, (int[]) v[2]));
+        }
+        String[] rejected = {"5", "\"TemplateProcessing\"", "[]", "{}", "{\"type\": 5}", "{\"type\": \"Nope\"}",
+            "{\"type\": \"Sequence\"}", "{\"type\": \"Sequence\", \"processors\": {}}", "{\"type\": \"Sequence\", \"processors\": [5]}",
+            "{\"type\": \"Sequence\", \"processors\": [" + template + ", " + template + "]}", nest(template, 9),
+            template.replace("\"single\"", "\"singles\""),
+            template.replace("[" + spB + ", " + seqA + "]", "\"<|begin_of_text|> $A\""),
+            template.replace("[" + spB + ", " + seqA + "]", "[]"),
+            template.replace("[" + spB + ", " + seqA + "]", "[" + spB + "]"),
+            template.replace(seqA, "5"), template.replace(seqA, "{}"), template.replace(seqA, "{\"Sequence\": \"A\"}"),
+            template.replace(seqA, "{\"Sequence\": {\"id\": \"B\", \"type_id\": 0}}"),
+            template.replace(seqA, "{\"Sequence\": {\"id\": 5}}"), template.replace(seqA, seqA + ", " + seqA),
+            template.replace(seqA, "{\"Sequence\": {\"id\": \"A\"}, \"SpecialToken\": {\"id\": " + b + "}}"),
+            template.replace(spB, "{\"SpecialToken\": {\"id\": \"<missing>\", \"type_id\": 0}}"),
+            template.replace(spB, "{\"SpecialToken\": {\"id\": 5}}"), template.replace(spB, "{\"SpecialToken\": {}}"),
+            template.replace(", \"special_tokens\": " + entry, ""), template.replace(entry, "[]"),
+            template.replace(entry, "{" + b + ": 5}"), template.replace("\"ids\": [" + bos + "], ", ""),
+            template.replace("\"ids\": [" + bos + "]", "\"ids\": \"" + bos + "\""),
+            template.replace("[" + bos + "]", "[-1]"), template.replace("[" + bos + "]", "[" + (bos + 1) + "]"),
+            template.replace("[" + bos + "]", "[1" + "0".repeat(30) + "]"), template.replace("[" + bos + "]", "[" + bos + ".5]"),
+            template.replace("[" + bos + "]", "[" + bos + ", " + bos + "]"), template.replace("\"tokens\": [" + b + "]", "\"tokens\": [5]"),
+            template.replace("[" + bos + "]", "[" + (bos + ", ").repeat(64) + bos + "]").replace("\"tokens\": [" + b + "]",
+                    "\"tokens\": [" + (b + ", ").repeat(64) + b + "]"),
+            template.replace("[" + spB + ", " + seqA + "]", "[" + (spB + ", ").repeat(65) + seqA + "]"),
+            "{\"type\": \"BertProcessing\", \"cls\": [" + b + ", " + bos + "]}",
+            "{\"type\": \"BertProcessing\", \"sep\": [" + b + "], \"cls\": [" + b + ", " + bos + "]}",
+            "{\"type\": \"RobertaProcessing\", \"sep\": [" + bos + ", " + b + "], \"cls\": [" + b + ", " + bos + "]}",
+            "{\"type\": \"RobertaProcessing\", \"sep\": [" + b + ", 99999], \"cls\": [" + b + ", " + bos + "]}",
+        };
+        for (int i = 0; i < rejected.length; i++) {
+            out.add(new Case("post_processor " + i + " " + quote(rejected[i]), withPostProcessor(withBos, rejected[i]), Expect.REJECT));
+        }
+        String text = withBos.toString();
+        int from = text.indexOf("\"post_processor\"");
+        for (int i = 0; i < 120; i++) {
+            out.add(new Case("post_processor character edits " + i, edit(text, from, r), Expect.EITHER));
+        }
+        return out;
+    }
+
+    /** {@code json} inside {@code depth} Sequence post-processors. */
+    private static String nest(String json, int depth) {
+        String s = json;
+        for (int i = 0; i < depth; i++) {
+            s = "{\"type\": \"Sequence\", \"processors\": [" + s + "]}";
+        }
+        return s;
+    }
+
+    private static String withPostProcessor(ObjectNode j, String postProcessor) {
+        ObjectNode c = j.deepCopy();
+        c.set("post_processor", parse(postProcessor));
+        return c.toString();
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test

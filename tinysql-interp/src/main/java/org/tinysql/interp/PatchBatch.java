@@ -62,7 +62,8 @@ public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos
     }
 
     /**
-     * Tokenizes prompt pairs. Pairs whose clean and corrupt prompts differ in token length, or whose answers start
+     * Tokenizes prompt pairs: prompts as sequence starts ({@link Tokenizer#encodePrompt}), answers as their
+     * continuations ({@link Tokenizer#encode}). Pairs whose clean and corrupt prompts differ in token length, or whose answers start
      * with the same token, are rejected with an exception naming the pair (make pairs with the model's tokenizer).
      */
     public static PatchBatch of(List<PromptPair> pairs, Tokenizer tok) {
@@ -73,13 +74,13 @@ public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos
         int t = 0;
         for (int i = 0; i < pairs.size(); i++) {
             PromptPair p = pairs.get(i);
-            int[] a = tok.encode(p.clean());
-            int[] b = tok.encode(p.corrupt());
+            int[] a = tok.encodePrompt(p.clean());
+            int[] b = tok.encodePrompt(p.corrupt());
             if (a.length != b.length) {
                 throw new IllegalArgumentException("pair " + i + " (" + p.kind() + "): clean prompt has " + a.length
                         + " tokens, corrupt " + b.length + "; build pairs with this tokenizer (CorruptionGenerator)");
             }
-            int[] ac = tok.encode(p.cleanAnswer());
+            int[] ac = tok.encode(p.cleanAnswer()); // answers continue the prompt: no prefix
             int[] ax = tok.encode(p.corruptAnswer());
             if (ac.length == 0 || ax.length == 0) {
                 throw new IllegalArgumentException("pair " + i + " (" + p.kind() + ") has an empty answer");

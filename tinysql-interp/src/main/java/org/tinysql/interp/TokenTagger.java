@@ -18,7 +18,9 @@ import org.tinysql.tokenizer.Tokenizer;
 /**
  * Tags every token of an example's training text (prompt, a space, the SQL, EOS) with its {@link TokenRole}:
  * instruction table/field words (names and their synonyms), Context table/field/type, response keyword/table/field.
- * Characters are labelled first; a token takes the label of its first non-space character.
+ * Characters are labelled first; a token takes the label of its first non-space character. The text is a sequence
+ * start ({@link Tokenizer#encodePrompt}): the tokenizer's prefix tokens (Llama-3's {@code <|begin_of_text|>}) come
+ * first and are {@link TokenRole#MARKER}s, like the prompt's "###" markers.
  */
 public final class TokenTagger {
     /** SQL keywords of the command sets (response words in this set are KEYWORD). */
@@ -31,7 +33,7 @@ public final class TokenTagger {
     private final Map<String, List<String>> tableSynonyms = new HashMap<>();
     private final Map<String, List<String>> fieldSynonyms = new HashMap<>();
 
-    /** One tagged text. {@code responseStart} is the index of the first response token. */
+    /** One tagged text. {@code responseStart} is the index of the first response token (in {@code tokens}). */
     public record Tagged(String text, int[] tokens, TokenRole[] roles, int responseStart) {
     }
 
@@ -55,32 +57,36 @@ public final class TokenTagger {
     public Tagged tag(TinySqlExample ex) {
         String text = trainingText(ex);
         TokenRole[] chars = labelChars(ex, text);
+        int[] prefix = tokenizer.promptPrefix();
         int[] ids = tokenizer.encode(text);
         int eos = tokenizer.eosId();
-        int[] tokens = eos >= 0 ? Arrays.copyOf(ids, ids.length + 1) : ids;
+        int p = prefix.length;
+        int[] tokens = Arrays.copyOf(prefix, p + ids.length + (eos >= 0 ? 1 : 0));
+        System.arraycopy(ids, 0, tokens, p, ids.length);
         if (eos >= 0) {
-            tokens[ids.length] = eos;
+            tokens[p + ids.length] = eos;
         }
         TokenRole[] roles = new TokenRole[tokens.length];
+        Arrays.fill(roles, 0, p, TokenRole.MARKER);
         int responseChar = text.indexOf(PromptFormat.RESPONSE.strip()) + PromptFormat.RESPONSE.strip().length();
         int responseStart = -1;
         int start = 0;
-        for (int i = 0; i < ids.length; i++) {
+        for (int i = 0; i < ids.length; i++) { // character offsets come from the text's own tokens
             int end = tokenizer.decode(Arrays.copyOf(ids, i + 1)).length();
             int c = start;
             while (c < end - 1 && c < text.length() && Character.isWhitespace(text.charAt(c))) {
                 c++;
             }
-            roles[i] = c < chars.length ? chars[c] : TokenRole.RESPONSE_OTHER;
+            roles[p + i] = c < chars.length ? chars[c] : TokenRole.RESPONSE_OTHER;
             if (responseStart < 0 && c >= responseChar) {
-                responseStart = i;
+                responseStart = p + i;
             }
             start = end;
         }
         if (eos >= 0) {
-            roles[ids.length] = TokenRole.END;
+            roles[p + ids.length] = TokenRole.END;
         }
-        return new Tagged(text, tokens, roles, responseStart < 0 ? ids.length : responseStart);
+        return new Tagged(text, tokens, roles, responseStart < 0 ? p + ids.length : responseStart);
     }
 
     private TokenRole[] labelChars(TinySqlExample ex, String text) {

@@ -52,6 +52,11 @@ public final class SqlPredictor {
         return PromptFormat.prompt(english, context).stripTrailing();
     }
 
+    /** The token ids of an example's generation prompt, a sequence start ({@link Tokenizer#encodePrompt}). */
+    public int[] promptIds(TinySqlExample e) {
+        return tokenizer.encodePrompt(promptOf(e.englishPrompt(), e.createStatement()));
+    }
+
     /** Predicted SQL for each example, decoded and trimmed, in batches. */
     public List<String> predict(List<TinySqlExample> examples, int batchSize, Progress progress) {
         List<String> out = new ArrayList<>(examples.size());
@@ -60,7 +65,7 @@ public final class SqlPredictor {
             List<TinySqlExample> part = examples.subList(i, Math.min(examples.size(), i + batchSize));
             List<int[]> prompts = new ArrayList<>();
             for (TinySqlExample e : part) {
-                prompts.add(tokenizer.encode(promptOf(e.englishPrompt(), e.createStatement())));
+                prompts.add(promptIds(e));
             }
             List<int[]> gen = Generator.generate(model, prompts, Generator.Options.greedy(maxNewTokens, tokenizer.eosId(), pad));
             for (int[] g : gen) {

@@ -7,7 +7,9 @@ import org.tinysql.tokenizer.Tokenizer;
 /**
  * An example as token ids with labels: -100 on prompt tokens (not trained on), the token itself on the response
  * and the final EOS. The prompt ends at "### Response:" and the response starts with " SELECT", so both the model's
- * training text and its generation prompt tokenise the same way.
+ * training text and its generation prompt tokenise the same way. The prompt is a sequence start
+ * ({@link Tokenizer#encodePrompt}: Llama-3's {@code <|begin_of_text|>} first, as HuggingFace's tokenizer gave the
+ * original's training texts); the response continues it ({@link Tokenizer#encode}).
  */
 public record EncodedExample(int[] ids, int[] labels, int promptLength) {
 
@@ -21,12 +23,22 @@ public record EncodedExample(int[] ids, int[] labels, int promptLength) {
         return " " + e.sqlStatement();
     }
 
+    /** The prompt's token ids: the tokenizer's sequence start, then {@link #promptText}. */
+    public static int[] promptIds(TinySqlExample e, Tokenizer tok) {
+        return tok.encodePrompt(promptText(e));
+    }
+
+    /** The response's token ids, without special tokens (the EOS comes after them). */
+    public static int[] responseIds(TinySqlExample e, Tokenizer tok) {
+        return tok.encode(responseText(e));
+    }
+
     public static EncodedExample of(TinySqlExample e, Tokenizer tok, int maxLength) {
         if (tok.eosId() < 0) {
             throw new IllegalArgumentException("the tokenizer has no EOS token; training targets need one");
         }
-        int[] p = tok.encode(promptText(e));
-        int[] r = tok.encode(responseText(e));
+        int[] p = promptIds(e, tok);
+        int[] r = responseIds(e, tok);
         int n = p.length + r.length + 1;
         if (n > maxLength) {
             throw new IllegalArgumentException("example of " + n + " tokens exceeds the maximum length " + maxLength

@@ -217,7 +217,7 @@ public final class FineTuner {
     }
 
     private static int length(TinySqlExample e, Tokenizer tok) {
-        return tok.encode(EncodedExample.promptText(e)).length + tok.encode(EncodedExample.responseText(e)).length + 1;
+        return EncodedExample.promptIds(e, tok).length + EncodedExample.responseIds(e, tok).length + 1;
     }
 
     /**
@@ -229,7 +229,7 @@ public final class FineTuner {
         int response = 1;
         for (int i = 0; i < Math.min(train.size(), 4096); i++) {
             n = Math.max(n, length(train.get(i), tok));
-            response = Math.max(response, tok.encode(EncodedExample.responseText(train.get(i))).length + 1);
+            response = Math.max(response, EncodedExample.responseIds(train.get(i), tok).length + 1);
         }
         return new int[] {Math.min(cap, (n + Trainer.PAD_MULTIPLE - 1) / Trainer.PAD_MULTIPLE * Trainer.PAD_MULTIPLE), response};
     }
