@@ -94,13 +94,10 @@ public final class FinetuneStepBenchmark {
         double loss = Double.NaN;
         for (int s = 0; s < steps; s++) {
             long t1 = System.nanoTime();
-            model.setLogitRows(Transformer.labelledRows(labels));
-            model.forward(ids, null);
-            loss = model.loss(labels, true);
+            loss = model.forwardLoss(ids, null, null, labels, true);
             long t2 = System.nanoTime();
             model.zeroGrad();
             model.backward();
-            model.setLogitRows(null);
             long t3 = System.nanoTime();
             Trainer.clip(model.gradients(), 1.0);
             opt.step(model.parameters(), model.gradients(), 2e-5);

@@ -3,8 +3,11 @@ package org.tinysql.interp;
 import static org.tinysql.tensor.Buffers.fb;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.Locale;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.model.ActivationCache;
+import org.tinysql.tensor.Arena;
 
 /**
  * A scalar metric of a batch's answer-position logits, with its gradient. Values are means over the batch rows.
@@ -63,6 +66,50 @@ public interface Metric {
             f.get((b * t + batch.pos()[b]) * v, out[b]);
         }
         return out;
+    }
+
+    /** Whether run {@code c} computed logits of exactly the batch's answer rows (RunSpec.logitRows(batch.answerRows())). */
+    private static boolean answerRowsOnly(ActivationCache c, PatchBatch batch) {
+        int[] rows = c.logitRows();
+        return rows != null && Arrays.equals(rows, batch.answerRows());
+    }
+
+    /**
+     * Answer logits [B][V] of a run: read from its row logits when it computed the answer rows only (no [B*T, V]
+     * buffer), else from its full logits.
+     */
+    static float[][] answerLogits(ActivationCache c, PatchBatch batch) {
+        if (!answerRowsOnly(c, batch)) {
+            return answerLogits(c.logits(), batch);
+        }
+        INDArray r = c.rowLogits();
+        FloatBuffer f = fb(r);
+        int v = (int) r.size(1);
+        float[][] out = new float[batch.size()][v];
+        for (int b = 0; b < out.length; b++) {
+            f.get(b * v, out[b]);
+        }
+        return out;
+    }
+
+    /**
+     * Back-propagates an answer-logit gradient {@code g} [B][V] through run {@code c}: as row-logit gradients [B, V]
+     * when the run computed the answer rows only, else scattered into a [B, T, V] gradient. Work arrays go to {@code tmp}.
+     */
+    static void backward(ActivationCache c, float[][] g, PatchBatch batch, Arena tmp) {
+        int v = g[0].length;
+        if (answerRowsOnly(c, batch)) {
+            INDArray d = tmp.zeros(g.length, v);
+            FloatBuffer f = fb(d);
+            for (int b = 0; b < g.length; b++) {
+                f.put(b * v, g[b]);
+            }
+            c.backwardRows(d);
+        } else {
+            INDArray d = tmp.zeros(batch.size(), batch.length(), v);
+            scatter(g, batch, d);
+            c.backward(d);
+        }
     }
 
     /** Writes a [B][V] answer-logit gradient into a [B,T,V] logits gradient (other rows zero). */

@@ -52,16 +52,19 @@ final class ActivationBuffers implements AutoCloseable {
     final INDArray posEmbed;
     final INDArray residFinal;
     final INDArray lnFinal;
-    final INDArray logits;
     final INDArray lnfMean;
     final INDArray lnfRstd;
     final Layer[] layers;
     private final ModelConfig cfg;
     private Grads grads;
+    /** The logits of every row [N, V]: allocated on first use (row-restricted passes do not need them). */
+    private INDArray logits;
+    /** Whether {@link #logits} holds the logits of the last pass (a row-restricted pass leaves them in rowLogits). */
+    boolean logitsCurrent;
     /** Logits and their gradient of the selected rows only [r, V] (row-restricted unembedding). */
     INDArray rowLogits;
     INDArray dRowLogits;
-    /** Rows of {@code logits} written by the last row-restricted unembedding; null: possibly every row. */
+    /** Rows of {@code logits} written by the last row-restricted fill; null: possibly every row. */
     int[] logitsWritten;
 
     ActivationBuffers(ModelConfig cfg, Kernels kernels, int b, int t, int tk, boolean recompute) {
@@ -114,7 +117,19 @@ final class ActivationBuffers implements AutoCloseable {
         lnFinal = z.zeros(n, c);
         lnfMean = z.zeros(n);
         lnfRstd = z.zeros(n);
-        logits = z.zeros(n, cfg.vocabSize());
+    }
+
+    /** The full logits buffer [N, V], allocated (zero) on first use. */
+    INDArray logits() {
+        if (logits == null) {
+            logits = arena.zeros((long) batch * time, cfg.vocabSize());
+        }
+        return logits;
+    }
+
+    /** Whether the full logits buffer exists yet. */
+    boolean hasLogits() {
+        return logits != null;
     }
 
     /** A layer with its own input {@code residPre} and every other buffer of {@code w}. */

@@ -21,7 +21,6 @@ public final class ActivationCache implements AutoCloseable {
     private final Arena arena;
     private final Map<String, INDArray> acts = new LinkedHashMap<>();
     private final Map<String, INDArray> grads = new LinkedHashMap<>();
-    private INDArray logits;
     private Pass pass;
 
     ActivationCache(Transformer model, RunSpec spec) {
@@ -41,8 +40,7 @@ public final class ActivationCache implements AutoCloseable {
         }
     }
 
-    void finishForward(INDArray logits, Pass pass) {
-        this.logits = logits;
+    void finishForward(Pass pass) {
         this.pass = pass;
     }
 
@@ -57,11 +55,29 @@ public final class ActivationCache implements AutoCloseable {
     /**
      * Logits [B, T, V] (zero outside the spec's logit rows, when it set some): like {@link Transformer#forward}'s, a view
      * of the model's buffer, valid until the model's next forward pass (copy it to keep it longer). Copying [B, T, V]
-     * on every run would cost more than the run at large vocabularies.
+     * on every run would cost more than the run at large vocabularies; after a run with logit rows, prefer
+     * {@link #rowLogits()}, which needs no [B*T, V] buffer.
      */
     public INDArray logits() {
+        return model.logitsOf(pass);
+    }
+
+    /** The rows (flat b*T + t) the spec asked logits for, or null when it asked for every row. */
+    public int[] logitRows() {
+        return spec.logitRows() == null ? null : spec.logitRows().clone();
+    }
+
+    /**
+     * The logits of the spec's logit rows [r, V], in the order of {@link RunSpec#logitRows}: a view valid until the
+     * model's next forward pass.
+     */
+    public INDArray rowLogits() {
         model.checkLast(pass, "read this run's logits");
-        return logits;
+        if (pass.logitRows == null || pass.logitRows.length == 0) {
+            throw new IllegalStateException(pass.logitRows == null ? "this run has logits for every row: use logits(), or set "
+                    + "RunSpec.logitRows" : "this run asked for no logits (RunSpec.logitRows with no rows)");
+        }
+        return pass.acts.rowLogits;
     }
 
     public int batch() {
@@ -101,7 +117,12 @@ public final class ActivationCache implements AutoCloseable {
      * gradients the spec asked for; parameter gradients accumulate only when the spec turned them on.
      */
     public void backward(INDArray dLogits) {
-        model.backward(this, dLogits);
+        model.backward(this, dLogits, false);
+    }
+
+    /** As {@link #backward} from the gradient of the {@link #rowLogits()} only [r, V]. */
+    public void backwardRows(INDArray dRowLogits) {
+        model.backward(this, dRowLogits, true);
     }
 
     /** The gradient of the metric with respect to a kept activation, after {@link #backward}. */

@@ -76,13 +76,12 @@ public final class Generator {
         KvCache cache = o.useCache() ? model.newCache(b, total) : null;
         int len = tp;
         INDArray last = o.useCache()
-                ? model.forwardCached(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp), cache)
-                : model.forward(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp));
-        int lastIndex = tp - 1;
+                ? model.forwardCachedLast(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp), cache)
+                : lastRow(model.forward(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp)));
         for (int step = 0; step < o.maxNewTokens(); step++) {
             boolean all = true;
             for (int i = 0; i < b; i++) {
-                int next = done[i] ? o.padId() : pick(row(last, i, lastIndex), o, rng);
+                int next = done[i] ? o.padId() : pick(last.getRow(i).toFloatVector(), o, rng);
                 if (!done[i] && next == o.eosId()) {
                     done[i] = true;
                 } else if (!done[i]) {
@@ -95,13 +94,9 @@ public final class Generator {
             if (all || step == o.maxNewTokens() - 1) {
                 break;
             }
-            if (o.useCache()) {
-                last = model.forwardCached(slice(ids, len - 1, len), slice(mask, len - 1, len), slice(pos, len - 1, len), cache);
-                lastIndex = 0;
-            } else {
-                last = model.forward(slice(ids, 0, len), slice(mask, 0, len), slice(pos, 0, len));
-                lastIndex = len - 1;
-            }
+            last = o.useCache()
+                    ? model.forwardCachedLast(slice(ids, len - 1, len), slice(mask, len - 1, len), slice(pos, len - 1, len), cache)
+                    : lastRow(model.forward(slice(ids, 0, len), slice(mask, 0, len), slice(pos, 0, len)));
         }
         if (cache != null) {
             cache.close();
@@ -121,9 +116,10 @@ public final class Generator {
         return s;
     }
 
-    private static float[] row(INDArray logits, int b, int t) {
-        return logits.get(org.nd4j.linalg.indexing.NDArrayIndex.point(b), org.nd4j.linalg.indexing.NDArrayIndex.point(t),
-                org.nd4j.linalg.indexing.NDArrayIndex.all()).toFloatVector();
+    /** The last position's logits [B, V] of logits [B, T, V]. */
+    private static INDArray lastRow(INDArray logits) {
+        return logits.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(logits.size(1) - 1),
+                org.nd4j.linalg.indexing.NDArrayIndex.all());
     }
 
     /** Argmax (temperature 0) or a sample from the temperature-scaled, top-p filtered distribution. */

@@ -19,6 +19,9 @@ public final class KvCache implements AutoCloseable {
     private int[] rows;
 
     KvCache(ModelConfig cfg, Kernels kernels, int batch, int capacity) {
+        if (cfg.positions() == ModelConfig.Positions.LEARNED && capacity > cfg.maxPositions()) {
+            throw new IllegalArgumentException("capacity " + capacity + " exceeds max_position_embeddings " + cfg.maxPositions());
+        }
         this.batch = batch;
         this.capacity = capacity;
         keys = new INDArray[cfg.nLayers()];

@@ -1,5 +1,6 @@
 package org.tinysql.model;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.tensor.Arena;
 
@@ -54,6 +55,52 @@ final class Pass {
     /** This pass without hooks: what the backward runs to recompute a block's activations. */
     Pass quiet() {
         return new Pass(this);
+    }
+
+    /** The sequence length T of a [B][T] token batch; fails on empty, ragged or (learned positions) too long input. */
+    static int checkTokens(ModelConfig cfg, int[][] tokens) {
+        int t = tokens[0].length;
+        if (t == 0) {
+            throw new IllegalArgumentException("empty input: T must be at least 1");
+        }
+        if (cfg.positions() == ModelConfig.Positions.LEARNED && t > cfg.maxPositions()) {
+            throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings " + cfg.maxPositions());
+        }
+        for (int[] row : tokens) {
+            if (row.length != t) {
+                throw new IllegalArgumentException("ragged batch: rows have different lengths; pad them and pass an attention mask");
+            }
+        }
+        return t;
+    }
+
+    /** An all-ones [b][t] attention mask. */
+    static int[][] ones(int b, int t) {
+        int[][] m = new int[b][t];
+        for (int[] r : m) {
+            Arrays.fill(r, 1);
+        }
+        return m;
+    }
+
+    /** Position ids 0..t-1 for each of b rows. */
+    static int[][] range(int b, int t) {
+        int[][] p = new int[b][t];
+        for (int[] r : p) {
+            for (int i = 0; i < t; i++) {
+                r[i] = i;
+            }
+        }
+        return p;
+    }
+
+    /** The flat row b*T + T-1 of each sequence's last position. */
+    static int[] lastRows(int b, int t) {
+        int[] rows = new int[b];
+        for (int i = 0; i < b; i++) {
+            rows[i] = i * t + t - 1;
+        }
+        return rows;
     }
 
     static int[] flatten(int[][] rows) {

@@ -89,7 +89,10 @@ public final class RunSpec {
         return this;
     }
 
-    /** Logits of these flat rows b*T + t only (the rest stay zero; the backward reads only these rows). */
+    /**
+     * Logits of these flat rows b*T + t only (the rest stay zero; the backward reads only these rows); an empty array
+     * skips the unembedding (a run for activations only).
+     */
     public RunSpec logitRows(int[] rows) {
         this.logitRows = rows == null ? null : rows.clone();
         return this;

@@ -3,7 +3,6 @@ package org.tinysql.model;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -130,10 +129,16 @@ public final class Transformer {
     }
 
     private INDArray forward(int[][] tokens, int[][] attentionMask, int[][] positions, int[] rows) {
+        ActivationBuffers acts = run(tokens, attentionMask, positions, rows);
+        return unembedding.fullLogits(acts, rows).reshape('c', acts.batch, acts.time, cfg.vocabSize());
+    }
+
+    /** The forward pass with its logits left where the unembedding wrote them (all rows, or rowLogits). */
+    private ActivationBuffers run(int[][] tokens, int[][] attentionMask, int[][] positions, int[] rows) {
         owner.claim();
         int b = tokens.length;
-        int t = checkTokens(tokens);
-        int[][] mask = attentionMask != null ? attentionMask : ones(b, t);
+        int t = Pass.checkTokens(cfg, tokens);
+        int[][] mask = attentionMask != null ? attentionMask : Pass.ones(b, t);
         if (mask.length != b || mask[0].length != t) {
             throw new IllegalArgumentException("attention mask is " + mask.length + "x" + mask[0].length + ", tokens are " + b + "x" + t);
         }
@@ -141,43 +146,23 @@ public final class Transformer {
         hookArena.close();
         hookArena = new Arena(kernels);
         lossGradReady = false;
-        last = new Pass(tokens, mask, positions != null ? positions : range(b, t), acts, hooks, hookArena, null, rows);
+        last = new Pass(tokens, mask, positions != null ? positions : Pass.range(b, t), acts, hooks, hookArena, null, rows);
         forwardPass.run(last, rows);
-        return acts.logits.reshape('c', b, t, cfg.vocabSize());
+        return acts;
     }
 
-    private int checkTokens(int[][] tokens) {
-        int t = tokens[0].length;
-        if (t == 0) {
-            throw new IllegalArgumentException("empty input: T must be at least 1");
+    /**
+     * A training or validation step's forward and loss in one: logits only of the rows with a label (the response
+     * tokens; no [B*T, V] buffer), then the HuggingFace causal-LM loss of {@link #loss}; with {@code withGrad},
+     * {@link #backward()} follows. {@link #setLogitRows} does not apply.
+     */
+    public double forwardLoss(int[][] tokens, int[][] attentionMask, int[][] positions, int[][] labels, boolean withGrad) {
+        int[] rows = labelledRows(labels);
+        if (rows.length == 0) {
+            throw new IllegalArgumentException("no labels to score: every label is -100");
         }
-        if (cfg.positions() == ModelConfig.Positions.LEARNED && t > cfg.maxPositions()) {
-            throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings " + cfg.maxPositions());
-        }
-        for (int[] row : tokens) {
-            if (row.length != t) {
-                throw new IllegalArgumentException("ragged batch: rows have different lengths; pad them and pass an attention mask");
-            }
-        }
-        return t;
-    }
-
-    private static int[][] ones(int b, int t) {
-        int[][] m = new int[b][t];
-        for (int[] r : m) {
-            Arrays.fill(r, 1);
-        }
-        return m;
-    }
-
-    private static int[][] range(int b, int t) {
-        int[][] p = new int[b][t];
-        for (int[] r : p) {
-            for (int i = 0; i < t; i++) {
-                r[i] = i;
-            }
-        }
-        return p;
+        run(tokens, attentionMask, positions, rows);
+        return loss(labels, withGrad);
     }
 
     /**
@@ -257,10 +242,23 @@ public final class Transformer {
             throw new IllegalArgumentException("dLogits must be [" + p.batch + "," + p.time + "," + cfg.vocabSize() + "]");
         }
         INDArray dl = dLogitsBTV.reshape('c', p.rows(), cfg.vocabSize());
-        if (dl.ordering() != 'c') {
-            dl = dl.dup('c');
-        }
-        backwardPass.run(p, dl, null, p.logitRows, paramGrads ? gradients() : null);
+        backwardPass.run(p, dl.ordering() == 'c' ? dl : dl.dup('c'), null, p.logitRows, paramGrads ? gradients() : null);
+    }
+
+    private void backwardRows(Pass p, INDArray dRows) {
+        backwardPass.run(p, null, Unembedding.checkRowGradient(p.logitRows, dRows, cfg.vocabSize()), p.logitRows,
+                paramGrads ? gradients() : null);
+    }
+
+    /** The logits of a {@link #run}'s pass: every row [B,T,V] (filled on first use after a row-restricted pass). */
+    INDArray logitsOf(Pass p) {
+        checkLast(p, "read this run's logits");
+        return unembedding.fullLogits(p.acts, p.logitRows).reshape('c', p.batch, p.time, cfg.vocabSize());
+    }
+
+    /** The last pass's activation buffers (tests). */
+    ActivationBuffers lastBuffers() {
+        return lastPass().acts;
     }
 
     private Pass lastPass() {
@@ -272,9 +270,6 @@ public final class Transformer {
 
     /** A new, empty KV cache for {@code batch} sequences of up to {@code capacity} tokens. */
     public KvCache newCache(int batch, int capacity) {
-        if (cfg.positions() == ModelConfig.Positions.LEARNED && capacity > cfg.maxPositions()) {
-            throw new IllegalArgumentException("capacity " + capacity + " exceeds max_position_embeddings " + cfg.maxPositions());
-        }
         return new KvCache(cfg, kernels, batch, capacity);
     }
 
@@ -285,17 +280,29 @@ public final class Transformer {
      * run on this path.
      */
     public INDArray forwardCached(int[][] tokens, int[][] mask, int[][] positions, KvCache cache) {
+        ActivationBuffers acts = runCached(tokens, mask, positions, cache, null);
+        return acts.logits().reshape('c', acts.batch, acts.time, cfg.vocabSize()).dup('c');
+    }
+
+    /**
+     * As {@link #forwardCached}, returning only the logits of each row's last new token [B, V] (a fresh array): what
+     * decoding needs, without the unembedding of every prompt position.
+     */
+    public INDArray forwardCachedLast(int[][] tokens, int[][] mask, int[][] positions, KvCache cache) {
+        return runCached(tokens, mask, positions, cache, Pass.lastRows(tokens.length, Pass.checkTokens(cfg, tokens))).rowLogits.dup('c');
+    }
+
+    private ActivationBuffers runCached(int[][] tokens, int[][] mask, int[][] positions, KvCache cache, int[] rows) {
         owner.claim();
-        int b = tokens.length;
-        int tq = checkTokens(tokens);
+        int tq = Pass.checkTokens(cfg, tokens);
         cache.begin(mask);
-        ActivationBuffers acts = pool.get(b, tq, cache.capacity());
+        ActivationBuffers acts = pool.get(tokens.length, tq, cache.capacity());
         if (last != null && last.acts == acts) {
             last = null; // these buffers are about to change: the earlier forward can no longer be differentiated
         }
-        forwardPass.run(new Pass(tokens, mask, positions, acts, null, null, cache, null), null);
+        forwardPass.run(new Pass(tokens, mask, positions, acts, null, null, cache, rows), rows);
         cache.advance(tq);
-        return acts.logits.reshape('c', b, tq, cfg.vocabSize()).dup('c');
+        return acts;
     }
 
     /**
@@ -316,8 +323,8 @@ public final class Transformer {
                     }));
                 }
             }
-            INDArray logits = forward(spec.tokens(), spec.mask(), spec.positions(), spec.logitRows());
-            cache.finishForward(logits, last);
+            run(spec.tokens(), spec.mask(), spec.positions(), spec.logitRows());
+            cache.finishForward(last);
             return cache;
         } catch (RuntimeException | Error e) {
             cache.close();
@@ -334,8 +341,8 @@ public final class Transformer {
         }
     }
 
-    /** The backward of a {@link #run}: keeps the gradients its spec asked for. */
-    void backward(ActivationCache cache, INDArray dLogitsBTV) {
+    /** The backward of a {@link #run} from [B,T,V] (or, with {@code rowsOnly}, the spec's logit rows' [r, V]) logit gradients. */
+    void backward(ActivationCache cache, INDArray dLogits, boolean rowsOnly) {
         owner.claim();
         Pass p = cache.pass();
         checkLast(p, "run this run's backward");
@@ -353,7 +360,11 @@ public final class Transformer {
                 }
             }
             paramGrads = spec.parameterGradients();
-            backward(dLogitsBTV);
+            if (rowsOnly) {
+                backwardRows(p, dLogits);
+            } else {
+                backward(dLogits);
+            }
         } finally {
             paramGrads = before;
             handles.forEach(Hooks.Handle::close);
@@ -365,23 +376,13 @@ public final class Transformer {
      * TransformerLens shapes, plus the logits under "logits".
      */
     public Map<String, INDArray> runWithCache(int[][] tokens, int[][] attentionMask, Predicate<String> filter) {
-        owner.claim();
         Map<String, INDArray> cache = new LinkedHashMap<>();
-        List<Hooks.Handle> handles = new ArrayList<>();
-        for (String name : HookPoints.names(cfg)) {
-            if (filter.test(name)) {
-                handles.add(hooks.addForward(name, (act, nm) -> {
-                    cache.put(nm, act.dup('c'));
-                    return null;
-                }));
-            }
-        }
-        try {
-            INDArray logits = forward(tokens, attentionMask);
-            cache.put("logits", logits.dup('c'));
-        } finally {
-            handles.forEach(Hooks.Handle::close);
-        }
+        Map<String, Hooks.Forward> keep = new LinkedHashMap<>();
+        HookPoints.names(cfg).stream().filter(filter).forEach(name -> keep.put(name, (act, nm) -> {
+            cache.put(nm, act.dup('c'));
+            return null;
+        }));
+        cache.put("logits", runWithHooks(tokens, attentionMask, keep));
         return cache;
     }
 

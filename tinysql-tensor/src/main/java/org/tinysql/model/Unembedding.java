@@ -34,32 +34,64 @@ final class Unembedding {
         }
     }
 
+    /** A row-restricted pass's logit gradient [r, V] in 'c' order; fails unless its shape matches the pass's rows. */
+    static INDArray checkRowGradient(int[] rows, INDArray dRows, int vocab) {
+        if (rows == null || dRows.rank() != 2 || dRows.size(0) != rows.length || dRows.size(1) != vocab) {
+            throw new IllegalArgumentException("row logit gradients must be [" + (rows == null ? "no logit rows in this run"
+                    : rows.length + "," + vocab) + "], got " + java.util.Arrays.toString(dRows.shape()));
+        }
+        return dRows.ordering() == 'c' ? dRows : dRows.dup('c');
+    }
+
     /**
-     * Logits of every row (rows null) or of the selected rows only: gather the normed rows, one small GEMM into
-     * {@code rowLogits} [r, V], then scatter into the full logits buffer (other rows zero; only rows written last
-     * time are cleared).
+     * Logits of every row (rows null) into the full logits buffer, or of the selected rows only: gather the normed
+     * rows and one small GEMM into {@code rowLogits} [r, V]; the full [N, V] buffer is then neither allocated nor
+     * written ({@link #fullLogits} fills it when a caller asks for it).
      */
     void forward(ActivationBuffers a, int[] rows) {
         if (rows == null) {
-            ops.unembed(a.lnFinal, a.logits);
+            ops.unembed(a.lnFinal, a.logits());
             a.logitsWritten = null;
+            a.logitsCurrent = true;
             return;
         }
         checkRows(rows, a.batch, a.time);
         a.closeRows();
+        a.logitsCurrent = false;
+        if (rows.length == 0) {
+            return; // activations only: no unembedding at all
+        }
         a.rowLogits = kernels.zeros(rows.length, cfg.vocabSize());
         try (Arena z = new Arena(kernels)) {
             INDArray x = z.zeros(rows.length, cfg.dModel());
             kernels.gatherRows(a.lnFinal, rows, x);
             ops.unembed(x, a.rowLogits);
-            if (a.logitsWritten == null) {
-                kernels.zero(a.logits);
-            } else {
-                kernels.zeroRows(a.logits, a.logitsWritten);
-            }
-            kernels.scatterRows(a.rowLogits, rows, a.logits, false);
-            a.logitsWritten = rows.clone();
         }
+    }
+
+    /**
+     * The last pass's logits as a full [N, V] buffer: after a row-restricted pass, the selected rows scattered into
+     * it and every other row zero (only rows written by the previous fill are cleared).
+     */
+    INDArray fullLogits(ActivationBuffers a, int[] rows) {
+        if (a.logitsCurrent) {
+            return a.logits();
+        }
+        boolean fresh = !a.hasLogits();
+        INDArray full = a.logits();
+        if (!fresh) {
+            if (a.logitsWritten == null) {
+                kernels.zero(full);
+            } else {
+                kernels.zeroRows(full, a.logitsWritten);
+            }
+        }
+        if (rows.length > 0) {
+            kernels.scatterRows(a.rowLogits, rows, full, false);
+        }
+        a.logitsWritten = rows.clone();
+        a.logitsCurrent = true;
+        return full;
     }
 
     /**
@@ -72,6 +104,9 @@ final class Unembedding {
             return;
         }
         checkRows(rows, a.batch, a.time);
+        if (rows.length == 0) {
+            return; // no logits, so no gradient through them
+        }
         try (Arena z = new Arena(kernels)) {
             INDArray g = dRows;
             if (g == null) {
@@ -93,7 +128,7 @@ final class Unembedding {
     double loss(ActivationBuffers a, int[] targets, int[] rows, boolean withGrad) {
         double[] r;
         if (rows == null) {
-            r = kernels.crossEntropy(a.logits, targets, withGrad ? a.dLogits() : null, 1f);
+            r = kernels.crossEntropy(a.logits(), targets, withGrad ? a.dLogits() : null, 1f);
         } else {
             // Only the selected rows have logits: every labelled position must be one of them.
             int[] rowTargets = new int[rows.length];

@@ -13,8 +13,5 @@ interface StepLoss {
     double compute(Transformer model, Batch batch, long step);
 
     /** The model's own loss. */
-    StepLoss MODEL = (model, batch, step) -> {
-        model.forward(batch.ids(), batch.mask(), batch.positions());
-        return model.loss(batch.labels(), true);
-    };
+    StepLoss MODEL = (model, batch, step) -> model.forwardLoss(batch.ids(), batch.mask(), batch.positions(), batch.labels(), true);
 }

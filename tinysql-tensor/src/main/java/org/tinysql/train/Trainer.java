@@ -232,18 +232,12 @@ public final class Trainer {
             long t0 = System.nanoTime();
             Batch b = batch(batchAt(step));
             // Logits only where the loss looks (the response tokens): most of the vocabulary GEMM is skipped.
-            model.setLogitRows(Transformer.labelledRows(b.labels()));
-            double loss;
+            double loss = stepLoss.compute(model, b, step);
             double gradNorm = Double.NaN;
-            try {
-                loss = stepLoss.compute(model, b, step);
-                model.zeroGrad();
-                if (Double.isFinite(loss)) {
-                    model.backward();
-                    gradNorm = clip(model.gradients(), cfg.clipNorm());
-                }
-            } finally {
-                model.setLogitRows(null);
+            model.zeroGrad();
+            if (Double.isFinite(loss)) {
+                model.backward();
+                gradNorm = clip(model.gradients(), cfg.clipNorm());
             }
             if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
                 throw new TrainingDivergedException(String.format(Locale.ROOT,
@@ -284,13 +278,7 @@ public final class Trainer {
         for (int i = 0; i < cfg.evalBatches() && i * cfg.batchSize() < val.size(); i++) {
             List<EncodedExample> part = val.subList(i * cfg.batchSize(), Math.min(val.size(), (i + 1) * cfg.batchSize()));
             Batch b = batch(part);
-            model.setLogitRows(Transformer.labelledRows(b.labels()));
-            try {
-                model.forward(b.ids(), b.mask(), b.positions());
-                sum += model.loss(b.labels(), false);
-            } finally {
-                model.setLogitRows(null);
-            }
+            sum += model.forwardLoss(b.ids(), b.mask(), b.positions(), b.labels(), false);
             n++;
         }
         return n == 0 ? Double.NaN : sum / n;

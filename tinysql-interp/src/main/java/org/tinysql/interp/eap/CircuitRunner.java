@@ -151,7 +151,7 @@ public final class CircuitRunner {
                 return null;
             });
             try (ActivationCache result = m.run(spec)) {
-                return metric.value(Metric.answerLogits(result.logits(), batch), batch);
+                return metric.value(Metric.answerLogits(result, batch), batch);
             }
         }
     }

@@ -172,12 +172,10 @@ public final class EdgeAttribution {
         INDArray[] dFinal = new INDArray[1];
         spec.editGrad(HookName.residPost(L - 1), (a, nm) -> keep(acts, dFinal, 0, a));
         try (ActivationCache c = mv.model().run(spec); Arena tmp = new Arena(mv.kernels())) {
-            acts.answerLogits = Metric.answerLogits(c.logits(), b);
+            acts.answerLogits = Metric.answerLogits(c, b);
             float[][] ref = cleanLogits != null ? cleanLogits : acts.answerLogits;
             Metric metric = Metric.of(kind, ref);
-            INDArray dLogits = tmp.zeros(b.size(), b.length(), mv.config().vocabSize());
-            Metric.scatter(metric.gradient(acts.answerLogits, b), b, dLogits);
-            c.backward(dLogits);
+            Metric.backward(c, metric.gradient(acts.answerLogits, b), b, tmp);
         }
         g.dFinal = dFinal[0];
         return g;

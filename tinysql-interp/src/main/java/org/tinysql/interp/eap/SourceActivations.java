@@ -95,7 +95,7 @@ final class SourceActivations implements AutoCloseable {
     static SourceActivations record(ModelView mv, int[][] tokens, PatchBatch batch, Consumer<INDArray> inputEdit) {
         SourceActivations s = new SourceActivations(mv.kernels(), mv.layers(), tokens.length * tokens[0].length);
         try (ActivationCache c = mv.model().run(spec(s, mv.layers(), tokens, batch, inputEdit))) {
-            s.answerLogits = Metric.answerLogits(c.logits(), batch);
+            s.answerLogits = Metric.answerLogits(c, batch);
         }
         return s;
     }

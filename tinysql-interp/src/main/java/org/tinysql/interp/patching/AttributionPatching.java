@@ -35,40 +35,40 @@ public final class AttributionPatching {
             int l = HookName.layerOf(n);
             return n.equals(HookName.residPre(l)) || n.equals(HookName.z(l)) || n.equals(HookName.mlpOut(l));
         };
-        Map<String, INDArray> cleanCache = model.runWithCache(batch.clean(), batch.mask(), swept);
-        float[][] cleanLogits = Metric.answerLogits(cleanCache.get("logits"), batch);
-        Metric metric = Metric.of(kind, cleanLogits);
-        clean = metric.value(cleanLogits, batch);
         double[][] r = new double[L][T];
         double[][] m = new double[L][T];
         double[][] h = new double[L][H];
-        try (ActivationCache c = model.run(RunSpec.of(batch.corrupt(), batch.mask()).cache(swept).grads(swept));
-             Arena tmp = new Arena(model.kernels())) {
-            float[][] corrLogits = Metric.answerLogits(c.logits(), batch);
-            corrupt = metric.value(corrLogits, batch);
-            INDArray dl = tmp.zeros(batch.size(), T, model.config().vocabSize());
-            Metric.scatter(metric.gradient(corrLogits, batch), batch, dl);
-            c.backward(dl);
-            double span = clean - corrupt;
-            if (Math.abs(span) < 1e-12) {
-                throw new IllegalArgumentException("clean and corrupt metrics are equal (" + clean + "): nothing to attribute");
-            }
-            int n = batch.size() * T;
-            Kernels k = model.kernels();
-            INDArray diff = tmp.zeros(batch.size(), (long) T * C);
-            INDArray diffZ = tmp.zeros(n, (long) H * D);
-            INDArray byPosition = tmp.zeros(T);
-            INDArray byHead = tmp.zeros(H);
-            for (int l = 0; l < L; l++) {
-                for (String name : new String[] {HookName.residPre(l), HookName.mlpOut(l)}) {
-                    k.sub(cleanCache.get(name), c.get(name), diff);
-                    k.blockDots(diff, c.grad(name).reshape('c', batch.size(), (long) T * C), C, byPosition);
-                    divide(Buffers.toFloats(byPosition), span, name.equals(HookName.residPre(l)) ? r[l] : m[l]);
+        try (ActivationCache cleanCache = model.run(RunSpec.of(batch.clean(), batch.mask()).cache(swept).logitRows(batch.answerRows()))) {
+            float[][] cleanLogits = Metric.answerLogits(cleanCache, batch);
+            Metric metric = Metric.of(kind, cleanLogits);
+            clean = metric.value(cleanLogits, batch);
+            try (ActivationCache c = model.run(RunSpec.of(batch.corrupt(), batch.mask()).cache(swept).grads(swept)
+                    .logitRows(batch.answerRows()));
+                 Arena tmp = new Arena(model.kernels())) {
+                float[][] corrLogits = Metric.answerLogits(c, batch);
+                corrupt = metric.value(corrLogits, batch);
+                Metric.backward(c, metric.gradient(corrLogits, batch), batch, tmp);
+                double span = clean - corrupt;
+                if (Math.abs(span) < 1e-12) {
+                    throw new IllegalArgumentException("clean and corrupt metrics are equal (" + clean + "): nothing to attribute");
                 }
-                String zn = HookName.z(l);
-                k.sub(cleanCache.get(zn), c.get(zn), diffZ);
-                k.blockDots(diffZ, c.grad(zn).reshape('c', n, (long) H * D), D, byHead);
-                divide(Buffers.toFloats(byHead), span, h[l]);
+                int n = batch.size() * T;
+                Kernels k = model.kernels();
+                INDArray diff = tmp.zeros(batch.size(), (long) T * C);
+                INDArray diffZ = tmp.zeros(n, (long) H * D);
+                INDArray byPosition = tmp.zeros(T);
+                INDArray byHead = tmp.zeros(H);
+                for (int l = 0; l < L; l++) {
+                    for (String name : new String[] {HookName.residPre(l), HookName.mlpOut(l)}) {
+                        k.sub(cleanCache.get(name), c.get(name), diff);
+                        k.blockDots(diff, c.grad(name).reshape('c', batch.size(), (long) T * C), C, byPosition);
+                        divide(Buffers.toFloats(byPosition), span, name.equals(HookName.residPre(l)) ? r[l] : m[l]);
+                    }
+                    String zn = HookName.z(l);
+                    k.sub(cleanCache.get(zn), c.get(zn), diffZ);
+                    k.blockDots(diffZ, c.grad(zn).reshape('c', n, (long) H * D), D, byHead);
+                    divide(Buffers.toFloats(byHead), span, h[l]);
+                }
             }
         }
         resid = new PatchingResult("resid_pre attribution (layer x position)", ActivationPatching.layerLabels(L), ActivationPatching.positionLabels(T), r);
