@@ -1,5 +1,7 @@
 package org.tinysql.tensor;
 
+import java.nio.FloatBuffer;
+
 /**
  * One AdamW update's constants and its arithmetic (the one place both the model's optimizer and the SAE trainer take
  * it from): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr wd p; p -= stepSize m / (sqrt(v) / sqrtBc2 + eps),
@@ -34,5 +36,40 @@ public record AdamStep(float lr, float weightDecay, float beta1, float beta2, fl
             pi -= stepSize * mi / ((float) Math.sqrt(vi) / sqrtBc2 + eps);
             p[i] = pi;
         }
+    }
+
+    /** A moment tensor read and written as floats, whatever its storage (F32 or BF16). */
+    public interface Moment {
+        void get(int from, float[] dst);
+
+        void put(int from, float[] src);
+
+        /** An F32 moment. */
+        static Moment of(FloatBuffer b) {
+            return new Moment() {
+                @Override
+                public void get(int from, float[] dst) {
+                    b.get(from, dst);
+                }
+
+                @Override
+                public void put(int from, float[] src) {
+                    b.put(from, src);
+                }
+            };
+        }
+    }
+
+    /** Updates elements [from, from + len) of parameter p (gradient g, moments m and v) through Java arrays. */
+    public void apply(FloatBuffer p, FloatBuffer g, Moment m, Moment v, int from, int len) {
+        float[] pc = new float[len], gc = new float[len], mc = new float[len], vc = new float[len];
+        p.get(from, pc);
+        g.get(from, gc);
+        m.get(from, mc);
+        v.get(from, vc);
+        apply(pc, gc, mc, vc, len);
+        p.put(from, pc);
+        m.put(from, mc);
+        v.put(from, vc);
     }
 }

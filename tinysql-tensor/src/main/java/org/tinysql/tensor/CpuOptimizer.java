@@ -12,17 +12,8 @@ final class CpuOptimizer {
     }
 
     static void adamW(INDArray p, INDArray g, INDArray m, INDArray v, AdamStep step) {
-        FloatBuffer pb = fb(p), gb = fb(g), mb = fb(m), vb = fb(v);
-        CpuParallel.blocks((int) p.length(), (off, len) -> {
-            float[] pc = new float[len], gc = new float[len], mc = new float[len], vc = new float[len];
-            pb.get(off, pc);
-            gb.get(off, gc);
-            mb.get(off, mc);
-            vb.get(off, vc);
-            step.apply(pc, gc, mc, vc, len);
-            pb.put(off, pc);
-            mb.put(off, mc);
-            vb.put(off, vc);
-        });
+        FloatBuffer pb = fb(p), gb = fb(g);
+        AdamStep.Moment mb = AdamStep.Moment.of(fb(m)), vb = AdamStep.Moment.of(fb(v));
+        CpuParallel.blocks((int) p.length(), (off, len) -> step.apply(pb, gb, mb, vb, off, len));
     }
 }

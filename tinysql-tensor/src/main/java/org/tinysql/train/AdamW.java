@@ -17,6 +17,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.tinysql.model.Parameters;
 import org.tinysql.tensor.AdamStep;
+import org.tinysql.tensor.AdamStep.Moment;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.DType;
 import org.tinysql.tensor.SafeTensors;
@@ -128,45 +129,15 @@ public final class AdamW {
             IntStream.range(0, (n + CHUNK - 1) / CHUNK).parallel().forEach(c -> {
                 int from = c * CHUNK;
                 int len = Math.min(CHUNK, n - from);
-                update(p, g, mb, vb, from, len, ps);
+                ps.apply(p, g, mb, vb, from, len);
             });
         }
     }
 
-    /** The update of elements [from, from + len) of one tensor (the arithmetic of every element is independent). */
-    private static void update(FloatBuffer p, FloatBuffer g, Moment mb, Moment vb, int from, int len, AdamStep s) {
-        float[] pc = new float[len], gc = new float[len], mc = new float[len], vc = new float[len];
-        p.get(from, pc);
-        g.get(from, gc);
-        mb.get(from, mc);
-        vb.get(from, vc);
-        s.apply(pc, gc, mc, vc, len);
-        p.put(from, pc);
-        mb.put(from, mc);
-        vb.put(from, vc);
-    }
-
-    /** Reads and writes a moment tensor as floats, whatever its storage. */
-    private interface Moment {
-        void get(int from, float[] dst);
-
-        void put(int from, float[] src);
-    }
-
+    /** A moment tensor as floats, whatever its storage (F32 or BF16). */
     private static Moment moment(INDArray a) {
         if (a.dataType() == DataType.FLOAT) {
-            FloatBuffer b = fb(a);
-            return new Moment() {
-                @Override
-                public void get(int from, float[] dst) {
-                    b.get(from, dst);
-                }
-
-                @Override
-                public void put(int from, float[] src) {
-                    b.put(from, src);
-                }
-            };
+            return Moment.of(fb(a));
         }
         ShortBuffer b = a.data().asNio().order(ByteOrder.nativeOrder()).asShortBuffer();
         return new Moment() {

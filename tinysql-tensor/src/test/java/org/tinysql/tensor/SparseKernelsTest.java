@@ -3,6 +3,7 @@ package org.tinysql.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.tinysql.tensor.InterpKernelsTest.random;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,14 +17,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 class SparseKernelsTest {
     private final Kernels k = new CpuKernels();
-
-    private static float[] random(Random r, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
 
     /** Codes as lists: per row, its (latent, value) entries. */
     private record Csr(int[] start, int[] idx, float[] val) {

@@ -255,8 +255,8 @@ public final class Sae {
         return ws;
     }
 
-    /** The inference arrays of one batch size. */
-    private static final class Workspace implements AutoCloseable {
+    /** The arrays of encoding one batch size (the trainer's batches hold one too); more can be allocated in its arena. */
+    static final class Workspace implements AutoCloseable {
         final int n;
         final Arena arena;
         final INDArray xc;

@@ -128,9 +128,11 @@ final class SaeLoss {
         final int n;
         final int[] allRows;
         private final Kernels k;
-        private final Arena arena;
+        /** Centered rows, pre-activations and codes, as the SAE's own encoding keeps them; the rest lives in its arena. */
+        private final Sae.Workspace enc;
         final INDArray xc;
         final INDArray pre;
+        final SparseCodes z;
         final INDArray xhat;
         final INDArray dxhat;
         final INDArray tmp;
@@ -141,7 +143,6 @@ final class SaeLoss {
         final INDArray firedMass;
         final INDArray deadMask;
         final INDArray scalar;
-        final SparseCodes z;
         final SparseCodes za;
         private INDArray dlat;
 
@@ -149,9 +150,11 @@ final class SaeLoss {
             this.n = n;
             this.k = k;
             allRows = IntStream.range(0, n).toArray();
-            arena = new Arena(k);
-            xc = arena.zeros(n, c);
-            pre = arena.zeros(n, s);
+            enc = new Sae.Workspace(k, n, c, s);
+            xc = enc.xc;
+            pre = enc.pre;
+            z = enc.codes;
+            Arena arena = enc.arena;
             xhat = arena.zeros(n, c);
             dxhat = arena.zeros(n, c);
             tmp = arena.zeros(n, c);
@@ -161,22 +164,20 @@ final class SaeLoss {
             firedMass = arena.zeros(s);
             deadMask = arena.zeros(s);
             scalar = arena.zeros(1);
-            z = new SparseCodes(k);
             za = new SparseCodes(k);
         }
 
         /** Per-entry latent gradients with room for {@code nnz} entries. */
         INDArray dlat(int nnz) {
             if (dlat == null || dlat.length() < nnz) {
-                dlat = arena.own(k.zeros(Math.max(1, nnz + nnz / 4)));
+                dlat = enc.arena.own(k.zeros(Math.max(1, nnz + nnz / 4)));
             }
             return dlat;
         }
 
         @Override
         public void close() {
-            arena.close();
-            z.close();
+            enc.close();
             za.close();
         }
     }

@@ -60,7 +60,6 @@ public final class SaeTrainer {
     private final long[] sinceFired;
     private SaeLoss.Batch batch;
     private long step;
-    private long adamSteps;
 
     public SaeTrainer(Sae sae, Config cfg) {
         this.sae = sae;
@@ -152,7 +151,7 @@ public final class SaeTrainer {
         for (int j = 0; j < S; j++) {
             sinceFired[j] = fired[j] > 0 ? 0 : sinceFired[j] + n;
         }
-        AdamStep as = AdamStep.of(lr, cfg.beta1(), cfg.beta2(), cfg.eps(), 0, ++adamSteps);
+        AdamStep as = AdamStep.of(lr, cfg.beta1(), cfg.beta2(), cfg.eps(), 0, step + 1);
         for (int i = 0; i < params.length; i++) {
             k.adamW(params[i], grads[i], m[i], v[i], as);
         }
