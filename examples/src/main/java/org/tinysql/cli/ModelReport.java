@@ -1,7 +1,6 @@
 package org.tinysql.cli;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -223,18 +222,12 @@ final class ModelReport {
         ActivationStore store = ActivationStore.fromModel(model, tok, train, SAE_HOOK, 16, 16_384, seed);
         double scale = store.normalize();
         int c = model.config().dModel();
-        Sae sae = Sae.init(SaeConfig.topK(c, 8 * c, 16).withHook(SAE_HOOK).withNormScale(scale), seed);
+        Sae sae = Sae.init(SaeConfig.topK(c, 8 * c, 16).withHook(SAE_HOOK).withNormScale(scale), seed, model.kernels());
         sae.setDecoderBias(store.center(false));
         SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(1e-3));
         SaeTrainer.StepStats st;
         try (ConsoleProgressBar bar = new ConsoleProgressBar("sae topk", saeSteps)) {
-            st = tr.train(s -> {
-                try {
-                    return store.next(1024);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }, saeSteps, bar);
+            st = tr.trainArrays(store.batches(1024), saeSteps, bar);
         }
         sae.save(out.resolve("sae"));
         List<TinySqlExample> val = DatasetIO.read(data, Split.VALIDATION);

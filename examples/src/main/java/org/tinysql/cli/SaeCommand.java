@@ -2,7 +2,6 @@ package org.tinysql.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -104,25 +103,19 @@ public final class SaeCommand implements Runnable {
                     long rows = ActivationStore.writeCache(m, tok, train, hook, 16, cache, 65_536);
                     System.out.println("cached " + rows + " activation rows in " + cache);
                 }
-                store = ActivationStore.fromCache(cache, buffer, 1);
+                store = ActivationStore.fromCache(cache, buffer, 1, m.kernels());
             } else {
                 store = ActivationStore.fromModel(m, tok, train, hook, 16, buffer, 1);
             }
             double scale = store.normalize();
             SaeConfig.Architecture a = SaeConfig.Architecture.parse(arch);
             SaeConfig base = SaeConfig.of(a, store.width(), expansion * store.width(), k, l1);
-            Sae sae = Sae.init(base.withHook(hook).withNormScale(scale), 1);
+            Sae sae = Sae.init(base.withHook(hook).withNormScale(scale), 1, m.kernels());
             sae.setDecoderBias(store.center(median));
             SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(lr));
             SaeTrainer.StepStats st;
             try (ConsoleProgressBar bar = new ConsoleProgressBar("sae " + a.key, steps)) {
-                st = tr.train(s -> {
-                    try {
-                        return store.next(batch);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }, steps, bar);
+                st = tr.trainArrays(store.batches(batch), steps, bar);
             }
             sae.save(out);
             System.out.println("trained " + a.key + " SAE (" + sae.config().dSae() + " latents) on " + hook + ": " + st.describe());
@@ -153,7 +146,7 @@ public final class SaeCommand implements Runnable {
         public Integer call() throws Exception {
             Transformer m = loadModel();
             HfTokenizer tok = tokenizer();
-            Sae sae = Sae.load(saeDir);
+            Sae sae = Sae.load(saeDir, m.kernels());
             List<TinySqlExample> val = DatasetIO.read(data, Split.VALIDATION);
             val = val.subList(0, Math.min(examples, val.size()));
             SaeMetrics.Reconstruction r = evaluate(m, tok, sae, val);
@@ -171,8 +164,7 @@ public final class SaeCommand implements Runnable {
             throw new IllegalArgumentException("the SAE's cfg.json names no hook_name");
         }
         ActivationStore store = ActivationStore.fromModel(m, tok, val, sae.config().hookName(), 16, 8192, 2);
-        float[] x = store.next(4096);
-        return SaeMetrics.reconstruction(sae, x, 4096);
+        return SaeMetrics.reconstruction(sae, store.nextArray(4096));
     }
 
     /** Feature analysis. */
@@ -191,7 +183,7 @@ public final class SaeCommand implements Runnable {
         public Integer call() throws Exception {
             Transformer m = loadModel();
             HfTokenizer tok = tokenizer();
-            Sae sae = Sae.load(saeDir);
+            Sae sae = Sae.load(saeDir, m.kernels());
             List<TinySqlExample> val = DatasetIO.read(data, Split.VALIDATION);
             val = val.subList(0, Math.min(examples, val.size()));
             FeatureAnalysis.Result r;

@@ -1,7 +1,5 @@
 package org.tinysql.examples;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -41,22 +39,16 @@ public final class E08SparseAutoencoder {
         ActivationStore store = ActivationStore.fromModel(m.model(), m.tokenizer(), train, hook, 16, 16_384, 1);
         double scale = store.normalize();
         int c = m.model().config().dModel();
-        Sae sae = Sae.init(SaeConfig.topK(c, 8 * c, 16).withHook(hook).withNormScale(scale), 1);
+        Sae sae = Sae.init(SaeConfig.topK(c, 8 * c, 16).withHook(hook).withNormScale(scale), 1, m.model().kernels());
         sae.setDecoderBias(store.center(false));
         SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(1e-3));
         try (ConsoleProgressBar bar = new ConsoleProgressBar("sae", 1000)) {
-            tr.train(s -> {
-                try {
-                    return store.next(1024);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }, 1000, bar);
+            tr.trainArrays(store.batches(1024), 1000, bar);
         }
         sae.save(Path.of("runs/examples/sae"));
 
         ActivationStore evalStore = ActivationStore.fromModel(m.model(), m.tokenizer(), val, hook, 16, 8192, 2);
-        SaeMetrics.Reconstruction rec = SaeMetrics.reconstruction(sae, evalStore.next(4096), 4096);
+        SaeMetrics.Reconstruction rec = SaeMetrics.reconstruction(sae, evalStore.nextArray(4096));
         SaeMetrics.Splice sp = SaeMetrics.splice(m.model(), m.tokenizer(), sae, hook, val.subList(0, 50));
         System.out.println(SaeMetrics.describe(rec, sp));
 

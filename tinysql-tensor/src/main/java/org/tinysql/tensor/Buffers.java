@@ -35,6 +35,26 @@ public final class Buffers {
         return s;
     }
 
+    /** An IntBuffer view of a contiguous INT array (indices of sparse codes); the same caveats as {@link #fb}. */
+    public static java.nio.IntBuffer ib(INDArray a) {
+        if (a.dataType() != DataType.INT) {
+            throw new IllegalArgumentException("expected an INT array, got " + a.dataType());
+        }
+        if (!isRowMajorDense(a)) {
+            throw new IllegalArgumentException("expected a contiguous row-major array, shape " + java.util.Arrays.toString(a.shape()));
+        }
+        java.nio.IntBuffer all = a.data().asNioInt();
+        all.position((int) a.offset());
+        java.nio.IntBuffer s = all.slice();
+        s.limit((int) a.length());
+        return s;
+    }
+
+    /** A zero-filled INT array. */
+    public static INDArray zerosInt(long... shape) {
+        return Nd4j.create(DataType.INT, shape, 'c');
+    }
+
     private static boolean isRowMajorDense(INDArray a) {
         long expect = 1;
         for (int i = a.rank() - 1; i >= 0; i--) {

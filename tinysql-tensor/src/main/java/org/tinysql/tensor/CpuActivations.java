@@ -119,4 +119,16 @@ final class CpuActivations {
             dub.put(off, du);
         });
     }
+
+    static void exp(INDArray x, INDArray out) {
+        FloatBuffer xb = fb(x), ob = fb(out);
+        blocks((int) x.length(), (off, len) -> {
+            float[] v = new float[len];
+            xb.get(off, v);
+            for (int i = 0; i < len; i++) {
+                v[i] = (float) Math.exp(v[i]);
+            }
+            ob.put(off, v);
+        });
+    }
 }

@@ -10,7 +10,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * [B*T, H*D] projections.
  *
  * <p>This class only dispatches to one package-private class per kernel family ({@link CpuLinear}, {@link CpuNorms},
- * {@link CpuActivations}, {@link CpuRope}, {@link CpuAttention}, {@link CpuEmbeddingLoss}, {@link CpuRows}, {@link CpuReductions}); the
+ * {@link CpuActivations}, {@link CpuRope}, {@link CpuAttention}, {@link CpuEmbeddingLoss}, {@link CpuRows}, {@link CpuReductions}, {@link CpuOptimizer}, {@link CpuSelection},
+ * {@link CpuSparse}); the
  * work splitting is in {@link CpuParallel}. The only state is the RoPE cos/sin table, kept per instance.
  */
 public final class CpuKernels implements Kernels {
@@ -180,5 +181,76 @@ public final class CpuKernels implements Kernels {
     @Override
     public void scatterRows(INDArray src, int[] rows, INDArray dst, boolean accumulate) {
         CpuRows.scatterRows(src, rows, dst, accumulate);
+    }
+
+    @Override
+    public void scaleAddRow(INDArray x, float scale, INDArray row, float alpha, INDArray out) {
+        CpuRows.scaleAddRow(x, scale, row, alpha, out);
+    }
+
+    @Override
+    public void exp(INDArray x, INDArray out) {
+        CpuActivations.exp(x, out);
+    }
+
+    @Override
+    public void adamW(INDArray p, INDArray g, INDArray m, INDArray v, AdamStep step) {
+        CpuOptimizer.adamW(p, g, m, v, step);
+    }
+
+    @Override
+    public void rowNorms(INDArray w, INDArray norms) {
+        CpuNorms.rowNorms(w, norms);
+    }
+
+    @Override
+    public void rowNormsBackward(INDArray w, INDArray norms, INDArray dnorms, float scale, INDArray dw) {
+        CpuNorms.rowNormsBackward(w, norms, dnorms, scale, dw);
+    }
+
+    @Override
+    public void normalizeRows(INDArray w, double minNorm) {
+        CpuNorms.normalizeRows(w, minNorm);
+    }
+
+    @Override
+    public INDArray zerosInt(long... shape) {
+        return Buffers.zerosInt(shape);
+    }
+
+    @Override
+    public int topK(INDArray pre, int k, INDArray allowed, INDArray start, INDArray idx, INDArray val) {
+        return CpuSelection.topK(pre, k, allowed, start, idx, val);
+    }
+
+    @Override
+    public int selectAbove(INDArray pre, INDArray th, float scalar, INDArray start, INDArray idx, INDArray val) {
+        return CpuSelection.selectAbove(pre, th, scalar, start, idx, val);
+    }
+
+    @Override
+    public float[] kthLargestPositive(INDArray a, int k) {
+        return CpuSelection.kthLargestPositive(a, k);
+    }
+
+    @Override
+    public void sparseDecode(INDArray start, INDArray idx, INDArray val, INDArray w, INDArray bias, INDArray out) {
+        CpuSparse.sparseDecode(start, idx, val, w, bias, out);
+    }
+
+    @Override
+    public void sparseDots(INDArray start, INDArray idx, INDArray a, INDArray w, INDArray add, float scale, INDArray out) {
+        CpuSparse.sparseDots(start, idx, a, w, add, scale, out);
+    }
+
+    @Override
+    public void sparseOuter(INDArray start, INDArray idx, INDArray coef, INDArray x, INDArray dw, INDArray colsum) {
+        CpuSparse.sparseOuter(start, idx, coef, x, dw, colsum);
+    }
+
+    @Override
+    public void jumpReluThresholdBackward(INDArray pre, INDArray th, float bandwidth, INDArray dout, INDArray w, double l0Grad,
+                                          INDArray dLogThreshold) {
+        CpuSparse.jumpReluThresholdBackward(pre, th, bandwidth, dout, w, l0Grad, dLogThreshold);
     }
 }

@@ -178,4 +178,69 @@ final class CpuNorms {
         put(dx, dxv);
         accumulate(dw, dwPart, c);
     }
+
+    /** Squared norm of a row, float products summed in double. */
+    private static double squaredNorm(float[] row) {
+        double n = 0;
+        for (float v : row) {
+            n += v * v;
+        }
+        return n;
+    }
+
+    static void rowNorms(INDArray w, INDArray norms) {
+        int s = (int) norms.length();
+        int c = (int) (w.length() / s);
+        float[] out = new float[s];
+        FloatBuffer wb = fb(w);
+        rowChunks(s, (from, to) -> {
+            float[] row = new float[c];
+            for (int j = from; j < to; j++) {
+                wb.get(j * c, row);
+                out[j] = (float) Math.sqrt(squaredNorm(row));
+            }
+        });
+        put(norms, out);
+    }
+
+    static void normalizeRows(INDArray w, double minNorm) {
+        int s = (int) w.size(0);
+        int c = (int) (w.length() / s);
+        FloatBuffer wb = fb(w);
+        rowChunks(s, (from, to) -> {
+            float[] row = new float[c];
+            for (int j = from; j < to; j++) {
+                wb.get(j * c, row);
+                float inv = (float) (1 / Math.max(Math.sqrt(squaredNorm(row)), minNorm));
+                for (int i = 0; i < c; i++) {
+                    row[i] *= inv;
+                }
+                wb.put(j * c, row);
+            }
+        });
+    }
+
+    static void rowNormsBackward(INDArray w, INDArray norms, INDArray dnorms, float scale, INDArray dw) {
+        int s = (int) norms.length();
+        int c = (int) (w.length() / s);
+        float[] n = get(norms);
+        float[] g = get(dnorms);
+        FloatBuffer wb = fb(w), db = fb(dw);
+        rowChunks(s, (from, to) -> {
+            float[] row = new float[c];
+            float[] acc = new float[c];
+            for (int j = from; j < to; j++) {
+                if (!(n[j] > 0) || g[j] == 0) {
+                    continue;
+                }
+                float f = scale * g[j] / n[j];
+                wb.get(j * c, row);
+                db.get(j * c, acc);
+                for (int i = 0; i < c; i++) {
+                    acc[i] += f * row[i];
+                }
+                db.put(j * c, acc);
+            }
+        });
+    }
 }

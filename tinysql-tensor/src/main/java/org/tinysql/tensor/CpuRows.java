@@ -6,8 +6,8 @@ import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Elementwise add (a + alpha b) and row copies on [N,W] arrays (W = C, M or V): zero, zero rows, gather and scatter
- * rows, and strided copies of column blocks.
+ * Elementwise add (a + alpha b), scaling with a broadcast row (scale x + alpha row) and row copies on [N,W] arrays
+ * (W = C, M or V): zero, zero rows, gather and scatter rows, and strided copies of column blocks.
  */
 final class CpuRows {
 
@@ -25,6 +25,33 @@ final class CpuRows {
                 av[i] += alpha * bv[i];
             }
             ob.put(off, av);
+        });
+    }
+
+    static void scaleAddRow(INDArray x, float scale, INDArray row, float alpha, INDArray out) {
+        FloatBuffer xb = fb(x), ob = fb(out);
+        if (row == null || alpha == 0f) {
+            CpuParallel.blocks((int) x.length(), (off, len) -> {
+                float[] v = new float[len];
+                xb.get(off, v);
+                for (int i = 0; i < len; i++) {
+                    v[i] = scale * v[i];
+                }
+                ob.put(off, v);
+            });
+            return;
+        }
+        float[] b = CpuArrays.get(row);
+        int w = b.length;
+        CpuParallel.rowChunks((int) (x.length() / w), (from, to) -> {
+            float[] v = new float[w];
+            for (int r = from; r < to; r++) {
+                xb.get(r * w, v);
+                for (int c = 0; c < w; c++) {
+                    v[c] = scale * v[c] + alpha * b[c];
+                }
+                ob.put(r * w, v);
+            }
         });
     }
 

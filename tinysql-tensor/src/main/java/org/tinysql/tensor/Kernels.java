@@ -140,4 +140,65 @@ public interface Kernels {
 
     /** dst[rows[i], :] = src[i, :] (or += with {@code accumulate}) for src [rows.length, W] and dst [N, W]. */
     void scatterRows(INDArray src, int[] rows, INDArray dst, boolean accumulate);
+
+    /** out = scale * x + alpha * row, with row [W] repeated over the rows of x [N, W] (null: no row term); out may alias x. */
+    void scaleAddRow(INDArray x, float scale, INDArray row, float alpha, INDArray out);
+
+    /** out = exp(x) elementwise (out may alias x). */
+    void exp(INDArray x, INDArray out);
+
+    /** The AdamW update of parameter p from gradient g with F32 moments m and v (all the same length), in place. */
+    void adamW(INDArray p, INDArray g, INDArray m, INDArray v, AdamStep step);
+
+    /** norms[j] = the Euclidean norm of row j of w [S, W] (float products summed in double). */
+    void rowNorms(INDArray w, INDArray norms);
+
+    /** dw[j, :] += scale * dnorms[j] * w[j, :] / norms[j] (the gradient of sum_j dnorms[j] norms[j]; zero-norm rows skipped). */
+    void rowNormsBackward(INDArray w, INDArray norms, INDArray dnorms, float scale, INDArray dw);
+
+    /** Scales each row of w [S, W] to unit norm (norms below {@code minNorm} count as minNorm). */
+    void normalizeRows(INDArray w, double minNorm);
+
+    // ---- Sparse codes (the latents of sparse autoencoders) ----
+    // CSR over N rows and S latents: start [N+1] and idx [>= nnz] are INT arrays of this backend (zerosInt), val
+    // [>= nnz] FLOAT; row r's entries are [start[r], start[r+1]), in increasing latent order.
+
+    /** A zero-filled INT array of this backend (the row starts and latent indices of sparse codes). */
+    INDArray zerosInt(long... shape);
+
+    /**
+     * Codes of the k largest positive values of each row of pre [N, S] (only latents with allowed[j] != 0 when allowed
+     * [S] is given; among equal values the lower latent is kept). idx and val need room for N*k entries. Returns nnz.
+     */
+    int topK(INDArray pre, int k, INDArray allowed, INDArray start, INDArray idx, INDArray val);
+
+    /**
+     * Codes of the entries pre[r, j] &gt; th[j] (th [S], or the scalar when th is null). Returns nnz; when idx or val
+     * are shorter than nnz, only start is written (grow them and ask again).
+     */
+    int selectAbove(INDArray pre, INDArray th, float scalar, INDArray start, INDArray idx, INDArray val);
+
+    /**
+     * BatchTopK's cut over all values of a: {t, m} with t the k-th largest positive value (0 when there are at most k
+     * positive values: then every positive value is above it) and m the smallest value above t (Float.MAX_VALUE when
+     * none). Values strictly above t are kept: k - 1 of them when t is not tied. A small result, read back.
+     */
+    float[] kthLargestPositive(INDArray a, int k);
+
+    /** out[r, :] = bias + sum over row r's entries of val[e] w[idx[e], :] (bias [W] or null) for w [S, W], out [N, W]. */
+    void sparseDecode(INDArray start, INDArray idx, INDArray val, INDArray w, INDArray bias, INDArray out);
+
+    /** out[e] = a[r, :] . w[idx[e], :] (+ scale * add[idx[e]] when add [S] is given) for each entry e of row r; out [>= nnz]. */
+    void sparseDots(INDArray start, INDArray idx, INDArray a, INDArray w, INDArray add, float scale, INDArray out);
+
+    /** dw[idx[e], :] += coef[e] x[r, :] and colsum[idx[e]] += coef[e] (colsum may be null) for each entry e of row r. */
+    void sparseOuter(INDArray start, INDArray idx, INDArray coef, INDArray x, INDArray dw, INDArray colsum);
+
+    /**
+     * JumpReLU's straight-through threshold gradient over pre [N, S] with thresholds th [S] and bandwidth eps: for
+     * each (r, j) with |pre - th[j]| &lt; eps / 2, g_j += -(th[j] / eps) (dout[r, :] . w[j, :]) - l0Grad (summed in
+     * double over r); then dLogThreshold[j] += g_j th[j].
+     */
+    void jumpReluThresholdBackward(INDArray pre, INDArray th, float bandwidth, INDArray dout, INDArray w, double l0Grad,
+                                   INDArray dLogThreshold);
 }

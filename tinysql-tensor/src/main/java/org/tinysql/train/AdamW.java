@@ -16,6 +16,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.tinysql.model.Parameters;
+import org.tinysql.tensor.AdamStep;
+import org.tinysql.tensor.AdamStep.Moment;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.DType;
 import org.tinysql.tensor.SafeTensors;
@@ -114,14 +116,11 @@ public final class AdamW {
     /** One update of every parameter with learning rate {@code lr}. */
     public void step(Parameters params, Parameters grads, double lr) {
         step++;
-        double bc1 = 1 - Math.pow(beta1, step);
-        double bc2 = 1 - Math.pow(beta2, step);
-        float stepSize = (float) (lr / bc1);
-        float sqrtBc2 = (float) Math.sqrt(bc2);
+        AdamStep s = AdamStep.of(lr, beta1, beta2, eps, weightDecay, step);
         for (Map.Entry<String, INDArray> e : params.asMap().entrySet()) {
             String name = e.getKey();
             INDArray param = e.getValue();
-            float wd = param.rank() >= 2 ? (float) weightDecay : 0f;
+            AdamStep ps = s.withWeightDecay(param.rank() >= 2 ? (float) weightDecay : 0f);
             FloatBuffer p = fb(param);
             FloatBuffer g = fb(grads.get(name));
             Moment mb = moment(m.get(name));
@@ -130,58 +129,15 @@ public final class AdamW {
             IntStream.range(0, (n + CHUNK - 1) / CHUNK).parallel().forEach(c -> {
                 int from = c * CHUNK;
                 int len = Math.min(CHUNK, n - from);
-                update(p, g, mb, vb, from, len, (float) lr, wd, stepSize, sqrtBc2);
+                ps.apply(p, g, mb, vb, from, len);
             });
         }
     }
 
-    /** The update of elements [from, from + len) of one tensor (the arithmetic of every element is independent). */
-    private void update(FloatBuffer p, FloatBuffer g, Moment mb, Moment vb, int from, int len, float lrf, float wd,
-                        float stepSize, float sqrtBc2) {
-        float b1 = (float) beta1, b2 = (float) beta2;
-        float epsf = (float) eps;
-        float[] pc = new float[len], gc = new float[len], mc = new float[len], vc = new float[len];
-        p.get(from, pc);
-        g.get(from, gc);
-        mb.get(from, mc);
-        vb.get(from, vc);
-        for (int i = 0; i < len; i++) {
-            float gi = gc[i];
-            float mi = b1 * mc[i] + (1 - b1) * gi;
-            float vi = b2 * vc[i] + (1 - b2) * gi * gi;
-            mc[i] = mi;
-            vc[i] = vi;
-            float pi = pc[i];
-            pi -= lrf * wd * pi;
-            pi -= stepSize * mi / ((float) Math.sqrt(vi) / sqrtBc2 + epsf);
-            pc[i] = pi;
-        }
-        p.put(from, pc);
-        mb.put(from, mc);
-        vb.put(from, vc);
-    }
-
-    /** Reads and writes a moment tensor as floats, whatever its storage. */
-    private interface Moment {
-        void get(int from, float[] dst);
-
-        void put(int from, float[] src);
-    }
-
+    /** A moment tensor as floats, whatever its storage (F32 or BF16). */
     private static Moment moment(INDArray a) {
         if (a.dataType() == DataType.FLOAT) {
-            FloatBuffer b = fb(a);
-            return new Moment() {
-                @Override
-                public void get(int from, float[] dst) {
-                    b.get(from, dst);
-                }
-
-                @Override
-                public void put(int from, float[] src) {
-                    b.put(from, src);
-                }
-            };
+            return Moment.of(fb(a));
         }
         ShortBuffer b = a.data().asNio().order(ByteOrder.nativeOrder()).asShortBuffer();
         return new Moment() {

@@ -15,7 +15,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 class InterpKernelsTest {
     private final Kernels k = new CpuKernels();
 
-    private static float[] random(Random r, int n) {
+    /** n standard normal floats. */
+    static float[] random(Random r, int n) {
         float[] v = new float[n];
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) r.nextGaussian();

@@ -1,21 +1,25 @@
 package org.tinysql.interp.sae;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.IntFunction;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.data.TinySqlExample;
-import org.tinysql.interp.TokenTagger;
 import org.tinysql.model.HookPoints;
 import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Arena;
 import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.CpuKernels;
 import org.tinysql.tensor.DType;
+import org.tinysql.tensor.Kernels;
 import org.tinysql.tensor.SafeTensors;
 import org.tinysql.tokenizer.Tokenizer;
 
@@ -24,30 +28,43 @@ import org.tinysql.tokenizer.Tokenizer;
  * a shuffling buffer (refilled half at a time, SAELens style) and serves batches of rows [n, C], optionally scaled so
  * that the mean squared row norm is C. Rows can also come from, or be written to, an on-disk cache of safetensors
  * shards ({@code activations_00000.safetensors}, tensor "activations" [rows, C]).
+ *
+ * <p>The buffer is an array of a {@link Kernels} backend (the model's): rows are gathered from the hook activations
+ * there, shuffled through a permutation of row indices and served by {@link #nextArray} as backend arrays; only the
+ * shard files (and {@link #next}'s host copy) cross to Java.
  */
 public final class ActivationStore {
     private final Source source;
+    private final Kernels k;
     private final int width;
-    private final float[] buffer;
     private final int bufferRows;
+    private final Arena arena;
+    /** Rows in physical order; logical row i (the shuffled order) is physical row perm[i]. */
+    private final INDArray buffer;
+    private final int[] perm;
     private final Random rng;
     private int served;
     private int half;
     private double scale = 1;
+    private INDArray staging;
+    private INDArray batch;
 
-    /** Where rows come from. */
+    /** Where rows come from ({@link ActivationSources}). */
     interface Source {
-        /** Fills up to {@code rows} rows into {@code into} at row {@code offset}; returns how many (0: exhausted). */
-        int fill(float[] into, int offset, int rows) throws IOException;
+        /** Fills up to {@code rows} rows of {@code into} [R, C] from row {@code offset}; returns how many (0: exhausted). */
+        int fill(INDArray into, int offset, int rows) throws IOException;
     }
 
-    private ActivationStore(Source source, int width, int bufferRows, long seed) throws IOException {
+    private ActivationStore(Source source, Kernels k, int width, int bufferRows, long seed) throws IOException {
         this.source = source;
+        this.k = k;
         this.width = width;
         this.bufferRows = Math.max(2, bufferRows);
-        this.buffer = new float[this.bufferRows * width];
+        this.arena = new Arena(k);
+        this.buffer = arena.zeros(this.bufferRows, width);
+        this.perm = IntStream.range(0, this.bufferRows).toArray();
         this.rng = new Random(seed);
-        int got = fillAll(0, this.bufferRows);
+        int got = fillAll(buffer, this.bufferRows);
         if (got < this.bufferRows) {
             throw new IllegalArgumentException("only " + got + " activation rows available, the buffer needs " + this.bufferRows);
         }
@@ -60,13 +77,18 @@ public final class ActivationStore {
                                             int contextBatch, int bufferRows, long seed) throws IOException {
         HookPoints.check(model.config(), hook);
         int w = widthOf(model, hook);
-        return new ActivationStore(new ModelSource(model, tok, examples, hook, contextBatch), w, bufferRows, seed);
+        return new ActivationStore(new ActivationSources.ModelSource(model, tok, examples, hook, contextBatch), model.kernels(), w, bufferRows, seed);
     }
 
-    /** A store over previously cached shards in {@code dir}. */
+    /** A store over previously cached shards in {@code dir}, buffered on the CPU backend. */
     public static ActivationStore fromCache(Path dir, int bufferRows, long seed) throws IOException {
-        DiskSource d = new DiskSource(dir);
-        return new ActivationStore(d, d.width, bufferRows, seed);
+        return fromCache(dir, bufferRows, seed, new CpuKernels());
+    }
+
+    /** A store over previously cached shards in {@code dir}, buffered on {@code kernels}' backend. */
+    public static ActivationStore fromCache(Path dir, int bufferRows, long seed, Kernels kernels) throws IOException {
+        ActivationSources.DiskSource d = new ActivationSources.DiskSource(dir, kernels);
+        return new ActivationStore(d, kernels, d.width, bufferRows, seed);
     }
 
     /** The width C of a hook's activation rows. */
@@ -87,10 +109,16 @@ public final class ActivationStore {
     public static long writeCache(Transformer model, Tokenizer tok, List<TinySqlExample> examples, String hook, int contextBatch,
                                   Path dir, int shardRows) throws IOException {
         Files.createDirectories(dir);
-        ModelSource src = new ModelSource(model, tok, examples, hook, contextBatch);
+        ActivationSources.ModelSource src = new ActivationSources.ModelSource(model, tok, examples, hook, contextBatch);
         src.cycle = false;
         int w = widthOf(model, hook);
-        float[] shard = new float[shardRows * w];
+        try (Arena a = new Arena(model.kernels())) {
+            return writeShards(src, a.zeros(shardRows, w), hook, dir, shardRows);
+        }
+    }
+
+    /** Writes the rows of {@code src} to shards of {@code shardRows} rows, staged in {@code shard}. */
+    private static long writeShards(ActivationSources.ModelSource src, INDArray shard, String hook, Path dir, int shardRows) throws IOException {
         long total = 0;
         int index = 0;
         while (true) {
@@ -105,7 +133,7 @@ public final class ActivationStore {
             if (got == 0) {
                 break;
             }
-            INDArray a = Buffers.of(Arrays.copyOf(shard, got * w), got, w);
+            INDArray a = ActivationSources.rowRange(shard, 0, got).dup('c');
             SafeTensors.write(dir.resolve(String.format("activations_%05d.safetensors", index++)), Map.of("activations", a), DType.F32,
                     Map.of("hook_name", hook));
             total += got;
@@ -146,17 +174,12 @@ public final class ActivationStore {
      * it. Batches served afterwards are scaled; store it in the SAE's config as its norm scale.
      */
     public double normalize() {
-        double sum = 0;
-        for (int r = 0; r < bufferRows; r++) {
-            double q = 0;
-            for (int c = 0; c < width; c++) {
-                double v = buffer[r * width + c];
-                q += v * v;
-            }
-            sum += q;
+        try (Arena a = new Arena(k)) {
+            INDArray sum = a.zeros(1);
+            k.blockDots(buffer, buffer, width, sum);
+            double meanSq = sum.getFloat(0) / (double) bufferRows;
+            scale = meanSq > 0 ? Math.sqrt(width / meanSq) : 1;
         }
-        double meanSq = sum / bufferRows;
-        scale = meanSq > 0 ? Math.sqrt(width / meanSq) : 1;
         return scale;
     }
 
@@ -164,63 +187,91 @@ public final class ActivationStore {
         return scale;
     }
 
-    /** The next {@code n} rows [n, C] (scaled). */
-    public float[] next(int n) throws IOException {
+    /**
+     * The next {@code n} rows [n, C] (scaled) as an array of the store's backend, owned by the store and overwritten
+     * by the next call: what the trainer takes ({@link SaeTrainer#trainArrays}).
+     */
+    public INDArray nextArray(int n) throws IOException {
         if (n > half) {
             throw new IllegalArgumentException("batch of " + n + " rows exceeds half the buffer (" + half + "); enlarge the buffer");
         }
         if (served + n > half) {
             refill();
         }
-        float[] out = Arrays.copyOfRange(buffer, served * width, (served + n) * width);
+        if (batch == null || batch.size(0) != n) {
+            batch = arena.own(k.zeros(n, width));
+        }
+        k.gatherRows(buffer, Arrays.copyOfRange(perm, served, served + n), batch);
         served += n;
         if (scale != 1) {
-            float s = (float) scale;
-            for (int i = 0; i < out.length; i++) {
-                out[i] *= s;
-            }
+            k.scaleAddRow(batch, (float) scale, null, 0f, batch);
         }
-        return out;
+        return batch;
+    }
+
+    /** Batches of {@code n} rows for {@link SaeTrainer#trainArrays} (I/O errors of the source rethrown unchecked). */
+    public IntFunction<INDArray> batches(int n) {
+        return step -> {
+            try {
+                return nextArray(n);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+    }
+
+    /** The next {@code n} rows [n, C] (scaled), a host copy. */
+    public float[] next(int n) throws IOException {
+        return Buffers.toFloats(nextArray(n));
     }
 
     /** Element-wise mean (or, with {@code median}, coordinate-wise median) of the buffer, scaled: the b_dec init. */
     public float[] center(boolean median) {
         float[] out = new float[width];
         if (median) {
+            // A one-off initialisation: the coordinate-wise median is computed on a host copy of the buffer.
+            float[] all = Buffers.toFloats(buffer);
             float[] col = new float[bufferRows];
             for (int c = 0; c < width; c++) {
                 for (int r = 0; r < bufferRows; r++) {
-                    col[r] = buffer[r * width + c];
+                    col[r] = all[r * width + c];
                 }
                 Arrays.sort(col);
                 out[c] = (float) (col[bufferRows / 2] * scale);
             }
         } else {
-            for (int r = 0; r < bufferRows; r++) {
+            try (Arena a = new Arena(k)) {
+                INDArray mean = a.zeros(width);
+                k.meanRows(buffer, perm, mean);
+                float[] m = Buffers.toFloats(mean);
                 for (int c = 0; c < width; c++) {
-                    out[c] += buffer[r * width + c];
+                    out[c] = (float) (m[c] * scale);
                 }
-            }
-            for (int c = 0; c < width; c++) {
-                out[c] = (float) (out[c] / bufferRows * scale);
             }
         }
         return out;
     }
 
+    /** Logical rows [0, half) get fresh rows (through a staging array), then the order is shuffled again. */
     private void refill() throws IOException {
-        int got = fillAll(0, half);
+        if (staging == null) {
+            staging = arena.zeros(half, width);
+        }
+        int got = fillAll(staging, half);
         if (got == 0) {
             throw new IllegalStateException("the activation source is exhausted");
         }
+        INDArray rows = got == half ? staging : ActivationSources.rowRange(staging, 0, got);
+        k.scatterRows(rows, Arrays.copyOf(perm, got), buffer, false);
         shuffle();
         served = 0;
     }
 
-    private int fillAll(int offset, int rows) throws IOException {
+    /** Fills rows [0, rows) of {@code into}; returns how many the source had. */
+    private int fillAll(INDArray into, int rows) throws IOException {
         int got = 0;
         while (got < rows) {
-            int n = source.fill(buffer, offset + got, rows - got);
+            int n = source.fill(into, got, rows - got);
             if (n == 0) {
                 break;
             }
@@ -229,131 +280,14 @@ public final class ActivationStore {
         return got;
     }
 
+    /** Fisher-Yates over the logical order (the same swaps as on the rows themselves). */
     private void shuffle() {
-        float[] tmp = new float[width];
         for (int i = bufferRows - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
-            System.arraycopy(buffer, i * width, tmp, 0, width);
-            System.arraycopy(buffer, j * width, buffer, i * width, width);
-            System.arraycopy(tmp, 0, buffer, j * width, width);
+            int t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
         }
     }
 
-    /** Runs the model over training texts, batch by batch, keeping leftover rows between calls. */
-    static final class ModelSource implements Source {
-        private final Transformer model;
-        private final List<TinySqlExample> examples;
-        private final String hook;
-        private final int contextBatch;
-        private final TokenTagger tagger;
-        private final int width;
-        private int next;
-        boolean cycle = true;
-        private float[] pending = new float[0];
-        private int pendingRows;
-        private int pendingAt;
-
-        ModelSource(Transformer model, Tokenizer tok, List<TinySqlExample> examples, String hook, int contextBatch) {
-            if (examples.isEmpty()) {
-                throw new IllegalArgumentException("no examples to collect activations from");
-            }
-            this.model = model;
-            this.examples = examples;
-            this.hook = hook;
-            this.contextBatch = Math.max(1, contextBatch);
-            this.tagger = new TokenTagger(tok);
-            this.width = widthOf(model, hook);
-        }
-
-        @Override
-        public int fill(float[] into, int offset, int rows) {
-            if (pendingAt == pendingRows && !collect()) {
-                return 0;
-            }
-            int n = Math.min(rows, pendingRows - pendingAt);
-            System.arraycopy(pending, pendingAt * width, into, offset * width, n * width);
-            pendingAt += n;
-            return n;
-        }
-
-        private boolean collect() {
-            if (next >= examples.size()) {
-                if (!cycle) {
-                    return false;
-                }
-                next = 0;
-            }
-            int end = Math.min(examples.size(), next + contextBatch);
-            List<int[]> toks = new ArrayList<>();
-            int t = 1;
-            for (int i = next; i < end; i++) {
-                int[] ids = tagger.tag(examples.get(i)).tokens();
-                ids = Arrays.copyOf(ids, Math.min(ids.length, model.config().maxSequenceLength()));
-                toks.add(ids);
-                t = Math.max(t, ids.length);
-            }
-            next = end;
-            int[][] ids = new int[toks.size()][t];
-            int[][] mask = new int[toks.size()][t];
-            int real = 0;
-            for (int b = 0; b < ids.length; b++) {
-                System.arraycopy(toks.get(b), 0, ids[b], 0, toks.get(b).length);
-                Arrays.fill(mask[b], 0, toks.get(b).length, 1);
-                real += toks.get(b).length;
-            }
-            INDArray act = model.runWithCache(ids, mask, hook::equals).get(hook);
-            float[] all = Buffers.toFloats(act);
-            pending = new float[real * width];
-            int r = 0;
-            for (int b = 0; b < ids.length; b++) {
-                for (int i = 0; i < toks.get(b).length; i++) {
-                    System.arraycopy(all, (b * t + i) * width, pending, (r++) * width, width);
-                }
-            }
-            pendingRows = real;
-            pendingAt = 0;
-            return true;
-        }
-    }
-
-    /** Reads cached shards in name order, cycling. */
-    static final class DiskSource implements Source {
-        private final List<Path> shards;
-        final int width;
-        private int shard;
-        private float[] rows = new float[0];
-        private int count;
-        private int at;
-
-        DiskSource(Path dir) throws IOException {
-            shards = ActivationStore.shards(dir);
-            if (shards.isEmpty()) {
-                throw new IOException("no activations_*.safetensors shards in " + dir);
-            }
-            try (SafeTensors st = SafeTensors.open(shards.get(0))) {
-                long[] shape = st.entry("activations").shape();
-                width = (int) shape[1];
-            }
-        }
-
-        @Override
-        public int fill(float[] into, int offset, int want) throws IOException {
-            if (at == count) {
-                Path file = shards.get(shard);
-                Map<String, INDArray> m = SafeTensors.readAll(file);
-                shard = (shard + 1) % shards.size();
-                INDArray a = m.get("activations");
-                if (a == null || a.rank() != 2 || a.size(1) != width || a.size(0) == 0) {
-                    throw new IOException(file + ": expected tensor 'activations' [rows, " + width + "] with at least one row");
-                }
-                rows = Buffers.toFloats(a);
-                count = (int) a.size(0);
-                at = 0;
-            }
-            int n = Math.min(want, count - at);
-            System.arraycopy(rows, at * width, into, offset * width, n * width);
-            at += n;
-            return n;
-        }
-    }
 }

@@ -11,7 +11,6 @@ import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.TokenRole;
 import org.tinysql.interp.TokenTagger;
 import org.tinysql.model.Transformer;
-import org.tinysql.tensor.Buffers;
 import org.tinysql.tokenizer.Tokenizer;
 import org.tinysql.util.Progress;
 
@@ -74,7 +73,7 @@ public final class FeatureAnalysis {
             }
             INDArray act = model.runWithCache(new int[][] {ids}, null, hook::equals).get(hook);
             int n = ids.length;
-            Codes z = sae.encode(Buffers.toFloats(act), n);
+            Codes z = sae.encode(act); // the codes (about k per token) are the result read back
             String[] strs = new String[n];
             for (int i = 0; i < n; i++) {
                 strs[i] = tok.decode(new int[] {ids[i]});

@@ -4,16 +4,18 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
-import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.tinysql.tensor.Blas;
+import org.tinysql.tensor.Arena;
 import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.CpuKernels;
+import org.tinysql.tensor.Kernels;
 
 /**
  * A sparse autoencoder: pre = (x s - b_dec) W_enc^T + b_enc; latents = activation(pre); x_hat = (latents W_dec +
- * b_dec) / s, with s the config's norm scale. Weights are heap arrays (W_enc and W_dec both [S, C], row j is latent
- * j); the encoder runs as one GEMM, the rest (activation, decoder, backward) uses the sparsity of the latents.
- * Which latents fire is decided in {@link LatentSelection}; the folder format is in {@link SaeFiles}.
+ * b_dec) / s, with s the config's norm scale. The weights are arrays of a {@link Kernels} backend (W_enc and W_dec
+ * both [S, C], row j is latent j) and every step computes there: the encoder is one GEMM with its bias, the latents are
+ * sparse codes ({@link SparseCodes}, selected by the backend's TopK or threshold kernels) and the decoder sums k rows of
+ * W_dec per row. The folder format is in {@link SaeFiles}.
  *
  * <p>Shape legend: N rows (tokens), C = d_in, S = d_sae.
  */
@@ -21,38 +23,56 @@ public final class Sae {
     final SaeConfig cfg;
     final int C;
     final int S;
-    final float[] wEnc;
-    final float[] bEnc;
-    final float[] wDec;
-    final float[] bDec;
-    /** JumpReLU: log thresholds [S] (null otherwise). */
-    final float[] logThreshold;
+    final Kernels kernels;
+    private final Arena weights;
+    final INDArray wEnc;
+    final INDArray bEnc;
+    final INDArray wDec;
+    final INDArray bDec;
+    /** JumpReLU: log thresholds [S] and their exponentials (null otherwise); call {@link #thresholdChanged} after changing them. */
+    final INDArray logThreshold;
+    final INDArray threshold;
     /** BatchTopK: the inference threshold (running mean of the smallest kept activation); < 0 before training. */
     float batchThreshold = -1;
-    private INDArray wEncNd;
+    /** The arrays of the last inference batch size (large arrays are not re-allocated per call). */
+    private Workspace ws;
 
-    Sae(SaeConfig cfg) {
+    Sae(SaeConfig cfg, Kernels kernels) {
         this.cfg = cfg;
         this.C = cfg.dIn();
         this.S = cfg.dSae();
-        wEnc = new float[S * C];
-        bEnc = new float[S];
-        wDec = new float[S * C];
-        bDec = new float[C];
-        logThreshold = cfg.architecture() == SaeConfig.Architecture.JUMPRELU ? new float[S] : null;
+        this.kernels = kernels;
+        weights = new Arena(kernels);
+        wEnc = weights.zeros(S, C);
+        bEnc = weights.zeros(S);
+        wDec = weights.zeros(S, C);
+        bDec = weights.zeros(C);
+        boolean jump = cfg.architecture() == SaeConfig.Architecture.JUMPRELU;
+        logThreshold = jump ? weights.zeros(S) : null;
+        threshold = jump ? weights.zeros(S) : null;
     }
 
-    /** Random unit-norm decoder rows, encoder initialised to the decoder, zero biases. */
+    /** Random unit-norm decoder rows, encoder initialised to the decoder, zero biases; on the CPU backend. */
     public static Sae init(SaeConfig cfg, long seed) {
-        Sae s = new Sae(cfg);
+        return init(cfg, seed, new CpuKernels());
+    }
+
+    /** As {@link #init(SaeConfig, long)}, with weights on {@code kernels}' backend. */
+    public static Sae init(SaeConfig cfg, long seed, Kernels kernels) {
+        Sae s = new Sae(cfg, kernels);
         Random r = new Random(seed);
-        for (int i = 0; i < s.wDec.length; i++) {
-            s.wDec[i] = (float) r.nextGaussian();
+        float[] w = new float[s.S * s.C];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) r.nextGaussian();
         }
+        Buffers.fb(s.wDec).put(0, w);
         s.normalizeDecoder();
-        System.arraycopy(s.wDec, 0, s.wEnc, 0, s.wDec.length);
+        kernels.copy(s.wDec, s.wEnc);
         if (s.logThreshold != null) {
-            Arrays.fill(s.logThreshold, (float) Math.log(cfg.initThreshold()));
+            float[] t = new float[s.S];
+            Arrays.fill(t, (float) Math.log(cfg.initThreshold()));
+            Buffers.fb(s.logThreshold).put(0, t);
+            s.thresholdChanged();
         }
         return s;
     }
@@ -61,29 +81,27 @@ public final class Sae {
         return cfg;
     }
 
-    /** Decoder row j [C] (the latent's direction in the normalized input space). */
+    /** The backend the weights live on. */
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    /** Decoder row j [C] (the latent's direction in the normalized input space), a host copy. */
     public float[] decoderRow(int j) {
-        return Arrays.copyOfRange(wDec, j * C, (j + 1) * C);
+        float[] row = new float[C];
+        Buffers.fb(wDec).get(j * C, row);
+        return row;
     }
 
     /** Scales every decoder row to unit norm. */
     void normalizeDecoder() {
-        IntStream.range(0, S).parallel().forEach(j -> {
-            double n = 0;
-            for (int c = 0; c < C; c++) {
-                n += wDec[j * C + c] * wDec[j * C + c];
-            }
-            float inv = (float) (1 / Math.max(Math.sqrt(n), 1e-12));
-            for (int c = 0; c < C; c++) {
-                wDec[j * C + c] *= inv;
-            }
-        });
+        kernels.normalizeRows(wDec, 1e-12);
     }
 
-    /** Call after changing W_enc in place. */
-    void encoderChanged() {
-        if (wEncNd != null) {
-            Buffers.fb(wEncNd).put(0, wEnc);
+    /** Call after changing the JumpReLU log thresholds. */
+    void thresholdChanged() {
+        if (logThreshold != null) {
+            kernels.exp(logThreshold, threshold);
         }
     }
 
@@ -92,153 +110,171 @@ public final class Sae {
         if (b.length != C) {
             throw new IllegalArgumentException("b_dec must have " + C + " entries, got " + b.length);
         }
-        System.arraycopy(b, 0, bDec, 0, C);
+        Buffers.fb(bDec).put(0, b);
     }
 
-    /** x s - b_dec for raw rows x [N, C] (normalized rows when {@code normalized}). */
-    float[] centered(float[] x, int n, boolean normalized) {
-        float s = normalized ? 1f : (float) cfg.normScale();
-        float[] xc = new float[n * C];
-        for (int r = 0; r < n; r++) {
-            for (int c = 0; c < C; c++) {
-                xc[r * C + c] = x[r * C + c] * s - bDec[c];
-            }
-        }
-        return xc;
+    /** xc = x s - b_dec for raw rows x [N, C] (normalized rows when {@code normalized}). */
+    void center(INDArray x, boolean normalized, INDArray xc) {
+        kernels.scaleAddRow(x, normalized ? 1f : (float) cfg.normScale(), bDec, -1f, xc);
     }
 
-    /** Reused GEMM operands and the pre-activation array of the last batch size (large arrays are not re-allocated). */
-    private INDArray xBuf;
-    private INDArray preBuf;
-    private float[] preArr;
-
-    /**
-     * Pre-activations [N, S] from centered rows (one GEMM, bias added in Java). The returned array is reused by the
-     * next call: do not keep it.
-     */
-    float[] preActivations(float[] xc, int n) {
-        if (wEncNd == null) {
-            wEncNd = Buffers.of(wEnc, S, C);
-        }
-        if (preArr == null || preArr.length != n * S) {
-            if (xBuf != null) {
-                xBuf.close();
-                preBuf.close();
-            }
-            xBuf = Buffers.zeros(n, C);
-            preBuf = Buffers.zeros(n, S);
-            preArr = new float[n * S];
-        }
-        Buffers.fb(xBuf).put(0, xc);
-        Blas.gemm(xBuf, wEncNd, preBuf, false, true, 1.0, 0.0);
-        float[] p = preArr;
-        java.nio.FloatBuffer src = Buffers.fb(preBuf);
-        int chunkRows = 64;
-        IntStream.range(0, (n + chunkRows - 1) / chunkRows).parallel().forEach(ch -> {
-            int r0 = ch * chunkRows;
-            int r1 = Math.min(n, r0 + chunkRows);
-            src.duplicate().get(r0 * S, p, r0 * S, (r1 - r0) * S);
-            for (int r = r0; r < r1; r++) {
-                int o = r * S;
-                for (int j = 0; j < S; j++) {
-                    p[o + j] += bEnc[j];
-                }
-            }
-        });
-        return p;
+    /** Pre-activations pre [N, S] = xc W_enc^T + b_enc (one GEMM). */
+    void preActivations(INDArray xc, INDArray pre) {
+        kernels.linear(xc, wEnc, bEnc, pre);
     }
 
-    /** The activation function on pre-activations (training: BatchTopK selects over the batch). */
-    Codes activate(float[] pre, int n, boolean training) {
+    /** The activation function on pre-activations [N, S] into {@code z} (training: BatchTopK selects over the batch). */
+    void activate(INDArray pre, boolean training, SparseCodes z) {
+        int n = (int) pre.size(0);
         switch (cfg.architecture()) {
-            case TOPK:
-                return LatentSelection.topK(pre, n, cfg.k(), null);
-            case BATCH_TOPK:
-                if (training || batchThreshold < 0) {
-                    return training ? batchTopK(pre, n) : LatentSelection.topK(pre, n, cfg.k(), null);
-                }
-                return LatentSelection.above(pre, n, S, j -> batchThreshold);
-            case RELU:
-                return LatentSelection.above(pre, n, S, j -> 0f);
-            default:
-                return LatentSelection.above(pre, n, S, j -> (float) Math.exp(logThreshold[j]));
-        }
-    }
-
-    /** The k x N largest positive pre-activations over the whole batch; updates the inference threshold. */
-    private Codes batchTopK(float[] pre, int n) {
-        int want = cfg.k() * n;
-        float[] pos = new float[pre.length];
-        int m = 0;
-        for (float v : pre) {
-            if (v > 0) {
-                pos[m++] = v;
-            }
-        }
-        float cut;
-        if (m <= want) {
-            cut = 0f;
-        } else {
-            float[] copy = Arrays.copyOf(pos, m);
-            cut = LatentSelection.select(copy, m - want);
-        }
-        float c = cut;
-        Codes codes = LatentSelection.above(pre, n, S, j -> c);
-        if (codes.nnz() > 0) {
-            float min = Float.MAX_VALUE;
-            for (float v : codes.val) {
-                min = Math.min(min, v);
-            }
-            batchThreshold = batchThreshold < 0 ? min : 0.99f * batchThreshold + 0.01f * min;
-        }
-        return codes;
-    }
-
-    /** x_hat in the normalized space: latents W_dec + b_dec [N, C]. */
-    float[] decodeNormalized(Codes z, boolean withBias) {
-        float[] out = new float[z.rows * C];
-        IntStream.range(0, z.rows).parallel().forEach(r -> {
-            int o = r * C;
-            if (withBias) {
-                System.arraycopy(bDec, 0, out, o, C);
-            }
-            for (int e = z.start[r]; e < z.start[r + 1]; e++) {
-                float v = z.val[e];
-                int w = z.idx[e] * C;
-                for (int c = 0; c < C; c++) {
-                    out[o + c] += v * wDec[w + c];
+            case TOPK -> topK(pre, n, z);
+            case BATCH_TOPK -> {
+                if (training) {
+                    float[] cut = kernels.kthLargestPositive(pre, cfg.k() * n);
+                    above(pre, null, cut[0], z);
+                    if (cut[1] != Float.MAX_VALUE) {
+                        batchThreshold = batchThreshold < 0 ? cut[1] : 0.99f * batchThreshold + 0.01f * cut[1];
+                    }
+                } else if (batchThreshold < 0) {
+                    topK(pre, n, z);
+                } else {
+                    above(pre, null, batchThreshold, z);
                 }
             }
-        });
-        return out;
+            case RELU -> above(pre, null, 0f, z);
+            default -> above(pre, threshold, 0f, z);
+        }
     }
 
-    /** Latents of raw activations x [N, C] (inference). */
-    public Codes encode(float[] x, int n) {
-        checkRows(x, n);
-        return activate(preActivations(centered(x, n, false), n), n, false);
+    private void topK(INDArray pre, int n, SparseCodes z) {
+        z.ensure(n, (long) n * cfg.k());
+        z.setNnz(kernels.topK(pre, cfg.k(), null, z.start(), z.idx(), z.val()));
     }
 
-    /** Reconstruction of raw activations from latents, in the raw space [N, C]. */
-    public float[] decode(Codes z) {
-        float[] out = decodeNormalized(z, true);
+    private void above(INDArray pre, INDArray th, float scalar, SparseCodes z) {
+        int n = (int) pre.size(0);
+        z.ensure(n, (long) n * Math.max(1, cfg.k()));
+        int nnz = kernels.selectAbove(pre, th, scalar, z.start(), z.idx(), z.val());
+        if (nnz > z.idx().length()) {
+            z.grow(nnz);
+            nnz = kernels.selectAbove(pre, th, scalar, z.start(), z.idx(), z.val());
+        }
+        z.setNnz(nnz);
+    }
+
+    /** x_hat in the normalized space: latents W_dec (+ b_dec) into out [N, C]. */
+    void decodeNormalized(SparseCodes z, boolean withBias, INDArray out) {
+        kernels.sparseDecode(z.start(), z.idx(), z.val(), wDec, withBias ? bDec : null, out);
+    }
+
+    /** Reconstruction of raw activations from latents, in the raw space, into out [N, C]. */
+    public void decode(SparseCodes z, INDArray out) {
+        decodeNormalized(z, true, out);
         float inv = (float) (1 / cfg.normScale());
         if (inv != 1f) {
-            for (int i = 0; i < out.length; i++) {
-                out[i] *= inv;
-            }
+            kernels.scaleAddRow(out, inv, null, 0f, out);
         }
-        return out;
     }
 
-    /** decode(encode(x)). */
+    /** Latents of raw activations x [N, C] (inference), in this SAE's reused arrays: valid until its next call. */
+    SparseCodes encodeShared(INDArray x) {
+        int n = rowsOf(x);
+        Workspace w = workspace(n);
+        center(x, false, w.xc);
+        preActivations(w.xc, w.pre);
+        activate(w.pre, false, w.codes);
+        return w.codes;
+    }
+
+    /** Latents of raw activations x [N, C] (any rank, last dim C), as host codes. */
+    public Codes encode(INDArray x) {
+        return encodeShared(x).toCodes();
+    }
+
+    /** out = decode(encode(x)) for raw activations x [N, C] on the backend; out may be x. */
+    public void reconstruct(INDArray x, INDArray out) {
+        decode(encodeShared(x), out);
+    }
+
+    /** Latents of raw activations x [N, C] given as host floats (inference). */
+    public Codes encode(float[] x, int n) {
+        checkRows(x, n);
+        try (Arena a = new Arena(kernels)) {
+            return encode(upload(a, x, n));
+        }
+    }
+
+    /** Reconstruction of raw activations from host latents, in the raw space [N, C] (a host copy). */
+    public float[] decode(Codes z) {
+        try (Arena a = new Arena(kernels); SparseCodes codes = SparseCodes.of(kernels, z)) {
+            INDArray out = a.zeros(z.rows, C);
+            decode(codes, out);
+            return Buffers.toFloats(out);
+        }
+    }
+
+    /** decode(encode(x)) for host rows. */
     public float[] reconstruct(float[] x, int n) {
-        return decode(encode(x, n));
+        checkRows(x, n);
+        try (Arena a = new Arena(kernels)) {
+            INDArray d = upload(a, x, n);
+            reconstruct(d, d);
+            return Buffers.toFloats(d);
+        }
+    }
+
+    /** Host rows [n, C] copied into an array of this backend owned by {@code a}. */
+    INDArray upload(Arena a, float[] x, int n) {
+        INDArray d = a.zeros(n, C);
+        Buffers.fb(d).put(0, x);
+        return d;
+    }
+
+    /** The number of rows of x read as [N, C]; checks its width. */
+    int rowsOf(INDArray x) {
+        long c = x.size(x.rank() - 1);
+        if (c != C) {
+            throw new IllegalArgumentException("SAE d_in " + C + " does not match the activation's width " + c);
+        }
+        return (int) (x.length() / C);
     }
 
     private void checkRows(float[] x, int n) {
         if (x.length != (long) n * C) {
             throw new IllegalArgumentException("SAE input must be [" + n + ", " + C + "] (" + ((long) n * C) + " floats), got " + x.length);
+        }
+    }
+
+    private Workspace workspace(int n) {
+        if (ws == null || ws.n != n) {
+            if (ws != null) {
+                ws.close();
+            }
+            ws = new Workspace(kernels, n, C, S);
+        }
+        return ws;
+    }
+
+    /** The arrays of encoding one batch size (the trainer's batches hold one too); more can be allocated in its arena. */
+    static final class Workspace implements AutoCloseable {
+        final int n;
+        final Arena arena;
+        final INDArray xc;
+        final INDArray pre;
+        final SparseCodes codes;
+
+        Workspace(Kernels k, int n, int c, int s) {
+            this.n = n;
+            arena = new Arena(k);
+            xc = arena.zeros(n, c);
+            pre = arena.zeros(n, s);
+            codes = new SparseCodes(k);
+        }
+
+        @Override
+        public void close() {
+            arena.close();
+            codes.close();
         }
     }
 
@@ -249,8 +285,13 @@ public final class Sae {
         SaeFiles.save(this, dir);
     }
 
-    /** Reads an SAE folder written by {@link #save}; tensor shapes must match its cfg.json. */
+    /** Reads an SAE folder written by {@link #save}; tensor shapes must match its cfg.json. Weights go to the CPU backend. */
     public static Sae load(Path dir) throws IOException {
-        return SaeFiles.load(dir);
+        return SaeFiles.load(dir, new CpuKernels());
+    }
+
+    /** As {@link #load(Path)}, with weights on {@code kernels}' backend. */
+    public static Sae load(Path dir, Kernels kernels) throws IOException {
+        return SaeFiles.load(dir, kernels);
     }
 }

@@ -14,6 +14,7 @@ import org.tinysql.model.NonFiniteWeights;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.CheckpointFormatException;
 import org.tinysql.tensor.DType;
+import org.tinysql.tensor.Kernels;
 import org.tinysql.tensor.SafeTensors;
 import org.tinysql.util.AtomicFiles;
 
@@ -30,16 +31,12 @@ final class SaeFiles {
     static void save(Sae sae, Path dir) throws IOException {
         Files.createDirectories(dir);
         Map<String, INDArray> t = new LinkedHashMap<>();
-        t.put("W_enc", Buffers.of(sae.wEnc, sae.S, sae.C).transpose().dup('c'));
-        t.put("W_dec", Buffers.of(sae.wDec, sae.S, sae.C));
-        t.put("b_enc", Buffers.of(sae.bEnc, sae.S));
-        t.put("b_dec", Buffers.of(sae.bDec, sae.C));
-        if (sae.logThreshold != null) {
-            float[] th = new float[sae.S];
-            for (int j = 0; j < sae.S; j++) {
-                th[j] = (float) Math.exp(sae.logThreshold[j]);
-            }
-            t.put("threshold", Buffers.of(th, sae.S));
+        t.put("W_enc", sae.wEnc.transpose().dup('c'));
+        t.put("W_dec", sae.wDec);
+        t.put("b_enc", sae.bEnc);
+        t.put("b_dec", sae.bDec);
+        if (sae.threshold != null) {
+            t.put("threshold", sae.threshold);
         } else if (sae.batchThreshold >= 0) {
             t.put("threshold", Buffers.of(new float[] {sae.batchThreshold}, 1));
         }
@@ -52,7 +49,7 @@ final class SaeFiles {
      * capped), every tensor's presence and shape checked from the safetensors header before anything is allocated, and
      * NaN or infinite weights refused (as {@link NonFiniteWeights#fromSystemProperty()} says). Errors name the file.
      */
-    static Sae load(Path dir) throws IOException {
+    static Sae load(Path dir, Kernels kernels) throws IOException {
         Path cfgFile = dir.resolve("cfg.json");
         if (!Files.isRegularFile(cfgFile)) {
             throw new IOException("no cfg.json in " + dir + " (an SAE folder has cfg.json and sae.safetensors)");
@@ -72,20 +69,22 @@ final class SaeFiles {
             } else if (st.entries().containsKey("threshold")) {
                 check(st, file, "threshold", new long[] {1});
             }
-            Sae s = new Sae(cfg);
-            float[] we = Buffers.toFloats(read(st, file, "W_enc", nonFinite).transpose().dup('c'));
-            System.arraycopy(we, 0, s.wEnc, 0, we.length);
-            Buffers.fb(read(st, file, "W_dec", nonFinite)).get(0, s.wDec);
-            Buffers.fb(read(st, file, "b_enc", nonFinite)).get(0, s.bEnc);
-            Buffers.fb(read(st, file, "b_dec", nonFinite)).get(0, s.bDec);
+            Sae s = new Sae(cfg, kernels);
+            kernels.copy(read(st, file, "W_enc", nonFinite).transpose().dup('c'), s.wEnc);
+            kernels.copy(read(st, file, "W_dec", nonFinite), s.wDec);
+            kernels.copy(read(st, file, "b_enc", nonFinite), s.bEnc);
+            kernels.copy(read(st, file, "b_dec", nonFinite), s.bDec);
             if (s.logThreshold != null) {
+                // The file holds thresholds; training works on their logarithms (computed here, at the file boundary).
                 float[] th = Buffers.toFloats(read(st, file, "threshold", nonFinite));
                 for (int j = 0; j < th.length; j++) {
                     if (!(th[j] > 0)) {
                         throw new CheckpointFormatException(file, "JumpReLU threshold " + j + " is " + th[j] + ", not positive");
                     }
-                    s.logThreshold[j] = (float) Math.log(th[j]);
+                    th[j] = (float) Math.log(th[j]);
                 }
+                Buffers.fb(s.logThreshold).put(0, th);
+                s.thresholdChanged();
             } else if (st.entries().containsKey("threshold")) {
                 s.batchThreshold = read(st, file, "threshold", nonFinite).getFloat(0);
             }

@@ -1,27 +1,25 @@
 package org.tinysql.interp.sae;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tinysql.model.Hooks;
+import org.tinysql.tensor.Arena;
 import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.Kernels;
 
-/** Forward hooks that put an SAE into a model: splicing, feature ablation and steering. */
+/**
+ * Forward hooks that put an SAE into a model: splicing, feature ablation and steering. They compute on the hook's
+ * activation array with the SAE's kernels (the model's backend) and write the result back in place.
+ */
 public final class SaeHooks {
     private SaeHooks() {
-    }
-
-    private static void check(Sae sae, INDArray a, String name) {
-        long c = a.size(a.rank() - 1);
-        if (c != sae.cfg.dIn()) {
-            throw new IllegalArgumentException("SAE d_in " + sae.cfg.dIn() + " does not match " + name + "'s width " + c);
-        }
     }
 
     /** Replaces the activation by its SAE reconstruction. */
     public static Hooks.Forward splice(Sae sae) {
         return (a, name) -> {
-            check(sae, a, name);
-            int n = (int) (a.length() / sae.cfg.dIn());
-            Buffers.fb(a).put(0, sae.reconstruct(Buffers.toFloats(a), n));
+            INDArray x = rows(sae, a);
+            sae.reconstruct(x, x);
             return null;
         };
     }
@@ -40,30 +38,32 @@ public final class SaeHooks {
         if (latent < 0 || latent >= sae.cfg.dSae()) {
             throw new IllegalArgumentException("latent " + latent + " out of range [0, " + sae.cfg.dSae() + ")");
         }
+        Kernels k = sae.kernels;
+        float inv = (float) (1 / sae.cfg.normScale());
+        // One-hot [S, 1]: decoding the codes with it reads latent j's activation per row. target [1] = value / s.
+        INDArray oneHot = k.zeros(sae.S, 1);
+        Buffers.fb(oneHot).put(latent, 1f);
+        INDArray target = k.zeros(1);
+        Buffers.fb(target).put(0, value * inv);
+        INDArray dir = sae.wDec.get(NDArrayIndex.interval(latent, latent + 1), NDArrayIndex.all());
         return (a, name) -> {
-            check(sae, a, name);
-            int c = sae.cfg.dIn();
-            int n = (int) (a.length() / c);
-            float[] x = Buffers.toFloats(a);
-            Codes z = sae.encode(x, n);
-            float[] dir = sae.decoderRow(latent);
-            float inv = (float) (1 / sae.cfg.normScale());
-            for (int r = 0; r < n; r++) {
-                float cur = 0;
-                for (int e = z.start[r]; e < z.start[r + 1]; e++) {
-                    if (z.idx[e] == latent) {
-                        cur = z.val[e];
-                    }
-                }
-                float delta = (ablate ? -cur : value - cur) * inv;
-                if (delta != 0) {
-                    for (int i = 0; i < c; i++) {
-                        x[r * c + i] += delta * dir[i];
-                    }
-                }
+            INDArray x = rows(sae, a);
+            int n = (int) x.size(0);
+            SparseCodes z = sae.encodeShared(x);
+            try (Arena ar = new Arena(k)) {
+                INDArray cur = ar.zeros(n, 1);
+                k.sparseDecode(z.start(), z.idx(), z.val(), oneHot, null, cur);
+                // delta = (value - current) / s per row (ablation: -current / s); x += delta W_dec[j].
+                k.scaleAddRow(cur, -inv, ablate ? null : target, 1f, cur);
+                k.gemm(cur, dir, x, false, false, 1f, 1f);
             }
-            Buffers.fb(a).put(0, x);
             return null;
         };
+    }
+
+    /** The activation as [N, C] rows (a view: the hooks write into it). */
+    private static INDArray rows(Sae sae, INDArray a) {
+        int n = sae.rowsOf(a);
+        return a.reshape('c', n, sae.C);
     }
 }

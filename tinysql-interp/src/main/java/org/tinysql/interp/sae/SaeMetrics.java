@@ -8,7 +8,11 @@ import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.TokenTagger;
 import org.tinysql.model.Hooks;
 import org.tinysql.model.Transformer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.Arena;
 import org.tinysql.tensor.Buffers;
+import org.tinysql.tensor.CpuKernels;
+import org.tinysql.tensor.Kernels;
 import org.tinysql.tokenizer.Tokenizer;
 
 /**
@@ -35,50 +39,73 @@ public final class SaeMetrics {
     public record Splice(double ceOrig, double ceSae, double ceZero, double ceRecovered, double deltaLoss) {
     }
 
+    /** Metrics of host rows x [n, C] (raw space). */
     public static Reconstruction reconstruction(Sae sae, float[] x, int n) {
-        Codes z = sae.encode(x, n);
-        float[] xhat = sae.decode(z);
-        return reconstruction(x, xhat, n, sae.cfg.dIn(), z, sae.cfg.dSae());
+        try (Arena a = new Arena(sae.kernels)) {
+            return reconstruction(sae, sae.upload(a, x, n));
+        }
+    }
+
+    /** Metrics of rows x [N, C] (raw space), an array of the SAE's backend. */
+    public static Reconstruction reconstruction(Sae sae, INDArray x) {
+        try (Arena a = new Arena(sae.kernels)) {
+            INDArray xhat = a.zeros(sae.rowsOf(x), sae.C);
+            SparseCodes z = sae.encodeShared(x);
+            sae.decode(z, xhat);
+            return reconstruction(sae.kernels, x, xhat, z.toCodes(), sae.S);
+        }
     }
 
     /** Metrics from given reconstructions and codes (also used by tests with hand-made arrays). */
     public static Reconstruction reconstruction(float[] x, float[] xhat, int n, int c, Codes z, int dSae) {
-        double[] mean = new double[c];
-        for (int r = 0; r < n; r++) {
-            for (int i = 0; i < c; i++) {
-                mean[i] += x[r * c + i] / (double) n;
+        Kernels k = new CpuKernels();
+        return reconstruction(k, Buffers.of(x, n, c), Buffers.of(xhat, n, c), z, dSae);
+    }
+
+    /**
+     * The metrics on the backend of {@code k}: x and x_hat [N, C]; reads back the sums, N per-row dot products (for
+     * the cosines) and uses the codes' latent indices for the firing counts.
+     */
+    static Reconstruction reconstruction(Kernels k, INDArray x, INDArray xhat, Codes z, int dSae) {
+        int n = (int) (x.length() / x.size(x.rank() - 1));
+        int c = (int) (x.length() / n);
+        try (Arena a = new Arena(k)) {
+            INDArray diff = a.zeros(n, c);
+            INDArray mean = a.zeros(c);
+            INDArray sum = a.zeros(1);
+            INDArray[] dots = {a.zeros(n), a.zeros(n), a.zeros(n)};
+            INDArray xr = x.reshape('c', 1, (long) n * c);
+            INDArray hr = xhat.reshape('c', 1, (long) n * c);
+            k.sub(x, xhat, diff);
+            k.blockDots(diff, diff, c, sum);
+            double se = sum.getFloat(0);
+            k.meanRows(x.reshape('c', n, c), java.util.stream.IntStream.range(0, n).toArray(), mean);
+            k.scaleAddRow(x, 1f, mean, -1f, diff);
+            k.blockDots(diff, diff, c, sum);
+            double var = sum.getFloat(0);
+            k.blockDots(xr, hr, c, dots[0]);
+            k.blockDots(xr, xr, c, dots[1]);
+            k.blockDots(hr, hr, c, dots[2]);
+            float[] dot = Buffers.toFloats(dots[0]);
+            float[] nx = Buffers.toFloats(dots[1]);
+            float[] nh = Buffers.toFloats(dots[2]);
+            double cos = 0;
+            for (int r = 0; r < n; r++) {
+                cos += nx[r] > 0 && nh[r] > 0 ? dot[r] / Math.sqrt((double) nx[r] * nh[r]) : 0;
             }
-        }
-        double se = 0;
-        double var = 0;
-        double cos = 0;
-        for (int r = 0; r < n; r++) {
-            double dot = 0;
-            double nx = 0;
-            double nh = 0;
-            for (int i = 0; i < c; i++) {
-                double a = x[r * c + i];
-                double b = xhat[r * c + i];
-                se += (a - b) * (a - b);
-                var += (a - mean[i]) * (a - mean[i]);
-                dot += a * b;
-                nx += a * a;
-                nh += b * b;
+            int[] fires = new int[dSae];
+            for (int e = 0; e < z.nnz(); e++) {
+                fires[z.idx[e]]++;
             }
-            cos += nx > 0 && nh > 0 ? dot / Math.sqrt(nx * nh) : 0;
+            int dead = 0;
+            int dense = 0;
+            for (int f : fires) {
+                dead += f == 0 ? 1 : 0;
+                dense += f > DENSE_FREQUENCY * n ? 1 : 0;
+            }
+            double fvu = var > 0 ? se / var : Double.NaN;
+            return new Reconstruction(z.l0(), se / ((double) n * c), fvu, 1 - fvu, cos / n, dead / (double) dSae, dense / (double) dSae, n);
         }
-        int[] fires = new int[dSae];
-        for (int e = 0; e < z.nnz(); e++) {
-            fires[z.idx[e]]++;
-        }
-        int dead = 0;
-        int dense = 0;
-        for (int f : fires) {
-            dead += f == 0 ? 1 : 0;
-            dense += f > DENSE_FREQUENCY * n ? 1 : 0;
-        }
-        double fvu = var > 0 ? se / var : Double.NaN;
-        return new Reconstruction(z.l0(), se / ((double) n * c), fvu, 1 - fvu, cos / n, dead / (double) dSae, dense / (double) dSae, n);
     }
 
     /**
@@ -119,11 +146,6 @@ public final class SaeMetrics {
         zero /= n;
         double rec = Math.abs(zero - orig) > 1e-12 ? (zero - withSae) / (zero - orig) : Double.NaN;
         return new Splice(orig, withSae, zero, rec, withSae - orig);
-    }
-
-    /** Rows of an activation array (any rank, last dim C) as [n, C]. */
-    static float[] rows(org.nd4j.linalg.api.ndarray.INDArray a) {
-        return Buffers.toFloats(a.ordering() == 'c' ? a : a.dup('c'));
     }
 
     public static Map<String, Object> toMap(Reconstruction r, Splice s) {

@@ -36,6 +36,35 @@ class SaeFilesTest {
         Files.writeString(dir.resolve("cfg.json"), text, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Folders written by the SAE code before it computed on Kernels (src/test/resources/sae-legacy, one per architecture,
+     * with inputs and the reconstructions and codes that code produced) load and give the same codes and, to float
+     * rounding, the same reconstructions; saving them again writes the same tensors.
+     */
+    @Test
+    void foldersOfThePreviousCodeLoadAndRoundTrip(@TempDir Path dir) throws Exception {
+        for (SaeConfig.Architecture a : SaeConfig.Architecture.values()) {
+            Path legacy = Path.of(getClass().getResource("/sae-legacy/" + a.key + "/cfg.json").toURI()).getParent();
+            Map<String, INDArray> want = SafeTensors.readAll(legacy.resolve("expected.safetensors"));
+            Sae sae = Sae.load(legacy);
+            float[] x = Buffers.toFloats(want.get("x"));
+            assertArrayEquals(Buffers.toFloats(want.get("code_dense")), sae.encode(x, 10).dense(16), 1e-6f, a.key + " codes");
+            assertArrayEquals(Buffers.toFloats(want.get("x_hat")), sae.reconstruct(x, 10), 1e-6f, a.key + " reconstruction");
+            sae.save(dir.resolve(a.key));
+            Map<String, INDArray> before = SafeTensors.readAll(legacy.resolve("sae.safetensors"));
+            Map<String, INDArray> after = SafeTensors.readAll(dir.resolve(a.key).resolve("sae.safetensors"));
+            assertEquals(before.keySet(), after.keySet(), a.key);
+            for (String t : before.keySet()) {
+                if (!t.equals("threshold") || a != SaeConfig.Architecture.JUMPRELU) {
+                    assertArrayEquals(Buffers.toFloats(before.get(t)), Buffers.toFloats(after.get(t)), 0f, a.key + " " + t);
+                } else { // stored as log thresholds in between: exp(log(t)) is t to float rounding
+                    assertArrayEquals(Buffers.toFloats(before.get(t)), Buffers.toFloats(after.get(t)), 1e-6f, a.key + " " + t);
+                }
+            }
+            assertEquals(sae.config(), Sae.load(dir.resolve(a.key)).config());
+        }
+    }
+
     @Test
     void savedSaesLoadBackExactly(@TempDir Path dir) throws Exception {
         for (SaeConfig.Architecture a : SaeConfig.Architecture.values()) {

@@ -37,12 +37,16 @@ class SaeModelTest {
 
     /** A ReLU SAE with latents +e_i and -e_i: relu(x) - relu(-x) = x reconstructs exactly. */
     static Sae identity(int c) {
-        Sae s = new Sae(new SaeConfig(SaeConfig.Architecture.RELU, c, 2 * c, 0, 0, 0, 0, HOOK, 1));
+        return identity(c, 1);
+    }
+
+    static Sae identity(int c, double normScale) {
+        Sae s = new Sae(new SaeConfig(SaeConfig.Architecture.RELU, c, 2 * c, 0, 0, 0, 0, HOOK, normScale), new org.tinysql.tensor.CpuKernels());
         for (int i = 0; i < c; i++) {
-            s.wEnc[i * c + i] = 1;
-            s.wDec[i * c + i] = 1;
-            s.wEnc[(c + i) * c + i] = -1;
-            s.wDec[(c + i) * c + i] = -1;
+            for (INDArray w : new INDArray[] {s.wEnc, s.wDec}) {
+                w.putScalar(new long[] {i, i}, 1);
+                w.putScalar(new long[] {c + i, i}, -1);
+            }
         }
         return s;
     }
@@ -187,13 +191,7 @@ class SaeModelTest {
         Sae sae = Sae.init(SaeConfig.topK(32, 128, 8).withHook(HOOK).withNormScale(scale), 3);
         sae.setDecoderBias(store.center(false));
         SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(2e-3));
-        SaeTrainer.StepStats st = tr.train(s -> {
-            try {
-                return store.next(256);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }, 300, Progress.NONE);
+        SaeTrainer.StepStats st = tr.trainArrays(store.batches(256), 300, Progress.NONE);
         assertTrue(st.fvu() < 0.3, st.describe());
         FeatureAnalysis.Result r = FeatureAnalysis.run(m, tok, sae, HOOK, ex.subList(0, 10), 5, 3, 5, Progress.NONE);
         assertEquals(128, r.features().size());
@@ -234,10 +232,7 @@ class SaeModelTest {
         int[][] ids = {{3, 4, 5, 6, 7, 8}};
         float[] x = Buffers.toFloats(m.runWithCache(ids, null, HOOK::equals).get(HOOK));
         double normScale = 2.5;
-        Sae id = identity(32);
-        Sae sae = new Sae(id.config().withNormScale(normScale));
-        System.arraycopy(id.wEnc, 0, sae.wEnc, 0, id.wEnc.length);
-        System.arraycopy(id.wDec, 0, sae.wDec, 0, id.wDec.length);
+        Sae sae = identity(32, normScale);
         int j = -1;
         for (int c = 0; c < 32 && j < 0; c++) {
             int positive = 0;

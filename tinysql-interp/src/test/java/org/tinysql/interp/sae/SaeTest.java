@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.Buffers;
 import org.tinysql.util.Progress;
 
 class SaeTest {
@@ -119,34 +122,32 @@ class SaeTest {
             // Move off the initialisation so biases and thresholds matter.
             new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(1e-2).withWarmup(1)).train(s -> data.batch(32), 20, Progress.NONE);
             SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withDeadWindow(Long.MAX_VALUE));
-            float[] x = data.batch(16);
-            Codes[] base = new Codes[1];
-            tr.gradients(x, 16, base);
-            float[][] g = tr.gradientArrays().clone();
+            INDArray x = Buffers.of(data.batch(16), 16, 8);
+            tr.gradients(x);
+            Codes base = tr.lastCodes().toCodes();
+            float[][] g = new float[4][];
             for (int t = 0; t < g.length; t++) {
-                g[t] = g[t] == null ? null : g[t].clone();
+                g[t] = Buffers.toFloats(tr.gradientArrays()[t]);
             }
             int checked = 0;
-            float[][] p = {sae.wEnc, sae.bEnc, sae.wDec, sae.bDec};
+            INDArray[] p = {sae.wEnc, sae.bEnc, sae.wDec, sae.bDec};
             String[] names = {"W_enc", "b_enc", "W_dec", "b_dec"};
             Random r = new Random(7);
             for (int t = 0; t < p.length; t++) {
                 float[] analytic = g[t];
+                FloatBuffer pb = Buffers.fb(p[t]);
                 for (int trial = 0; trial < 12; trial++) {
-                    int i = r.nextInt(p[t].length);
-                    float keep = p[t][i];
+                    int i = r.nextInt((int) p[t].length());
+                    float keep = pb.get(i);
                     float h = 1e-3f;
-                    Codes[] cu = new Codes[1];
-                    Codes[] cd = new Codes[1];
-                    p[t][i] = keep + h;
-                    sae.encoderChanged();
-                    double up = tr.gradients(x, 16, cu).loss();
-                    p[t][i] = keep - h;
-                    sae.encoderChanged();
-                    double down = tr.gradients(x, 16, cd).loss();
-                    p[t][i] = keep;
-                    sae.encoderChanged();
-                    if (!sameSelection(base[0], cu[0]) || !sameSelection(base[0], cd[0])) {
+                    pb.put(i, keep + h);
+                    double up = tr.gradients(x).loss();
+                    Codes cu = tr.lastCodes().toCodes();
+                    pb.put(i, keep - h);
+                    double down = tr.gradients(x).loss();
+                    Codes cd = tr.lastCodes().toCodes();
+                    pb.put(i, keep);
+                    if (!sameSelection(base, cu) || !sameSelection(base, cd)) {
                         continue; // the perturbation crossed a selection boundary: no derivative there
                     }
                     checked++;

@@ -1,0 +1,154 @@
+package org.tinysql.interp.sae;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.tinysql.data.TinySqlExample;
+import org.tinysql.interp.TokenTagger;
+import org.tinysql.model.Transformer;
+import org.tinysql.tensor.Kernels;
+import org.tinysql.tensor.SafeTensors;
+import org.tinysql.tokenizer.Tokenizer;
+
+/** Where an {@link ActivationStore}'s rows come from: a model run over training texts, or cached shards on disk. */
+final class ActivationSources {
+
+    private ActivationSources() {
+    }
+
+    /** Rows [from, from + n) of a [R, C] array, as a view. */
+    static INDArray rowRange(INDArray a, int from, int n) {
+        return a.get(NDArrayIndex.interval(from, from + n), NDArrayIndex.all());
+    }
+
+    /** Runs the model over training texts, batch by batch, keeping leftover rows (a backend array) between calls. */
+    static final class ModelSource implements ActivationStore.Source {
+        private final Transformer model;
+        private final List<TinySqlExample> examples;
+        private final String hook;
+        private final int contextBatch;
+        private final TokenTagger tagger;
+        private final int width;
+        private int next;
+        boolean cycle = true;
+        private INDArray pending;
+        private int pendingRows;
+        private int pendingAt;
+
+        ModelSource(Transformer model, Tokenizer tok, List<TinySqlExample> examples, String hook, int contextBatch) {
+            if (examples.isEmpty()) {
+                throw new IllegalArgumentException("no examples to collect activations from");
+            }
+            this.model = model;
+            this.examples = examples;
+            this.hook = hook;
+            this.contextBatch = Math.max(1, contextBatch);
+            this.tagger = new TokenTagger(tok);
+            this.width = ActivationStore.widthOf(model, hook);
+        }
+
+        @Override
+        public int fill(INDArray into, int offset, int rows) {
+            if (pendingAt == pendingRows && !collect()) {
+                return 0;
+            }
+            int n = Math.min(rows, pendingRows - pendingAt);
+            model.kernels().copy(rowRange(pending, pendingAt, n), rowRange(into, offset, n));
+            pendingAt += n;
+            return n;
+        }
+
+        private boolean collect() {
+            if (next >= examples.size()) {
+                if (!cycle) {
+                    return false;
+                }
+                next = 0;
+            }
+            int end = Math.min(examples.size(), next + contextBatch);
+            List<int[]> toks = new ArrayList<>();
+            int t = 1;
+            for (int i = next; i < end; i++) {
+                int[] ids = tagger.tag(examples.get(i)).tokens();
+                ids = Arrays.copyOf(ids, Math.min(ids.length, model.config().maxSequenceLength()));
+                toks.add(ids);
+                t = Math.max(t, ids.length);
+            }
+            next = end;
+            int[][] ids = new int[toks.size()][t];
+            int[][] mask = new int[toks.size()][t];
+            int real = 0;
+            for (int b = 0; b < ids.length; b++) {
+                System.arraycopy(toks.get(b), 0, ids[b], 0, toks.get(b).length);
+                Arrays.fill(mask[b], 0, toks.get(b).length, 1);
+                real += toks.get(b).length;
+            }
+            // The real tokens' rows of the [B*T, C] activation, gathered on the backend.
+            int[] rows = new int[real];
+            int r = 0;
+            for (int b = 0; b < ids.length; b++) {
+                for (int i = 0; i < toks.get(b).length; i++) {
+                    rows[r++] = b * t + i;
+                }
+            }
+            INDArray act = model.runWithCache(ids, mask, hook::equals).get(hook);
+            if (pending != null) {
+                pending.close();
+            }
+            pending = model.kernels().zeros(real, width);
+            model.kernels().gatherRows(act.reshape('c', (long) ids.length * t, width), rows, pending);
+            act.close();
+            pendingRows = real;
+            pendingAt = 0;
+            return true;
+        }
+    }
+
+    /** Reads cached shards in name order, cycling; each shard's rows are copied to the backend (the file boundary). */
+    static final class DiskSource implements ActivationStore.Source {
+        private final List<Path> shards;
+        private final Kernels k;
+        final int width;
+        private int shard;
+        private INDArray rows;
+        private int count;
+        private int at;
+
+        DiskSource(Path dir, Kernels k) throws IOException {
+            this.k = k;
+            shards = ActivationStore.shards(dir);
+            if (shards.isEmpty()) {
+                throw new IOException("no activations_*.safetensors shards in " + dir);
+            }
+            try (SafeTensors st = SafeTensors.open(shards.get(0))) {
+                long[] shape = st.entry("activations").shape();
+                width = (int) shape[1];
+            }
+        }
+
+        @Override
+        public int fill(INDArray into, int offset, int want) throws IOException {
+            if (at == count) {
+                Path file = shards.get(shard);
+                Map<String, INDArray> m = SafeTensors.readAll(file);
+                shard = (shard + 1) % shards.size();
+                INDArray a = m.get("activations");
+                if (a == null || a.rank() != 2 || a.size(1) != width || a.size(0) == 0) {
+                    throw new IOException(file + ": expected tensor 'activations' [rows, " + width + "] with at least one row");
+                }
+                rows = a;
+                count = (int) a.size(0);
+                at = 0;
+            }
+            int n = Math.min(want, count - at);
+            k.copy(rowRange(rows, at, n), rowRange(into, offset, n));
+            at += n;
+            return n;
+        }
+    }
+}
