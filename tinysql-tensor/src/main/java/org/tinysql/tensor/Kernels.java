@@ -181,7 +181,7 @@ public interface Kernels {
     /**
      * BatchTopK's cut over all values of a: {t, m} with t the k-th largest positive value (0 when there are at most k
      * positive values: then every positive value is above it) and m the smallest value above t (Float.MAX_VALUE when
-     * none). Values strictly above t are kept: k - 1 of them when t is not tied. A small result, read back.
+     * none). BatchTopK keeps the values at or above t (k of them when t is not tied). A small result, read back.
      */
     float[] kthLargestPositive(INDArray a, int k);
 

@@ -10,6 +10,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.TokenTagger;
+import org.tinysql.model.ActivationCache;
+import org.tinysql.model.RunSpec;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.Kernels;
 import org.tinysql.tensor.SafeTensors;
@@ -34,6 +36,8 @@ final class ActivationSources {
         private final int contextBatch;
         private final TokenTagger tagger;
         private final int width;
+        /** Leading special tokens of every sequence (a BOS such as Llama-3's), left out like SAELens's exclude_special_tokens. */
+        private final int prefix;
         private int next;
         boolean cycle = true;
         private INDArray pending;
@@ -50,6 +54,7 @@ final class ActivationSources {
             this.contextBatch = Math.max(1, contextBatch);
             this.tagger = new TokenTagger(tok);
             this.width = ActivationStore.widthOf(model, hook);
+            this.prefix = tok.promptPrefix().length;
         }
 
         @Override
@@ -86,23 +91,23 @@ final class ActivationSources {
             for (int b = 0; b < ids.length; b++) {
                 System.arraycopy(toks.get(b), 0, ids[b], 0, toks.get(b).length);
                 Arrays.fill(mask[b], 0, toks.get(b).length, 1);
-                real += toks.get(b).length;
+                real += Math.max(0, toks.get(b).length - prefix);
             }
-            // The real tokens' rows of the [B*T, C] activation, gathered on the backend.
+            // The real tokens' rows of the [B*T, C] activation (after any BOS), gathered on the backend.
             int[] rows = new int[real];
             int r = 0;
             for (int b = 0; b < ids.length; b++) {
-                for (int i = 0; i < toks.get(b).length; i++) {
+                for (int i = prefix; i < toks.get(b).length; i++) {
                     rows[r++] = b * t + i;
                 }
             }
-            INDArray act = model.runWithCache(ids, mask, hook::equals).get(hook);
             if (pending != null) {
                 pending.close();
             }
             pending = model.kernels().zeros(real, width);
-            model.kernels().gatherRows(act.reshape('c', (long) ids.length * t, width), rows, pending);
-            act.close();
+            try (ActivationCache c = model.run(RunSpec.of(ids, mask).cache(hook).logitRows(new int[0]))) {
+                model.kernels().gatherRows(c.get(hook).reshape('c', (long) ids.length * t, width), rows, pending);
+            }
             pendingRows = real;
             pendingAt = 0;
             return true;

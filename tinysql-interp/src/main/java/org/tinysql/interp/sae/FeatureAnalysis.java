@@ -10,6 +10,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.TokenRole;
 import org.tinysql.interp.TokenTagger;
+import org.tinysql.model.ActivationCache;
+import org.tinysql.model.RunSpec;
 import org.tinysql.model.Transformer;
 import org.tinysql.tokenizer.Tokenizer;
 import org.tinysql.util.Progress;
@@ -71,9 +73,11 @@ public final class FeatureAnalysis {
             if (ids.length > model.config().maxSequenceLength()) {
                 ids = java.util.Arrays.copyOf(ids, model.config().maxSequenceLength());
             }
-            INDArray act = model.runWithCache(new int[][] {ids}, null, hook::equals).get(hook);
             int n = ids.length;
-            Codes z = sae.encode(act); // the codes (about k per token) are the result read back
+            Codes z;
+            try (ActivationCache c = model.run(RunSpec.of(new int[][] {ids}, null).cache(hook).logitRows(new int[0]))) {
+                z = sae.encode(c.get(hook)); // the codes (about k per token) are the result read back
+            }
             String[] strs = new String[n];
             for (int i = 0; i < n; i++) {
                 strs[i] = tok.decode(new int[] {ids[i]});

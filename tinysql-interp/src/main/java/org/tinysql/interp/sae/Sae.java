@@ -130,10 +130,13 @@ public final class Sae {
             case TOPK -> topK(pre, n, z);
             case BATCH_TOPK -> {
                 if (training) {
+                    // Keep the k*N largest positive values of the batch (ties at the cut too), as BatchTopK does; the
+                    // smallest kept value feeds the threshold used at inference.
                     float[] cut = kernels.kthLargestPositive(pre, cfg.k() * n);
-                    above(pre, null, cut[0], z);
-                    if (cut[1] != Float.MAX_VALUE) {
-                        batchThreshold = batchThreshold < 0 ? cut[1] : 0.99f * batchThreshold + 0.01f * cut[1];
+                    above(pre, null, cut[0] > 0 ? Math.nextDown(cut[0]) : 0f, z);
+                    float smallestKept = cut[0] > 0 ? cut[0] : cut[1];
+                    if (smallestKept != Float.MAX_VALUE) {
+                        batchThreshold = batchThreshold < 0 ? smallestKept : 0.99f * batchThreshold + 0.01f * smallestKept;
                     }
                 } else if (batchThreshold < 0) {
                     topK(pre, n, z);
