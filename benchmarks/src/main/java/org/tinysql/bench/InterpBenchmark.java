@@ -1,6 +1,5 @@
 package org.tinysql.bench;
 
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,13 +21,16 @@ import org.tinysql.interp.eap.EdgeAttribution;
 import org.tinysql.interp.sae.Sae;
 import org.tinysql.interp.sae.SaeConfig;
 import org.tinysql.interp.sae.SaeTrainer;
+import org.tinysql.model.ActivationCache;
 import org.tinysql.model.Parameters;
+import org.tinysql.model.RunSpec;
 import org.tinysql.model.Transformer;
 
 /**
  * Interpretability workloads on the peer's shapes: a forward pass, a forward caching every hook point, one head-level
  * EAP batch (compare with the forward: the EAP target is at most 3.5 forwards), and one TopK SAE step (15x, k = 32,
- * 4096 rows). Compare with {@code torch_peer.py fwd_cache|eap|sae} side by side (see {@code tinysql bench}).
+ * 4096 rows). Compare with {@code torch_peer.py fwd_cache|eap_head|sae} side by side (see {@code tinysql bench}); more
+ * shapes with {@code -p shape=cs5}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -72,10 +74,9 @@ public class InterpBenchmark {
 
     @Benchmark
     public int forwardWithFullCache() {
-        Map<String, INDArray> c = model.runWithCache(ids, null, Workloads::peerHook);
-        int size = c.size();
-        c.values().forEach(INDArray::close);
-        return size;
+        try (ActivationCache c = model.run(RunSpec.of(ids, null).cache(Workloads::peerHook))) {
+            return c.names().size();
+        }
     }
 
     @Benchmark

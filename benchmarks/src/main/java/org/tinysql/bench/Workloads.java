@@ -9,7 +9,9 @@ import org.tinysql.train.AdamW;
 
 /**
  * The end-to-end workloads of ../shared/peer/torch_peer.py, same shapes and steps, printing the same JSON line so
- * the two can be run back to back and compared as a ratio. Usage: {@code Workloads train [--shape bm1|small] [--iters N]}.
+ * the two can be run back to back and compared as a ratio. Usage: {@code Workloads WORKLOAD [--shape small|bm1|cs5] [--iters N]}.
+ * {@code eap} is head-level EAP (the peer's {@code eap_head}); {@code decode16} is decoding at batch 16, whose peer is
+ * benchmarks/peer/torch_peer_extra.py.
  */
 public final class Workloads {
 
@@ -19,7 +21,8 @@ public final class Workloads {
             return switch (name) {
                 case "bm1" -> new Shape(2, 1024, 16, 4096, 50258, 8, 128);
                 case "small" -> new Shape(2, 128, 4, 512, 512, 32, 64);
-                default -> throw new IllegalArgumentException("unknown shape " + name + " (bm1, small)");
+                case "cs5" -> new Shape(2, 128, 4, 512, 4096, 16, 256);
+                default -> throw new IllegalArgumentException("unknown shape " + name + " (small, bm1, cs5)");
             };
         }
 
@@ -56,14 +59,18 @@ public final class Workloads {
             case "forward" -> sec = forward(sh, iters);
             case "eap" -> sec = eap(sh, iters);
             case "decode" -> {
-                sec = decode(sh, Math.max(1, iters / 2));
-                tokens = 64;
+                sec = decode(sh, 1, Math.max(1, iters / 2));
+                tokens = DECODE_NEW;
+            }
+            case "decode16" -> {
+                sec = decode(sh, 16, Math.max(1, iters / 2));
+                tokens = 16L * DECODE_NEW;
             }
             case "sae" -> {
                 sec = sae(sh, iters);
                 tokens = SAE_ROWS;
             }
-            default -> throw new IllegalArgumentException("unknown workload '" + workload + "' (train, forward, fwd_cache, eap, decode, sae)");
+            default -> throw new IllegalArgumentException("unknown workload '" + workload + "' (train, forward, fwd_cache, eap, decode, decode16, sae)");
         }
         System.out.println(json(workload, shapeName, sec, tokens));
     }
@@ -105,11 +112,16 @@ public final class Workloads {
         return !(name.endsWith("_input") || name.endsWith("hook_result") || name.endsWith("hook_mlp_in"));
     }
 
-    /** Seconds per forward pass caching every hook point the peer has. */
+    /**
+     * Seconds per forward pass caching every hook point the peer has, through {@code Transformer.run(RunSpec)}: the
+     * cache takes the pass's own buffers (no copies) and hands them back when closed, so steady-state runs allocate
+     * nothing.
+     */
     static double fwdCache(Shape sh, int iters) {
         Transformer m = new Transformer(Parameters.init(sh.config(), 0));
         int[][] ids = randomIds(sh, 0);
-        return time(() -> m.runWithCache(ids, null, Workloads::peerHook).values().forEach(a -> a.close()), iters);
+        org.tinysql.model.RunSpec spec = org.tinysql.model.RunSpec.of(ids, null).cache(Workloads::peerHook);
+        return time(() -> m.run(spec).close(), iters);
     }
 
     /** The batch the peer's EAP uses: token T/4 changed, logit difference of tokens 1 and 2 at the last position. */
@@ -145,12 +157,24 @@ public final class Workloads {
         return time(() -> m.forward(ids, null), iters);
     }
 
-    /** Seconds per greedy generation of 64 tokens after a 64-token prompt, batch 1, with the KV cache. */
-    static double decode(Shape sh, int iters) {
+    /** Prompt and generated lengths of the decode workloads. */
+    static final int DECODE_PROMPT = 64;
+    static final int DECODE_NEW = 64;
+
+    /**
+     * Seconds per greedy generation of 64 tokens after 64-token prompts, {@code batch} sequences at once, with the KV
+     * cache ({@link org.tinysql.model.Generator} decodes through {@code Transformer.forwardCachedLast}: the prefill and
+     * every step unembed only the last position).
+     */
+    static double decode(Shape sh, int batch, int iters) {
         Transformer m = new Transformer(Parameters.init(sh.config(), 0));
-        int[] prompt = java.util.Arrays.copyOf(randomIds(sh, 0)[0], 64);
-        org.tinysql.model.Generator.Options o = org.tinysql.model.Generator.Options.greedy(64, -1, 0);
-        return time(() -> org.tinysql.model.Generator.generate(m, java.util.List.of(prompt), o), iters);
+        SplittableRandom r = new SplittableRandom(1);
+        java.util.List<int[]> prompts = new java.util.ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            prompts.add(r.ints(DECODE_PROMPT, 0, sh.vocab()).toArray());
+        }
+        org.tinysql.model.Generator.Options o = org.tinysql.model.Generator.Options.greedy(DECODE_NEW, -1, 0);
+        return time(() -> org.tinysql.model.Generator.generate(m, prompts, o), iters);
     }
 
     /** Seconds per TopK SAE step (15x expansion, k = 32, 4096 rows of width d_model, Adam, unit-norm decoder). */

@@ -17,16 +17,35 @@ import picocli.CommandLine.Option;
 /**
  * {@code tinysql bench}: the end-to-end workloads of the PyTorch peer (../shared/peer/torch_peer.py), run with the
  * same configurations, each in its own JVM (benchmarks.jar), and, when {@code python3} with torch is available, the
- * peer right after it on the same machine; prints a side-by-side table with the speed ratio.
+ * peer right after it on the same machine; prints a side-by-side table with the speed ratio. Our {@code eap} is
+ * head-level EAP and is compared with the peer's {@code eap_head} (the peer's block-level {@code eap} is a coarser
+ * graph and is not compared); {@code decode16} (batch 16) is compared with benchmarks/peer/torch_peer_extra.py.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run the peer workloads (train, fwd_cache, eap, decode, sae) and compare with PyTorch when installed.")
+        description = "Run the peer workloads (train, fwd_cache, eap vs the peer's eap_head, decode, decode16, sae) and compare "
+                + "with PyTorch when installed.")
 public final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--shape", defaultValue = "small", description = "small or bm1 (default: ${DEFAULT-VALUE}).")
+    /** Our workloads whose peer workload has another name: head-level EAP is the peer's eap_head. */
+    static String peerWorkload(String ours) {
+        return "eap".equals(ours) ? "eap_head" : ours;
+    }
+
+    /** Workloads the shared peer lacks, run by our own peer script (--peer-extra). */
+    static boolean extraWorkload(String ours) {
+        return "decode16".equals(ours);
+    }
+
+    /** The row label: our workload, and the peer's when it is named differently. */
+    static String label(String ours) {
+        String p = peerWorkload(ours);
+        return p.equals(ours) ? ours : ours + " (vs " + p + ")";
+    }
+
+    @Option(names = "--shape", defaultValue = "small", description = "small, bm1 or cs5 (default: ${DEFAULT-VALUE}).")
     String shape;
 
-    @Option(names = "--workloads", split = ",", defaultValue = "train,fwd_cache,eap,decode,sae",
+    @Option(names = "--workloads", split = ",", defaultValue = "train,fwd_cache,eap,decode,decode16,sae",
             description = "Comma-separated workloads (default: ${DEFAULT-VALUE}).")
     List<String> workloads;
 
@@ -35,6 +54,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--peer", defaultValue = "../shared/peer/torch_peer.py", description = "The peer script (default: ${DEFAULT-VALUE}).")
     Path peer;
+
+    @Option(names = "--peer-extra", defaultValue = "benchmarks/peer/torch_peer_extra.py",
+            description = "Our peer script for workloads the shared peer lacks (decode16) (default: ${DEFAULT-VALUE}).")
+    Path peerExtra;
 
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default: ${DEFAULT-VALUE}).")
     String python;
@@ -60,19 +83,31 @@ public final class BenchCommand implements Callable<Integer> {
             String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             JsonNode ours = json(run(List.of(javaBin, "-Xmx8g", "-cp", jar.toString(), "org.tinysql.bench.Workloads", w, "--shape", shape,
                     "--iters", String.valueOf(iters)), 1800));
-            JsonNode theirs = withPeer ? json(run(List.of(python, peer.toString(), w, "--shape", shape, "--iters", String.valueOf(iters),
-                    "--threads", String.valueOf(threads)), 1800)) : null;
+            boolean peerHas = withPeer && (!extraWorkload(w) || Files.exists(peerExtra));
+            JsonNode theirs = peerHas ? json(run(peerCommand(w), 1800)) : null;
             double a = ours == null ? Double.NaN : ours.path("ms_per_iter").asDouble();
             double b = theirs == null ? Double.NaN : theirs.path("ms_per_iter").asDouble();
-            rows.add(new String[] {w, fmt(a), fmt(b), Double.isNaN(a) || Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.2fx", b / a)});
-            System.out.printf(Locale.ROOT, "%-10s ours %s ms, peer %s ms%n", w, fmt(a), fmt(b));
+            rows.add(new String[] {label(w), fmt(a), fmt(b), Double.isNaN(a) || Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.2fx", b / a)});
+            System.out.printf(Locale.ROOT, "%-22s ours %s ms, peer %s ms%n", label(w), fmt(a), fmt(b));
         }
-        System.out.printf(Locale.ROOT, "%n%-10s %14s %14s %10s%n", "workload", "tinysql-j ms", "pytorch ms", "speedup");
+        System.out.printf(Locale.ROOT, "%n%-22s %14s %14s %10s%n", "workload", "tinysql-j ms", "pytorch ms", "speedup");
         for (String[] r : rows) {
-            System.out.printf(Locale.ROOT, "%-10s %14s %14s %10s%n", r[0], r[1], r[2], r[3]);
+            System.out.printf(Locale.ROOT, "%-22s %14s %14s %10s%n", r[0], r[1], r[2], r[3]);
         }
         System.out.println("(shape " + shape + "; speedup = PyTorch time / our time, measured back to back on this machine)");
         return 0;
+    }
+
+    /** The peer's command for our workload {@code w}: the shared peer, or our extra script for the workloads it lacks. */
+    private List<String> peerCommand(String w) {
+        List<String> cmd = new ArrayList<>(List.of(python));
+        if (extraWorkload(w)) {
+            cmd.addAll(List.of(peerExtra.toString(), w, "--peer", peer.toString()));
+        } else {
+            cmd.addAll(List.of(peer.toString(), peerWorkload(w)));
+        }
+        cmd.addAll(List.of("--shape", shape, "--iters", String.valueOf(iters), "--threads", String.valueOf(threads)));
+        return cmd;
     }
 
     private static String fmt(double v) {

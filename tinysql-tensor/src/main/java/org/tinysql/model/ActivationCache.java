@@ -2,7 +2,6 @@ package org.tinysql.model;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,35 +12,41 @@ import org.tinysql.tensor.Buffers;
 /**
  * The activations (and, after {@link #backward}, the gradients) that one {@link Transformer#run(RunSpec)} kept, in
  * TransformerLens shapes, with TransformerLens's cache helpers. The arrays belong to the cache and stay valid until
- * {@link #close()}. Shape legend: B batch, T positions, C d_model, H heads, L layers, V vocabulary.
+ * {@link #close()}, whatever the model runs meanwhile; then they are recycled (the model's next runs reuse them), so
+ * close every cache, and do not use its arrays after closing it. Treat them as read-only: they may be the pass's own
+ * buffers, which this run's {@link #backward} reads (see {@link CacheArrays}). Shape legend: B batch, T positions,
+ * C d_model, H heads, L layers, V vocabulary.
  */
 public final class ActivationCache implements AutoCloseable {
     private final Transformer model;
     private final RunSpec spec;
     private final Arena arena;
-    private final Map<String, INDArray> acts = new LinkedHashMap<>();
-    private final Map<String, INDArray> grads = new LinkedHashMap<>();
+    private final CacheArrays arrays;
+    private final Map<String, INDArray> acts;
+    private final Map<String, INDArray> grads;
     private Pass pass;
 
-    ActivationCache(Transformer model, RunSpec spec) {
+    ActivationCache(Transformer model, RunSpec spec, CacheArrays arrays) {
         this.model = model;
         this.spec = spec;
         this.arena = new Arena(model.kernels());
+        this.arrays = arrays;
+        this.acts = arrays.acts;
+        this.grads = arrays.grads;
     }
 
     void put(String name, INDArray activation) {
-        acts.put(name, arena.own(activation.dup('c')));
+        arrays.putView(name, activation);
     }
 
     void putGrad(String name, INDArray gradient) {
-        INDArray old = grads.put(name, arena.own(gradient.dup('c')));
-        if (old != null) {
-            old.close();
-        }
+        arrays.putGrad(name, gradient);
     }
 
-    void finishForward(Pass pass) {
+    /** After the forward: keeps the activations (see {@link CacheArrays#settle}); true when it took the pass's hook arena. */
+    boolean finishForward(Pass pass) {
         this.pass = pass;
+        return arrays.settle(pass);
     }
 
     Pass pass() {
@@ -254,8 +259,7 @@ public final class ActivationCache implements AutoCloseable {
     /** Frees every array of this cache. */
     @Override
     public void close() {
-        acts.clear();
-        grads.clear();
+        arrays.close();
         arena.close();
     }
 }

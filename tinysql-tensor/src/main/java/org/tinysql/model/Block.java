@@ -87,7 +87,8 @@ final class Block {
         INDArray ln2In = l.residMid;
         l.mlpIn = null;
         if (p.hasForward(HookName.mlpIn(i)) || p.hasBackward(HookName.mlpIn(i))) {
-            l.mlpIn = p.hookArena.own(l.residMid.dup('c'));
+            l.mlpIn = p.hookArena.zeros(l.residMid.shape());
+            kernels.copy(l.residMid, l.mlpIn);
             p.hook(HookName.mlpIn(i), l.mlpIn, b, t, c);
             ln2In = l.mlpIn;
         }

@@ -1,5 +1,6 @@
 package org.tinysql.model;
 
+import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import org.tinysql.tensor.Kernels;
 
@@ -7,17 +8,26 @@ import org.tinysql.tensor.Kernels;
  * Activation buffers of recent batch shapes, most recently used last. Training on length-bucketed batches alternates
  * between a few sequence lengths and decoding between a prefill and single-token steps; re-allocating every buffer
  * at each change would cost more than the pass. Bounded by {@link #MAX_SHAPES} shapes and {@link #MAX_BYTES}.
+ *
+ * <p>An {@link ActivationCache} may take a pass's buffers ({@link #detach}) so that its activations stay valid while
+ * the model runs on; it hands them back when it closes ({@link #recycle}). A shape can so hold several sets (at most
+ * {@link #MAX_SETS} free ones), and nested or repeated cached runs in steady state allocate nothing.
  */
 final class BufferPool implements AutoCloseable {
     static final int MAX_SHAPES = 16;
+    static final int MAX_SETS = 4;
     static final long MAX_BYTES = 1L << 30;
 
     private record Shape(int batch, int time, int keys, boolean recompute) {
+        static Shape of(ActivationBuffers a) {
+            return new Shape(a.batch, a.time, a.keys, a.recompute);
+        }
     }
 
     private final ModelConfig cfg;
     private final Kernels kernels;
-    private final LinkedHashMap<Shape, ActivationBuffers> shapes = new LinkedHashMap<>(16, 0.75f, true);
+    /** Free sets per shape, the one in use first. */
+    private final LinkedHashMap<Shape, ArrayDeque<ActivationBuffers>> shapes = new LinkedHashMap<>(16, 0.75f, true);
     private boolean recompute;
 
     BufferPool(ModelConfig cfg, Kernels kernels) {
@@ -26,38 +36,72 @@ final class BufferPool implements AutoCloseable {
     }
 
     /** Whether new passes get buffers for activation recomputation (see {@link ActivationBuffers}). */
-    void recompute(boolean on) {
+    synchronized void recompute(boolean on) {
         recompute = on;
     }
 
     /** The buffers for [b, t] over tk keys: reused when this shape ran recently, else allocated (evicting old ones). */
-    ActivationBuffers get(int b, int t, int tk) {
+    synchronized ActivationBuffers get(int b, int t, int tk) {
         Shape key = new Shape(b, t, tk, recompute);
-        ActivationBuffers a = shapes.get(key);
-        if (a != null) {
-            return a;
+        ArrayDeque<ActivationBuffers> sets = shapes.get(key);
+        if (sets != null && !sets.isEmpty()) {
+            return sets.peekFirst();
         }
-        a = new ActivationBuffers(cfg, kernels, b, t, tk, recompute);
-        shapes.put(key, a);
-        long total = 0;
-        for (ActivationBuffers x : shapes.values()) {
-            total += x.bytes();
-        }
-        var it = shapes.values().iterator();
-        while ((total > MAX_BYTES || shapes.size() > MAX_SHAPES) && it.hasNext()) {
-            ActivationBuffers x = it.next();
-            if (x != a) {
-                total -= x.bytes();
-                x.close();
-                it.remove();
-            }
-        }
+        ActivationBuffers a = new ActivationBuffers(cfg, kernels, b, t, tk, recompute);
+        shapes.computeIfAbsent(key, k -> new ArrayDeque<>()).addFirst(a);
+        trim(a);
         return a;
     }
 
+    /** Removes {@code a} from the pool: its holder owns it until {@link #recycle}. */
+    synchronized void detach(ActivationBuffers a) {
+        ArrayDeque<ActivationBuffers> sets = shapes.get(Shape.of(a));
+        if (sets != null && sets.remove(a) && sets.isEmpty()) {
+            shapes.remove(Shape.of(a));
+        }
+    }
+
+    /** Takes back buffers from {@link #detach} (after the set in use of their shape, or freed beyond the bounds). */
+    synchronized void recycle(ActivationBuffers a) {
+        shapes.computeIfAbsent(Shape.of(a), k -> new ArrayDeque<>()).addLast(a);
+        trim(null);
+    }
+
+    /** Frees least recently used sets (never {@code keep}) until within the bounds. */
+    private void trim(ActivationBuffers keep) {
+        long total = 0;
+        int sets = 0;
+        for (ArrayDeque<ActivationBuffers> q : shapes.values()) {
+            while (q.size() > MAX_SETS) {
+                q.pollLast().close();
+            }
+            for (ActivationBuffers x : q) {
+                total += x.bytes();
+            }
+            sets += q.isEmpty() ? 0 : 1;
+        }
+        var it = shapes.values().iterator();
+        while ((total > MAX_BYTES || sets > MAX_SHAPES) && it.hasNext()) {
+            ArrayDeque<ActivationBuffers> q = it.next();
+            boolean had = !q.isEmpty();
+            for (var qi = q.iterator(); qi.hasNext(); ) {
+                ActivationBuffers x = qi.next();
+                if (x != keep) {
+                    total -= x.bytes();
+                    x.close();
+                    qi.remove();
+                }
+            }
+            if (q.isEmpty()) {
+                it.remove();
+                sets -= had ? 1 : 0;
+            }
+        }
+    }
+
     @Override
-    public void close() {
-        shapes.values().forEach(ActivationBuffers::close);
+    public synchronized void close() {
+        shapes.values().forEach(q -> q.forEach(ActivationBuffers::close));
         shapes.clear();
     }
 }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.function.Predicate;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.tensor.Arena;
+import org.tinysql.tensor.ArrayPool;
 import org.tinysql.tensor.CpuKernels;
 import org.tinysql.tensor.Kernels;
 
@@ -31,6 +32,7 @@ public final class Transformer {
     private final ModelOps ops;
     private final Hooks hooks;
     private final BufferPool pool;
+    private final ArrayPool arrayPool;
     private final ForwardPass forwardPass;
     private final BackwardPass backwardPass;
     private final Unembedding unembedding;
@@ -41,7 +43,7 @@ public final class Transformer {
     /** The last forward pass (what backward differentiates), or null. */
     private Pass last;
     private boolean lossGradReady;
-    /** Arrays of the per-head hook points, freed at the next forward. */
+    /** Arrays of the per-head hook points (recycled), given back at the next forward unless a cache took them. */
     private Arena hookArena;
 
     public Transformer(Parameters params) {
@@ -53,9 +55,10 @@ public final class Transformer {
         this.params = params;
         this.kernels = kernels;
         this.ops = new ModelOps(params, kernels);
-        this.hookArena = new Arena(kernels);
         this.hooks = new Hooks(cfg);
         this.pool = new BufferPool(cfg, kernels);
+        this.arrayPool = new ArrayPool(kernels);
+        this.hookArena = new Arena(arrayPool);
         PerHeadHooks perHead = new PerHeadHooks(ops);
         Block block = new Block(ops, perHead);
         this.unembedding = new Unembedding(ops);
@@ -100,10 +103,7 @@ public final class Transformer {
         gradients().zero();
     }
 
-    /**
-     * Gives the model up so that another thread may run it next (see the class comment); call it on the thread that
-     * ran the model, once it no longer needs the last forward's logits or activations.
-     */
+    /** Lets another thread run the model next (see the class comment), once the last forward's results are not needed. */
     public void release() {
         owner.release();
     }
@@ -144,7 +144,7 @@ public final class Transformer {
         }
         ActivationBuffers acts = pool.get(b, t, t);
         hookArena.close();
-        hookArena = new Arena(kernels);
+        hookArena = new Arena(arrayPool);
         lossGradReady = false;
         last = new Pass(tokens, mask, positions != null ? positions : Pass.range(b, t), acts, hooks, hookArena, null, rows);
         forwardPass.run(last, rows);
@@ -168,8 +168,7 @@ public final class Transformer {
     /**
      * Restricts the unembedding to some rows of the next forward passes (flat indices b*T + t; null = all rows, the
      * default). Logits of other rows are left at zero and {@link #backward(INDArray)} reads only these rows of the
-     * logits' gradient. Interpretability metrics that read one position per sequence skip most of the vocabulary
-     * GEMM this way.
+     * logits' gradient: metrics that read one position per sequence skip most of the vocabulary GEMM.
      */
     public void setLogitRows(int[] rows) {
         owner.claim();
@@ -307,11 +306,12 @@ public final class Transformer {
 
     /**
      * Runs the forward pass a {@link RunSpec} describes (its edits active for this run only) and returns the
-     * activations it asked for; {@link ActivationCache#backward} then runs this pass's backward.
+     * activations it asked for, valid until the cache is closed (close it: its arrays are recycled, see
+     * {@link CacheArrays}); {@link ActivationCache#backward} then runs this pass's backward.
      */
     public ActivationCache run(RunSpec spec) {
         owner.claim();
-        ActivationCache cache = new ActivationCache(this, spec);
+        ActivationCache cache = new ActivationCache(this, spec, new CacheArrays(pool, arrayPool));
         List<Hooks.Handle> handles = new ArrayList<>();
         try {
             spec.edits().forEach((name, edits) -> edits.forEach(e -> handles.add(hooks.addForward(name, e))));
@@ -324,7 +324,7 @@ public final class Transformer {
                 }
             }
             run(spec.tokens(), spec.mask(), spec.positions(), spec.logitRows());
-            cache.finishForward(last);
+            hookArena = cache.finishForward(last) ? new Arena(arrayPool) : hookArena; // the cache took the hook arrays
             return cache;
         } catch (RuntimeException | Error e) {
             cache.close();
@@ -371,10 +371,8 @@ public final class Transformer {
         }
     }
 
-    /**
-     * Runs a forward pass and returns copies of the activations whose hook names pass {@code filter}, in
-     * TransformerLens shapes, plus the logits under "logits".
-     */
+    /** Fresh copies of a forward's activations whose hook names pass {@code filter} (TransformerLens shapes), and its
+     * "logits"; {@link #run(RunSpec)} copies nothing and recycles its arrays (prefer it). */
     public Map<String, INDArray> runWithCache(int[][] tokens, int[][] attentionMask, Predicate<String> filter) {
         Map<String, INDArray> cache = new LinkedHashMap<>();
         Map<String, Hooks.Forward> keep = new LinkedHashMap<>();

@@ -1,0 +1,78 @@
+package org.tinysql.tensor;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Released arrays of a backend by shape, handed out again instead of allocating fresh ones: a model's activation
+ * caches (their copies) and per-head hook arrays (an {@link Arena} over this pool) come from here and return here
+ * when closed, so runs in steady state allocate (and page-fault) nothing new. Bounded by {@link #MAX_BYTES}; the
+ * least recently released shapes are freed first. {@link #take} hands out old values: callers overwrite them.
+ */
+public final class ArrayPool {
+    static final long MAX_BYTES = 512L << 20;
+
+    private final Kernels kernels;
+    private final LinkedHashMap<List<Long>, ArrayDeque<INDArray>> free = new LinkedHashMap<>(16, 0.75f, true);
+    private long bytes;
+
+    public ArrayPool(Kernels kernels) {
+        this.kernels = kernels;
+    }
+
+    /** The backend whose arrays this pool holds. */
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    /** A FLOAT array of {@code shape}: a released one (not zeroed), or a new one. */
+    public synchronized INDArray take(long... shape) {
+        ArrayDeque<INDArray> q = free.get(key(shape));
+        INDArray a = q == null ? null : q.pollLast();
+        if (a == null) {
+            return kernels.zeros(shape);
+        }
+        bytes -= size(a);
+        return a;
+    }
+
+    /** Takes back an array from {@link #take} that its holder no longer uses. */
+    public synchronized void give(INDArray a) {
+        if (a.wasClosed()) {
+            return;
+        }
+        free.computeIfAbsent(key(a.shape()), k -> new ArrayDeque<>()).addLast(a);
+        bytes += size(a);
+        var it = free.entrySet().iterator();
+        while (bytes > MAX_BYTES && it.hasNext()) {
+            Map.Entry<List<Long>, ArrayDeque<INDArray>> e = it.next();
+            while (bytes > MAX_BYTES && !e.getValue().isEmpty()) {
+                INDArray x = e.getValue().pollFirst();
+                bytes -= size(x);
+                if (x.closeable()) {
+                    x.close();
+                }
+            }
+            if (e.getValue().isEmpty()) {
+                it.remove();
+            }
+        }
+    }
+
+    /** Bytes held by released arrays. */
+    public synchronized long bytes() {
+        return bytes;
+    }
+
+    private static long size(INDArray a) {
+        return a.length() * a.dataType().width();
+    }
+
+    private static List<Long> key(long[] shape) {
+        return Arrays.stream(shape).boxed().toList();
+    }
+}
