@@ -82,18 +82,46 @@ public final class DatasetGenerator {
             progress.advance(end - start);
         }
         int[] sizes = Split.sizes(n);
-        int from = 0;
-        for (Split s : Split.values()) {
-            int to = from + sizes[s.ordinal()];
-            DatasetIO.write(dir.resolve(s.fileName()), all.subList(from, to));
-            from = to;
+        // Three independent single-threaded jobs: the split files, the tokenizer (built from the train split) and
+        // the statistics run side by side.
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "dataset-writer");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            java.util.concurrent.Future<?> vocab = pool.submit(() -> {
+                List<String> trainTexts = all.subList(0, sizes[0]).stream().map(TinySqlExample::fullText).toList();
+                org.tinysql.tokenizer.SqlVocabTokenizer.build(trainTexts, 2, 16_000).save(dir.resolve("tokenizer.json"));
+                return null;
+            });
+            java.util.concurrent.Future<DatasetStats> stats = pool.submit(() -> DatasetStats.of(all, DatasetStats.shares(families)));
+            int from = 0;
+            for (Split s : Split.values()) {
+                int to = from + sizes[s.ordinal()];
+                DatasetIO.write(dir.resolve(s.fileName()), all.subList(from, to));
+                from = to;
+            }
+            vocab.get();
+            DatasetStats st = stats.get();
+            new DatasetMeta(commandSet.level(), variant.name().toLowerCase(java.util.Locale.ROOT), seed,
+                    DatasetMeta.Splits.of(n), st).write(dir.resolve("stats.json"));
+            return st;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while writing " + dir);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof java.io.IOException io) {
+                throw io;
+            }
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException("writing " + dir + " failed", c);
+        } finally {
+            pool.shutdownNow();
         }
-        List<String> trainTexts = all.subList(0, sizes[0]).stream().map(TinySqlExample::fullText).toList();
-        org.tinysql.tokenizer.SqlVocabTokenizer.build(trainTexts, 2, 16_000).save(dir.resolve("tokenizer.json"));
-        DatasetStats stats = DatasetStats.of(all, DatasetStats.shares(families));
-        new DatasetMeta(commandSet.level(), variant.name().toLowerCase(java.util.Locale.ROOT), seed,
-                DatasetMeta.Splits.of(n), stats).write(dir.resolve("stats.json"));
-        return stats;
     }
 
     /** Example {@code index} of a dataset of {@code n} (n only decides the split label). */
