@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -25,29 +22,11 @@ class TrainCommandTest {
     static Path data;
 
     /** The exit code, stdout and stderr of one CLI run. */
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result cli(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = TinySqlCli.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     @BeforeAll
     static void dataset() {
         data = shared.resolve("data");
-        assertEquals(0, cli("generate", "--cs", "1", "--n", "300", "--out", data.toString()).code());
+        assertEquals(0, CliCommandsTest.cli("generate", "--cs", "1", "--n", "300", "--out", data.toString()).code());
     }
 
     private static String[] train(Path dataDir, Path run, int steps, String... more) {
@@ -91,7 +70,7 @@ class TrainCommandTest {
         });
         deleter.setDaemon(true);
         deleter.start();
-        Result r = cli(train(ownData, run, 40));
+        CliCommandsTest.Result r = CliCommandsTest.cli(train(ownData, run, 40));
         deleter.join(10_000);
         assertEquals(0, r.code(), r.err());
         assertTrue(deletedMidRun.get(), "the dataset was deleted while training");
@@ -104,7 +83,7 @@ class TrainCommandTest {
     void anUnwritableRunFolderFailsBeforeTraining(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("a-file"), "x");
         Path run = file.resolve("run");
-        Result r = cli(train(data, run, 6));
+        CliCommandsTest.Result r = CliCommandsTest.cli(train(data, run, 6));
         assertEquals(1, r.code());
         assertTrue(r.err().contains(run.toString()), r.err());
         assertFalse(r.out().contains("parameters"), "no model was built: " + r.out());
@@ -113,12 +92,12 @@ class TrainCommandTest {
     @Test
     void resumingWithAnotherLearningRateOrStepCountNeedsForce(@TempDir Path dir) {
         Path run = dir.resolve("run");
-        assertEquals(0, cli(train(data, run, 4)).code());
-        Result refused = cli(train(data, run, 6, "--lr", "0.001"));
+        assertEquals(0, CliCommandsTest.cli(train(data, run, 4)).code());
+        CliCommandsTest.Result refused = CliCommandsTest.cli(train(data, run, 6, "--lr", "0.001"));
         assertEquals(1, refused.code());
         assertTrue(refused.err().contains("steps 4 -> 6") && refused.err().contains("peak_lr") && refused.err().contains("--force"),
                 refused.err());
-        Result forced = cli(train(data, run, 6, "--lr", "0.001", "--force"));
+        CliCommandsTest.Result forced = CliCommandsTest.cli(train(data, run, 6, "--lr", "0.001", "--force"));
         assertEquals(0, forced.code(), forced.err());
         assertTrue(forced.out().contains("trained 6 steps"), forced.out());
     }

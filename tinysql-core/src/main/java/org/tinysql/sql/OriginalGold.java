@@ -2,6 +2,7 @@ package org.tinysql.sql;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntPredicate;
 import org.tinysql.data.CommandSet;
 
 /**
@@ -140,32 +141,28 @@ record OriginalGold(String table, List<Field> select, List<String> orderBy, Orig
 
     /** Index of {@code word} (with its surrounding spaces) outside quotes and parentheses, or -1. */
     private static int indexOfWord(String s, String word) {
-        int depth = 0;
-        char quote = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (quote != 0) {
-                quote = c == quote ? 0 : quote;
-            } else if (c == '\'' || c == '"') {
-                quote = c;
-            } else if (c == '(') {
-                depth++;
-            } else if (c == ')') {
-                depth--;
-            } else if (depth == 0 && s.startsWith(word, i)) {
-                return i;
-            }
-        }
-        return -1;
+        return topLevel(s, 0, i -> s.startsWith(word, i));
     }
 
     /** The comma-separated items of a list, commas inside quotes or parentheses kept. */
     private static List<String> splitTopLevel(String s) {
         List<String> out = new ArrayList<>();
+        int start = 0;
+        for (int comma; (comma = topLevel(s, start, i -> s.charAt(i) == ',')) >= 0; start = comma + 1) {
+            out.add(s.substring(start, comma));
+        }
+        out.add(s.substring(start));
+        return out;
+    }
+
+    /**
+     * The first index at or after {@code from} (a top-level position) outside quotes and parentheses where {@code at}
+     * holds, or -1.
+     */
+    private static int topLevel(String s, int from, IntPredicate at) {
         int depth = 0;
         char quote = 0;
-        int start = 0;
-        for (int i = 0; i < s.length(); i++) {
+        for (int i = from; i < s.length(); i++) {
             char c = s.charAt(i);
             if (quote != 0) {
                 quote = c == quote ? 0 : quote;
@@ -175,12 +172,10 @@ record OriginalGold(String table, List<Field> select, List<String> orderBy, Orig
                 depth++;
             } else if (c == ')') {
                 depth--;
-            } else if (c == ',' && depth == 0) {
-                out.add(s.substring(start, i));
-                start = i + 1;
+            } else if (depth == 0 && at.test(i)) {
+                return i;
             }
         }
-        out.add(s.substring(start));
-        return out;
+        return -1;
     }
 }
