@@ -74,14 +74,6 @@ final class CpuActivations {
         });
     }
 
-    /**
-     * The logistic function with Math.exp, accurate for large negative inputs too (a tanh form loses those to
-     * cancellation); the SwiGLU kernels run it in parallel blocks.
-     */
-    private static float sigmoid(float g) {
-        return 1f / (1f + (float) Math.exp(-g));
-    }
-
     static void swiglu(INDArray gate, INDArray up, INDArray out) {
         FloatBuffer gb = fb(gate), ub = fb(up), ob = fb(out);
         blocks((int) gate.length(), (off, len) -> {
@@ -89,9 +81,7 @@ final class CpuActivations {
             float[] u = new float[len];
             gb.get(off, g);
             ub.get(off, u);
-            for (int i = 0; i < len; i++) {
-                g[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
-            }
+            VectorMath.get().swiglu(g, u, len);
             ob.put(off, g);
         });
     }
@@ -109,12 +99,7 @@ final class CpuActivations {
             ub.get(off, u);
             dgb.get(off, dg);
             dub.get(off, du);
-            for (int i = 0; i < len; i++) {
-                float x = g[i];
-                float sx = sigmoid(x);
-                du[i] += d[i] * x * sx;
-                dg[i] += d[i] * u[i] * sx * (1 + x * (1 - sx));
-            }
+            VectorMath.get().swigluBackward(d, g, u, dg, du, len);
             dgb.put(off, dg);
             dub.put(off, du);
         });
@@ -125,9 +110,7 @@ final class CpuActivations {
         blocks((int) x.length(), (off, len) -> {
             float[] v = new float[len];
             xb.get(off, v);
-            for (int i = 0; i < len; i++) {
-                v[i] = (float) Math.exp(v[i]);
-            }
+            VectorMath.get().exp(v, len);
             ob.put(off, v);
         });
     }

@@ -64,28 +64,17 @@ final class CpuAttention {
             int len = (Math.min(rows, r0 + SOFTMAX_ROWS) - r0) * n;
             float[] sv = new float[len];
             sb.get(r0 * n, sv);
+            VectorMath vm = VectorMath.get();
             for (int o = 0; o < len; o += n) {
-                float max = NEG;
-                for (int j = 0; j < n; j++) {
-                    max = Math.max(max, sv[o + j]);
-                }
+                float max = vm.max(sv, o, n);
                 if (max == NEG) {
                     // Every key masked (e.g. a query left of all real tokens): uniform, as exp(NEG - NEG) gives.
                     Arrays.fill(sv, o, o + n, 1f / n);
                     continue;
                 }
-                double sum = 0;
-                for (int j = 0; j < n; j++) {
-                    float x = sv[o + j];
-                    // Masked entries (NEG) are exactly zero; skipping their exp halves the work of causal rows.
-                    float e = x == NEG ? 0f : (float) Math.exp(x - max);
-                    sv[o + j] = e;
-                    sum += e;
-                }
-                float inv = (float) (1.0 / sum);
-                for (int j = 0; j < n; j++) {
-                    sv[o + j] *= inv;
-                }
+                // masked entries (NEG) become exactly zero
+                double sum = vm.expShift(sv, o, n, max);
+                vm.scale(sv, o, n, (float) (1.0 / sum));
             }
             pb.put(r0 * n, sv);
         });
@@ -140,14 +129,11 @@ final class CpuAttention {
             float[] pv = new float[len];
             db.get(r0 * n, dv);
             pb.get(r0 * n, pv);
+            VectorMath vm = VectorMath.get();
             for (int o = 0; o < len; o += n) {
-                double dot = 0;
-                for (int j = 0; j < n; j++) {
-                    dot += dv[o + j] * pv[o + j];
-                }
-                float m = (float) dot;
-                for (int j = 0; j < n; j++) {
-                    dv[o + j] = pv[o + j] * (dv[o + j] - m);
+                float m = (float) vm.dot(dv, pv, o, n);
+                for (int j = o; j < o + n; j++) {
+                    dv[j] = pv[j] * (dv[j] - m);
                 }
             }
             ob.put(r0 * n, dv);

@@ -12,7 +12,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * logits[N,V] (with its gradient) in parallel chunks of rows.
  */
 final class CpuEmbeddingLoss {
-    private static final float NEG = -Float.MAX_VALUE;
 
     private CpuEmbeddingLoss() {
     }
@@ -76,24 +75,14 @@ final class CpuEmbeddingLoss {
                     continue;
                 }
                 lb.get(o, row);
-                float max = NEG;
-                for (int j = 0; j < v; j++) {
-                    max = Math.max(max, row[j]);
-                }
+                VectorMath vm = VectorMath.get();
+                float max = vm.max(row, 0, v);
                 float xt = row[target];
-                double sum = 0;
                 // one exp per entry: row becomes exp(x - max), then the softmax times the gradient scale
-                for (int j = 0; j < v; j++) {
-                    float e = (float) Math.exp(row[j] - max);
-                    row[j] = e;
-                    sum += e;
-                }
+                double sum = vm.expShift(row, 0, v, max);
                 rowLoss[r] = max + Math.log(sum) - xt;
                 if (db != null) {
-                    float scale = (float) (inv / sum);
-                    for (int j = 0; j < v; j++) {
-                        row[j] *= scale;
-                    }
+                    vm.scale(row, 0, v, (float) (inv / sum));
                     row[target] -= inv;
                     db.put(o, row);
                 }

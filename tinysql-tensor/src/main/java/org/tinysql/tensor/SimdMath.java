@@ -1,0 +1,196 @@
+package org.tinysql.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link VectorMath} on the Java Vector API (the only class that refers to {@code jdk.incubator.vector}; loaded only
+ * when the module is resolved).
+ *
+ * <p>Only IEEE arithmetic (add, multiply, divide, fused multiply-add, min/max, float-int conversion and bit shifts) is
+ * used, so a result has the same bits whether the JIT has compiled the loop to SIMD instructions yet or the Vector API
+ * still runs its Java fallback: the API's own {@code EXP} (SVML when compiled, StrictMath in the fallback) and its
+ * float {@code ADD} reduction (order unspecified) are avoided for that reason. exp is the Cephes single-precision
+ * scheme: n = round(x log2 e), r = x - n ln 2 in two parts, a degree-5 polynomial, times 2^n built from exponent
+ * bits (within 2 ulp; below about 6.8e-46 the result is 0, above float range infinity). Lanes of the preferred species (16 floats with AVX-512, 8 with AVX2): full vectors
+ * unmasked, the tail of each range under a lane mask (or scalar for max, scale and dot). Sums reduce the lane partials once at the end.
+ */
+final class SimdMath extends VectorMath {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final float NEG = -Float.MAX_VALUE;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to the nearest integer. */
+    private static final float ROUND = 12582912f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
+            P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /** exp of each lane (see the class comment). */
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(-104f).min(88.8f);
+        FloatVector n = xc.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector r = xc.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+        FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5);
+        p = p.mul(r.mul(r)).add(r).add(1f);
+        // 2^n as 2^(n >> 1) * 2^(n - (n >> 1)): both factors are normal floats for every n in [-150, 128], so the
+        // product overflows and underflows (gradually) exactly where exp does
+        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(s1).mul(s2);
+    }
+
+    /** The lanes' sum, added in lane order (fixed, unlike reduceLanes). */
+    private static double sum(FloatVector acc) {
+        double s = 0;
+        for (float f : acc.toArray()) {
+            s += f;
+        }
+        return s;
+    }
+
+    SimdMath() {
+        // Touch the API once so that a JVM without working Vector API support fails here, not in a kernel.
+        float[] probe = {0f, 1f};
+        swiglu(probe, new float[] {1f, 1f}, 2);
+    }
+
+    @Override
+    float max(float[] v, int off, int len) {
+        FloatVector m = FloatVector.broadcast(S, NEG);
+        int end = off + len;
+        int j = off;
+        for (; j + S.length() <= end; j += S.length()) {
+            m = m.max(FloatVector.fromArray(S, v, j));
+        }
+        float r = m.reduceLanes(VectorOperators.MAX);
+        for (; j < end; j++) {
+            r = Math.max(r, v[j]);
+        }
+        return r;
+    }
+
+    @Override
+    double expShift(float[] v, int off, int len, float shift) {
+        FloatVector acc = FloatVector.zero(S);
+        int end = off + len;
+        int j = off;
+        // exp(-MAX_VALUE - shift) is 0, so masked entries need no special case
+        for (; j + S.length() <= end; j += S.length()) {
+            FloatVector e = exp(FloatVector.fromArray(S, v, j).sub(shift));
+            e.intoArray(v, j);
+            acc = acc.add(e);
+        }
+        if (j < end) {
+            VectorMask<Float> in = S.indexInRange(j, end);
+            FloatVector e = exp(FloatVector.fromArray(S, v, j, in).sub(shift));
+            e.intoArray(v, j, in);
+            acc = acc.add(e, in);
+        }
+        return sum(acc);
+    }
+
+    @Override
+    void scale(float[] v, int off, int len, float s) {
+        int end = off + len;
+        int j = off;
+        for (; j + S.length() <= end; j += S.length()) {
+            FloatVector.fromArray(S, v, j).mul(s).intoArray(v, j);
+        }
+        for (; j < end; j++) {
+            v[j] *= s;
+        }
+    }
+
+    @Override
+    double dot(float[] a, float[] b, int off, int len) {
+        FloatVector acc = FloatVector.zero(S);
+        int end = off + len;
+        int j = off;
+        for (; j + S.length() <= end; j += S.length()) {
+            acc = FloatVector.fromArray(S, a, j).fma(FloatVector.fromArray(S, b, j), acc);
+        }
+        double r = sum(acc);
+        for (; j < end; j++) {
+            r += a[j] * b[j];
+        }
+        return r;
+    }
+
+    /** 1 / (1 + exp(-x)). */
+    private static FloatVector sigmoid(FloatVector x) {
+        return FloatVector.broadcast(S, 1f).div(exp(x.neg()).add(1f));
+    }
+
+    /** Loads v[i..] (all lanes when {@code in} is null, the masked ones otherwise). */
+    private static FloatVector load(float[] v, int i, VectorMask<Float> in) {
+        return in == null ? FloatVector.fromArray(S, v, i) : FloatVector.fromArray(S, v, i, in);
+    }
+
+    private static void store(FloatVector x, float[] v, int i, VectorMask<Float> in) {
+        if (in == null) {
+            x.intoArray(v, i);
+        } else {
+            x.intoArray(v, i, in);
+        }
+    }
+
+    /** The tail mask of a loop over [0, len) that stopped at i, or null when there is no tail. */
+    private static VectorMask<Float> tail(int i, int len) {
+        return i < len ? S.indexInRange(i, len) : null;
+    }
+
+    private static void swiglu(float[] g, float[] u, int i, VectorMask<Float> in) {
+        FloatVector x = load(g, i, in);
+        store(x.mul(sigmoid(x)).mul(load(u, i, in)), g, i, in);
+    }
+
+    @Override
+    void swiglu(float[] g, float[] u, int len) {
+        int i = 0;
+        for (; i + S.length() <= len; i += S.length()) {
+            swiglu(g, u, i, null);
+        }
+        if (i < len) {
+            swiglu(g, u, i, tail(i, len));
+        }
+    }
+
+    private static void swigluBackward(float[] d, float[] g, float[] u, float[] dg, float[] du, int i, VectorMask<Float> in) {
+        FloatVector x = load(g, i, in);
+        FloatVector dv = load(d, i, in);
+        FloatVector sx = sigmoid(x);
+        store(load(du, i, in).add(dv.mul(x).mul(sx)), du, i, in);
+        // silu'(x) = sx (1 + x (1 - sx))
+        FloatVector deriv = sx.mul(x.mul(sx.neg().add(1f)).add(1f));
+        store(load(dg, i, in).add(dv.mul(load(u, i, in)).mul(deriv)), dg, i, in);
+    }
+
+    @Override
+    void swigluBackward(float[] d, float[] g, float[] u, float[] dg, float[] du, int len) {
+        int i = 0;
+        for (; i + S.length() <= len; i += S.length()) {
+            swigluBackward(d, g, u, dg, du, i, null);
+        }
+        if (i < len) {
+            swigluBackward(d, g, u, dg, du, i, tail(i, len));
+        }
+    }
+
+    @Override
+    void exp(float[] v, int len) {
+        int i = 0;
+        for (; i + S.length() <= len; i += S.length()) {
+            store(exp(load(v, i, null)), v, i, null);
+        }
+        if (i < len) {
+            VectorMask<Float> in = tail(i, len);
+            store(exp(load(v, i, in)), v, i, in);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package org.tinysql.tensor;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The exp-based loops of the CPU kernels (softmax, cross-entropy, SiLU/SwiGLU) over float arrays, in one place so that
+ * they run on SIMD lanes when the JVM has the Java Vector API and as plain scalar loops otherwise.
+ *
+ * <p>HotSpot does not vectorise loops that call {@link Math#exp}; the Vector API (the incubator module
+ * {@code jdk.incubator.vector} of Java 17) does, with Intel's SVML routines on x86 (an exp at about 0.3 ns per element
+ * against 11-15 ns for {@code Math.exp} on the build machine, each within 1 ulp). The module is not resolved unless
+ * the JVM is started with {@code --add-modules jdk.incubator.vector}; without it {@link #get()} is the scalar
+ * implementation and the library logs once how to enable the fast one. Both give the same results to float rounding
+ * (sums are added in a different order), and each is deterministic and independent of the thread count.
+ */
+abstract class VectorMath {
+    private static final Logger LOG = LoggerFactory.getLogger(VectorMath.class);
+    /** The JVM option that enables the SIMD implementation. */
+    static final String ENABLE_FLAG = "--add-modules jdk.incubator.vector";
+    private static final VectorMath INSTANCE = choose();
+
+    /** The implementation this JVM runs: SIMD when jdk.incubator.vector is resolved, else scalar. */
+    static VectorMath get() {
+        return INSTANCE;
+    }
+
+    /** Whether the SIMD implementation is active. */
+    static boolean simd() {
+        return INSTANCE instanceof SimdMath;
+    }
+
+    private static VectorMath choose() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                && !Boolean.getBoolean("tinysql.scalar")) {
+            try {
+                return new SimdMath();
+            } catch (LinkageError | RuntimeException e) {
+                LOG.warn("the Java Vector API is present but could not be used ({}); exp-based kernels run scalar", e.toString());
+                return new Scalar();
+            }
+        }
+        LOG.info("exp-based kernels (softmax, cross-entropy, SwiGLU) run scalar; start the JVM with {} for SIMD ones "
+                + "(several times faster training)", ENABLE_FLAG);
+        return new Scalar();
+    }
+
+    /** The largest of v[off, off + len), or -Float.MAX_VALUE for len 0. */
+    abstract float max(float[] v, int off, int len);
+
+    /**
+     * v[i] = exp(v[i] - shift) over [off, off + len); returns their sum. Entries of -Float.MAX_VALUE (masked) become
+     * exactly 0.
+     */
+    abstract double expShift(float[] v, int off, int len, float shift);
+
+    /** v[i] *= s over [off, off + len). */
+    abstract void scale(float[] v, int off, int len, float s);
+
+    /** The dot product of a[off, off + len) and b[off, off + len). */
+    abstract double dot(float[] a, float[] b, int off, int len);
+
+    /** g[i] = silu(g[i]) * u[i] = g[i] * sigmoid(g[i]) * u[i] for i < len (SwiGLU forward, in place). */
+    abstract void swiglu(float[] g, float[] u, int len);
+
+    /**
+     * SwiGLU backward for i < len: du[i] += d[i] * silu(g[i]); dg[i] += d[i] * u[i] * silu'(g[i]) with
+     * silu'(x) = sigmoid(x) (1 + x (1 - sigmoid(x))).
+     */
+    abstract void swigluBackward(float[] d, float[] g, float[] u, float[] dg, float[] du, int len);
+
+    /** v[i] = exp(v[i]) for i < len. */
+    abstract void exp(float[] v, int len);
+
+    /** The scalar implementation: {@link Math#exp} per element, sums in double. */
+    static final class Scalar extends VectorMath {
+        private static final float NEG = -Float.MAX_VALUE;
+
+        @Override
+        float max(float[] v, int off, int len) {
+            float m = NEG;
+            for (int j = off; j < off + len; j++) {
+                m = Math.max(m, v[j]);
+            }
+            return m;
+        }
+
+        @Override
+        double expShift(float[] v, int off, int len, float shift) {
+            double sum = 0;
+            for (int j = off; j < off + len; j++) {
+                float x = v[j];
+                // masked entries are exactly zero; skipping their exp halves the work of causal attention rows
+                float e = x == NEG ? 0f : (float) Math.exp(x - shift);
+                v[j] = e;
+                sum += e;
+            }
+            return sum;
+        }
+
+        @Override
+        void scale(float[] v, int off, int len, float s) {
+            for (int j = off; j < off + len; j++) {
+                v[j] *= s;
+            }
+        }
+
+        @Override
+        double dot(float[] a, float[] b, int off, int len) {
+            double dot = 0;
+            for (int j = off; j < off + len; j++) {
+                dot += a[j] * b[j];
+            }
+            return dot;
+        }
+
+        /** The logistic function with Math.exp, accurate for large negative inputs too. */
+        private static float sigmoid(float x) {
+            return 1f / (1f + (float) Math.exp(-x));
+        }
+
+        @Override
+        void swiglu(float[] g, float[] u, int len) {
+            for (int i = 0; i < len; i++) {
+                g[i] = g[i] * sigmoid(g[i]) * u[i];
+            }
+        }
+
+        @Override
+        void swigluBackward(float[] d, float[] g, float[] u, float[] dg, float[] du, int len) {
+            for (int i = 0; i < len; i++) {
+                float x = g[i];
+                float sx = sigmoid(x);
+                du[i] += d[i] * x * sx;
+                dg[i] += d[i] * u[i] * sx * (1 + x * (1 - sx));
+            }
+        }
+
+        @Override
+        void exp(float[] v, int len) {
+            for (int i = 0; i < len; i++) {
+                v[i] = (float) Math.exp(v[i]);
+            }
+        }
+    }
+}

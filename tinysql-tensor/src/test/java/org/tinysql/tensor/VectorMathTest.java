@@ -1,0 +1,142 @@
+package org.tinysql.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SIMD implementation of {@link VectorMath} against the scalar one (the Math.exp reference) on random rows of
+ * every length from 0 to a few vectors, masked entries, and the extremes of the logistic function. The build runs
+ * tests with {@code --add-modules jdk.incubator.vector}, so both implementations are available here.
+ */
+class VectorMathTest {
+    private static final float NEG = -Float.MAX_VALUE;
+    private final VectorMath simd = new SimdMath();
+    private final VectorMath scalar = new VectorMath.Scalar();
+
+    @Test
+    void theBuildRunsTestsWithTheVectorApi() {
+        assertTrue(VectorMath.simd(), "tests are meant to run with " + VectorMath.ENABLE_FLAG + " (surefire argLine)");
+    }
+
+    private static float[] randomRow(SplittableRandom r, int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
+        }
+        return v;
+    }
+
+    private static void assertClose(float[] want, float[] got, double rel, String what) {
+        for (int i = 0; i < want.length; i++) {
+            double tol = rel * Math.max(1e-30, Math.abs(want[i])) + 1e-37;
+            assertEquals(want[i], got[i], tol, what + " at " + i);
+        }
+    }
+
+    @Test
+    void softmaxPiecesAgreeOnEveryLengthWithMaskedEntries() {
+        SplittableRandom r = new SplittableRandom(1);
+        for (int n = 0; n <= 70; n++) {
+            for (int off : new int[] {0, 3}) {
+                float[] v = new float[off + n + 2];
+                float[] row = randomRow(r, n, 20);
+                System.arraycopy(row, 0, v, off, n);
+                for (int i = off; i < off + n; i += 3) {
+                    v[i] = NEG; // masked
+                }
+                float[] a = v.clone();
+                float[] b = v.clone();
+                assertEquals(scalar.max(a, off, n), simd.max(b, off, n), "max, n=" + n);
+                float shift = scalar.max(a, off, n);
+                if (shift == NEG) {
+                    continue; // every entry masked: the kernels give such rows a uniform pattern without exp
+                }
+                double sa = scalar.expShift(a, off, n, shift);
+                double sb = simd.expShift(b, off, n, shift);
+                assertEquals(sa, sb, 1e-6 * Math.max(1, sa), "sum, n=" + n);
+                assertClose(a, b, 3e-7, "exp n=" + n);
+                for (int i = off; i < off + n; i += 3) {
+                    assertEquals(0f, b[i], "masked entry " + i + " must be exactly 0");
+                }
+                assertEquals(0f, b[off + n], "entries after the range are untouched");
+                scalar.scale(a, off, n, 0.37f);
+                simd.scale(b, off, n, 0.37f);
+                assertClose(a, b, 3e-7, "scale n=" + n);
+                float[] c = randomRow(r, off + n, 3);
+                assertEquals(scalar.dot(a, c, off, n), simd.dot(b, c, off, n), 1e-5 * (1 + Math.abs(scalar.dot(a, c, off, n))),
+                        "dot, n=" + n);
+            }
+        }
+    }
+
+    @Test
+    void swigluForwardAndBackwardAgreeIncludingTheTails() {
+        SplittableRandom r = new SplittableRandom(2);
+        for (int n : new int[] {0, 1, 7, 15, 16, 17, 33, 100}) {
+            float[] g = randomRow(r, n, 8);
+            if (n > 2) {
+                g[0] = -100f; // sigmoid underflows: silu -> -0
+                g[1] = 100f;  // sigmoid 1: silu -> x
+                g[2] = -87.5f;
+            }
+            float[] u = randomRow(r, n, 2);
+            float[] d = randomRow(r, n, 1);
+            float[] ga = g.clone();
+            float[] gb = g.clone();
+            scalar.swiglu(ga, u, n);
+            simd.swiglu(gb, u, n);
+            assertClose(ga, gb, 5e-7, "swiglu n=" + n);
+            float[] dga = randomRow(r, n, 1);
+            float[] dgb = dga.clone();
+            float[] dua = randomRow(r, n, 1);
+            float[] dub = dua.clone();
+            scalar.swigluBackward(d, g, u, dga, dua, n);
+            simd.swigluBackward(d, g, u, dgb, dub, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(dga[i], dgb[i], 1e-6 * (1 + Math.abs(dga[i])), "dgate " + i);
+                assertEquals(dua[i], dub[i], 1e-6 * (1 + Math.abs(dua[i])), "dup " + i);
+            }
+        }
+    }
+
+    @Test
+    void resultsDoNotDependOnWhetherTheJitHasCompiledTheLoopYet() {
+        // the first calls run the Vector API's Java fallback, later ones compiled SIMD code: the bits must not change
+        SplittableRandom r = new SplittableRandom(3);
+        float[] v = randomRow(r, 257, 30);
+        float[] first = v.clone();
+        double firstSum = simd.expShift(first, 0, first.length, 30f);
+        for (int rep = 0; rep < 20000; rep++) {
+            float[] again = v.clone();
+            double s = simd.expShift(again, 0, again.length, 30f);
+            if (rep % 1000 == 999) {
+                assertEquals(firstSum, s, 0.0, "sum after " + rep + " calls");
+                for (int i = 0; i < v.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(first[i]), Float.floatToRawIntBits(again[i]), "element " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void expAgreesOverTheFloatRange() {
+        float[] v = new float[1001];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = -100f + 0.2f * i; // -100 .. 100: underflow to 0 and overflow to infinity at the ends
+        }
+        float[] a = v.clone();
+        float[] b = v.clone();
+        scalar.exp(a, a.length);
+        simd.exp(b, b.length);
+        for (int i = 0; i < a.length; i++) {
+            if (Float.isInfinite(a[i]) || a[i] < Float.MIN_NORMAL) {
+                assertEquals(a[i], b[i], Float.MIN_NORMAL, "edge " + v[i]);
+            } else {
+                assertEquals(a[i], b[i], 3e-7 * a[i], "exp(" + v[i] + ")");
+            }
+        }
+    }
+}
