@@ -75,18 +75,18 @@ public class KernelBenchmark {
     @Benchmark
     public INDArray attentionForward() {
         float scale = (float) (1 / Math.sqrt(q.size(1) / (double) heads));
-        k.attentionScores(q, kk, heads, heads, mask, 0, scale, 0, scores);
-        k.softmax(scores, pattern);
-        k.attentionApply(pattern, v, heads, heads, z);
+        k.attentionScores(q, kk, heads, heads, mask, 0, scale, 0, null, scores);
+        k.softmax(scores, null, pattern);
+        k.attentionApply(pattern, v, heads, heads, null, z);
         return z;
     }
 
     @Benchmark
     public INDArray attentionBackward() {
         float scale = (float) (1 / Math.sqrt(q.size(1) / (double) heads));
-        k.attentionApplyBackward(dz, pattern, v, heads, heads, dpat, dv);
-        k.softmaxBackward(dpat, pattern, dpat);
-        k.attentionScoresBackward(dpat, q, kk, heads, heads, scale, dq, dk);
+        k.attentionApplyBackward(dz, pattern, v, heads, heads, null, dpat, dv);
+        k.softmaxBackward(dpat, pattern, null, dpat);
+        k.attentionScoresBackward(dpat, q, kk, heads, heads, null, scale, dq, dk);
         return dq;
     }
 }

@@ -1,6 +1,7 @@
 package org.tinysql.model;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.AttentionSpans;
 import org.tinysql.tensor.Kernels;
 
 /**
@@ -131,22 +132,23 @@ final class BackwardPass {
         }
         p.backwardHook(HookName.z(i), g.dz, b, t, h, d);
         kernels.zero(g.dv);
-        kernels.attentionApplyBackward(g.dz, l.pattern, l.v, h, kv, g.dPat, g.dv);
+        AttentionSpans spans = p.spans(cfg.localWindows()[i]);
+        kernels.attentionApplyBackward(g.dz, l.pattern, l.v, h, kv, spans, g.dPat, g.dv);
         p.backwardHook(HookName.pattern(i), g.dPat, b, h, t, tk);
-        kernels.softmaxBackward(g.dPat, l.pattern, g.dScores);
+        kernels.softmaxBackward(g.dPat, l.pattern, spans, g.dScores);
         p.backwardHook(HookName.attnScores(i), g.dScores, b, h, t, tk);
         kernels.zero(g.dq);
         kernels.zero(g.dk);
         if (block.invFreq() != null) {
             kernels.zero(g.dqr);
             kernels.zero(g.dkr);
-            kernels.attentionScoresBackward(g.dScores, l.qRot, l.kRot, h, kv, block.scale(), g.dqr, g.dkr);
+            kernels.attentionScoresBackward(g.dScores, l.qRot, l.kRot, h, kv, spans, block.scale(), g.dqr, g.dkr);
             p.backwardHook(HookName.rotQ(i), g.dqr, b, t, h, d);
             p.backwardHook(HookName.rotK(i), g.dkr, b, t, kv, d);
             kernels.ropeBackward(g.dqr, h, p.positions, block.invFreq(), g.dq);
             kernels.ropeBackward(g.dkr, kv, p.positions, block.invFreq(), g.dk);
         } else {
-            kernels.attentionScoresBackward(g.dScores, l.q, l.k, h, kv, block.scale(), g.dq, g.dk);
+            kernels.attentionScoresBackward(g.dScores, l.q, l.k, h, kv, spans, block.scale(), g.dq, g.dk);
         }
         p.backwardHook(HookName.q(i), g.dq, b, t, h, d);
         p.backwardHook(HookName.k(i), g.dk, b, t, kv, d);

@@ -4,6 +4,7 @@ import static org.tinysql.tensor.Buffers.fb;
 
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.tensor.AttentionSpans;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.Kernels;
 
@@ -116,11 +117,12 @@ final class Block {
             offset = p.cache.offset();
         }
         int tk = p.acts.keys;
-        kernels.attentionScores(l.queries(), keys, h, kv, keyMask, cfg.localWindows()[i], scale, offset, l.scores);
+        AttentionSpans spans = p.spans(cfg.localWindows()[i]);
+        kernels.attentionScores(l.queries(), keys, h, kv, keyMask, cfg.localWindows()[i], scale, offset, spans, l.scores);
         p.hook(HookName.attnScores(i), l.scores, b, h, t, tk);
-        kernels.softmax(l.scores, l.pattern);
+        kernels.softmax(l.scores, spans, l.pattern);
         p.hook(HookName.pattern(i), l.pattern, b, h, t, tk);
-        kernels.attentionApply(l.pattern, values, h, kv, l.z);
+        kernels.attentionApply(l.pattern, values, h, kv, spans, l.z);
         p.hook(HookName.z(i), l.z, b, t, h, d);
     }
 

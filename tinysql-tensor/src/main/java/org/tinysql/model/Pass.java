@@ -3,6 +3,7 @@ package org.tinysql.model;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.tensor.Arena;
+import org.tinysql.tensor.AttentionSpans;
 
 /**
  * One forward pass: its inputs (ids [N], key mask [B][Tk], positions [B][T]), its activation buffers, the hooks it
@@ -24,9 +25,14 @@ final class Pass {
     final KvCache cache;
     /** The rows that got logits (flat b*T + t), or null for every row. */
     final int[] logitRows;
+    /**
+     * The attention tiles of the key mask when this pass may run attention over them only (a training step: nobody
+     * reads its scores and patterns), else null (dense attention).
+     */
+    final AttentionSpans spans;
 
     Pass(int[][] tokens, int[][] mask, int[][] positions, ActivationBuffers acts, Hooks hooks, Arena hookArena, KvCache cache,
-         int[] logitRows) {
+         int[] logitRows, boolean tiled) {
         this.batch = tokens.length;
         this.time = tokens[0].length;
         this.ids = flatten(tokens);
@@ -37,6 +43,7 @@ final class Pass {
         this.hookArena = hookArena;
         this.cache = cache;
         this.logitRows = logitRows;
+        this.spans = tiled && cache == null && (hooks == null || hooks.isEmpty()) ? AttentionSpans.of(mask, 0) : null;
     }
 
     private Pass(Pass p) {
@@ -50,6 +57,12 @@ final class Pass {
         this.hookArena = p.hookArena;
         this.cache = null;
         this.logitRows = p.logitRows;
+        this.spans = p.spans;
+    }
+
+    /** The spans for a layer with local attention window {@code window} (0 = global): none if it cuts the rows. */
+    AttentionSpans spans(int window) {
+        return window == 0 || window >= time ? spans : null;
     }
 
     /** This pass without hooks: what the backward runs to recompute a block's activations. */

@@ -129,12 +129,12 @@ public final class Transformer {
     }
 
     private INDArray forward(int[][] tokens, int[][] attentionMask, int[][] positions, int[] rows) {
-        ActivationBuffers acts = run(tokens, attentionMask, positions, rows);
+        ActivationBuffers acts = run(tokens, attentionMask, positions, rows, false);
         return unembedding.fullLogits(acts, rows).reshape('c', acts.batch, acts.time, cfg.vocabSize());
     }
 
-    /** The forward pass with its logits left where the unembedding wrote them (all rows, or rowLogits). */
-    private ActivationBuffers run(int[][] tokens, int[][] attentionMask, int[][] positions, int[] rows) {
+    /** The forward pass, logits left where the unembedding wrote them; tiled: attention on AttentionSpans' tiles. */
+    private ActivationBuffers run(int[][] tokens, int[][] attentionMask, int[][] positions, int[] rows, boolean tiled) {
         owner.claim();
         int b = tokens.length;
         int t = Pass.checkTokens(cfg, tokens);
@@ -146,7 +146,7 @@ public final class Transformer {
         hookArena.close();
         hookArena = new Arena(arrayPool);
         lossGradReady = false;
-        last = new Pass(tokens, mask, positions != null ? positions : Pass.range(b, t), acts, hooks, hookArena, null, rows);
+        last = new Pass(tokens, mask, positions != null ? positions : Pass.range(b, t), acts, hooks, hookArena, null, rows, tiled);
         forwardPass.run(last, rows);
         return acts;
     }
@@ -161,7 +161,7 @@ public final class Transformer {
         if (rows.length == 0) {
             throw new IllegalArgumentException("no labels to score: every label is -100");
         }
-        run(tokens, attentionMask, positions, rows);
+        run(tokens, attentionMask, positions, rows, true);
         return loss(labels, withGrad);
     }
 
@@ -299,7 +299,7 @@ public final class Transformer {
         if (last != null && last.acts == acts) {
             last = null; // these buffers are about to change: the earlier forward can no longer be differentiated
         }
-        forwardPass.run(new Pass(tokens, mask, positions, acts, null, null, cache, rows), rows);
+        forwardPass.run(new Pass(tokens, mask, positions, acts, null, null, cache, rows, false), rows);
         cache.advance(tq);
         return acts;
     }
@@ -323,7 +323,7 @@ public final class Transformer {
                     }));
                 }
             }
-            run(spec.tokens(), spec.mask(), spec.positions(), spec.logitRows());
+            run(spec.tokens(), spec.mask(), spec.positions(), spec.logitRows(), false);
             hookArena = cache.finishForward(last) ? new Arena(arrayPool) : hookArena; // the cache took the hook arrays
             return cache;
         } catch (RuntimeException | Error e) {

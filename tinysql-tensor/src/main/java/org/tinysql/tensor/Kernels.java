@@ -61,24 +61,30 @@ public interface Kernels {
      * Key j is visible to query i when keyMask[b][j] != 0, j <= i + offset, (window == 0 or i + offset - j < window),
      * and key j is in the query's segment keyMask[b][i + offset] (a padding query, segment 0, sees every real key);
      * offset is the number of cached positions before the queries (0 without a KV cache).
+     *
+     * <p>The attention kernels take {@code spans}: null runs them dense over [Tq, Tk]; {@link AttentionSpans} of the
+     * same key mask runs them over its tiles only (the mask, window and offset are then implied by the spans), leaving
+     * the entries of scores, pattern and their gradients outside the tiles stale: for passes nobody reads those from.
      */
     void attentionScores(INDArray q, INDArray k, int nHeads, int nKv, int[][] keyMask, int window, float scale, int offset,
-                         INDArray scores);
+                         AttentionSpans spans, INDArray scores);
 
-    /** Row softmax over the last dim. */
-    void softmax(INDArray scores, INDArray pattern);
+    /** Row softmax over the last dim (over each query's visible keys with spans). */
+    void softmax(INDArray scores, AttentionSpans spans, INDArray pattern);
 
     /** z[B,Tq,H,D] = pattern v (v has KV heads, shared by H/KV query heads). */
-    void attentionApply(INDArray pattern, INDArray v, int nHeads, int nKv, INDArray z);
+    void attentionApply(INDArray pattern, INDArray v, int nHeads, int nKv, AttentionSpans spans, INDArray z);
 
     /** dpattern = dz v^T (overwritten); dv += pattern^T dz. */
-    void attentionApplyBackward(INDArray dz, INDArray pattern, INDArray v, int nHeads, int nKv, INDArray dpattern, INDArray dv);
+    void attentionApplyBackward(INDArray dz, INDArray pattern, INDArray v, int nHeads, int nKv, AttentionSpans spans,
+                                INDArray dpattern, INDArray dv);
 
     /** dscores = pattern * (dpattern - rowsum(dpattern * pattern)) (overwritten; may alias dpattern). */
-    void softmaxBackward(INDArray dpattern, INDArray pattern, INDArray dscores);
+    void softmaxBackward(INDArray dpattern, INDArray pattern, AttentionSpans spans, INDArray dscores);
 
     /** dq += scale dscores k; dk += scale dscores^T q. */
-    void attentionScoresBackward(INDArray dscores, INDArray q, INDArray k, int nHeads, int nKv, float scale, INDArray dq, INDArray dk);
+    void attentionScoresBackward(INDArray dscores, INDArray q, INDArray k, int nHeads, int nKv, AttentionSpans spans, float scale,
+                                 INDArray dq, INDArray dk);
 
     /** out[N,C] = table[ids[n]] (rows gathered). */
     void embedding(int[] ids, INDArray table, INDArray out);
