@@ -1,16 +1,12 @@
 package org.tinysql.cli;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tinysql.data.DatasetIO;
 import org.tinysql.data.PredictionsFile;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.sql.ScoreReport;
-import org.tinysql.sql.ScoreResult;
-import org.tinysql.sql.Scoring;
 import org.tinysql.util.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,10 +52,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         List<String> preds;
         if (model != null) {
-            org.tinysql.model.SqlPredictor predictor = org.tinysql.model.SqlPredictor.load(model, 160);
-            try (org.tinysql.util.ConsoleProgressBar bar = new org.tinysql.util.ConsoleProgressBar("predict", gold.size())) {
-                preds = predictor.predict(gold, 32, bar);
-            }
+            preds = ModelEvaluation.predict(model, gold);
         } else {
             preds = predictions == null ? gold.stream().map(TinySqlExample::sqlStatement).toList() : PredictionsFile.read(predictions);
         }
@@ -70,14 +63,7 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException(predictions + " has " + preds.size() + " predictions but " + data + " has "
                     + all + " examples" + (gold.size() < all ? " (" + gold.size() + " with --limit)" : ""));
         }
-        List<Scoring.Item> items = new ArrayList<>(gold.size());
-        for (int i = 0; i < gold.size(); i++) {
-            items.add(Scoring.Item.of(gold.get(i), preds.get(i)));
-        }
-        long t0 = System.nanoTime();
-        Map<String, List<ScoreResult>> results = Scoring.scoreAll(items, Scoring.standardScorers(), threads);
-        List<ScoreReport> reports = Scoring.report(results);
-        System.out.printf("scored %d predictions in %.2f s%n", items.size(), (System.nanoTime() - t0) / 1e9);
+        List<ScoreReport> reports = ModelEvaluation.score(gold, preds, threads);
         reports.forEach(r -> System.out.println(r.describe()));
         if (out != null) {
             AtomicFiles.writeString(out, DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(reports));

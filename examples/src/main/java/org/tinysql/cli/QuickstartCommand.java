@@ -26,6 +26,7 @@ import org.tinysql.model.Transformer;
 import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.Trainer;
+import org.tinysql.train.TrainingRecipe;
 import org.tinysql.util.ConsoleProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -52,7 +53,7 @@ public final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "" + SmallModelRecipe.STEPS, description = "Training steps on CS1 (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--batch", defaultValue = "32", description = "Training batch size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "" + SmallModelRecipe.BATCH, description = "Training batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--eval", defaultValue = "300", description = "Held-out prompts to evaluate (default: ${DEFAULT-VALUE}).")
@@ -141,7 +142,8 @@ public final class QuickstartCommand implements Callable<Integer> {
             System.out.println("== " + runDir + " holds a model of the CS1 data generated before; training a new one");
             DatasetFolders.deleteTree(runDir);
         }
-        ModelConfig cfg = SmallModelRecipe.config(tok);
+        TrainingRecipe recipe = SmallModelRecipe.CS1.withSteps(steps).withBatch(batch);
+        ModelConfig cfg = recipe.config(tok);
         Transformer model;
         Transformer trained = null;
         if (Files.exists(historyFile) && Files.exists(modelDir.resolve("config.json"))
@@ -157,8 +159,8 @@ public final class QuickstartCommand implements Callable<Integer> {
             model = trained;
             System.out.println("== trained model already in " + modelDir);
         } else {
-            model = SmallModelRecipe.model(tok, seed);
-            Trainer.Config tc = SmallModelRecipe.training(steps, batch, 1234).withCheckpoints(250, Math.max(1, steps / 6));
+            model = recipe.model(tok, seed);
+            Trainer.Config tc = recipe.training(1234).withCheckpoints(250, Math.max(1, steps / 6));
             Trainer trainer = new Trainer(model, tok, data.resolve("tokenizer.json"), DatasetIO.read(data, Split.TRAIN),
                     DatasetIO.read(data, Split.VALIDATION), tc, runDir.resolve("checkpoints"));
             System.out.printf("== training %s (%,d parameters) on CS1 for %d steps of %d%n", cfg, model.parameters().count(), steps, batch);

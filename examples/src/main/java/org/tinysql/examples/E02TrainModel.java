@@ -9,6 +9,7 @@ import org.tinysql.tensor.DType;
 import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.Trainer;
+import org.tinysql.train.TrainingRecipe;
 import org.tinysql.util.ConsoleProgressBar;
 
 /**
@@ -29,10 +30,11 @@ public final class E02TrainModel {
 
         // A small Llama (2 layers, d=128, 4 heads): RMSNorm, rotary positions, SwiGLU, tied embeddings; vocabulary from
         // the dataset; weights drawn with standard deviation 0.05 (GPT-2's 0.02 starts small models on a long plateau).
-        Transformer model = SmallModelRecipe.model(tok, 1);
+        TrainingRecipe recipe = SmallModelRecipe.CS1.withSteps(steps);
+        Transformer model = recipe.model(tok, 1);
 
         // AdamW, warmup + cosine, loss on the SQL tokens only, packed rows, checkpoints every 250 steps.
-        Trainer.Config tc = SmallModelRecipe.training(steps, SmallModelRecipe.BATCH, 1).withCheckpoints(250, 250);
+        Trainer.Config tc = recipe.training(1).withCheckpoints(250, 250);
         Trainer trainer = new Trainer(model, tok, data.resolve("tokenizer.json"), DatasetIO.read(data, Split.TRAIN),
                 DatasetIO.read(data, Split.VALIDATION), tc, Path.of("runs/examples/checkpoints"));
         try (ConsoleProgressBar bar = new ConsoleProgressBar("train", steps)) {

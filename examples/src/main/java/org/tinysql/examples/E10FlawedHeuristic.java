@@ -24,6 +24,7 @@ import org.tinysql.tensor.DType;
 import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.Trainer;
+import org.tinysql.train.TrainingRecipe;
 import org.tinysql.util.ConsoleProgressBar;
 import org.tinysql.util.Progress;
 
@@ -86,8 +87,9 @@ public final class E10FlawedHeuristic {
             }
             HfTokenizer tok = HfTokenizer.load(data.resolve("tokenizer.json"));
             // the same recipe as example 02's literal-trained model, on the synonym data
-            Transformer m = SmallModelRecipe.model(tok, 1);
-            Trainer.Config tc = SmallModelRecipe.training(steps, SmallModelRecipe.BATCH, 1234).withCheckpoints(250, 500);
+            TrainingRecipe recipe = SmallModelRecipe.CS1.withSteps(steps);
+            Transformer m = recipe.model(tok, 1);
+            Trainer.Config tc = recipe.training(1234).withCheckpoints(250, 500);
             Trainer trainer = new Trainer(m, tok, data.resolve("tokenizer.json"), DatasetIO.read(data, Split.TRAIN),
                     DatasetIO.read(data, Split.VALIDATION), tc, Path.of("runs/examples/checkpoints-synonym"));
             try (ConsoleProgressBar bar = new ConsoleProgressBar("train (synonyms)", steps)) {

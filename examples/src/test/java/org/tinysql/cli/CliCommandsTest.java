@@ -135,7 +135,7 @@ class CliCommandsTest {
             assertEquals(a[0].equals("llama") ? ModelConfig.Norm.RMS_NORM : ModelConfig.Norm.LAYER_NORM, loaded.norm(), a[0]);
         }
         Path bad = dir.resolve("bad");
-        fails(List.of("--arch must be llama, gpt2 or gpt_neo, not 'mamba'"), "train", "--data", data.toString(), "--out", bad.toString(),
+        fails(List.of("--arch mamba: arch must be llama, gpt2 or gpt_neo, not 'mamba'"), "train", "--data", data.toString(), "--out", bad.toString(),
                 "--arch", "mamba", "--steps", "2");
         assertFalse(Files.exists(bad), "nothing written for a refused --arch");
     }

@@ -31,7 +31,7 @@ class TinySqlCliTest {
     @Test
     void helpListsTheSubcommands() {
         String help = captureOut(() -> assertEquals(0, TinySqlCli.run("--help")));
-        for (String cmd : List.of("quickstart", "generate", "eval")) {
+        for (String cmd : List.of("quickstart", "generate", "eval", "zoo")) {
             assertTrue(help.contains(cmd), help);
         }
     }

@@ -5,15 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tinysql.model.ModelConfig;
 import org.tinysql.tokenizer.HfTokenizer;
+import org.tinysql.train.SmallModelRecipe;
 
 /** Item 9 through {@code tinysql train}: the run folder owns its tokenizer, is checked first, and resumes are checked. */
 class TrainCommandTest {
@@ -100,5 +104,77 @@ class TrainCommandTest {
         CliCommandsTest.Result forced = CliCommandsTest.cli(train(data, run, 6, "--lr", "0.001", "--force"));
         assertEquals(0, forced.code(), forced.err());
         assertTrue(forced.out().contains("trained 6 steps"), forced.out());
+    }
+
+    @Test
+    void theRecipeComesFromTheDatasetsStatsJsonAndEachOptionOverridesIt(@TempDir Path dir) throws Exception {
+        Path cs3 = dir.resolve("cs3-synonym");
+        CliCommandsTest.ok("generate", "--cs", "3", "--variant", "synonym", "--n", "300", "--out", cs3.toString());
+        Path run = dir.resolve("run");
+        CliCommandsTest.Result r = CliCommandsTest.ok("train", "--data", cs3.toString(), "--out", run.toString(), "--steps", "2",
+                "--batch", "4", "--layers", "1", "--d-model", "32", "--heads", "2");
+        assertTrue(r.out().contains("recipe: CS3 synonym (CS1 recipe, not yet tuned): llama, 1 layers, d=32, 2 heads, init std 0.05; "
+                + "2 steps of 4, lr 0.002 -> 0.0002"), r.out());
+        assertTrue(r.out().contains("overridden: --layers 1 --d-model 32 --heads 2 --steps 2 --batch 4"), r.out());
+        JsonNode training = CliCommandsTest.JSON.readTree(run.resolve("training.json").toFile());
+        JsonNode recipe = training.get("recipe");
+        assertEquals("CS3 synonym", recipe.get("name").asText());
+        assertFalse(recipe.get("tuned").asBoolean());
+        // Overridden values and the recipe's own ones, as trained.
+        assertEquals(List.of(1, 32, 2, 2, 4), List.of(recipe.get("layers").asInt(), recipe.get("d_model").asInt(),
+                recipe.get("heads").asInt(), recipe.get("steps").asInt(), recipe.get("batch").asInt()));
+        assertEquals(SmallModelRecipe.INIT_STD, recipe.get("init_std").asDouble());
+        assertEquals(SmallModelRecipe.PEAK_LR, recipe.get("peak_lr").asDouble());
+        assertEquals(2, training.get("steps").asInt());
+        assertTrue(training.get("parameters").asLong() > 0 && training.get("minutes").asDouble() > 0, training.toString());
+        assertEquals(1, ModelConfig.load(run.resolve("model")).nLayers());
+        JsonNode state = CliCommandsTest.JSON.readTree(run.resolve("checkpoints/step-00000002/trainer_state.json").toFile());
+        assertEquals(SmallModelRecipe.PEAK_LR / 10, state.get("min_lr").asDouble(), "the recipe's schedule");
+        // --lr and --init-std override the recipe too.
+        CliCommandsTest.Result lr = CliCommandsTest.ok("train", "--data", cs3.toString(), "--out", dir.resolve("lr").toString(),
+                "--steps", "1", "--batch", "4", "--layers", "1", "--d-model", "32", "--heads", "2", "--lr", "0.001", "--init-std", "0.02");
+        assertTrue(lr.out().contains("init std 0.02; 1 steps of 4, lr 0.001 -> 0.0001"), lr.out());
+    }
+
+    @Test
+    void aDatasetWithoutStatsJsonTrainsWithTheCs1RecipeAndSaysSo(@TempDir Path dir) throws Exception {
+        Path plain = dir.resolve("plain");
+        Files.createDirectories(plain);
+        try (Stream<Path> s = Files.list(data)) {
+            for (Path p : s.filter(p -> !p.getFileName().toString().equals("stats.json")).toList()) {
+                Files.copy(p, plain.resolve(p.getFileName()));
+            }
+        }
+        CliCommandsTest.Result r = CliCommandsTest.ok("train", "--data", plain.toString(), "--out", dir.resolve("run").toString(),
+                "--steps", "1", "--batch", "4", "--layers", "1", "--d-model", "32", "--heads", "2");
+        assertTrue(r.out().contains("recipe: dataset without stats.json (CS1 recipe): llama"), r.out());
+        assertTrue(r.err().contains("has no stats.json") && r.err().contains("CS1 recipe"), r.err());
+    }
+
+    @Test
+    void badOptionsAndABadStatsJsonFailBeforeAnythingIsWritten(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        String[] tiny = {"--batch", "4", "--layers", "1", "--d-model", "32", "--heads", "2"};
+        CliCommandsTest.fails(List.of("--steps 0: steps must be at least 1, not 0"), concat(new String[] {"train", "--data", data.toString(),
+            "--out", run.toString(), "--steps", "0"}, tiny));
+        CliCommandsTest.fails(List.of("--lr -1.0: peak_lr must be positive"), concat(new String[] {"train", "--data", data.toString(),
+            "--out", run.toString(), "--steps", "1", "--lr=-1"}, tiny));
+        CliCommandsTest.fails(List.of("CS1 literal recipe with --d-model 30", "does not describe a model", "must be a multiple of"),
+                "train", "--data", data.toString(), "--out", run.toString(), "--d-model", "30", "--steps", "1");
+        CliCommandsTest.fails(List.of("--checkpoint-every must be 0"), concat(new String[] {"train", "--data", data.toString(),
+            "--out", run.toString(), "--steps", "1", "--checkpoint-every=-5"}, tiny));
+        CliCommandsTest.fails(List.of("does not exist"), "train", "--data", dir.resolve("nowhere").toString(), "--out", run.toString());
+        Path broken = dir.resolve("broken");
+        Files.createDirectories(broken);
+        Files.writeString(broken.resolve("stats.json"), "{\"command_set\": 9}");
+        CliCommandsTest.fails(List.of(broken.resolve("stats.json").toString()), "train", "--data", broken.toString(),
+                "--out", run.toString());
+        assertFalse(Files.exists(run), "nothing written for refused options");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 }

@@ -39,8 +39,9 @@ class EndToEndAccuracyTest {
         double min = Double.parseDouble(System.getProperty("tinysql.e2e.min", "0.9"));
         new DatasetGenerator(CommandSet.CS1, Variant.LITERAL, 42).writeSplits(dir, 200_000, Progress.NONE);
         HfTokenizer tok = HfTokenizer.load(dir.resolve("tokenizer.json"));
-        Transformer model = SmallModelRecipe.model(tok, 1);
-        Trainer.Config tc = SmallModelRecipe.training(steps, SmallModelRecipe.BATCH, 1);
+        TrainingRecipe recipe = SmallModelRecipe.CS1.withSteps(steps);
+        Transformer model = recipe.model(tok, 1);
+        Trainer.Config tc = recipe.training(1);
         long t0 = System.nanoTime();
         List<Trainer.StepLog> log = new Trainer(model, tok, DatasetIO.read(dir, Split.TRAIN), DatasetIO.read(dir, Split.VALIDATION),
                 tc, dir.resolve("ckpt")).run(Progress.NONE);

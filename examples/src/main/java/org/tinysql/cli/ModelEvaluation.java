@@ -1,0 +1,43 @@
+package org.tinysql.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.tinysql.data.TinySqlExample;
+import org.tinysql.model.SqlPredictor;
+import org.tinysql.sql.ScoreReport;
+import org.tinysql.sql.ScoreResult;
+import org.tinysql.sql.Scoring;
+import org.tinysql.util.ConsoleProgressBar;
+
+/** Greedy predictions of a model folder and their scores with every scorer: {@code tinysql eval} and the zoo use it. */
+final class ModelEvaluation {
+    /** Prompts decoded together. */
+    static final int BATCH = 32;
+
+    private ModelEvaluation() {
+    }
+
+    /** The model folder's greedy predictions for {@code gold} (up to {@link SqlPredictor#MAX_NEW_TOKENS} tokens each). */
+    static List<String> predict(Path modelDir, List<TinySqlExample> gold) throws IOException {
+        SqlPredictor predictor = SqlPredictor.load(modelDir, SqlPredictor.MAX_NEW_TOKENS);
+        try (ConsoleProgressBar bar = new ConsoleProgressBar("predict", gold.size())) {
+            return predictor.predict(gold, BATCH, bar);
+        }
+    }
+
+    /** One report per standard scorer for {@code predictions[i]} against {@code gold[i]}; prints the time taken. */
+    static List<ScoreReport> score(List<TinySqlExample> gold, List<String> predictions, int threads) {
+        List<Scoring.Item> items = new ArrayList<>(gold.size());
+        for (int i = 0; i < gold.size(); i++) {
+            items.add(Scoring.Item.of(gold.get(i), predictions.get(i)));
+        }
+        long t0 = System.nanoTime();
+        Map<String, List<ScoreResult>> results = Scoring.scoreAll(items, Scoring.standardScorers(), threads);
+        List<ScoreReport> reports = Scoring.report(results);
+        System.out.printf("scored %d predictions in %.2f s%n", items.size(), (System.nanoTime() - t0) / 1e9);
+        return reports;
+    }
+}

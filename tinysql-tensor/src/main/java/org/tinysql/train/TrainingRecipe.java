@@ -1,0 +1,216 @@
+package org.tinysql.train;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.List;
+import java.util.Locale;
+import org.tinysql.model.ConfigValidator;
+import org.tinysql.model.ModelConfig;
+import org.tinysql.model.Parameters;
+import org.tinysql.model.Transformer;
+import org.tinysql.tokenizer.Tokenizer;
+
+/**
+ * Everything that decides how a small TinySQL model is trained from scratch: the model's shape, its initialisation and
+ * the optimisation schedule. {@link SmallModelRecipe#forDataset} looks up the recipe of a command set and variant;
+ * {@code tinysql train}, {@code tinysql zoo}, the quickstart, the examples and the tests build their models and
+ * {@link Trainer.Config}s from a recipe, and override single fields with the {@code with...} methods.
+ *
+ * <p>The constructor checks each field alone; the rules between the model's sizes (a width divisible by the heads, an
+ * even head size for rotary positions, ...) are {@link ModelConfig}'s and are checked when the model is described, so
+ * that {@code with...} calls can be chained in any order: call {@link #validate()} to check a recipe before writing
+ * anything.
+ *
+ * @param name          what the recipe is for, e.g. "CS3 literal"
+ * @param tuned         whether the values were measured for {@code name} (false: borrowed from another recipe)
+ * @param note          where the values come from, e.g. "CS1 recipe, not yet tuned"
+ * @param arch          llama (RMSNorm, RoPE, SwiGLU), gpt2 (learned positions, scaled attention) or gpt_neo
+ * @param layers        transformer blocks
+ * @param dModel        residual width
+ * @param heads         attention heads
+ * @param maxPositions  the model's longest sequence and the trainer's longest example, in tokens
+ * @param initStd       standard deviation of the initial weights ({@link Parameters#init(ModelConfig, long, double)})
+ * @param steps         optimisation steps
+ * @param batch         examples per step
+ * @param peakLr        learning rate after warmup
+ * @param minLrDivisor  the cosine decay ends at {@code peakLr / minLrDivisor}
+ * @param warmupPercent linear warmup over this percentage of the steps (at least one step)
+ * @param weightDecay   AdamW's decoupled weight decay
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record TrainingRecipe(String name, boolean tuned, String note, String arch, int layers, int dModel, int heads,
+                             int maxPositions, double initStd, int steps, int batch, double peakLr, double minLrDivisor,
+                             int warmupPercent, double weightDecay) {
+
+    /** The architectures a recipe can train, as HF model_type names. */
+    public static final List<String> ARCHITECTURES = List.of("llama", "gpt2", "gpt_neo");
+    /** Longest recipe name or note. */
+    private static final int MAX_TEXT = 200;
+
+    public TrainingRecipe {
+        if (name == null || name.isBlank() || name.length() > MAX_TEXT || note == null || note.length() > MAX_TEXT) {
+            throw new IllegalArgumentException("a recipe needs a name of 1 to " + MAX_TEXT + " characters and a note of at most "
+                    + MAX_TEXT);
+        }
+        if (!ARCHITECTURES.contains(arch)) {
+            throw new IllegalArgumentException("arch must be llama, gpt2 or gpt_neo, not '" + arch + "'");
+        }
+        // Each size alone (arrays are sized by them); the rules between them are ModelConfig's, see validate().
+        within("layers", layers, ConfigValidator.MAX_LAYERS);
+        within("d_model", dModel, ConfigValidator.MAX_WIDTH);
+        within("heads", heads, ConfigValidator.MAX_WIDTH);
+        within("max_positions", maxPositions, ConfigValidator.MAX_POSITIONS);
+        atLeast("steps", steps, 1);
+        atLeast("batch", batch, 1);
+        positive("init_std", initStd);
+        positive("peak_lr", peakLr);
+        if (!(minLrDivisor >= 1) || Double.isInfinite(minLrDivisor)) {
+            throw new IllegalArgumentException("min_lr_divisor must be a finite number of at least 1, not " + minLrDivisor);
+        }
+        if (warmupPercent < 0 || warmupPercent > 100) {
+            throw new IllegalArgumentException("warmup_percent must be 0..100, not " + warmupPercent);
+        }
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            throw new IllegalArgumentException("weight_decay must be finite and not negative, not " + weightDecay);
+        }
+    }
+
+    private static void atLeast(String what, long value, long min) {
+        if (value < min) {
+            throw new IllegalArgumentException(what + " must be at least " + min + ", not " + value);
+        }
+    }
+
+    private static void within(String what, int value, int max) {
+        if (value < 1 || value > max) {
+            throw new IllegalArgumentException(what + " must be 1.." + max + ", not " + value);
+        }
+    }
+
+    private static void positive(String what, double value) {
+        if (!(value > 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(what + " must be positive and finite, not " + value);
+        }
+    }
+
+    /**
+     * This recipe, after checking that it describes a model ({@link ModelConfig}'s rules: layer and width ranges, the
+     * width a multiple of the heads, an even head size for rotary positions); the message names the config.json keys.
+     */
+    public TrainingRecipe validate() {
+        config(1, -1);
+        return this;
+    }
+
+    /** The model's shape for a vocabulary of {@code vocabSize} tokens whose EOS is {@code eosId} (-1: none). */
+    public ModelConfig config(int vocabSize, int eosId) {
+        ModelConfig c = switch (arch) {
+            case "llama" -> ModelConfig.llama(vocabSize, dModel, layers, heads, maxPositions);
+            case "gpt2" -> ModelConfig.gpt2(vocabSize, dModel, layers, heads, maxPositions);
+            default -> ModelConfig.gptNeo(vocabSize, dModel, layers, heads, maxPositions);
+        };
+        return c.withTokens(-1, eosId);
+    }
+
+    /** The model's shape with the tokenizer's vocabulary and EOS. */
+    public ModelConfig config(Tokenizer tok) {
+        return config(tok.vocabSize(), tok.eosId());
+    }
+
+    /** A freshly initialised model of {@link #config(Tokenizer)}, deterministic in the seed. */
+    public Transformer model(Tokenizer tok, long seed) {
+        return new Transformer(Parameters.init(config(tok), seed, initStd));
+    }
+
+    /**
+     * The training schedule: {@link #steps} steps of {@link #batch}, warmup {@link #warmupPercent}%, cosine from
+     * {@link #peakLr} to {@code peakLr / minLrDivisor}, clipping at 1, validation every tenth of the run, packed rows,
+     * no periodic checkpoints (set them with {@link Trainer.Config#withCheckpoints}).
+     *
+     * @param seed the data-order seed
+     */
+    public Trainer.Config training(long seed) {
+        int warmup = (int) Math.max(1, (long) steps * warmupPercent / 100);
+        return new Trainer.Config(steps, batch, peakLr, peakLr / minLrDivisor, warmup, weightDecay, 1.0, Math.max(1, steps / 10),
+                4, 0, 2, seed, maxPositions);
+    }
+
+    /** One line, e.g. "CS5 synonym (CS1 recipe, not yet tuned): llama, 2 layers, d=128, 4 heads, ...". */
+    public String describe() {
+        return String.format(Locale.ROOT, "%s (%s): %s, %d layers, d=%d, %d heads, init std %s; %d steps of %d, lr %s -> %s, "
+                        + "warmup %d%%, weight decay %s", name, note.isEmpty() ? (tuned ? "tuned" : "not tuned") : note, arch,
+                layers, dModel, heads, plain(initStd), steps, batch, plain(peakLr), plain(peakLr / minLrDivisor), warmupPercent,
+                plain(weightDecay));
+    }
+
+    /** A number without exponent or trailing zeros: 0.0002, 0.05, 0. */
+    private static String plain(double v) {
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    }
+
+    /** The same values under another name and provenance (for a recipe borrowed by another dataset). */
+    public TrainingRecipe as(String newName, boolean isTuned, String newNote) {
+        return new TrainingRecipe(newName, isTuned, newNote, arch, layers, dModel, heads, maxPositions, initStd, steps, batch,
+                peakLr, minLrDivisor, warmupPercent, weightDecay);
+    }
+
+    public TrainingRecipe withArch(String v) {
+        return new TrainingRecipe(name, tuned, note, v, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
+                minLrDivisor, warmupPercent, weightDecay);
+    }
+
+    public TrainingRecipe withLayers(int v) {
+        return new TrainingRecipe(name, tuned, note, arch, v, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
+                minLrDivisor, warmupPercent, weightDecay);
+    }
+
+    public TrainingRecipe withDModel(int v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, v, heads, maxPositions, initStd, steps, batch, peakLr,
+                minLrDivisor, warmupPercent, weightDecay);
+    }
+
+    public TrainingRecipe withHeads(int v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, v, maxPositions, initStd, steps, batch, peakLr,
+                minLrDivisor, warmupPercent, weightDecay);
+    }
+
+    public TrainingRecipe withMaxPositions(int v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, v, initStd, steps, batch, peakLr,
+                minLrDivisor, warmupPercent, weightDecay);
+    }
+
+    public TrainingRecipe withInitStd(double v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, v, steps, batch, peakLr,
+                minLrDivisor, warmupPercent, weightDecay);
+    }
+
+    public TrainingRecipe withSteps(int v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, v, batch, peakLr,
+                minLrDivisor, warmupPercent, weightDecay);
+    }
+
+    public TrainingRecipe withBatch(int v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, v, peakLr,
+                minLrDivisor, warmupPercent, weightDecay);
+    }
+
+    public TrainingRecipe withPeakLr(double v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, v,
+                minLrDivisor, warmupPercent, weightDecay);
+    }
+
+    public TrainingRecipe withMinLrDivisor(double v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
+                v, warmupPercent, weightDecay);
+    }
+
+    public TrainingRecipe withWarmupPercent(int v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
+                minLrDivisor, v, weightDecay);
+    }
+
+    public TrainingRecipe withWeightDecay(double v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
+                minLrDivisor, warmupPercent, v);
+    }
+}

@@ -1,0 +1,109 @@
+package org.tinysql.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.tinysql.data.CommandSet;
+import org.tinysql.data.DatasetGenerator;
+import org.tinysql.data.StrictJson;
+import org.tinysql.data.Variant;
+import org.tinysql.model.ModelConfig;
+import org.tinysql.model.Transformer;
+import org.tinysql.tokenizer.SqlVocabTokenizer;
+
+/** The recipe table and {@link TrainingRecipe}: lookup, overrides, the model and schedule built from a recipe, checks. */
+class SmallModelRecipeTest {
+
+    @Test
+    void theCs1RecipeIsTheMeasuredConstantsAndGivesTheScheduleCheckpointsWereWrittenWith() {
+        TrainingRecipe r = SmallModelRecipe.CS1;
+        assertEquals(List.of("llama", SmallModelRecipe.LAYERS, SmallModelRecipe.D_MODEL, SmallModelRecipe.HEADS,
+                SmallModelRecipe.INIT_STD, SmallModelRecipe.STEPS, SmallModelRecipe.BATCH, SmallModelRecipe.PEAK_LR),
+                List.of(r.arch(), r.layers(), r.dModel(), r.heads(), r.initStd(), r.steps(), r.batch(), r.peakLr()));
+        assertTrue(r.tuned());
+        // The schedule of the recipe before it was a record (steps / 20 warmup, peak / 10 at the end, validation every
+        // tenth): checkpoints written by earlier versions resume without --force.
+        Trainer.Config c = r.withSteps(1234).withPeakLr(1e-3).training(7);
+        Trainer.Config before = new Trainer.Config(1234, SmallModelRecipe.BATCH, 1e-3, 1e-3 / 10, 1234 / 20, 0.01, 1.0, 1234 / 10,
+                4, 0, 2, 7, SmallModelRecipe.MAX_POSITIONS);
+        assertEquals(before, c);
+        assertEquals(RunSettings.of(before, 100), RunSettings.of(c, 100));
+    }
+
+    @Test
+    void everyCommandSetAndVariantHasARecipeNamedForItAndUnmeasuredOnesSaySo() {
+        assertSame(SmallModelRecipe.CS1, SmallModelRecipe.forDataset(1, "literal"));
+        for (CommandSet cs : CommandSet.values()) {
+            for (Variant v : Variant.values()) {
+                TrainingRecipe r = SmallModelRecipe.forDataset(cs.level(), v.name().toLowerCase()).validate();
+                String name = cs + " " + v.name().toLowerCase();
+                assertEquals(name, r.name());
+                assertTrue(r.describe().startsWith(name + " ("), r.describe());
+                if (!r.tuned()) {
+                    assertEquals("CS1 recipe, not yet tuned", r.note());
+                    assertEquals(SmallModelRecipe.CS1.as(name, false, r.note()), r, "an unmeasured entry borrows the CS1 values");
+                    assertTrue(r.describe().contains("(CS1 recipe, not yet tuned)"), r.describe());
+                }
+            }
+        }
+        assertFalse(SmallModelRecipe.forDataset(5, "SYNONYM").tuned());
+        IllegalArgumentException cs = assertThrows(IllegalArgumentException.class, () -> SmallModelRecipe.forDataset(6, "literal"));
+        assertEquals("command set must be 1..5, not 6", cs.getMessage());
+        IllegalArgumentException v = assertThrows(IllegalArgumentException.class, () -> SmallModelRecipe.forDataset(2, "mixed"));
+        assertTrue(v.getMessage().contains("unknown variant 'mixed'"), v.getMessage());
+    }
+
+    @Test
+    void overridesBuildTheModelAndScheduleTheyDescribe() {
+        List<String> texts = new DatasetGenerator(CommandSet.CS1, Variant.LITERAL, 3).generate(50).stream()
+                .map(e -> e.fullText()).toList();
+        SqlVocabTokenizer tok = SqlVocabTokenizer.build(texts, 1, 4000);
+        TrainingRecipe r = SmallModelRecipe.forDataset(3, "synonym").withArch("gpt2").withLayers(1).withDModel(32).withHeads(2)
+                .withInitStd(0.02).withSteps(40).withBatch(4).withPeakLr(1e-3).withMinLrDivisor(4).withWarmupPercent(10)
+                .withWeightDecay(0).withMaxPositions(128);
+        ModelConfig cfg = r.config(tok);
+        assertEquals(List.of("gpt2", 1, 32, 2, 128, tok.vocabSize(), tok.eosId()), List.of(cfg.modelType(), cfg.nLayers(), cfg.dModel(),
+                cfg.nHeads(), cfg.maxPositions(), cfg.vocabSize(), cfg.eosTokenId()));
+        Transformer a = r.model(tok, 5);
+        Transformer b = r.model(tok, 5);
+        assertEquals(a.parameters().get("embed.W_E").getDouble(3), b.parameters().get("embed.W_E").getDouble(3));
+        assertNotEquals(a.parameters().get("embed.W_E").getDouble(3), r.model(tok, 6).parameters().get("embed.W_E").getDouble(3));
+        Trainer.Config c = r.training(9);
+        assertEquals(List.of(40, 4, 1e-3, 2.5e-4, 4, 0.0, 4, 9L, 128), List.of(c.steps(), c.batchSize(), c.peakLr(), c.minLr(),
+                c.warmupSteps(), c.weightDecay(), c.evalEvery(), c.seed(), c.maxLength()));
+        assertEquals("CS3 synonym", r.name(), "overrides keep the recipe's name");
+    }
+
+    @Test
+    void badValuesFailWithTheFieldAndAShapeThatIsNoModelFailsValidation() {
+        TrainingRecipe r = SmallModelRecipe.CS1;
+        assertEquals("steps must be at least 1, not 0", assertThrows(IllegalArgumentException.class, () -> r.withSteps(0)).getMessage());
+        assertEquals("batch must be at least 1, not -2", assertThrows(IllegalArgumentException.class, () -> r.withBatch(-2)).getMessage());
+        assertEquals("arch must be llama, gpt2 or gpt_neo, not 'mamba'",
+                assertThrows(IllegalArgumentException.class, () -> r.withArch("mamba")).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> r.withPeakLr(Double.NaN)).getMessage().startsWith("peak_lr"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> r.withInitStd(0)).getMessage().startsWith("init_std"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> r.withWarmupPercent(101)).getMessage().startsWith("warmup_percent"));
+        // Shape rules are ModelConfig's: checked once the shape is complete, so with-calls chain in any order.
+        TrainingRecipe odd = r.withDModel(30);
+        String msg = assertThrows(IllegalArgumentException.class, odd::validate).getMessage();
+        assertTrue(msg.contains("30") && msg.contains("must be a multiple of"), msg);
+        assertEquals(30, odd.withHeads(3).validate().dModel());
+        assertEquals("layers must be 1..1024, not 0", assertThrows(IllegalArgumentException.class, () -> r.withLayers(0)).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> r.withHeads(256).validate()).getMessage().contains("out of range"));
+    }
+
+    @Test
+    void aRecipeRoundTripsThroughStrictJson() throws Exception {
+        TrainingRecipe r = SmallModelRecipe.forDataset(4, "synonym").withLayers(3).withPeakLr(1.5e-3);
+        String json = StrictJson.mapper().writeValueAsString(r);
+        assertTrue(json.contains("\"d_model\":128") && json.contains("\"tuned\":false"), json);
+        assertEquals(r, StrictJson.mapper().readValue(json, TrainingRecipe.class));
+    }
+}
