@@ -14,7 +14,8 @@ public final class TinySqlCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        // java -jar tinysql.jar: restart once with the Vector API module when it is missing (see JvmRelaunch)
+        System.exit(JvmRelaunch.run(TinySqlCli.class.getName(), args).orElseGet(() -> run(args)));
     }
 
     /** Runs the CLI and returns its exit code (for tests). */

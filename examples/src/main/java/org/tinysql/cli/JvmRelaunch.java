@@ -1,0 +1,87 @@
+package org.tinysql.cli;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Restarts {@code java -jar tinysql.jar ...} once in a child JVM that resolves the Java Vector API module, so that
+ * the engine's exp-based kernels (softmax, cross-entropy, SwiGLU) run on SIMD lanes without users typing
+ * {@code --add-modules jdk.incubator.vector} (training is several times faster with it; see the tensor module's
+ * VectorMath). The child gets the same JVM options, class path and arguments and shares the terminal; its exit code
+ * is the CLI's.
+ *
+ * <p>No restart when the module is already resolved, when this is the child, when {@code -Dtinysql.relaunch=false} or
+ * the environment variable {@code TINYSQL_RELAUNCH=0} is set, or when the JVM runs with an agent, a debugger or a
+ * flight recording (a second JVM would fight over the port or the recording file): the CLI then runs in this JVM
+ * (with scalar kernels when the module is missing, as a log line says).
+ */
+final class JvmRelaunch {
+    static final String MODULE = "jdk.incubator.vector";
+    private static final String CHILD_PROPERTY = "tinysql.relaunched";
+
+    private JvmRelaunch() {
+    }
+
+    /** Runs the CLI in a child JVM and returns its exit code, or empty when this JVM should run it itself. */
+    static Optional<Integer> run(String mainClass, String[] args) {
+        List<String> jvmArgs = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        boolean moduleResolved = ModuleLayer.boot().findModule(MODULE).isPresent();
+        String env = System.getenv("TINYSQL_RELAUNCH");
+        if (!wanted(moduleResolved, jvmArgs, System.getProperty(CHILD_PROPERTY) != null,
+                System.getProperty("tinysql.relaunch", "true"), env)) {
+            return Optional.empty();
+        }
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        if (!Files.isExecutable(java)) {
+            return Optional.empty();
+        }
+        List<String> cmd = command(java.toString(), jvmArgs, System.getProperty("java.class.path"), mainClass, args);
+        try {
+            Process child = new ProcessBuilder(cmd).inheritIO().start();
+            Thread stop = new Thread(child::destroy, "tinysql-relaunch-stop");
+            Runtime.getRuntime().addShutdownHook(stop);
+            int code = child.waitFor();
+            Runtime.getRuntime().removeShutdownHook(stop);
+            return Optional.of(code);
+        } catch (IOException e) {
+            return Optional.empty(); // could not start a JVM: run here
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of(130);
+        }
+    }
+
+    /** Whether a restart helps and is safe (see the class comment). */
+    static boolean wanted(boolean moduleResolved, List<String> jvmArgs, boolean isChild, String relaunchProperty, String env) {
+        if (moduleResolved || isChild || "false".equalsIgnoreCase(relaunchProperty) || "0".equals(env)) {
+            return false;
+        }
+        for (String a : jvmArgs) {
+            if (a.startsWith("-agentlib") || a.startsWith("-agentpath") || a.startsWith("-javaagent") || a.startsWith("-Xrunjdwp")
+                    || a.startsWith("-XX:StartFlightRecording") || a.startsWith("-XX:+FlightRecorder") || a.startsWith("--add-modules")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The child's command line: the same JVM options plus the module and the child marker, then class path, main, args. */
+    static List<String> command(String java, List<String> jvmArgs, String classPath, String mainClass, String[] args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.addAll(jvmArgs);
+        cmd.add("--add-modules");
+        cmd.add(MODULE);
+        cmd.add("-D" + CHILD_PROPERTY + "=true");
+        cmd.add("-cp");
+        cmd.add(classPath);
+        cmd.add(mainClass);
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+}
