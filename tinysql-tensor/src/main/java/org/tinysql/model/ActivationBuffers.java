@@ -6,10 +6,16 @@ import org.tinysql.tensor.Kernels;
 
 /**
  * Every activation of one forward pass over a batch shape [B, T] attending over Tk keys (Tk = T, or a KV cache's
- * capacity when decoding), plus the backward work buffers, allocated once per shape and reused (llm.c's
- * ActivationTensors). Rows are flattened: N = B*T. Shapes: C d_model, H query heads, KV key/value heads, D head dim,
- * M MLP width, V vocabulary. Buffers an architecture does not use (learned positions, rotated q/k, the SwiGLU
- * linear branch) stay null.
+ * capacity when decoding), plus the backward work buffers (llm.c's ActivationTensors). Rows are flattened: N = B*T.
+ * Shapes: C d_model, H query heads, KV key/value heads, D head dim, M MLP width, V vocabulary. Buffers an
+ * architecture does not use (learned positions, rotated q/k, the SwiGLU linear branch) stay null.
+ *
+ * <p>The buffers are views carved out of slab arenas ({@link Arena#slab}): {@link #recarve} lays out a set for
+ * another shape in the same memory, so a new batch shape allocates nothing once the slabs are large enough. Carved
+ * buffers hold arbitrary values (the last pass's, or another shape's): every forward kernel overwrites its whole
+ * output, and {@link BackwardPass} zeroes each buffer it accumulates into, so no pass reads what it did not write.
+ * The one buffer written in part, the full logits after a row-restricted pass, is cleared by
+ * {@link Unembedding#fullLogits} (see {@link #logitsWritten}).
  *
  * <p>With {@code recompute} (activation checkpointing per block) only each block's input (residPre) is kept per
  * layer; every other activation of a block lives in one set of buffers that all layers share, and the backward pass
@@ -37,7 +43,7 @@ final class ActivationBuffers implements AutoCloseable {
         }
     }
 
-    /** Backward work buffers (llm.c's grads_acts), allocated on the first backward over this shape. */
+    /** Backward work buffers (llm.c's grads_acts), carved on the first backward over this shape. */
     static final class Grads {
         INDArray dx, dNorm, dPost, dPre, dPreLin, dz, dq, dk, dv, dqr, dkr, dPat, dScores, dLogits;
     }
@@ -47,7 +53,11 @@ final class ActivationBuffers implements AutoCloseable {
     final int keys;
     /** Whether the layers share their activation buffers (all but residPre), which the backward recomputes. */
     final boolean recompute;
+    /** The forward and backward buffers of this shape. */
     final Arena arena;
+    /** The row-restricted unembedding's logits and their gradient, re-carved per pass (the row count changes). */
+    private final Arena rowArena;
+    private final Arena rowGradArena;
     final INDArray embed;
     final INDArray posEmbed;
     final INDArray residFinal;
@@ -57,19 +67,30 @@ final class ActivationBuffers implements AutoCloseable {
     final Layer[] layers;
     private final ModelConfig cfg;
     private Grads grads;
-    /** The logits of every row [N, V]: allocated on first use (row-restricted passes do not need them). */
+    /** The logits of every row [N, V]: carved on first use (row-restricted passes do not need them). */
     private INDArray logits;
     /** Whether {@link #logits} holds the logits of the last pass (a row-restricted pass leaves them in rowLogits). */
     boolean logitsCurrent;
-    /** Logits and their gradient of the selected rows only [r, V] (row-restricted unembedding). */
+    /** Logits and their gradient of the selected rows only [r, V] (row-restricted unembedding), or null. */
     INDArray rowLogits;
     INDArray dRowLogits;
-    /** Rows of {@code logits} written by the last row-restricted fill; null: possibly every row. */
+    /**
+     * Rows of {@code logits} written since it was carved (by row-restricted fills; every other row is zero); null:
+     * possibly every row, or arbitrary values (a newly carved buffer).
+     */
     int[] logitsWritten;
 
+    /** A set for [b, t] over tk keys in new slab arenas of {@code kernels}. */
     ActivationBuffers(ModelConfig cfg, Kernels kernels, int b, int t, int tk, boolean recompute) {
+        this(cfg, Arena.slab(kernels), Arena.slab(kernels), Arena.slab(kernels), b, t, tk, recompute);
+    }
+
+    private ActivationBuffers(ModelConfig cfg, Arena arena, Arena rowArena, Arena rowGradArena, int b, int t, int tk,
+                              boolean recompute) {
         this.cfg = cfg;
-        this.arena = new Arena(kernels);
+        this.arena = arena;
+        this.rowArena = rowArena;
+        this.rowGradArena = rowGradArena;
         this.batch = b;
         this.time = t;
         this.keys = tk;
@@ -79,55 +100,64 @@ final class ActivationBuffers implements AutoCloseable {
         boolean rotary = cfg.positions() == ModelConfig.Positions.ROTARY;
         boolean swiglu = cfg.mlp() == ModelConfig.Mlp.SWIGLU;
         Arena z = arena;
-        embed = z.zeros(n, c);
-        posEmbed = rotary ? null : z.zeros(n, c);
+        embed = z.carve(n, c);
+        posEmbed = rotary ? null : z.carve(n, c);
         layers = new Layer[cfg.nLayers()];
         for (int i = 0; i < cfg.nLayers(); i++) {
             if (recompute && i > 0) {
-                layers[i] = shared(layers[0], z.zeros(n, c));
+                layers[i] = shared(layers[0], z.carve(n, c));
                 continue;
             }
             Layer l = new Layer();
-            l.residPre = z.zeros(n, c);
-            l.ln1 = z.zeros(n, c);
-            l.q = z.zeros(n, (long) h * d);
-            l.k = z.zeros(n, (long) kv * d);
-            l.v = z.zeros(n, (long) kv * d);
+            l.residPre = z.carve(n, c);
+            l.ln1 = z.carve(n, c);
+            l.q = z.carve(n, (long) h * d);
+            l.k = z.carve(n, (long) kv * d);
+            l.v = z.carve(n, (long) kv * d);
             if (rotary) {
-                l.qRot = z.zeros(n, (long) h * d);
-                l.kRot = z.zeros(n, (long) kv * d);
+                l.qRot = z.carve(n, (long) h * d);
+                l.kRot = z.carve(n, (long) kv * d);
             }
-            l.scores = z.zeros(b, h, t, tk);
-            l.pattern = z.zeros(b, h, t, tk);
-            l.z = z.zeros(n, (long) h * d);
-            l.attnOut = z.zeros(n, c);
-            l.residMid = z.zeros(n, c);
-            l.ln2 = z.zeros(n, c);
-            l.pre = z.zeros(n, m);
-            l.preLinear = swiglu ? z.zeros(n, m) : null;
-            l.post = z.zeros(n, m);
-            l.mlpOut = z.zeros(n, c);
-            l.ln1Mean = z.zeros(n);
-            l.ln1Rstd = z.zeros(n);
-            l.ln2Mean = z.zeros(n);
-            l.ln2Rstd = z.zeros(n);
+            l.scores = z.carve(b, h, t, tk);
+            l.pattern = z.carve(b, h, t, tk);
+            l.z = z.carve(n, (long) h * d);
+            l.attnOut = z.carve(n, c);
+            l.residMid = z.carve(n, c);
+            l.ln2 = z.carve(n, c);
+            l.pre = z.carve(n, m);
+            l.preLinear = swiglu ? z.carve(n, m) : null;
+            l.post = z.carve(n, m);
+            l.mlpOut = z.carve(n, c);
+            l.ln1Mean = z.carve(n);
+            l.ln1Rstd = z.carve(n);
+            l.ln2Mean = z.carve(n);
+            l.ln2Rstd = z.carve(n);
             layers[i] = l;
         }
-        residFinal = z.zeros(n, c);
-        lnFinal = z.zeros(n, c);
-        lnfMean = z.zeros(n);
-        lnfRstd = z.zeros(n);
+        residFinal = z.carve(n, c);
+        lnFinal = z.carve(n, c);
+        lnfMean = z.carve(n);
+        lnfRstd = z.carve(n);
     }
 
-    /** The full logits buffer [N, V], allocated (zero) on first use. */
+    /**
+     * A set for another shape in this set's memory (growing it when needed). This set must not be used any more: its
+     * buffers become the new set's.
+     */
+    ActivationBuffers recarve(int b, int t, int tk, boolean recomputeLayers) {
+        arena.rewind();
+        return new ActivationBuffers(cfg, arena, rowArena, rowGradArena, b, t, tk, recomputeLayers);
+    }
+
+    /** The full logits buffer [N, V], carved on first use (arbitrary values: see {@link #logitsWritten}). */
     INDArray logits() {
         if (logits == null) {
-            logits = arena.zeros((long) batch * time, cfg.vocabSize());
+            logits = arena.carve((long) batch * time, cfg.vocabSize());
         }
         return logits;
     }
 
-    /** Whether the full logits buffer exists yet. */
+    /** Whether the full logits buffer was carved yet. */
     boolean hasLogits() {
         return logits != null;
     }
@@ -164,57 +194,68 @@ final class ActivationBuffers implements AutoCloseable {
         return i < layers.length ? layers[i].residPre : residFinal;
     }
 
-    /** The backward work buffers (allocated on first use). */
+    /** The backward work buffers (carved on first use; BackwardPass zeroes each before accumulating into it). */
     Grads grads() {
         if (grads == null) {
             int n = batch * time;
             int c = cfg.dModel(), h = cfg.nHeads(), kv = cfg.nKvHeads(), d = cfg.headDim(), m = cfg.dMlp();
             boolean rotary = cfg.positions() == ModelConfig.Positions.ROTARY;
             Grads g = new Grads();
-            g.dx = arena.zeros(n, c);
-            g.dNorm = arena.zeros(n, c);
-            g.dPost = arena.zeros(n, m);
-            g.dPre = arena.zeros(n, m);
-            g.dPreLin = cfg.mlp() == ModelConfig.Mlp.SWIGLU ? arena.zeros(n, m) : null;
-            g.dz = arena.zeros(n, (long) h * d);
-            g.dq = arena.zeros(n, (long) h * d);
-            g.dk = arena.zeros(n, (long) kv * d);
-            g.dv = arena.zeros(n, (long) kv * d);
-            g.dqr = rotary ? arena.zeros(n, (long) h * d) : null;
-            g.dkr = rotary ? arena.zeros(n, (long) kv * d) : null;
-            g.dPat = arena.zeros(batch, h, time, keys);
-            g.dScores = arena.zeros(batch, h, time, keys);
+            g.dx = arena.carve(n, c);
+            g.dNorm = arena.carve(n, c);
+            g.dPost = arena.carve(n, m);
+            g.dPre = arena.carve(n, m);
+            g.dPreLin = cfg.mlp() == ModelConfig.Mlp.SWIGLU ? arena.carve(n, m) : null;
+            g.dz = arena.carve(n, (long) h * d);
+            g.dq = arena.carve(n, (long) h * d);
+            g.dk = arena.carve(n, (long) kv * d);
+            g.dv = arena.carve(n, (long) kv * d);
+            g.dqr = rotary ? arena.carve(n, (long) h * d) : null;
+            g.dkr = rotary ? arena.carve(n, (long) kv * d) : null;
+            g.dPat = arena.carve(batch, h, time, keys);
+            g.dScores = arena.carve(batch, h, time, keys);
             grads = g;
         }
         return grads;
     }
 
-    /** The full logits' gradient buffer [N, V] (allocated on first use). */
+    /** The full logits' gradient buffer [N, V] (carved on first use; the loss writes every row). */
     INDArray dLogits() {
         Grads g = grads();
         if (g.dLogits == null) {
-            g.dLogits = arena.zeros((long) batch * time, cfg.vocabSize());
+            g.dLogits = arena.carve((long) batch * time, cfg.vocabSize());
         }
         return g.dLogits;
     }
 
-    void closeRows() {
-        for (INDArray x : new INDArray[] {rowLogits, dRowLogits}) {
-            if (x != null && !x.wasClosed()) {
-                x.close();
-            }
-        }
+    /** Memory for this pass's row logits [r, V]: the last pass's row logits and their gradient are given up. */
+    INDArray carveRowLogits(int r) {
+        rowArena.rewind();
+        rowGradArena.rewind();
+        return rowArena.carve(r, cfg.vocabSize());
+    }
+
+    /** Memory for the row logits' gradient [r, V]: the last one is given up. */
+    INDArray carveRowGradients(int r) {
+        rowGradArena.rewind();
+        return rowGradArena.carve(r, cfg.vocabSize());
+    }
+
+    /** Forgets the row logits and their gradient (a pass without them). */
+    void clearRows() {
         rowLogits = null;
         dRowLogits = null;
     }
 
     long bytes() {
-        return arena.bytes();
+        return arena.bytes() + rowArena.bytes() + rowGradArena.bytes();
     }
 
     @Override
     public void close() {
-        closeRows();
+        clearRows();
         arena.close();
+        rowArena.close();
+        rowGradArena.close();
     }
 }

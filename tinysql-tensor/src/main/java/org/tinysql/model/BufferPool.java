@@ -5,9 +5,12 @@ import java.util.LinkedHashMap;
 import org.tinysql.tensor.Kernels;
 
 /**
- * Activation buffers of recent batch shapes, most recently used last. Training on length-bucketed batches alternates
- * between a few sequence lengths and decoding between a prefill and single-token steps; re-allocating every buffer
- * at each change would cost more than the pass. Bounded by {@link #MAX_SHAPES} shapes and {@link #MAX_BYTES}.
+ * Activation buffers of recent batch shapes, most recently used last. A pass over the shape of a set in the pool
+ * reuses it as it is. A pass over a new shape re-carves the most recently used set it may take
+ * ({@link ActivationBuffers#recarve}): training on packed batches changes [B, T] nearly every step, and allocating
+ * (and page-faulting) a new set each time cost more than a third of a step, while re-carving memory that is
+ * already allocated and touched costs nothing once the set's slabs have grown to the largest shape. Bounded by
+ * {@link #MAX_SHAPES} shapes and {@link #MAX_BYTES}.
  *
  * <p>An {@link ActivationCache} may take a pass's buffers ({@link #detach}) so that its activations stay valid while
  * the model runs on; it hands them back when it closes ({@link #recycle}). A shape can so hold several sets (at most
@@ -40,17 +43,42 @@ final class BufferPool implements AutoCloseable {
         recompute = on;
     }
 
-    /** The buffers for [b, t] over tk keys: reused when this shape ran recently, else allocated (evicting old ones). */
-    synchronized ActivationBuffers get(int b, int t, int tk) {
+    /**
+     * The buffers for [b, t] over tk keys: a set of this shape when the pool has one, else the most recently used
+     * set other than {@code keep} re-carved for it (a new set when there is none). {@code keep} (or null) is a set
+     * whose values are still needed, e.g. the last forward's while decoding runs before its backward.
+     */
+    synchronized ActivationBuffers get(int b, int t, int tk, ActivationBuffers keep) {
         Shape key = new Shape(b, t, tk, recompute);
         ArrayDeque<ActivationBuffers> sets = shapes.get(key);
         if (sets != null && !sets.isEmpty()) {
             return sets.peekFirst();
         }
-        ActivationBuffers a = new ActivationBuffers(cfg, kernels, b, t, tk, recompute);
+        ActivationBuffers old = latest(keep);
+        ActivationBuffers a;
+        if (old != null) {
+            detach(old);
+            a = old.recarve(b, t, tk, recompute);
+        } else {
+            a = new ActivationBuffers(cfg, kernels, b, t, tk, recompute);
+        }
         shapes.computeIfAbsent(key, k -> new ArrayDeque<>()).addFirst(a);
         trim(a);
         return a;
+    }
+
+    /** The first set of the most recently used shape that has one other than {@code keep}, or null. */
+    private ActivationBuffers latest(ActivationBuffers keep) {
+        ActivationBuffers found = null;
+        for (ArrayDeque<ActivationBuffers> q : shapes.values()) {
+            for (ActivationBuffers x : q) {
+                if (x != keep) {
+                    found = x;
+                    break;
+                }
+            }
+        }
+        return found;
     }
 
     /** Removes {@code a} from the pool: its holder owns it until {@link #recycle}. */

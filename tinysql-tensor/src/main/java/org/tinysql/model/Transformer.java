@@ -142,7 +142,7 @@ public final class Transformer {
         if (mask.length != b || mask[0].length != t) {
             throw new IllegalArgumentException("attention mask is " + mask.length + "x" + mask[0].length + ", tokens are " + b + "x" + t);
         }
-        ActivationBuffers acts = pool.get(b, t, t);
+        ActivationBuffers acts = pool.get(b, t, t, null); // this pass replaces the last: its buffers are free
         hookArena.close();
         hookArena = new Arena(arrayPool);
         lossGradReady = false;
@@ -295,7 +295,8 @@ public final class Transformer {
         owner.claim();
         int tq = Pass.checkTokens(cfg, tokens);
         cache.begin(mask);
-        ActivationBuffers acts = pool.get(tokens.length, tq, cache.capacity());
+        // The last forward stays differentiable unless its own set serves this shape.
+        ActivationBuffers acts = pool.get(tokens.length, tq, cache.capacity(), last == null ? null : last.acts);
         if (last != null && last.acts == acts) {
             last = null; // these buffers are about to change: the earlier forward can no longer be differentiated
         }

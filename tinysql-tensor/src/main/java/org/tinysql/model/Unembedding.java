@@ -13,11 +13,17 @@ final class Unembedding {
     private final ModelConfig cfg;
     private final ModelOps ops;
     private final Kernels kernels;
+    /**
+     * The gathered rows of a row-restricted pass and their gradients [r, C] (and [r, V]), needed only within one
+     * call: a slab rewound by each call, so that the changing row count of training batches allocates nothing.
+     */
+    private final Arena scratch;
 
     Unembedding(ModelOps ops) {
         this.cfg = ops.config();
         this.ops = ops;
         this.kernels = ops.kernels();
+        this.scratch = Arena.slab(kernels);
     }
 
     /** Fails unless every row is inside [0, n) and listed once. */
@@ -45,7 +51,7 @@ final class Unembedding {
 
     /**
      * Logits of every row (rows null) into the full logits buffer, or of the selected rows only: gather the normed
-     * rows and one small GEMM into {@code rowLogits} [r, V]; the full [N, V] buffer is then neither allocated nor
+     * rows and one small GEMM into {@code rowLogits} [r, V]; the full [N, V] buffer is then neither carved nor
      * written ({@link #fullLogits} fills it when a caller asks for it).
      */
     void forward(ActivationBuffers a, int[] rows) {
@@ -56,35 +62,31 @@ final class Unembedding {
             return;
         }
         checkRows(rows, a.batch, a.time);
-        a.closeRows();
+        a.clearRows();
         a.logitsCurrent = false;
         if (rows.length == 0) {
             return; // activations only: no unembedding at all
         }
-        a.rowLogits = kernels.zeros(rows.length, cfg.vocabSize());
-        try (Arena z = new Arena(kernels)) {
-            INDArray x = z.zeros(rows.length, cfg.dModel());
-            kernels.gatherRows(a.lnFinal, rows, x);
-            ops.unembed(x, a.rowLogits);
-        }
+        a.rowLogits = a.carveRowLogits(rows.length);
+        scratch.rewind();
+        INDArray x = scratch.carve(rows.length, cfg.dModel());
+        kernels.gatherRows(a.lnFinal, rows, x);
+        ops.unembed(x, a.rowLogits);
     }
 
     /**
      * The last pass's logits as a full [N, V] buffer: after a row-restricted pass, the selected rows scattered into
-     * it and every other row zero (only rows written by the previous fill are cleared).
+     * it and every other row zero (only rows written by the previous fill are cleared; all of a newly carved buffer).
      */
     INDArray fullLogits(ActivationBuffers a, int[] rows) {
         if (a.logitsCurrent) {
             return a.logits();
         }
-        boolean fresh = !a.hasLogits();
         INDArray full = a.logits();
-        if (!fresh) {
-            if (a.logitsWritten == null) {
-                kernels.zero(full);
-            } else {
-                kernels.zeroRows(full, a.logitsWritten);
-            }
+        if (a.logitsWritten == null) {
+            kernels.zero(full);
+        } else {
+            kernels.zeroRows(full, a.logitsWritten);
         }
         if (rows.length > 0) {
             kernels.scatterRows(a.rowLogits, rows, full, false);
@@ -107,18 +109,17 @@ final class Unembedding {
         if (rows.length == 0) {
             return; // no logits, so no gradient through them
         }
-        try (Arena z = new Arena(kernels)) {
-            INDArray g = dRows;
-            if (g == null) {
-                g = z.zeros(rows.length, cfg.vocabSize());
-                kernels.gatherRows(dl, rows, g);
-            }
-            INDArray x = z.zeros(rows.length, cfg.dModel());
-            INDArray dx = z.zeros(rows.length, cfg.dModel());
-            kernels.gatherRows(a.lnFinal, rows, x);
-            ops.unembedBackward(g, x, dx, grads);
-            kernels.scatterRows(dx, rows, dNorm, true);
+        scratch.rewind();
+        INDArray g = dRows;
+        if (g == null) {
+            g = scratch.carve(rows.length, cfg.vocabSize());
+            kernels.gatherRows(dl, rows, g);
         }
+        INDArray x = scratch.carve(rows.length, cfg.dModel());
+        INDArray dx = scratch.zeros(rows.length, cfg.dModel()); // unembedBackward accumulates into it
+        kernels.gatherRows(a.lnFinal, rows, x);
+        ops.unembedBackward(g, x, dx, grads);
+        kernels.scatterRows(dx, rows, dNorm, true);
     }
 
     /**
@@ -143,10 +144,7 @@ final class Unembedding {
                             + " has a label but no logits: setLogitRows must include every labelled row (b*T + t)");
                 }
             }
-            if (a.dRowLogits != null) {
-                a.dRowLogits.close();
-            }
-            a.dRowLogits = withGrad ? kernels.zeros(rows.length, cfg.vocabSize()) : null;
+            a.dRowLogits = withGrad ? a.carveRowGradients(rows.length) : null;
             r = kernels.crossEntropy(a.rowLogits, rowTargets, a.dRowLogits, 1f);
         }
         if (r[1] == 0) {

@@ -7,7 +7,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Owns a group of off-heap arrays and frees them together on {@link #close()}, instead of waiting for the garbage
  * collector to notice them (ND4J memory is outside the Java heap, so the GC does not feel its pressure). An arena over
- * an {@link ArrayPool} takes its {@link #zeros} from the pool and gives them back on close.
+ * an {@link ArrayPool} takes its {@link #zeros} from the pool and gives them back on close. A {@link #slab} arena
+ * carves its arrays as views out of a few large buffers that {@link #rewind} hands out again (see {@link Slab}): the
+ * arrays of a model pass whose shape changes every step then cost no allocation.
  */
 public final class Arena implements AutoCloseable {
     private final List<INDArray> arrays = new ArrayList<>();
@@ -16,6 +18,8 @@ public final class Arena implements AutoCloseable {
     /** Where {@link #zeros} come from and return to, or null. */
     private final ArrayPool pool;
     private final List<INDArray> pooled = new ArrayList<>();
+    /** Where {@link #zeros} and {@link #carve} come from in a slab arena, or null. */
+    private final Slab slab;
 
     /** An arena of host arrays. */
     public Arena() {
@@ -24,18 +28,33 @@ public final class Arena implements AutoCloseable {
 
     /** An arena whose arrays {@code backend} allocates (see {@link Kernels#zeros}). */
     public Arena(Kernels backend) {
-        this.backend = backend;
-        this.pool = null;
+        this(backend, null, null);
     }
 
     /** An arena whose {@link #zeros} are recycled arrays of {@code pool} (zeroed), given back on close. */
     public Arena(ArrayPool pool) {
-        this.backend = pool.kernels();
+        this(pool.kernels(), pool, null);
+    }
+
+    private Arena(Kernels backend, ArrayPool pool, Slab slab) {
+        this.backend = backend;
         this.pool = pool;
+        this.slab = slab;
+    }
+
+    /**
+     * An arena whose arrays are dense row-major views (with an offset) of large buffers of {@code backend}, which
+     * {@link #rewind} keeps for the next arrays; {@link #close} frees them.
+     */
+    public static Arena slab(Kernels backend) {
+        return new Arena(backend, null, new Slab(backend));
     }
 
     /** A zero-filled FLOAT array owned by this arena. */
     public INDArray zeros(long... shape) {
+        if (slab != null) {
+            return slab.carve(shape, true);
+        }
         if (pool != null) {
             INDArray a = pool.take(shape);
             backend.zero(a);
@@ -47,6 +66,35 @@ public final class Arena implements AutoCloseable {
         return a;
     }
 
+    /**
+     * A FLOAT array owned by this arena holding arbitrary values, for an output that is overwritten before it is
+     * read: a slab arena skips clearing memory that an earlier round used, a pool arena hands out a released array
+     * as it is, a plain arena allocates (zeros).
+     */
+    public INDArray carve(long... shape) {
+        if (slab != null) {
+            return slab.carve(shape, false);
+        }
+        if (pool != null) {
+            INDArray a = pool.take(shape);
+            pooled.add(a);
+            return a;
+        }
+        return zeros(shape);
+    }
+
+    /**
+     * Gives up every array handed out so far, whose memory the next ones reuse: a slab arena keeps its buffers
+     * (growing them when the last round did not fit, see {@link Slab#rewind}); the others free their arrays (or give
+     * them back to the pool) as {@link #close} does.
+     */
+    public void rewind() {
+        if (slab != null) {
+            slab.rewind();
+        }
+        release();
+    }
+
     /** Takes ownership of an array created elsewhere. */
     public INDArray own(INDArray a) {
         arrays.add(a);
@@ -55,7 +103,7 @@ public final class Arena implements AutoCloseable {
 
     /** Bytes of off-heap memory held by this arena's arrays. */
     public long bytes() {
-        long n = 0;
+        long n = slab == null ? 0 : slab.bytes();
         for (INDArray a : pooled) {
             n += a.length() * a.dataType().width();
         }
@@ -69,6 +117,13 @@ public final class Arena implements AutoCloseable {
 
     @Override
     public void close() {
+        if (slab != null) {
+            slab.close();
+        }
+        release();
+    }
+
+    private void release() {
         for (INDArray a : arrays) {
             if (!a.wasClosed() && a.closeable()) {
                 a.close();
