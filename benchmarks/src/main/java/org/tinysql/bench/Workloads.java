@@ -210,8 +210,8 @@ public final class Workloads {
             }
         }
         Runnable step = () -> {
-            m.forward(ids, null);
-            m.loss(labels, true);
+            // the trainer's path: logits of the labelled rows only, attention over causal tiles
+            m.forwardLoss(ids, null, null, labels, true);
             m.zeroGrad();
             m.backward();
             opt.step(m.parameters(), m.gradients(), 1e-4);

@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link VectorMath} on the Java Vector API (the only class that refers to {@code jdk.incubator.vector}; loaded only
  * when the module is resolved).
  *
- * <p>Only IEEE arithmetic (add, multiply, divide, fused multiply-add, min/max, float-int conversion and bit shifts) is
+ * <p>Only IEEE arithmetic (add, multiply, divide, fused multiply-add, min/max, bit reinterpretation and shifts) is
  * used, so a result has the same bits whether the JIT has compiled the loop to SIMD instructions yet or the Vector API
  * still runs its Java fallback: the API's own {@code EXP} (SVML when compiled, StrictMath in the fallback) and its
  * float {@code ADD} reduction (order unspecified) are avoided for that reason. exp is the Cephes single-precision
@@ -26,19 +26,22 @@ final class SimdMath extends VectorMath {
     private static final float LN2_LO = -2.12194440e-4f;
     /** 1.5 * 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to the nearest integer. */
     private static final float ROUND = 12582912f;
+    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
     private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
             P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
 
     /** exp of each lane (see the class comment). */
     static FloatVector exp(FloatVector x) {
         FloatVector xc = x.max(-104f).min(88.8f);
-        FloatVector n = xc.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector t = xc.mul(LOG2E).add(ROUND);
+        FloatVector n = t.sub(ROUND);
         FloatVector r = xc.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
         FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5);
         p = p.mul(r.mul(r)).add(r).add(1f);
-        // 2^n as 2^(n >> 1) * 2^(n - (n >> 1)): both factors are normal floats for every n in [-150, 128], so the
-        // product overflows and underflows (gradually) exactly where exp does
-        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        // n as an int from t's low mantissa bits (t = 1.5 * 2^23 + n); a reinterpretation, which JDK 17 compiles to
+        // SIMD, where convert(F2I) runs its Java fallback. 2^n as 2^(n >> 1) * 2^(n - (n >> 1)): both factors are
+        // normal floats for every n in [-150, 128], so the product overflows and underflows (gradually) where exp does
+        IntVector ni = t.reinterpretAsInts().sub(ROUND_BITS);
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
         FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();

@@ -18,16 +18,20 @@ abstract class VectorMath {
     private static final Logger LOG = LoggerFactory.getLogger(VectorMath.class);
     /** The JVM option that enables the SIMD implementation. */
     static final String ENABLE_FLAG = "--add-modules jdk.incubator.vector";
-    private static final VectorMath INSTANCE = choose();
+
+    /** Chosen on first use, not in VectorMath's own initialisation (SimdMath, a subclass, initialises VectorMath first). */
+    private static final class Chosen {
+        static final VectorMath INSTANCE = choose();
+    }
 
     /** The implementation this JVM runs: SIMD when jdk.incubator.vector is resolved, else scalar. */
     static VectorMath get() {
-        return INSTANCE;
+        return Chosen.INSTANCE;
     }
 
     /** Whether the SIMD implementation is active. */
     static boolean simd() {
-        return INSTANCE instanceof SimdMath;
+        return Chosen.INSTANCE instanceof SimdMath;
     }
 
     private static VectorMath choose() {
