@@ -2,6 +2,7 @@ package org.tinysql.tensor;
 
 import static org.tinysql.tensor.Buffers.fb;
 import static org.tinysql.tensor.CpuParallel.blocks;
+import static org.tinysql.tensor.CpuParallel.scratch;
 
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -38,13 +39,13 @@ final class CpuActivations {
         FloatBuffer xb = fb(x), yb = fb(y);
         float c = (float) GELU_C;
         blocks((int) x.length(), (off, len) -> {
-            float[] v = new float[len];
-            xb.get(off, v);
+            float[] v = scratch(0, len);
+            xb.get(off, v, 0, len);
             for (int i = 0; i < len; i++) {
                 float u = v[i];
                 v[i] = 0.5f * u * (1f + tanh(c * (u + 0.044715f * u * u * u)));
             }
-            yb.put(off, v);
+            yb.put(off, v, 0, len);
         });
     }
 
@@ -52,14 +53,14 @@ final class CpuActivations {
         FloatBuffer dyb = fb(dy), xb = fb(x), dxb = fb(dx);
         float c = (float) GELU_C;
         blocks((int) x.length(), (off, len) -> {
-            float[] g = new float[len];
-            float[] v = new float[len];
-            float[] out = new float[len];
-            dyb.get(off, g);
-            xb.get(off, v);
-            dxb.get(off, out);
+            float[] g = scratch(0, len);
+            float[] v = scratch(1, len);
+            float[] out = scratch(2, len);
+            dyb.get(off, g, 0, len);
+            xb.get(off, v, 0, len);
+            dxb.get(off, out, 0, len);
             // two passes: fused into one loop, C2 does not vectorise it (measured 11x slower)
-            float[] th = new float[len];
+            float[] th = scratch(3, len);
             for (int i = 0; i < len; i++) {
                 float u = v[i];
                 th[i] = tanh(c * (u + 0.044715f * u * u * u));
@@ -70,48 +71,48 @@ final class CpuActivations {
                 float du = c * (1f + 3f * 0.044715f * u * u);
                 out[i] += g[i] * (0.5f * (1f + t) + 0.5f * u * (1f - t * t) * du);
             }
-            dxb.put(off, out);
+            dxb.put(off, out, 0, len);
         });
     }
 
     static void swiglu(INDArray gate, INDArray up, INDArray out) {
         FloatBuffer gb = fb(gate), ub = fb(up), ob = fb(out);
         blocks((int) gate.length(), (off, len) -> {
-            float[] g = new float[len];
-            float[] u = new float[len];
-            gb.get(off, g);
-            ub.get(off, u);
+            float[] g = scratch(0, len);
+            float[] u = scratch(1, len);
+            gb.get(off, g, 0, len);
+            ub.get(off, u, 0, len);
             VectorMath.get().swiglu(g, u, len);
-            ob.put(off, g);
+            ob.put(off, g, 0, len);
         });
     }
 
     static void swigluBackward(INDArray dout, INDArray gate, INDArray up, INDArray dgate, INDArray dup) {
         FloatBuffer db = fb(dout), gb = fb(gate), ub = fb(up), dgb = fb(dgate), dub = fb(dup);
         blocks((int) gate.length(), (off, len) -> {
-            float[] d = new float[len];
-            float[] g = new float[len];
-            float[] u = new float[len];
-            float[] dg = new float[len];
-            float[] du = new float[len];
-            db.get(off, d);
-            gb.get(off, g);
-            ub.get(off, u);
-            dgb.get(off, dg);
-            dub.get(off, du);
+            float[] d = scratch(0, len);
+            float[] g = scratch(1, len);
+            float[] u = scratch(2, len);
+            float[] dg = scratch(3, len);
+            float[] du = scratch(4, len);
+            db.get(off, d, 0, len);
+            gb.get(off, g, 0, len);
+            ub.get(off, u, 0, len);
+            dgb.get(off, dg, 0, len);
+            dub.get(off, du, 0, len);
             VectorMath.get().swigluBackward(d, g, u, dg, du, len);
-            dgb.put(off, dg);
-            dub.put(off, du);
+            dgb.put(off, dg, 0, len);
+            dub.put(off, du, 0, len);
         });
     }
 
     static void exp(INDArray x, INDArray out) {
         FloatBuffer xb = fb(x), ob = fb(out);
         blocks((int) x.length(), (off, len) -> {
-            float[] v = new float[len];
-            xb.get(off, v);
+            float[] v = scratch(0, len);
+            xb.get(off, v, 0, len);
             VectorMath.get().exp(v, len);
-            ob.put(off, v);
+            ob.put(off, v, 0, len);
         });
     }
 }

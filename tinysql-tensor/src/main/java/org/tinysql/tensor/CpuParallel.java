@@ -41,6 +41,24 @@ final class CpuParallel {
         IntStream.range(0, parts).parallel().forEach(p -> body.run(p * BLOCK, Math.min(BLOCK, n - p * BLOCK)));
     }
 
+    /** Scratch arrays per thread and slot (see {@link #scratch}). */
+    private static final int SLOTS = 6;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[SLOTS][]);
+
+    /**
+     * A per-thread array of at least {@code len} floats for slot {@code slot} (0..5) of a block kernel, reused across
+     * calls instead of allocating per block (the allocations drove the Java heap of a training run to gigabytes). Its
+     * contents are stale: callers read and write exactly [0, len). Kernels do not nest, so a thread never holds two
+     * uses of one slot.
+     */
+    static float[] scratch(int slot, int len) {
+        float[][] s = SCRATCH.get();
+        if (s[slot] == null || s[slot].length < len) {
+            s[slot] = new float[Math.max(len, BLOCK)];
+        }
+        return s[slot];
+    }
+
     /** Rows per parallel chunk of the row-wise kernels (fixed, so results do not depend on the thread count). */
     static final int ROW_CHUNK = 32;
 

@@ -78,11 +78,13 @@ final class CpuRope {
             int r0 = c * ROPE_ROWS;
             int r1 = Math.min(rows, r0 + ROPE_ROWS);
             int len = (r1 - r0) * width;
-            float[] xv = new float[len];
-            float[] ov = new float[len];
-            xb.get(r0 * width, xv);
+            float[] xv = CpuParallel.scratch(0, len);
+            float[] ov = CpuParallel.scratch(1, len);
+            xb.get(r0 * width, xv, 0, len);
             if (accumulate) {
-                ob.get(r0 * width, ov);
+                ob.get(r0 * width, ov, 0, len);
+            } else {
+                Arrays.fill(ov, 0, len, 0f);
             }
             for (int r = r0; r < r1; r++) {
                 int a = pos[r / t][r % t] * tableHalf;
@@ -98,7 +100,7 @@ final class CpuRope {
                     }
                 }
             }
-            ob.put(r0 * width, ov);
+            ob.put(r0 * width, ov, 0, len);
         });
     }
 

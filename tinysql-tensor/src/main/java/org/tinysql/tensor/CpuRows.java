@@ -55,8 +55,15 @@ final class CpuRows {
         });
     }
 
+    /** A block of zeros that zero() copies from (it used to allocate an array as large as its target each call). */
+    private static final float[] ZEROS = new float[16384];
+
     static void zero(INDArray a) {
-        fb(a).put(0, new float[(int) a.length()]);
+        FloatBuffer b = fb(a);
+        int n = (int) a.length();
+        for (int i = 0; i < n; i += ZEROS.length) {
+            b.put(i, ZEROS, 0, Math.min(ZEROS.length, n - i));
+        }
     }
 
     static void zeroRows(INDArray a, int[] rows) {

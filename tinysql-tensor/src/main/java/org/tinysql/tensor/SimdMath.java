@@ -2,7 +2,6 @@ package org.tinysql.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -16,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * float {@code ADD} reduction (order unspecified) are avoided for that reason. exp is the Cephes single-precision
  * scheme: n = round(x log2 e), r = x - n ln 2 in two parts, a degree-5 polynomial, times 2^n built from exponent
  * bits (within 2 ulp; below about 6.8e-46 the result is 0, above float range infinity). Lanes of the preferred species (16 floats with AVX-512, 8 with AVX2): full vectors
- * unmasked, the tail of each range under a lane mask (or scalar for max, scale and dot). Sums reduce the lane partials once at the end.
+ * straight on the arrays, the tail of a range through a padded copy (or scalar for max, scale and dot). Sums reduce the lane partials once at the end.
  */
 final class SimdMath extends VectorMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -90,10 +89,14 @@ final class SimdMath extends VectorMath {
             acc = acc.add(e);
         }
         if (j < end) {
-            VectorMask<Float> in = S.indexInRange(j, end);
-            FloatVector e = exp(FloatVector.fromArray(S, v, j, in).sub(shift));
-            e.intoArray(v, j, in);
-            acc = acc.add(e, in);
+            // the tail through a padded copy: the same arithmetic as full lanes (padding NEG adds exp = 0)
+            float[] tail = new float[S.length()];
+            java.util.Arrays.fill(tail, NEG);
+            System.arraycopy(v, j, tail, 0, end - j);
+            FloatVector e = exp(FloatVector.fromArray(S, tail, 0).sub(shift));
+            e.intoArray(tail, 0);
+            acc = acc.add(e);
+            System.arraycopy(tail, 0, v, j, end - j);
         }
         return sum(acc);
     }
@@ -130,58 +133,49 @@ final class SimdMath extends VectorMath {
         return FloatVector.broadcast(S, 1f).div(exp(x.neg()).add(1f));
     }
 
-    /** Loads v[i..] (all lanes when {@code in} is null, the masked ones otherwise). */
-    private static FloatVector load(float[] v, int i, VectorMask<Float> in) {
-        return in == null ? FloatVector.fromArray(S, v, i) : FloatVector.fromArray(S, v, i, in);
-    }
+    // SwiGLU and exp: full vectors straight on the arrays; a tail shorter than a vector goes through zero-padded copies,
+    // so every element gets the same arithmetic. (Masked loads, or one method taking an optional mask, leave JDK 17's
+    // C2 with boxed vectors: measured as most of the kernels' allocation.)
 
-    private static void store(FloatVector x, float[] v, int i, VectorMask<Float> in) {
-        if (in == null) {
-            x.intoArray(v, i);
-        } else {
-            x.intoArray(v, i, in);
-        }
-    }
-
-    /** The tail mask of a loop over [0, len) that stopped at i, or null when there is no tail. */
-    private static VectorMask<Float> tail(int i, int len) {
-        return i < len ? S.indexInRange(i, len) : null;
-    }
-
-    private static void swiglu(float[] g, float[] u, int i, VectorMask<Float> in) {
-        FloatVector x = load(g, i, in);
-        store(x.mul(sigmoid(x)).mul(load(u, i, in)), g, i, in);
+    private static void swigluAt(float[] g, float[] u, int i) {
+        FloatVector x = FloatVector.fromArray(S, g, i);
+        x.mul(sigmoid(x)).mul(FloatVector.fromArray(S, u, i)).intoArray(g, i);
     }
 
     @Override
     void swiglu(float[] g, float[] u, int len) {
         int i = 0;
         for (; i + S.length() <= len; i += S.length()) {
-            swiglu(g, u, i, null);
+            swigluAt(g, u, i);
         }
         if (i < len) {
-            swiglu(g, u, i, tail(i, len));
+            float[] tg = padded(g, i, len), tu = padded(u, i, len);
+            swigluAt(tg, tu, 0);
+            System.arraycopy(tg, 0, g, i, len - i);
         }
     }
 
-    private static void swigluBackward(float[] d, float[] g, float[] u, float[] dg, float[] du, int i, VectorMask<Float> in) {
-        FloatVector x = load(g, i, in);
-        FloatVector dv = load(d, i, in);
+    private static void swigluBackwardAt(float[] d, float[] g, float[] u, float[] dg, float[] du, int i) {
+        FloatVector x = FloatVector.fromArray(S, g, i);
+        FloatVector dv = FloatVector.fromArray(S, d, i);
         FloatVector sx = sigmoid(x);
-        store(load(du, i, in).add(dv.mul(x).mul(sx)), du, i, in);
+        FloatVector.fromArray(S, du, i).add(dv.mul(x).mul(sx)).intoArray(du, i);
         // silu'(x) = sx (1 + x (1 - sx))
         FloatVector deriv = sx.mul(x.mul(sx.neg().add(1f)).add(1f));
-        store(load(dg, i, in).add(dv.mul(load(u, i, in)).mul(deriv)), dg, i, in);
+        FloatVector.fromArray(S, dg, i).add(dv.mul(FloatVector.fromArray(S, u, i)).mul(deriv)).intoArray(dg, i);
     }
 
     @Override
     void swigluBackward(float[] d, float[] g, float[] u, float[] dg, float[] du, int len) {
         int i = 0;
         for (; i + S.length() <= len; i += S.length()) {
-            swigluBackward(d, g, u, dg, du, i, null);
+            swigluBackwardAt(d, g, u, dg, du, i);
         }
         if (i < len) {
-            swigluBackward(d, g, u, dg, du, i, tail(i, len));
+            float[] tdg = padded(dg, i, len), tdu = padded(du, i, len);
+            swigluBackwardAt(padded(d, i, len), padded(g, i, len), padded(u, i, len), tdg, tdu, 0);
+            System.arraycopy(tdg, 0, dg, i, len - i);
+            System.arraycopy(tdu, 0, du, i, len - i);
         }
     }
 
@@ -189,11 +183,19 @@ final class SimdMath extends VectorMath {
     void exp(float[] v, int len) {
         int i = 0;
         for (; i + S.length() <= len; i += S.length()) {
-            store(exp(load(v, i, null)), v, i, null);
+            exp(FloatVector.fromArray(S, v, i)).intoArray(v, i);
         }
         if (i < len) {
-            VectorMask<Float> in = tail(i, len);
-            store(exp(load(v, i, in)), v, i, in);
+            float[] t = padded(v, i, len);
+            exp(FloatVector.fromArray(S, t, 0)).intoArray(t, 0);
+            System.arraycopy(t, 0, v, i, len - i);
         }
+    }
+
+    /** v[from, to) in a zero-padded array of one vector's length. */
+    private static float[] padded(float[] v, int from, int to) {
+        float[] t = new float[S.length()];
+        System.arraycopy(v, from, t, 0, to - from);
+        return t;
     }
 }

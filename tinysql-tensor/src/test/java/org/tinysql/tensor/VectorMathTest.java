@@ -122,6 +122,23 @@ class VectorMathTest {
     }
 
     @Test
+    void zeroClearsExactlyAnOffsetView() {
+        org.nd4j.linalg.api.ndarray.INDArray all = Buffers.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 10);
+        org.nd4j.linalg.api.ndarray.INDArray view = all.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(2, 8));
+        CpuRows.zero(view);
+        assertEquals(java.util.List.of(1f, 2f, 0f, 0f, 0f, 0f, 0f, 0f, 9f, 10f),
+                java.util.Arrays.asList(toBoxed(Buffers.toFloats(all))));
+    }
+
+    private static Float[] toBoxed(float[] v) {
+        Float[] b = new Float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            b[i] = v[i];
+        }
+        return b;
+    }
+
+    @Test
     void expAgreesOverTheFloatRange() {
         float[] v = new float[1001];
         for (int i = 0; i < v.length; i++) {
