@@ -23,6 +23,13 @@ class JvmRelaunchTest {
     }
 
     @Test
+    void aJvmWithoutHeapSizingGetsAFixedYoungGeneration() {
+        List<String> cmd = JvmRelaunch.command("java", List.of("-Dx=1"), "cp", "Main", new String[] {"train"});
+        assertEquals(List.of("java", "-Dx=1", "-Xmn256m", "--add-modules", "jdk.incubator.vector", "-Dtinysql.relaunched=true", "-cp", "cp",
+                "Main", "train"), cmd);
+    }
+
+    @Test
     void theChildGetsTheSameOptionsTheModuleAndTheArguments() {
         List<String> cmd = JvmRelaunch.command("/jdk/bin/java", List.of("-Xmx2g", "-Dorg.bytedeco.javacpp.maxbytes=20g"), "tinysql.jar",
                 "org.tinysql.cli.TinySqlCli", new String[] {"train", "--data", "my data"});

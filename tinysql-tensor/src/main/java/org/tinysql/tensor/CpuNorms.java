@@ -120,14 +120,23 @@ final class CpuNorms {
         put(rstdOut, rstd);
     }
 
+    // The RMSNorm kernels read and write their [N, C] arrays a row chunk at a time through per-thread scratch arrays
+    // (copying whole arrays to the Java heap made multi-megabyte humongous objects that grew the heap).
+
     private static void rmsNorm(INDArray x, INDArray w, INDArray y, float[] rstd, double eps) {
-        float[] xv = get(x), wv = get(w);
-        float[] yv = new float[xv.length];
+        FloatBuffer xb = fb(x), yb = fb(y);
+        float[] wv = get(w);
         int c = wv.length;
-        int rows = xv.length / c;
+        int rows = (int) (x.length() / c);
         IntStream.range(0, chunks(rows)).parallel().forEach(ch -> {
-            for (int r = ch * ROW_CHUNK; r < Math.min(rows, (ch + 1) * ROW_CHUNK); r++) {
-                int o = r * c;
+            int r0 = ch * ROW_CHUNK;
+            int r1 = Math.min(rows, r0 + ROW_CHUNK);
+            int len = (r1 - r0) * c;
+            float[] xv = CpuParallel.scratch(0, len);
+            float[] yv = CpuParallel.scratch(1, len);
+            xb.get(r0 * c, xv, 0, len);
+            for (int r = r0; r < r1; r++) {
+                int o = (r - r0) * c;
                 double ss = 0;
                 for (int i = 0; i < c; i++) {
                     double v = xv[o + i];
@@ -139,21 +148,31 @@ final class CpuNorms {
                     yv[o + i] = wv[i] * (xv[o + i] * rs);
                 }
             }
+            yb.put(r0 * c, yv, 0, len);
         });
-        put(y, yv);
     }
 
     static void rmsNormBackward(INDArray dy, INDArray x, INDArray w, INDArray rstdIn, INDArray dx, INDArray dw) {
         float[] rstd = get(rstdIn);
-        float[] dyv = get(dy), xv = get(x), wv = get(w), dxv = get(dx);
+        float[] wv = get(w);
+        FloatBuffer dyb = fb(dy), xb = fb(x), dxb = fb(dx);
         int c = wv.length;
-        int rows = xv.length / c;
+        int rows = (int) (x.length() / c);
         int nch = chunks(rows);
         float[][] dwPart = new float[dw != null ? nch : 0][];
         IntStream.range(0, nch).parallel().forEach(ch -> {
+            int r0 = ch * ROW_CHUNK;
+            int r1 = Math.min(rows, r0 + ROW_CHUNK);
+            int len = (r1 - r0) * c;
+            float[] dyv = CpuParallel.scratch(0, len);
+            float[] xv = CpuParallel.scratch(1, len);
+            float[] dxv = CpuParallel.scratch(2, len);
+            dyb.get(r0 * c, dyv, 0, len);
+            xb.get(r0 * c, xv, 0, len);
+            dxb.get(r0 * c, dxv, 0, len);
             float[] pw = dw != null ? new float[c] : null;
-            for (int r = ch * ROW_CHUNK; r < Math.min(rows, (ch + 1) * ROW_CHUNK); r++) {
-                int o = r * c;
+            for (int r = r0; r < r1; r++) {
+                int o = (r - r0) * c;
                 float rs = rstd[r];
                 double dot = 0;
                 for (int i = 0; i < c; i++) {
@@ -171,11 +190,11 @@ final class CpuNorms {
                     dxv[o + i] += rs * (g - xhat * m);
                 }
             }
+            dxb.put(r0 * c, dxv, 0, len);
             if (pw != null) {
                 dwPart[ch] = pw;
             }
         });
-        put(dx, dxv);
         accumulate(dw, dwPart, c);
     }
 

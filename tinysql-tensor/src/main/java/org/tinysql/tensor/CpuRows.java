@@ -17,14 +17,14 @@ final class CpuRows {
     static void addScaled(INDArray a, float alpha, INDArray b, INDArray out) {
         FloatBuffer ab = fb(a), bb = fb(b), ob = fb(out);
         CpuParallel.blocks((int) a.length(), (off, len) -> {
-            float[] av = new float[len];
-            float[] bv = new float[len];
-            ab.get(off, av);
-            bb.get(off, bv);
+            float[] av = CpuParallel.scratch(0, len);
+            float[] bv = CpuParallel.scratch(1, len);
+            ab.get(off, av, 0, len);
+            bb.get(off, bv, 0, len);
             for (int i = 0; i < len; i++) {
                 av[i] += alpha * bv[i];
             }
-            ob.put(off, av);
+            ob.put(off, av, 0, len);
         });
     }
 

@@ -184,6 +184,11 @@ public final class Trainer {
         this.schedule = new LrSchedule(cfg.peakLr(), cfg.minLr(), cfg.warmupSteps(), cfg.steps(), o.schedule());
     }
 
+    /** Number of training examples (encoded; the trainer keeps no parsed examples). */
+    public int trainingExamples() {
+        return train.size();
+    }
+
     public List<StepLog> history() {
         return history;
     }
