@@ -29,6 +29,11 @@ import org.tinysql.data.Variant;
  *       of the gain comes in the cosine tail, so a 1500-step schedule stops at 37%. A third layer learned more slowly
  *       (validation loss 0.70 at step 1200 against 0.18 with two layers), so the recipe keeps two layers and doubles
  *       the steps.</li>
+ *   <li>Other command sets (issue 17; {@code tinysql zoo} trains and scores them): with this recipe unchanged, CS2
+ *       literal (100k examples, seed 1) reached 90.2% exact match and 99.0% execution accuracy on 500 test prompts in
+ *       23.6 minutes on a shared machine; the misses are ORDER BY (91.2% of the clause right: a direction or one of
+ *       several fields). CS5 examples reach 551 tokens, so its recipes have 768 positions. The other pairs are not
+ *       measured yet.</li>
  * </ul>
  */
 public final class SmallModelRecipe {
