@@ -3,7 +3,6 @@ package org.tinysql.tensor;
 import static org.tinysql.tensor.Buffers.fb;
 
 import java.nio.FloatBuffer;
-import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -66,15 +65,7 @@ final class CpuAttention {
             sb.get(r0 * n, sv);
             VectorMath vm = VectorMath.get();
             for (int o = 0; o < len; o += n) {
-                float max = vm.max(sv, o, n);
-                if (max == NEG) {
-                    // Every key masked (e.g. a query left of all real tokens): uniform, as exp(NEG - NEG) gives.
-                    Arrays.fill(sv, o, o + n, 1f / n);
-                    continue;
-                }
-                // masked entries (NEG) become exactly zero
-                double sum = vm.expShift(sv, o, n, max);
-                vm.scale(sv, o, n, (float) (1.0 / sum));
+                vm.softmaxRow(sv, o, n);
             }
             pb.put(r0 * n, sv);
         });
@@ -131,10 +122,7 @@ final class CpuAttention {
             pb.get(r0 * n, pv);
             VectorMath vm = VectorMath.get();
             for (int o = 0; o < len; o += n) {
-                float m = (float) vm.dot(dv, pv, o, n);
-                for (int j = o; j < o + n; j++) {
-                    dv[j] = pv[j] * (dv[j] - m);
-                }
+                vm.softmaxBackwardRow(dv, pv, o, n);
             }
             ob.put(r0 * n, dv);
         });

@@ -59,9 +59,7 @@ final class CpuSpanAttention {
                     int n = e - k0;
                     int o = (int) (so + (long) r * t + k0);
                     sb.get(o, row, 0, n);
-                    float max = vm.max(row, 0, n);
-                    double sum = vm.expShift(row, 0, n, max);
-                    vm.scale(row, 0, n, (float) (1.0 / sum));
+                    vm.softmaxRow(row, 0, n);
                     java.util.Arrays.fill(row, n, k1 - k0, 0f);
                     pb.put(o, row, 0, k1 - k0);
                 }
@@ -134,10 +132,7 @@ final class CpuSpanAttention {
                     int o = (int) (so + (long) r * t + k0);
                     db.get(o, dv, 0, n);
                     pb.get(o, pv, 0, n);
-                    float m = (float) vm.dot(dv, pv, 0, n);
-                    for (int j = 0; j < n; j++) {
-                        dv[j] = pv[j] * (dv[j] - m);
-                    }
+                    vm.softmaxBackwardRow(dv, pv, 0, n);
                     java.util.Arrays.fill(dv, n, k1 - k0, 0f);
                     ob.put(o, dv, 0, k1 - k0);
                 }

@@ -76,6 +76,28 @@ abstract class VectorMath {
     /** v[i] = exp(v[i]) for i < len. */
     abstract void exp(float[] v, int len);
 
+    /**
+     * Softmax of one attention row v[off, off + n) in place; entries of -Float.MAX_VALUE (masked) become 0, and a row
+     * with every entry masked becomes uniform (as exp(NEG - NEG) gives).
+     */
+    final void softmaxRow(float[] v, int off, int n) {
+        float max = max(v, off, n);
+        if (max == -Float.MAX_VALUE) {
+            java.util.Arrays.fill(v, off, off + n, 1f / n);
+            return;
+        }
+        double sum = expShift(v, off, n, max);
+        scale(v, off, n, (float) (1.0 / sum));
+    }
+
+    /** Softmax backward of one row in place: dp = p (dp - sum(dp p)) over [off, off + n). */
+    final void softmaxBackwardRow(float[] dp, float[] p, int off, int n) {
+        float m = (float) dot(dp, p, off, n);
+        for (int j = off; j < off + n; j++) {
+            dp[j] = p[j] * (dp[j] - m);
+        }
+    }
+
     /** The scalar implementation: {@link Math#exp} per element, sums in double. */
     static final class Scalar extends VectorMath {
         private static final float NEG = -Float.MAX_VALUE;
