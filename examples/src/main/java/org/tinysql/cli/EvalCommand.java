@@ -37,6 +37,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Write the per-scorer report as JSON here.")
     Path out;
 
+    @Option(names = "--save-predictions", description = "Write every prediction beside its gold SQL and instruction "
+            + "here (JSON Lines: prediction, gold, exact, english_prompt; --predictions reads it back).")
+    Path savePredictions;
+
     @Override
     public Integer call() throws Exception {
         if (model != null && predictions != null) {
@@ -62,6 +66,10 @@ public final class EvalCommand implements Callable<Integer> {
         if (preds.size() != gold.size()) {
             throw new IllegalArgumentException(predictions + " has " + preds.size() + " predictions but " + data + " has "
                     + all + " examples" + (gold.size() < all ? " (" + gold.size() + " with --limit)" : ""));
+        }
+        if (savePredictions != null) {
+            PredictionsFile.write(savePredictions, gold, preds);
+            System.out.println("wrote " + savePredictions);
         }
         List<ScoreReport> reports = ModelEvaluation.score(gold, preds, threads);
         reports.forEach(r -> System.out.println(r.describe()));

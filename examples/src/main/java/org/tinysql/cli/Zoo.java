@@ -18,6 +18,7 @@ import org.tinysql.data.CommandSet;
 import org.tinysql.data.DatasetGenerator;
 import org.tinysql.data.DatasetIO;
 import org.tinysql.data.DatasetMeta;
+import org.tinysql.data.PredictionsFile;
 import org.tinysql.data.Split;
 import org.tinysql.data.StrictJson;
 import org.tinysql.data.TinySqlExample;
@@ -35,7 +36,8 @@ import org.tinysql.util.ConsoleProgressBar;
  * <pre>
  * zoo.json                      the settings the zoo was started with (examples, data seed, evaluation prompts, overrides)
  * data/cs{N}-{variant}/         one dataset per (command set, variant), generated once with the data seed
- * cs{N}-{variant}-seed{S}/      a run folder as 'tinysql train' writes it, plus result.json once evaluated
+ * cs{N}-{variant}-seed{S}/      a run folder as 'tinysql train' writes it, plus result.json and predictions.jsonl
+ *                               once evaluated
  * summary.json, summary.md      every evaluated cell and the per-(command set, variant) aggregates ({@link ZooSummary})
  * </pre>
  * Resumable: a cell with result.json is skipped, a trained one (training.json) is only evaluated, and an interrupted
@@ -45,6 +47,8 @@ import org.tinysql.util.ConsoleProgressBar;
 public final class Zoo {
     /** A cell's result, in its folder. */
     public static final String RESULT_JSON = "result.json";
+    /** Each model's greedy predictions beside the gold SQL ({@link PredictionsFile#write}). */
+    public static final String PREDICTIONS_JSONL = "predictions.jsonl";
     /** The zoo's settings, in the zoo folder. */
     public static final String ZOO_JSON = "zoo.json";
     /** Threads that score predictions (as {@code tinysql eval}'s default). */
@@ -281,6 +285,7 @@ public final class Zoo {
         }
         List<TinySqlExample> test = DatasetIO.read(data, Split.TEST).subList(0, options.evalPrompts());
         List<String> predictions = ModelEvaluation.predict(dir.resolve("model"), test);
+        PredictionsFile.write(dir.resolve(PREDICTIONS_JSONL), test, predictions);
         List<ScoreReport> reports = ModelEvaluation.score(test, predictions, SCORING_THREADS);
         reports.forEach(r -> System.out.println(r.describe()));
         return new CellResult(cs.level(), v.name().toLowerCase(Locale.ROOT), seed, options.examples(), options.dataSeed(),

@@ -84,9 +84,15 @@ class TinySqlCliTest {
         assertTrue(resumed.contains("trained 6 steps (3 in this run, resumed from step 3)"), resumed);
         assertEquals(-1L, java.util.Arrays.mismatch(weights, Files.readAllBytes(run.resolve("model/model.safetensors"))),
                 "a resumed run ends bit for bit where the uninterrupted one did");
+        Path saved = run.resolve("predictions.jsonl");
         String eval = captureOut(() -> assertEquals(0, TinySqlCli.run("eval", "--data", data.resolve("test.jsonl").toString(),
-                "--model", run.resolve("model").toString(), "--limit", "5")));
+                "--model", run.resolve("model").toString(), "--limit", "5", "--save-predictions", saved.toString())));
         assertTrue(eval.contains("scored 5 predictions") && eval.contains("execution  n=5"), eval);
+        // The saved predictions score the same when read back (eval --predictions).
+        assertEquals(5, org.tinysql.data.PredictionsFile.read(saved).size());
+        String rescored = captureOut(() -> assertEquals(0, TinySqlCli.run("eval", "--data", data.resolve("test.jsonl").toString(),
+                "--predictions", saved.toString(), "--limit", "5")));
+        assertEquals(eval.lines().filter(l -> l.contains("n=5")).toList(), rescored.lines().filter(l -> l.contains("n=5")).toList());
     }
 
     private static String captureErr(Runnable r) {

@@ -49,8 +49,8 @@ class ZooCommandTest {
                 assertTrue(Files.isRegularFile(data.resolve(f)), data.resolve(f).toString());
             }
             Path cell = out.resolve(cs + "-literal-seed1");
-            for (String f : List.of("tokenizer.json", "training.json", "result.json", "model/config.json", "model/model.safetensors",
-                    "model/tokenizer.json", "checkpoints/step-00000003/trainer_state.json")) {
+            for (String f : List.of("tokenizer.json", "training.json", "result.json", "predictions.jsonl", "model/config.json",
+                    "model/model.safetensors", "model/tokenizer.json", "checkpoints/step-00000003/trainer_state.json")) {
                 assertTrue(Files.isRegularFile(cell.resolve(f)), cell.resolve(f).toString());
             }
         }

@@ -2,11 +2,17 @@ package org.tinysql.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.tinysql.util.AtomicFiles;
 
 /**
  * Predicted SQL to score, one per line, in one of two formats:
@@ -16,9 +22,12 @@ import java.util.Locale;
  *   <li>otherwise plain text: every line, verbatim, is one prediction (an empty line is an empty prediction).</li>
  * </ul>
  * Lines are read strictly ({@link TextLines}); any problem is a {@link DataFormatException} naming file and line.
+ * {@link #write} writes the JSON Lines format with the gold SQL and the instruction beside each prediction, which
+ * {@link #read} reads back.
  */
 public final class PredictionsFile {
     private static final ObjectReader READER = StrictJson.reader(JsonNode.class);
+    private static final ObjectWriter WRITER = DatasetIO.mapper().writer();
 
     private PredictionsFile() {
     }
@@ -44,6 +53,30 @@ public final class PredictionsFile {
             throw new DataFormatException(file, "no predictions (the file is empty)");
         }
         return out;
+    }
+
+    /**
+     * Writes {@code predictions[i]} beside {@code gold[i]} as JSON Lines, atomically: one object per line with the fields
+     * {@code prediction}, {@code gold} (the gold SQL), {@code exact} (whether the two are the same text) and
+     * {@code english_prompt}, for reading misses by eye or with jq; {@link #read} reads the file back.
+     */
+    public static void write(Path file, List<TinySqlExample> gold, List<String> predictions) throws IOException {
+        if (gold.size() != predictions.size()) {
+            throw new IllegalArgumentException(predictions.size() + " predictions for " + gold.size() + " examples");
+        }
+        AtomicFiles.write(file, (AtomicFiles.StreamWriter) out -> {
+            Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+            for (int i = 0; i < gold.size(); i++) {
+                ObjectNode line = DatasetIO.mapper().createObjectNode();
+                line.put("prediction", predictions.get(i));
+                line.put("gold", gold.get(i).sqlStatement());
+                line.put("exact", predictions.get(i).equals(gold.get(i).sqlStatement()));
+                line.put("english_prompt", gold.get(i).englishPrompt());
+                w.write(WRITER.writeValueAsString(line));
+                w.write('\n');
+            }
+            w.flush();
+        });
     }
 
     private static String prediction(Path file, int n, String line) throws DataFormatException {

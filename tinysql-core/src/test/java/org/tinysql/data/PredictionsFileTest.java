@@ -77,4 +77,22 @@ class PredictionsFileTest {
         DataFormatException e = assertThrows(DataFormatException.class, () -> PredictionsFile.read(empty));
         assertTrue(e.getMessage().startsWith(empty + ": no predictions"), e.getMessage());
     }
+
+    @Test
+    void writtenPredictionsReadBackWithTheirGold() throws IOException {
+        List<TinySqlExample> gold = new DatasetGenerator(CommandSet.CS3, Variant.SYNONYM, 5).generate(3);
+        List<String> predictions = List.of(gold.get(0).sqlStatement(), "SELECT \"quoted\"\nFROM t", "");
+        Path f = dir.resolve("predictions.jsonl");
+        PredictionsFile.write(f, gold, predictions);
+        assertEquals(predictions, PredictionsFile.read(f));
+        List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+        assertEquals(3, lines.size(), "one line per prediction, newlines escaped");
+        var first = DatasetIO.mapper().readTree(lines.get(0));
+        assertEquals(gold.get(0).sqlStatement(), first.get("gold").textValue());
+        assertEquals(gold.get(0).englishPrompt(), first.get("english_prompt").textValue());
+        assertTrue(first.get("exact").booleanValue());
+        assertTrue(!DatasetIO.mapper().readTree(lines.get(2)).get("exact").booleanValue());
+        assertThrows(IllegalArgumentException.class, () -> PredictionsFile.write(f, gold, predictions.subList(0, 2)));
+        assertEquals(predictions, PredictionsFile.read(f), "a refused write leaves the file as it was");
+    }
 }
