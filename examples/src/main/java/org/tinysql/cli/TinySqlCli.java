@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code tinysql} command line. */
-@Command(name = "tinysql", mixinStandardHelpOptions = true, version = "TinySQL-J 0.1.0",
+@Command(name = "tinysql", mixinStandardHelpOptions = true, versionProvider = BuildVersion.class,
         description = "Text-to-SQL transformers and their circuits, on the JVM.",
         subcommands = {QuickstartCommand.class, GenerateCommand.class, TrainCommand.class, FinetuneCommand.class, EvalCommand.class, ZooCommand.class, EapCommand.class, SaeCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})

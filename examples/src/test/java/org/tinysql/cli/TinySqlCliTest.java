@@ -37,6 +37,14 @@ class TinySqlCliTest {
     }
 
     @Test
+    void versionComesFromTheBuild() {
+        String v = captureOut(() -> assertEquals(0, TinySqlCli.run("--version")));
+        // The filtered resource holds the POM's version (not a literal one in the code, not "${project.version}").
+        assertTrue(v.lines().findFirst().orElse("").matches("TinySQL-J \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), v);
+        assertTrue(v.contains("Java " + System.getProperty("java.version")), v);
+    }
+
+    @Test
     void generateWritesSplitsAndEvalScoresThem(@TempDir Path dir) throws Exception {
         String out = captureOut(() -> assertEquals(0, TinySqlCli.run("generate", "--cs", "4", "--variant", "synonym",
                 "--n", "400", "--seed", "3", "--out", dir.toString())));
