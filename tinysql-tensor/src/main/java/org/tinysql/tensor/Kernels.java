@@ -58,7 +58,7 @@ public interface Kernels {
     /**
      * scores[B,H,Tq,Tk] = scale * q k^T, masked entries set to -Float.MAX_VALUE. keyMask[b][j] is 0 for padding and
      * otherwise the segment of key j (1 for a row holding one sequence; 1, 2, ... for sequences packed into one row).
-     * Key j is visible to query i when keyMask[b][j] != 0, j <= i + offset, (window == 0 or i + offset - j < window),
+     * Key j is visible to query i when keyMask[b][j] != 0, j {@code <=} i + offset, (window == 0 or i + offset - j {@code <} window),
      * and key j is in the query's segment keyMask[b][i + offset] (a padding query, segment 0, sees every real key);
      * offset is the number of cached positions before the queries (0 without a KV cache).
      *
