@@ -25,9 +25,31 @@ public final class TinySqlCli implements Runnable {
             // Expected failures (bad input files, bad options) get one clear line, not a stack trace.
             commandLine.getErr().println(commandLine.getColorScheme().errorText("error: " + ex.getMessage()));
             org.slf4j.LoggerFactory.getLogger(TinySqlCli.class).debug("command failed", ex);
-            return 1;
+            return exitCode(ex);
         });
         return cl.execute(args);
+    }
+
+    /** Exit code for a user's mistake: an option value, or a file that is missing, unreadable or malformed. */
+    public static final int USAGE_ERROR = 2;
+    /** Exit code for any other failure. */
+    public static final int FAILURE = 1;
+
+    /**
+     * {@link #USAGE_ERROR} (2, as picocli's own option errors) when the exception says the user gave something
+     * unusable: an option value ({@link IllegalArgumentException}), a path that is missing, a folder where a file was
+     * expected, not permitted, already taken ({@link java.nio.file.FileSystemException}) or a file that does not
+     * parse (the data, tokenizer and checkpoint format exceptions); {@link #FAILURE} (1) otherwise.
+     */
+    static int exitCode(Throwable ex) {
+        Throwable t = ex instanceof java.io.UncheckedIOException && ex.getCause() != null ? ex.getCause() : ex;
+        boolean mistake = t instanceof IllegalArgumentException
+                || t instanceof java.nio.file.FileSystemException
+                || t instanceof java.io.FileNotFoundException
+                || t instanceof org.tinysql.data.DataFormatException
+                || t instanceof org.tinysql.tensor.CheckpointFormatException
+                || t instanceof org.tinysql.train.CheckpointFormatException;
+        return mistake ? USAGE_ERROR : FAILURE;
     }
 
     @Override

@@ -57,10 +57,10 @@ class CliCommandsTest {
         return r;
     }
 
-    /** Exit code 1 and one line "error: ..." holding every {@code expected}. */
+    /** Exit code 2 (a user's mistake) and one line "error: ..." holding every {@code expected}. */
     static String fails(List<String> expected, String... args) {
         Result r = cli(args);
-        assertEquals(1, r.code(), String.join(" ", args) + ":\n" + r.out() + r.err());
+        assertEquals(TinySqlCli.USAGE_ERROR, r.code(), String.join(" ", args) + ":\n" + r.out() + r.err());
         assertTrue(r.err().startsWith("error: ") && r.err().strip().lines().count() == 1, "one error line: " + r.err());
         for (String e : expected) {
             assertTrue(r.err().contains(e), "expected '" + e + "' in " + r.err());

@@ -332,7 +332,7 @@ class FinetuneEndToEndTest {
         // Another base model's tokenizer in the same run folder is refused, with one clear line.
         String[] other = args.clone();
         other[2] = BASES.get(TinyCheckpoints.Family.QWEN2).toString();
-        assertEquals(1, TinySqlCli.run(other));
+        assertEquals(TinySqlCli.USAGE_ERROR, TinySqlCli.run(other));
     }
 
     static boolean torchAvailable() {

@@ -1,6 +1,7 @@
 package org.tinysql.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -115,9 +116,9 @@ class TinySqlCliTest {
         return buf.toString(StandardCharsets.UTF_8);
     }
 
-    /** Runs the CLI, expecting exit code 1 and one error line that starts with {@code error: prefix}. */
+    /** Runs the CLI, expecting exit code 2 (a user's mistake) and one error line that starts with {@code error: prefix}. */
     private static String failsWith(String prefix, String... args) {
-        String err = captureErr(() -> captureOut(() -> assertEquals(1, TinySqlCli.run(args))));
+        String err = captureErr(() -> captureOut(() -> assertEquals(TinySqlCli.USAGE_ERROR, TinySqlCli.run(args))));
         assertTrue(err.startsWith("error: " + prefix), err);
         assertEquals(1, err.strip().lines().count(), "one line, no stack trace: " + err);
         return err;
@@ -193,7 +194,7 @@ class TinySqlCliTest {
     }
 
     @Test
-    void badInputGivesAClearErrorAndExitCode(@TempDir Path dir) {
+    void badInputGivesAClearErrorAndExitCode(@TempDir Path dir) throws Exception {
         Path missing = dir.resolve("missing.jsonl");
         String err = failsWith("", "eval", "--data", missing.toString());
         assertTrue(err.contains(missing.toString()), "names the file: " + err);
@@ -203,5 +204,26 @@ class TinySqlCliTest {
         failsWith("--n must be positive, got 0", "generate", "--n", "0", "--out", dir.toString());
         err = captureErr(() -> captureOut(() -> assertEquals(2, TinySqlCli.run("nosuchcommand"))));
         assertTrue(err.contains("nosuchcommand"), err);
+        // A folder where a file belongs is named, not "Is a directory".
+        failsWith(dir + ": is a folder, not a file", "eval", "--data", dir.toString());
+        // An --out that is a file is refused before generating anything (before: after generating everything).
+        Path file = dir.resolve("a-file");
+        Files.writeString(file, "keep me");
+        String out = captureOut(() -> failsWith(file + ": exists and is not a folder", "generate", "--n", "1000000", "--out",
+                file.toString()));
+        assertFalse(out.contains("generate ["), "nothing generated: " + out);
+        assertEquals("keep me", Files.readString(file));
+    }
+
+    @Test
+    void exitCodesTellMistakesFromFailures() {
+        assertEquals(TinySqlCli.USAGE_ERROR, TinySqlCli.exitCode(new IllegalArgumentException("--steps -1")));
+        assertEquals(TinySqlCli.USAGE_ERROR, TinySqlCli.exitCode(new java.nio.file.NoSuchFileException("x")));
+        assertEquals(TinySqlCli.USAGE_ERROR, TinySqlCli.exitCode(new java.io.UncheckedIOException(
+                new java.nio.file.AccessDeniedException("x"))));
+        assertEquals(TinySqlCli.USAGE_ERROR, TinySqlCli.exitCode(new org.tinysql.data.DataFormatException(Path.of("x"), "bad")));
+        assertEquals(TinySqlCli.FAILURE, TinySqlCli.exitCode(new IllegalStateException("bug")));
+        assertEquals(TinySqlCli.FAILURE, TinySqlCli.exitCode(new java.io.IOException("disk full")));
+        assertEquals(TinySqlCli.FAILURE, TinySqlCli.exitCode(new OutOfMemoryError()));
     }
 }

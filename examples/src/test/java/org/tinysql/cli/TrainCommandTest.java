@@ -98,7 +98,7 @@ class TrainCommandTest {
         Path run = dir.resolve("run");
         assertEquals(0, CliCommandsTest.cli(train(data, run, 4)).code());
         CliCommandsTest.Result refused = CliCommandsTest.cli(train(data, run, 6, "--lr", "0.001"));
-        assertEquals(1, refused.code());
+        assertEquals(TinySqlCli.USAGE_ERROR, refused.code(), "a mistake of the user: exit 2");
         assertTrue(refused.err().contains("steps 4 -> 6") && refused.err().contains("peak_lr") && refused.err().contains("--force"),
                 refused.err());
         CliCommandsTest.Result forced = CliCommandsTest.cli(train(data, run, 6, "--lr", "0.001", "--force"));

@@ -69,6 +69,11 @@ public final class DatasetGenerator {
      */
     public DatasetStats writeSplits(java.nio.file.Path dir, int n, org.tinysql.util.Progress progress)
             throws java.io.IOException {
+        // Refuse an unusable destination before generating anything (it would fail only at the first write).
+        if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir)) {
+            throw new java.nio.file.FileAlreadyExistsException(dir.toString(), null, "exists and is not a folder");
+        }
+        java.nio.file.Files.createDirectories(dir);
         List<TinySqlExample> all = new ArrayList<>(n);
         Map<String, Integer> families = new LinkedHashMap<>();
         EnglishPhrases.TEMPLATE_FAMILIES.keySet().forEach(f -> families.put(f, 0));

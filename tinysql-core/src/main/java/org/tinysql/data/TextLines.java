@@ -78,6 +78,10 @@ public final class TextLines {
     }
 
     private static InputStream open(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            // Opening a folder succeeds on Linux and fails at the first read with a bare "Is a directory".
+            throw new DataFormatException(file, "is a folder, not a file");
+        }
         try {
             return Files.newInputStream(file);
         } catch (NoSuchFileException e) {

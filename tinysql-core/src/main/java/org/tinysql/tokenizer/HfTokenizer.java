@@ -135,7 +135,7 @@ public final class HfTokenizer implements Tokenizer {
         boolean folder = Files.isDirectory(path);
         Path file = folder ? path.resolve("tokenizer.json") : path;
         if (!Files.exists(file)) {
-            throw new IOException("no tokenizer.json at " + file);
+            throw new java.nio.file.NoSuchFileException(null, null, "no tokenizer.json at " + file);
         }
         Path config = path.resolve(TokenizerConfig.FILE);
         TokenizerConfig special = folder && Files.exists(config) ? TokenizerConfig.read(config) : null; // small: read it first

@@ -34,7 +34,7 @@ public final class SqlPredictor {
     public static SqlPredictor load(Path dir, int maxNewTokens) throws IOException {
         Path tok = dir.resolve("tokenizer.json");
         if (!Files.exists(tok)) {
-            throw new IOException("no tokenizer.json in " + dir + " (a model folder needs one for prediction)");
+            throw new java.nio.file.NoSuchFileException(null, null, "no tokenizer.json in " + dir + " (a model folder needs one for prediction)");
         }
         return new SqlPredictor(Transformer.fromPretrained(dir), HfTokenizer.load(dir), maxNewTokens); // with tokenizer_config.json
     }

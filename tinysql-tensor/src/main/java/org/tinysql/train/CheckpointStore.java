@@ -67,14 +67,16 @@ final class CheckpointStore {
         try {
             Files.createDirectories(dir);
         } catch (FileAlreadyExistsException e) {
-            throw new IOException("the checkpoint folder " + dir + " is a file, not a folder", e);
+            throw (IOException) new java.nio.file.FileSystemException(null, null, "the checkpoint folder " + dir
+                    + " is a file, not a folder").initCause(e);
         } catch (IOException e) {
             throw new IOException("cannot create the checkpoint folder " + dir + ": " + e, e);
         }
         try {
             Files.delete(Files.createTempFile(dir, ".write-test", ".tmp"));
         } catch (IOException e) {
-            throw new IOException("the checkpoint folder " + dir + " is not writable: " + e, e);
+            throw (IOException) new java.nio.file.AccessDeniedException(null, null, "the checkpoint folder " + dir
+                    + " is not writable: " + e).initCause(e);
         }
         long checkpointBytes = tensorBytes + files.values().stream().mapToLong(b -> b.length).sum() + (1 << 20);
         long free = Files.getFileStore(dir).getUsableSpace();

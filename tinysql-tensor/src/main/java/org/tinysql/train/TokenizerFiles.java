@@ -34,11 +34,11 @@ final class TokenizerFiles {
     /** The bytes of {@code file}, a tokenizer.json of at most {@link #MAX_BYTES}. */
     static byte[] read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
-            throw new IOException("no tokenizer.json at " + file);
+            throw new java.nio.file.NoSuchFileException(null, null, "no tokenizer.json at " + file);
         }
         long size = Files.size(file);
         if (size > MAX_BYTES) {
-            throw new IOException(file + " has " + size + " bytes, more than the " + MAX_BYTES + " a tokenizer.json may have");
+            throw new org.tinysql.data.DataFormatException(file, size + " bytes, more than the " + MAX_BYTES + " a tokenizer.json may have");
         }
         return Files.readAllBytes(file);
     }

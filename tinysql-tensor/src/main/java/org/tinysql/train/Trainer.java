@@ -350,7 +350,8 @@ public final class Trainer {
             }
         }
         if (!diffs.isEmpty() && !cfg.force()) {
-            throw new IOException("refusing to resume from " + last + ": it was written with other settings (checkpoint -> now): "
+            // A user's mistake (FileAlreadyExistsException: the folder holds another run), not a failure.
+            throw new java.nio.file.FileAlreadyExistsException(null, null, "refusing to resume from " + last + ": it was written with other settings (checkpoint -> now): "
                     + String.join(", ", diffs) + "; use another folder for a new run, or resume anyway with --force"
                     + " (Trainer.Config.withForce)");
         }

@@ -128,7 +128,7 @@ final class ActivationSources {
             this.k = k;
             shards = ActivationStore.shards(dir);
             if (shards.isEmpty()) {
-                throw new IOException("no activations_*.safetensors shards in " + dir);
+                throw new java.nio.file.NoSuchFileException(null, null, "no activations_*.safetensors shards in " + dir);
             }
             try (SafeTensors st = SafeTensors.open(shards.get(0))) {
                 long[] shape = st.entry("activations").shape();
@@ -144,7 +144,7 @@ final class ActivationSources {
                 shard = (shard + 1) % shards.size();
                 INDArray a = m.get("activations");
                 if (a == null || a.rank() != 2 || a.size(1) != width || a.size(0) == 0) {
-                    throw new IOException(file + ": expected tensor 'activations' [rows, " + width + "] with at least one row");
+                    throw new org.tinysql.data.DataFormatException(file, "expected tensor 'activations' [rows, " + width + "] with at least one row");
                 }
                 rows = a;
                 count = (int) a.size(0);

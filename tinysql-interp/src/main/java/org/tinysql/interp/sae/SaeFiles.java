@@ -52,7 +52,7 @@ final class SaeFiles {
     static Sae load(Path dir, Kernels kernels) throws IOException {
         Path cfgFile = dir.resolve("cfg.json");
         if (!Files.isRegularFile(cfgFile)) {
-            throw new IOException("no cfg.json in " + dir + " (an SAE folder has cfg.json and sae.safetensors)");
+            throw new java.nio.file.NoSuchFileException(null, null, "no cfg.json in " + dir + " (an SAE folder has cfg.json and sae.safetensors)");
         }
         JsonNode json = StrictJson.readFile(StrictJson.reader(JsonNode.class), cfgFile, 1 << 20);
         SaeConfig cfg = SaeConfig.fromJson(json, cfgFile.toString());
