@@ -30,16 +30,16 @@ public final class EapCommand implements Callable<Integer> {
             description = "Corruption kind, e.g. instruction-table, instruction-field, context-table (default: ${DEFAULT-VALUE}).")
     String corruption;
 
-    @Option(names = "--command-set", defaultValue = "CS1", description = "Command set of the prompts (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--cs", defaultValue = "1", description = "Command set of the prompts, 1..5 (default: ${DEFAULT-VALUE}).")
     String commandSet;
 
-    @Option(names = "--synonyms", description = "Use the synonym variant of the dataset.")
-    boolean synonyms;
+    @Option(names = "--variant", defaultValue = "literal", description = "literal or synonym prompts (default: ${DEFAULT-VALUE}).")
+    String variant;
 
     @Option(names = "--n", defaultValue = "64", description = "Number of prompt pairs (default: ${DEFAULT-VALUE}).")
     int n;
 
-    @Option(names = "--top", defaultValue = "50", description = "Circuit size in edges (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--top-edges", defaultValue = "50", description = "Circuit size in edges (default: ${DEFAULT-VALUE}).")
     int top;
 
     @Option(names = "--selection", defaultValue = "top-n", description = "top-n or greedy (default: ${DEFAULT-VALUE}).")
@@ -54,7 +54,7 @@ public final class EapCommand implements Callable<Integer> {
     @Option(names = "--ablation", defaultValue = "corrupt", description = "What edges outside the circuit carry: corrupt, mean or zero.")
     String ablation;
 
-    @Option(names = "--batch-size", defaultValue = "16", description = "Pairs per forward/backward (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "16", description = "Pairs per forward/backward (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Option(names = "--no-prune", description = "Keep dangling edges in the circuit.")
@@ -73,7 +73,7 @@ public final class EapCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Transformer m = Transformer.fromPretrained(model);
         HfTokenizer tok = HfTokenizer.load(model); // the folder: tokenizer.json with its tokenizer_config.json
-        CircuitDiscovery.Options o = new CircuitDiscovery.Options(CommandSet.parse(commandSet), synonyms ? Variant.SYNONYM : Variant.LITERAL,
+        CircuitDiscovery.Options o = new CircuitDiscovery.Options(CommandSet.parse(commandSet), Variant.parse(variant),
                 CorruptionKind.parse(corruption), n, seed, Metric.Kind.parse(metric), igSteps, batchSize, Faithfulness.Selection.parse(selection),
                 top, !noPrune, CircuitRunner.Ablation.parse(ablation), curvePoints);
         CircuitDiscovery.Result r;

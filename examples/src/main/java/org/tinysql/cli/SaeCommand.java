@@ -176,7 +176,7 @@ public final class SaeCommand implements Runnable {
         @Option(names = "--examples", defaultValue = "200", description = "Validation examples (default: ${DEFAULT-VALUE}).")
         int examples;
 
-        @Option(names = "--top", defaultValue = "8", description = "Latents listed per role (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--top-latents", defaultValue = "8", description = "Latents listed per role (default: ${DEFAULT-VALUE}).")
         int top;
 
         @Override

@@ -143,8 +143,8 @@ class CliCommandsTest {
     @Test
     void eapWritesItsJsonAndSvg(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("eap");
-        Result r = ok("eap", "--model", model.toString(), "--corruption", "instruction-table", "--n", "8", "--batch-size", "4",
-                "--top", "10", "--curve-points", "3", "--ig-steps", "2", "--out", out.toString());
+        Result r = ok("eap", "--model", model.toString(), "--corruption", "instruction-table", "--n", "8", "--batch", "4",
+                "--top-edges", "10", "--curve-points", "3", "--ig-steps", "2", "--out", out.toString());
         assertTrue(r.out().contains("on 8 instruction_table pairs") && r.out().contains("faithfulness curve area")
                 && r.out().contains("top edges:"), r.out());
         JsonNode j = JSON.readTree(out.resolve("eap.json").toFile());
@@ -191,7 +191,7 @@ class CliCommandsTest {
         assertTrue(m.get("l0").asDouble() > 0 && m.get("l0").asDouble() <= 4, "TopK k=4: " + m);
         assertTrue(e.out().contains(String.format(java.util.Locale.ROOT, "L0 %.2f", m.get("l0").asDouble())), e.out());
         Result f = ok("sae", "features", "--model", model.toString(), "--data", data.toString(), "--sae", sae.toString(), "--examples",
-                "20", "--top", "3");
+                "20", "--top-latents", "3");
         assertTrue(f.out().contains("latent") && f.out().contains("share"), f.out());
         fails(List.of("no cfg.json in " + dir.resolve("nothing")), "sae", "eval", "--model", model.toString(), "--data",
                 data.toString(), "--sae", dir.resolve("nothing").toString());

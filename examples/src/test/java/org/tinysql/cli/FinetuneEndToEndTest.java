@@ -232,8 +232,8 @@ class FinetuneEndToEndTest {
                 "--model", model.toString(), "--limit", "3")));
         assertTrue(eval.contains("scored 3 predictions") && eval.contains("execution  n=3"), eval);
         Path eapOut = dir.resolve("eap-" + f);
-        String eap = captureOut(() -> assertEquals(0, TinySqlCli.run("eap", "--model", model.toString(), "--n", "6", "--batch-size",
-                "6", "--top", "10", "--curve-points", "0", "--out", eapOut.toString())));
+        String eap = captureOut(() -> assertEquals(0, TinySqlCli.run("eap", "--model", model.toString(), "--n", "6", "--batch",
+                "6", "--top-edges", "10", "--curve-points", "0", "--out", eapOut.toString())));
         assertTrue(eap.contains("on 6 instruction_table pairs") && eap.contains("circuit: "), eap);
         assertTrue(Files.size(eapOut.resolve("eap.json")) > 0 && Files.size(eapOut.resolve("circuit.svg")) > 0);
     }

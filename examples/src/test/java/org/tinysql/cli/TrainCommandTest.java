@@ -99,7 +99,7 @@ class TrainCommandTest {
         assertEquals(0, CliCommandsTest.cli(train(data, run, 4)).code());
         CliCommandsTest.Result refused = CliCommandsTest.cli(train(data, run, 6, "--lr", "0.001"));
         assertEquals(TinySqlCli.USAGE_ERROR, refused.code(), "a mistake of the user: exit 2");
-        assertTrue(refused.err().contains("steps 4 -> 6") && refused.err().contains("peak_lr") && refused.err().contains("--force"),
+        assertTrue(refused.err().contains("steps 4 -> 6") && refused.err().contains("peak_lr") && refused.err().contains("force option"),
                 refused.err());
         CliCommandsTest.Result forced = CliCommandsTest.cli(train(data, run, 6, "--lr", "0.001", "--force"));
         assertEquals(0, forced.code(), forced.err());

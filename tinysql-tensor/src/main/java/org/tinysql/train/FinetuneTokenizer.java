@@ -140,9 +140,9 @@ public final class FinetuneTokenizer {
             if (Files.exists(p) && !Arrays.equals(f.getValue(), Files.readAllBytes(p))) {
                 if (!force) {
                     throw new IllegalArgumentException("the run in " + runDir + " was started with another " + f.getKey()
-                            + " (from another checkpoint?); use another --out, or --force to go on with this one");
+                            + " (from another checkpoint?); use another run folder, or force to go on with this one");
                 }
-                LOG.warn("replacing {} (--force)", p);
+                LOG.warn("replacing {} (forced)", p);
             }
             AtomicFiles.write(p, (AtomicFiles.StreamWriter) out -> out.write(f.getValue()));
         }

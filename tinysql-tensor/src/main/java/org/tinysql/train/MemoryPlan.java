@@ -87,8 +87,8 @@ public record MemoryPlan(long parameters, long weightBytes, long gradientBytes, 
             last = of(cfg, batch, time, labelled, true, AdamW.Moments.BF16);
         }
         throw new IllegalStateException(String.format(Locale.ROOT, "a training step of %s with batch %d x %d tokens needs about %s"
-                        + " (%s), more than %.0f%% of the %s this process may use, less 1 GiB for the JVM; lower --batch or"
-                        + " --max-length, or raise the limit: java -Dorg.bytedeco.javacpp.maxbytes=20g"
+                        + " (%s), more than %.0f%% of the %s this process may use, less 1 GiB for the JVM; lower the batch size or"
+                        + " the maximum example length, or raise the limit: java -Dorg.bytedeco.javacpp.maxbytes=20g"
                         + " -Dorg.bytedeco.javacpp.maxphysicalbytes=22g ...", cfg, batch, time, gib(last.totalBytes()), last,
                 USABLE * 100, gib(budget)));
     }

@@ -352,11 +352,11 @@ public final class Trainer {
         if (!diffs.isEmpty() && !cfg.force()) {
             // A user's mistake (FileAlreadyExistsException: the folder holds another run), not a failure.
             throw new java.nio.file.FileAlreadyExistsException(null, null, "refusing to resume from " + last + ": it was written with other settings (checkpoint -> now): "
-                    + String.join(", ", diffs) + "; use another folder for a new run, or resume anyway with --force"
-                    + " (Trainer.Config.withForce)");
+                    + String.join(", ", diffs) + "; use another folder for a new run, or resume anyway with force"
+                    + " (Trainer.Config.withForce; the CLI's force option)");
         }
         if (!diffs.isEmpty()) {
-            LOG.warn("resuming from {} with other settings than it was written with (--force): {}", last, String.join(", ", diffs));
+            LOG.warn("resuming from {} with other settings than it was written with (forced): {}", last, String.join(", ", diffs));
         }
         List<String> unrecorded = st.settings().unrecorded(now);
         if (!unrecorded.isEmpty()) {

@@ -117,7 +117,7 @@ class TrainingIoTest {
         IOException e = assertThrows(IOException.class, () -> refused.run(Progress.NONE));
         String msg = e.getMessage();
         assertTrue(msg.contains("step-00000004") && msg.contains("steps 12 -> 20") && msg.contains("peak_lr 0.003 -> 0.001")
-                && msg.contains("min_lr 3.0E-4 -> 1.0E-4") && msg.contains("--force"), msg);
+                && msg.contains("min_lr 3.0E-4 -> 1.0E-4") && msg.contains("Trainer.Config.withForce") && !msg.contains("--force"), msg);
         assertFalse(msg.contains("batch_size") || msg.contains("seed"), "only what differs: " + msg);
         assertEquals(0, steps.get());
         assertEquals(0, refused.step());

@@ -91,7 +91,7 @@ public final class CircuitDiscovery {
             }
         }
         if (use.isEmpty()) {
-            throw new IllegalArgumentException("no " + o.corruption() + " pairs with different answers: use --metric kl for this corruption");
+            throw new IllegalArgumentException("no " + o.corruption() + " pairs with different answers: use the kl metric (Metric.Kind.KL) for this corruption");
         }
         return PatchBatch.of(use, tok);
     }
