@@ -48,10 +48,10 @@ public final class EapCommand implements Callable<Integer> {
     @Option(names = "--metric", defaultValue = "logit-diff", description = "logit-diff, prob-diff or kl (default: ${DEFAULT-VALUE}).")
     String metric;
 
-    @Option(names = "--ig-steps", defaultValue = "0", description = "EAP-IG interpolation steps (0: plain EAP).")
+    @Option(names = "--ig-steps", defaultValue = "0", description = "EAP-IG interpolation steps (0: plain EAP; default: ${DEFAULT-VALUE}).")
     int igSteps;
 
-    @Option(names = "--ablation", defaultValue = "corrupt", description = "What edges outside the circuit carry: corrupt, mean or zero.")
+    @Option(names = "--ablation", defaultValue = "corrupt", description = "What edges outside the circuit carry: corrupt, mean or zero (default: ${DEFAULT-VALUE}).")
     String ablation;
 
     @Option(names = "--batch", defaultValue = "16", description = "Pairs per forward/backward (default: ${DEFAULT-VALUE}).")
@@ -60,10 +60,10 @@ public final class EapCommand implements Callable<Integer> {
     @Option(names = "--no-prune", description = "Keep dangling edges in the circuit.")
     boolean noPrune;
 
-    @Option(names = "--curve-points", defaultValue = "8", description = "Faithfulness curve points (0: no curve).")
+    @Option(names = "--curve-points", defaultValue = "8", description = "Faithfulness curve points (0: no curve; default: ${DEFAULT-VALUE}).")
     int curvePoints;
 
-    @Option(names = "--seed", defaultValue = "7", description = "Seed of the prompt pairs.")
+    @Option(names = "--seed", defaultValue = "7", description = "Seed of the prompt pairs (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--out", defaultValue = "eap-out", description = "Output folder for eap.json and circuit.svg (default: ${DEFAULT-VALUE}).")

@@ -27,8 +27,8 @@ public final class EvalCommand implements Callable<Integer> {
             + "greedily instead of read from --predictions.")
     Path model;
 
-    @Option(names = "--limit", defaultValue = "0", description = "Score only the first N examples (0: all); --predictions "
-            + "may then hold one for every example or for the first N.")
+    @Option(names = "--limit", defaultValue = "0", description = "Score only the first N examples (0: all; default: ${DEFAULT-VALUE}); "
+            + "--predictions may then hold one for every example or for the first N.")
     int limit;
 
     @Option(names = "--threads", defaultValue = "2", description = "Scoring threads (default: ${DEFAULT-VALUE}).")

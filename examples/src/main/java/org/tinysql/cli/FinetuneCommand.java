@@ -29,7 +29,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             description = "Run folder: tokenizer.json and tokenizer_config.json (with the pad token), checkpoints/, and the final model/.")
     Path out;
 
-    @Option(names = "--steps", defaultValue = "0", description = "Optimisation steps (0: --epochs passes over the training split).")
+    @Option(names = "--steps", defaultValue = "0", description = "Optimisation steps (0: --epochs passes over the training split; default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--epochs", defaultValue = "1", description = "Passes over the training split when --steps is 0 (default: ${DEFAULT-VALUE}).")
@@ -50,10 +50,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--max-length", defaultValue = "512", description = "Longest example in tokens; longer ones are left out (default: ${DEFAULT-VALUE}).")
     int maxLength;
 
-    @Option(names = "--eval-every", defaultValue = "-1", description = "Steps between validation losses (-1: an eighth of the run; 0: none).")
+    @Option(names = "--eval-every", defaultValue = "-1", description = "Steps between validation losses (-1: an eighth of the run; 0: none; default: ${DEFAULT-VALUE}).")
     int evalEvery;
 
-    @Option(names = "--checkpoint-every", defaultValue = "-1", description = "Steps between checkpoints (-1: half the run; 0: only at the end).")
+    @Option(names = "--checkpoint-every", defaultValue = "-1", description = "Steps between checkpoints (-1: half the run; 0: only at the end; default: ${DEFAULT-VALUE}).")
     int checkpointEvery;
 
     @Option(names = "--seed", defaultValue = "42", description = "Data-order seed (default: ${DEFAULT-VALUE}).")
@@ -70,7 +70,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             description = "AdamW moment storage: auto (f32 when it fits, else bf16), f32 or bf16 (default: ${DEFAULT-VALUE}).")
     String moments;
 
-    @Option(names = "--save-dtype", defaultValue = "f32", description = "Storage of the final model: f32 (exact) or bf16 (half the size).")
+    @Option(names = "--save-dtype", defaultValue = "f32", description = "Storage of the final model: f32 (exact) or bf16 (half the size) (default: ${DEFAULT-VALUE}).")
     String saveDType;
 
     @Option(names = "--force", description = "Resume even from checkpoints written with other settings or tokenizer files.")

@@ -78,7 +78,7 @@ public final class SaeCommand implements Runnable {
         @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
         double lr;
 
-        @Option(names = "--examples", defaultValue = "4000", description = "Training examples to read activations from.")
+        @Option(names = "--examples", defaultValue = "4000", description = "Training examples to read activations from (default: ${DEFAULT-VALUE}).")
         int examples;
 
         @Option(names = "--cache", description = "Cache the activations as safetensors shards in this folder (reused when present).")
