@@ -15,7 +15,10 @@ public final class TinySqlCli implements Runnable {
 
     public static void main(String[] args) {
         // java -jar tinysql.jar: restart once with the Vector API module when it is missing (see JvmRelaunch)
-        System.exit(JvmRelaunch.run(TinySqlCli.class.getName(), args).orElseGet(() -> run(args)));
+        System.exit(JvmRelaunch.run(TinySqlCli.class.getName(), args).orElseGet(() -> {
+            org.tinysql.util.TerminalLines.install();
+            return run(args);
+        }));
     }
 
     /** Runs the CLI and returns its exit code (for tests). */

@@ -7,6 +7,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A text progress bar on standard error: redrawn in place on a terminal, one line every 10% otherwise (logs, CI).
+ * Log lines written while a bar is on screen start on a line of their own when {@link TerminalLines#install} was called
+ * (the command line does).
  */
 public final class ConsoleProgressBar implements Progress {
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleProgressBar.class);
@@ -59,8 +61,7 @@ public final class ConsoleProgressBar implements Progress {
             long now = System.nanoTime();
             if (force || done == total || now - lastDraw > 100_000_000L) {
                 lastDraw = now;
-                out.print("\r" + line() + "\u001b[K");
-                out.flush();
+                TerminalLines.drawBar(out, line());
             }
         } else {
             int decile = (int) (10 * done / total);
@@ -75,7 +76,7 @@ public final class ConsoleProgressBar implements Progress {
     public synchronized void close() {
         if (interactive) {
             draw(true);
-            out.println();
+            TerminalLines.endBar(out);
         }
     }
 }
