@@ -55,7 +55,8 @@ public interface Architecture {
     ModelConfig fromJson(ConfigReader r);
 
     /**
-     * Writes this type's keys of config.json (model_type, architectures, token ids and dtype are written by the caller).
+     * Writes this type's keys of config.json (model_type, architectures, token ids and dtype are written by the
+     * caller).
      * @param c the config to write; must pass {@link #validate}
      * @param j the JSON object to add the keys to
      */
