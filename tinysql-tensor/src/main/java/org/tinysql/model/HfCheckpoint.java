@@ -49,7 +49,8 @@ public final class HfCheckpoint {
     }
 
     /**
-     * Loads the weights of a checkpoint folder; non-finite weights as {@link NonFiniteWeights#fromSystemProperty()} says.
+     * Loads the weights of a checkpoint folder; non-finite weights as {@link NonFiniteWeights#fromSystemProperty()}
+     * says.
      * @param dir the checkpoint folder
      * @param cfg the config the weights must match
      * @return new host parameters
