@@ -13,19 +13,19 @@ import org.tinysql.model.arch.ConfigKeys;
  * whose message starts with "invalid model config:" and names the config.json key of the model type.
  */
 public final class ConfigValidator {
-    /** The most blocks L. */ */
+    /** The most blocks L. */
     public static final int MAX_LAYERS = 1024;
-    /** The widest model width C. */ */
+    /** The widest model width C. */
     public static final int MAX_WIDTH = 1 << 16;
-    /** The largest vocabulary V. */ */
+    /** The largest vocabulary V. */
     public static final int MAX_VOCAB = 1 << 24;
-    /** The widest MLP hidden layer. */ */
+    /** The widest MLP hidden layer. */
     public static final int MAX_MLP = 1 << 20;
-    /** The most positions (learned rows, rotary context, local window, original RoPE context). */ */
+    /** The most positions (learned rows, rotary context, local window, original RoPE context). */
     public static final int MAX_POSITIONS = 1 << 24;
     /** Elements of one tensor: one Java buffer's worth. */
     public static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE;
-    /** The most parameters of a model in all. */ */
+    /** The most parameters of a model in all. */
     public static final long MAX_PARAMETERS = 20_000_000_000L;
 
     private ConfigValidator() {

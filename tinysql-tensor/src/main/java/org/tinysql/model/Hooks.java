@@ -95,7 +95,7 @@ public final class Hooks {
         }
     }
 
-    /** Removes every forward and backward hook (their handles then do nothing). */ */
+    /** Removes every forward and backward hook (their handles then do nothing). */
     public void clear() {
         forward.clear();
         backward.clear();

@@ -251,7 +251,7 @@ public final class Parameters {
         return cfg.tiedEmbeddings() ? get("embed.W_E") : get("unembed.W_U");
     }
 
-    /** Sets every tensor to zero (on the host, through {@link Buffers#fb}). */ */
+    /** Sets every tensor to zero (on the host, through {@link Buffers#fb}). */
     public void zero() {
         for (INDArray a : tensors.values()) {
             java.nio.FloatBuffer b = Buffers.fb(a);

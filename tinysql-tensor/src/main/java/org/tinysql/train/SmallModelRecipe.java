@@ -39,21 +39,21 @@ import org.tinysql.data.Variant;
  * </ul>
  */
 public final class SmallModelRecipe {
-    /** Model width C of the recipe. */ */
+    /** Model width C of the recipe. */
     public static final int D_MODEL = 128;
-    /** Blocks L of the recipe. */ */
+    /** Blocks L of the recipe. */
     public static final int LAYERS = 2;
-    /** Attention heads H of the recipe (head dimension 32). */ */
+    /** Attention heads H of the recipe (head dimension 32). */
     public static final int HEADS = 4;
-    /** Maximum positions of the recipe's model (its context), in tokens. */ */
+    /** Maximum positions of the recipe's model (its context), in tokens. */
     public static final int MAX_POSITIONS = 512;
-    /** Standard deviation of the initial weights (see {@code Parameters.init}). */ */
+    /** Standard deviation of the initial weights (see {@code Parameters.init}). */
     public static final double INIT_STD = 0.05;
-    /** Peak learning rate after warmup. */ */
+    /** Peak learning rate after warmup. */
     public static final double PEAK_LR = 2e-3;
-    /** Examples per training step. */ */
+    /** Examples per training step. */
     public static final int BATCH = 32;
-    /** Optimisation steps of the CS1 recipe. */ */
+    /** Optimisation steps of the CS1 recipe. */
     public static final int STEPS = 3000;
 
     /** The measured CS1 recipe: the constants above (cosine to a tenth of the peak, 5% warmup, weight decay 0.01). */
