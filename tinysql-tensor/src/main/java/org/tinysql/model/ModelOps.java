@@ -24,7 +24,7 @@ public final class ModelOps {
      * The operations of a model's weights on a backend (a {@link Transformer} makes its own, see
      * {@link Transformer#ops()}).
      * @param params the weights, read on each call (shared, not copied)
-     * @param kernels the backend the operations run on, the one the weights were allocated on
+     * @param kernels the backend the operations run on; it must be able to read the weights
      */
     public ModelOps(Parameters params, Kernels kernels) {
         this.cfg = params.config();

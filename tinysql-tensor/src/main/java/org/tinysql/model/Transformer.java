@@ -56,7 +56,7 @@ public final class Transformer {
 
     /**
      * A model over these weights on a given compute backend; the weights are shared, not copied.
-     * @param params the weights and their config, allocated on the same backend
+     * @param params the weights and their config, arrays that {@code kernels} can read
      * @param kernels the backend every pass of this model runs on
      */
     public Transformer(Parameters params, Kernels kernels) {

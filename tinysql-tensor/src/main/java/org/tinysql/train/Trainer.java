@@ -188,7 +188,7 @@ public final class Trainer {
      * @param loss the training loss of the step's batch, in nats per scored token
      * @param lr the learning rate the update used
      * @param gradNorm the global gradient L2 norm before clipping (NaN for steps restored from a checkpoint)
-     * @param tokensPerSecond batch tokens (with padding) per second of the step (NaN for restored steps)
+     * @param tokensPerSecond real (non-padding) batch tokens per second of the step (NaN for restored steps)
      */
     public record StepLog(long step, double loss, double lr, double gradNorm, double tokensPerSecond) {
     }
