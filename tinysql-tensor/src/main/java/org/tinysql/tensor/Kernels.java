@@ -41,7 +41,8 @@ public interface Kernels {
     INDArray zeros(long... shape);
 
     /**
-     * y = (x - mean) * rstd * w + b over the last dim C; mean[N], rstd[N] (arrays of this backend) are saved for backward.
+     * y = (x - mean) * rstd * w + b over the last dim C; mean[N], rstd[N] (arrays of this backend) are saved for
+     * backward.
      * @param x the input rows [N, C]
      * @param w the scale [C]
      * @param b the shift [C]
@@ -358,7 +359,8 @@ public interface Kernels {
     void scatterRows(INDArray src, int[] rows, INDArray dst, boolean accumulate);
 
     /**
-     * out = scale * x + alpha * row, with row [W] repeated over the rows of x [N, W] (null: no row term); out may alias x.
+     * out = scale * x + alpha * row, with row [W] repeated over the rows of x [N, W] (null: no row term); out may
+     * alias x.
      * @param x the input [N, W]
      * @param scale the factor on x
      * @param row the row [W] to add to every row, or null for none
@@ -392,7 +394,8 @@ public interface Kernels {
     void rowNorms(INDArray w, INDArray norms);
 
     /**
-     * dw[j, :] += scale * dnorms[j] * w[j, :] / norms[j] (the gradient of sum_j dnorms[j] norms[j]; zero-norm rows skipped).
+     * dw[j, :] += scale * dnorms[j] * w[j, :] / norms[j] (the gradient of sum_j dnorms[j] norms[j]; zero-norm rows
+     * skipped).
      * @param w the rows [S, W]
      * @param norms the norms [S] that {@link #rowNorms} computed
      * @param dnorms the gradient of the norms [S]
@@ -467,7 +470,8 @@ public interface Kernels {
     void sparseDecode(INDArray start, INDArray idx, INDArray val, INDArray w, INDArray bias, INDArray out);
 
     /**
-     * out[e] = a[r, :] . w[idx[e], :] (+ scale * add[idx[e]] when add [S] is given) for each entry e of row r; out [>= nnz].
+     * out[e] = a[r, :] . w[idx[e], :] (+ scale * add[idx[e]] when add [S] is given) for each entry e of row r;
+     * out [>= nnz].
      * @param start the CSR row starts [N+1]
      * @param idx the latent indices [nnz]
      * @param a the rows [N, W]
