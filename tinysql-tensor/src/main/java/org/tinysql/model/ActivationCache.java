@@ -62,12 +62,16 @@ public final class ActivationCache implements AutoCloseable {
      * of the model's buffer, valid until the model's next forward pass (copy it to keep it longer). Copying [B, T, V]
      * on every run would cost more than the run at large vocabularies; after a run with logit rows, prefer
      * {@link #rowLogits()}, which needs no [B*T, V] buffer.
+     * @return the logits [B, T, V], a view of the model's buffer
      */
     public INDArray logits() {
         return model.logitsOf(pass);
     }
 
-    /** The rows (flat b*T + t) the spec asked logits for, or null when it asked for every row. */
+    /**
+     * The rows (flat b*T + t) the spec asked logits for, or null when it asked for every row.
+     * @return a copy of the flat row indices (b*T + t), or null when every row has logits
+     */
     public int[] logitRows() {
         return spec.logitRows() == null ? null : spec.logitRows().clone();
     }
@@ -75,6 +79,7 @@ public final class ActivationCache implements AutoCloseable {
     /**
      * The logits of the spec's logit rows [r, V], in the order of {@link RunSpec#logitRows}: a view valid until the
      * model's next forward pass.
+     * @return the logits [r, V] of the spec's logit rows, a view of the pass's buffer
      */
     public INDArray rowLogits() {
         model.checkLast(pass, "read this run's logits");
@@ -85,24 +90,44 @@ public final class ActivationCache implements AutoCloseable {
         return pass.acts.rowLogits;
     }
 
+    /**
+     * The batch size B of the cached run.
+     * @return B, the number of sequences in the run
+     */
     public int batch() {
         return pass.batch;
     }
 
+    /**
+     * The number of positions T of the cached run.
+     * @return T, the number of positions in each sequence of the run
+     */
     public int time() {
         return pass.time;
     }
 
-    /** The names of the cached activations, in forward order. */
+    /**
+     * The names of the cached activations, in forward order.
+     * @return the cached hook names, an unmodifiable live view
+     */
     public Set<String> names() {
         return Collections.unmodifiableSet(acts.keySet());
     }
 
+    /**
+     * Whether the run cached an activation.
+     * @param name a hook name (see {@link HookName}), e.g. {@code blocks.0.hook_resid_pre}
+     * @return true when {@code name} was cached
+     */
     public boolean has(String name) {
         return acts.containsKey(name);
     }
 
-    /** A cached activation (e.g. [B,T,C] for the residual stream, [B,T,H,D] for hook_z, [B,H,T,T] for the pattern). */
+    /**
+     * A cached activation (e.g. [B,T,C] for the residual stream, [B,T,H,D] for hook_z, [B,H,T,T] for the pattern).
+     * @param name the hook name (see {@link HookName}); must be in the spec's cache list
+     * @return the activation, owned by this cache and valid until {@link #close()}
+     */
     public INDArray get(String name) {
         INDArray a = acts.get(name);
         if (a == null) {
@@ -112,7 +137,11 @@ public final class ActivationCache implements AutoCloseable {
         return a;
     }
 
-    /** A cached activation as a Java array (row-major). */
+    /**
+     * A cached activation as a Java array (row-major).
+     * @param name the hook name (see {@link HookName}); must be in the spec's cache list
+     * @return a fresh copy of the activation's values, row-major
+     */
     public float[] floats(String name) {
         return Buffers.toFloats(get(name));
     }
@@ -120,17 +149,25 @@ public final class ActivationCache implements AutoCloseable {
     /**
      * Back-propagates {@code dLogits} [B,T,V] through this run (which must be the model's last forward), keeping the
      * gradients the spec asked for; parameter gradients accumulate only when the spec turned them on.
+     * @param dLogits the gradient of the metric with respect to the logits, [B, T, V]
      */
     public void backward(INDArray dLogits) {
         model.backward(this, dLogits, false);
     }
 
-    /** As {@link #backward} from the gradient of the {@link #rowLogits()} only [r, V]. */
+    /**
+     * As {@link #backward} from the gradient of the {@link #rowLogits()} only [r, V].
+     * @param dRowLogits the gradient of the metric with respect to {@link #rowLogits()}, [r, V]
+     */
     public void backwardRows(INDArray dRowLogits) {
         model.backward(this, dRowLogits, true);
     }
 
-    /** The gradient of the metric with respect to a kept activation, after {@link #backward}. */
+    /**
+     * The gradient of the metric with respect to a kept activation, after {@link #backward}.
+     * @param name the hook name (see {@link HookName}); must be in the spec's grads list
+     * @return the gradient, shaped like the activation, owned by this cache
+     */
     public INDArray grad(String name) {
         INDArray g = grads.get(name);
         if (g == null) {
@@ -140,7 +177,11 @@ public final class ActivationCache implements AutoCloseable {
         return g;
     }
 
-    /** A kept gradient as a Java array (row-major). */
+    /**
+     * A kept gradient as a Java array (row-major).
+     * @param name the hook name (see {@link HookName}); must be in the spec's grads list
+     * @return a fresh copy of the gradient's values, row-major
+     */
     public float[] gradFloats(String name) {
         return Buffers.toFloats(grad(name));
     }
@@ -148,6 +189,8 @@ public final class ActivationCache implements AutoCloseable {
     /**
      * TransformerLens stack_head_results for one layer: each head's output in the residual stream, z_h W_O,h^T
      * (without b_O), as [H, B, T, C]. Needs that layer's hook_z in the cache.
+     * @param layer the block index, 0 to L-1
+     * @return the per-head outputs [H, B, T, C], owned by this cache
      */
     public INDArray stackHeadResults(int layer) {
         ModelConfig c = model.config();
@@ -161,6 +204,7 @@ public final class ActivationCache implements AutoCloseable {
     /**
      * TransformerLens accumulated_resid: the residual stream entering each block and leaving the last one,
      * [L+1, B, T, C]. Needs every hook_resid_pre and the last hook_resid_post.
+     * @return the stacked residual streams [L+1, B, T, C], owned by this cache
      */
     public INDArray accumulatedResid() {
         int layers = model.config().nLayers();
@@ -172,7 +216,10 @@ public final class ActivationCache implements AutoCloseable {
         return stack(parts);
     }
 
-    /** Labels of {@link #accumulatedResid}'s rows: "{l}_pre" per block and "final_post". */
+    /**
+     * Labels of {@link #accumulatedResid}'s rows: "{l}_pre" per block and "final_post".
+     * @return L+1 labels, in row order
+     */
     public List<String> accumulatedResidLabels() {
         List<String> out = new ArrayList<>();
         for (int l = 0; l < model.config().nLayers(); l++) {
@@ -186,6 +233,7 @@ public final class ActivationCache implements AutoCloseable {
      * TransformerLens decompose_resid: the pieces that sum to the final residual stream, [K, B, T, C]: the token
      * embedding, the position embedding (learned positions only), then per layer the attention and MLP outputs.
      * Labels in {@link #decomposeResidLabels}.
+     * @return the stacked pieces [K, B, T, C], owned by this cache
      */
     public INDArray decomposeResid() {
         List<INDArray> parts = new ArrayList<>();
@@ -200,6 +248,11 @@ public final class ActivationCache implements AutoCloseable {
         return stack(parts);
     }
 
+    /**
+     * Labels of {@link #decomposeResid}'s rows: "embed", "pos_embed" (learned positions only), then per layer
+     * "{l}_attn_out" and "{l}_mlp_out".
+     * @return K labels, in row order
+     */
     public List<String> decomposeResidLabels() {
         List<String> out = new ArrayList<>();
         out.add("embed");
@@ -217,6 +270,8 @@ public final class ActivationCache implements AutoCloseable {
      * TransformerLens apply_ln_to_stack with ln_final: each component of {@code stack} [K, B, T, C] (pieces of the
      * final residual stream) centred (LayerNorm only) and divided by the final norm's scale at its position, the
      * scale computed from the cached final residual (the last hook_resid_post). Returns [K, B, T, C].
+     * @param stack the components [K, B, T, C] to normalise; not modified
+     * @return the normalised components [K, B, T, C], owned by this cache
      */
     public INDArray applyLnToStack(INDArray stack) {
         int k = (int) stack.size(0);

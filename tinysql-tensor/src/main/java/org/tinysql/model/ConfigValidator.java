@@ -13,13 +13,19 @@ import org.tinysql.model.arch.ConfigKeys;
  * whose message starts with "invalid model config:" and names the config.json key of the model type.
  */
 public final class ConfigValidator {
+    /** The most blocks L. */
     public static final int MAX_LAYERS = 1024;
+    /** The widest model width C. */
     public static final int MAX_WIDTH = 1 << 16;
+    /** The largest vocabulary V. */
     public static final int MAX_VOCAB = 1 << 24;
+    /** The widest MLP hidden layer. */
     public static final int MAX_MLP = 1 << 20;
+    /** The most positions (learned rows, rotary context, local window, original RoPE context). */
     public static final int MAX_POSITIONS = 1 << 24;
     /** Elements of one tensor: one Java buffer's worth. */
     public static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE;
+    /** The most parameters of a model in all. */
     public static final long MAX_PARAMETERS = 20_000_000_000L;
 
     private ConfigValidator() {
@@ -97,7 +103,11 @@ public final class ConfigValidator {
                 + MAX_TENSOR_ELEMENTS);
     }
 
-    /** The number of parameters {@link Parameters#shapes} lists for a config, in overflow-checked long arithmetic. */
+    /**
+     * The number of parameters {@link Parameters#shapes} lists for a config, in overflow-checked long arithmetic.
+     * @param c the config
+     * @return the parameter count (tied embeddings counted once)
+     */
     public static long parameterCount(ModelConfig c) {
         long width = c.dModel();
         long kv = Math.multiplyExact((long) c.nKvHeads(), c.headDim());
@@ -119,19 +129,33 @@ public final class ConfigValidator {
         return c.tiedEmbeddings() ? total : Math.addExact(total, embed);
     }
 
-    /** Checks that a size read from config.json lies in [min, max], e.g. the layer count before per-layer arrays exist. */
+    /**
+     * Checks that a size read from config.json lies in [min, max], e.g. the layer count before per-layer arrays exist.
+     * @param key the config.json key, named in the message
+     * @param value the value read
+     * @param min the smallest allowed value
+     * @param max the largest allowed value
+     */
     public static void range(String key, long value, long min, long max) {
         check(value >= min && value <= max, key + " " + value + " is out of range [" + min + ", " + max + "]");
     }
 
-    /** Throws {@link #invalid} unless {@code ok}. */
+    /**
+     * Throws {@link #invalid} unless {@code ok}.
+     * @param ok the condition that must hold
+     * @param msg the message after "invalid model config: "
+     */
     public static void check(boolean ok, String msg) {
         if (!ok) {
             throw invalid(msg);
         }
     }
 
-    /** An IllegalArgumentException "invalid model config: msg". */
+    /**
+     * An IllegalArgumentException "invalid model config: msg".
+     * @param msg what is wrong, naming the key
+     * @return the exception, for the caller to throw
+     */
     public static IllegalArgumentException invalid(String msg) {
         return new IllegalArgumentException("invalid model config: " + msg);
     }

@@ -24,6 +24,9 @@ public final class EmbeddingResize {
      * The parameters with {@code vocab} rows ({@code vocab} must not be smaller than the current vocabulary; the same
      * size returns {@code p}). The result shares every tensor but the embedding and unembedding with {@code p}, so
      * {@code p} should not be trained on afterwards.
+     * @param p the current parameters
+     * @param vocab the new V, at least the current one
+     * @return new parameters (or {@code p} itself when the size is unchanged), with a config of {@code vocab} rows
      */
     public static Parameters resize(Parameters p, int vocab) {
         ModelConfig old = p.config();

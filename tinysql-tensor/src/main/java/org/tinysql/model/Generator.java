@@ -23,6 +23,16 @@ public final class Generator {
      * @param useCache     whether to decode with the KV cache
      */
     public record Options(int maxNewTokens, double temperature, double topP, long seed, int eosId, int padId, boolean useCache) {
+        /**
+         * Checks the options (NaN fails every check).
+         * @param maxNewTokens upper bound on generated tokens per sequence, at least 0
+         * @param temperature 0 for greedy decoding, else a finite positive sampling temperature
+         * @param topP nucleus mass in (0, 1]; 1 disables the filter
+         * @param seed sampling seed
+         * @param eosId stop token (-1: never stop early)
+         * @param padId token used to left-pad prompts
+         * @param useCache whether to decode with the KV cache
+         */
         public Options {
             // Written so that NaN fails every check.
             if (maxNewTokens < 0 || !(temperature >= 0) || !Double.isFinite(temperature) || !(topP > 0 && topP <= 1)) {
@@ -31,10 +41,22 @@ public final class Generator {
             }
         }
 
+        /**
+         * Greedy decoding with the KV cache.
+         * @param maxNewTokens upper bound on generated tokens per sequence
+         * @param eosId stop token (-1: never stop early)
+         * @param padId token used to left-pad prompts
+         * @return the options
+         */
         public static Options greedy(int maxNewTokens, int eosId, int padId) {
             return new Options(maxNewTokens, 0, 1, 0, eosId, padId, true);
         }
 
+        /**
+         * The same options with or without the KV cache.
+         * @param cache whether to decode with the KV cache
+         * @return new options; these are unchanged
+         */
         public Options withCache(boolean cache) {
             return new Options(maxNewTokens, temperature, topP, seed, eosId, padId, cache);
         }
@@ -43,7 +65,13 @@ public final class Generator {
     private Generator() {
     }
 
-    /** Generates continuations of each prompt; the result holds only new tokens, EOS excluded. */
+    /**
+     * Generates continuations of each prompt; the result holds only new tokens, EOS excluded.
+     * @param model the model to run
+     * @param prompts the prompts' token ids, each at least one token
+     * @param o the decoding options
+     * @return per prompt, the generated token ids (possibly empty)
+     */
     public static List<int[]> generate(Transformer model, List<int[]> prompts, Options o) {
         int b = prompts.size();
         int tp = 0;

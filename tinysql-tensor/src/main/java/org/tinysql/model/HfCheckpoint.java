@@ -37,13 +37,25 @@ public final class HfCheckpoint {
         return c.architecture().tensors(c);
     }
 
-    /** Loads config.json and the weights of a checkpoint folder. */
+    /**
+     * Loads config.json and the weights of a checkpoint folder.
+     * @param dir the checkpoint folder (config.json and model.safetensors, or a sharded index)
+     * @return new host parameters of the folder's config
+     * @throws IOException when a file cannot be read, or a {@link CheckpointFormatException} for an invalid checkpoint
+     */
     public static Parameters load(Path dir) throws IOException {
         ModelConfig cfg = ModelConfig.load(dir.resolve("config.json"));
         return load(dir, cfg);
     }
 
-    /** Loads the weights of a checkpoint folder; non-finite weights as {@link NonFiniteWeights#fromSystemProperty()} says. */
+    /**
+     * Loads the weights of a checkpoint folder; non-finite weights as {@link NonFiniteWeights#fromSystemProperty()}
+     * says.
+     * @param dir the checkpoint folder
+     * @param cfg the config the weights must match
+     * @return new host parameters
+     * @throws IOException when a file cannot be read, or a {@link CheckpointFormatException} for an invalid checkpoint
+     */
     public static Parameters load(Path dir, ModelConfig cfg) throws IOException {
         return load(dir, cfg, NonFiniteWeights.fromSystemProperty());
     }
@@ -54,6 +66,11 @@ public final class HfCheckpoint {
      * promises more than the files hold fails without allocating; then each tensor is converted and checked for NaN or
      * infinite values ({@code nonFinite}). Errors are {@link CheckpointFormatException}s naming the file or folder and
      * the tensor (other IOExceptions only for I/O failures).
+     * @param dir the checkpoint folder
+     * @param cfg the config the weights must match
+     * @param nonFinite what to do with NaN or infinite weights
+     * @return new host parameters
+     * @throws IOException when a file cannot be read, or a {@link CheckpointFormatException} for an invalid checkpoint
      */
     public static Parameters load(Path dir, ModelConfig cfg, NonFiniteWeights nonFinite) throws IOException {
         return load(dir, cfg, nonFinite, null);
@@ -63,6 +80,9 @@ public final class HfCheckpoint {
      * Loads the weights of a checkpoint folder of {@code p}'s config straight into {@code p} (no second copy of the
      * model), with the same checks as {@link #load(Path, ModelConfig, NonFiniteWeights)}: every header and shape before
      * any weight is written. A failure after that (a non-finite or unreadable tensor) leaves {@code p} partly loaded.
+     * @param dir the checkpoint folder
+     * @param p the parameters to overwrite; their config must match the folder's tensors
+     * @throws IOException when a file cannot be read, or a {@link CheckpointFormatException} for an invalid checkpoint
      */
     public static void loadInto(Path dir, Parameters p) throws IOException {
         load(dir, p.config(), NonFiniteWeights.fromSystemProperty(), p);
@@ -139,7 +159,11 @@ public final class HfCheckpoint {
         return w;
     }
 
-    /** HF tensor names and shapes of a config, as {@link #save} writes them (e.g. to stream a synthetic checkpoint). */
+    /**
+     * HF tensor names and shapes of a config, as {@link #save} writes them (e.g. to stream a synthetic checkpoint).
+     * @param cfg the config
+     * @return HF tensor name to dimensions, in the architecture's file order
+     */
     public static Map<String, long[]> hfShapes(ModelConfig cfg) {
         Map<String, long[]> ours = Parameters.shapes(cfg);
         Map<String, long[]> out = new LinkedHashMap<>();
@@ -154,7 +178,11 @@ public final class HfCheckpoint {
         return out;
     }
 
-    /** Our parameters under HF names and layouts (GPT-2 Conv1D transposed, c_attn fused). */
+    /**
+     * Our parameters under HF names and layouts (GPT-2 Conv1D transposed, c_attn fused).
+     * @param p the parameters
+     * @return HF tensor name to tensor: ours where the layout is the same (shared), else new arrays
+     */
     public static Map<String, INDArray> toHf(Parameters p) {
         ModelConfig cfg = p.config();
         Map<String, INDArray> out = new LinkedHashMap<>();
@@ -170,7 +198,13 @@ public final class HfCheckpoint {
         return out;
     }
 
-    /** Saves config.json and model.safetensors (atomically, {@code dtype} storage) into {@code dir}. */
+    /**
+     * Saves config.json and model.safetensors (atomically, {@code dtype} storage) into {@code dir}.
+     * @param p the parameters to save
+     * @param dir the folder to write into, created if missing
+     * @param dtype the storage type of the weights
+     * @throws IOException when a file cannot be written
+     */
     public static void save(Parameters p, Path dir, DType dtype) throws IOException {
         Files.createDirectories(dir);
         SafeTensors.write(dir.resolve("model.safetensors"), toHf(p), dtype, Map.of("format", "pt"));

@@ -39,6 +39,8 @@ public final class HookPoints {
      * ({@code hook_q_input}, {@code hook_k_input}, {@code hook_v_input} [B,T,heads,C], {@code attn.hook_result}
      * [B,T,H,C]) and {@code hook_mlp_in} cost extra work and are computed only where a hook is registered on them
      * (TransformerLens gates them behind use_split_qkv_input, use_attn_result and use_hook_mlp_in).
+     * @param c the config
+     * @return a new map of hook name to dimensions, in forward order
      */
     public static Map<String, Dim[]> dims(ModelConfig c) {
         Map<String, Dim[]> n = new LinkedHashMap<>();
@@ -83,12 +85,23 @@ public final class HookPoints {
         return n;
     }
 
-    /** Every hook point name of a config, in the order the forward pass reaches them. */
+    /**
+     * Every hook point name of a config, in the order the forward pass reaches them.
+     * @param c the config
+     * @return a new list of the hook names
+     */
     public static List<String> names(ModelConfig c) {
         return new ArrayList<>(dims(c).keySet());
     }
 
-    /** The TransformerLens shape of hook point {@code name} for a forward over [b, t]. */
+    /**
+     * The TransformerLens shape of hook point {@code name} for a forward over [b, t].
+     * @param c the config
+     * @param name the hook name
+     * @param b B, the batch size
+     * @param t T, the number of positions
+     * @return the dimensions, e.g. {@code [b, t, C]} for the residual stream
+     */
     public static long[] shape(ModelConfig c, String name, int b, int t) {
         check(c, name);
         Dim[] dims = dims(c).get(name);
@@ -102,6 +115,9 @@ public final class HookPoints {
     /**
      * The number of values per token (b, t) of a hook point, e.g. C for the residual stream, H*D for hook_z, M for
      * the MLP's hidden activations; fails for the attention scores and pattern, whose rows depend on T.
+     * @param c the config
+     * @param name the hook name
+     * @return the values per token
      */
     public static int width(ModelConfig c, String name) {
         check(c, name);
@@ -129,7 +145,11 @@ public final class HookPoints {
         };
     }
 
-    /** Fails with the closest valid names when {@code name} is not a hook point of the config. */
+    /**
+     * Fails with the closest valid names when {@code name} is not a hook point of the config.
+     * @param c the config
+     * @param name the hook name to check
+     */
     public static void check(ModelConfig c, String name) {
         Map<String, Dim[]> valid = dims(c);
         if (valid.containsKey(name)) {

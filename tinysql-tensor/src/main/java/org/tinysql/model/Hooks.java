@@ -18,12 +18,24 @@ public final class Hooks {
     /** A forward hook. */
     @FunctionalInterface
     public interface Forward {
+        /**
+         * Sees (and may edit in place) an activation during the forward pass.
+         * @param activation the activation in its TransformerLens shape, a view of the pass's buffer
+         * @param name the hook point's name
+         * @return a replacement of the same shape, or null (or {@code activation}) to keep it
+         */
         INDArray apply(INDArray activation, String name);
     }
 
     /** A backward hook. */
     @FunctionalInterface
     public interface Backward {
+        /**
+         * Sees (and may edit in place) the gradient of an activation during the backward pass.
+         * @param gradient the gradient, shaped like the activation, a view of the pass's buffer
+         * @param name the hook point's name
+         * @return a replacement of the same shape, or null (or {@code gradient}) to keep it
+         */
         INDArray apply(INDArray gradient, String name);
     }
 
@@ -49,12 +61,24 @@ public final class Hooks {
         }
     }
 
+    /**
+     * Registers a forward hook until its handle is closed (hooks of one point run in registration order).
+     * @param name the hook point (see {@link HookName}); must exist in the model
+     * @param hook the hook
+     * @return the handle that removes the hook
+     */
     public Handle addForward(String name, Forward hook) {
         check(name);
         forward.computeIfAbsent(name, k -> new ArrayList<>()).add(hook);
         return () -> remove(forward, name, hook);
     }
 
+    /**
+     * Registers a backward hook until its handle is closed (hooks of one point run in registration order).
+     * @param name the hook point (see {@link HookName}); must exist in the model
+     * @param hook the hook
+     * @return the handle that removes the hook
+     */
     public Handle addBackward(String name, Backward hook) {
         check(name);
         backward.computeIfAbsent(name, k -> new ArrayList<>()).add(hook);
@@ -71,6 +95,7 @@ public final class Hooks {
         }
     }
 
+    /** Removes every forward and backward hook (their handles then do nothing). */
     public void clear() {
         forward.clear();
         backward.clear();

@@ -33,11 +33,18 @@ public final class KvCache implements AutoCloseable {
         keyMask = new int[batch][capacity];
     }
 
-    /** Filled positions. */
+    /**
+     * Filled positions.
+     * @return the number of positions the cache holds so far
+     */
     public int length() {
         return length;
     }
 
+    /**
+     * The most positions the cache can hold.
+     * @return the capacity given at creation
+     */
     public int capacity() {
         return capacity;
     }

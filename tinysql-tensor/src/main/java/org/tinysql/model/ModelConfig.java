@@ -49,11 +49,36 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
                           int[] localWindows, double ropeTheta, boolean qkvBias, boolean outBias, boolean tiedEmbeddings,
                           int bosTokenId, int eosTokenId, int padTokenId, RopeScaling ropeScaling) {
 
-    /** HF rope_scaling of type "llama3": long wavelengths divided by factor, a smooth band in between. */
+    /**
+     * HF rope_scaling of type "llama3": long wavelengths divided by factor, a smooth band in between.
+     * @param factor how much long wavelengths are stretched (inverse frequencies divided by it)
+     * @param lowFreqFactor original context / this is the wavelength above which frequencies are fully scaled
+     * @param highFreqFactor original context / this is the wavelength below which frequencies are kept
+     * @param originalMaxPositions the context length the model was pre-trained with
+     */
     public record RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
     }
 
-    /** Without RoPE scaling. */
+    /**
+     * Without RoPE scaling.
+     * @param modelType HF model_type (gpt_neo, gpt2, llama, qwen2)
+     * @param vocabSize V, the number of token ids
+     * @param dModel C, the residual stream width
+     * @param nLayers L, the number of blocks
+     * @param nHeads H, the number of query heads (divides C)
+     * @param nKvHeads KV, the number of key/value heads (H, or a divisor of H for grouped-query attention)
+     * @param dMlp the MLP hidden width
+     * @param maxPositions learned position rows, or the maximum context of a rotary model
+     * @param normEps the LayerNorm / RMSNorm epsilon
+     * @param scaleScores whether attention scores are divided by sqrt(D)
+     * @param localWindows per layer, 0 for global attention or the local window in positions; copied
+     * @param ropeTheta the RoPE base (rotary models; ignored with learned positions)
+     * @param qkvBias whether the q/k/v projections have biases
+     * @param outBias whether the attention output and MLP projections have biases
+     * @param tiedEmbeddings whether the unembedding is the embedding matrix
+     * @param bosTokenId HF bos_token_id, or -1 for none
+     * @param eosTokenId HF eos_token_id, or -1 for none
+     */
     public ModelConfig(String modelType, int vocabSize, int dModel, int nLayers, int nHeads, int nKvHeads, int dMlp,
                        int maxPositions, double normEps, boolean scaleScores, int[] localWindows, double ropeTheta,
                        boolean qkvBias, boolean outBias, boolean tiedEmbeddings, int bosTokenId, int eosTokenId) {
@@ -61,7 +86,10 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
                 ropeTheta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, null);
     }
 
-    /** RoPE inverse frequencies [D/2] (theta^(-2i/D)), with the Llama-3 scaling applied when configured. */
+    /**
+     * RoPE inverse frequencies [D/2] (theta^(-2i/D)), with the Llama-3 scaling applied when configured.
+     * @return a new array of D/2 inverse frequencies, the input of {@link org.tinysql.tensor.Kernels#rope}
+     */
     public double[] ropeInverseFrequencies() {
         int d = headDim();
         double[] inv = new double[d / 2];
@@ -86,15 +114,33 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
     }
 
     /** The normalisation of every block and of the final stream. */
-    public enum Norm { LAYER_NORM, RMS_NORM }
+    public enum Norm {
+        /** LayerNorm: centred, scaled to unit variance, then scale and shift (w, b). */
+        LAYER_NORM,
+        /** RMSNorm: divided by the root mean square, then scaled (w only). */
+        RMS_NORM
+    }
 
     /** How positions enter: learned absolute embeddings added to the tokens, or rotary q/k rotation. */
-    public enum Positions { LEARNED, ROTARY }
+    public enum Positions {
+        /** A learned position embedding [maxPositions, C] added to the token embedding. */
+        LEARNED,
+        /** Rotary embedding (RoPE) of queries and keys in every attention layer; no position embedding. */
+        ROTARY
+    }
 
     /** The MLP: W_out gelu(W_in x + b_in) + b_out, or W_out (silu(W_gate x) * W_in x). */
-    public enum Mlp { GELU, SWIGLU }
+    public enum Mlp {
+        /** W_out gelu(W_in x + b_in) + b_out, GELU in its tanh form. */
+        GELU,
+        /** W_out (silu(W_gate x) * W_in x): a gated MLP with three matrices. */
+        SWIGLU
+    }
 
-    /** The longest sequence the model can read: max_position_embeddings with learned positions, else unbounded. */
+    /**
+     * The longest sequence the model can read: max_position_embeddings with learned positions, else unbounded.
+     * @return maxPositions for learned positions, else {@link Integer#MAX_VALUE}
+     */
     public int maxSequenceLength() {
         return positions == Positions.LEARNED ? maxPositions : Integer.MAX_VALUE;
     }
@@ -106,6 +152,28 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
     /**
      * Checks every limit and consistency rule of {@link ConfigValidator} and that the type's config.json can describe
      * the components; errors name the config.json key.
+     * @param modelType HF model_type (gpt_neo, gpt2, llama, qwen2)
+     * @param norm the normalisation of every block and of the final stream
+     * @param positions learned absolute positions or rotary q/k rotation
+     * @param mlp the MLP form, GELU or SwiGLU
+     * @param vocabSize V, the number of token ids
+     * @param dModel C, the residual stream width
+     * @param nLayers L, the number of blocks
+     * @param nHeads H, the number of query heads (divides C)
+     * @param nKvHeads KV, the number of key/value heads (H, or a divisor of H for grouped-query attention)
+     * @param dMlp the MLP hidden width
+     * @param maxPositions learned position rows, or the maximum context of a rotary model
+     * @param normEps the LayerNorm / RMSNorm epsilon
+     * @param scaleScores whether attention scores are divided by sqrt(D)
+     * @param localWindows per layer, 0 for global attention or the local window in positions; copied
+     * @param ropeTheta the RoPE base (rotary models; ignored with learned positions)
+     * @param qkvBias whether the q/k/v projections have biases
+     * @param outBias whether the attention output and MLP projections have biases
+     * @param tiedEmbeddings whether the unembedding is the embedding matrix
+     * @param bosTokenId HF bos_token_id, or -1 for none
+     * @param eosTokenId HF eos_token_id, or -1 for none
+     * @param padTokenId HF pad_token_id, or -1 for none
+     * @param ropeScaling Llama-3 style RoPE frequency scaling, or null for none
      */
     public ModelConfig(String modelType, Norm norm, Positions positions, Mlp mlp, int vocabSize, int dModel, int nLayers,
                        int nHeads, int nKvHeads, int dMlp, int maxPositions, double normEps, boolean scaleScores,
@@ -136,7 +204,30 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
         ConfigValidator.validate(this);
     }
 
-    /** As the canonical constructor, without a pad token (the form before pad_token_id was recorded). */
+    /**
+     * As the canonical constructor, without a pad token (the form before pad_token_id was recorded).
+     * @param modelType HF model_type (gpt_neo, gpt2, llama, qwen2)
+     * @param norm the normalisation of every block and of the final stream
+     * @param positions learned absolute positions or rotary q/k rotation
+     * @param mlp the MLP form, GELU or SwiGLU
+     * @param vocabSize V, the number of token ids
+     * @param dModel C, the residual stream width
+     * @param nLayers L, the number of blocks
+     * @param nHeads H, the number of query heads (divides C)
+     * @param nKvHeads KV, the number of key/value heads (H, or a divisor of H for grouped-query attention)
+     * @param dMlp the MLP hidden width
+     * @param maxPositions learned position rows, or the maximum context of a rotary model
+     * @param normEps the LayerNorm / RMSNorm epsilon
+     * @param scaleScores whether attention scores are divided by sqrt(D)
+     * @param localWindows per layer, 0 for global attention or the local window in positions; copied
+     * @param ropeTheta the RoPE base (rotary models; ignored with learned positions)
+     * @param qkvBias whether the q/k/v projections have biases
+     * @param outBias whether the attention output and MLP projections have biases
+     * @param tiedEmbeddings whether the unembedding is the embedding matrix
+     * @param bosTokenId HF bos_token_id, or -1 for none
+     * @param eosTokenId HF eos_token_id, or -1 for none
+     * @param ropeScaling Llama-3 style RoPE frequency scaling, or null for none
+     */
     public ModelConfig(String modelType, Norm norm, Positions positions, Mlp mlp, int vocabSize, int dModel, int nLayers,
                        int nHeads, int nKvHeads, int dMlp, int maxPositions, double normEps, boolean scaleScores,
                        int[] localWindows, double ropeTheta, boolean qkvBias, boolean outBias, boolean tiedEmbeddings,
@@ -148,6 +239,24 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
     /**
      * A config whose components are those of its model type (LayerNorm, learned positions and GELU for gpt_neo/gpt2;
      * RMSNorm, rotary positions and SwiGLU for llama/qwen2).
+     * @param modelType HF model_type (gpt_neo, gpt2, llama, qwen2)
+     * @param vocabSize V, the number of token ids
+     * @param dModel C, the residual stream width
+     * @param nLayers L, the number of blocks
+     * @param nHeads H, the number of query heads (divides C)
+     * @param nKvHeads KV, the number of key/value heads (H, or a divisor of H for grouped-query attention)
+     * @param dMlp the MLP hidden width
+     * @param maxPositions learned position rows, or the maximum context of a rotary model
+     * @param normEps the LayerNorm / RMSNorm epsilon
+     * @param scaleScores whether attention scores are divided by sqrt(D)
+     * @param localWindows per layer, 0 for global attention or the local window in positions; copied
+     * @param ropeTheta the RoPE base (rotary models; ignored with learned positions)
+     * @param qkvBias whether the q/k/v projections have biases
+     * @param outBias whether the attention output and MLP projections have biases
+     * @param tiedEmbeddings whether the unembedding is the embedding matrix
+     * @param bosTokenId HF bos_token_id, or -1 for none
+     * @param eosTokenId HF eos_token_id, or -1 for none
+     * @param ropeScaling Llama-3 style RoPE frequency scaling, or null for none
      */
     public ModelConfig(String modelType, int vocabSize, int dModel, int nLayers, int nHeads, int nKvHeads, int dMlp,
                        int maxPositions, double normEps, boolean scaleScores, int[] localWindows, double ropeTheta,
@@ -158,24 +267,46 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
                 scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, -1, ropeScaling);
     }
 
-    /** The architecture that reads and writes this config. */
+    /**
+     * The architecture that reads and writes this config.
+     * @return the registered architecture of {@link #modelType}
+     */
     public Architecture architecture() {
         return Architectures.of(modelType);
     }
 
-    /** Head dimension D = C / H. */
+    /**
+     * Head dimension D = C / H.
+     * @return D, the width of one head
+     */
     public int headDim() {
         return dModel / nHeads;
     }
 
-    /** A small GPT-Neo style model for training from scratch (e.g. on TinySQL with the SqlVocabTokenizer). */
+    /**
+     * A small GPT-Neo style model for training from scratch (e.g. on TinySQL with the SqlVocabTokenizer).
+     * @param vocab V, the vocabulary size
+     * @param d C, the model width
+     * @param layers L, the number of blocks (all global attention)
+     * @param heads H, the number of heads (divides d)
+     * @param maxPos the number of learned positions, the longest sequence
+     * @return a validated config: MLP width 4C, unscaled scores, no q/k/v biases, tied embeddings, no bos/eos
+     */
     public static ModelConfig gptNeo(int vocab, int d, int layers, int heads, int maxPos) {
         int[] windows = new int[layers];
         return new ModelConfig("gpt_neo", vocab, d, layers, heads, heads, 4 * d, maxPos, 1e-5, false, windows, 0, false,
                 true, true, -1, -1);
     }
 
-    /** A GPT-2 style model (scaled attention, q/k/v biases). */
+    /**
+     * A GPT-2 style model (scaled attention, q/k/v biases).
+     * @param vocab V, the vocabulary size
+     * @param d C, the model width
+     * @param layers L, the number of blocks
+     * @param heads H, the number of heads (divides d)
+     * @param maxPos the number of learned positions, the longest sequence
+     * @return a validated config: MLP width 4C, tied embeddings, no bos/eos
+     */
     public static ModelConfig gpt2(int vocab, int d, int layers, int heads, int maxPos) {
         return new ModelConfig("gpt2", vocab, d, layers, heads, heads, 4 * d, maxPos, 1e-5, true, new int[layers], 0, true,
                 true, true, -1, -1);
@@ -184,6 +315,12 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
     /**
      * A small Llama style model for training from scratch: RMSNorm, RoPE (theta 10000), SwiGLU with a hidden width of
      * 8C/3 rounded up to a multiple of 16 (about the parameters of a 4C GELU MLP), no biases, tied embeddings.
+     * @param vocab V, the vocabulary size
+     * @param d C, the model width
+     * @param layers L, the number of blocks
+     * @param heads H, the number of heads (divides d), also the key/value heads
+     * @param maxPos the maximum context
+     * @return a validated config without bos/eos
      */
     public static ModelConfig llama(int vocab, int d, int layers, int heads, int maxPos) {
         int mlp = (8 * d / 3 + 15) / 16 * 16;
@@ -191,20 +328,33 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
                 false, false, true, -1, -1);
     }
 
-    /** The same model with these bos_token_id and eos_token_id (-1: none); the pad token is kept. */
+    /**
+     * The same model with these bos_token_id and eos_token_id (-1: none); the pad token is kept.
+     * @param bos the bos_token_id, or -1 for none
+     * @param eos the eos_token_id, or -1 for none
+     * @return a new validated config; this one is unchanged
+     */
     public ModelConfig withTokens(int bos, int eos) {
         return new ModelConfig(modelType, norm, positions, mlp, vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions,
                 normEps, scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bos, eos, padTokenId, ropeScaling);
     }
 
-    /** The same model with this pad_token_id (-1: none). */
+    /**
+     * The same model with this pad_token_id (-1: none).
+     * @param pad the pad_token_id, or -1 for none
+     * @return a new validated config; this one is unchanged
+     */
     public ModelConfig withPadToken(int pad) {
         return new ModelConfig(modelType, norm, positions, mlp, vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions,
                 normEps, scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, pad,
                 ropeScaling);
     }
 
-    /** The same model with {@code vocab} embedding (and unembedding) rows; see {@code EmbeddingResize} for the weights. */
+    /**
+     * The same model with {@code vocab} embedding (and unembedding) rows; see {@code EmbeddingResize} for the weights.
+     * @param vocab the new V
+     * @return a new validated config; this one is unchanged
+     */
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(modelType, norm, positions, mlp, vocab, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions,
                 normEps, scaleScores, localWindows, ropeTheta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, padTokenId,
@@ -215,6 +365,9 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
      * Reads config.json (or {@code dir/config.json}) from a stranger: a regular file of at most
      * {@link CheckpointJson#MAX_BYTES}, strict JSON, every field type- and range-checked before anything is allocated.
      * Errors are {@link CheckpointFormatException}s naming the file and the key.
+     * @param configJson a config.json file, or a checkpoint directory holding one
+     * @return the validated config
+     * @throws IOException when the file cannot be read, or a {@link CheckpointFormatException} when it is invalid
      */
     public static ModelConfig load(Path configJson) throws IOException {
         Path f = Files.isDirectory(configJson) ? configJson.resolve("config.json") : configJson;
@@ -226,7 +379,11 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
         }
     }
 
-    /** Parses a HuggingFace config.json tree with the {@link Architecture} of its model_type; errors name the key. */
+    /**
+     * Parses a HuggingFace config.json tree with the {@link Architecture} of its model_type; errors name the key.
+     * @param j the parsed config.json
+     * @return the validated config
+     */
     public static ModelConfig fromJson(JsonNode j) {
         if (j == null || !j.isObject()) {
             throw ConfigValidator.invalid("config.json must be a JSON object");
@@ -243,7 +400,10 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
         return pad == -1 ? c : c.withPadToken(pad);
     }
 
-    /** The HuggingFace config.json of this model. */
+    /**
+     * The HuggingFace config.json of this model.
+     * @return a new JSON object with model_type, architectures, the type's keys, the token ids set and torch_dtype
+     */
     public ObjectNode toJson() {
         ObjectNode j = MAPPER.createObjectNode();
         j.put("model_type", modelType);
@@ -262,6 +422,11 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
         return j;
     }
 
+    /**
+     * Writes {@link #toJson()} to a file atomically (pretty-printed), replacing any file there.
+     * @param file the config.json to write
+     * @throws IOException when the file cannot be written
+     */
     public void save(Path file) throws IOException {
         org.tinysql.util.AtomicFiles.writeString(file, MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()));
     }

@@ -22,7 +22,10 @@ public enum NonFiniteWeights {
     public static final String PROPERTY = "tinysql.checkpoint.nonFinite";
     private static final Logger LOG = LoggerFactory.getLogger(NonFiniteWeights.class);
 
-    /** The policy named by {@value #PROPERTY} ({@link #FAIL} when unset). */
+    /**
+     * The policy named by {@value #PROPERTY} ({@link #FAIL} when unset).
+     * @return FAIL or WARN
+     */
     public static NonFiniteWeights fromSystemProperty() {
         String v = System.getProperty(PROPERTY, "fail");
         return switch (v.toLowerCase(Locale.ROOT)) {
@@ -32,7 +35,14 @@ public enum NonFiniteWeights {
         };
     }
 
-    /** Applies the policy to elements [0, n) of a tensor just read from {@code file}. */
+    /**
+     * Applies the policy to elements [0, n) of a tensor just read from {@code file}.
+     * @param values the tensor's values
+     * @param n the number of elements to check
+     * @param tensor the tensor's name, for the message
+     * @param file the file it was read from, for the message
+     * @throws CheckpointFormatException when a value is not finite and the policy is {@link #FAIL}
+     */
     public void check(FloatBuffer values, int n, String tensor, Path file) throws CheckpointFormatException {
         int bad = 0;
         int first = -1;

@@ -27,7 +27,11 @@ public final class Parameters {
         this.cfg = cfg;
     }
 
-    /** The expected name -> shape of every parameter of a config, in a fixed order. */
+    /**
+     * The expected name -> shape of every parameter of a config, in a fixed order.
+     * @param c the config
+     * @return a new map of parameter name to dimensions
+     */
     public static LinkedHashMap<String, long[]> shapes(ModelConfig c) {
         LinkedHashMap<String, long[]> s = new LinkedHashMap<>();
         int C = c.dModel(), D = c.headDim(), H = c.nHeads(), KV = c.nKvHeads(), M = c.dMlp(), V = c.vocabSize();
@@ -105,12 +109,18 @@ public final class Parameters {
     /**
      * These tensors (shared, not copied) under another config of the same shapes, e.g. with other token ids; the
      * tensors must be exactly those {@code cfg} needs.
+     * @param cfg a config with exactly these tensors' names and shapes
+     * @return new parameters over the same arrays
      */
     public Parameters withConfig(ModelConfig cfg) {
         return of(cfg, tensors);
     }
 
-    /** All tensors zero. */
+    /**
+     * All tensors zero.
+     * @param cfg the config
+     * @return new host parameters, every value 0
+     */
     public static Parameters zeros(ModelConfig cfg) {
         Parameters p = new Parameters(cfg);
         shapes(cfg).forEach((n, sh) -> p.tensors.put(n, Buffers.zeros(sh)));
@@ -120,7 +130,12 @@ public final class Parameters {
     /** The initializer range of GPT-2 (HF {@code initializer_range}): the standard deviation of the weights. */
     public static final double GPT2_INIT_STD = 0.02;
 
-    /** {@link #init(ModelConfig, long, double)} with GPT-2's standard deviation, 0.02. */
+    /**
+     * {@link #init(ModelConfig, long, double)} with GPT-2's standard deviation, 0.02.
+     * @param cfg the config
+     * @param seed the random seed
+     * @return new host parameters
+     */
     public static Parameters init(ModelConfig cfg, long seed) {
         return init(cfg, seed, GPT2_INIT_STD);
     }
@@ -133,6 +148,10 @@ public final class Parameters {
      * attention scores q.k are a product of two tiny matrices, so the copy heads start at a saddle and training sits on
      * a long loss plateau first. Measured on CS1 (d=128, 2 layers): with 0.02 the validation loss stayed at 2.5 for
      * 1000 steps; with 0.05 it fell to 0.44 by step 500.
+     * @param cfg the config
+     * @param seed the random seed
+     * @param std the standard deviation of the weights; positive and finite
+     * @return new host parameters
      */
     public static Parameters init(ModelConfig cfg, long seed, double std) {
         if (!(std > 0) || Double.isInfinite(std)) {
@@ -165,10 +184,20 @@ public final class Parameters {
         return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
     }
 
+    /**
+     * The config these tensors belong to.
+     * @return the config
+     */
     public ModelConfig config() {
         return cfg;
     }
 
+    /**
+     * A parameter that the architecture must have.
+     * @param name the parameter name, e.g. {@code blocks.0.attn.W_Q}
+     * @return the live tensor (writes change the model)
+     * @throws IllegalArgumentException when there is no such parameter
+     */
     public INDArray get(String name) {
         INDArray a = tensors.get(name);
         if (a == null) {
@@ -177,19 +206,35 @@ public final class Parameters {
         return a;
     }
 
-    /** The tensor or null when the architecture has none by that name (e.g. biases of LLaMA). */
+    /**
+     * The tensor or null when the architecture has none by that name (e.g. biases of LLaMA).
+     * @param name the parameter name, e.g. {@code blocks.0.attn.b_Q}
+     * @return the live tensor, or null
+     */
     public INDArray opt(String name) {
         return tensors.get(name);
     }
 
+    /**
+     * Every tensor by name.
+     * @return an unmodifiable view, in {@link #shapes} order; the tensors themselves are live
+     */
     public Map<String, INDArray> asMap() {
         return java.util.Collections.unmodifiableMap(tensors);
     }
 
+    /**
+     * The parameter names.
+     * @return a new list, in {@link #shapes} order
+     */
     public List<String> names() {
         return new ArrayList<>(tensors.keySet());
     }
 
+    /**
+     * The number of parameters, summed over every tensor.
+     * @return the element count
+     */
     public long count() {
         long n = 0;
         for (INDArray a : tensors.values()) {
@@ -198,11 +243,15 @@ public final class Parameters {
         return n;
     }
 
-    /** The unembedding [V,C]: W_U, or W_E when tied. */
+    /**
+     * The unembedding [V,C]: W_U, or W_E when tied.
+     * @return the live tensor [V, C]
+     */
     public INDArray unembed() {
         return cfg.tiedEmbeddings() ? get("embed.W_E") : get("unembed.W_U");
     }
 
+    /** Sets every tensor to zero (on the host, through {@link Buffers#fb}). */
     public void zero() {
         for (INDArray a : tensors.values()) {
             java.nio.FloatBuffer b = Buffers.fb(a);
@@ -212,7 +261,10 @@ public final class Parameters {
         }
     }
 
-    /** Copies every tensor from {@code other} (same config). */
+    /**
+     * Copies every tensor from {@code other} (same config).
+     * @param other parameters of the same names and shapes
+     */
     public void copyFrom(Parameters other) {
         for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
             e.getValue().assign(other.get(e.getKey()));

@@ -24,13 +24,25 @@ public final class SqlPredictor {
     private final Tokenizer tokenizer;
     private final int maxNewTokens;
 
+    /**
+     * A predictor over a loaded model.
+     * @param model the model, run with greedy decoding
+     * @param tokenizer the model's tokenizer; its EOS stops generation and its pad id pads prompts
+     * @param maxNewTokens the most tokens generated per answer (see {@link #MAX_NEW_TOKENS})
+     */
     public SqlPredictor(Transformer model, Tokenizer tokenizer, int maxNewTokens) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.maxNewTokens = maxNewTokens;
     }
 
-    /** Loads a model folder (HF layout) with its tokenizer.json. */
+    /**
+     * Loads a model folder (HF layout) with its tokenizer.json.
+     * @param dir the model folder: config.json, safetensors, tokenizer.json (and tokenizer_config.json if any)
+     * @param maxNewTokens the most tokens generated per answer
+     * @return the predictor
+     * @throws IOException when the folder has no tokenizer.json, or a file cannot be read or is invalid
+     */
     public static SqlPredictor load(Path dir, int maxNewTokens) throws IOException {
         Path tok = dir.resolve("tokenizer.json");
         if (!Files.exists(tok)) {
@@ -39,25 +51,48 @@ public final class SqlPredictor {
         return new SqlPredictor(Transformer.fromPretrained(dir), HfTokenizer.load(dir), maxNewTokens); // with tokenizer_config.json
     }
 
+    /**
+     * The model this predictor runs.
+     * @return the model
+     */
     public Transformer model() {
         return model;
     }
 
+    /**
+     * The tokenizer this predictor encodes and decodes with.
+     * @return the tokenizer
+     */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** The generation prompt: the TinySQL prompt up to "### Response:" (the model writes " SELECT ..."). */
+    /**
+     * The generation prompt: the TinySQL prompt up to "### Response:" (the model writes " SELECT ...").
+     * @param english the English instruction
+     * @param context the CREATE TABLE statement the question is about
+     * @return the prompt text, trailing whitespace removed
+     */
     public static String promptOf(String english, String context) {
         return PromptFormat.prompt(english, context).stripTrailing();
     }
 
-    /** The token ids of an example's generation prompt, a sequence start ({@link Tokenizer#encodePrompt}). */
+    /**
+     * The token ids of an example's generation prompt, a sequence start ({@link Tokenizer#encodePrompt}).
+     * @param e the example
+     * @return the prompt's token ids
+     */
     public int[] promptIds(TinySqlExample e) {
         return tokenizer.encodePrompt(promptOf(e.englishPrompt(), e.createStatement()));
     }
 
-    /** Predicted SQL for each example, decoded and trimmed, in batches. */
+    /**
+     * Predicted SQL for each example, decoded and trimmed, in batches.
+     * @param examples the examples to answer
+     * @param batchSize prompts decoded together
+     * @param progress advanced by one per example
+     * @return one SQL string per example, in order
+     */
     public List<String> predict(List<TinySqlExample> examples, int batchSize, Progress progress) {
         List<String> out = new ArrayList<>(examples.size());
         int pad = Math.max(0, tokenizer.padId());

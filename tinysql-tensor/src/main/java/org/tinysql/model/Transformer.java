@@ -46,10 +46,19 @@ public final class Transformer {
     /** Arrays of the per-head hook points (recycled), given back at the next forward unless a cache took them. */
     private Arena hookArena;
 
+    /**
+     * A model over these weights on the CPU backend ({@link CpuKernels}); the weights are shared, not copied.
+     * @param params the weights and their config
+     */
     public Transformer(Parameters params) {
         this(params, new CpuKernels());
     }
 
+    /**
+     * A model over these weights on a given compute backend; the weights are shared, not copied.
+     * @param params the weights and their config, arrays that {@code kernels} can read
+     * @param kernels the backend every pass of this model runs on
+     */
     public Transformer(Parameters params, Kernels kernels) {
         this.cfg = params.config();
         this.params = params;
@@ -66,30 +75,52 @@ public final class Transformer {
         this.backwardPass = new BackwardPass(ops, perHead, block, unembedding);
     }
 
-    /** Loads a HuggingFace checkpoint folder (config.json + safetensors). */
+    /**
+     * Loads a HuggingFace checkpoint folder (config.json + safetensors).
+     * @param dir the checkpoint folder
+     * @return a model on the CPU backend
+     * @throws IOException when a file cannot be read or the checkpoint is invalid ({@code CheckpointFormatException})
+     */
     public static Transformer fromPretrained(Path dir) throws IOException {
         return new Transformer(HfCheckpoint.load(dir));
     }
 
+    /**
+     * The shape and components of this model.
+     * @return the config of {@link #parameters()}
+     */
     public ModelConfig config() {
         return cfg;
     }
 
+    /**
+     * The weights this model runs (shared with other instances made from them).
+     * @return the live parameters: changes to them change this model
+     */
     public Parameters parameters() {
         return params;
     }
 
-    /** The compute backend this model runs on. */
+    /**
+     * The compute backend this model runs on.
+     * @return the backend given at construction ({@link CpuKernels} by default)
+     */
     public Kernels kernels() {
         return kernels;
     }
 
-    /** The model's norms, projections and unembedding on its own backend (for interpretability code). */
+    /**
+     * The model's norms, projections and unembedding on its own backend (for interpretability code).
+     * @return the operations object of this model, sharing its weights and backend
+     */
     public ModelOps ops() {
         return ops;
     }
 
-    /** Gradients of every parameter (same names and shapes), allocated on first use. */
+    /**
+     * Gradients of every parameter (same names and shapes), allocated on first use.
+     * @return the gradient accumulators, shared across calls
+     */
     public Parameters gradients() {
         if (grads == null) {
             grads = Parameters.zeros(cfg);
@@ -108,7 +139,10 @@ public final class Transformer {
         owner.release();
     }
 
-    /** The persistent hook registry (hooks stay until their handle is closed or {@link Hooks#clear()}). */
+    /**
+     * The persistent hook registry (hooks stay until their handle is closed or {@link Hooks#clear()}).
+     * @return the registry of this model
+     */
     public Hooks hooks() {
         return hooks;
     }
@@ -118,12 +152,21 @@ public final class Transformer {
      * all ones). Several sequences can share a row: number them 1, 2, ... in the mask and pass their positions (see
      * {@link #forward(int[][], int[][], int[][])}); tokens then attend only within their own sequence. Returns logits
      * [B,T,V] (a view of an internal buffer, valid until the next forward).
+     * @param tokens the token ids [B][T], each in [0, V)
+     * @param attentionMask the mask [B][T] (0 padding, else the sequence number within the row), or null for all ones
+     * @return the logits [B, T, V], a view valid until the next forward
      */
     public INDArray forward(int[][] tokens, int[][] attentionMask) {
         return forward(tokens, attentionMask, null);
     }
 
-    /** As {@link #forward(int[][], int[][])} with explicit position ids [B][T] (null: 0..T-1). */
+    /**
+     * As {@link #forward(int[][], int[][])} with explicit position ids [B][T] (null: 0..T-1).
+     * @param tokens the token ids [B][T], each in [0, V)
+     * @param attentionMask the mask [B][T] (0 padding, else the sequence number within the row), or null for all ones
+     * @param positions the position ids [B][T], or null for 0..T-1 in every row
+     * @return the logits [B, T, V], a view valid until the next forward
+     */
     public INDArray forward(int[][] tokens, int[][] attentionMask, int[][] positions) {
         return forward(tokens, attentionMask, positions, logitRows);
     }
@@ -155,6 +198,12 @@ public final class Transformer {
      * A training or validation step's forward and loss in one: logits only of the rows with a label (the response
      * tokens; no [B*T, V] buffer), then the HuggingFace causal-LM loss of {@link #loss}; with {@code withGrad},
      * {@link #backward()} follows. {@link #setLogitRows} does not apply.
+     * @param tokens the token ids [B][T], each in [0, V)
+     * @param attentionMask the mask [B][T] (0 padding, else the sequence number within the row), or null for all ones
+     * @param positions the position ids [B][T], or null for 0..T-1 in every row
+     * @param labels the labels [B][T], aligned with tokens (-100 = not scored); at least one must be scored
+     * @param withGrad whether to fill the logits' gradient for {@link #backward()}
+     * @return the mean cross-entropy over the scored tokens, in nats
      */
     public double forwardLoss(int[][] tokens, int[][] attentionMask, int[][] positions, int[][] labels, boolean withGrad) {
         int[] rows = labelledRows(labels);
@@ -169,6 +218,7 @@ public final class Transformer {
      * Restricts the unembedding to some rows of the next forward passes (flat indices b*T + t; null = all rows, the
      * default). Logits of other rows are left at zero and {@link #backward(INDArray)} reads only these rows of the
      * logits' gradient: metrics that read one position per sequence skip most of the vocabulary GEMM.
+     * @param rows the flat row indices b*T + t to unembed, or null for every row; copied
      */
     public void setLogitRows(int[] rows) {
         owner.claim();
@@ -178,6 +228,8 @@ public final class Transformer {
     /**
      * Flat rows b*T + t whose next-token label (labels[b][t+1]) is not -100: the rows a loss needs logits for. Pass
      * them to {@link #setLogitRows} before the forward, and the unembedding skips every prompt and padding row.
+     * @param labels the labels [B][T], aligned with the tokens (-100 = not scored)
+     * @return the flat row indices, in increasing order
      */
     public static int[] labelledRows(int[][] labels) {
         return Unembedding.labelledRows(labels);
@@ -186,6 +238,9 @@ public final class Transformer {
     /**
      * HuggingFace causal-LM loss of the last forward: mean cross-entropy of logits[:, t] against labels[:, t+1]
      * (-100 ignored). With {@code withGrad}, fills the logits' gradient buffer for {@link #backward()}.
+     * @param labels the labels [B][T] of the last forward's tokens (-100 = not scored)
+     * @param withGrad whether to fill the logits' gradient for {@link #backward()}
+     * @return the mean cross-entropy over the scored tokens, in nats
      */
     public double loss(int[][] labels, boolean withGrad) {
         owner.claim();
@@ -217,6 +272,7 @@ public final class Transformer {
     /**
      * Whether {@link #backward} accumulates parameter gradients (default true). Interpretability passes that only
      * need activation gradients (attribution patching, EAP) turn it off: the backward then skips every dW GEMM.
+     * @param on true to accumulate parameter gradients, false to compute activation gradients only
      */
     public void setParameterGradients(boolean on) {
         owner.claim();
@@ -227,13 +283,17 @@ public final class Transformer {
      * Activation recomputation (gradient checkpointing) per block, off by default: passes keep only each block's
      * input and the backward recomputes the rest, so a training step holds one block's activations instead of all.
      * For training only: a pass with hooks is refused while it is on.
+     * @param on true to recompute block activations in the backward, false to keep them all
      */
     public void setRecompute(boolean on) {
         owner.claim();
         pool.recompute(on);
     }
 
-    /** Back-propagates a gradient of the logits [B,T,V] (e.g. of an interpretability metric); grads accumulate. */
+    /**
+     * Back-propagates a gradient of the logits [B,T,V] (e.g. of an interpretability metric); grads accumulate.
+     * @param dLogitsBTV the gradient of the metric with respect to the last forward's logits, [B, T, V]
+     */
     public void backward(INDArray dLogitsBTV) {
         owner.claim();
         Pass p = lastPass();
@@ -267,7 +327,12 @@ public final class Transformer {
         return last;
     }
 
-    /** A new, empty KV cache for {@code batch} sequences of up to {@code capacity} tokens. */
+    /**
+     * A new, empty KV cache for {@code batch} sequences of up to {@code capacity} tokens.
+     * @param batch B, the number of sequences decoded together
+     * @param capacity the most tokens (prompt and generated) each sequence may hold
+     * @return a new cache on this model's backend
+     */
     public KvCache newCache(int batch, int capacity) {
         return new KvCache(cfg, kernels, batch, capacity);
     }
@@ -277,6 +342,11 @@ public final class Transformer {
      * values, and returns the logits [B, Tq, V] (a fresh array). {@code mask} [B][Tq] marks padding (0) among the new
      * tokens; {@code positions} [B][Tq] are their position ids. The same blocks as {@link #forward}; hooks are not
      * run on this path.
+     * @param tokens the new token ids [B][Tq]
+     * @param mask the padding mask [B][Tq] of the new tokens (0 = padding)
+     * @param positions the position ids [B][Tq] of the new tokens
+     * @param cache the cache of the earlier tokens, extended by these
+     * @return the logits [B, Tq, V], a fresh array
      */
     public INDArray forwardCached(int[][] tokens, int[][] mask, int[][] positions, KvCache cache) {
         ActivationBuffers acts = runCached(tokens, mask, positions, cache, null);
@@ -286,6 +356,11 @@ public final class Transformer {
     /**
      * As {@link #forwardCached}, returning only the logits of each row's last new token [B, V] (a fresh array): what
      * decoding needs, without the unembedding of every prompt position.
+     * @param tokens the new token ids [B][Tq]
+     * @param mask the padding mask [B][Tq] of the new tokens (0 = padding)
+     * @param positions the position ids [B][Tq] of the new tokens
+     * @param cache the cache of the earlier tokens, extended by these
+     * @return the logits [B, V] of each row's last new token, a fresh array
      */
     public INDArray forwardCachedLast(int[][] tokens, int[][] mask, int[][] positions, KvCache cache) {
         return runCached(tokens, mask, positions, cache, Pass.lastRows(tokens.length, Pass.checkTokens(cfg, tokens))).rowLogits.dup('c');
@@ -309,6 +384,8 @@ public final class Transformer {
      * Runs the forward pass a {@link RunSpec} describes (its edits active for this run only) and returns the
      * activations it asked for, valid until the cache is closed (close it: its arrays are recycled, see
      * {@link CacheArrays}); {@link ActivationCache#backward} then runs this pass's backward.
+     * @param spec the tokens, the hook points to cache and keep gradients of, and the edits of this run
+     * @return the cache of the run; the caller must close it
      */
     public ActivationCache run(RunSpec spec) {
         owner.claim();
@@ -373,7 +450,12 @@ public final class Transformer {
     }
 
     /** Fresh copies of a forward's activations whose hook names pass {@code filter} (TransformerLens shapes), and its
-     * "logits"; {@link #run(RunSpec)} copies nothing and recycles its arrays (prefer it). */
+     * "logits"; {@link #run(RunSpec)} copies nothing and recycles its arrays (prefer it).
+     * @param tokens the token ids [B][T], each in [0, V)
+     * @param attentionMask the mask [B][T] (0 = padding), or null for all ones
+     * @param filter selects the hook names to copy (see {@link HookName})
+     * @return hook name to a fresh copy of its activation, in forward order, then "logits" [B, T, V]
+     */
     public Map<String, INDArray> runWithCache(int[][] tokens, int[][] attentionMask, Predicate<String> filter) {
         Map<String, INDArray> cache = new LinkedHashMap<>();
         Map<String, Hooks.Forward> keep = new LinkedHashMap<>();
@@ -385,7 +467,13 @@ public final class Transformer {
         return cache;
     }
 
-    /** Runs a forward pass with extra forward hooks that are removed afterwards; returns a copy of the logits. */
+    /**
+     * Runs a forward pass with extra forward hooks that are removed afterwards; returns a copy of the logits.
+     * @param tokens the token ids [B][T], each in [0, V)
+     * @param attentionMask the mask [B][T] (0 = padding), or null for all ones
+     * @param fwdHooks hook name to the forward hook to run there
+     * @return a fresh copy of the logits [B, T, V]
+     */
     public INDArray runWithHooks(int[][] tokens, int[][] attentionMask, Map<String, Hooks.Forward> fwdHooks) {
         owner.claim();
         List<Hooks.Handle> handles = new ArrayList<>();

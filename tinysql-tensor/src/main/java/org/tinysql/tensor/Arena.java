@@ -26,12 +26,18 @@ public final class Arena implements AutoCloseable {
         this((Kernels) null);
     }
 
-    /** An arena whose arrays {@code backend} allocates (see {@link Kernels#zeros}). */
+    /**
+     * An arena whose arrays {@code backend} allocates (see {@link Kernels#zeros}).
+     * @param backend the backend that allocates the arrays, or null for plain host arrays
+     */
     public Arena(Kernels backend) {
         this(backend, null, null);
     }
 
-    /** An arena whose {@link #zeros} are recycled arrays of {@code pool} (zeroed), given back on close. */
+    /**
+     * An arena whose {@link #zeros} are recycled arrays of {@code pool} (zeroed), given back on close.
+     * @param pool the pool the arrays come from and return to; its backend allocates new ones
+     */
     public Arena(ArrayPool pool) {
         this(pool.kernels(), pool, null);
     }
@@ -45,12 +51,18 @@ public final class Arena implements AutoCloseable {
     /**
      * An arena whose arrays are dense row-major views (with an offset) of large buffers of {@code backend}, which
      * {@link #rewind} keeps for the next arrays; {@link #close} frees them.
+     * @param backend the backend that allocates the buffers
+     * @return a new, empty slab arena
      */
     public static Arena slab(Kernels backend) {
         return new Arena(backend, null, new Slab(backend));
     }
 
-    /** A zero-filled FLOAT array owned by this arena. */
+    /**
+     * A zero-filled FLOAT array owned by this arena.
+     * @param shape the dimensions of the array
+     * @return a zero-filled array, valid until {@link #rewind} or {@link #close}
+     */
     public INDArray zeros(long... shape) {
         if (slab != null) {
             return slab.carve(shape, true);
@@ -70,6 +82,8 @@ public final class Arena implements AutoCloseable {
      * A FLOAT array owned by this arena holding arbitrary values, for an output that is overwritten before it is
      * read: a slab arena skips clearing memory that an earlier round used, a pool arena hands out a released array
      * as it is, a plain arena allocates (zeros).
+     * @param shape the dimensions of the array
+     * @return an array of unspecified values, valid until {@link #rewind} or {@link #close}
      */
     public INDArray carve(long... shape) {
         if (slab != null) {
@@ -95,13 +109,20 @@ public final class Arena implements AutoCloseable {
         release();
     }
 
-    /** Takes ownership of an array created elsewhere. */
+    /**
+     * Takes ownership of an array created elsewhere.
+     * @param a an array nobody else will close; freed with this arena
+     * @return {@code a}
+     */
     public INDArray own(INDArray a) {
         arrays.add(a);
         return a;
     }
 
-    /** Bytes of off-heap memory held by this arena's arrays. */
+    /**
+     * Bytes of off-heap memory held by this arena's arrays.
+     * @return the bytes of the slab buffers, pooled arrays and open owned arrays
+     */
     public long bytes() {
         long n = slab == null ? 0 : slab.bytes();
         for (INDArray a : pooled) {

@@ -20,16 +20,27 @@ public final class ArrayPool {
     private final LinkedHashMap<List<Long>, ArrayDeque<INDArray>> free = new LinkedHashMap<>(16, 0.75f, true);
     private long bytes;
 
+    /**
+     * An empty pool.
+     * @param kernels the backend that allocates the arrays the pool cannot supply
+     */
     public ArrayPool(Kernels kernels) {
         this.kernels = kernels;
     }
 
-    /** The backend whose arrays this pool holds. */
+    /**
+     * The backend whose arrays this pool holds.
+     * @return the backend given at construction
+     */
     public Kernels kernels() {
         return kernels;
     }
 
-    /** A FLOAT array of {@code shape}: a released one (not zeroed), or a new one. */
+    /**
+     * A FLOAT array of {@code shape}: a released one (not zeroed), or a new one.
+     * @param shape the dimensions of the array
+     * @return an array of that shape; the caller owns it until it gives it back
+     */
     public synchronized INDArray take(long... shape) {
         ArrayDeque<INDArray> q = free.get(key(shape));
         INDArray a = q == null ? null : q.pollLast();
@@ -40,7 +51,10 @@ public final class ArrayPool {
         return a;
     }
 
-    /** Takes back an array from {@link #take} that its holder no longer uses. */
+    /**
+     * Takes back an array from {@link #take} that its holder no longer uses.
+     * @param a an array from {@link #take}; not used by the caller afterwards (closed arrays are ignored)
+     */
     public synchronized void give(INDArray a) {
         if (a.wasClosed()) {
             return;
@@ -63,7 +77,10 @@ public final class ArrayPool {
         }
     }
 
-    /** Bytes held by released arrays. */
+    /**
+     * Bytes held by released arrays.
+     * @return the bytes of the arrays waiting in the pool
+     */
     public synchronized long bytes() {
         return bytes;
     }

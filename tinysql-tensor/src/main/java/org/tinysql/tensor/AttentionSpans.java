@@ -33,6 +33,9 @@ public final class AttentionSpans {
      * The spans of a key mask [B][T] for T queries over the same T keys (no KV cache), or null when the mask is not of
      * the supported form (see the class comment) or {@code window} (a local attention window; 0 = none) is shorter than
      * the row.
+     * @param keyMask the segment of each key per batch row [B][T] (0 padding, else the sequence number 1, 2, ...)
+     * @param window the local attention window in positions, or 0 for global attention
+     * @return the spans, or null when the kernels must run dense
      */
     public static AttentionSpans of(int[][] keyMask, int window) {
         int b = keyMask.length;
@@ -101,12 +104,18 @@ public final class AttentionSpans {
         return n + 5 <= a.length ? a : Arrays.copyOf(a, 2 * a.length + 5);
     }
 
-    /** Sequence length T (queries and keys). */
+    /**
+     * Sequence length T (queries and keys).
+     * @return T
+     */
     public int time() {
         return time;
     }
 
-    /** Batch rows B. */
+    /**
+     * Batch rows B.
+     * @return B
+     */
     public int rows() {
         return tiles.length;
     }
@@ -146,7 +155,10 @@ public final class AttentionSpans {
         return causal(b, i) ? r + 1 : k1(b, i);
     }
 
-    /** Multiply-adds of q k^T over the tiles per head, against B * T * T dense: the work saved. */
+    /**
+     * Multiply-adds of q k^T over the tiles per head, against B * T * T dense: the work saved.
+     * @return the fraction of the dense work, between 0 and 1
+     */
     public double density() {
         long tiled = 0;
         for (int b = 0; b < tiles.length; b++) {

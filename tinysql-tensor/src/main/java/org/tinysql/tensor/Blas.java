@@ -32,7 +32,10 @@ public final class Blas {
     private Blas() {
     }
 
-    /** Threads OpenBLAS itself uses (1 once this class is loaded). */
+    /**
+     * Threads OpenBLAS itself uses (1 once this class is loaded).
+     * @return the OpenBLAS thread count
+     */
     public static int openblasThreads() {
         return openblas_nolapack.blas_get_num_threads();
     }
@@ -40,6 +43,13 @@ public final class Blas {
     /**
      * {@code c = alpha * op(a) op(b) + beta * c} on dense row-major FLOAT matrices, the same contract as
      * {@code Nd4j.gemm(a, b, c, transA, transB, alpha, beta)}; {@code c} is preallocated.
+     * @param a the left matrix [M, K] (or [K, M] with {@code transA}), dense row-major FLOAT
+     * @param b the right matrix [K, N] (or [N, K] with {@code transB}), dense row-major FLOAT
+     * @param c the output [M, N], dense row-major FLOAT; read when beta is not 0
+     * @param transA whether to use a transposed
+     * @param transB whether to use b transposed
+     * @param alpha the factor on the product
+     * @param beta the factor on the old c (0 to overwrite it)
      */
     public static void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha, double beta) {
         if (a.rank() != 2 || b.rank() != 2 || c.rank() != 2) {

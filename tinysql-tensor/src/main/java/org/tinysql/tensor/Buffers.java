@@ -16,6 +16,8 @@ public final class Buffers {
      * A FloatBuffer view of a contiguous FLOAT array; element 0 of the view is element 0 of the array. The view does not
      * keep the array alive: ND4J frees an array's memory once the array is unreachable, so keep a reference to it while
      * the view is in use (see {@link #toFloats}).
+     * @param a a dense row-major FLOAT array
+     * @return a view of its data, positioned at 0, limited to its length
      */
     public static FloatBuffer fb(INDArray a) {
         if (a.dataType() != DataType.FLOAT) {
@@ -35,7 +37,11 @@ public final class Buffers {
         return s;
     }
 
-    /** An IntBuffer view of a contiguous INT array (indices of sparse codes); the same caveats as {@link #fb}. */
+    /**
+     * An IntBuffer view of a contiguous INT array (indices of sparse codes); the same caveats as {@link #fb}.
+     * @param a a dense row-major INT array
+     * @return a view of its data, positioned at 0, limited to its length
+     */
     public static java.nio.IntBuffer ib(INDArray a) {
         if (a.dataType() != DataType.INT) {
             throw new IllegalArgumentException("expected an INT array, got " + a.dataType());
@@ -50,7 +56,11 @@ public final class Buffers {
         return s;
     }
 
-    /** A zero-filled INT array. */
+    /**
+     * A zero-filled INT array.
+     * @param shape the dimensions of the array
+     * @return a new host INT array, row-major
+     */
     public static INDArray zerosInt(long... shape) {
         return Nd4j.create(DataType.INT, shape, 'c');
     }
@@ -66,11 +76,20 @@ public final class Buffers {
         return true;
     }
 
+    /**
+     * A zero-filled FLOAT array on the host (ND4J's default backend), row-major.
+     * @param shape the dimensions of the array
+     * @return the new array
+     */
     public static INDArray zeros(long... shape) {
         return Nd4j.create(DataType.FLOAT, shape, 'c');
     }
 
-    /** A copy as a Java array. */
+    /**
+     * A copy as a Java array.
+     * @param a a dense row-major FLOAT array
+     * @return a new array of its values in row-major order
+     */
     public static float[] toFloats(INDArray a) {
         FloatBuffer b = fb(a);
         float[] out = new float[(int) a.length()];
@@ -80,6 +99,12 @@ public final class Buffers {
         return out;
     }
 
+    /**
+     * A FLOAT array holding a copy of {@code data}, row-major.
+     * @param data the values in row-major order; its length must equal the product of {@code shape}
+     * @param shape the dimensions of the array
+     * @return the new array
+     */
     public static INDArray of(float[] data, long... shape) {
         return Nd4j.create(data, shape, 'c');
     }

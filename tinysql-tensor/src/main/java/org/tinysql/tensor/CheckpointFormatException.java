@@ -10,13 +10,25 @@ import java.nio.file.Path;
 public class CheckpointFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The file at fault, as text (so the exception stays serialisable). */
     private final String file;
 
+    /**
+     * A problem in a file.
+     * @param file the file at fault
+     * @param problem what is wrong, naming the field or tensor
+     */
     public CheckpointFormatException(Path file, String problem) {
         super(file + ": " + problem);
         this.file = String.valueOf(file);
     }
 
+    /**
+     * A problem in a file, found through another exception.
+     * @param file the file at fault
+     * @param problem what is wrong, naming the field or tensor
+     * @param cause the exception that revealed it
+     */
     public CheckpointFormatException(Path file, String problem, Throwable cause) {
         super(file + ": " + problem, cause);
         this.file = String.valueOf(file);
@@ -25,6 +37,8 @@ public class CheckpointFormatException extends IOException {
     /**
      * A short printable rendering of a value from the file for an error message: at most 80 characters, control
      * characters escaped, so a hostile name cannot flood or forge log lines.
+     * @param value any value read from the file (null allowed)
+     * @return its string form, escaped and cut to 80 characters (then "...")
      */
     public static String excerpt(Object value) {
         String s = String.valueOf(value);
@@ -37,7 +51,10 @@ public class CheckpointFormatException extends IOException {
         return i < s.length() ? b.append("...").toString() : b.toString();
     }
 
-    /** The file at fault. */
+    /**
+     * The file at fault.
+     * @return the path as given, as text
+     */
     public String file() {
         return file;
     }

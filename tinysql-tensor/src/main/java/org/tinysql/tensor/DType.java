@@ -2,7 +2,12 @@ package org.tinysql.tensor;
 
 /** Storage types of safetensors files that the engine reads and writes. Computation is always FLOAT. */
 public enum DType {
-    F32(4), F16(2), BF16(2);
+    /** IEEE single precision, 4 bytes: the engine's own type, stored exactly. */
+    F32(4),
+    /** IEEE half precision, 2 bytes: 10-bit mantissa, range up to 65504. */
+    F16(2),
+    /** bfloat16, 2 bytes: the upper half of a float (7-bit mantissa, float's range). */
+    BF16(2);
 
     private final int bytes;
 
@@ -10,11 +15,19 @@ public enum DType {
         this.bytes = bytes;
     }
 
+    /**
+     * The size of one stored element.
+     * @return 4 for F32, 2 for F16 and BF16
+     */
     public int bytes() {
         return bytes;
     }
 
-    /** IEEE half to float (exact). */
+    /**
+     * IEEE half to float (exact).
+     * @param h the half's 16 bits
+     * @return the same value as a float
+     */
     public static float halfToFloat(short h) {
         int bits = h & 0xFFFF;
         int sign = (bits & 0x8000) << 16;
@@ -34,7 +47,11 @@ public enum DType {
         return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
 
-    /** float to IEEE half, round to nearest even; overflow to infinity, NaN stays NaN. */
+    /**
+     * float to IEEE half, round to nearest even; overflow to infinity, NaN stays NaN.
+     * @param f the value
+     * @return the nearest half's 16 bits
+     */
     public static short floatToHalf(float f) {
         int bits = Float.floatToRawIntBits(f);
         int sign = (bits >>> 16) & 0x8000;
@@ -69,12 +86,20 @@ public enum DType {
         return (short) (sign | half);
     }
 
-    /** bfloat16 bits to float. */
+    /**
+     * bfloat16 bits to float.
+     * @param b the bfloat16's 16 bits
+     * @return the same value as a float (exact)
+     */
     public static float bf16ToFloat(short b) {
         return Float.intBitsToFloat((b & 0xFFFF) << 16);
     }
 
-    /** float to bfloat16 bits, round to nearest even (NaN stays NaN). */
+    /**
+     * float to bfloat16 bits, round to nearest even (NaN stays NaN).
+     * @param f the value
+     * @return the nearest bfloat16's 16 bits
+     */
     public static short floatToBf16(float f) {
         int bits = Float.floatToRawIntBits(f);
         if ((bits & 0x7F800000) == 0x7F800000 && (bits & 0x007FFFFF) != 0) {

@@ -14,6 +14,10 @@ public final class FileChecks {
     /**
      * The size of {@code file} (symbolic links followed), after checking that it exists, is a regular file and holds at
      * most {@code maxBytes} bytes.
+     * @param file the file to check
+     * @param maxBytes the largest size allowed, in bytes
+     * @return the file's size in bytes
+     * @throws IOException when the attributes cannot be read, or a {@link CheckpointFormatException} when a check fails
      */
     public static long regularFile(Path file, long maxBytes) throws IOException {
         BasicFileAttributes a;

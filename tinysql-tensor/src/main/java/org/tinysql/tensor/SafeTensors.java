@@ -33,8 +33,19 @@ public final class SafeTensors implements AutoCloseable {
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    /** One tensor's entry in the header. */
+    /**
+     * One tensor's entry in the header.
+     * @param name the tensor's name in the header, e.g. {@code blocks.0.attn.W_Q}
+     * @param dtype the element type stored in the file
+     * @param shape the dimensions (empty for a scalar)
+     * @param begin the first byte of the data, relative to the end of the header
+     * @param end one past the last byte of the data, relative to the end of the header
+     */
     public record Entry(String name, DType dtype, long[] shape, long begin, long end) {
+        /**
+         * The number of elements, the product of the shape (1 for a scalar).
+         * @return the element count
+         */
         public long numel() {
             long n = 1;
             for (long d : shape) {
@@ -67,6 +78,9 @@ public final class SafeTensors implements AutoCloseable {
      * Opens and validates a safetensors file (see {@link SafeTensorsHeader}); tensors are read on demand. Anything but a
      * regular file is refused before it is opened. Errors are {@link CheckpointFormatException}s naming the file and the
      * tensor or field.
+     * @param file the safetensors file
+     * @return the open file; close it to release the channel
+     * @throws IOException when the file cannot be read, or a {@link CheckpointFormatException} when it is invalid
      */
     public static SafeTensors open(Path file) throws IOException {
         FileChecks.regularFile(file, Long.MAX_VALUE);
@@ -80,22 +94,45 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
+    /**
+     * The header's tensors.
+     * @return name to entry, as validated by {@link SafeTensorsHeader}
+     */
     public Map<String, Entry> entries() {
         return entries;
     }
 
+    /**
+     * The header's {@code __metadata__} strings.
+     * @return key to value; empty when the file has none
+     */
     public Map<String, String> metadata() {
         return metadata;
     }
 
+    /**
+     * The file this object reads.
+     * @return the path given to {@link #open}
+     */
     public Path file() {
         return file;
     }
 
+    /**
+     * Whether the file holds a tensor.
+     * @param name the tensor name
+     * @return true when the header has an entry {@code name}
+     */
     public boolean contains(String name) {
         return entries.containsKey(name);
     }
 
+    /**
+     * The header entry of a tensor.
+     * @param name the tensor name
+     * @return its entry
+     * @throws IllegalArgumentException when the file has no such tensor
+     */
     public Entry entry(String name) {
         Entry e = entries.get(name);
         if (e == null) {
@@ -104,7 +141,12 @@ public final class SafeTensors implements AutoCloseable {
         return e;
     }
 
-    /** The tensor as a new FLOAT c-order array (converted from F16/BF16 as needed). */
+    /**
+     * The tensor as a new FLOAT c-order array (converted from F16/BF16 as needed).
+     * @param name the tensor name
+     * @return a new FLOAT array of the tensor's shape
+     * @throws IOException when the file cannot be read, or the tensor has more than {@link Integer#MAX_VALUE} elements
+     */
     public INDArray read(String name) throws IOException {
         Entry e = entry(name);
         if (e.numel() > Integer.MAX_VALUE) {
@@ -118,7 +160,13 @@ public final class SafeTensors implements AutoCloseable {
         return out;
     }
 
-    /** Converts the tensor's data into {@code dst} starting at {@code dstOffset}, in chunks of the mapped file. */
+    /**
+     * Converts the tensor's data into {@code dst} starting at {@code dstOffset}, in chunks of the mapped file.
+     * @param e the entry of a tensor of this file
+     * @param dst receives the values as float
+     * @param dstOffset the index in {@code dst} of the first element; {@code dst} must have room for all of them
+     * @throws IOException when the file cannot be mapped or read
+     */
     public void readInto(Entry e, FloatBuffer dst, int dstOffset) throws IOException {
         if (dstOffset < 0 || e.numel() > dst.limit() - (long) dstOffset) {
             throw new IllegalArgumentException("tensor '" + e.name() + "' has " + e.numel() + " elements; the buffer has room for "
@@ -167,13 +215,24 @@ public final class SafeTensors implements AutoCloseable {
     /** Supplies tensor values chunk by chunk to {@link #write(Path, Map, DType, Map, Source)}. */
     @FunctionalInterface
     public interface Source {
-        /** Fills {@code chunk[0, len)} with elements [offset, offset + len) of tensor {@code name} (row-major). */
+        /**
+         * Fills {@code chunk[0, len)} with elements [offset, offset + len) of tensor {@code name} (row-major).
+         * @param name the tensor's name
+         * @param offset the flat index of the first element wanted
+         * @param chunk receives the values
+         * @param len the number of values wanted, at most {@code chunk.length}
+         */
         void fill(String name, long offset, float[] chunk, int len);
     }
 
     /**
      * Writes tensors (sorted by name) in {@code dtype} with optional metadata, atomically: a temp file in the same
      * folder is written, flushed and renamed over {@code file}, so an existing file is never half-overwritten.
+     * @param file the file to write or replace
+     * @param tensors name to tensor, any data type and order (converted to FLOAT c-order as needed)
+     * @param dtype the element type to store (F32, F16 or BF16)
+     * @param metadata the {@code __metadata__} strings, or null or empty for none
+     * @throws IOException when the file cannot be written
      */
     public static void write(Path file, Map<String, INDArray> tensors, DType dtype, Map<String, String> metadata)
             throws IOException {
@@ -196,6 +255,12 @@ public final class SafeTensors implements AutoCloseable {
     /**
      * Streams tensors of the given shapes (sorted by name) from {@code source}: nothing but one chunk is held in
      * memory, so checkpoints larger than the heap can be written. Atomic like {@link #write(Path, Map, DType, Map)}.
+     * @param file the file to write or replace
+     * @param shapes name to the dimensions of each tensor
+     * @param dtype the element type to store (F32, F16 or BF16)
+     * @param metadata the {@code __metadata__} strings, or null or empty for none
+     * @param source supplies the values of each tensor, in chunks of up to 2^20 elements
+     * @throws IOException when the file cannot be written
      */
     public static void write(Path file, Map<String, long[]> shapes, DType dtype, Map<String, String> metadata, Source source)
             throws IOException {
@@ -263,7 +328,12 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
-    /** Reads every tensor of a file as FLOAT. */
+    /**
+     * Reads every tensor of a file as FLOAT.
+     * @param file the safetensors file
+     * @return name to a new FLOAT array, in header order
+     * @throws IOException when the file cannot be read, or a {@link CheckpointFormatException} when it is invalid
+     */
     public static Map<String, INDArray> readAll(Path file) throws IOException {
         try (SafeTensors st = open(file)) {
             Map<String, INDArray> out = new LinkedHashMap<>();

@@ -51,16 +51,28 @@ public final class AdamW {
             this.dtype = dtype;
         }
 
-        /** Bytes per stored moment value. */
+        /**
+         * Bytes per stored moment value.
+         * @return 4 for F32, 2 for BF16
+         */
         public int bytes() {
             return dtype.bytes();
         }
 
-        /** The lower-case name used in trainer_state.json and on the command line. */
+        /**
+         * The lower-case name used in trainer_state.json and on the command line.
+         * @return "f32" or "bf16"
+         */
         public String label() {
             return name().toLowerCase(Locale.ROOT);
         }
 
+        /**
+         * The storage named by a label, ignoring case.
+         * @param s "f32" or "bf16" (any case)
+         * @return the storage
+         * @throws IllegalArgumentException for any other name
+         */
         public static Moments parse(String s) {
             for (Moments m : values()) {
                 if (m.label().equals(s.toLowerCase(Locale.ROOT))) {
@@ -83,11 +95,27 @@ public final class AdamW {
     private final Map<String, INDArray> v = new LinkedHashMap<>();
     private long step;
 
-    /** AdamW with F32 moments. */
+    /**
+     * AdamW with F32 moments.
+     * @param params the parameters to optimise; one pair of zero moments is allocated per tensor
+     * @param beta1 first-moment decay, in [0, 1)
+     * @param beta2 second-moment decay, in [0, 1)
+     * @param eps added to the second moment's square root
+     * @param weightDecay decoupled weight decay, applied to tensors of rank 2 or more only
+     */
     public AdamW(Parameters params, double beta1, double beta2, double eps, double weightDecay) {
         this(params, beta1, beta2, eps, weightDecay, Moments.F32);
     }
 
+    /**
+     * AdamW with zero moments in the given storage.
+     * @param params the parameters to optimise; one pair of zero moments is allocated per tensor
+     * @param beta1 first-moment decay, in [0, 1)
+     * @param beta2 second-moment decay, in [0, 1)
+     * @param eps added to the second moment's square root
+     * @param weightDecay decoupled weight decay, applied to tensors of rank 2 or more only
+     * @param moments how the moments are stored
+     */
     public AdamW(Parameters params, double beta1, double beta2, double eps, double weightDecay, Moments moments) {
         this.beta1 = beta1;
         this.beta2 = beta2;
@@ -104,16 +132,30 @@ public final class AdamW {
         return moments == Moments.F32 ? Buffers.zeros(shape) : Nd4j.create(DataType.BFLOAT16, shape, 'c');
     }
 
+    /**
+     * How this optimiser stores its moments.
+     * @return F32 or BF16
+     */
     public Moments moments() {
         return moments;
     }
 
-    /** Bytes of the two moments of {@code parameters} parameters stored as {@code moments}. */
+    /**
+     * Bytes of the two moments of {@code parameters} parameters stored as {@code moments}.
+     * @param parameters the number of parameters
+     * @param moments the moment storage
+     * @return bytes of both moments
+     */
     public static long stateBytes(long parameters, Moments moments) {
         return 2L * parameters * moments.bytes();
     }
 
-    /** One update of every parameter with learning rate {@code lr}. */
+    /**
+     * One update of every parameter with learning rate {@code lr}.
+     * @param params the parameters, updated in place (the ones given at construction)
+     * @param grads their gradients, same names and shapes
+     * @param lr the learning rate of this step
+     */
     public void step(Parameters params, Parameters grads, double lr) {
         step++;
         AdamStep s = AdamStep.of(lr, beta1, beta2, eps, weightDecay, step);
@@ -157,6 +199,10 @@ public final class AdamW {
         };
     }
 
+    /**
+     * The number of updates done (or restored by {@link #load}); the next step is this plus one.
+     * @return the step count
+     */
     public long stepCount() {
         return step;
     }
@@ -169,7 +215,11 @@ public final class AdamW {
         return s;
     }
 
-    /** The moment named "m.NAME" or "v.NAME" as floats (a copy; for tests and inspection). */
+    /**
+     * The moment named "m.NAME" or "v.NAME" as floats (a copy; for tests and inspection).
+     * @param stateName "m." or "v." followed by a parameter name
+     * @return a new array of the moment's values
+     */
     public float[] moment(String stateName) {
         INDArray a = state().get(stateName);
         if (a == null) {
@@ -183,6 +233,8 @@ public final class AdamW {
     /**
      * Writes the moments ("m.NAME", "v.NAME") to a safetensors file in their own storage type (so BF16 moments come back
      * exactly), streamed chunk by chunk: the file is never held in memory.
+     * @param file the optimizer.safetensors to write or replace
+     * @throws IOException when the file cannot be written
      */
     public void save(Path file) throws IOException {
         Map<String, INDArray> s = state();
@@ -199,6 +251,9 @@ public final class AdamW {
      * Restores the moments written by {@link #save} (or by an older version in F32) and the step count; checks every
      * moment's presence and shape before changing any, then reads them one tensor at a time. Errors are
      * {@link CheckpointFormatException}s naming the file and the tensor.
+     * @param file an optimizer.safetensors written by {@link #save}
+     * @param steps the step count to restore (the checkpoint's optimizer step)
+     * @throws IOException when the file cannot be read, or a {@link CheckpointFormatException} when it does not match
      */
     public void load(Path file, long steps) throws IOException {
         Map<String, INDArray> s = state();

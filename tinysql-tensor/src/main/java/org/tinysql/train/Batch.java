@@ -12,13 +12,31 @@ import java.util.List;
  * <p>In a packed batch the mask numbers the examples of a row 1, 2, ... (0 = padding), so attention stays inside each
  * example and positions restart at 0 for each: the loss and the gradients equal those of the same examples padded one
  * per row, with far less padding.
+ * @param ids the token ids [B][T], padding filled with the pad id
+ * @param mask the attention mask [B][T]: 0 for padding, else the example's number within its row (1 when unpacked)
+ * @param labels the labels [B][T], aligned with ids: -100 on prompt and padding tokens
+ * @param positions the position ids [B][T] of a packed batch, or null for 0..T-1 in every row
+ * @param tokens the number of real (non-padding) tokens in the batch
  */
 public record Batch(int[][] ids, int[][] mask, int[][] labels, int[][] positions, int tokens) {
 
+    /**
+     * An unpacked batch: each row one example, positions 0..T-1.
+     * @param ids the token ids [B][T]
+     * @param mask the attention mask [B][T]: 1 for real tokens, 0 for padding
+     * @param labels the labels [B][T], -100 on prompt and padding tokens
+     * @param tokens the number of real (non-padding) tokens
+     */
     public Batch(int[][] ids, int[][] mask, int[][] labels, int tokens) {
         this(ids, mask, labels, null, tokens);
     }
 
+    /**
+     * One example per row, padded only to the longest example.
+     * @param examples the encoded examples, one row each
+     * @param padId the token id written into padding positions
+     * @return the batch
+     */
     public static Batch of(List<EncodedExample> examples, int padId) {
         return of(examples, padId, 1, Integer.MAX_VALUE);
     }
@@ -35,6 +53,11 @@ public record Batch(int[][] ids, int[][] mask, int[][] labels, int[][] positions
     /**
      * One example per row, padded to the longest example rounded up to a multiple of {@code multiple} (at most
      * {@code cap}), so that batches share a few shapes and the model reuses its activation buffers.
+     * @param examples the encoded examples, one row each
+     * @param padId the token id written into padding positions
+     * @param multiple the row length is rounded up to a multiple of this
+     * @param cap the longest row length the rounding may reach (a longer example still gets its full length)
+     * @return the batch
      */
     public static Batch of(List<EncodedExample> examples, int padId, int multiple, int cap) {
         int t = rowLength(examples, multiple, cap);
@@ -60,6 +83,11 @@ public record Batch(int[][] ids, int[][] mask, int[][] labels, int[][] positions
      * The examples packed into as few rows as first-fit decreasing finds, each row as long as the longest example
      * (rounded up to a multiple of {@code multiple}, at most {@code cap}); see the class comment for the mask and
      * positions.
+     * @param examples the encoded examples; each must fit in one row
+     * @param padId the token id written into padding positions
+     * @param multiple the row length is rounded up to a multiple of this
+     * @param cap the longest row length the rounding may reach (a longer example still gets its full length)
+     * @return the batch, with positions and numbered segments in the mask
      */
     public static Batch packed(List<EncodedExample> examples, int padId, int multiple, int cap) {
         int t = rowLength(examples, multiple, cap);

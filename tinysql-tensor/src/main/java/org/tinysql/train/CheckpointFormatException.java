@@ -7,6 +7,12 @@ import java.nio.file.Path;
 public final class CheckpointFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A problem in one field of a file.
+     * @param file the file at fault
+     * @param field the field or tensor at fault
+     * @param problem what is wrong with it
+     */
     public CheckpointFormatException(Path file, String field, String problem) {
         super(file + ": " + field + ": " + problem);
     }

@@ -63,6 +63,26 @@ public final class FineTuner {
     public record Options(int steps, double epochs, int batchSize, double lr, int warmupSteps, double weightDecay, int maxLength,
                           double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, long seed, boolean pack,
                           Boolean recompute, AdamW.Moments moments, DType saveDType, boolean force) {
+        /**
+         * Checks the options: counts, rates and lengths in range, and a save type given.
+         * @param steps optimisation steps, at least 0 (0: {@code epochs} passes)
+         * @param epochs passes over the training split when {@code steps} is 0; positive
+         * @param batchSize examples per step, at least 1
+         * @param lr peak learning rate; positive
+         * @param warmupSteps linear warmup steps, at least 0
+         * @param weightDecay AdamW's decoupled weight decay, at least 0
+         * @param maxLength longest example in tokens, at least 2
+         * @param clipNorm global gradient-norm clip, at least 0 (0: none)
+         * @param evalEvery steps between validation losses, at least -1 (-1: an eighth of the run; 0: none)
+         * @param evalBatches validation batches per evaluation, at least 1
+         * @param checkpointEvery steps between checkpoints, at least -1 (-1: half the run; 0: only at the end)
+         * @param seed data-order seed
+         * @param pack whether to pack several examples into each row
+         * @param recompute activation recomputation per block, or null to decide from the memory plan
+         * @param moments AdamW moment storage, or null to decide from the memory plan
+         * @param saveDType storage type of the final model; not null
+         * @param force whether to resume or reuse the run folder even when its settings or tokenizer differ
+         */
         public Options {
             if (steps < 0 || !(epochs > 0) || batchSize < 1 || !(lr > 0) || warmupSteps < 0 || weightDecay < 0 || maxLength < 2
                     || clipNorm < 0 || evalEvery < -1 || evalBatches < 1 || checkpointEvery < -1 || saveDType == null) {
@@ -75,36 +95,71 @@ public final class FineTuner {
          * batch 8, learning rate 2e-5 with 50 warmup steps and linear decay, AdamW (0.9, 0.999) with weight decay 0.01,
          * gradient clipping at 1, sequences up to 512 tokens, validation every eighth and a checkpoint every half of
          * the run.
+         * @return the options of the original fine-tunes
          */
         public static Options paper() {
             return new Options(0, 1, 8, 2e-5, 50, 0.01, 512, 1.0, -1, 8, -1, 42, false, null, null, DType.F32, false);
         }
 
+        /**
+         * The same options with a fixed number of steps.
+         * @param n optimisation steps (0: {@code epochs} passes over the training split)
+         * @return new options; these are unchanged
+         */
         public Options withSteps(int n) {
             return new Options(n, epochs, batchSize, lr, warmupSteps, weightDecay, maxLength, clipNorm, evalEvery, evalBatches,
                     checkpointEvery, seed, pack, recompute, moments, saveDType, force);
         }
 
+        /**
+         * The same options with another batch size.
+         * @param n examples per step, at least 1
+         * @return new options; these are unchanged
+         */
         public Options withBatch(int n) {
             return new Options(steps, epochs, n, lr, warmupSteps, weightDecay, maxLength, clipNorm, evalEvery, evalBatches,
                     checkpointEvery, seed, pack, recompute, moments, saveDType, force);
         }
 
+        /**
+         * The same options with another learning rate and warmup.
+         * @param peak the peak learning rate
+         * @param warmup linear warmup steps
+         * @return new options; these are unchanged
+         */
         public Options withLr(double peak, int warmup) {
             return new Options(steps, epochs, batchSize, peak, warmup, weightDecay, maxLength, clipNorm, evalEvery, evalBatches,
                     checkpointEvery, seed, pack, recompute, moments, saveDType, force);
         }
 
+        /**
+         * The same options with other memory settings.
+         * @param recomputation activation recomputation per block, or null to decide from the memory plan
+         * @param storage AdamW moment storage, or null to decide from the memory plan
+         * @return new options; these are unchanged
+         */
         public Options withMemory(Boolean recomputation, AdamW.Moments storage) {
             return new Options(steps, epochs, batchSize, lr, warmupSteps, weightDecay, maxLength, clipNorm, evalEvery, evalBatches,
                     checkpointEvery, seed, pack, recomputation, storage, saveDType, force);
         }
 
+        /**
+         * The same options with other validation and checkpoint intervals.
+         * @param every steps between validation losses (-1: an eighth of the run; 0: none)
+         * @param batches validation batches per evaluation
+         * @param checkpointsEvery steps between checkpoints (-1: half the run; 0: only at the end)
+         * @return new options; these are unchanged
+         */
         public Options withEvaluation(int every, int batches, int checkpointsEvery) {
             return new Options(steps, epochs, batchSize, lr, warmupSteps, weightDecay, maxLength, clipNorm, every, batches,
                     checkpointsEvery, seed, pack, recompute, moments, saveDType, force);
         }
 
+        /**
+         * The same options with or without forced reuse of the run folder.
+         * @param on true to resume or reuse the run folder even when its settings or tokenizer differ
+         * @return new options; these are unchanged
+         */
         public Options withForce(boolean on) {
             return new Options(steps, epochs, batchSize, lr, warmupSteps, weightDecay, maxLength, clipNorm, evalEvery, evalBatches,
                     checkpointEvery, seed, pack, recompute, moments, saveDType, on);
@@ -136,6 +191,13 @@ public final class FineTuner {
      * validation split) into {@code runDir}; run it again on the same folder to resume from the newest checkpoint.
      * {@code progress} makes the progress report once the number of steps is known (e.g. a console bar); it is closed at
      * the end.
+     * @param modelDir the HuggingFace checkpoint folder (config.json, safetensors, tokenizer.json)
+     * @param dataDir the TinySQL dataset folder with train and validation splits
+     * @param runDir the run folder, created or resumed
+     * @param o the options
+     * @param progress makes the progress report from the number of steps
+     * @return what the run did, with the final model folder
+     * @throws IOException when a file cannot be read or written, or a checkpoint or the run folder is refused
      */
     public static Result run(Path modelDir, Path dataDir, Path runDir, Options o, LongFunction<Progress> progress)
             throws IOException {

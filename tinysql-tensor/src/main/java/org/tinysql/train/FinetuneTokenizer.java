@@ -66,6 +66,12 @@ public final class FinetuneTokenizer {
     /**
      * Writes the run's tokenizer files into {@code runDir} from the checkpoint folder {@code modelDir} and loads them.
      * A run folder that already holds other tokenizer files (another checkpoint's) is refused unless {@code force}.
+     * @param modelDir the checkpoint folder holding tokenizer.json (and optionally tokenizer_config.json)
+     * @param runDir the run folder to write the tokenizer files into
+     * @param modelMaxLength the model's longest sequence, written as tokenizer_config.json's model_max_length
+     * @param force whether to overwrite different tokenizer files already in the run folder
+     * @return the loaded tokenizer with its EOS and pad ids and the files written
+     * @throws IOException when a file cannot be read or written, is invalid, or differs without {@code force}
      */
     public static Prepared prepare(Path modelDir, Path runDir, int modelMaxLength, boolean force) throws IOException {
         Path source = modelDir.resolve(CheckpointStore.TOKENIZER_JSON);

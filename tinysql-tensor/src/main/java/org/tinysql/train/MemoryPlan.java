@@ -29,6 +29,10 @@ public record MemoryPlan(long parameters, long weightBytes, long gradientBytes, 
      */
     static final long OVERHEAD = 1L << 30;
 
+    /**
+     * The estimated bytes of one training step: weights, gradients, moments and activations.
+     * @return the sum, in bytes
+     */
     public long totalBytes() {
         return weightBytes + gradientBytes + momentBytes + activationBytes;
     }
@@ -36,6 +40,13 @@ public record MemoryPlan(long parameters, long weightBytes, long gradientBytes, 
     /**
      * The plan for {@code cfg} on batches of {@code batch} rows of {@code time} tokens, {@code labelled} of which carry a
      * label (the rows the loss reads logits for), with these settings.
+     * @param cfg the model's config
+     * @param batch B, rows per step
+     * @param time T, tokens per row
+     * @param labelled the number of rows (of B*T) whose logits the loss reads
+     * @param recompute whether activations are recomputed per block
+     * @param moments the AdamW moment storage
+     * @return the plan
      */
     public static MemoryPlan of(ModelConfig cfg, int batch, int time, int labelled, boolean recompute, AdamW.Moments moments) {
         long p = org.tinysql.model.ConfigValidator.parameterCount(cfg);
@@ -71,6 +82,15 @@ public record MemoryPlan(long parameters, long weightBytes, long gradientBytes, 
      * and move each update by under 1%); else recomputation (about a third more compute) with F32, then BF16 moments.
      * {@code recompute} and {@code moments}, when not null, are taken as given. Throws with the estimate and how to
      * raise the budget when nothing fits.
+     * @param cfg the model's config
+     * @param batch B, rows per step
+     * @param time T, tokens per row
+     * @param labelled the number of rows (of B*T) whose logits the loss reads
+     * @param budget the bytes available, e.g. {@link #budget()}
+     * @param recompute whether to recompute activations, or null to choose
+     * @param moments the AdamW moment storage, or null to choose
+     * @return the first plan that fits
+     * @throws IllegalStateException when no allowed plan fits the budget
      */
     public static MemoryPlan choose(ModelConfig cfg, int batch, int time, int labelled, long budget, Boolean recompute,
                                     AdamW.Moments moments) {
@@ -97,6 +117,7 @@ public record MemoryPlan(long parameters, long weightBytes, long gradientBytes, 
      * The memory this process may allocate for tensors: JavaCPP's off-heap limit ({@code org.bytedeco.javacpp.maxbytes},
      * by default the heap size) or what the machine has available now (plus what this process already holds),
      * whichever is smaller: on a shared machine other processes' memory is not ours to plan with.
+     * @return the budget in bytes ({@link Long#MAX_VALUE} when neither is known)
      */
     public static long budget() {
         long limit = Pointer.maxBytes() > 0 ? Pointer.maxBytes() : Long.MAX_VALUE;

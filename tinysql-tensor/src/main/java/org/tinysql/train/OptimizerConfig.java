@@ -19,6 +19,14 @@ public record OptimizerConfig(double beta1, double beta2, double eps, AdamW.Mome
      */
     public static final OptimizerConfig HF = new OptimizerConfig(0.9, 0.999, 1e-8, AdamW.Moments.F32, LrSchedule.Shape.LINEAR);
 
+    /**
+     * Checks the settings.
+     * @param beta1 first-moment decay, in [0, 1)
+     * @param beta2 second-moment decay, in [0, 1)
+     * @param eps added to the second moment's square root; positive and finite
+     * @param moments F32 or BF16 moment storage; not null
+     * @param schedule cosine or linear decay after warmup; not null
+     */
     public OptimizerConfig {
         if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0) || Double.isInfinite(eps) || moments == null
                 || schedule == null) {
@@ -26,6 +34,11 @@ public record OptimizerConfig(double beta1, double beta2, double eps, AdamW.Mome
         }
     }
 
+    /**
+     * The same settings with another moment storage.
+     * @param m F32 or BF16 moment storage
+     * @return a new config; this one is unchanged
+     */
     public OptimizerConfig withMoments(AdamW.Moments m) {
         return new OptimizerConfig(beta1, beta2, eps, m, schedule);
     }

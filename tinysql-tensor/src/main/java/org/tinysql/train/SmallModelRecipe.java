@@ -39,13 +39,21 @@ import org.tinysql.data.Variant;
  * </ul>
  */
 public final class SmallModelRecipe {
+    /** Model width C of the recipe. */
     public static final int D_MODEL = 128;
+    /** Blocks L of the recipe. */
     public static final int LAYERS = 2;
+    /** Attention heads H of the recipe (head dimension 32). */
     public static final int HEADS = 4;
+    /** Maximum positions of the recipe's model (its context), in tokens. */
     public static final int MAX_POSITIONS = 512;
+    /** Standard deviation of the initial weights (see {@code Parameters.init}). */
     public static final double INIT_STD = 0.05;
+    /** Peak learning rate after warmup. */
     public static final double PEAK_LR = 2e-3;
+    /** Examples per training step. */
     public static final int BATCH = 32;
+    /** Optimisation steps of the CS1 recipe. */
     public static final int STEPS = 3000;
 
     /** The measured CS1 recipe: the constants above (cosine to a tenth of the peak, 5% warmup, weight decay 0.01). */
@@ -58,6 +66,9 @@ public final class SmallModelRecipe {
     /**
      * The recipe for a dataset of command set {@code commandSet} (1..5) and {@code variant} (literal or synonym), as a
      * dataset's stats.json names them; named after the pair, e.g. "CS3 synonym". See {@link #table} for the values.
+     * @param commandSet the command set, 1 to 5
+     * @param variant the dataset variant, "literal" or "synonym"
+     * @return the pair's recipe, tuned or borrowed from {@link #CS1}
      */
     public static TrainingRecipe forDataset(int commandSet, String variant) {
         if (commandSet < 1 || commandSet > CommandSet.values().length) {

@@ -64,6 +64,26 @@ public final class Trainer {
                          double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
                          int maxLength, int lengthBuckets, boolean pack, boolean force, OptimizerConfig optimizer) {
 
+        /**
+         * Checks the settings: the optimiser is required, and steps, batch size, buckets and length must be usable.
+         * @param steps optimisation steps in total, at least 0
+         * @param batchSize examples per step, at least 1
+         * @param peakLr learning rate after warmup
+         * @param minLr learning rate at the end of the decay
+         * @param warmupSteps linear warmup steps
+         * @param weightDecay AdamW decoupled weight decay
+         * @param clipNorm global gradient-norm clip (0 disables)
+         * @param evalEvery steps between validation losses (0 disables)
+         * @param evalBatches validation batches per evaluation
+         * @param checkpointEvery steps between checkpoints (0: only at the end)
+         * @param keepCheckpoints how many checkpoints to keep
+         * @param seed data-order seed
+         * @param maxLength longest example in tokens, at least 2
+         * @param lengthBuckets batches per group sorted by length, at least 1 (1 = plain shuffled batches)
+         * @param pack whether to pack several examples into each row
+         * @param force whether to resume from a checkpoint written with other settings
+         * @param optimizer AdamW's betas, moment storage and the decay shape; not null
+         */
         public Config {
             if (optimizer == null) {
                 throw new IllegalArgumentException("optimizer settings are required");
@@ -74,6 +94,23 @@ public final class Trainer {
             }
         }
 
+        /**
+         * Settings with plain shuffled batches (one length bucket), packed rows, no forced resume and
+         * {@link OptimizerConfig#SCRATCH}.
+         * @param steps optimisation steps in total, at least 0
+         * @param batchSize examples per step, at least 1
+         * @param peakLr learning rate after warmup
+         * @param minLr learning rate at the end of the decay
+         * @param warmupSteps linear warmup steps
+         * @param weightDecay AdamW decoupled weight decay
+         * @param clipNorm global gradient-norm clip (0 disables)
+         * @param evalEvery steps between validation losses (0 disables)
+         * @param evalBatches validation batches per evaluation
+         * @param checkpointEvery steps between checkpoints (0: only at the end)
+         * @param keepCheckpoints how many checkpoints to keep
+         * @param seed data-order seed
+         * @param maxLength longest example in tokens, at least 2
+         */
         public Config(int steps, int batchSize, double peakLr, double minLr, int warmupSteps, double weightDecay,
                       double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
                       int maxLength) {
@@ -81,42 +118,86 @@ public final class Trainer {
                     keepCheckpoints, seed, maxLength, 1, true, false, OptimizerConfig.SCRATCH);
         }
 
+        /**
+         * The from-scratch recipe: learning rate 1e-3 to 1e-4, 5% warmup, weight decay 0.01, clip 1.0, no validation,
+         * a checkpoint only at the end (two kept), seed 1234, examples up to 512 tokens.
+         * @param steps optimisation steps in total
+         * @param batchSize examples per step
+         * @return the settings
+         */
         public static Config defaults(int steps, int batchSize) {
             return new Config(steps, batchSize, 1e-3, 1e-4, Math.max(1, steps / 20), 0.01, 1.0, 0, 4, 0, 2, 1234, 512);
         }
 
+        /**
+         * The same settings with another number of length buckets.
+         * @param groups batches per group sorted by length, at least 1 (1 = plain shuffled batches)
+         * @return a new config; this one is unchanged
+         */
         public Config withLengthBuckets(int groups) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
                     checkpointEvery, keepCheckpoints, seed, maxLength, groups, pack, force, optimizer);
         }
 
+        /**
+         * The same settings with other learning rates.
+         * @param peak learning rate after warmup
+         * @param min learning rate at the end of the decay
+         * @return a new config; this one is unchanged
+         */
         public Config withLr(double peak, double min) {
             return new Config(steps, batchSize, peak, min, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
                     checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
         }
 
-        /** The same configuration that resumes even from a checkpoint with other settings (see {@code force}). */
+        /**
+         * The same configuration that resumes even from a checkpoint with other settings (see {@code force}).
+         * @param on true to resume despite different settings
+         * @return a new config; this one is unchanged
+         */
         public Config withForce(boolean on) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
                     checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, on, optimizer);
         }
 
+        /**
+         * The same settings with other checkpoint and validation intervals.
+         * @param every steps between checkpoints (0: only at the end)
+         * @param eval steps between validation losses (0 disables)
+         * @return a new config; this one is unchanged
+         */
         public Config withCheckpoints(int every, int eval) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, eval, evalBatches, every,
                     keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
         }
 
+        /**
+         * The same settings with another optimiser.
+         * @param o AdamW's betas, moment storage and decay shape; not null
+         * @return a new config; this one is unchanged
+         */
         public Config withOptimizer(OptimizerConfig o) {
             return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
                     checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, o);
         }
     }
 
-    /** One optimisation step's record. */
+    /**
+     * One optimisation step's record.
+     * @param step the step number after the update (1 for the first step)
+     * @param loss the training loss of the step's batch, in nats per scored token
+     * @param lr the learning rate the update used
+     * @param gradNorm the global gradient L2 norm before clipping (NaN for steps restored from a checkpoint)
+     * @param tokensPerSecond real (non-padding) batch tokens per second of the step (NaN for restored steps)
+     */
     public record StepLog(long step, double loss, double lr, double gradNorm, double tokensPerSecond) {
     }
 
-    /** A validation record. */
+    /**
+     * A validation record.
+     * @param step the step after which the validation ran
+     * @param loss the mean validation loss, in nats per scored token
+     */
     public record EvalLog(long step, double loss) {
     }
 
@@ -142,6 +223,12 @@ public final class Trainer {
     /**
      * A trainer whose checkpoints (if {@code checkpointDir} is not null) hold the tokenizer's tokenizer.json when it
      * is a {@link SqlVocabTokenizer}; for other tokenizers pass the file, see the other constructor.
+     * @param model the model to train, in place
+     * @param tokenizer encodes the examples; its pad id pads the batches
+     * @param trainSet the training examples; at least one batch of them
+     * @param valSet the validation examples (may be empty)
+     * @param cfg the run's settings
+     * @param checkpointDir the checkpoint folder, or null to keep no checkpoints
      */
     public Trainer(Transformer model, Tokenizer tokenizer, List<TinySqlExample> trainSet, List<TinySqlExample> valSet,
                    Config cfg, Path checkpointDir) {
@@ -151,6 +238,14 @@ public final class Trainer {
     /**
      * A trainer that puts {@code tokenizerJson} (the file {@code tokenizer} was loaded from) into every checkpoint; the
      * file is read now, so the run does not depend on it any more.
+     * @param model the model to train, in place
+     * @param tokenizer encodes the examples; its pad id pads the batches
+     * @param tokenizerJson the tokenizer.json to copy into every checkpoint
+     * @param trainSet the training examples; at least one batch of them
+     * @param valSet the validation examples (may be empty)
+     * @param cfg the run's settings
+     * @param checkpointDir the checkpoint folder, or null to keep no checkpoints
+     * @throws IOException when {@code tokenizerJson} cannot be read
      */
     public Trainer(Transformer model, Tokenizer tokenizer, Path tokenizerJson, List<TinySqlExample> trainSet,
                    List<TinySqlExample> valSet, Config cfg, Path checkpointDir) throws IOException {
@@ -184,24 +279,42 @@ public final class Trainer {
         this.schedule = new LrSchedule(cfg.peakLr(), cfg.minLr(), cfg.warmupSteps(), cfg.steps(), o.schedule());
     }
 
-    /** Number of training examples (encoded; the trainer keeps no parsed examples). */
+    /**
+     * Number of training examples (encoded; the trainer keeps no parsed examples).
+     * @return the number of encoded training examples
+     */
     public int trainingExamples() {
         return train.size();
     }
 
+    /**
+     * The log of every step so far, including those restored from a resumed checkpoint (without norms and speeds).
+     * @return the trainer's live list, oldest first
+     */
     public List<StepLog> history() {
         return history;
     }
 
+    /**
+     * The validation records of this trainer's runs.
+     * @return the trainer's live list, oldest first
+     */
     public List<EvalLog> evals() {
         return evals;
     }
 
+    /**
+     * The number of steps completed so far.
+     * @return the current step (0 before the first)
+     */
     public long step() {
         return step;
     }
 
-    /** The step the last run resumed from (the newest checkpoint's), or 0 when it started from scratch. */
+    /**
+     * The step the last run resumed from (the newest checkpoint's), or 0 when it started from scratch.
+     * @return the resumed step, or 0
+     */
     public long resumedFrom() {
         return resumedFrom;
     }
@@ -216,6 +329,9 @@ public final class Trainer {
      * resume reads the checkpoint straight into the model's parameters (a second copy of a large model would not fit),
      * so when it fails on a damaged checkpoint the parameters are partly overwritten: start again from the original
      * weights.
+     * @param progress receives one unit per step and a status line with the loss
+     * @return the log of every step, as {@link #history()}
+     * @throws IOException when the checkpoint folder cannot be read or written, or a checkpoint is refused
      */
     public List<StepLog> run(Progress progress) throws IOException {
         return runUntil(cfg.steps(), progress);
@@ -224,6 +340,10 @@ public final class Trainer {
     /**
      * Trains until step {@code stop} (at most {@code cfg.steps()}), as if interrupted there: a checkpoint is written at
      * the stop, and a later {@link #run} on the same folder continues exactly where this one ended.
+     * @param stop the step to stop after (capped at {@code cfg.steps()})
+     * @param progress receives one unit per step and a status line with the loss
+     * @return the log of every step, as {@link #history()}
+     * @throws IOException when the checkpoint folder cannot be read or written, or a checkpoint is refused
      */
     public List<StepLog> runUntil(long stop, Progress progress) throws IOException {
         if (store != null) {
@@ -276,7 +396,10 @@ public final class Trainer {
                 : Batch.of(examples, pad, PAD_MULTIPLE, cfg.maxLength());
     }
 
-    /** Mean validation loss over the first {@code evalBatches} batches of the validation set. */
+    /**
+     * Mean validation loss over the first {@code evalBatches} batches of the validation set.
+     * @return the mean over batches of each batch's loss (nats per scored token), or NaN without validation batches
+     */
     public double validationLoss() {
         double sum = 0;
         int n = 0;
@@ -289,7 +412,12 @@ public final class Trainer {
         return n == 0 ? Double.NaN : sum / n;
     }
 
-    /** Scales gradients so their global L2 norm is at most {@code max}; returns the norm before clipping. */
+    /**
+     * Scales gradients so their global L2 norm is at most {@code max}; returns the norm before clipping.
+     * @param grads the gradients, scaled in place
+     * @param max the largest allowed norm (0 or less: no clipping)
+     * @return the global L2 norm before clipping
+     */
     public static double clip(Parameters grads, double max) {
         double ss = 0;
         for (INDArray g : grads.asMap().values()) {
@@ -312,7 +440,11 @@ public final class Trainer {
         return norm;
     }
 
-    /** Writes checkpoint step-N/ (see {@link CheckpointStore}) and prunes old checkpoints. */
+    /**
+     * Writes checkpoint step-N/ (see {@link CheckpointStore}) and prunes old checkpoints.
+     * @return the checkpoint folder written
+     * @throws IOException when the checkpoint cannot be written
+     */
     public Path save() throws IOException {
         if (store == null) {
             throw new IllegalStateException("this trainer has no checkpoint folder");
@@ -326,7 +458,12 @@ public final class Trainer {
         });
     }
 
-    /** Completed checkpoints (step-N folders), oldest first. */
+    /**
+     * Completed checkpoints (step-N folders), oldest first.
+     * @param dir the checkpoint folder
+     * @return the step-N folders found
+     * @throws IOException when the folder cannot be listed
+     */
     public static List<Path> checkpoints(Path dir) throws IOException {
         return CheckpointStore.list(dir);
     }

@@ -4,6 +4,10 @@ package org.tinysql.train;
 public class TrainingDivergedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A divergence.
+     * @param message the step, the non-finite loss or norm, and where the last good checkpoint is
+     */
     public TrainingDivergedException(String message) {
         super(message);
     }

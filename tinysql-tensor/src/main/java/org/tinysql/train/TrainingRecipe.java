@@ -47,6 +47,24 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
     /** Longest recipe name or note. */
     private static final int MAX_TEXT = 200;
 
+    /**
+     * Checks each field alone (the rules between sizes are checked by {@link #validate()}).
+     * @param name what the recipe is for; 1 to 200 characters
+     * @param tuned whether the values were measured for {@code name}
+     * @param note where the values come from; at most 200 characters, not null
+     * @param arch one of {@link #ARCHITECTURES}
+     * @param layers transformer blocks, 1 to {@link ConfigValidator#MAX_LAYERS}
+     * @param dModel residual width, 1 to {@link ConfigValidator#MAX_WIDTH}
+     * @param heads attention heads, 1 to {@link ConfigValidator#MAX_WIDTH}
+     * @param maxPositions the longest sequence in tokens, 1 to {@link ConfigValidator#MAX_POSITIONS}
+     * @param initStd standard deviation of the initial weights; positive and finite
+     * @param steps optimisation steps, at least 1
+     * @param batch examples per step, at least 1
+     * @param peakLr learning rate after warmup; positive and finite
+     * @param minLrDivisor the decay ends at {@code peakLr / minLrDivisor}; finite, at least 1
+     * @param warmupPercent warmup as a percentage of the steps, 0 to 100
+     * @param weightDecay AdamW's decoupled weight decay; finite, at least 0
+     */
     public TrainingRecipe {
         if (name == null || name.isBlank() || name.length() > MAX_TEXT || note == null || note.length() > MAX_TEXT) {
             throw new IllegalArgumentException("a recipe needs a name of 1 to " + MAX_TEXT + " characters and a note of at most "
@@ -96,13 +114,19 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
     /**
      * This recipe, after checking that it describes a model ({@link ModelConfig}'s rules: layer and width ranges, the
      * width a multiple of the heads, an even head size for rotary positions); the message names the config.json keys.
+     * @return this recipe
      */
     public TrainingRecipe validate() {
         config(1, -1);
         return this;
     }
 
-    /** The model's shape for a vocabulary of {@code vocabSize} tokens whose EOS is {@code eosId} (-1: none). */
+    /**
+     * The model's shape for a vocabulary of {@code vocabSize} tokens whose EOS is {@code eosId} (-1: none).
+     * @param vocabSize V, the tokenizer's vocabulary size
+     * @param eosId the EOS token id, or -1 for none
+     * @return the validated config (no bos token)
+     */
     public ModelConfig config(int vocabSize, int eosId) {
         ModelConfig c = switch (arch) {
             case "llama" -> ModelConfig.llama(vocabSize, dModel, layers, heads, maxPositions);
@@ -112,12 +136,21 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
         return c.withTokens(-1, eosId);
     }
 
-    /** The model's shape with the tokenizer's vocabulary and EOS. */
+    /**
+     * The model's shape with the tokenizer's vocabulary and EOS.
+     * @param tok the tokenizer the model will use
+     * @return the validated config
+     */
     public ModelConfig config(Tokenizer tok) {
         return config(tok.vocabSize(), tok.eosId());
     }
 
-    /** A freshly initialised model of {@link #config(Tokenizer)}, deterministic in the seed. */
+    /**
+     * A freshly initialised model of {@link #config(Tokenizer)}, deterministic in the seed.
+     * @param tok the tokenizer the model will use
+     * @param seed the initialisation seed
+     * @return a new model on the CPU backend
+     */
     public Transformer model(Tokenizer tok, long seed) {
         return new Transformer(Parameters.init(config(tok), seed, initStd));
     }
@@ -128,6 +161,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * no periodic checkpoints (set them with {@link Trainer.Config#withCheckpoints}).
      *
      * @param seed the data-order seed
+     * @return the trainer settings
      */
     public Trainer.Config training(long seed) {
         int warmup = (int) Math.max(1, (long) steps * warmupPercent / 100);
@@ -135,7 +169,10 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
                 4, 0, 2, seed, maxPositions);
     }
 
-    /** One line, e.g. "CS5 synonym (CS1 recipe, not yet tuned): llama, 2 layers, d=128, 4 heads, ...". */
+    /**
+     * One line, e.g. "CS5 synonym (CS1 recipe, not yet tuned): llama, 2 layers, d=128, 4 heads, ...".
+     * @return the description
+     */
     public String describe() {
         return String.format(Locale.ROOT, "%s (%s): %s, %d layers, d=%d, %d heads, init std %s; %d steps of %d, lr %s -> %s, "
                         + "warmup %d%%, weight decay %s", name, note.isEmpty() ? (tuned ? "tuned" : "not tuned") : note, arch,
@@ -148,67 +185,133 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
         return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
-    /** The same values under another name and provenance (for a recipe borrowed by another dataset). */
+    /**
+     * The same values under another name and provenance (for a recipe borrowed by another dataset).
+     * @param newName what the recipe is now for
+     * @param isTuned whether the values were measured for {@code newName}
+     * @param newNote where the values come from
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe as(String newName, boolean isTuned, String newNote) {
         return new TrainingRecipe(newName, isTuned, newNote, arch, layers, dModel, heads, maxPositions, initStd, steps, batch,
                 peakLr, minLrDivisor, warmupPercent, weightDecay);
     }
 
+    /**
+     * The same recipe with another architecture.
+     * @param v llama, gpt2 or gpt_neo
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withArch(String v) {
         return new TrainingRecipe(name, tuned, note, v, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
+    /**
+     * The same recipe with another number of blocks.
+     * @param v transformer blocks
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withLayers(int v) {
         return new TrainingRecipe(name, tuned, note, arch, v, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
+    /**
+     * The same recipe with another residual width.
+     * @param v the model width C
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withDModel(int v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, v, heads, maxPositions, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
+    /**
+     * The same recipe with another number of heads.
+     * @param v attention heads H
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withHeads(int v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, v, maxPositions, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
+    /**
+     * The same recipe with another context length.
+     * @param v the longest sequence in tokens
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withMaxPositions(int v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, v, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
+    /**
+     * The same recipe with another initialisation scale.
+     * @param v standard deviation of the initial weights
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withInitStd(double v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, v, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
+    /**
+     * The same recipe with another number of steps.
+     * @param v optimisation steps
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withSteps(int v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, v, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
+    /**
+     * The same recipe with another batch size.
+     * @param v examples per step
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withBatch(int v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, v, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
+    /**
+     * The same recipe with another peak learning rate.
+     * @param v learning rate after warmup
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withPeakLr(double v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, v,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
+    /**
+     * The same recipe with another end of the decay.
+     * @param v the decay ends at {@code peakLr / v}
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withMinLrDivisor(double v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
                 v, warmupPercent, weightDecay);
     }
 
+    /**
+     * The same recipe with another warmup.
+     * @param v warmup as a percentage of the steps
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withWarmupPercent(int v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
                 minLrDivisor, v, weightDecay);
     }
 
+    /**
+     * The same recipe with another weight decay.
+     * @param v AdamW's decoupled weight decay
+     * @return a new recipe; this one is unchanged
+     */
     public TrainingRecipe withWeightDecay(double v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, v);

@@ -18,22 +18,36 @@ public final class Architectures {
     private Architectures() {
     }
 
-    /** The supported model types, e.g. for messages. */
+    /**
+     * The supported model types, e.g. for messages.
+     * @return the model_type strings, in registration order
+     */
     public static List<String> modelTypes() {
         return List.copyOf(BY_TYPE.keySet());
     }
 
-    /** The HF class names of the supported types. */
+    /**
+     * The HF class names of the supported types.
+     * @return the architectures[0] class names, in registration order
+     */
     public static List<String> classNames() {
         return BY_TYPE.values().stream().map(Architecture::className).toList();
     }
 
-    /** The architecture of {@code modelType}, or null when it is not supported. */
+    /**
+     * The architecture of {@code modelType}, or null when it is not supported.
+     * @param modelType an HF model_type, or null
+     * @return the registered architecture, or null
+     */
     public static Architecture find(String modelType) {
         return modelType == null ? null : BY_TYPE.get(modelType);
     }
 
-    /** The architecture of {@code modelType}; an IllegalArgumentException naming the supported types otherwise. */
+    /**
+     * The architecture of {@code modelType}; an IllegalArgumentException naming the supported types otherwise.
+     * @param modelType an HF model_type
+     * @return the registered architecture
+     */
     public static Architecture of(String modelType) {
         Architecture a = find(modelType);
         if (a == null) {

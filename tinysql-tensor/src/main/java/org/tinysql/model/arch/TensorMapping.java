@@ -10,8 +10,23 @@ package org.tinysql.model.arch;
  */
 public record TensorMapping(String hf, String ours, Kind kind) {
     /** How the values move between the two layouts. */
-    public enum Kind { COPY, TRANSPOSE, QKV_WEIGHT, QKV_BIAS }
+    public enum Kind {
+        /** The same layout: values copied as they are. */
+        COPY,
+        /** A matrix stored transposed in the checkpoint (GPT-2's Conv1D [in, out] weights). */
+        TRANSPOSE,
+        /** A fused [C, 3C] q/k/v weight, split into three transposed [C, C] weights. */
+        QKV_WEIGHT,
+        /** A fused [3C] q/k/v bias, split into three [C] biases. */
+        QKV_BIAS
+    }
 
+    /**
+     * A tensor copied as it is.
+     * @param hf the tensor name in the checkpoint
+     * @param ours our parameter name
+     * @return the mapping
+     */
     public static TensorMapping copy(String hf, String ours) {
         return new TensorMapping(hf, ours, Kind.COPY);
     }
