@@ -130,6 +130,21 @@ public final class Trainer {
         }
 
         /**
+         * A builder that starts from {@link #defaults}.
+         * @param steps optimisation steps in total
+         * @param batchSize examples per step
+         * @return a builder; {@link TrainerConfigBuilder#build} makes the configuration
+         */
+        public static TrainerConfigBuilder builder(int steps, int batchSize) {
+            return new TrainerConfigBuilder(defaults(steps, batchSize));
+        }
+
+        /** @return a builder that starts from this configuration */
+        public TrainerConfigBuilder toBuilder() {
+            return new TrainerConfigBuilder(this);
+        }
+
+        /**
          * The same settings with another number of length buckets.
          * @param groups batches per group sorted by length, at least 1 (1 = plain shuffled batches)
          * @return a new config; this one is unchanged

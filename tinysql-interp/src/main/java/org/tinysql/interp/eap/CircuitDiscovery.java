@@ -32,6 +32,20 @@ public final class CircuitDiscovery {
                           Metric.Kind metric, int igSteps, int batchSize, Faithfulness.Selection selection, int top,
                           boolean prune, CircuitRunner.Ablation ablation, int curvePoints) {
 
+        /** Checks the values: every choice given, at least one pair, edge and pair per batch, no negative counts. */
+        public Options {
+            if (commandSet == null || variant == null || corruption == null || metric == null || selection == null
+                    || ablation == null) {
+                throw new IllegalArgumentException("circuit options need a command set, variant, corruption, metric,"
+                        + " selection and ablation");
+            }
+            if (pairs < 1 || batchSize < 1 || top < 1 || igSteps < 0 || curvePoints < 0) {
+                throw new IllegalArgumentException("circuit options need pairs, batch size and top edges >= 1 and"
+                        + " integrated-gradient steps and curve points >= 0: pairs " + pairs + ", batch size " + batchSize
+                        + ", top edges " + top + ", igSteps " + igSteps + ", curve points " + curvePoints);
+            }
+        }
+
         public static Options defaults(CorruptionKind kind) {
             return new Options(CommandSet.CS1, Variant.LITERAL, kind, 64, 7, Metric.Kind.LOGIT_DIFF, 0, 16,
                     Faithfulness.Selection.TOP_N, 50, true, CircuitRunner.Ablation.CORRUPT, 8);
@@ -47,6 +61,20 @@ public final class CircuitDiscovery {
 
         public Options withCommandSet(CommandSet cs) {
             return new Options(cs, variant, corruption, pairs, seed, metric, igSteps, batchSize, selection, top, prune, ablation, curvePoints);
+        }
+
+        /**
+         * A builder that starts from {@link #defaults} for {@code kind}.
+         * @param kind what the corrupt prompt changes
+         * @return a builder; {@link CircuitOptionsBuilder#build} makes the options
+         */
+        public static CircuitOptionsBuilder builder(CorruptionKind kind) {
+            return new CircuitOptionsBuilder(defaults(kind));
+        }
+
+        /** @return a builder that starts from these options */
+        public CircuitOptionsBuilder toBuilder() {
+            return new CircuitOptionsBuilder(this);
         }
     }
 
