@@ -16,7 +16,7 @@ public enum Operator {
     LE("<="),
     /** {@code >=}: greater than or equal; INT, DEC and DATE. */
     GE(">="),
-    /** {@code LIKE}: pattern match against a {@code '%...%'} literal; TEXT only. */
+    /** {@code LIKE}: pattern match with {@code %} wildcards, e.g. {@code 'a%'}; TEXT only. */
     LIKE("LIKE"),
     /** {@code IS NULL}: takes no literal; every kind. */
     IS_NULL("IS NULL"),
