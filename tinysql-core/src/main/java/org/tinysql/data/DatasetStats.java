@@ -76,7 +76,7 @@ public record DatasetStats(int n, double orderByRate, double aggregateRate, doub
      * @param maxOrderByFields          longest ORDER BY list
      * @param orderByFieldsDistribution {@value #LIST_BINS} shares: 1..12 keys
      * @param distinctTypes             distinct column type spellings in the Contexts
-     * @param distinctSkeletons         distinct instruction skeletons among the first {@value #SKELETON_SAMPLE} examples
+     * @param distinctSkeletons         distinct instruction skeletons in the first {@value #SKELETON_SAMPLE}
      * @param templateFamilies          family shares, not null (empty when unknown)
      * @throws IllegalArgumentException if {@code n} is negative, an array is null or of the wrong length, or
      *     {@code templateFamilies} is null
