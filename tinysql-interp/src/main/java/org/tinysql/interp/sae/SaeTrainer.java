@@ -86,7 +86,7 @@ public final class SaeTrainer {
      * @param aux          the AuxK term (0 without dead latents or outside TopK variants)
      * @param l0           mean active latents per row
      * @param fvu          fraction of variance unexplained
-     * @param deadFraction share of latents dead after the step
+     * @param deadFraction share of latents dead when the step began
      */
     public record StepStats(double loss, double mse, double sparsity, double aux, double l0, double fvu, double deadFraction) {
         /**
