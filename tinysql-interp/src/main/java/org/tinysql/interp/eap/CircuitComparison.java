@@ -86,7 +86,8 @@ public record CircuitComparison(List<String> names, double[][] edgeJaccard, doub
     }
 
     /**
-     * The comparison for JSON export: {@code names}, {@code edge_jaccard}, {@code node_jaccard}, {@code mean_edge_jaccard}.
+     * The comparison for JSON export: {@code names}, {@code edge_jaccard}, {@code node_jaccard} and
+     * {@code mean_edge_jaccard}.
      *
      * @return a new ordered map
      */
