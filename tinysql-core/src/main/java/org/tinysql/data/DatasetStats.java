@@ -52,7 +52,8 @@ public record DatasetStats(int n, double orderByRate, double aggregateRate, doub
     public static final int SKELETON_SAMPLE = 5_000;
 
     /**
-     * Checks the array lengths and copies {@code templateFamilies} into an unmodifiable map (arrays are kept as given).
+     * Checks the array lengths and copies {@code templateFamilies} into an unmodifiable map (arrays are kept as
+     * given).
      *
      * @param n                         the number of examples, at least 0
      * @param orderByRate               share of examples with ORDER BY, 0..1

@@ -105,8 +105,8 @@ public final class StrictJson {
      * @param file     the UTF-8 JSON file
      * @param maxBytes the largest accepted file size in bytes
      * @return the value read
-     * @throws IOException if the file cannot be read, or a {@link DataFormatException} if it is too large, not UTF-8 or
-     *     not exactly one valid JSON object of the type
+     * @throws IOException if the file cannot be read, or a {@link DataFormatException} if it is too large, not UTF-8
+     *     or not exactly one valid JSON object of the type
      */
     public static <T> T readFile(ObjectReader reader, Path file, int maxBytes) throws IOException {
         String text = TextLines.readString(file, maxBytes);

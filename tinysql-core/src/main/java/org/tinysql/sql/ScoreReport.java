@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * @param meanScore      the mean {@link ScoreResult#score()}, 0 when {@code n} is 0
  * @param accuracy       the share of correct predictions, 0 when {@code n} is 0
  * @param clauseAccuracy per clause, the share of the results that have a verdict for it and got it right
- * @param topReasons     the five most frequent failure reasons (first 60 characters) with their counts, commonest first
+ * @param topReasons     the five commonest failure reasons (first 60 characters) with their counts, commonest first
  */
 public record ScoreReport(String scorer, int n, double meanScore, double accuracy, Map<String, Double> clauseAccuracy,
                           Map<String, Integer> topReasons) {
