@@ -23,6 +23,11 @@ public final class CorruptionGenerator {
     private final long seed;
 
     /**
+     * A generator of pairs from the examples of a {@link DatasetGenerator} with the same arguments.
+     *
+     * @param commandSet the command set of the clean examples
+     * @param variant    literal or synonym instructions
+     * @param seed       the dataset seed; also seeds the choice of corruptions
      * @param tokenizer null to skip token-length checks
      */
     public CorruptionGenerator(CommandSet commandSet, Variant variant, long seed, Tokenizer tokenizer) {
@@ -36,6 +41,9 @@ public final class CorruptionGenerator {
      * {@code n} pairs of one kind, scanning generated examples in order.
      *
      * @throws IllegalArgumentException when the command set cannot contain the element, or too few examples qualify
+     * @param kind the element to corrupt
+     * @param n    the number of pairs wanted; at most {@code 200 n + 1000} examples are scanned
+     * @return the pairs, in example order
      */
     public List<PromptPair> pairs(CorruptionKind kind, int n) {
         if (kind.minimumCommandSet().level() > generator.commandSet().level()) {
@@ -54,7 +62,13 @@ public final class CorruptionGenerator {
         return out;
     }
 
-    /** A pair of the given kind made from one example, if the example has the element (and token lengths fit). */
+    /**
+     * A pair of the given kind made from one example, if the example has the element (and token lengths fit).
+     *
+     * @param g    the clean example
+     * @param kind the element to corrupt
+     * @return the pair, or empty when the example lacks the element or no candidate qualifies
+     */
     public Optional<PromptPair> pair(GeneratedExample g, CorruptionKind kind) {
         SplittableRandom r = new SplittableRandom(DatasetGenerator.mix(seed ^ 0x5DEECE66DL, g.index() * 31 + kind.ordinal()));
         QuerySpec s = g.spec();

@@ -34,7 +34,12 @@ public enum CorruptionKind {
     JOIN_TABLE(CommandSet.CS5, Part.INSTRUCTION);
 
     /** Which part of the prompt a kind changes. */
-    public enum Part { INSTRUCTION, CONTEXT }
+    public enum Part {
+        /** The English instruction. */
+        INSTRUCTION,
+        /** The Context's CREATE statement(s). */
+        CONTEXT
+    }
 
     private final CommandSet minimum;
     private final Part part;
@@ -44,16 +49,31 @@ public enum CorruptionKind {
         this.part = part;
     }
 
-    /** The lowest command set whose queries contain the element. */
+    /**
+     * The lowest command set whose queries contain the element.
+     *
+     * @return CS1 for table and field kinds up to CS5 for {@link #JOIN_TABLE}
+     */
     public CommandSet minimumCommandSet() {
         return minimum;
     }
 
+    /**
+     * Which part of the prompt this kind changes.
+     *
+     * @return the instruction or the Context
+     */
     public Part part() {
         return part;
     }
 
-    /** Parses {@code instruction-table}, {@code INSTRUCTION_TABLE}, ... */
+    /**
+     * Parses {@code instruction-table}, {@code INSTRUCTION_TABLE}, ...
+     *
+     * @param s the name, any case, with {@code -} or {@code _} between words
+     * @return the kind
+     * @throws IllegalArgumentException if {@code s} names no kind; the message lists them all
+     */
     public static CorruptionKind parse(String s) {
         try {
             return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));

@@ -12,12 +12,23 @@ public final class DataFormatException extends IOException {
     private static final long serialVersionUID = 1L;
     private static final int MAX_WHAT_CHARS = 400;
 
-    /** A problem on one line (1-based) of {@code file}. */
+    /**
+     * A problem on one line (1-based) of {@code file}.
+     *
+     * @param file the file read
+     * @param line the line number, 1-based
+     * @param what what is wrong; escaped and shortened to 400 characters
+     */
     public DataFormatException(Path file, long line, String what) {
         super(file + ":" + line + ": " + printable(what));
     }
 
-    /** A problem with {@code file} as a whole (empty, too large). */
+    /**
+     * A problem with {@code file} as a whole (empty, too large).
+     *
+     * @param file the file read
+     * @param what what is wrong; escaped and shortened to 400 characters
+     */
     public DataFormatException(Path file, String what) {
         super(file + ": " + printable(what));
     }

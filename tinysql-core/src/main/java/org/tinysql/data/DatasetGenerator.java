@@ -21,13 +21,21 @@ import java.util.stream.IntStream;
  * (mean 4, at most 12); a grouped query sorts only by its SELECT items.
  */
 public final class DatasetGenerator {
+    /** Probability that a CS2+ query has ORDER BY. */
     public static final double ORDER_BY_RATE = 0.90;
+    /** Probability that a CS3+ query uses aggregates. */
     public static final double AGGREGATE_RATE = 0.80;
+    /** Probability that a CS4+ query has WHERE conditions. */
     public static final double WHERE_RATE = 0.80;
+    /** Probability that a CS5 query joins a second table. */
     public static final double JOIN_RATE = 0.73;
+    /** Probability that a table gets an English synonym in the SYNONYM variant. */
     public static final double TABLE_SYNONYM_RATE = 0.8;
+    /** Probability that a column gets an English synonym in the SYNONYM variant. */
     public static final double FIELD_SYNONYM_RATE = 0.5;
+    /** Fewest columns a generated table has. */
     public static final int MIN_COLUMNS = 2;
+    /** Most columns a generated table has. */
     public static final int MAX_COLUMNS = 12;
 
     private final Vocabulary vocab;
@@ -37,10 +45,25 @@ public final class DatasetGenerator {
     /** The seed of this (seed, command set, variant): example i draws from {@code mix(stream, i)}. */
     private final long stream;
 
+    /**
+     * A generator over the built-in vocabulary ({@link Vocabulary#builtin()}).
+     *
+     * @param commandSet the command set of every example
+     * @param variant    literal or synonym instructions
+     * @param seed       the dataset seed; equal arguments give equal datasets
+     */
     public DatasetGenerator(CommandSet commandSet, Variant variant, long seed) {
         this(Vocabulary.builtin(), commandSet, variant, seed);
     }
 
+    /**
+     * A generator over a given vocabulary.
+     *
+     * @param vocab      the table and field words to draw from
+     * @param commandSet the command set of every example
+     * @param variant    literal or synonym instructions
+     * @param seed       the dataset seed; equal arguments give equal datasets
+     */
     public DatasetGenerator(Vocabulary vocab, CommandSet commandSet, Variant variant, long seed) {
         this.vocab = vocab;
         this.commandSet = commandSet;
@@ -49,15 +72,30 @@ public final class DatasetGenerator {
         this.stream = mix(mix(seed, commandSet.level()), 0x7F4A_7C15L + variant.ordinal());
     }
 
+    /**
+     * The command set of the generated examples.
+     *
+     * @return the command set given at construction
+     */
     public CommandSet commandSet() {
         return commandSet;
     }
 
+    /**
+     * The variant of the generated examples.
+     *
+     * @return the variant given at construction
+     */
     public Variant variant() {
         return variant;
     }
 
-    /** Examples [0, n) in order, generated in parallel; split labels assume a dataset of size n. */
+    /**
+     * Examples [0, n) in order, generated in parallel; split labels assume a dataset of size n.
+     *
+     * @param n the dataset size
+     * @return the {@code n} rows, example 0 first; unmodifiable
+     */
     public List<TinySqlExample> generate(int n) {
         return IntStream.range(0, n).parallel().mapToObj(i -> example(i, n).row()).toList();
     }
@@ -66,6 +104,13 @@ public final class DatasetGenerator {
      * Generates {@code n} examples and writes {@code train.jsonl}, {@code validation.jsonl}, {@code test.jsonl},
      * {@code stats.json} and a {@code tokenizer.json} (a {@link org.tinysql.tokenizer.SqlVocabTokenizer} built from the
      * train split) into {@code dir}, each file atomically. Returns the statistics of the whole dataset.
+     *
+     * @param dir      the existing directory to write into; files there of the same names are replaced
+     * @param n        the number of examples
+     * @param progress advanced by the number of examples as they are generated
+     * @return the statistics, as also written to {@code stats.json}
+     * @throws java.io.IOException if a file cannot be written, or the thread is interrupted
+     *     ({@link java.io.InterruptedIOException})
      */
     public DatasetStats writeSplits(java.nio.file.Path dir, int n, org.tinysql.util.Progress progress)
             throws java.io.IOException {
@@ -129,7 +174,13 @@ public final class DatasetGenerator {
         }
     }
 
-    /** Example {@code index} of a dataset of {@code n} (n only decides the split label). */
+    /**
+     * Example {@code index} of a dataset of {@code n} (n only decides the split label).
+     *
+     * @param index the example's index, 0-based; any non-negative value, also beyond {@code n}
+     * @param n     the dataset size; when {@code index} is not below it (or n is 0) the row has no split label
+     * @return the example with its spec, phrasing seed and rendered row
+     */
     public GeneratedExample example(long index, int n) {
         SplittableRandom r = new SplittableRandom(mix(stream, index));
         QuerySpec spec = spec(r);
@@ -138,7 +189,14 @@ public final class DatasetGenerator {
         return new GeneratedExample(index, spec, phrasingSeed, variant, toRow(spec, phrasingSeed, split));
     }
 
-    /** Renders a spec into a dataset row (also used for corrupted specs). */
+    /**
+     * Renders a spec into a dataset row (also used for corrupted specs).
+     *
+     * @param spec         the query structure
+     * @param phrasingSeed chooses the English instruction's wording
+     * @param split        the split label, e.g. {@code train}, or {@code null} for none
+     * @return the row with instruction, Context, SQL and metadata
+     */
     public static TinySqlExample toRow(QuerySpec spec, long phrasingSeed, String split) {
         TableSchema t = spec.table();
         List<TinySqlExample.WhereCondition> where = new ArrayList<>();
@@ -163,7 +221,12 @@ public final class DatasetGenerator {
                 spec.createStatements(), split);
     }
 
-    /** The same spec with every synonym removed: what the literal variant would say. */
+    /**
+     * The same spec with every synonym removed: what the literal variant would say.
+     *
+     * @param spec the query structure
+     * @return a spec whose tables and columns have no synonyms
+     */
     public static QuerySpec literal(QuerySpec spec) {
         return SpecRewriter.stripSynonyms(spec);
     }

@@ -24,10 +24,22 @@ public final class DatasetIO {
     private DatasetIO() {
     }
 
+    /**
+     * The strict mapper the dataset is read and written with ({@link StrictJson#mapper()}).
+     *
+     * @return the shared mapper; do not reconfigure it
+     */
     public static ObjectMapper mapper() {
         return MAPPER;
     }
 
+    /**
+     * One example as a JSON Lines row.
+     *
+     * @param e the example
+     * @return its JSON object on one line, without line ending; null fields are written as {@code null}
+     * @throws IllegalStateException if Jackson cannot serialise it (not expected)
+     */
     public static String toJson(TinySqlExample e) {
         try {
             return WRITER.writeValueAsString(e);
@@ -36,7 +48,13 @@ public final class DatasetIO {
         }
     }
 
-    /** Writes the examples to {@code file} atomically (temp file in the same folder, then rename). */
+    /**
+     * Writes the examples to {@code file} atomically (temp file in the same folder, then rename).
+     *
+     * @param file     the JSONL file, replaced if present
+     * @param examples the rows, written in order, one a line
+     * @throws IOException if the file cannot be written; it is then left as it was
+     */
     public static void write(Path file, List<TinySqlExample> examples) throws IOException {
         AtomicFiles.write(file, (AtomicFiles.StreamWriter) out -> {
             Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
@@ -51,6 +69,10 @@ public final class DatasetIO {
     /**
      * Reads a JSONL file strictly (see {@link TextLines} and {@link StrictJson}); blank lines are skipped. Any
      * problem, including a file without examples, is a {@link DataFormatException} naming the file and line.
+     *
+     * @param file the JSONL file
+     * @return the examples in file order; at least one
+     * @throws IOException if the file cannot be read, or a {@link DataFormatException} if its content is invalid
      */
     public static List<TinySqlExample> read(Path file) throws IOException {
         List<TinySqlExample> out = new ArrayList<>();
@@ -65,7 +87,14 @@ public final class DatasetIO {
         return out;
     }
 
-    /** Reads {@code dir/train.jsonl} etc. */
+    /**
+     * Reads {@code dir/train.jsonl} etc.
+     *
+     * @param dir   the dataset folder
+     * @param split the split whose {@link Split#fileName()} is read
+     * @return the examples in file order; at least one
+     * @throws java.io.UncheckedIOException wrapping the {@link IOException} of {@link #read(Path)}
+     */
     public static List<TinySqlExample> read(Path dir, Split split) {
         try {
             return read(dir.resolve(split.fileName()));

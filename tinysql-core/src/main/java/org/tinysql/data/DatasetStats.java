@@ -12,7 +12,26 @@ import java.util.Set;
  * measure variety (SELECT and ORDER BY list lengths, column type spellings, instruction skeletons and template
  * families).
  *
+ * @param n                         the number of examples
+ * @param orderByRate               share of examples with ORDER BY, 0..1
+ * @param aggregateRate             share of examples with an aggregate in the SELECT list
+ * @param groupByRate               share of examples with GROUP BY
+ * @param whereRate                 share of examples with WHERE
+ * @param joinRate                  share of examples with a JOIN
+ * @param synonymRate               share of examples whose instruction uses synonyms
+ * @param meanColumns               mean column count of the FROM table
+ * @param minColumns                smallest column count of a FROM table
+ * @param maxColumns                largest column count of a FROM table
+ * @param meanPromptChars           mean prompt length in characters
+ * @param maxPromptChars            longest prompt in characters
+ * @param meanSqlChars              mean gold SQL length in characters
+ * @param maxSqlChars               longest gold SQL in characters
+ * @param whereCountDistribution    share of examples with 0, 1, 2 and 3 or more WHERE conditions (4 numbers)
+ * @param meanSelectFields          mean SELECT list length
+ * @param maxSelectFields           longest SELECT list
  * @param selectFieldsDistribution  share of examples selecting 1, 2, ..., 12 (or more) fields
+ * @param meanOrderByFields         mean ORDER BY length over the examples that have one
+ * @param maxOrderByFields          longest ORDER BY list
  * @param orderByFieldsDistribution share of the examples with ORDER BY that sort by 1, 2, ..., 12 (or more) keys
  * @param distinctTypes             distinct column type spellings in the Contexts
  * @param distinctSkeletons         distinct instruction skeletons ({@link PromptSkeleton}) among the first
@@ -32,6 +51,37 @@ public record DatasetStats(int n, double orderByRate, double aggregateRate, doub
     /** Skeletons are counted in this many examples, as the comparison with the original TinySQL was. */
     public static final int SKELETON_SAMPLE = 5_000;
 
+    /**
+     * Checks the array lengths and copies {@code templateFamilies} into an unmodifiable map (arrays are kept as
+     * given).
+     *
+     * @param n                         the number of examples, at least 0
+     * @param orderByRate               share of examples with ORDER BY, 0..1
+     * @param aggregateRate             share of examples with an aggregate in the SELECT list
+     * @param groupByRate               share of examples with GROUP BY
+     * @param whereRate                 share of examples with WHERE
+     * @param joinRate                  share of examples with a JOIN
+     * @param synonymRate               share of examples whose instruction uses synonyms
+     * @param meanColumns               mean column count of the FROM table
+     * @param minColumns                smallest column count of a FROM table
+     * @param maxColumns                largest column count of a FROM table
+     * @param meanPromptChars           mean prompt length in characters
+     * @param maxPromptChars            longest prompt in characters
+     * @param meanSqlChars              mean gold SQL length in characters
+     * @param maxSqlChars               longest gold SQL in characters
+     * @param whereCountDistribution    4 shares: 0, 1, 2, 3+ conditions
+     * @param meanSelectFields          mean SELECT list length
+     * @param maxSelectFields           longest SELECT list
+     * @param selectFieldsDistribution  {@value #LIST_BINS} shares: 1..12 fields
+     * @param meanOrderByFields         mean ORDER BY length over the examples that have one
+     * @param maxOrderByFields          longest ORDER BY list
+     * @param orderByFieldsDistribution {@value #LIST_BINS} shares: 1..12 keys
+     * @param distinctTypes             distinct column type spellings in the Contexts
+     * @param distinctSkeletons         distinct instruction skeletons in the first {@value #SKELETON_SAMPLE}
+     * @param templateFamilies          family shares, not null (empty when unknown)
+     * @throws IllegalArgumentException if {@code n} is negative, an array is null or of the wrong length, or
+     *     {@code templateFamilies} is null
+     */
     public DatasetStats {
         if (n < 0) {
             throw new IllegalArgumentException("n must not be negative, not " + n);
@@ -51,12 +101,23 @@ public record DatasetStats(int n, double orderByRate, double aggregateRate, doub
         templateFamilies = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(templateFamilies));
     }
 
-    /** Statistics of dataset rows (template families unknown). */
+    /**
+     * Statistics of dataset rows (template families unknown).
+     *
+     * @param examples the rows; may be empty (all statistics 0)
+     * @return the statistics, {@code templateFamilies} empty
+     */
     public static DatasetStats of(List<TinySqlExample> examples) {
         return of(examples, Map.of());
     }
 
-    /** Statistics of dataset rows whose template family shares are known. */
+    /**
+     * Statistics of dataset rows whose template family shares are known.
+     *
+     * @param examples         the rows; may be empty (all statistics 0)
+     * @param templateFamilies share of each template family, as from {@link #shares}; empty when unknown
+     * @return the statistics
+     */
     public static DatasetStats of(List<TinySqlExample> examples, Map<String, Double> templateFamilies) {
         int n = examples.size();
         if (n == 0) {
@@ -121,7 +182,12 @@ public record DatasetStats(int n, double orderByRate, double aggregateRate, doub
                 templateFamilies);
     }
 
-    /** Shares of template families from their counts, in the given order. */
+    /**
+     * Shares of template families from their counts, in the given order.
+     *
+     * @param counts the number of examples of each family
+     * @return each family's count divided by the total (0 when the total is 0), in {@code counts}' iteration order
+     */
     public static Map<String, Double> shares(Map<String, Integer> counts) {
         long total = counts.values().stream().mapToLong(Integer::longValue).sum();
         Map<String, Double> out = new LinkedHashMap<>();
@@ -139,7 +205,11 @@ public record DatasetStats(int n, double orderByRate, double aggregateRate, doub
         }
     }
 
-    /** A human-readable multi-line summary. */
+    /**
+     * A human-readable multi-line summary.
+     *
+     * @return rates, distributions, column, list and length figures, one topic a line
+     */
     public String describe() {
         StringBuilder families = new StringBuilder();
         templateFamilies.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> families

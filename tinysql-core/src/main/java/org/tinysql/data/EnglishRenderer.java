@@ -19,7 +19,12 @@ public final class EnglishRenderer {
     private EnglishRenderer() {
     }
 
-    /** The template family ({@link EnglishPhrases#TEMPLATE_FAMILIES}) an instruction with this phrasing seed uses. */
+    /**
+     * The template family ({@link EnglishPhrases#TEMPLATE_FAMILIES}) an instruction with this phrasing seed uses.
+     *
+     * @param phrasingSeed the seed given to {@link #render}
+     * @return the family's name, a key of {@link EnglishPhrases#TEMPLATE_FAMILIES}
+     */
     public static String templateFamily(long phrasingSeed) {
         int t = new SplittableRandom(phrasingSeed).nextInt(EnglishPhrases.TEMPLATES.size());
         for (var e : EnglishPhrases.TEMPLATE_FAMILIES.entrySet()) {
@@ -31,6 +36,14 @@ public final class EnglishRenderer {
         throw new IllegalStateException("template index out of range");
     }
 
+    /**
+     * The English instruction for a query, e.g. "Show the name and price of products, most expensive first".
+     *
+     * @param q            the query; its synonyms, where present, replace table and column names
+     * @param phrasingSeed chooses template and phrases; the same seed gives the same wording for specs differing in
+     *     one element
+     * @return the instruction
+     */
     public static String render(QuerySpec q, long phrasingSeed) {
         SplittableRandom r = new SplittableRandom(phrasingSeed);
         String template = EnglishPhrases.TEMPLATES.get(r.nextInt(EnglishPhrases.TEMPLATES.size()));

@@ -32,7 +32,14 @@ public final class PredictionsFile {
     private PredictionsFile() {
     }
 
-    /** The predictions in file order. */
+    /**
+     * The predictions in file order.
+     *
+     * @param file the JSON Lines or plain-text file
+     * @return one prediction per (non-blank, for JSON Lines) line; at least one
+     * @throws IOException if the file cannot be read, or a {@link DataFormatException} if it is empty, not UTF-8, or
+     *     a JSON line lacks a text {@code prediction}
+     */
     public static List<String> read(Path file) throws IOException {
         List<String> out = new ArrayList<>();
         boolean jsonlName = file.getFileName() != null && file.getFileName().toString().endsWith(".jsonl");
@@ -59,6 +66,12 @@ public final class PredictionsFile {
      * Writes {@code predictions[i]} beside {@code gold[i]} as JSON Lines, atomically: one object per line with the fields
      * {@code prediction}, {@code gold} (the gold SQL), {@code exact} (whether the two are the same text) and
      * {@code english_prompt}, for reading misses by eye or with jq; {@link #read} reads the file back.
+     *
+     * @param file        the {@code .jsonl} file to write, replaced if present
+     * @param gold        the examples predicted for, in order
+     * @param predictions the predicted SQL, one per example, same order
+     * @throws IllegalArgumentException if the two lists differ in length
+     * @throws IOException if the file cannot be written
      */
     public static void write(Path file, List<TinySqlExample> gold, List<String> predictions) throws IOException {
         if (gold.size() != predictions.size()) {

@@ -19,7 +19,11 @@ public record PromptPair(CorruptionKind kind, String clean, String corrupt, Stri
                          String cleanSql, String corruptSql, int answerTokenIndex, int promptTokens,
                          GeneratedExample example) {
 
-    /** Whether clean and corrupt answers differ (logit-difference metrics need that). */
+    /**
+     * Whether clean and corrupt answers differ (logit-difference metrics need that).
+     *
+     * @return {@code true} when {@code cleanAnswer} and {@code corruptAnswer} are different strings
+     */
     public boolean answersDiffer() {
         return !cleanAnswer.equals(corruptAnswer);
     }

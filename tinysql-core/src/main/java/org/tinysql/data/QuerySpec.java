@@ -22,6 +22,20 @@ public record QuerySpec(CommandSet commandSet, TableSchema table, List<SelectIte
                         List<Condition> where, boolean whereOr, List<OrderItem> orderBy, JoinSpec join,
                         boolean joinTableFirst) {
 
+    /**
+     * Copies the four lists into unmodifiable ones.
+     *
+     * @param commandSet     the command set the example belongs to
+     * @param table          the FROM table
+     * @param select         the SELECT list, in order
+     * @param groupBy        plain fields grouped on
+     * @param where          WHERE conditions (empty for none)
+     * @param whereOr        whether conditions are joined with OR instead of AND
+     * @param orderBy        ORDER BY items (empty for none)
+     * @param join           the JOIN, or {@code null}
+     * @param joinTableFirst whether the joined table's CREATE statement comes first in the Context
+     * @throws NullPointerException if a list is {@code null} or holds {@code null}
+     */
     public QuerySpec {
         select = List.copyOf(select);
         groupBy = List.copyOf(groupBy);
@@ -29,6 +43,11 @@ public record QuerySpec(CommandSet commandSet, TableSchema table, List<SelectIte
         orderBy = List.copyOf(orderBy);
     }
 
+    /**
+     * The gold SQL: SELECT, FROM, JOIN, WHERE, GROUP BY and ORDER BY, on one line.
+     *
+     * @return the query text, without a trailing semicolon
+     */
     public String sql() {
         StringBuilder sb = new StringBuilder("SELECT ");
         StringJoiner items = new StringJoiner(", ");
@@ -59,7 +78,11 @@ public record QuerySpec(CommandSet commandSet, TableSchema table, List<SelectIte
         return sb.toString();
     }
 
-    /** The CREATE statement(s) of the Context: for JOIN queries BOTH tables, in {@link #joinTableFirst} order. */
+    /**
+     * The CREATE statement(s) of the Context: for JOIN queries BOTH tables, in {@link #joinTableFirst} order.
+     *
+     * @return one or two CREATE TABLE statements
+     */
     public List<String> createStatements() {
         if (join == null) {
             return List.of(table.createStatement());
@@ -69,11 +92,20 @@ public record QuerySpec(CommandSet commandSet, TableSchema table, List<SelectIte
                 : List.of(table.createStatement(), join.right().createStatement());
     }
 
+    /**
+     * The Context: the CREATE statement(s) joined by a space.
+     *
+     * @return the Context text
+     */
     public String context() {
         return String.join(" ", createStatements());
     }
 
-    /** All tables of the query (FROM table, then joined table). */
+    /**
+     * All tables of the query (FROM table, then joined table).
+     *
+     * @return a new mutable list of one or two tables
+     */
     public List<TableSchema> tables() {
         List<TableSchema> t = new ArrayList<>();
         t.add(table);
@@ -83,18 +115,43 @@ public record QuerySpec(CommandSet commandSet, TableSchema table, List<SelectIte
         return t;
     }
 
+    /**
+     * A copy with another FROM table.
+     *
+     * @param t the new table
+     * @return the copy, all else unchanged
+     */
     public QuerySpec withTable(TableSchema t) {
         return new QuerySpec(commandSet, t, select, groupBy, where, whereOr, orderBy, join, joinTableFirst);
     }
 
+    /**
+     * A copy with another SELECT list and GROUP BY.
+     *
+     * @param s the new SELECT list
+     * @param g the new GROUP BY fields (empty for none)
+     * @return the copy, all else unchanged
+     */
     public QuerySpec withSelect(List<SelectItem> s, List<SelectItem> g) {
         return new QuerySpec(commandSet, table, s, g, where, whereOr, orderBy, join, joinTableFirst);
     }
 
+    /**
+     * A copy with other WHERE conditions.
+     *
+     * @param w the new conditions (empty for none), joined as before
+     * @return the copy, all else unchanged
+     */
     public QuerySpec withWhere(List<Condition> w) {
         return new QuerySpec(commandSet, table, select, groupBy, w, whereOr, orderBy, join, joinTableFirst);
     }
 
+    /**
+     * A copy with other ORDER BY items.
+     *
+     * @param o the new items (empty for none)
+     * @return the copy, all else unchanged
+     */
     public QuerySpec withOrderBy(List<OrderItem> o) {
         return new QuerySpec(commandSet, table, select, groupBy, where, whereOr, o, join, joinTableFirst);
     }

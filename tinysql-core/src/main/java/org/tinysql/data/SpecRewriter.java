@@ -9,7 +9,13 @@ public final class SpecRewriter {
     private SpecRewriter() {
     }
 
-    /** Applies {@code f} to every column occurrence: table schemas, SELECT, GROUP BY, WHERE, ORDER BY, JOIN keys. */
+    /**
+     * Applies {@code f} to every column occurrence: table schemas, SELECT, GROUP BY, WHERE, ORDER BY, JOIN keys.
+     *
+     * @param q the query
+     * @param f maps each column; it should map equal columns alike so that references stay consistent
+     * @return the rewritten query
+     */
     public static QuerySpec mapColumns(QuerySpec q, UnaryOperator<Column> f) {
         UnaryOperator<SelectItem> s = i -> i.withColumn(f.apply(i.column()));
         JoinSpec j = q.join() == null ? null
@@ -19,7 +25,15 @@ public final class SpecRewriter {
                 map(q.orderBy(), o -> o.withTarget(s.apply(o.target()))), j, q.joinTableFirst());
     }
 
-    /** Renames a table (and its qualifiers); {@code newSynonym} is what the instruction calls it. */
+    /**
+     * Renames a table (and its qualifiers); {@code newSynonym} is what the instruction calls it.
+     *
+     * @param q          the query
+     * @param oldName    the table's current name
+     * @param newName    its new name (may equal {@code oldName} to change the synonym only)
+     * @param newSynonym its new synonym, or {@code null} for none
+     * @return the rewritten query
+     */
     public static QuerySpec renameTable(QuerySpec q, String oldName, String newName, String newSynonym) {
         UnaryOperator<String> rn = t -> oldName.equals(t) ? newName : t;
         UnaryOperator<SelectItem> s = i -> i.withTable(rn.apply(i.table()));
@@ -30,7 +44,12 @@ public final class SpecRewriter {
                 map(q.orderBy(), o -> o.withTarget(s.apply(o.target()))), j, q.joinTableFirst());
     }
 
-    /** The spec with every table and column synonym removed (what the literal variant says). */
+    /**
+     * The spec with every table and column synonym removed (what the literal variant says).
+     *
+     * @param q the query
+     * @return the query with every synonym {@code null}
+     */
     public static QuerySpec stripSynonyms(QuerySpec q) {
         QuerySpec out = mapColumns(q, c -> c.synonym() == null ? c : c.withSynonym(null));
         for (TableSchema t : q.tables()) {

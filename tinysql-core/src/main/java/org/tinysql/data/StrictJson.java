@@ -56,7 +56,11 @@ public final class StrictJson {
     private StrictJson() {
     }
 
-    /** The strict mapper (shared; do not reconfigure it). */
+    /**
+     * The strict mapper (shared; do not reconfigure it).
+     *
+     * @return the strict mapper
+     */
     public static ObjectMapper mapper() {
         return MAPPER;
     }
@@ -64,12 +68,25 @@ public final class StrictJson {
     /**
      * A strict reader of {@code type} for {@link #readLine} and {@link #readFile}, which check for trailing values
      * themselves, with a clearer message than Jackson's.
+     *
+     * @param type the class to read, e.g. a record with Jackson annotations
+     * @return the reader
      */
     public static ObjectReader reader(Class<?> type) {
         return MAPPER.readerFor(type).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 
-    /** Reads one line of a JSON Lines file with a {@link #reader}: exactly one JSON object. */
+    /**
+     * Reads one line of a JSON Lines file with a {@link #reader}: exactly one JSON object.
+     *
+     * @param <T>    the type {@code reader} reads
+     * @param reader a reader from {@link #reader(Class)}
+     * @param file   the file the line is from, for the message
+     * @param line   the line number, 1-based, for the message
+     * @param text   the line's text
+     * @return the value read
+     * @throws DataFormatException if the text is not exactly one valid JSON object of the type
+     */
     public static <T> T readLine(ObjectReader reader, Path file, int line, String text) throws DataFormatException {
         try {
             return readOne(reader, text);
@@ -80,7 +97,17 @@ public final class StrictJson {
         }
     }
 
-    /** Reads a whole JSON file of at most {@code maxBytes} with a {@link #reader}: exactly one JSON object. */
+    /**
+     * Reads a whole JSON file of at most {@code maxBytes} with a {@link #reader}: exactly one JSON object.
+     *
+     * @param <T>      the type {@code reader} reads
+     * @param reader   a reader from {@link #reader(Class)}
+     * @param file     the UTF-8 JSON file
+     * @param maxBytes the largest accepted file size in bytes
+     * @return the value read
+     * @throws IOException if the file cannot be read, or a {@link DataFormatException} if it is too large, not UTF-8
+     *     or not exactly one valid JSON object of the type
+     */
     public static <T> T readFile(ObjectReader reader, Path file, int maxBytes) throws IOException {
         String text = TextLines.readString(file, maxBytes);
         try {

@@ -25,7 +25,13 @@ public final class TextLines {
     /** Receives each line, without its line ending. */
     @FunctionalInterface
     public interface Handler {
-        /** {@code number} is 1-based. */
+        /**
+         * {@code number} is 1-based.
+         *
+         * @param number the line number
+         * @param text   the line's text, without line ending
+         * @throws IOException to stop reading; it propagates out of {@link #forEach}
+         */
         void line(int number, String text) throws IOException;
     }
 
@@ -34,7 +40,14 @@ public final class TextLines {
     private TextLines() {
     }
 
-    /** Calls {@code handler} for every line of {@code file}; a final line ending adds no empty line. */
+    /**
+     * Calls {@code handler} for every line of {@code file}; a final line ending adds no empty line.
+     *
+     * @param file    the UTF-8 text file
+     * @param handler receives each line in order
+     * @throws IOException if the file cannot be read, a {@link DataFormatException} at the first invalid UTF-8 or
+     *     overlong line, or whatever {@code handler} throws
+     */
     public static void forEach(Path file, Handler handler) throws IOException {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
         byte[] line = new byte[1024];
@@ -64,7 +77,15 @@ public final class TextLines {
         }
     }
 
-    /** The whole of {@code file} (at most {@code maxBytes}) as a string, decoded as strictly as lines are. */
+    /**
+     * The whole of {@code file} (at most {@code maxBytes}) as a string, decoded as strictly as lines are.
+     *
+     * @param file     the UTF-8 text file; a leading byte order mark is dropped
+     * @param maxBytes the largest accepted file size in bytes
+     * @return the decoded text, line endings kept
+     * @throws IOException if the file cannot be read, or a {@link DataFormatException} if it is larger than
+     *     {@code maxBytes} or not valid UTF-8
+     */
     public static String readString(Path file, int maxBytes) throws IOException {
         byte[] bytes;
         try (InputStream in = open(file)) {

@@ -11,6 +11,23 @@ import java.util.List;
  * columns hold no nulls (a missing list is empty); {@code where_connector} is AND, OR or null. A violation is an
  * {@link IllegalArgumentException} naming the field. In JSON, {@code command_set}, {@code use_synonym} and the three
  * texts are required.
+ *
+ * @param commandSet       the command set number, 1..5 ({@code command_set})
+ * @param tableName        the FROM table's name, or {@code null} when not recorded
+ * @param tableNameSynonym the English word the instruction may use for the table, or {@code null}
+ * @param useSynonym       whether the instruction uses synonyms (the SYNONYM variant)
+ * @param createStatement  the Context: the CREATE statement(s), non-blank
+ * @param englishPrompt    the English instruction, non-blank
+ * @param sqlStatement     the gold SQL, non-blank
+ * @param tableFields      the FROM table's field names (empty if missing)
+ * @param select           the SELECT list items as written (empty if missing)
+ * @param orderBy          the ORDER BY items as written (empty if missing)
+ * @param groupBy          the GROUP BY fields (empty if missing)
+ * @param where            the WHERE conditions (empty if missing)
+ * @param whereConnector   {@code AND} or {@code OR} between conditions, or {@code null}
+ * @param join             the JOIN, or {@code null} for single-table queries
+ * @param createStatements the CREATE statements one by one (empty if missing)
+ * @param split            the split's name, e.g. {@code train}, or {@code null}
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record TinySqlExample(
@@ -31,6 +48,27 @@ public record TinySqlExample(
         @JsonProperty("create_statements") List<String> createStatements,
         @JsonProperty("split") String split) {
 
+    /**
+     * Checks the row and replaces missing lists by empty, unmodifiable ones.
+     *
+     * @param commandSet       the command set number, 1..5
+     * @param tableName        the FROM table's name, or {@code null}
+     * @param tableNameSynonym the table's English synonym, or {@code null}
+     * @param useSynonym       whether the instruction uses synonyms
+     * @param createStatement  the Context, non-blank
+     * @param englishPrompt    the English instruction, non-blank
+     * @param sqlStatement     the gold SQL, non-blank
+     * @param tableFields      the FROM table's field names, or {@code null} for none
+     * @param select           the SELECT list items, or {@code null} for none
+     * @param orderBy          the ORDER BY items, or {@code null} for none
+     * @param groupBy          the GROUP BY fields, or {@code null} for none
+     * @param where            the WHERE conditions, or {@code null} for none
+     * @param whereConnector   {@code AND}, {@code OR} or {@code null}
+     * @param join             the JOIN, or {@code null}
+     * @param createStatements the CREATE statements one by one, or {@code null} for none
+     * @param split            the split's name, or {@code null}
+     * @throws IllegalArgumentException if a field is out of range, a text is missing or blank, or a list holds null
+     */
     public TinySqlExample {
         if (commandSet < 1 || commandSet > CommandSet.values().length) {
             throw new IllegalArgumentException("command_set must be 1.." + CommandSet.values().length + ", not " + commandSet);
@@ -49,37 +87,82 @@ public record TinySqlExample(
         }
     }
 
-    /** A WHERE condition: field (qualified in JOIN queries), operator, literal (null for IS [NOT] NULL). */
+    /**
+     * A WHERE condition: field (qualified in JOIN queries), operator, literal (null for IS [NOT] NULL).
+     *
+     * @param field    the field, {@code table.field} in JOIN queries; non-blank
+     * @param operator the operator as written, e.g. {@code >=} or {@code IS NULL}; non-blank
+     * @param value    the SQL literal, or {@code null}
+     */
     public record WhereCondition(@JsonProperty("field") String field, @JsonProperty("operator") String operator,
                                  @JsonProperty("value") String value) {
+        /**
+         * Checks that field and operator are given.
+         *
+         * @param field    the field, non-blank
+         * @param operator the operator, non-blank
+         * @param value    the literal, or {@code null}
+         * @throws IllegalArgumentException if {@code field} or {@code operator} is missing or blank
+         */
         public WhereCondition {
             requireText(field, "field");
             requireText(operator, "operator");
         }
     }
 
-    /** The JOIN: the second table and the key columns (qualified). */
+    /**
+     * The JOIN: the second table and the key columns (qualified).
+     *
+     * @param tableName        the joined table's name, non-blank
+     * @param tableNameSynonym the joined table's English synonym, or {@code null}
+     * @param tableFields      the joined table's field names (empty if missing)
+     * @param leftKey          the FROM table's key, qualified, e.g. {@code customers.id}
+     * @param rightKey         the joined table's key, qualified
+     */
     public record JoinInfo(@JsonProperty("table_name") String tableName,
                            @JsonProperty("table_name_synonym") String tableNameSynonym,
                            @JsonProperty("table_fields") List<String> tableFields,
                            @JsonProperty("left_key") String leftKey,
                            @JsonProperty("right_key") String rightKey) {
+        /**
+         * Checks the table name and replaces a missing field list by an empty one.
+         *
+         * @param tableName        the joined table's name, non-blank
+         * @param tableNameSynonym the joined table's English synonym, or {@code null}
+         * @param tableFields      the joined table's field names, or {@code null} for none
+         * @param leftKey          the FROM table's key, qualified
+         * @param rightKey         the joined table's key, qualified
+         * @throws IllegalArgumentException if {@code tableName} is missing or blank, or a field name is null
+         */
         public JoinInfo {
             requireText(tableName, "table_name");
             tableFields = list(tableFields, "table_fields");
         }
     }
 
+    /**
+     * The command set as an enum.
+     *
+     * @return {@link CommandSet} number {@code commandSet}
+     */
     public CommandSet commandSetEnum() {
         return CommandSet.values()[commandSet - 1];
     }
 
-    /** {@code ### Instruction: ... ### Context: ... ### Response: } */
+    /**
+     * {@code ### Instruction: ... ### Context: ... ### Response: }
+     *
+     * @return the prompt that the model completes with the SQL
+     */
     public String prompt() {
         return PromptFormat.prompt(englishPrompt, createStatement);
     }
 
-    /** The full training text: prompt followed by the SQL target (the tokenizer appends EOS). */
+    /**
+     * The full training text: prompt followed by the SQL target (the tokenizer appends EOS).
+     *
+     * @return the prompt with {@code sqlStatement} appended
+     */
     public String fullText() {
         return prompt() + sqlStatement;
     }

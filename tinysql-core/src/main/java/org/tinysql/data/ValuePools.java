@@ -23,25 +23,55 @@ public final class ValuePools {
     private ValuePools() {
     }
 
+    /**
+     * A text value: one of 40 lower-case words.
+     *
+     * @param r the random source
+     * @return the word, unquoted
+     */
     public static String word(SplittableRandom r) {
         return WORDS[r.nextInt(WORDS.length)];
     }
 
+    /**
+     * A date value, uniform over about eleven years from 2015-01-01.
+     *
+     * @param r the random source
+     * @return the date
+     */
     public static LocalDate date(SplittableRandom r) {
         return EPOCH.plusDays(r.nextInt(DAYS));
     }
 
+    /**
+     * An integer value, uniform in [0, 1000].
+     *
+     * @param r the random source
+     * @return the integer
+     */
     public static int integer(SplittableRandom r) {
         return r.nextInt(1001);
     }
 
-    /** A decimal with two places in [0, 1000). */
+    /**
+     * A decimal with two places in [0, 1000).
+     *
+     * @param r the random source
+     * @return the decimal as written in SQL, e.g. {@code 42.07}
+     */
     public static String decimal(SplittableRandom r) {
         int cents = r.nextInt(100_000);
         return (cents / 100) + "." + String.format("%02d", cents % 100);
     }
 
-    /** A SQL literal for a condition on a column of this kind with this operator. */
+    /**
+     * A SQL literal for a condition on a column of this kind with this operator.
+     *
+     * @param r    the random source
+     * @param kind the column's value class
+     * @param op   the operator; LIKE gets a pattern ({@code '%e%'}, {@code 'a%'}, {@code '%r'}) instead of a word
+     * @return the literal as written in SQL: a number, a quoted word or date, or TRUE/FALSE
+     */
     public static String literal(SplittableRandom r, FieldKind kind, Operator op) {
         switch (kind) {
             case INT:

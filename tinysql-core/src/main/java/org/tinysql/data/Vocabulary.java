@@ -17,15 +17,40 @@ import java.util.Map;
  */
 public final class Vocabulary {
 
-    /** A table name with its two synonyms. */
+    /**
+     * A table name with its two synonyms.
+     *
+     * @param name     the SQL table name, e.g. {@code products}
+     * @param synonym1 the first English synonym
+     * @param synonym2 the second English synonym
+     */
     public record TableWord(String name, String synonym1, String synonym2) {
+        /**
+         * One of the two synonyms.
+         *
+         * @param which 0 for {@code synonym1}, any other value for {@code synonym2}
+         * @return the synonym
+         */
         public String synonym(int which) {
             return which == 0 ? synonym1 : synonym2;
         }
     }
 
-    /** A field name, its kind and its two synonyms. */
+    /**
+     * A field name, its kind and its two synonyms.
+     *
+     * @param name     the SQL field name, e.g. {@code price}
+     * @param kind     the field's value class
+     * @param synonym1 the first English synonym
+     * @param synonym2 the second English synonym
+     */
     public record FieldWord(String name, FieldKind kind, String synonym1, String synonym2) {
+        /**
+         * One of the two synonyms.
+         *
+         * @param which 0 for {@code synonym1}, any other value for {@code synonym2}
+         * @return the synonym
+         */
         public String synonym(int which) {
             return which == 0 ? synonym1 : synonym2;
         }
@@ -37,6 +62,12 @@ public final class Vocabulary {
     private final List<FieldWord> fields;
     private final Map<FieldKind, List<FieldWord>> fieldsByKind;
 
+    /**
+     * A vocabulary of given words.
+     *
+     * @param tables the table words, copied
+     * @param fields the field words, copied and grouped by kind
+     */
     public Vocabulary(List<TableWord> tables, List<FieldWord> fields) {
         this.tables = List.copyOf(tables);
         this.fields = List.copyOf(fields);
@@ -51,7 +82,12 @@ public final class Vocabulary {
         this.fieldsByKind = byKind;
     }
 
-    /** The vocabulary shipped with TinySQL-J. */
+    /**
+     * The vocabulary shipped with TinySQL-J.
+     *
+     * @return the vocabulary of {@code tables.txt} and {@code fields.txt}, loaded once
+     * @throws IllegalStateException if a resource is missing or malformed
+     */
     public static Vocabulary builtin() {
         Vocabulary v = builtin;
         if (v == null) {
@@ -65,14 +101,30 @@ public final class Vocabulary {
         return v;
     }
 
+    /**
+     * All table words.
+     *
+     * @return the table words in file order; unmodifiable
+     */
     public List<TableWord> tables() {
         return tables;
     }
 
+    /**
+     * All field words.
+     *
+     * @return the field words in file order; unmodifiable
+     */
     public List<FieldWord> fields() {
         return fields;
     }
 
+    /**
+     * The field words of one kind.
+     *
+     * @param kind the value class
+     * @return its field words in file order, possibly empty; unmodifiable
+     */
     public List<FieldWord> fields(FieldKind kind) {
         return fieldsByKind.get(kind);
     }

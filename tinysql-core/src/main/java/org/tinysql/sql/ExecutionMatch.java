@@ -35,6 +35,7 @@ public final class ExecutionMatch implements SqlScorer, AutoCloseable {
     private final int timeoutSeconds;
     private final DeadlineRunner runner = new DeadlineRunner("tinysql-execution");
 
+    /** A scorer with 24 random rows per table and a 2-second statement timeout. */
     public ExecutionMatch() {
         this(24, 2);
     }
@@ -54,7 +55,11 @@ public final class ExecutionMatch implements SqlScorer, AutoCloseable {
         return "execution";
     }
 
-    /** The hard wall-clock budget of one item. */
+    /**
+     * The hard wall-clock budget of one item.
+     *
+     * @return {@code 2000 * timeoutSeconds + 1000} milliseconds
+     */
     public long deadlineMillis() {
         return 2_000L * timeoutSeconds + 1_000;
     }

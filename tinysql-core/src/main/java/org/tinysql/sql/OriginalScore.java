@@ -73,7 +73,12 @@ public final class OriginalScore implements SqlScorer {
     }
 
     /**
+     * Scores a prediction under the original TinySQL rules of a given command set.
+     *
      * @param commandSet whose rules to apply; null for the lowest set whose features the gold uses
+     * @param gold       the gold SQL; it must be a TinySQL query, else the result is wrong with that reason
+     * @param predicted  the predicted SQL; may be {@code null} or empty
+     * @return the result, with per-part clause verdicts; never {@code null}
      */
     public ScoreResult scoreAs(CommandSet commandSet, String gold, String predicted) {
         ScoreResult rejected = SqlScorer.rejectUnscorable(predicted);

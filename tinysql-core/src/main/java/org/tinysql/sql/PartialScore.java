@@ -22,9 +22,13 @@ import java.util.Set;
  * Trailing {@code ;} are ignored, as the exact scorer ignores them. A prediction is correct when every part is perfect.
  */
 public final class PartialScore implements SqlScorer {
+    /** Weight of the keyword part: gold keywords and comparisons in order. */
     public static final double W_KEYWORDS = 0.30;
+    /** Weight of the field part: gold identifiers and literals present and in order. */
     public static final double W_FIELDS = 0.40;
+    /** Weight of the no-unknown-words part: predicted words found in the gold or Context. */
     public static final double W_UNKNOWN = 0.15;
+    /** Weight of the length part: shorter over longer token count. */
     public static final double W_LENGTH = 0.15;
     private static final Set<String> COMPARISONS = Set.of("=", "!=", "<", ">", "<=", ">=");
 

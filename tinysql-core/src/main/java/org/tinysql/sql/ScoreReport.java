@@ -9,10 +9,24 @@ import java.util.TreeMap;
 /**
  * Aggregate of one scorer over many predictions: mean score, accuracy, per-clause accuracy and the most frequent
  * reasons for failure.
+ *
+ * @param scorer         the scorer's {@link SqlScorer#name()}
+ * @param n              the number of predictions
+ * @param meanScore      the mean {@link ScoreResult#score()}, 0 when {@code n} is 0
+ * @param accuracy       the share of correct predictions, 0 when {@code n} is 0
+ * @param clauseAccuracy per clause, the share of the results that have a verdict for it and got it right
+ * @param topReasons     the five commonest failure reasons (first 60 characters) with their counts, commonest first
  */
 public record ScoreReport(String scorer, int n, double meanScore, double accuracy, Map<String, Double> clauseAccuracy,
                           Map<String, Integer> topReasons) {
 
+    /**
+     * Aggregates results.
+     *
+     * @param scorer  the scorer's name
+     * @param results one result per prediction; may be empty
+     * @return the report
+     */
     public static ScoreReport of(String scorer, List<ScoreResult> results) {
         int n = results.size();
         double sum = 0;
@@ -40,6 +54,11 @@ public record ScoreReport(String scorer, int n, double meanScore, double accurac
         return new ScoreReport(scorer, n, n == 0 ? 0 : sum / n, n == 0 ? 0 : (double) correct / n, clauseAcc, top);
     }
 
+    /**
+     * A human-readable summary: accuracy and mean score, then per-clause accuracy and top failure reasons if any.
+     *
+     * @return one to three lines
+     */
     public String describe() {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-10s n=%d  accuracy %.2f%%  mean score %.4f",
                 scorer, n, 100 * accuracy, meanScore));

@@ -12,10 +12,21 @@ import java.util.Map;
  */
 public record ScoreResult(double score, boolean correct, String reason, Map<String, Boolean> clauses) {
 
+    /**
+     * A fully correct result.
+     *
+     * @return score 1, correct, empty reason and no clause verdicts
+     */
     public static ScoreResult right() {
         return new ScoreResult(1.0, true, "", Map.of());
     }
 
+    /**
+     * A wrong result without partial credit.
+     *
+     * @param reason why the prediction is wrong
+     * @return score 0, not correct, no clause verdicts
+     */
     public static ScoreResult wrong(String reason) {
         return new ScoreResult(0.0, false, reason, Map.of());
     }

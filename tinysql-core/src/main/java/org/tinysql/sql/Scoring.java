@@ -21,14 +21,31 @@ public final class Scoring {
     /**
      * One item to score: the Context, the gold SQL, the prediction and, when known, the command set the example
      * belongs to (a dataset row's {@code command_set}; only the {@code original} scorer's rules depend on it).
+     *
+     * @param context    the prompt's Context: the CREATE statement(s)
+     * @param gold       the gold SQL
+     * @param predicted  the predicted SQL; may be {@code null} or empty
+     * @param commandSet the example's command set, or {@code null} when unknown
      */
     public record Item(String context, String gold, String predicted, CommandSet commandSet) {
-        /** An item whose command set is not known. */
+        /**
+         * An item whose command set is not known.
+         *
+         * @param context   the prompt's Context
+         * @param gold      the gold SQL
+         * @param predicted the predicted SQL
+         */
         public Item(String context, String gold, String predicted) {
             this(context, gold, predicted, null);
         }
 
-        /** The item of a dataset row and a prediction for it. */
+        /**
+         * The item of a dataset row and a prediction for it.
+         *
+         * @param row       the dataset row: its Context, gold SQL and command set are used
+         * @param predicted the predicted SQL for its prompt
+         * @return the item
+         */
         public static Item of(TinySqlExample row, String predicted) {
             return new Item(row.createStatement(), row.sqlStatement(), predicted, CommandSet.values()[row.commandSet() - 1]);
         }
@@ -37,12 +54,24 @@ public final class Scoring {
     private Scoring() {
     }
 
-    /** The five standard scorers: original (the paper's metric), partial, exact, structural, execution. */
+    /**
+     * The five standard scorers: original (the paper's metric), partial, exact, structural, execution.
+     *
+     * @return one factory per scorer, in that order; each call makes a fresh scorer
+     */
     public static List<Supplier<SqlScorer>> standardScorers() {
         return List.of(OriginalScore::new, PartialScore::new, ExactMatch::new, StructuralMatch::new, ExecutionMatch::new);
     }
 
-    /** Per-example results for each scorer, keyed by scorer name, in input order. */
+    /**
+     * Per-example results for each scorer, keyed by scorer name, in input order.
+     *
+     * @param items   the items to score
+     * @param scorers factories; every worker thread makes its own scorer from each and closes it when done
+     * @param threads the number of worker threads, at least 1 used and at most one per item
+     * @return for each scorer name, in {@code scorers} order, one result per item in {@code items} order
+     * @throws IllegalStateException if interrupted, or if a worker fails outside a scorer's item scoring
+     */
     public static Map<String, List<ScoreResult>> scoreAll(List<Item> items, List<Supplier<SqlScorer>> scorers, int threads) {
         int workers = Math.max(1, Math.min(threads, items.size()));
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
@@ -72,7 +101,12 @@ public final class Scoring {
         }
     }
 
-    /** Aggregate reports, one per scorer. */
+    /**
+     * Aggregate reports, one per scorer.
+     *
+     * @param results per scorer name, its results, as {@link #scoreAll} returns
+     * @return one report per scorer, in the map's order
+     */
     public static List<ScoreReport> report(Map<String, List<ScoreResult>> results) {
         List<ScoreReport> reports = new ArrayList<>();
         results.forEach((name, list) -> reports.add(ScoreReport.of(name, list)));

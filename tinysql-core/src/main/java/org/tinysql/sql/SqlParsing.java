@@ -40,6 +40,8 @@ public final class SqlParsing {
      *
      * @throws SqlRejectedException when the text is empty, too long, too many tokens, nested too deeply, does not
      *                              parse in time, holds more or fewer than one statement, or is not a SELECT
+     * @param sql the untrusted SQL text; may be {@code null}
+     * @return the parsed JSqlParser SELECT
      */
     public static Select parseSingleSelect(String sql) throws SqlRejectedException {
         if (sql == null || sql.isBlank()) {

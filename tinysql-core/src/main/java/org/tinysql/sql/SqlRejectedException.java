@@ -7,6 +7,9 @@ package org.tinysql.sql;
  */
 public final class SqlRejectedException extends Exception {
 
+    /**
+     * @param reason why the text is refused, fit to show in a report
+     */
     public SqlRejectedException(String reason) {
         super(reason);
     }

@@ -10,6 +10,7 @@ public final class SqlText {
     /** Predictions longer than this are rejected by every scorer without further work. */
     public static final int MAX_PREDICTION_CHARS = 20_000;
 
+    /** The SQL keywords (upper case) that the lexical scorers tell apart from identifiers. */
     public static final Set<String> KEYWORDS = Set.of(
             "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "ORDER", "BY", "GROUP", "ASC", "DESC", "AS", "JOIN", "ON",
             "INNER", "LEFT", "RIGHT", "OUTER", "LIKE", "IS", "NULL", "TRUE", "FALSE", "COUNT", "SUM", "AVG", "MIN",
@@ -21,6 +22,9 @@ public final class SqlText {
     /**
      * Splits SQL into tokens: words (identifiers, keywords, numbers, possibly dotted), quoted strings kept whole,
      * and single punctuation / operator tokens ({@code != <= >=} stay together).
+     *
+     * @param sql the SQL text; an unterminated quote runs to the end
+     * @return the tokens in order, whitespace dropped, case kept
      */
     public static List<String> tokens(String sql) {
         List<String> out = new ArrayList<>();
@@ -57,7 +61,12 @@ public final class SqlText {
         return out;
     }
 
-    /** Whitespace collapsed, case folded outside quotes, spacing around punctuation fixed, trailing ';' dropped. */
+    /**
+     * Whitespace collapsed, case folded outside quotes, spacing around punctuation fixed, trailing ';' dropped.
+     *
+     * @param sql the SQL text
+     * @return its tokens joined by single spaces, upper-cased except quoted strings, {@code <>} written {@code !=}
+     */
     public static String normalize(String sql) {
         List<String> toks = tokens(sql.strip());
         while (!toks.isEmpty() && toks.get(toks.size() - 1).equals(";")) {
@@ -77,16 +86,34 @@ public final class SqlText {
         return sb.toString();
     }
 
+    /**
+     * Whether a token is one of {@link #KEYWORDS}, in any case.
+     *
+     * @param token a token from {@link #tokens}
+     * @return {@code true} for a keyword
+     */
     public static boolean isKeyword(String token) {
         return KEYWORDS.contains(token.toUpperCase(Locale.ROOT));
     }
 
+    /**
+     * Whether a token is a word (identifier or keyword) rather than a number, string or punctuation.
+     *
+     * @param token a non-empty token from {@link #tokens}
+     * @return {@code true} if it starts with a letter or underscore
+     */
     public static boolean isWord(String token) {
         char c = token.charAt(0);
         return Character.isLetter(c) || c == '_';
     }
 
-    /** Length of the longest common subsequence of two token lists. */
+    /**
+     * Length of the longest common subsequence of two token lists.
+     *
+     * @param a the first token list
+     * @param b the second token list
+     * @return the number of tokens in their longest common subsequence, compared with {@code equals}
+     */
     public static int lcs(List<String> a, List<String> b) {
         int[] prev = new int[b.size() + 1];
         int[] cur = new int[b.size() + 1];

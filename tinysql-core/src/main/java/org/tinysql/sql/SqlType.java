@@ -18,24 +18,39 @@ public record SqlType(Base base, int length, int scale) {
     public static final int MAX_VARCHAR = 65_535;
     /** Longest CHAR: H2 pads CHAR values to their length, so this bounds the memory of every value. */
     public static final int MAX_CHAR = 255;
+    /** Largest DECIMAL/NUMERIC precision a Context may declare. */
     public static final int MAX_PRECISION = 38;
     private static final int MAX_DISPLAY_WIDTH = 255;
 
     /** The type families and their H2 spelling. */
     public enum Base {
+        /** INTEGER, INT, MEDIUMINT, SERIAL. */
         INTEGER("INTEGER", FieldKind.INT, Params.DISPLAY_WIDTH),
+        /** BIGINT, BIGSERIAL. */
         BIGINT("BIGINT", FieldKind.INT, Params.DISPLAY_WIDTH),
+        /** SMALLINT. */
         SMALLINT("SMALLINT", FieldKind.INT, Params.DISPLAY_WIDTH),
+        /** TINYINT. */
         TINYINT("TINYINT", FieldKind.INT, Params.DISPLAY_WIDTH),
+        /** DECIMAL, DEC, with optional precision and scale. */
         DECIMAL("DECIMAL", FieldKind.DEC, Params.PRECISION_SCALE),
+        /** NUMERIC, NUMBER, with optional precision and scale. */
         NUMERIC("NUMERIC", FieldKind.DEC, Params.PRECISION_SCALE),
+        /** FLOAT. */
         FLOAT("FLOAT", FieldKind.DEC, Params.NONE),
+        /** REAL. */
         REAL("REAL", FieldKind.DEC, Params.NONE),
+        /** DOUBLE, DOUBLE PRECISION. */
         DOUBLE("DOUBLE PRECISION", FieldKind.DEC, Params.NONE),
+        /** VARCHAR and its synonyms (CHARACTER VARYING, NVARCHAR, TEXT, STRING, the *TEXT types), optional length. */
         VARCHAR("CHARACTER VARYING", FieldKind.TEXT, Params.LENGTH),
+        /** CHAR, CHARACTER, NCHAR, optional length (1 when absent). */
         CHAR("CHARACTER", FieldKind.TEXT, Params.LENGTH),
+        /** DATE. */
         DATE("DATE", FieldKind.DATE, Params.NONE),
+        /** TIMESTAMP, DATETIME. */
         TIMESTAMP("TIMESTAMP", FieldKind.DATE, Params.NONE),
+        /** BOOLEAN, BOOL. */
         BOOLEAN("BOOLEAN", FieldKind.BOOL, Params.NONE);
 
         private final String h2;
@@ -71,6 +86,9 @@ public record SqlType(Base base, int length, int scale) {
      * The type for a declared name and its numeric parameters, e.g. {@code ("DECIMAL", [10, 2])}.
      *
      * @throws SqlRejectedException for an unknown name, parameters the type does not take, or out-of-range values
+     * @param name   the declared type name, any case and spacing, e.g. {@code double  precision}
+     * @param params the numbers in parentheses after it, empty for none
+     * @return the type
      */
     public static SqlType of(String name, List<Integer> params) throws SqlRejectedException {
         String key = name.strip().replaceAll("\\s+", " ").toUpperCase(Locale.ROOT);
@@ -117,12 +135,20 @@ public record SqlType(Base base, int length, int scale) {
         }
     }
 
-    /** The value class that decides which random values a column of this type gets. */
+    /**
+     * The value class that decides which random values a column of this type gets.
+     *
+     * @return the kind of the type's family
+     */
     public FieldKind kind() {
         return base.kind;
     }
 
-    /** The H2 type, written from the validated fields only. */
+    /**
+     * The H2 type, written from the validated fields only.
+     *
+     * @return e.g. {@code INTEGER}, {@code CHARACTER VARYING(50)} or {@code DECIMAL(10,2)}
+     */
     public String ddl() {
         if (length == 0) {
             return base.h2;

@@ -33,6 +33,7 @@ import net.sf.jsqlparser.statement.select.SelectItem;
  * size and nesting is scored (so no comparison below can recurse deeply); anything else is wrong with the reason.
  */
 public final class StructuralMatch implements SqlScorer {
+    /** The clause names of the per-clause verdicts in {@link ScoreResult#clauses()}, in SQL order. */
     public static final List<String> CLAUSES = List.of("select", "from", "join", "where", "group_by", "order_by", "other");
 
     @Override

@@ -24,7 +24,12 @@ public final class ByteLevel {
     private ByteLevel() {
     }
 
-    /** The UTF-8 bytes of {@code s}, each as its byte-level character. */
+    /**
+     * The UTF-8 bytes of {@code s}, each as its byte-level character.
+     *
+     * @param s the text
+     * @return one character per UTF-8 byte of {@code s}
+     */
     public static String encode(String s) {
         byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
         char[] out = new char[bytes.length];
@@ -34,7 +39,13 @@ public final class ByteLevel {
         return new String(out);
     }
 
-    /** Appends the bytes of byte-level characters to {@code out}; returns false on a character outside the map. */
+    /**
+     * Appends the bytes of byte-level characters to {@code out}; returns false on a character outside the map.
+     *
+     * @param s   byte-level characters, e.g. a BPE token string
+     * @param out receives one byte per character; on failure it holds the bytes before the bad character
+     * @return {@code true} if every character was in the map
+     */
     public static boolean decodeInto(String s, java.io.ByteArrayOutputStream out) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -47,11 +58,22 @@ public final class ByteLevel {
         return true;
     }
 
+    /**
+     * The byte-level character of one byte.
+     *
+     * @param b the byte; only its low 8 bits are used
+     * @return its character
+     */
     public static char charOf(int b) {
         return BYTE_TO_CHAR[b & 0xFF];
     }
 
-    /** UTF-8 decoding that replaces malformed sequences (as HuggingFace's lossy decode does). */
+    /**
+     * UTF-8 decoding that replaces malformed sequences (as HuggingFace's lossy decode does).
+     *
+     * @param bytes UTF-8 bytes, possibly malformed
+     * @return the text, malformed sequences replaced by U+FFFD
+     */
     public static String utf8(byte[] bytes) {
         return new String(bytes, StandardCharsets.UTF_8);
     }

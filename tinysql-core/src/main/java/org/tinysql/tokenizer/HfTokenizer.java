@@ -34,15 +34,33 @@ public final class HfTokenizer implements Tokenizer {
     /**
      * An added token (special or not), matched before the pre-tokenizer and the model see the text: in the raw text, or
      * with {@code normalized} in the normalized text (see {@link AddedTokenSplitter}).
+     *
+     * @param id         the token's id
+     * @param content    the token's text, matched verbatim
+     * @param special    whether it is a special token (e.g. EOS), which HuggingFace may skip when decoding
+     * @param singleWord whether it matches only as a whole word
+     * @param lstrip     whether a match takes the whitespace before it
+     * @param rstrip     whether a match takes the whitespace after it
+     * @param normalized whether it is matched in the normalized rather than the raw text
      */
     public record AddedToken(int id, String content, boolean special, boolean singleWord, boolean lstrip, boolean rstrip,
                              boolean normalized) {
     }
 
     /** Padding side of batched encoding. */
-    public enum PaddingSide { LEFT, RIGHT }
+    public enum PaddingSide {
+        /** Padding before the tokens: every sequence ends at the last position (for generation). */
+        LEFT,
+        /** Padding after the tokens: every sequence starts at position 0. */
+        RIGHT
+    }
 
-    /** A padded batch: ids [B][T] and attention mask [B][T] (1 = real token, 0 = padding). */
+    /**
+     * A padded batch: ids [B][T] and attention mask [B][T] (1 = real token, 0 = padding).
+     *
+     * @param inputIds      [B][T] token ids, padded with {@link #padId()}
+     * @param attentionMask [B][T] 1 for real tokens, 0 for padding
+     */
     public record Batch(int[][] inputIds, int[][] attentionMask) {
     }
 
@@ -109,6 +127,11 @@ public final class HfTokenizer implements Tokenizer {
     /**
      * This tokenizer with the EOS and pad tokens of {@code config} where it names them (the others stay as found by
      * name). A named token must be in the vocabulary or an added token.
+     *
+     * @param config       the special tokens of a {@code tokenizer_config.json}
+     * @param configSource names the config in errors
+     * @return a new tokenizer, the same otherwise
+     * @throws TokenizerFormatException if a named EOS or pad token is not a token of this tokenizer
      */
     public HfTokenizer withSpecialTokens(TokenizerConfig config, String configSource) {
         return new HfTokenizer(this, special(config.eosToken(), eosId, configSource, "eos_token"),
@@ -130,6 +153,11 @@ public final class HfTokenizer implements Tokenizer {
     /**
      * Loads a {@code tokenizer.json} file, or a model folder's tokenizer: its tokenizer.json with the EOS and pad tokens
      * that its {@code tokenizer_config.json} (when there is one) declares, as HuggingFace's AutoTokenizer reads them.
+     *
+     * @param path a {@code tokenizer.json} file or a folder holding one
+     * @return the tokenizer
+     * @throws IOException if there is no tokenizer.json or a file cannot be read
+     * @throws TokenizerFormatException if a file is malformed or uses an unsupported feature
      */
     public static HfTokenizer load(Path path) throws IOException {
         boolean folder = Files.isDirectory(path);
@@ -146,12 +174,27 @@ public final class HfTokenizer implements Tokenizer {
         return special != null ? tok.withSpecialTokens(special, config.toString()) : tok;
     }
 
-    /** Loads a tokenizer.json from a stream; {@code source} names it in errors. */
+    /**
+     * Loads a tokenizer.json from a stream; {@code source} names it in errors.
+     *
+     * @param in     the tokenizer.json bytes, read to the end, not closed
+     * @param source names the tokenizer in errors, e.g. its path
+     * @return the tokenizer, with EOS and pad found by their usual names
+     * @throws IOException if the stream cannot be read
+     * @throws TokenizerFormatException if the JSON is malformed or uses an unsupported feature
+     */
     public static HfTokenizer load(InputStream in, String source) throws IOException {
         return fromJson(HfTokenizerReader.parse(in, source), source);
     }
 
-    /** Builds a tokenizer from a parsed tokenizer.json tree; {@code source} names it in errors. */
+    /**
+     * Builds a tokenizer from a parsed tokenizer.json tree; {@code source} names it in errors.
+     *
+     * @param root   the parsed tokenizer.json
+     * @param source names the tokenizer in errors
+     * @return the tokenizer, with EOS and pad found by their usual names
+     * @throws TokenizerFormatException if the tree is malformed or uses an unsupported feature
+     */
     public static HfTokenizer fromJson(JsonNode root, String source) {
         return HfTokenizerReader.read(root, source);
     }
@@ -201,6 +244,9 @@ public final class HfTokenizer implements Tokenizer {
      * HuggingFace's {@code encode(text, add_special_tokens=True)} for a single sequence: the post-processor template's
      * special tokens before the text, {@link #encode}, and those after it. For comparisons with HuggingFace; a
      * generation prompt is {@link #encodePrompt}, which leaves out the tokens after the text.
+     *
+     * @param text the text
+     * @return template prefix, the ids of {@code text}, template suffix; a fresh array
      */
     public int[] encodeWithSpecialTokens(String text) {
         int[] ids = encodePrompt(text);
@@ -231,7 +277,14 @@ public final class HfTokenizer implements Tokenizer {
         return -1;
     }
 
-    /** Encodes many texts with {@link #encode} (no special tokens added) into a padded batch. */
+    /**
+     * Encodes many texts with {@link #encode} (no special tokens added) into a padded batch.
+     *
+     * @param texts the B texts
+     * @param side  where the padding goes
+     * @return ids and mask of shape [B][T], T the longest encoding
+     * @throws IllegalStateException if the tokenizer has no padding token
+     */
     public Batch encodeBatch(List<String> texts, PaddingSide side) {
         if (padId < 0) {
             throw new IllegalStateException(source + ": the tokenizer has no padding token (looked for " + PAD_NAMES + ")");
@@ -313,7 +366,12 @@ public final class HfTokenizer implements Tokenizer {
         return id >= 0 && id < idToToken.length ? idToToken[id] : null;
     }
 
-    /** The id of a token string (vocabulary or added token), or -1. */
+    /**
+     * The id of a token string (vocabulary or added token), or -1.
+     *
+     * @param token the token's string; for byte-level BPE in byte-level characters
+     * @return the id, added tokens first, or -1 when there is none
+     */
     public int tokenId(String token) {
         for (AddedToken t : added) {
             if (t.content().equals(token)) {
@@ -324,10 +382,20 @@ public final class HfTokenizer implements Tokenizer {
         return id == null ? -1 : id;
     }
 
+    /**
+     * The added tokens of the tokenizer.json, special or not.
+     *
+     * @return them in file order
+     */
     public List<AddedToken> addedTokens() {
         return added;
     }
 
+    /**
+     * What the tokenizer was loaded from, as named in errors.
+     *
+     * @return the source, e.g. the file path
+     */
     public String source() {
         return source;
     }

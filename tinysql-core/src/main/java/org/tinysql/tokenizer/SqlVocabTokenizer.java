@@ -23,8 +23,11 @@ import java.util.regex.Pattern;
  * {@code "char_fallback": true}: words outside the vocabulary become characters instead of the unk token.
  */
 public final class SqlVocabTokenizer implements Tokenizer {
+    /** The padding token, id 0. */
     public static final String PAD = "<|pad|>";
+    /** The end-of-sequence token, id 1. */
     public static final String EOS = "<|endoftext|>";
+    /** The unknown-word token, id 2 (unused in practice: unknown words fall back to characters). */
     public static final String UNK = "<|unk|>";
     /** Words with an optional leading space; single digits; single punctuation; single whitespace characters. */
     public static final String SPLIT_REGEX = " ?[\\p{L}_][\\p{L}\\p{N}_]*| ?\\p{N}| ?[^\\s\\p{L}\\p{N}_]|\\s";
@@ -42,8 +45,10 @@ public final class SqlVocabTokenizer implements Tokenizer {
     /**
      * Builds the vocabulary from texts (e.g. the training prompts and targets).
      *
+     * @param texts     the texts whose words are counted
      * @param minCount  words seen fewer times fall back to characters
      * @param maxVocab  upper bound on the vocabulary size (the most frequent words are kept)
+     * @return the tokenizer: special, character and byte tokens first, then words by falling frequency
      */
     public static SqlVocabTokenizer build(Iterable<String> texts, int minCount, int maxVocab) {
         Map<String, Integer> counts = new HashMap<>();
@@ -117,17 +122,30 @@ public final class SqlVocabTokenizer implements Tokenizer {
         return root;
     }
 
-    /** Writes tokenizer.json atomically. */
+    /**
+     * Writes tokenizer.json atomically.
+     *
+     * @param file the {@code tokenizer.json} to write, replaced if present
+     * @throws IOException if it cannot be written
+     */
     public void save(Path file) throws IOException {
         org.tinysql.util.AtomicFiles.writeString(file, MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(json));
     }
 
-    /** The tokenizer.json tree (a copy). */
+    /**
+     * The tokenizer.json tree (a copy).
+     *
+     * @return a deep copy of the tree; changing it does not change this tokenizer
+     */
     public ObjectNode toJson() {
         return json.deepCopy();
     }
 
-    /** The equivalent {@link HfTokenizer}. */
+    /**
+     * The equivalent {@link HfTokenizer}.
+     *
+     * @return the HuggingFace-layout tokenizer this one delegates to (the same encoding)
+     */
     public HfTokenizer asHfTokenizer() {
         return delegate;
     }

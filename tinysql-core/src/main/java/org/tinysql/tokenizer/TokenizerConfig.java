@@ -25,6 +25,7 @@ import java.nio.file.Path;
  * @param padToken the padding token, or null
  */
 public record TokenizerConfig(String bosToken, String eosToken, String padToken) {
+    /** The file name HuggingFace gives this configuration in a model folder. */
     public static final String FILE = "tokenizer_config.json";
     /** Largest tokenizer_config.json read (real ones are a few kB; chat templates make some a few hundred kB). */
     static final long MAX_BYTES = 16L << 20;
@@ -32,7 +33,15 @@ public record TokenizerConfig(String bosToken, String eosToken, String padToken)
             JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    /** Reads {@code file}; see the class comment for what is checked. */
+    /**
+     * Reads {@code file}; see the class comment for what is checked.
+     *
+     * @param file the {@code tokenizer_config.json}
+     * @return its BOS, EOS and padding tokens, each possibly null
+     * @throws IOException if the file cannot be read
+     * @throws TokenizerFormatException if it is not a regular file, too large, not one JSON object, or a token is
+     *     malformed
+     */
     public static TokenizerConfig read(Path file) throws IOException {
         String source = file.toString();
         if (!Files.isRegularFile(file)) {
@@ -78,6 +87,9 @@ public record TokenizerConfig(String bosToken, String eosToken, String padToken)
      * The generation-relevant {@code tokenizer_config.json} of a model folder: these special tokens (null ones left
      * out), the fast tokenizer class (tokenizer.json holds the rest), left padding for batched generation, and the
      * longest sequence the model was trained on.
+     *
+     * @param modelMaxLength the {@code model_max_length}: longest sequence in tokens
+     * @return a new JSON object
      */
     public ObjectNode toJson(int modelMaxLength) {
         ObjectNode j = MAPPER.createObjectNode();
@@ -97,7 +109,12 @@ public record TokenizerConfig(String bosToken, String eosToken, String padToken)
         return j;
     }
 
-    /** The JSON text of {@link #toJson}. */
+    /**
+     * The JSON text of {@link #toJson}.
+     *
+     * @param modelMaxLength the {@code model_max_length}: longest sequence in tokens
+     * @return the pretty-printed JSON
+     */
     public String toJsonText(int modelMaxLength) {
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(toJson(modelMaxLength));

@@ -8,6 +8,11 @@ public class TokenizerFormatException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
     private static final int QUOTE_LIMIT = 60;
 
+    /**
+     * @param source  the file or other source the tokenizer came from
+     * @param field   the JSON field at fault, e.g. {@code model.merges[3]}, or {@code (file)} for the whole file
+     * @param problem what is wrong with it
+     */
     public TokenizerFormatException(String source, String field, String problem) {
         super(source + ": " + field + ": " + problem);
     }

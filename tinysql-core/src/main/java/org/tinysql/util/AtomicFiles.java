@@ -22,21 +22,38 @@ public final class AtomicFiles {
     /** Writes content into an open channel. */
     @FunctionalInterface
     public interface ChannelWriter {
-        /** Writes the whole content. */
+        /**
+         * Writes the whole content.
+         *
+         * @param channel the temporary file's channel, open for writing at position 0
+         * @throws IOException to abandon the write; the target is left as it was
+         */
         void write(FileChannel channel) throws IOException;
     }
 
     /** Writes content into an output stream. */
     @FunctionalInterface
     public interface StreamWriter {
-        /** Writes the whole content. */
+        /**
+         * Writes the whole content.
+         *
+         * @param out the temporary file's stream; buffered, flushed by the caller, not to be closed
+         * @throws IOException to abandon the write; the target is left as it was
+         */
         void write(OutputStream out) throws IOException;
     }
 
     private AtomicFiles() {
     }
 
-    /** Writes {@code file} atomically through a file channel (for large binary content). */
+    /**
+     * Writes {@code file} atomically through a file channel (for large binary content).
+     *
+     * @param file   the target; its folder is created if missing, an existing file replaced
+     * @param writer writes the content
+     * @throws IOException if the folder or temporary file cannot be made, {@code writer} fails, or the rename fails;
+     *     the message names {@code file}
+     */
     public static void write(Path file, ChannelWriter writer) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         try {
@@ -69,7 +86,13 @@ public final class AtomicFiles {
         }
     }
 
-    /** Writes {@code file} atomically through a buffered output stream. */
+    /**
+     * Writes {@code file} atomically through a buffered output stream.
+     *
+     * @param file   the target; its folder is created if missing, an existing file replaced
+     * @param writer writes the content
+     * @throws IOException if writing or renaming fails; the message names {@code file}
+     */
     public static void write(Path file, StreamWriter writer) throws IOException {
         write(file, (ChannelWriter) ch -> {
             OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
@@ -78,7 +101,13 @@ public final class AtomicFiles {
         });
     }
 
-    /** Writes {@code text} as UTF-8 to {@code file} atomically. */
+    /**
+     * Writes {@code text} as UTF-8 to {@code file} atomically.
+     *
+     * @param file the target; its folder is created if missing, an existing file replaced
+     * @param text the whole content
+     * @throws IOException if writing or renaming fails; the message names {@code file}
+     */
     public static void writeString(Path file, String text) throws IOException {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         write(file, (StreamWriter) out -> out.write(bytes));

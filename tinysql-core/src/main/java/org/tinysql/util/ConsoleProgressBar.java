@@ -24,6 +24,12 @@ public final class ConsoleProgressBar implements Progress {
     private long lastDraw;
     private int lastDecile = -1;
 
+    /**
+     * A bar on {@link System#err}, redrawn in place when a console is attached.
+     *
+     * @param label the name written before the bar, e.g. {@code generate}
+     * @param total the number of units of work, 1 if less
+     */
     public ConsoleProgressBar(String label, long total) {
         this(label, total, System.console() != null, System.err);
     }

@@ -16,10 +16,18 @@ public interface Progress extends AutoCloseable {
         }
     };
 
-    /** {@code steps} more units of work are done. */
+    /**
+     * {@code steps} more units of work are done.
+     *
+     * @param steps the number of units just finished, added to the count so far
+     */
     void advance(long steps);
 
-    /** A short status shown next to the bar (e.g. {@code loss 1.234, 5120 tok/s}). */
+    /**
+     * A short status shown next to the bar (e.g. {@code loss 1.234, 5120 tok/s}).
+     *
+     * @param text the status; {@code null} or empty for none
+     */
     void status(String text);
 
     @Override

@@ -15,10 +15,22 @@ import org.tinysql.tensor.Arena;
  */
 public interface Metric {
 
-    /** The metric of answer logits [B][V]. */
+    /**
+     * The metric of answer logits [B][V].
+     *
+     * @param answerLogits [B][V] each row's logits at its answer position
+     * @param batch        the batch, for its clean and corrupt answer tokens
+     * @return the mean over the B rows
+     */
     double value(float[][] answerLogits, PatchBatch batch);
 
-    /** d(metric)/d(answer logits) [B][V]. */
+    /**
+     * d(metric)/d(answer logits) [B][V].
+     *
+     * @param answerLogits [B][V] each row's logits at its answer position
+     * @param batch        the batch, for its clean and corrupt answer tokens
+     * @return [B][V] the gradient of {@link #value} (a mean, so each row is scaled by 1/B)
+     */
     float[][] gradient(float[][] answerLogits, PatchBatch batch);
 
     /** The metrics this library offers. */
@@ -30,6 +42,13 @@ public interface Metric {
         /** Mean KL(clean run's answer distribution || this run's); 0 on the clean run, lower is more clean-like. */
         KL;
 
+        /**
+         * Parses {@code logit-diff}, {@code prob-diff} or {@code kl}, any case, {@code -} or {@code _}.
+         *
+         * @param s the name
+         * @return the kind
+         * @throws IllegalArgumentException if {@code s} names no kind
+         */
         public static Kind parse(String s) {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
@@ -39,7 +58,14 @@ public interface Metric {
         }
     }
 
-    /** A metric of the given kind; KL needs the clean run's answer logits (ignored by the others). */
+    /**
+     * A metric of the given kind; KL needs the clean run's answer logits (ignored by the others).
+     *
+     * @param kind              the metric's kind
+     * @param cleanAnswerLogits [B][V] the clean run's answer logits; needed for KL, else may be null
+     * @return a new metric
+     * @throws IllegalArgumentException if {@code kind} is KL and {@code cleanAnswerLogits} is null
+     */
     static Metric of(Kind kind, float[][] cleanAnswerLogits) {
         switch (kind) {
             case LOGIT_DIFF:
@@ -54,7 +80,13 @@ public interface Metric {
         }
     }
 
-    /** Rows {@code pos[b]} of logits [B,T,V] as [B][V]. */
+    /**
+     * Rows {@code pos[b]} of logits [B,T,V] as [B][V].
+     *
+     * @param logits [B, T, V] a run's logits
+     * @param batch  the batch, for its answer positions
+     * @return [B][V] a new host array
+     */
     static float[][] answerLogits(INDArray logits, PatchBatch batch) {
         long[] s = logits.shape();
         int t = (int) s[1];
@@ -77,6 +109,10 @@ public interface Metric {
     /**
      * Answer logits [B][V] of a run: read from its row logits when it computed the answer rows only (no [B*T, V]
      * buffer), else from its full logits.
+     *
+     * @param c     a finished forward run of the batch
+     * @param batch the batch, for its answer positions
+     * @return [B][V] a new host array
      */
     static float[][] answerLogits(ActivationCache c, PatchBatch batch) {
         if (!answerRowsOnly(c, batch)) {
@@ -95,6 +131,11 @@ public interface Metric {
     /**
      * Back-propagates an answer-logit gradient {@code g} [B][V] through run {@code c}: as row-logit gradients [B, V]
      * when the run computed the answer rows only, else scattered into a [B, T, V] gradient. Work arrays go to {@code tmp}.
+     *
+     * @param c     a forward run of the batch that recorded what backward needs
+     * @param g     [B][V] the gradient at the answer logits
+     * @param batch the batch, for its answer positions
+     * @param tmp   owns the gradient array passed to the run
      */
     static void backward(ActivationCache c, float[][] g, PatchBatch batch, Arena tmp) {
         int v = g[0].length;
@@ -112,7 +153,13 @@ public interface Metric {
         }
     }
 
-    /** Writes a [B][V] answer-logit gradient into a [B,T,V] logits gradient (other rows zero). */
+    /**
+     * Writes a [B][V] answer-logit gradient into a [B,T,V] logits gradient (other rows zero).
+     *
+     * @param g       [B][V] the answer-logit gradient
+     * @param batch   the batch, for its answer positions
+     * @param dLogits [B, T, V] overwritten: {@code g} at the answer positions, zero elsewhere
+     */
     static void scatter(float[][] g, PatchBatch batch, INDArray dLogits) {
         long[] s = dLogits.shape();
         int t = (int) s[1];
@@ -139,6 +186,12 @@ public interface Metric {
         }
     }
 
+    /**
+     * The softmax of one row of logits, computed stably (the maximum subtracted first).
+     *
+     * @param l [V] the logits
+     * @return [V] a new array of probabilities summing to 1
+     */
     static float[] softmax(float[] l) {
         float max = Float.NEGATIVE_INFINITY;
         for (float x : l) {

@@ -19,6 +19,17 @@ import org.tinysql.tokenizer.Tokenizer;
  */
 public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos, int[] cleanAnswer, int[] corruptAnswer) {
 
+    /**
+     * Checks that the arrays agree on B and T and that every answer position is a real token.
+     *
+     * @param clean         clean token ids [B][T]
+     * @param corrupt       corrupt token ids [B][T]
+     * @param mask          1 for real tokens, 0 for padding [B][T]
+     * @param pos           answer position per row [B], a real token
+     * @param cleanAnswer   the first token of the clean answer per row [B]
+     * @param corruptAnswer the first token of the corrupt answer per row [B]
+     * @throws IllegalArgumentException if B is 0, the arrays disagree on B or T, or an answer position is padding
+     */
     public PatchBatch {
         int b = clean.length;
         if (b == 0) {
@@ -38,15 +49,29 @@ public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos
         }
     }
 
+    /**
+     * The number of rows.
+     *
+     * @return B
+     */
     public int size() {
         return clean.length;
     }
 
+    /**
+     * The padded sequence length.
+     *
+     * @return T
+     */
     public int length() {
         return clean[0].length;
     }
 
-    /** Flat row index b*T + pos[b] of each answer position (for {@code Transformer.setLogitRows}). */
+    /**
+     * Flat row index b*T + pos[b] of each answer position (for {@code Transformer.setLogitRows}).
+     *
+     * @return [B] row indices into a [B*T, ...] array
+     */
     public int[] answerRows() {
         int[] r = new int[pos.length];
         for (int b = 0; b < pos.length; b++) {
@@ -55,7 +80,11 @@ public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos
         return r;
     }
 
-    /** Flat row index b*T + t of every real (unpadded) token, in row order (for means over the batch's tokens). */
+    /**
+     * Flat row index b*T + t of every real (unpadded) token, in row order (for means over the batch's tokens).
+     *
+     * @return the row indices into a [B*T, ...] array, ascending
+     */
     public int[] realRows() {
         int t = length();
         return java.util.stream.IntStream.range(0, size() * t).filter(r -> mask[r / t][r % t] != 0).toArray();
@@ -65,6 +94,11 @@ public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos
      * Tokenizes prompt pairs: prompts as sequence starts ({@link Tokenizer#encodePrompt}), answers as their
      * continuations ({@link Tokenizer#encode}). Pairs whose clean and corrupt prompts differ in token length, or whose answers start
      * with the same token, are rejected with an exception naming the pair (make pairs with the model's tokenizer).
+     *
+     * @param pairs the pairs, one row each, in order; not empty
+     * @param tok   the model's tokenizer; its pad id (0 if none) fills the padding
+     * @return the batch, T the longest prompt
+     * @throws IllegalArgumentException if a pair's prompts differ in token length or an answer encodes to no tokens
      */
     public static PatchBatch of(List<PromptPair> pairs, Tokenizer tok) {
         List<int[]> c = new ArrayList<>();
@@ -94,7 +128,17 @@ public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos
         return padded(c, x, ca, xa, t, Math.max(0, tok.padId()));
     }
 
-    /** Right-pads token rows (clean and corrupt rows pairwise equal in length) into a batch. */
+    /**
+     * Right-pads token rows (clean and corrupt rows pairwise equal in length) into a batch.
+     *
+     * @param clean         clean prompt ids per row
+     * @param corrupt       corrupt prompt ids per row, each as long as its clean row
+     * @param cleanAnswer   the clean answer token per row [B]; copied
+     * @param corruptAnswer the corrupt answer token per row [B]; copied
+     * @param t             T, at least the longest row
+     * @param padId         the token id written into padding
+     * @return the batch, each row's answer position its last prompt token
+     */
     public static PatchBatch padded(List<int[]> clean, List<int[]> corrupt, int[] cleanAnswer, int[] corruptAnswer, int t, int padId) {
         int n = clean.size();
         int[][] c = new int[n][t];
@@ -113,7 +157,13 @@ public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos
         return new PatchBatch(c, x, m, pos, cleanAnswer.clone(), corruptAnswer.clone());
     }
 
-    /** Rows [from, to) as a batch, trimmed to their longest row. */
+    /**
+     * Rows [from, to) as a batch, trimmed to their longest row.
+     *
+     * @param from the first row, inclusive
+     * @param to   the last row, exclusive
+     * @return a new batch of {@code to - from} rows, T the longest of them
+     */
     public PatchBatch slice(int from, int to) {
         int t = 1;
         for (int i = from; i < to; i++) {

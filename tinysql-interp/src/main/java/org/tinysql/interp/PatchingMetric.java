@@ -12,6 +12,10 @@ public final class PatchingMetric {
     /**
      * {@code (patched - corrupt) / (clean - corrupt)}.
      *
+     * @param patched the metric of the patched run
+     * @param clean   the metric of the clean run
+     * @param corrupt the metric of the corrupt run
+     * @return the normalised metric; may lie outside [0, 1] when patching overshoots
      * @throws IllegalArgumentException when clean and corrupt metrics coincide (nothing to restore)
      */
     public static double normalized(double patched, double clean, double corrupt) {

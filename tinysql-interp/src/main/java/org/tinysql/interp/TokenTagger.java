@@ -33,10 +33,22 @@ public final class TokenTagger {
     private final Map<String, List<String>> tableSynonyms = new HashMap<>();
     private final Map<String, List<String>> fieldSynonyms = new HashMap<>();
 
-    /** One tagged text. {@code responseStart} is the index of the first response token (in {@code tokens}). */
+    /**
+     * One tagged text. {@code responseStart} is the index of the first response token (in {@code tokens}).
+     *
+     * @param text          the tagged text, as {@link #trainingText} gives it
+     * @param tokens        the token ids: tokenizer prefix, the text's ids, EOS when there is one
+     * @param roles         the role of each token, same length as {@code tokens}
+     * @param responseStart index in {@code tokens} of the first response token (of EOS when the text has none)
+     */
     public record Tagged(String text, int[] tokens, TokenRole[] roles, int responseStart) {
     }
 
+    /**
+     * A tagger that knows the synonyms of the built-in vocabulary.
+     *
+     * @param tokenizer the model's tokenizer
+     */
     public TokenTagger(Tokenizer tokenizer) {
         this.tokenizer = tokenizer;
         Vocabulary v = Vocabulary.builtin();
@@ -48,12 +60,22 @@ public final class TokenTagger {
         }
     }
 
-    /** The training text of an example: the prompt (trailing space stripped), a space and the SQL. */
+    /**
+     * The training text of an example: the prompt (trailing space stripped), a space and the SQL.
+     *
+     * @param ex the example
+     * @return the text, without EOS
+     */
     public static String trainingText(TinySqlExample ex) {
         return ex.prompt().stripTrailing() + " " + ex.sqlStatement();
     }
 
-    /** Tags {@link #trainingText} of {@code ex}, with EOS appended when the tokenizer has one. */
+    /**
+     * Tags {@link #trainingText} of {@code ex}, with EOS appended when the tokenizer has one.
+     *
+     * @param ex the example
+     * @return its tokens and their roles
+     */
     public Tagged tag(TinySqlExample ex) {
         String text = trainingText(ex);
         TokenRole[] chars = labelChars(ex, text);

@@ -25,7 +25,12 @@ public final class CacheAnalysis {
     private final int B;
     private final int T;
 
-    /** A residual-stream component at one position: its label and vector [C]. */
+    /**
+     * A residual-stream component at one position: its label and vector [C].
+     *
+     * @param label  the component's name, e.g. {@code embed}, {@code a3.h1} or {@code m2}
+     * @param vector [C] its contribution to the residual stream
+     */
     public record Component(String label, float[] vector) {
     }
 
@@ -37,7 +42,14 @@ public final class CacheAnalysis {
         this.T = t;
     }
 
-    /** Runs the model once, caching what the analyses need (resid streams, hook_z, attention and MLP outputs). */
+    /**
+     * Runs the model once, caching what the analyses need (resid streams, hook_z, attention and MLP outputs).
+     *
+     * @param model  the model
+     * @param tokens [B][T] token ids
+     * @param mask   [B][T] 1 for real tokens, 0 for padding
+     * @return the analysis of that run
+     */
     public static CacheAnalysis run(Transformer model, int[][] tokens, int[][] mask) {
         Map<String, INDArray> c = model.runWithCache(tokens, mask, n -> n.endsWith("hook_resid_pre") || n.endsWith("hook_resid_post")
                 || n.endsWith("attn.hook_z") || n.endsWith("hook_mlp_out") || n.endsWith("hook_attn_out")
@@ -45,6 +57,11 @@ public final class CacheAnalysis {
         return new CacheAnalysis(model, c, tokens.length, tokens[0].length);
     }
 
+    /**
+     * The cached activations by TransformerLens hook name (e.g. {@code blocks.0.hook_resid_pre}).
+     *
+     * @return the cache, not a copy
+     */
     public Map<String, INDArray> cache() {
         return cache;
     }
@@ -59,7 +76,11 @@ public final class CacheAnalysis {
         return out;
     }
 
-    /** Labels of {@link #accumulatedResid}: "0_pre", ..., "{L-1}_pre", "final_post". */
+    /**
+     * Labels of {@link #accumulatedResid}: "0_pre", ..., "{L-1}_pre", "final_post".
+     *
+     * @return L+1 labels
+     */
     public List<String> accumulatedLabels() {
         List<String> l = new ArrayList<>();
         for (int i = 0; i < cfg.nLayers(); i++) {
@@ -69,7 +90,13 @@ public final class CacheAnalysis {
         return l;
     }
 
-    /** The residual stream at (b, t) before each layer and after the last: [L+1][C]. */
+    /**
+     * The residual stream at (b, t) before each layer and after the last: [L+1][C].
+     *
+     * @param b the batch row, 0..B-1
+     * @param t the position, 0..T-1
+     * @return [L+1][C] new host arrays
+     */
     public float[][] accumulatedResid(int b, int t) {
         int L = cfg.nLayers();
         float[][] out = new float[L + 1][];
@@ -80,7 +107,12 @@ public final class CacheAnalysis {
         return out;
     }
 
-    /** Per-head results of a layer: [B,T,H,C] as [H][B*T*C] (computed on the backend, read back once). */
+    /**
+     * Per-head results of a layer: [B,T,H,C] as [H][B*T*C] (computed on the backend, read back once).
+     *
+     * @param layer the block index, 0-based
+     * @return [H][B*T*C] new host arrays, row-major over (b, t, c)
+     */
     public float[][] headResults(int layer) {
         int n = B * T, c = cfg.dModel(), nh = cfg.nHeads();
         float[] all;
@@ -121,6 +153,10 @@ public final class CacheAnalysis {
      * The final residual at (b, t) as a sum of components: "embed", "pos_embed" (GPT), per layer each head
      * "a{l}.h{h}", the attention output bias "a{l}.bias" (when the model has one) and "m{l}". They add up to the
      * final residual exactly (up to float rounding).
+     *
+     * @param b the batch row, 0..B-1
+     * @param t the position, 0..T-1
+     * @return the components in that order
      */
     public List<Component> decompose(int b, int t) {
         List<Component> out = new ArrayList<>();
@@ -147,6 +183,11 @@ public final class CacheAnalysis {
      * {@link #decompose}'s components' contribution through the final norm, with the norm's scale frozen at its
      * value on the full residual. The last entry, "ln_final.bias", is the norm's bias term; all entries sum to the
      * final normed residual's dot product with the direction (the logit difference).
+     *
+     * @param b         the batch row, 0..B-1
+     * @param t         the position, 0..T-1
+     * @param direction [C] the unembedding direction
+     * @return one attribution per component of {@link #decompose}, then the bias term (0 without a bias)
      */
     public double[] directLogitAttribution(int b, int t, float[] direction) {
         List<Component> comps = decompose(b, t);
@@ -176,7 +217,13 @@ public final class CacheAnalysis {
         return out;
     }
 
-    /** Labels of {@link #directLogitAttribution}'s entries. */
+    /**
+     * Labels of {@link #directLogitAttribution}'s entries.
+     *
+     * @param b the batch row, 0..B-1
+     * @param t the position, 0..T-1
+     * @return the component labels, then {@code ln_final.bias}
+     */
     public List<String> dlaLabels(int b, int t) {
         List<String> l = new ArrayList<>();
         for (Component c : decompose(b, t)) {
@@ -186,7 +233,13 @@ public final class CacheAnalysis {
         return l;
     }
 
-    /** W_U[clean] - W_U[corrupt]: the logit-difference direction. */
+    /**
+     * W_U[clean] - W_U[corrupt]: the logit-difference direction.
+     *
+     * @param cleanToken   the clean answer's token id
+     * @param corruptToken the corrupt answer's token id
+     * @return [C] a new array
+     */
     public float[] logitDiffDirection(int cleanToken, int corruptToken) {
         float[] a = mv.unembedRow(cleanToken);
         float[] c = mv.unembedRow(corruptToken);
@@ -196,7 +249,14 @@ public final class CacheAnalysis {
         return a;
     }
 
-    /** The attention pattern of (layer, head) for row b: [T][T]. */
+    /**
+     * The attention pattern of (layer, head) for row b: [T][T].
+     *
+     * @param layer the block index, 0-based
+     * @param head  the head, 0..H-1
+     * @param b     the batch row, 0..B-1
+     * @return [T][T] attention probabilities, query position first
+     */
     public float[][] pattern(int layer, int head, int b) {
         INDArray p = cache.get(HookName.pattern(layer));
         float[][] out = new float[T][T];
@@ -206,7 +266,12 @@ public final class CacheAnalysis {
         return out;
     }
 
-    /** Logits [V] of the final norm + unembedding applied to one residual vector [C] (its own norm statistics). */
+    /**
+     * Logits [V] of the final norm + unembedding applied to one residual vector [C] (its own norm statistics).
+     *
+     * @param resid [C] a residual-stream vector
+     * @return [V] new host array of logits
+     */
     public float[] lens(float[] resid) {
         try (Arena tmp = new Arena(mv.kernels())) {
             INDArray x = tmp.zeros(1, cfg.dModel());

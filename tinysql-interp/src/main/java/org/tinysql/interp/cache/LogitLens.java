@@ -25,9 +25,20 @@ public final class LogitLens {
      * Per layer (rows: "0_pre" .. "final_post") and role (columns: {@link TokenRole.Sql}): mean probability of the
      * target token, fraction of positions where it is the top-1 token, mean rank (0 = top), and the number of
      * positions per role.
+     *
+     * @param layers   the L+1 row labels
+     * @param meanProb [L+1][roles] mean probability of the target token
+     * @param top1     [L+1][roles] share of positions where the target is the top-1 token
+     * @param meanRank [L+1][roles] mean number of tokens with a higher logit than the target
+     * @param count    [roles] the number of positions scored per role
      */
     public record Table(List<String> layers, double[][] meanProb, double[][] top1, double[][] meanRank, int[] count) {
 
+        /**
+         * The table as text: one row per layer, "p / top1" per role.
+         *
+         * @return the formatted table, a header line first
+         */
         public String format() {
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-11s", "layer"));
             for (TokenRole.Sql r : TokenRole.Sql.values()) {
@@ -60,6 +71,15 @@ public final class LogitLens {
         }
     }
 
+    /**
+     * Runs the logit lens over examples, one forward pass each.
+     *
+     * @param model    the model
+     * @param tagger   tags each example's tokens with their roles (use the model's tokenizer)
+     * @param examples the examples whose response tokens are scored
+     * @param progress advanced by one per example
+     * @return the table of means over all scored positions
+     */
     public static Table run(Transformer model, TokenTagger tagger, List<TinySqlExample> examples, Progress progress) {
         ModelView mv = new ModelView(model);
         int L = model.config().nLayers();

@@ -10,15 +10,32 @@ public final class Circuit {
     private final EapGraph graph;
     private final boolean[][] in;
 
+    /**
+     * An empty circuit.
+     *
+     * @param graph the graph whose edges it may hold
+     */
     public Circuit(EapGraph graph) {
         this.graph = graph;
         this.in = new boolean[graph.sources().size()][graph.dests().size()];
     }
 
+    /**
+     * The graph of the circuit.
+     *
+     * @return the graph given at construction
+     */
     public EapGraph graph() {
         return graph;
     }
 
+    /**
+     * Adds an edge (no effect if present).
+     *
+     * @param u the source index in {@link EapGraph#sources()}
+     * @param v the destination index in {@link EapGraph#dests()}
+     * @throws IllegalArgumentException if the graph has no edge u -&gt; v
+     */
     public void add(int u, int v) {
         if (!graph.valid(u, v)) {
             throw new IllegalArgumentException("no edge " + graph.sources().get(u).name() + " -> " + graph.dests().get(v).name());
@@ -26,14 +43,32 @@ public final class Circuit {
         in[u][v] = true;
     }
 
+    /**
+     * Removes an edge (no effect if absent).
+     *
+     * @param u the source index
+     * @param v the destination index
+     */
     public void remove(int u, int v) {
         in[u][v] = false;
     }
 
+    /**
+     * Whether the circuit holds an edge.
+     *
+     * @param u the source index
+     * @param v the destination index
+     * @return {@code true} if u -&gt; v is in the circuit
+     */
     public boolean contains(int u, int v) {
         return in[u][v];
     }
 
+    /**
+     * An independent copy.
+     *
+     * @return a new circuit over the same graph with the same edges
+     */
     public Circuit copy() {
         Circuit c = new Circuit(graph);
         for (int u = 0; u < in.length; u++) {
@@ -42,6 +77,11 @@ public final class Circuit {
         return c;
     }
 
+    /**
+     * The number of edges in the circuit.
+     *
+     * @return the count
+     */
     public int edgeCount() {
         int n = 0;
         for (boolean[] r : in) {
@@ -52,7 +92,11 @@ public final class Circuit {
         return n;
     }
 
-    /** Edge names "src->dst". */
+    /**
+     * Edge names "src->dst".
+     *
+     * @return the names in source, then destination order
+     */
     public Set<String> edgeNames() {
         Set<String> s = new LinkedHashSet<>();
         for (int u = 0; u < in.length; u++) {
@@ -65,7 +109,11 @@ public final class Circuit {
         return s;
     }
 
-    /** Node names touched by an edge (head inputs count as their head). */
+    /**
+     * Node names touched by an edge (head inputs count as their head).
+     *
+     * @return the names of the edges' sources and destination nodes
+     */
     public Set<String> nodeNames() {
         Set<String> s = new LinkedHashSet<>();
         for (int u = 0; u < in.length; u++) {
@@ -82,6 +130,8 @@ public final class Circuit {
     /**
      * Removes dangling edges until none is left: edges out of a node that has no incoming edge (other than the
      * input) and edges into a node with no outgoing edge (other than the logits). Returns the number removed.
+     *
+     * @return the number of edges removed
      */
     public int prune() {
         int removed = 0;
@@ -120,7 +170,13 @@ public final class Circuit {
         return removed;
     }
 
-    /** Jaccard similarity of two sets (1 when both are empty). */
+    /**
+     * Jaccard similarity of two sets (1 when both are empty).
+     *
+     * @param a the first set
+     * @param b the second set
+     * @return the size of the intersection over the size of the union, in [0, 1]
+     */
     public static double jaccard(Set<String> a, Set<String> b) {
         if (a.isEmpty() && b.isEmpty()) {
             return 1;
@@ -132,7 +188,11 @@ public final class Circuit {
         return inter.size() / (double) union.size();
     }
 
-    /** The edges as (u, v) pairs. */
+    /**
+     * The edges as (u, v) pairs.
+     *
+     * @return {u, v} index pairs in source, then destination order
+     */
     public List<int[]> edges() {
         List<int[]> l = new ArrayList<>();
         for (int u = 0; u < in.length; u++) {

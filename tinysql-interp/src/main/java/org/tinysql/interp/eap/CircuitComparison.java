@@ -8,9 +8,19 @@ import java.util.Map;
 /**
  * Overlap of circuits found on different prompt families (e.g. each corruption kind): pairwise Jaccard similarity of
  * their edge sets and node sets.
+ *
+ * @param names       the circuits' names, in map order
+ * @param edgeJaccard [n][n] Jaccard similarity of the edge sets
+ * @param nodeJaccard [n][n] Jaccard similarity of the node sets
  */
 public record CircuitComparison(List<String> names, double[][] edgeJaccard, double[][] nodeJaccard) {
 
+    /**
+     * Compares every pair of circuits.
+     *
+     * @param circuits the circuits by name
+     * @return the comparison
+     */
     public static CircuitComparison of(Map<String, Circuit> circuits) {
         List<String> names = new ArrayList<>(circuits.keySet());
         int n = names.size();
@@ -27,7 +37,11 @@ public record CircuitComparison(List<String> names, double[][] edgeJaccard, doub
         return new CircuitComparison(names, e, v);
     }
 
-    /** Mean off-diagonal edge Jaccard (1 when there is only one circuit). */
+    /**
+     * Mean off-diagonal edge Jaccard (1 when there is only one circuit).
+     *
+     * @return the mean over ordered pairs of distinct circuits
+     */
     public double meanEdgeJaccard() {
         int n = names.size();
         if (n < 2) {
@@ -44,7 +58,11 @@ public record CircuitComparison(List<String> names, double[][] edgeJaccard, doub
         return s / (n * (n - 1));
     }
 
-    /** A plain-text table of edge (and node) Jaccard similarities. */
+    /**
+     * A plain-text table of edge (and node) Jaccard similarities.
+     *
+     * @return the table text, one row per circuit
+     */
     public String table() {
         StringBuilder sb = new StringBuilder();
         int w = 4;
@@ -67,6 +85,12 @@ public record CircuitComparison(List<String> names, double[][] edgeJaccard, doub
         return sb.toString();
     }
 
+    /**
+     * The comparison for JSON export: {@code names}, {@code edge_jaccard}, {@code node_jaccard} and
+     * {@code mean_edge_jaccard}.
+     *
+     * @return a new ordered map
+     */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("names", names);

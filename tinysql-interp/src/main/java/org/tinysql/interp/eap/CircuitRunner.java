@@ -26,8 +26,20 @@ public final class CircuitRunner {
 
     /** What an edge outside the circuit carries. */
     public enum Ablation {
-        CORRUPT, MEAN, ZERO;
+        /** The source's activation on the corrupt prompts (activation patching). */
+        CORRUPT,
+        /** The source's mean activation over the clean batch's real tokens. */
+        MEAN,
+        /** Zero. */
+        ZERO;
 
+        /**
+         * Parses {@code corrupt}, {@code mean} or {@code zero}, any case.
+         *
+         * @param s the name
+         * @return the ablation
+         * @throws IllegalArgumentException if {@code s} names none
+         */
         public static Ablation parse(String s) {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT));
@@ -50,6 +62,12 @@ public final class CircuitRunner {
 
     /**
      * Prepares the ablated source values for {@code batch} (one corrupt and one clean forward) and the metric.
+     *
+     * @param model      the model
+     * @param graph      the graph circuits are made of; it must be the model's shape
+     * @param batch      the clean/corrupt pairs; the clean prompts are run
+     * @param ablation   what edges outside a circuit carry
+     * @param metricKind the metric measured
      */
     public CircuitRunner(Transformer model, EapGraph graph, PatchBatch batch, Ablation ablation, Metric.Kind metricKind) {
         this.mv = new ModelView(model);
@@ -81,20 +99,40 @@ public final class CircuitRunner {
         this.emptyMetric = metric(graph.empty());
     }
 
+    /**
+     * The metric of the clean run (every edge present).
+     *
+     * @return its value
+     */
     public double cleanMetric() {
         return cleanMetric;
     }
 
-    /** The metric with every edge ablated. */
+    /**
+     * The metric with every edge ablated.
+     *
+     * @return its value
+     */
     public double emptyMetric() {
         return emptyMetric;
     }
 
+    /**
+     * What edges outside a circuit carry.
+     *
+     * @return the ablation given at construction
+     */
     public Ablation ablation() {
         return ablation;
     }
 
-    /** (metric(circuit) - metric(empty)) / (metric(clean) - metric(empty)): 1 for the full circuit, 0 for none. */
+    /**
+     * (metric(circuit) - metric(empty)) / (metric(clean) - metric(empty)): 1 for the full circuit, 0 for none.
+     *
+     * @param c a circuit of this runner's graph
+     * @return the faithfulness; may lie outside [0, 1]
+     * @throws IllegalArgumentException if the clean and empty metrics are (nearly) equal
+     */
     public double faithfulness(Circuit c) {
         double span = cleanMetric - emptyMetric;
         if (Math.abs(span) < 1e-9) {
@@ -104,7 +142,12 @@ public final class CircuitRunner {
         return (metric(c) - emptyMetric) / span;
     }
 
-    /** The metric of the clean prompts run with the edges outside {@code c} ablated. */
+    /**
+     * The metric of the clean prompts run with the edges outside {@code c} ablated.
+     *
+     * @param c a circuit of this runner's graph
+     * @return the metric, a mean over the batch rows
+     */
     public double metric(Circuit c) {
         return metric(c, 1.0);
     }
@@ -112,6 +155,11 @@ public final class CircuitRunner {
     /**
      * As {@link #metric(Circuit)} with the edges outside {@code c} moved only {@code strength} of the way from their
      * current to their ablated value (1 = ablated; small values measure the metric's local slope).
+     *
+     * @param cr       a circuit of this runner's graph
+     * @param strength how far ablated edges move, 0 (not at all) to 1 (fully)
+     * @return the metric, a mean over the batch rows
+     * @throws IllegalArgumentException if the circuit belongs to another graph
      */
     public double metric(Circuit cr, double strength) {
         if (cr.graph() != graph) {

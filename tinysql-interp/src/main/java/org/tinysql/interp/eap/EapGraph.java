@@ -18,15 +18,43 @@ import org.tinysql.model.ModelConfig;
 public final class EapGraph {
 
     /** What a node is. */
-    public enum Kind { INPUT, HEAD, MLP, LOGITS }
+    public enum Kind {
+        /** The input embedding (a source only). */
+        INPUT,
+        /** An attention head: a source, and a destination for each of its q/k/v inputs. */
+        HEAD,
+        /** An MLP: a source and a destination. */
+        MLP,
+        /** The unembedding (a destination only). */
+        LOGITS
+    }
 
-    /** A source (writer) node. */
+    /**
+     * A source (writer) node.
+     *
+     * @param name  the node name, e.g. {@code input}, {@code a1.h0} or {@code m2}
+     * @param kind  INPUT, HEAD or MLP
+     * @param layer the block index, -1 for the input
+     * @param head  the head index, -1 unless a head
+     */
     public record Source(String name, Kind kind, int layer, int head) {
     }
 
-    /** A destination (reader): a node's input; {@code qkv} is set for head inputs. */
+    /**
+     * A destination (reader): a node's input; {@code qkv} is set for head inputs.
+     *
+     * @param name  the input's name, e.g. {@code a1.h0<q>}, {@code m2} or {@code logits}
+     * @param kind  HEAD, MLP or LOGITS
+     * @param layer the block index; L (the layer count) for the logits
+     * @param head  the query head (for Q) or key/value head (for K, V), -1 unless a head input
+     * @param qkv   which head input, or {@code null} for MLP and logits
+     */
     public record Dest(String name, Kind kind, int layer, int head, Qkv qkv) {
-        /** The node this input belongs to ("a1.h0" for "a1.h0&lt;q&gt;"). */
+        /**
+         * The node this input belongs to ("a1.h0" for "a1.h0&lt;q&gt;").
+         *
+         * @return the node's name
+         */
         public String node() {
             return kind == Kind.HEAD ? "a" + layer + ".h" + head : name;
         }
@@ -40,6 +68,11 @@ public final class EapGraph {
     private final boolean[][] valid;
     private final int edgeCount;
 
+    /**
+     * The graph of a model's shape.
+     *
+     * @param cfg the model configuration: layers, query heads and key/value heads
+     */
     public EapGraph(ModelConfig cfg) {
         this.cfg = cfg;
         int L = cfg.nLayers(), H = cfg.nHeads(), KV = cfg.nKvHeads();
@@ -93,27 +126,60 @@ public final class EapGraph {
         }
     }
 
+    /**
+     * The model configuration the graph was built for.
+     *
+     * @return the configuration
+     */
     public ModelConfig config() {
         return cfg;
     }
 
+    /**
+     * All source nodes: input, then per layer its heads and its MLP.
+     *
+     * @return an unmodifiable view
+     */
     public List<Source> sources() {
         return Collections.unmodifiableList(sources);
     }
 
+    /**
+     * All destinations: per layer its q, k and v inputs and its MLP, then the logits.
+     *
+     * @return an unmodifiable view
+     */
     public List<Dest> dests() {
         return Collections.unmodifiableList(dests);
     }
 
+    /**
+     * Whether the graph has an edge.
+     *
+     * @param u the source index
+     * @param v the destination index
+     * @return {@code true} if u is computed before v reads the residual stream
+     */
     public boolean valid(int u, int v) {
         return valid[u][v];
     }
 
-    /** Number of edges. */
+    /**
+     * Number of edges.
+     *
+     * @return the number of valid (u, v) pairs
+     */
     public int edgeCount() {
         return edgeCount;
     }
 
+    /**
+     * The index of a source node.
+     *
+     * @param name the node name, e.g. {@code a1.h0}
+     * @return its index in {@link #sources()}
+     * @throws IllegalArgumentException if there is no such source
+     */
     public int source(String name) {
         Integer i = sourceIndex.get(name);
         if (i == null) {
@@ -122,6 +188,13 @@ public final class EapGraph {
         return i;
     }
 
+    /**
+     * The index of a destination.
+     *
+     * @param name the destination name, e.g. {@code a1.h0<q>}
+     * @return its index in {@link #dests()}
+     * @throws IllegalArgumentException if there is no such destination
+     */
     public int dest(String name) {
         Integer i = destIndex.get(name);
         if (i == null) {
@@ -130,12 +203,24 @@ public final class EapGraph {
         return i;
     }
 
-    /** "src->dst". */
+    /**
+     * "src->dst".
+     *
+     * The name of an edge, e.g. {@code a0.h1->a1.h0<q>}.
+     *
+     * @param u the source index
+     * @param v the destination index
+     * @return the source's name, {@code ->}, the destination's name
+     */
     public String edgeName(int u, int v) {
         return sources.get(u).name() + "->" + dests.get(v).name();
     }
 
-    /** A circuit with every edge. */
+    /**
+     * A circuit with every edge.
+     *
+     * @return a new circuit holding all {@link #edgeCount()} edges
+     */
     public Circuit full() {
         Circuit c = new Circuit(this);
         for (int u = 0; u < sources.size(); u++) {
@@ -148,7 +233,11 @@ public final class EapGraph {
         return c;
     }
 
-    /** A circuit without edges. */
+    /**
+     * A circuit without edges.
+     *
+     * @return a new empty circuit
+     */
     public Circuit empty() {
         return new Circuit(this);
     }

@@ -11,10 +11,25 @@ import org.tinysql.interp.Metric;
 /**
  * Edge scores from {@link EdgeAttribution}: {@code scores[u][v]} for source u and destination v (NaN where there is
  * no edge), with the clean and corrupt metric values (means over the rows).
+ *
+ * @param graph         the scored graph
+ * @param scores        [sources][dests] edge scores, NaN where there is no edge
+ * @param metric        the metric the scores estimate the change of
+ * @param method        how the scores were computed: {@code EAP} or {@code EAP-IG(steps)}
+ * @param examples      the number of prompt pairs averaged over
+ * @param cleanMetric   the metric of the clean runs
+ * @param corruptMetric the metric of the corrupt runs
  */
 public record EapResult(EapGraph graph, double[][] scores, Metric.Kind metric, String method, int examples,
                         double cleanMetric, double corruptMetric) {
 
+    /**
+     * The score of an edge by name.
+     *
+     * @param edge the edge's name, e.g. {@code a0.h1->a1.h0<q>}
+     * @return its score
+     * @throws IllegalArgumentException if the name is malformed or names no node
+     */
     public double score(String edge) {
         String[] p = edge.split("->");
         if (p.length != 2) {
@@ -23,7 +38,11 @@ public record EapResult(EapGraph graph, double[][] scores, Metric.Kind metric, S
         return scores[graph.source(p[0])][graph.dest(p[1])];
     }
 
-    /** All edges sorted by |score|, largest first, as (u, v). */
+    /**
+     * All edges sorted by |score|, largest first, as (u, v).
+     *
+     * @return {u, v} pairs of every valid edge
+     */
     public List<int[]> ranked() {
         List<int[]> l = new ArrayList<>();
         for (int u = 0; u < scores.length; u++) {
@@ -37,7 +56,12 @@ public record EapResult(EapGraph graph, double[][] scores, Metric.Kind metric, S
         return l;
     }
 
-    /** The n edges with the largest |score|. */
+    /**
+     * The n edges with the largest |score|.
+     *
+     * @param n the number of edges; all edges when it exceeds the edge count
+     * @return a new circuit
+     */
     public Circuit topN(int n) {
         Circuit c = graph.empty();
         List<int[]> r = ranked();
@@ -47,7 +71,12 @@ public record EapResult(EapGraph graph, double[][] scores, Metric.Kind metric, S
         return c;
     }
 
-    /** Every edge with |score| >= threshold. */
+    /**
+     * Every edge with |score| >= threshold.
+     *
+     * @param threshold the smallest |score| kept
+     * @return a new circuit
+     */
     public Circuit threshold(double threshold) {
         Circuit c = graph.empty();
         for (int[] e : ranked()) {
@@ -61,6 +90,9 @@ public record EapResult(EapGraph graph, double[][] scores, Metric.Kind metric, S
     /**
      * Greedy growth from the logits: repeatedly adds the largest-|score| edge whose destination node is already
      * connected to the logits, until the circuit has n edges (or no candidate is left).
+     *
+     * @param n the number of edges wanted
+     * @return a new circuit, connected to the logits by construction
      */
     public Circuit greedy(int n) {
         Circuit c = graph.empty();

@@ -32,20 +32,42 @@ public final class EdgeAttribution {
     private final ModelView mv;
     private final EapGraph graph;
 
+    /**
+     * Edge attribution over the {@link EapGraph} of a model.
+     *
+     * @param model the model
+     */
     public EdgeAttribution(Transformer model) {
         this.mv = new ModelView(model);
         this.graph = new EapGraph(model.config());
     }
 
+    /**
+     * The graph whose edges are scored.
+     *
+     * @return the graph of the model's shape
+     */
     public EapGraph graph() {
         return graph;
     }
 
+    /**
+     * The view of the model used for the runs.
+     *
+     * @return the model view
+     */
     public ModelView view() {
         return mv;
     }
 
-    /** Plain EAP over all rows of {@code batch}, in minibatches of {@code batchSize}. */
+    /**
+     * Plain EAP over all rows of {@code batch}, in minibatches of {@code batchSize}.
+     *
+     * @param batch     the clean/corrupt pairs
+     * @param metric    the metric whose change is estimated
+     * @param batchSize rows per minibatch, at least 1
+     * @return the edge scores
+     */
     public EapResult eap(PatchBatch batch, Metric.Kind metric, int batchSize) {
         return run(batch, metric, 0, batchSize, Progress.NONE);
     }
@@ -53,6 +75,14 @@ public final class EdgeAttribution {
     /**
      * EAP ({@code igSteps} = 0) or EAP-IG with {@code igSteps} interpolation steps, summed over minibatches of
      * {@code batchSize} rows. Metric values in the result are means over all rows.
+     *
+     * @param batch     the clean/corrupt pairs
+     * @param metric    the metric whose change is estimated
+     * @param igSteps   0 for EAP, else the number m of interpolation steps
+     * @param batchSize rows per minibatch, at least 1
+     * @param progress  advanced by one per minibatch
+     * @return the edge scores, NaN where there is no edge
+     * @throws IllegalArgumentException if {@code igSteps} is negative or {@code batchSize} below 1
      */
     public EapResult run(PatchBatch batch, Metric.Kind metric, int igSteps, int batchSize, Progress progress) {
         if (igSteps < 0) {

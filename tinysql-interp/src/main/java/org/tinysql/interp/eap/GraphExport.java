@@ -26,6 +26,11 @@ public final class GraphExport {
     /**
      * The graph, every edge's score and whether it is in {@code circuit} (may be null), plus the metric values and an
      * optional faithfulness curve.
+     *
+     * @param r       the edge scores
+     * @param circuit the circuit to mark, or {@code null}
+     * @param curve   the faithfulness curve, or {@code null}
+     * @return a new JSON tree
      */
     public static ObjectNode toJson(EapResult r, Circuit circuit, Faithfulness.Curve curve) {
         ObjectNode root = JSON.createObjectNode();
@@ -68,7 +73,12 @@ public final class GraphExport {
         return root;
     }
 
-    /** Node names in layer order: input, a0.h0.., m0, ..., logits. */
+    /**
+     * Node names in layer order: input, a0.h0.., m0, ..., logits.
+     *
+     * @param g the graph
+     * @return the source names, then {@code logits}
+     */
     public static List<String> nodeNames(EapGraph g) {
         List<String> l = new java.util.ArrayList<>();
         for (EapGraph.Source s : g.sources()) {
@@ -78,7 +88,13 @@ public final class GraphExport {
         return l;
     }
 
-    /** Writes a JSON export atomically. */
+    /**
+     * Writes a JSON export atomically.
+     *
+     * @param json the export, e.g. from {@link #toJson}
+     * @param file the file, replaced if present; written indented
+     * @throws IOException if it cannot be written
+     */
     public static void writeJson(ObjectNode json, Path file) throws IOException {
         org.tinysql.util.AtomicFiles.writeString(file, JSON.writeValueAsString(json));
     }
@@ -88,6 +104,11 @@ public final class GraphExport {
      * MLP (MLPs to the right of the heads); edges coloured by the sign of the score (red: negative, i.e. patching the
      * edge with its corrupt value lowers the metric, the edge carries the clean behaviour; blue: positive), width by
      * |score|; q/k/v inputs are marked by the edge's dash pattern (q solid, k dashed, v dotted).
+     *
+     * @param r       the edge scores
+     * @param circuit the edges drawn
+     * @param title   the caption, escaped
+     * @return the SVG document
      */
     public static String toSvg(EapResult r, Circuit circuit, String title) {
         EapGraph g = r.graph();

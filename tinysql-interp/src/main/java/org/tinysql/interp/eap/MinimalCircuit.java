@@ -22,19 +22,49 @@ import org.tinysql.util.Progress;
 public final class MinimalCircuit {
 
     /** How a removed head is ablated. */
-    public enum Ablation { ZERO, MEAN }
+    public enum Ablation {
+        /** hook_z columns set to zero. */
+        ZERO,
+        /** hook_z columns set to their mean over the batch's real tokens. */
+        MEAN
+    }
 
-    /** One greedy step: the head removed and the metric ratio afterwards. */
+    /**
+     * One greedy step: the head removed and the metric ratio afterwards.
+     *
+     * @param head  the head removed, {@code layer.head}
+     * @param ratio the metric over the unablated metric after removing it
+     */
     public record Step(String head, double ratio) {
     }
 
-    /** The heads kept, the ratio they reach, and the removal order. */
+    /**
+     * The heads kept, the ratio they reach, and the removal order.
+     *
+     * @param kept       the heads kept, {@code layer.head}
+     * @param ratio      the metric ratio with only them (1 when none could be removed)
+     * @param fullMetric the unablated metric
+     * @param removals   the heads removed, in order
+     * @param totalHeads L*H, the number of heads searched
+     */
     public record Result(List<String> kept, double ratio, double fullMetric, List<Step> removals, int totalHeads) {
     }
 
     private MinimalCircuit() {
     }
 
+    /**
+     * Runs the search; each step tries every kept head, one forward pass each.
+     *
+     * @param model    the model
+     * @param batch    the prompts; the clean ones are run
+     * @param kind     the metric
+     * @param ablation how removed heads are ablated
+     * @param fraction the smallest metric ratio to keep, e.g. 0.9
+     * @param progress advanced by one per step
+     * @return the heads kept and the removal order
+     * @throws IllegalArgumentException if the unablated metric is 0
+     */
     public static Result search(Transformer model, PatchBatch batch, Metric.Kind kind, Ablation ablation, double fraction, Progress progress) {
         int L = model.config().nLayers();
         int H = model.config().nHeads();

@@ -26,6 +26,13 @@ public final class ActivationPatching {
     private final double corrupt;
     private final Map<String, INDArray> cleanCache;
 
+    /**
+     * Runs the clean pass (caching residuals, hook_z and MLP outputs) and the corrupt pass once.
+     *
+     * @param model the model
+     * @param batch the clean/corrupt pairs
+     * @param kind  the metric patched runs are scored with
+     */
     public ActivationPatching(Transformer model, PatchBatch batch, Metric.Kind kind) {
         this.model = model;
         this.batch = batch;
@@ -37,10 +44,20 @@ public final class ActivationPatching {
         this.corrupt = metric.value(Metric.answerLogits(model.forward(batch.corrupt(), batch.mask()), batch), batch);
     }
 
+    /**
+     * The metric of the clean run.
+     *
+     * @return its value, the normalised metric's 1
+     */
     public double cleanMetric() {
         return clean;
     }
 
+    /**
+     * The metric of the corrupt run.
+     *
+     * @return its value, the normalised metric's 0
+     */
     public double corruptMetric() {
         return corrupt;
     }
@@ -75,17 +92,32 @@ public final class ActivationPatching {
         return new PatchingResult(name, layerLabels(L), positionLabels(T), v);
     }
 
-    /** Residual stream before each layer x position. */
+    /**
+     * Residual stream before each layer x position.
+     *
+     * @param progress advanced by one per patched run (L*T in all)
+     * @return [L][T] normalised metrics
+     */
     public PatchingResult residualStream(Progress progress) {
         return positionSweep("resid_pre (layer x position)", HookName::residPre, progress);
     }
 
-    /** MLP output x position. */
+    /**
+     * MLP output x position.
+     *
+     * @param progress advanced by one per patched run (L*T in all)
+     * @return [L][T] normalised metrics
+     */
     public PatchingResult mlpOutputs(Progress progress) {
         return positionSweep("mlp_out (layer x position)", HookName::mlpOut, progress);
     }
 
-    /** Each head's output (its hook_z slice at every position). */
+    /**
+     * Each head's output (its hook_z slice at every position).
+     *
+     * @param progress advanced by one per patched run (L*H in all)
+     * @return [L][H] normalised metrics
+     */
     public PatchingResult headOutputs(Progress progress) {
         int L = model.config().nLayers();
         int H = model.config().nHeads();

@@ -25,6 +25,14 @@ public final class AttributionPatching {
     private final double clean;
     private final double corrupt;
 
+    /**
+     * Runs the clean forward and the corrupt forward and backward, and computes all three sweeps.
+     *
+     * @param model the model
+     * @param batch the clean/corrupt pairs
+     * @param kind  the metric whose change is estimated
+     * @throws IllegalArgumentException if the clean and corrupt metrics are equal
+     */
     public AttributionPatching(Transformer model, PatchBatch batch, Metric.Kind kind) {
         int L = model.config().nLayers();
         int H = model.config().nHeads();
@@ -83,22 +91,47 @@ public final class AttributionPatching {
         }
     }
 
+    /**
+     * The estimate of {@link ActivationPatching#residualStream}.
+     *
+     * @return [L][T] estimated normalised metrics
+     */
     public PatchingResult residualStream() {
         return resid;
     }
 
+    /**
+     * The estimate of {@link ActivationPatching#mlpOutputs}.
+     *
+     * @return [L][T] estimated normalised metrics
+     */
     public PatchingResult mlpOutputs() {
         return mlp;
     }
 
+    /**
+     * The estimate of {@link ActivationPatching#headOutputs}.
+     *
+     * @return [L][H] estimated normalised metrics
+     */
     public PatchingResult headOutputs() {
         return heads;
     }
 
+    /**
+     * The metric of the clean run.
+     *
+     * @return its value
+     */
     public double cleanMetric() {
         return clean;
     }
 
+    /**
+     * The metric of the corrupt run.
+     *
+     * @return its value
+     */
     public double corruptMetric() {
         return corrupt;
     }

@@ -13,25 +13,54 @@ public final class HtmlReport {
     private final String title;
     private final List<String[]> sections = new ArrayList<>();
 
+    /**
+     * An empty report.
+     *
+     * @param title the page title and heading, escaped
+     */
     public HtmlReport(String title) {
         this.title = title;
     }
 
-    /** Adds a section with an already-built HTML body. */
+    /**
+     * Adds a section with an already-built HTML body.
+     *
+     * @param heading the section heading, escaped; also its link in the navigation bar
+     * @param html    the body, inserted as is (build it with {@link #p}, {@link #table} etc.)
+     * @return this report, for chaining
+     */
     public HtmlReport section(String heading, String html) {
         sections.add(new String[] {heading, html});
         return this;
     }
 
+    /**
+     * A paragraph.
+     *
+     * @param text the plain text, escaped
+     * @return the {@code <p>} element
+     */
     public static String p(String text) {
         return "<p>" + Svg.escape(text) + "</p>\n";
     }
 
+    /**
+     * Preformatted text, e.g. a text table.
+     *
+     * @param text the plain text, escaped
+     * @return the {@code <pre>} element
+     */
     public static String pre(String text) {
         return "<pre>" + Svg.escape(text) + "</pre>\n";
     }
 
-    /** A table; cells are escaped. */
+    /**
+     * A table; cells are escaped.
+     *
+     * @param headers the column headers
+     * @param rows    the rows of cells
+     * @return the {@code <table>} element
+     */
     public static String table(List<String> headers, List<List<String>> rows) {
         StringBuilder sb = new StringBuilder("<table><thead><tr>");
         for (String h : headers) {
@@ -48,11 +77,22 @@ public final class HtmlReport {
         return sb.append("</tbody></table>\n").toString();
     }
 
-    /** An inline SVG in a figure with a caption. */
+    /**
+     * An inline SVG in a figure with a caption.
+     *
+     * @param svg     the SVG document, inserted as is
+     * @param caption the caption, escaped
+     * @return the {@code <figure>} element
+     */
     public static String figure(String svg, String caption) {
         return "<figure>" + svg + "<figcaption>" + Svg.escape(caption) + "</figcaption></figure>\n";
     }
 
+    /**
+     * The whole page: title, generation time, a navigation bar and the sections in order.
+     *
+     * @return the HTML document
+     */
     public String html() {
         StringBuilder sb = new StringBuilder();
         sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(Svg.escape(title)).append("</title>\n");
@@ -76,7 +116,12 @@ public final class HtmlReport {
         return sb.append("</body></html>\n").toString();
     }
 
-    /** Writes the report atomically. */
+    /**
+     * Writes the report atomically.
+     *
+     * @param file the {@code .html} file, replaced if present
+     * @throws IOException if it cannot be written
+     */
     public void write(Path file) throws IOException {
         AtomicFiles.writeString(file, html());
     }

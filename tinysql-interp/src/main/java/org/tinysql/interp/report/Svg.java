@@ -6,7 +6,13 @@ import java.util.Locale;
 /** Small self-contained SVG charts for reports: line charts and heatmaps. */
 public final class Svg {
 
-    /** A named series of (x, y) points. */
+    /**
+     * A named series of (x, y) points.
+     *
+     * @param name the legend label
+     * @param x    the x coordinates
+     * @param y    the y coordinates, same length; non-finite points are skipped
+     */
     public record Series(String name, double[] x, double[] y) {
     }
 
@@ -15,11 +21,27 @@ public final class Svg {
     private Svg() {
     }
 
+    /**
+     * Escapes text for XML and HTML content and attribute values.
+     *
+     * @param s the text
+     * @return it with {@code & < > "} replaced by entities
+     */
     public static String escape(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
-    /** A line chart with axes, ticks and a legend. */
+    /**
+     * A line chart with axes, ticks and a legend.
+     *
+     * @param title  the chart title
+     * @param xLabel the x-axis label
+     * @param yLabel the y-axis label
+     * @param series the lines, coloured in order (six colours, then repeated)
+     * @param width  the drawing width in pixels
+     * @param height the drawing height in pixels
+     * @return the SVG document
+     */
     public static String lineChart(String title, String xLabel, String yLabel, List<Series> series, int width, int height) {
         double x0 = Double.POSITIVE_INFINITY, x1 = Double.NEGATIVE_INFINITY, y0 = Double.POSITIVE_INFINITY, y1 = Double.NEGATIVE_INFINITY;
         for (Series s : series) {
@@ -92,6 +114,14 @@ public final class Svg {
     /**
      * A heatmap of values[r][c]. Diverging: blue (negative) - white - red (positive) around 0 scaled by max |v|;
      * otherwise white to blue from min to max. Each cell has a tooltip with its value.
+     *
+     * @param title     the chart title
+     * @param values    [rows][cols] the values; non-finite cells drawn apart
+     * @param rows      the row labels
+     * @param cols      the column labels, cut to 14 characters
+     * @param diverging whether to use the diverging scale
+     * @param cell      the side of a cell in pixels
+     * @return the SVG document
      */
     public static String heatmap(String title, double[][] values, List<String> rows, List<String> cols, boolean diverging, int cell) {
         int rowsN = values.length;

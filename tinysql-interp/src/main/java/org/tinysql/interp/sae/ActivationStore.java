@@ -72,7 +72,20 @@ public final class ActivationStore {
         half = this.bufferRows / 2;
     }
 
-    /** A store that runs {@code model} over the training texts of {@code examples} (cycled) at {@code hook}. */
+    /**
+     * A store that runs {@code model} over the training texts of {@code examples} (cycled) at {@code hook}.
+     *
+     * @param model        the model
+     * @param tok          the model's tokenizer
+     * @param examples     the examples whose training texts are run, cycled when exhausted
+     * @param hook         the hook point, e.g. {@code blocks.1.hook_resid_post}
+     * @param contextBatch texts per forward pass, at least 1 used
+     * @param bufferRows   rows kept in the shuffle buffer, at least 2 used
+     * @param seed         seeds the shuffling
+     * @return the store, its buffer filled
+     * @throws IOException if the source fails while filling the buffer
+     * @throws IllegalArgumentException if the hook is not a hook point of the model, or too few rows are available
+     */
     public static ActivationStore fromModel(Transformer model, Tokenizer tok, List<TinySqlExample> examples, String hook,
                                             int contextBatch, int bufferRows, long seed) throws IOException {
         HookPoints.check(model.config(), hook);
@@ -80,12 +93,29 @@ public final class ActivationStore {
         return new ActivationStore(new ActivationSources.ModelSource(model, tok, examples, hook, contextBatch), model.kernels(), w, bufferRows, seed);
     }
 
-    /** A store over previously cached shards in {@code dir}, buffered on the CPU backend. */
+    /**
+     * A store over previously cached shards in {@code dir}, buffered on the CPU backend.
+     *
+     * @param dir        the folder of {@code activations_NNNNN.safetensors} shards
+     * @param bufferRows rows kept in the shuffle buffer, at least 2 used
+     * @param seed       seeds the shuffling
+     * @return the store, its buffer filled
+     * @throws IOException if a shard cannot be read or is malformed
+     */
     public static ActivationStore fromCache(Path dir, int bufferRows, long seed) throws IOException {
         return fromCache(dir, bufferRows, seed, new CpuKernels());
     }
 
-    /** A store over previously cached shards in {@code dir}, buffered on {@code kernels}' backend. */
+    /**
+     * A store over previously cached shards in {@code dir}, buffered on {@code kernels}' backend.
+     *
+     * @param dir        the folder of {@code activations_NNNNN.safetensors} shards
+     * @param bufferRows rows kept in the shuffle buffer, at least 2 used
+     * @param seed       seeds the shuffling
+     * @param kernels    the backend of the buffer and served batches
+     * @return the store, its buffer filled
+     * @throws IOException if a shard cannot be read or is malformed
+     */
     public static ActivationStore fromCache(Path dir, int bufferRows, long seed, Kernels kernels) throws IOException {
         ActivationSources.DiskSource d = new ActivationSources.DiskSource(dir, kernels);
         return new ActivationStore(d, kernels, d.width, bufferRows, seed);
@@ -105,6 +135,16 @@ public final class ActivationStore {
      * Runs the model over {@code examples} once and writes every token's activation to shards of {@code shardRows}
      * rows in {@code dir} (each written atomically), then removes shards of an earlier, larger cache there. Returns the
      * number of rows written.
+     *
+     * @param model        the model
+     * @param tok          the model's tokenizer
+     * @param examples     the examples whose training texts are run, once each
+     * @param hook         the hook point
+     * @param contextBatch texts per forward pass
+     * @param dir          the folder, created if missing
+     * @param shardRows    rows per shard file
+     * @return the number of rows written
+     * @throws IOException if a shard cannot be written or an old one removed
      */
     public static long writeCache(Transformer model, Tokenizer tok, List<TinySqlExample> examples, String hook, int contextBatch,
                                   Path dir, int shardRows) throws IOException {
@@ -165,6 +205,11 @@ public final class ActivationStore {
         return digits.length() > 18 ? Long.MAX_VALUE : Long.parseLong(digits);
     }
 
+    /**
+     * The row width: the hook activation's last dimension.
+     *
+     * @return C
+     */
     public int width() {
         return width;
     }
@@ -172,6 +217,8 @@ public final class ActivationStore {
     /**
      * Sets the scale so the buffer's mean squared row norm becomes C (SAELens "expected_average_only_in"); returns
      * it. Batches served afterwards are scaled; store it in the SAE's config as its norm scale.
+     *
+     * @return the scale, 1 for an all-zero buffer
      */
     public double normalize() {
         try (Arena a = new Arena(k)) {
@@ -183,6 +230,11 @@ public final class ActivationStore {
         return scale;
     }
 
+    /**
+     * The factor served rows are multiplied by.
+     *
+     * @return 1 until {@link #normalize} sets it
+     */
     public double scale() {
         return scale;
     }
@@ -190,6 +242,11 @@ public final class ActivationStore {
     /**
      * The next {@code n} rows [n, C] (scaled) as an array of the store's backend, owned by the store and overwritten
      * by the next call: what the trainer takes ({@link SaeTrainer#trainArrays}).
+     *
+     * @param n the number of rows, at most half the buffer
+     * @return [n, C] the rows
+     * @throws IOException if refilling the buffer from the source fails
+     * @throws IllegalArgumentException if {@code n} exceeds half the buffer
      */
     public INDArray nextArray(int n) throws IOException {
         if (n > half) {
@@ -209,7 +266,12 @@ public final class ActivationStore {
         return batch;
     }
 
-    /** Batches of {@code n} rows for {@link SaeTrainer#trainArrays} (I/O errors of the source rethrown unchecked). */
+    /**
+     * Batches of {@code n} rows for {@link SaeTrainer#trainArrays} (I/O errors of the source rethrown unchecked).
+     *
+     * @param n rows per batch, at most half the buffer
+     * @return a function ignoring its step argument and returning {@link #nextArray nextArray(n)}
+     */
     public IntFunction<INDArray> batches(int n) {
         return step -> {
             try {
@@ -220,12 +282,23 @@ public final class ActivationStore {
         };
     }
 
-    /** The next {@code n} rows [n, C] (scaled), a host copy. */
+    /**
+     * The next {@code n} rows [n, C] (scaled), a host copy.
+     *
+     * @param n the number of rows, at most half the buffer
+     * @return [n, C] a new row-major host array
+     * @throws IOException if refilling the buffer from the source fails
+     */
     public float[] next(int n) throws IOException {
         return Buffers.toFloats(nextArray(n));
     }
 
-    /** Element-wise mean (or, with {@code median}, coordinate-wise median) of the buffer, scaled: the b_dec init. */
+    /**
+     * Element-wise mean (or, with {@code median}, coordinate-wise median) of the buffer, scaled: the b_dec init.
+     *
+     * @param median {@code true} for the coordinate-wise median, {@code false} for the mean
+     * @return [C] a new host array
+     */
     public float[] center(boolean median) {
         float[] out = new float[width];
         if (median) {

@@ -5,9 +5,13 @@ package org.tinysql.interp.sae;
  * with values {@code val[...]}.
  */
 public final class Codes {
+    /** The number of rows (B*T positions). */
     public final int rows;
+    /** [rows + 1] offsets into {@code idx} and {@code val}; {@code start[rows]} is the entry count. */
     public final int[] start;
+    /** [nnz] the latent index of each entry, row by row. */
     public final int[] idx;
+    /** [nnz] the activation of each entry. */
     public final float[] val;
 
     Codes(int rows, int[] start, int[] idx, float[] val) {
@@ -33,17 +37,30 @@ public final class Codes {
         return new Codes(n, start, idx, val);
     }
 
-    /** Number of active (row, latent) entries. */
+    /**
+     * Number of active (row, latent) entries.
+     *
+     * @return the entry count
+     */
     public int nnz() {
         return idx.length;
     }
 
-    /** Mean active latents per row (L0). */
+    /**
+     * Mean active latents per row (L0).
+     *
+     * @return nnz / rows, 0 for no rows
+     */
     public double l0() {
         return rows == 0 ? 0 : nnz() / (double) rows;
     }
 
-    /** Dense [rows, dSae] copy. */
+    /**
+     * Dense [rows, dSae] copy.
+     *
+     * @param dSae the number of latents, above every index in {@code idx}
+     * @return a new row-major array of rows*dSae values, zero where inactive
+     */
     public float[] dense(int dSae) {
         float[] d = new float[rows * dSae];
         for (int r = 0; r < rows; r++) {

@@ -24,26 +24,66 @@ import org.tinysql.util.Progress;
  */
 public final class FeatureAnalysis {
 
-    /** One activating token. */
+    /**
+     * One activating token.
+     *
+     * @param example  the example's index in the analysed list
+     * @param position the token's position in the example's tokens
+     * @param token    the token's decoded text
+     * @param role     the token's role
+     * @param value    the latent's activation there
+     * @param context  up to 8 tokens before and 2 after, the token itself in {@code [[...]]}
+     */
     public record TokenActivation(int example, int position, String token, TokenRole role, float value, String context) {
     }
 
-    /** A latent's summary. */
+    /**
+     * A latent's summary.
+     *
+     * @param latent         the latent's index, 0..dSae-1
+     * @param fires          on how many tokens it is active
+     * @param meanActivation its mean activation over those tokens, 0 if none
+     * @param top            its top-activating tokens, highest first
+     * @param roleShare      its activation mass per role over its total mass; roles without mass are absent
+     */
     public record Feature(int latent, int fires, double meanActivation, List<TokenActivation> top, Map<TokenRole, Double> roleShare) {
-        /** The role with the largest share of this latent's activation. */
+        /**
+         * The role with the largest share of this latent's activation.
+         *
+         * @return the role, or {@code null} for a latent that never fires
+         */
         public TokenRole dominantRole() {
             return roleShare.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
         }
     }
 
-    /** A latent's specificity for a role. */
+    /**
+     * A latent's specificity for a role.
+     *
+     * @param latent the latent's index
+     * @param share  its activation mass on the role over its total mass
+     * @param recall the fraction of the role's tokens on which it fires
+     * @param score  share x recall, the ranking key
+     */
     public record Specific(int latent, double share, double recall, double score) {
     }
 
-    /** The analysis over a set of examples. */
+    /**
+     * The analysis over a set of examples.
+     *
+     * @param features   every latent's summary, by latent index
+     * @param byRole     per role, the most specific latents, best first
+     * @param roleCounts per role, the number of tokens analysed
+     * @param tokens     the total number of tokens analysed
+     */
     public record Result(List<Feature> features, Map<TokenRole, List<Specific>> byRole, Map<TokenRole, Integer> roleCounts, int tokens) {
 
-        /** The latents with the most firings (alive ones first). */
+        /**
+         * The latents with the most firings (alive ones first).
+         *
+         * @param n the number wanted
+         * @return at most n features, most firings first
+         */
         public List<Feature> mostActive(int n) {
             List<Feature> l = new ArrayList<>(features);
             l.sort(Comparator.comparingInt(Feature::fires).reversed());
@@ -54,6 +94,20 @@ public final class FeatureAnalysis {
     private FeatureAnalysis() {
     }
 
+    /**
+     * Encodes every example's activations at {@code hook} with the SAE, one forward pass each.
+     *
+     * @param model         the model
+     * @param tok           the model's tokenizer
+     * @param sae           the SAE trained on {@code hook}
+     * @param hook          the hook name whose activations the SAE reads, e.g. {@code blocks.1.hook_resid_post}
+     * @param examples      the examples; texts longer than the model's context are cut
+     * @param topPerFeature top-activating tokens kept per latent
+     * @param minFires      fewest firings for a latent to be ranked for a role
+     * @param perRole       latents kept per role
+     * @param progress      advanced by one per example
+     * @return the analysis
+     */
     public static Result run(Transformer model, Tokenizer tok, Sae sae, String hook, List<TinySqlExample> examples, int topPerFeature,
                              int minFires, int perRole, Progress progress) {
         int S = sae.cfg.dSae();

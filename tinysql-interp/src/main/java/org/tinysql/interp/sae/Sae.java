@@ -52,12 +52,25 @@ public final class Sae {
         threshold = jump ? weights.zeros(S) : null;
     }
 
-    /** Random unit-norm decoder rows, encoder initialised to the decoder, zero biases; on the CPU backend. */
+    /**
+     * Random unit-norm decoder rows, encoder initialised to the decoder, zero biases; on the CPU backend.
+     *
+     * @param cfg  the shape and objective
+     * @param seed seeds the decoder's Gaussian draw
+     * @return the new SAE
+     */
     public static Sae init(SaeConfig cfg, long seed) {
         return init(cfg, seed, new CpuKernels());
     }
 
-    /** As {@link #init(SaeConfig, long)}, with weights on {@code kernels}' backend. */
+    /**
+     * As {@link #init(SaeConfig, long)}, with weights on {@code kernels}' backend.
+     *
+     * @param cfg     the shape and objective
+     * @param seed    seeds the decoder's Gaussian draw
+     * @param kernels the backend that owns the weights and runs every step
+     * @return the new SAE
+     */
     public static Sae init(SaeConfig cfg, long seed, Kernels kernels) {
         Sae s = new Sae(cfg, kernels);
         Random r = new Random(seed);
@@ -77,16 +90,30 @@ public final class Sae {
         return s;
     }
 
+    /**
+     * The SAE's shape and objective.
+     *
+     * @return the configuration
+     */
     public SaeConfig config() {
         return cfg;
     }
 
-    /** The backend the weights live on. */
+    /**
+     * The backend the weights live on.
+     *
+     * @return the kernels given at creation or load
+     */
     public Kernels kernels() {
         return kernels;
     }
 
-    /** Decoder row j [C] (the latent's direction in the normalized input space), a host copy. */
+    /**
+     * Decoder row j [C] (the latent's direction in the normalized input space), a host copy.
+     *
+     * @param j the latent, 0..S-1
+     * @return a new host array of C floats
+     */
     public float[] decoderRow(int j) {
         float[] row = new float[C];
         Buffers.fb(wDec).get(j * C, row);
@@ -105,7 +132,12 @@ public final class Sae {
         }
     }
 
-    /** Sets b_dec (in the normalized space). */
+    /**
+     * Sets b_dec (in the normalized space).
+     *
+     * @param b [C] the new b_dec, copied
+     * @throws IllegalArgumentException if {@code b} does not have C entries
+     */
     public void setDecoderBias(float[] b) {
         if (b.length != C) {
             throw new IllegalArgumentException("b_dec must have " + C + " entries, got " + b.length);
@@ -170,7 +202,12 @@ public final class Sae {
         kernels.sparseDecode(z.start(), z.idx(), z.val(), wDec, withBias ? bDec : null, out);
     }
 
-    /** Reconstruction of raw activations from latents, in the raw space, into out [N, C]. */
+    /**
+     * Reconstruction of raw activations from latents, in the raw space, into out [N, C].
+     *
+     * @param z   latents of N rows, e.g. from an encode on this SAE
+     * @param out [N, C] overwritten with the reconstruction
+     */
     public void decode(SparseCodes z, INDArray out) {
         decodeNormalized(z, true, out);
         float inv = (float) (1 / cfg.normScale());
@@ -189,17 +226,36 @@ public final class Sae {
         return w.codes;
     }
 
-    /** Latents of raw activations x [N, C] (any rank, last dim C), as host codes. */
+    /**
+     * Latents of raw activations x [N, C] (any rank, last dim C), as host codes.
+     *
+     * @param x raw activations on this SAE's backend, last dimension C
+     * @return the latents of every row, a host copy
+     * @throws IllegalArgumentException if the last dimension is not C
+     */
     public Codes encode(INDArray x) {
         return encodeShared(x).toCodes();
     }
 
-    /** out = decode(encode(x)) for raw activations x [N, C] on the backend; out may be x. */
+    /**
+     * out = decode(encode(x)) for raw activations x [N, C] on the backend; out may be x.
+     *
+     * @param x   [N, C] raw activations on this SAE's backend
+     * @param out [N, C] overwritten with the reconstruction
+     * @throws IllegalArgumentException if the last dimension of {@code x} is not C
+     */
     public void reconstruct(INDArray x, INDArray out) {
         decode(encodeShared(x), out);
     }
 
-    /** Latents of raw activations x [N, C] given as host floats (inference). */
+    /**
+     * Latents of raw activations x [N, C] given as host floats (inference).
+     *
+     * @param x [n, C] row-major raw activations
+     * @param n the number of rows N
+     * @return the latents of every row
+     * @throws IllegalArgumentException if {@code x} does not hold n*C floats
+     */
     public Codes encode(float[] x, int n) {
         checkRows(x, n);
         try (Arena a = new Arena(kernels)) {
@@ -207,7 +263,12 @@ public final class Sae {
         }
     }
 
-    /** Reconstruction of raw activations from host latents, in the raw space [N, C] (a host copy). */
+    /**
+     * Reconstruction of raw activations from host latents, in the raw space [N, C] (a host copy).
+     *
+     * @param z latents of N rows
+     * @return [N, C] a new row-major host array
+     */
     public float[] decode(Codes z) {
         try (Arena a = new Arena(kernels); SparseCodes codes = SparseCodes.of(kernels, z)) {
             INDArray out = a.zeros(z.rows, C);
@@ -216,7 +277,14 @@ public final class Sae {
         }
     }
 
-    /** decode(encode(x)) for host rows. */
+    /**
+     * decode(encode(x)) for host rows.
+     *
+     * @param x [n, C] row-major raw activations
+     * @param n the number of rows N
+     * @return [n, C] a new row-major host array
+     * @throws IllegalArgumentException if {@code x} does not hold n*C floats
+     */
     public float[] reconstruct(float[] x, int n) {
         checkRows(x, n);
         try (Arena a = new Arena(kernels)) {
@@ -283,17 +351,36 @@ public final class Sae {
 
     // ---- persistence ----
 
-    /** Writes {@code sae.safetensors} (W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc, b_dec, threshold) and cfg.json. */
+    /**
+     * Writes {@code sae.safetensors} (W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc, b_dec, threshold) and cfg.json.
+     *
+     * @param dir the folder, created if missing; the two files are replaced
+     * @throws IOException if a file cannot be written
+     */
     public void save(Path dir) throws IOException {
         SaeFiles.save(this, dir);
     }
 
-    /** Reads an SAE folder written by {@link #save}; tensor shapes must match its cfg.json. Weights go to the CPU backend. */
+    /**
+     * Reads an SAE folder written by {@link #save}; tensor shapes must match its cfg.json. Weights go to the CPU
+     * backend.
+     *
+     * @param dir the SAE folder
+     * @return the SAE
+     * @throws IOException if a file cannot be read or is malformed
+     */
     public static Sae load(Path dir) throws IOException {
         return SaeFiles.load(dir, new CpuKernels());
     }
 
-    /** As {@link #load(Path)}, with weights on {@code kernels}' backend. */
+    /**
+     * As {@link #load(Path)}, with weights on {@code kernels}' backend.
+     *
+     * @param dir     the SAE folder
+     * @param kernels the backend that gets the weights
+     * @return the SAE
+     * @throws IOException if a file cannot be read or is malformed
+     */
     public static Sae load(Path dir, Kernels kernels) throws IOException {
         return SaeFiles.load(dir, kernels);
     }

@@ -23,19 +23,38 @@ public record SaeConfig(Architecture architecture, int dIn, int dSae, int k, dou
 
     /** The SAE variants. */
     public enum Architecture {
-        TOPK("topk"), BATCH_TOPK("batchtopk"), RELU("standard"), JUMPRELU("jumprelu");
+        /** The k largest pre-activations per token are kept. */
+        TOPK("topk"),
+        /** The k x rows largest pre-activations over the whole batch are kept. */
+        BATCH_TOPK("batchtopk"),
+        /** ReLU with an L1 penalty weighted by decoder norms (SAELens "standard"). */
+        RELU("standard"),
+        /** JumpReLU: per-latent thresholds trained with a straight-through L0 penalty. */
+        JUMPRELU("jumprelu");
 
+        /** The architecture's name in {@code cfg.json}. */
         public final String key;
 
         Architecture(String key) {
             this.key = key;
         }
 
-        /** Whether decoder rows are kept at unit norm after every step. */
+        /**
+         * Whether decoder rows are kept at unit norm after every step.
+         *
+         * @return {@code true} for TOPK and BATCH_TOPK
+         */
         public boolean unitNormDecoder() {
             return this == TOPK || this == BATCH_TOPK;
         }
 
+        /**
+         * Parses a key or name, any case, with or without {@code -} and {@code _}; {@code relu-l1} is RELU.
+         *
+         * @param s the name
+         * @return the architecture
+         * @throws IllegalArgumentException if {@code s} names none
+         */
         public static Architecture parse(String s) {
             String t = s.trim().toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
             for (Architecture a : values()) {
@@ -55,6 +74,20 @@ public record SaeConfig(Architecture architecture, int dIn, int dSae, int k, dou
     /** Largest d_sae. */
     public static final int MAX_D_SAE = 1 << 22;
 
+    /**
+     * Checks the configuration.
+     *
+     * @param architecture  the SAE variant, not null
+     * @param dIn           input width, 1..{@value #MAX_D_IN}
+     * @param dSae          number of latents, 1..{@value #MAX_D_SAE}
+     * @param k             active latents per token, 1..dSae for TOPK and BATCH_TOPK
+     * @param l1Coefficient sparsity coefficient, finite and at least 0
+     * @param bandwidth     JumpReLU kernel width, finite and at least 0
+     * @param initThreshold JumpReLU initial threshold, finite and at least 0
+     * @param hookName      the hook point, or null
+     * @param normScale     input scale, positive and finite
+     * @throws IllegalArgumentException if a field is out of range or dIn x dSae exceeds one array
+     */
     public SaeConfig {
         if (architecture == null) {
             throw new IllegalArgumentException("SAE architecture missing");
@@ -80,22 +113,57 @@ public record SaeConfig(Architecture architecture, int dIn, int dSae, int k, dou
         }
     }
 
+    /**
+     * A TopK SAE without hook name or input scaling.
+     *
+     * @param dIn  input width
+     * @param dSae number of latents
+     * @param k    active latents per token
+     * @return the configuration
+     */
     public static SaeConfig topK(int dIn, int dSae, int k) {
         return new SaeConfig(Architecture.TOPK, dIn, dSae, k, 0, 0, 0, null, 1);
     }
 
+    /**
+     * A configuration with JumpReLU's default bandwidth 0.05 and initial threshold 0.1, without hook name or scaling.
+     *
+     * @param a    the architecture
+     * @param dIn  input width
+     * @param dSae number of latents
+     * @param k    active latents per token (TopK variants)
+     * @param l1   sparsity coefficient (RELU, JUMPRELU)
+     * @return the configuration
+     */
     public static SaeConfig of(Architecture a, int dIn, int dSae, int k, double l1) {
         return new SaeConfig(a, dIn, dSae, k, l1, 0.05, 0.1, null, 1);
     }
 
+    /**
+     * A copy reading another hook point.
+     *
+     * @param hook the hook name, or null
+     * @return the copy
+     */
     public SaeConfig withHook(String hook) {
         return new SaeConfig(architecture, dIn, dSae, k, l1Coefficient, bandwidth, initThreshold, hook, normScale);
     }
 
+    /**
+     * A copy with another input scale.
+     *
+     * @param s the scale, positive and finite
+     * @return the copy
+     */
     public SaeConfig withNormScale(double s) {
         return new SaeConfig(architecture, dIn, dSae, k, l1Coefficient, bandwidth, initThreshold, hookName, s);
     }
 
+    /**
+     * The {@code cfg.json} content: architecture key, d_in, d_sae, k, coefficients, hook_name when set, norm_scale.
+     *
+     * @return a new JSON object
+     */
     public ObjectNode toJson() {
         ObjectNode o = new ObjectMapper().createObjectNode();
         o.put("architecture", architecture.key);
@@ -115,6 +183,11 @@ public record SaeConfig(Architecture architecture, int dIn, int dSae, int k, dou
     /**
      * Reads cfg.json from a stranger: required fields present, integers JSON integers, numbers finite, names strings;
      * errors name {@code source} and the field.
+     *
+     * @param j      the parsed cfg.json
+     * @param source names the file in errors
+     * @return the configuration; optional fields take their defaults
+     * @throws IllegalArgumentException naming {@code source} and the field at fault
      */
     public static SaeConfig fromJson(JsonNode j, String source) {
         try {

@@ -15,7 +15,12 @@ public final class SaeHooks {
     private SaeHooks() {
     }
 
-    /** Replaces the activation by its SAE reconstruction. */
+    /**
+     * Replaces the activation by its SAE reconstruction.
+     *
+     * @param sae the SAE trained on the hooked activation; its kernels must be the model's
+     * @return the hook, to register on that activation
+     */
     public static Hooks.Forward splice(Sae sae) {
         return (a, name) -> {
             INDArray x = rows(sae, a);
@@ -24,12 +29,27 @@ public final class SaeHooks {
         };
     }
 
-    /** Removes latent j's contribution (its activation times its decoder row) at every position. */
+    /**
+     * Removes latent j's contribution (its activation times its decoder row) at every position.
+     *
+     * @param sae    the SAE trained on the hooked activation
+     * @param latent j, 0..dSae-1
+     * @return the hook
+     * @throws IllegalArgumentException if {@code latent} is out of range
+     */
     public static Hooks.Forward ablate(Sae sae, int latent) {
         return edit(sae, latent, 0f, true);
     }
 
-    /** Sets latent j's contribution to {@code value} times its decoder row at every position (steering). */
+    /**
+     * Sets latent j's contribution to {@code value} times its decoder row at every position (steering).
+     *
+     * @param sae    the SAE trained on the hooked activation
+     * @param latent j, 0..dSae-1
+     * @param value  the latent activation to impose, in the activation's own units
+     * @return the hook
+     * @throws IllegalArgumentException if {@code latent} is out of range
+     */
     public static Hooks.Forward steer(Sae sae, int latent, float value) {
         return edit(sae, latent, value, false);
     }

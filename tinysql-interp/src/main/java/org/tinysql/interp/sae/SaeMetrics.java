@@ -30,23 +30,55 @@ public final class SaeMetrics {
     private SaeMetrics() {
     }
 
-    /** Reconstruction metrics. */
+    /**
+     * Reconstruction metrics.
+     *
+     * @param l0                mean active latents per row
+     * @param mse               mean squared error over all elements
+     * @param fvu               fraction of variance unexplained (NaN when the rows have no variance)
+     * @param explainedVariance 1 - fvu
+     * @param cosine            mean cosine similarity of x and x_hat over rows (0 for a zero row)
+     * @param deadFraction      share of latents that never fire on these rows
+     * @param denseFraction     share of latents firing on more than {@value #DENSE_FREQUENCY} of rows
+     * @param rows              the number of rows N
+     */
     public record Reconstruction(double l0, double mse, double fvu, double explainedVariance, double cosine, double deadFraction,
                                  double denseFraction, int rows) {
     }
 
-    /** Splicing metrics. */
+    /**
+     * Splicing metrics.
+     *
+     * @param ceOrig      mean response cross-entropy of the unchanged model (nats)
+     * @param ceSae       the same with the SAE spliced into the hook
+     * @param ceZero      the same with the hook zero-ablated
+     * @param ceRecovered (ceZero - ceSae) / (ceZero - ceOrig); NaN when ceZero equals ceOrig
+     * @param deltaLoss   ceSae - ceOrig
+     */
     public record Splice(double ceOrig, double ceSae, double ceZero, double ceRecovered, double deltaLoss) {
     }
 
-    /** Metrics of host rows x [n, C] (raw space). */
+    /**
+     * Metrics of host rows x [n, C] (raw space).
+     *
+     * @param sae the SAE
+     * @param x   [n, C] row-major raw activations
+     * @param n   the number of rows
+     * @return the metrics
+     */
     public static Reconstruction reconstruction(Sae sae, float[] x, int n) {
         try (Arena a = new Arena(sae.kernels)) {
             return reconstruction(sae, sae.upload(a, x, n));
         }
     }
 
-    /** Metrics of rows x [N, C] (raw space), an array of the SAE's backend. */
+    /**
+     * Metrics of rows x [N, C] (raw space), an array of the SAE's backend.
+     *
+     * @param sae the SAE
+     * @param x   raw activations, last dimension C
+     * @return the metrics
+     */
     public static Reconstruction reconstruction(Sae sae, INDArray x) {
         try (Arena a = new Arena(sae.kernels)) {
             INDArray xhat = a.zeros(sae.rowsOf(x), sae.C);
@@ -56,7 +88,17 @@ public final class SaeMetrics {
         }
     }
 
-    /** Metrics from given reconstructions and codes (also used by tests with hand-made arrays). */
+    /**
+     * Metrics from given reconstructions and codes (also used by tests with hand-made arrays).
+     *
+     * @param x    [n, c] row-major inputs
+     * @param xhat [n, c] row-major reconstructions
+     * @param n    the number of rows
+     * @param c    the row width
+     * @param z    the latents of the n rows
+     * @param dSae the number of latents, above every index in {@code z}
+     * @return the metrics, computed on the CPU backend
+     */
     public static Reconstruction reconstruction(float[] x, float[] xhat, int n, int c, Codes z, int dSae) {
         Kernels k = new CpuKernels();
         return reconstruction(k, Buffers.of(x, n, c), Buffers.of(xhat, n, c), z, dSae);
@@ -111,6 +153,13 @@ public final class SaeMetrics {
     /**
      * CE-loss recovered and delta loss over the training texts of {@code examples}: mean cross-entropy of the response
      * tokens (the tokens the model is trained to predict), averaged over examples.
+     *
+     * @param model    the model; three forward passes per example
+     * @param tok      the model's tokenizer
+     * @param sae      the SAE trained on {@code hook}
+     * @param hook     the hook name the SAE is spliced into
+     * @param examples the examples; not empty
+     * @return the splice metrics
      */
     public static Splice splice(Transformer model, Tokenizer tok, Sae sae, String hook, List<TinySqlExample> examples) {
         TokenTagger tagger = new TokenTagger(tok);
@@ -148,6 +197,13 @@ public final class SaeMetrics {
         return new Splice(orig, withSae, zero, rec, withSae - orig);
     }
 
+    /**
+     * The metrics for JSON export under snake_case keys ({@code l0}, {@code fvu}, {@code ce_loss_recovered}, ...).
+     *
+     * @param r the reconstruction metrics
+     * @param s the splice metrics, or {@code null} to leave them out
+     * @return a new ordered map
+     */
     public static Map<String, Object> toMap(Reconstruction r, Splice s) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("l0", r.l0());
@@ -168,6 +224,13 @@ public final class SaeMetrics {
         return m;
     }
 
+    /**
+     * The metrics as one line of text.
+     *
+     * @param r the reconstruction metrics
+     * @param s the splice metrics, or {@code null} to leave them out
+     * @return the summary
+     */
     public static String describe(Reconstruction r, Splice s) {
         String a = String.format(Locale.ROOT, "L0 %.2f, MSE %.5f, FVU %.4f (explained variance %.4f), cosine %.4f, dead %.1f%%, dense %.1f%% over %d rows",
                 r.l0(), r.mse(), r.fvu(), r.explainedVariance(), r.cosine(), 100 * r.deadFraction(), 100 * r.denseFraction(), r.rows());

@@ -21,28 +21,79 @@ import org.tinysql.util.Progress;
  */
 public final class SaeTrainer {
 
-    /** Training hyper-parameters. */
+    /**
+     * Training hyper-parameters.
+     *
+     * @param lr            peak learning rate
+     * @param warmupSteps   steps of linear warmup (0 for none)
+     * @param decayFraction fraction of the steps, at the end, over which the rate decays linearly to 0
+     * @param deadWindow    tokens without firing after which a latent counts as dead
+     * @param auxK          latents the AuxK loss reconstructs from (TopK variants)
+     * @param auxAlpha      weight of the AuxK loss
+     * @param beta1         Adam's first-moment decay
+     * @param beta2         Adam's second-moment decay
+     * @param eps           Adam's epsilon
+     */
     public record Config(double lr, int warmupSteps, double decayFraction, long deadWindow, int auxK, double auxAlpha,
                          double beta1, double beta2, double eps) {
+        /**
+         * lr 4e-4, 50 warmup steps, decay over the last 20%, dead after 100,000 tokens, AuxK 64 with weight 1/32, Adam
+         * 0.9 / 0.999 / 1e-8.
+         *
+         * @return the defaults
+         */
         public static Config defaults() {
             return new Config(4e-4, 50, 0.2, 100_000, 64, 1.0 / 32, 0.9, 0.999, 1e-8);
         }
 
+        /**
+         * A copy with another peak learning rate.
+         *
+         * @param v the learning rate
+         * @return the copy
+         */
         public Config withLr(double v) {
             return new Config(v, warmupSteps, decayFraction, deadWindow, auxK, auxAlpha, beta1, beta2, eps);
         }
 
+        /**
+         * A copy with another dead window.
+         *
+         * @param tokens tokens without firing after which a latent is dead
+         * @return the copy
+         */
         public Config withDeadWindow(long tokens) {
             return new Config(lr, warmupSteps, decayFraction, tokens, auxK, auxAlpha, beta1, beta2, eps);
         }
 
+        /**
+         * A copy with another warmup length.
+         *
+         * @param steps warmup steps
+         * @return the copy
+         */
         public Config withWarmup(int steps) {
             return new Config(lr, steps, decayFraction, deadWindow, auxK, auxAlpha, beta1, beta2, eps);
         }
     }
 
-    /** What one step measured (normalized space). */
+    /**
+     * What one step measured (normalized space).
+     *
+     * @param loss         the total loss
+     * @param mse          the reconstruction term
+     * @param sparsity     the sparsity term (0 for TopK variants)
+     * @param aux          the AuxK term (0 without dead latents or outside TopK variants)
+     * @param l0           mean active latents per row
+     * @param fvu          fraction of variance unexplained
+     * @param deadFraction share of latents dead when the step began
+     */
     public record StepStats(double loss, double mse, double sparsity, double aux, double l0, double fvu, double deadFraction) {
+        /**
+         * One line for progress displays: loss, MSE, L0, FVU and dead share.
+         *
+         * @return the line
+         */
         public String describe() {
             return String.format(Locale.ROOT, "loss %.4f mse %.4f L0 %.1f fvu %.3f dead %.1f%%", loss, mse, l0, fvu, 100 * deadFraction);
         }
@@ -61,6 +112,12 @@ public final class SaeTrainer {
     private SaeLoss.Batch batch;
     private long step;
 
+    /**
+     * A trainer with zero Adam moments and gradient arrays on the SAE's backend.
+     *
+     * @param sae the SAE, trained in place
+     * @param cfg the hyper-parameters
+     */
     public SaeTrainer(Sae sae, Config cfg) {
         this.sae = sae;
         this.cfg = cfg;
@@ -79,15 +136,31 @@ public final class SaeTrainer {
         sinceFired = new long[S];
     }
 
+    /**
+     * The SAE being trained.
+     *
+     * @return the SAE, updated in place by every step
+     */
     public Sae sae() {
         return sae;
     }
 
+    /**
+     * The number of steps taken so far.
+     *
+     * @return the count
+     */
     public long steps() {
         return step;
     }
 
-    /** Learning rate at step {@code s} of {@code total}. */
+    /**
+     * Learning rate at step {@code s} of {@code total}.
+     *
+     * @param s     the step, 0-based
+     * @param total the number of steps of the run
+     * @return the scheduled learning rate
+     */
     public double lrAt(long s, long total) {
         double warm = cfg.warmupSteps() > 0 ? Math.min(1.0, (s + 1) / (double) cfg.warmupSteps()) : 1.0;
         long decayStart = (long) (total * (1 - cfg.decayFraction()));
@@ -95,7 +168,11 @@ public final class SaeTrainer {
         return cfg.lr() * warm * decay;
     }
 
-    /** Latents that have not fired within the dead window. */
+    /**
+     * Latents that have not fired within the dead window.
+     *
+     * @return [S] {@code true} for each dead latent
+     */
     public boolean[] deadLatents() {
         boolean[] d = new boolean[S];
         for (int j = 0; j < S; j++) {
@@ -104,7 +181,15 @@ public final class SaeTrainer {
         return d;
     }
 
-    /** {@code steps} steps on host batches (normalized rows [n, C]; the function gets the step index). */
+    /**
+     * {@code steps} steps on host batches (normalized rows [n, C]; the function gets the step index).
+     *
+     * @param batches  gives the rows of step s, row-major, a multiple of C floats
+     * @param steps    the number of steps, also the schedule's length
+     * @param progress advanced by one per step, its status the latest stats
+     * @return the stats of the last step, or {@code null} for 0 steps
+     * @throws IllegalStateException if the loss stops being finite
+     */
     public StepStats train(IntFunction<float[]> batches, int steps, Progress progress) {
         try (Arena a = new Arena(k)) {
             INDArray[] dev = new INDArray[1];
@@ -120,7 +205,15 @@ public final class SaeTrainer {
         }
     }
 
-    /** {@code steps} steps on batches of backend arrays (normalized rows [n, C]; the function gets the step index). */
+    /**
+     * {@code steps} steps on batches of backend arrays (normalized rows [n, C]; the function gets the step index).
+     *
+     * @param batches  gives the [n, C] rows of step s on the SAE's backend
+     * @param steps    the number of steps, also the schedule's length
+     * @param progress advanced by one per step, its status the latest stats
+     * @return the stats of the last step, or {@code null} for 0 steps
+     * @throws IllegalStateException if the loss stops being finite
+     */
     public StepStats trainArrays(IntFunction<INDArray> batches, int steps, Progress progress) {
         StepStats last = null;
         for (int s = 0; s < steps; s++) {
@@ -136,14 +229,27 @@ public final class SaeTrainer {
         return last;
     }
 
-    /** One Adam step on host normalized rows x [n, C]. */
+    /**
+     * One Adam step on host normalized rows x [n, C].
+     *
+     * @param x  [n, C] row-major normalized rows
+     * @param n  the number of rows
+     * @param lr the learning rate of this step
+     * @return what the step measured
+     */
     public StepStats step(float[] x, int n, double lr) {
         try (Arena a = new Arena(k)) {
             return step(sae.upload(a, x, n), lr);
         }
     }
 
-    /** One Adam step on normalized rows x [n, C], an array of the SAE's backend. */
+    /**
+     * One Adam step on normalized rows x [n, C], an array of the SAE's backend.
+     *
+     * @param x  [n, C] normalized rows on the SAE's backend
+     * @param lr the learning rate of this step
+     * @return what the step measured
+     */
     public StepStats step(INDArray x, double lr) {
         StepStats st = gradients(x);
         float[] fired = Buffers.toFloats(batch.firedMass);

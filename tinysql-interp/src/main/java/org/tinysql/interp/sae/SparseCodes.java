@@ -57,16 +57,29 @@ public final class SparseCodes implements AutoCloseable {
         return s;
     }
 
+    /**
+     * The number of rows of the last batch encoded.
+     *
+     * @return the row count, -1 before the first batch
+     */
     public int rows() {
         return rows;
     }
 
-    /** Number of active (row, latent) entries. */
+    /**
+     * Number of active (row, latent) entries.
+     *
+     * @return the entry count of the last batch
+     */
     public int nnz() {
         return nnz;
     }
 
-    /** Mean active latents per row (L0). */
+    /**
+     * Mean active latents per row (L0).
+     *
+     * @return nnz / rows, 0 before the first batch
+     */
     public double l0() {
         return rows <= 0 ? 0 : nnz / (double) rows;
     }
@@ -83,7 +96,11 @@ public final class SparseCodes implements AutoCloseable {
         return val;
     }
 
-    /** A host copy (the codes are a small result: about k entries per row). */
+    /**
+     * A host copy (the codes are a small result: about k entries per row).
+     *
+     * @return a new {@link Codes} with the same rows and entries
+     */
     public Codes toCodes() {
         int[] st = new int[rows + 1];
         int[] ix = new int[nnz];
