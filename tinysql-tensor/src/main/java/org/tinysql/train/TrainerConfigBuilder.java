@@ -49,13 +49,19 @@ public final class TrainerConfigBuilder {
         optimizer = c.optimizer();
     }
 
-    /** @param n optimisation steps in total, at least 0 @return this builder */
+    /**
+     * @param n optimisation steps in total, at least 0
+     * @return this builder
+     */
     public TrainerConfigBuilder steps(int n) {
         steps = n;
         return this;
     }
 
-    /** @param n examples per step, at least 1 @return this builder */
+    /**
+     * @param n examples per step, at least 1
+     * @return this builder
+     */
     public TrainerConfigBuilder batchSize(int n) {
         batchSize = n;
         return this;
@@ -72,79 +78,118 @@ public final class TrainerConfigBuilder {
         return this;
     }
 
-    /** @param n linear warmup steps @return this builder */
+    /**
+     * @param n linear warmup steps
+     * @return this builder
+     */
     public TrainerConfigBuilder warmupSteps(int n) {
         warmupSteps = n;
         return this;
     }
 
-    /** @param wd AdamW's decoupled weight decay @return this builder */
+    /**
+     * @param wd AdamW's decoupled weight decay
+     * @return this builder
+     */
     public TrainerConfigBuilder weightDecay(double wd) {
         weightDecay = wd;
         return this;
     }
 
-    /** @param norm global gradient-norm clip (0 disables) @return this builder */
+    /**
+     * @param norm global gradient-norm clip (0 disables)
+     * @return this builder
+     */
     public TrainerConfigBuilder clipNorm(double norm) {
         clipNorm = norm;
         return this;
     }
 
-    /** @param every steps between validation losses (0 disables) @return this builder */
+    /**
+     * @param every steps between validation losses (0 disables)
+     * @return this builder
+     */
     public TrainerConfigBuilder evalEvery(int every) {
         evalEvery = every;
         return this;
     }
 
-    /** @param n validation batches per evaluation @return this builder */
+    /**
+     * @param n validation batches per evaluation
+     * @return this builder
+     */
     public TrainerConfigBuilder evalBatches(int n) {
         evalBatches = n;
         return this;
     }
 
-    /** @param every steps between checkpoints (0: only at the end) @return this builder */
+    /**
+     * @param every steps between checkpoints (0: only at the end)
+     * @return this builder
+     */
     public TrainerConfigBuilder checkpointEvery(int every) {
         checkpointEvery = every;
         return this;
     }
 
-    /** @param n how many checkpoints to keep @return this builder */
+    /**
+     * @param n how many checkpoints to keep
+     * @return this builder
+     */
     public TrainerConfigBuilder keepCheckpoints(int n) {
         keepCheckpoints = n;
         return this;
     }
 
-    /** @param s data-order seed @return this builder */
+    /**
+     * @param s data-order seed
+     * @return this builder
+     */
     public TrainerConfigBuilder seed(long s) {
         seed = s;
         return this;
     }
 
-    /** @param tokens longest example in tokens; longer ones are left out @return this builder */
+    /**
+     * @param tokens longest example in tokens; longer ones are left out
+     * @return this builder
+     */
     public TrainerConfigBuilder maxLength(int tokens) {
         maxLength = tokens;
         return this;
     }
 
-    /** @param groups batches per group sorted by length (1: plain shuffled batches) @return this builder */
+    /**
+     * @param groups batches per group sorted by length (1: plain shuffled batches)
+     * @return this builder
+     */
     public TrainerConfigBuilder lengthBuckets(int groups) {
         lengthBuckets = groups;
         return this;
     }
 
-    /** @param on whether to pack several examples into each row @return this builder */
+    /**
+     * @param on whether to pack several examples into each row
+     * @return this builder
+     */
     public TrainerConfigBuilder pack(boolean on) {
         pack = on;
         return this;
     }
 
-    /** @param on whether to resume from a checkpoint written with other settings @return this builder */
+    /**
+     * @param on whether to resume from a checkpoint written with other settings
+     * @return this builder
+     */
     public TrainerConfigBuilder force(boolean on) {
         force = on;
         return this;
     }
 
-    /** @param o AdamW's betas, moment storage and decay shape @return this builder */
+    /**
+     * @param o AdamW's betas, moment storage and decay shape
+     * @return this builder
+     */
     public TrainerConfigBuilder optimizer(OptimizerConfig o) {
         optimizer = o;
         return this;

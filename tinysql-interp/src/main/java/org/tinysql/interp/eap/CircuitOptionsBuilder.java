@@ -47,79 +47,118 @@ public final class CircuitOptionsBuilder {
         curvePoints = o.curvePoints();
     }
 
-    /** @param cs command set of the prompts @return this builder */
+    /**
+     * @param cs command set of the prompts
+     * @return this builder
+     */
     public CircuitOptionsBuilder commandSet(CommandSet cs) {
         commandSet = cs;
         return this;
     }
 
-    /** @param v literal or synonym prompts @return this builder */
+    /**
+     * @param v literal or synonym prompts
+     * @return this builder
+     */
     public CircuitOptionsBuilder variant(Variant v) {
         variant = v;
         return this;
     }
 
-    /** @param kind what the corrupt prompt changes @return this builder */
+    /**
+     * @param kind what the corrupt prompt changes
+     * @return this builder
+     */
     public CircuitOptionsBuilder corruption(CorruptionKind kind) {
         corruption = kind;
         return this;
     }
 
-    /** @param n clean/corrupt prompt pairs, at least 1 @return this builder */
+    /**
+     * @param n clean/corrupt prompt pairs, at least 1
+     * @return this builder
+     */
     public CircuitOptionsBuilder pairs(int n) {
         pairs = n;
         return this;
     }
 
-    /** @param s seed of the prompt pairs @return this builder */
+    /**
+     * @param s seed of the prompt pairs
+     * @return this builder
+     */
     public CircuitOptionsBuilder seed(long s) {
         seed = s;
         return this;
     }
 
-    /** @param m the metric whose change edges are scored by @return this builder */
+    /**
+     * @param m the metric whose change edges are scored by
+     * @return this builder
+     */
     public CircuitOptionsBuilder metric(Metric.Kind m) {
         metric = m;
         return this;
     }
 
-    /** @param steps EAP-IG interpolation steps (0: plain EAP) @return this builder */
+    /**
+     * @param steps EAP-IG interpolation steps (0: plain EAP)
+     * @return this builder
+     */
     public CircuitOptionsBuilder igSteps(int steps) {
         igSteps = steps;
         return this;
     }
 
-    /** @param pairsPerBatch pairs per forward and backward pass @return this builder */
+    /**
+     * @param pairsPerBatch pairs per forward and backward pass
+     * @return this builder
+     */
     public CircuitOptionsBuilder batch(int pairsPerBatch) {
         batch = pairsPerBatch;
         return this;
     }
 
-    /** @param s how the circuit is chosen from the scores @return this builder */
+    /**
+     * @param s how the circuit is chosen from the scores
+     * @return this builder
+     */
     public CircuitOptionsBuilder selection(Faithfulness.Selection s) {
         selection = s;
         return this;
     }
 
-    /** @param n circuit size in edges @return this builder */
+    /**
+     * @param n circuit size in edges
+     * @return this builder
+     */
     public CircuitOptionsBuilder topEdges(int n) {
         topEdges = n;
         return this;
     }
 
-    /** @param on whether to drop edges that do not connect input to logits @return this builder */
+    /**
+     * @param on whether to drop edges that do not connect input to logits
+     * @return this builder
+     */
     public CircuitOptionsBuilder prune(boolean on) {
         prune = on;
         return this;
     }
 
-    /** @param a what edges outside the circuit carry @return this builder */
+    /**
+     * @param a what edges outside the circuit carry
+     * @return this builder
+     */
     public CircuitOptionsBuilder ablation(CircuitRunner.Ablation a) {
         ablation = a;
         return this;
     }
 
-    /** @param n points of the faithfulness curve (0: no curve) @return this builder */
+    /**
+     * @param n points of the faithfulness curve (0: no curve)
+     * @return this builder
+     */
     public CircuitOptionsBuilder curvePoints(int n) {
         curvePoints = n;
         return this;
