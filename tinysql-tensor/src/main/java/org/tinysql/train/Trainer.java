@@ -353,6 +353,15 @@ public final class Trainer {
     }
 
     /**
+     * {@link #run(Progress)} without progress reporting.
+     * @return the log of every step
+     * @throws IOException when the checkpoint folder cannot be read or written, or a checkpoint is refused
+     */
+    public List<StepLog> run() throws IOException {
+        return run(Progress.NONE);
+    }
+
+    /**
      * Trains until step {@code stop} (at most {@code cfg.steps()}), as if interrupted there: a checkpoint is written at
      * the stop, and a later {@link #run} on the same folder continues exactly where this one ended.
      * @param stop the step to stop after (capped at {@code cfg.steps()})

@@ -220,6 +220,18 @@ public final class CircuitDiscovery {
      * @param model    the model
      * @param tok      the model's tokenizer
      * @param o        what to run
+     * @return the outcome (as {@link #run(Transformer, Tokenizer, Options, Progress)} without progress reporting)
+     */
+    public static Result run(Transformer model, Tokenizer tok, Options o) {
+        return run(model, tok, o, Progress.NONE);
+    }
+
+    /**
+     * Makes pairs, scores every edge, selects the circuit and measures its faithfulness (and curve).
+     *
+     * @param model    the model
+     * @param tok      the model's tokenizer
+     * @param o        what to run
      * @param progress advanced per minibatch of scoring and per curve point
      * @return the outcome
      */
