@@ -92,8 +92,9 @@ public record PatchBatch(int[][] clean, int[][] corrupt, int[][] mask, int[] pos
 
     /**
      * Tokenizes prompt pairs: prompts as sequence starts ({@link Tokenizer#encodePrompt}), answers as their
-     * continuations ({@link Tokenizer#encode}). Pairs whose clean and corrupt prompts differ in token length, or whose answers start
-     * with the same token, are rejected with an exception naming the pair (make pairs with the model's tokenizer).
+     * continuations ({@link Tokenizer#encode}). Pairs whose clean and corrupt prompts differ in token length, or with an empty
+     * answer, are rejected with an exception naming the pair (make pairs with the model's tokenizer). Pairs whose answers
+     * start with the same token are accepted (the KL metric needs them; logit and probability differences do not).
      *
      * @param pairs the pairs, one row each, in order; not empty
      * @param tok   the model's tokenizer; its pad id (0 if none) fills the padding

@@ -102,32 +102,35 @@ public final class Generator {
         }
         boolean[] done = new boolean[b];
         KvCache cache = o.useCache() ? model.newCache(b, total) : null;
-        int len = tp;
-        INDArray last = o.useCache()
-                ? model.forwardCachedLast(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp), cache)
-                : lastRow(model.forward(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp)));
-        for (int step = 0; step < o.maxNewTokens(); step++) {
-            boolean all = true;
-            for (int i = 0; i < b; i++) {
-                int next = done[i] ? o.padId() : pick(last.getRow(i).toFloatVector(), o, rng);
-                if (!done[i] && next == o.eosId()) {
-                    done[i] = true;
-                } else if (!done[i]) {
-                    out.get(i).add(next);
+        try {
+            int len = tp;
+            INDArray last = o.useCache()
+                    ? model.forwardCachedLast(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp), cache)
+                    : lastRow(model.forward(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp)));
+            for (int step = 0; step < o.maxNewTokens(); step++) {
+                boolean all = true;
+                for (int i = 0; i < b; i++) {
+                    int next = done[i] ? o.padId() : pick(last.getRow(i).toFloatVector(), o, rng);
+                    if (!done[i] && next == o.eosId()) {
+                        done[i] = true;
+                    } else if (!done[i]) {
+                        out.get(i).add(next);
+                    }
+                    ids[i][len] = done[i] ? Math.max(0, o.eosId()) : next;
+                    all &= done[i];
                 }
-                ids[i][len] = done[i] ? Math.max(0, o.eosId()) : next;
-                all &= done[i];
+                len++;
+                if (all || step == o.maxNewTokens() - 1) {
+                    break;
+                }
+                last = o.useCache()
+                        ? model.forwardCachedLast(slice(ids, len - 1, len), slice(mask, len - 1, len), slice(pos, len - 1, len), cache)
+                        : lastRow(model.forward(slice(ids, 0, len), slice(mask, 0, len), slice(pos, 0, len)));
             }
-            len++;
-            if (all || step == o.maxNewTokens() - 1) {
-                break;
+        } finally {
+            if (cache != null) {
+                cache.close();    // also when decoding fails: the cache holds off-heap buffers
             }
-            last = o.useCache()
-                    ? model.forwardCachedLast(slice(ids, len - 1, len), slice(mask, len - 1, len), slice(pos, len - 1, len), cache)
-                    : lastRow(model.forward(slice(ids, 0, len), slice(mask, 0, len), slice(pos, 0, len)));
-        }
-        if (cache != null) {
-            cache.close();
         }
         List<int[]> result = new ArrayList<>();
         for (List<Integer> l : out) {

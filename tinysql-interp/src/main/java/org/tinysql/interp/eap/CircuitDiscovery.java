@@ -42,7 +42,7 @@ public final class CircuitDiscovery {
      * @param top         the circuit's size in edges
      * @param prune       whether dangling edges are removed
      * @param ablation    what edges outside the circuit carry
-     * @param curvePoints circuit sizes of the faithfulness curve; below 2 for no curve
+     * @param curvePoints circuit sizes of the faithfulness curve; 0 or 1 for no curve
      */
     public record Options(CommandSet commandSet, Variant variant, CorruptionKind corruption, int pairs, long seed,
                           Metric.Kind metric, int igSteps, int batchSize, Faithfulness.Selection selection, int top,
@@ -74,7 +74,7 @@ public final class CircuitDiscovery {
             }
             if (pairs < 1 || batchSize < 1 || top < 1 || igSteps < 0 || curvePoints < 0) {
                 throw new IllegalArgumentException("circuit options need pairs, batch size and top edges >= 1 and"
-                        + " integrated-gradient steps and curve points >= 0: pairs " + pairs + ", batch size " + batchSize
+                        + " integrated-gradient steps and curve points >= 0 (0 or 1: no curve): pairs " + pairs + ", batch size " + batchSize
                         + ", top edges " + top + ", igSteps " + igSteps + ", curve points " + curvePoints);
             }
         }
@@ -179,7 +179,7 @@ public final class CircuitDiscovery {
         /**
          * Writes {@code eap.json} and {@code circuit.svg} into {@code dir}.
          *
-         * @param dir an existing folder; the files are replaced if present
+         * @param dir the folder, created if missing; the files are replaced if present
          * @throws IOException if a file cannot be written
          */
         public void write(Path dir) throws IOException {

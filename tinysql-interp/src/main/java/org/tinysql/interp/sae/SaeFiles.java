@@ -55,7 +55,13 @@ final class SaeFiles {
             throw new java.nio.file.NoSuchFileException(null, null, "no cfg.json in " + dir + " (an SAE folder has cfg.json and sae.safetensors)");
         }
         JsonNode json = StrictJson.readFile(StrictJson.reader(JsonNode.class), cfgFile, 1 << 20);
-        SaeConfig cfg = SaeConfig.fromJson(json, cfgFile.toString());
+        SaeConfig cfg;
+        try {
+            cfg = SaeConfig.fromJson(json, cfgFile.toString());
+        } catch (IllegalArgumentException e) {
+            // a bad value in a stranger's cfg.json is a malformed file (an IOException naming it), as for model configs
+            throw new org.tinysql.tensor.CheckpointFormatException(cfgFile, e.getMessage(), e);
+        }
         Path file = dir.resolve("sae.safetensors");
         NonFiniteWeights nonFinite = NonFiniteWeights.fromSystemProperty();
         try (SafeTensors st = SafeTensors.open(file)) {
