@@ -75,9 +75,26 @@ final class JvmRelaunch {
 
     /** The child's command line: the same JVM options plus the module and the child marker, then class path, main, args. */
     static List<String> command(String java, List<String> jvmArgs, String classPath, String mainClass, String[] args) {
+        return command(java, jvmArgs, classPath, mainClass, args, Runtime.version().feature());
+    }
+
+    /**
+     * The child's command line for a JVM of Java {@code feature}. From Java 22 the child also gets
+     * {@code --enable-native-access=ALL-UNNAMED} and from Java 24 {@code --sun-misc-unsafe-memory-access=allow}: ND4J's
+     * JavaCPP loads its natives with System::load and reads memory through sun.misc.Unsafe, and without these flags
+     * Java 24+ prints eight warnings per run (the jar manifest's Enable-Native-Access does not reach a -cp child).
+     */
+    static List<String> command(String java, List<String> jvmArgs, String classPath, String mainClass, String[] args,
+                                int feature) {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.addAll(jvmArgs);
+        if (feature >= 22 && jvmArgs.stream().noneMatch(a -> a.startsWith("--enable-native-access"))) {
+            cmd.add("--enable-native-access=ALL-UNNAMED");
+        }
+        if (feature >= 24 && jvmArgs.stream().noneMatch(a -> a.startsWith("--sun-misc-unsafe-memory-access"))) {
+            cmd.add("--sun-misc-unsafe-memory-access=allow");
+        }
         if (jvmArgs.stream().noneMatch(a -> a.startsWith("-Xmx") || a.startsWith("-Xmn") || a.startsWith("-XX:MaxHeapSize")
                 || a.startsWith("-XX:NewSize") || a.startsWith("-XX:MaxNewSize") || a.startsWith("-XX:MaxRAM"))) {
             cmd.add("-Xmn" + YOUNG);

@@ -24,15 +24,24 @@ class JvmRelaunchTest {
 
     @Test
     void aJvmWithoutHeapSizingGetsAFixedYoungGeneration() {
-        List<String> cmd = JvmRelaunch.command("java", List.of("-Dx=1"), "cp", "Main", new String[] {"train"});
+        List<String> cmd = JvmRelaunch.command("java", List.of("-Dx=1"), "cp", "Main", new String[] {"train"}, 17);
         assertEquals(List.of("java", "-Dx=1", "-Xmn256m", "--add-modules", "jdk.incubator.vector", "-Dtinysql.relaunched=true", "-cp", "cp",
                 "Main", "train"), cmd);
     }
 
     @Test
+    void onJava25TheChildMayUseNativesAndUnsafeWithoutWarnings() {
+        List<String> cmd = JvmRelaunch.command("java", List.of("-Xmx1g"), "cp", "Main", new String[] {"eval"}, 25);
+        assertEquals(List.of("java", "-Xmx1g", "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "--add-modules", "jdk.incubator.vector", "-Dtinysql.relaunched=true", "-cp", "cp", "Main", "eval"), cmd);
+        assertEquals(List.of("java", "-Xmx1g", "--add-modules", "jdk.incubator.vector", "-Dtinysql.relaunched=true", "-cp", "cp",
+                "Main", "eval"), JvmRelaunch.command("java", List.of("-Xmx1g"), "cp", "Main", new String[] {"eval"}, 17));
+    }
+
+    @Test
     void theChildGetsTheSameOptionsTheModuleAndTheArguments() {
         List<String> cmd = JvmRelaunch.command("/jdk/bin/java", List.of("-Xmx2g", "-Dorg.bytedeco.javacpp.maxbytes=20g"), "tinysql.jar",
-                "org.tinysql.cli.TinySqlCli", new String[] {"train", "--data", "my data"});
+                "org.tinysql.cli.TinySqlCli", new String[] {"train", "--data", "my data"}, 17);
         assertEquals(List.of("/jdk/bin/java", "-Xmx2g", "-Dorg.bytedeco.javacpp.maxbytes=20g", "--add-modules", "jdk.incubator.vector",
                 "-Dtinysql.relaunched=true", "-cp", "tinysql.jar", "org.tinysql.cli.TinySqlCli", "train", "--data", "my data"), cmd);
     }
