@@ -150,14 +150,28 @@ public final class Transformer {
     /**
      * Runs the model over token ids [B][T] with an attention mask [B][T] (1 = real token, 0 = padding key; null =
      * all ones). Several sequences can share a row: number them 1, 2, ... in the mask and pass their positions (see
-     * {@link #forward(int[][], int[][], int[][])}); tokens then attend only within their own sequence. Returns logits
-     * [B,T,V] (a view of an internal buffer, valid until the next forward).
+     * {@link #forward(int[][], int[][], int[][])}); tokens then attend only within their own sequence.
+     *
+     * <p><b>The result is a view of a buffer that the next forward pass of this model overwrites</b> (no copy, no
+     * allocation: analyses run thousands of passes). Read it before the next call, or keep it with {@code dup()}, or
+     * call {@link #logits} for an array of your own.
      * @param tokens the token ids [B][T], each in [0, V)
      * @param attentionMask the mask [B][T] (0 padding, else the sequence number within the row), or null for all ones
      * @return the logits [B, T, V], a view valid until the next forward
      */
     public INDArray forward(int[][] tokens, int[][] attentionMask) {
         return forward(tokens, attentionMask, null);
+    }
+
+    /**
+     * As {@link #forward(int[][], int[][])}, but the logits are a new array that stays valid (one copy of B*T*V
+     * floats).
+     * @param tokens the token ids [B][T], each in [0, V)
+     * @param attentionMask the mask [B][T] (0 padding, else the sequence number within the row), or null for all ones
+     * @return the logits [B, T, V], owned by the caller
+     */
+    public INDArray logits(int[][] tokens, int[][] attentionMask) {
+        return forward(tokens, attentionMask, null).dup();
     }
 
     /**
