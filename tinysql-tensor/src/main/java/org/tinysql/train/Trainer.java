@@ -236,6 +236,19 @@ public final class Trainer {
     private long resumedFrom;
 
     /**
+     * A trainer that keeps no checkpoints (an interrupted run starts again from step 0).
+     * @param model the model to train, in place
+     * @param tokenizer encodes the examples; its pad id pads the batches
+     * @param trainSet the training examples; at least one batch of them
+     * @param valSet the validation examples (may be empty)
+     * @param cfg the run's settings
+     */
+    public Trainer(Transformer model, Tokenizer tokenizer, List<TinySqlExample> trainSet, List<TinySqlExample> valSet,
+                   Config cfg) {
+        this(model, tokenizer, trainSet, valSet, cfg, null);
+    }
+
+    /**
      * A trainer whose checkpoints (if {@code checkpointDir} is not null) hold the tokenizer's tokenizer.json when it
      * is a {@link SqlVocabTokenizer}; for other tokenizers pass the file, see the other constructor.
      * @param model the model to train, in place

@@ -50,8 +50,8 @@ class TrainerTest {
     @Test
     void lengthBucketedBatchesCoverTheEpochOnceWithLessPadding() {
         // 360 examples / 8 = 45 batches per epoch: groups of 16, 16 and a last group of 13 batches.
-        Trainer bucketed = new Trainer(model(), tok, train, val, config(10).withLengthBuckets(16), null);
-        Trainer plain = new Trainer(model(), tok, train, val, config(10), null);
+        Trainer bucketed = new Trainer(model(), tok, train, val, config(10).withLengthBuckets(16));
+        Trainer plain = new Trainer(model(), tok, train, val, config(10));
         java.util.Set<EncodedExample> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         long padBucketed = 0;
         long padPlain = 0;
@@ -82,7 +82,7 @@ class TrainerTest {
     @Test
     void lossDecreasesAndValidationIsReported() throws Exception {
         Transformer m = model();
-        Trainer t = new Trainer(m, tok, train, val, config(30).withCheckpoints(0, 10), null);
+        Trainer t = new Trainer(m, tok, train, val, config(30).withCheckpoints(0, 10));
         List<Trainer.StepLog> h = t.run(Progress.NONE);
         assertEquals(30, h.size());
         double first = h.subList(0, 3).stream().mapToDouble(Trainer.StepLog::loss).average().orElseThrow();
