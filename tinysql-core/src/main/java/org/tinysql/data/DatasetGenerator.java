@@ -105,7 +105,7 @@ public final class DatasetGenerator {
      * {@code stats.json} and a {@code tokenizer.json} (a {@link org.tinysql.tokenizer.SqlVocabTokenizer} built from the
      * train split) into {@code dir}, each file atomically. Returns the statistics of the whole dataset.
      *
-     * @param dir      the existing directory to write into; files there of the same names are replaced
+     * @param dir      the directory to write into, created if missing; files there of the same names are replaced
      * @param n        the number of examples
      * @param progress advanced by the number of examples as they are generated
      * @return the statistics, as also written to {@code stats.json}
@@ -172,6 +172,20 @@ public final class DatasetGenerator {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * As the method with a {@code Progress} argument, without progress reporting.
+     *
+     * @param dir      the directory to write into, created if missing; files there of the same names are replaced
+     * @param n        the number of examples
+     * @return the statistics, as also written to {@code stats.json}
+     * @throws java.io.IOException if a file cannot be written, or the thread is interrupted
+     *     ({@link java.io.InterruptedIOException})
+     */
+    public DatasetStats writeSplits(java.nio.file.Path dir, int n)
+            throws java.io.IOException {
+        return writeSplits(dir, n, org.tinysql.util.Progress.NONE);
     }
 
     /**

@@ -110,4 +110,16 @@ public final class SqlPredictor {
         }
         return out;
     }
+
+    /**
+     * As the method with a {@code Progress} argument, without progress reporting.
+     *
+     * @param examples the examples to answer
+     * @param batchSize prompts decoded together
+     * @return one SQL string per example, in order
+     */
+    public List<String> predict(List<TinySqlExample> examples, int batchSize) {
+        return predict(examples, batchSize, Progress.NONE);
+    }
+
 }

@@ -143,4 +143,17 @@ public final class LogitLens {
         labels.add("final_post");
         return new Table(labels, prob, top, rank, count);
     }
+
+    /**
+     * As the method with a {@code Progress} argument, without progress reporting.
+     *
+     * @param model    the model
+     * @param tagger   tags each example's tokens with their roles (use the model's tokenizer)
+     * @param examples the examples whose response tokens are scored
+     * @return the table of means over all scored positions
+     */
+    public static Table run(Transformer model, TokenTagger tagger, List<TinySqlExample> examples) {
+        return run(model, tagger, examples, Progress.NONE);
+    }
+
 }

@@ -116,6 +116,20 @@ public final class EdgeAttribution {
         return new EapResult(graph, scores, metric, method, total, clean, corrupt);
     }
 
+    /**
+     * As the method with a {@code Progress} argument, without progress reporting.
+     *
+     * @param batch     the clean/corrupt pairs
+     * @param metric    the metric whose change is estimated
+     * @param igSteps   0 for EAP, else the number m of interpolation steps
+     * @param batchSize rows per minibatch, at least 1
+     * @return the edge scores, NaN where there is no edge
+     * @throws IllegalArgumentException if {@code igSteps} is negative or {@code batchSize} below 1
+     */
+    public EapResult run(PatchBatch batch, Metric.Kind metric, int igSteps, int batchSize) {
+        return run(batch, metric, igSteps, batchSize, Progress.NONE);
+    }
+
     /** Adds weight x scores of one minibatch; returns {clean metric, corrupt metric}. */
     private double[] minibatch(PatchBatch b, Metric.Kind kind, int igSteps, double weight, double[][] scores) {
         Kernels k = mv.kernels();

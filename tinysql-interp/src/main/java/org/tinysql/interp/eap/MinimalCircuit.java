@@ -109,6 +109,21 @@ public final class MinimalCircuit {
         return new Result(names, ratio, full, steps, L * H);
     }
 
+    /**
+     * As the method with a {@code Progress} argument, without progress reporting.
+     *
+     * @param model    the model
+     * @param batch    the prompts; the clean ones are run
+     * @param kind     the metric
+     * @param ablation how removed heads are ablated
+     * @param fraction the smallest metric ratio to keep, e.g. 0.9
+     * @return the heads kept and the removal order
+     * @throws IllegalArgumentException if the unablated metric is 0
+     */
+    public static Result search(Transformer model, PatchBatch batch, Metric.Kind kind, Ablation ablation, double fraction) {
+        return search(model, batch, kind, ablation, fraction, Progress.NONE);
+    }
+
     private static String name(String key) {
         String[] p = key.split("\\.");
         return "a" + p[0] + ".h" + p[1];

@@ -103,6 +103,15 @@ public final class ActivationPatching {
     }
 
     /**
+     * As the method with a {@code Progress} argument, without progress reporting.
+     *
+     * @return [L][T] normalised metrics
+     */
+    public PatchingResult residualStream() {
+        return residualStream(Progress.NONE);
+    }
+
+    /**
      * MLP output x position.
      *
      * @param progress advanced by one per patched run (L*T in all)
@@ -110,6 +119,15 @@ public final class ActivationPatching {
      */
     public PatchingResult mlpOutputs(Progress progress) {
         return positionSweep("mlp_out (layer x position)", HookName::mlpOut, progress);
+    }
+
+    /**
+     * As the method with a {@code Progress} argument, without progress reporting.
+     *
+     * @return [L][T] normalised metrics
+     */
+    public PatchingResult mlpOutputs() {
+        return mlpOutputs(Progress.NONE);
     }
 
     /**
@@ -130,6 +148,15 @@ public final class ActivationPatching {
             }
         }
         return new PatchingResult("head output (layer x head)", layerLabels(L), headLabels(H), v);
+    }
+
+    /**
+     * As the method with a {@code Progress} argument, without progress reporting.
+     *
+     * @return [L][H] normalised metrics
+     */
+    public PatchingResult headOutputs() {
+        return headOutputs(Progress.NONE);
     }
 
     static List<String> layerLabels(int L) {

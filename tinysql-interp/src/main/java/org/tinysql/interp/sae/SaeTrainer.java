@@ -206,6 +206,18 @@ public final class SaeTrainer {
     }
 
     /**
+     * As the method with a {@code Progress} argument, without progress reporting.
+     *
+     * @param batches  gives the rows of step s, row-major, a multiple of C floats
+     * @param steps    the number of steps, also the schedule's length
+     * @return the stats of the last step, or {@code null} for 0 steps
+     * @throws IllegalStateException if the loss stops being finite
+     */
+    public StepStats train(IntFunction<float[]> batches, int steps) {
+        return train(batches, steps, Progress.NONE);
+    }
+
+    /**
      * {@code steps} steps on batches of backend arrays (normalized rows [n, C]; the function gets the step index).
      *
      * @param batches  gives the [n, C] rows of step s on the SAE's backend
@@ -227,6 +239,18 @@ public final class SaeTrainer {
             }
         }
         return last;
+    }
+
+    /**
+     * As the method with a {@code Progress} argument, without progress reporting.
+     *
+     * @param batches  gives the [n, C] rows of step s on the SAE's backend
+     * @param steps    the number of steps, also the schedule's length
+     * @return the stats of the last step, or {@code null} for 0 steps
+     * @throws IllegalStateException if the loss stops being finite
+     */
+    public StepStats trainArrays(IntFunction<INDArray> batches, int steps) {
+        return trainArrays(batches, steps, Progress.NONE);
     }
 
     /**
