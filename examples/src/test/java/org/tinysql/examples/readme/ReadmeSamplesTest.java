@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +54,7 @@ class ReadmeSamplesTest {
 
     @Test
     void samplesRunEndToEnd(@TempDir Path dir) throws Exception {
-        String out = captureOut(() -> {
+        String out = org.tinysql.cli.ConsoleCapture.out(() -> {
             DatasetAndScoring.main(new String[0]);
             TrainThenAnalyse.main(new String[] {dir.toString(), "20", "600"});
             HooksAndCaches.main(new String[] {dir.resolve("model").toString(), dir.resolve("data").toString()});
@@ -66,21 +64,5 @@ class ReadmeSamplesTest {
         assertTrue(out.contains("circuit of ") && Files.exists(dir.resolve("eap/eap.json")), out);
         assertTrue(out.contains("head results [4, 4,") && out.contains("logit change when layer 1's heads are zeroed: "), out);
         assertFalse(out.contains("logit change when layer 1's heads are zeroed: 0.0\n"), "the hook changed the logits: " + out);
-    }
-
-    interface Body {
-        void run() throws Exception;
-    }
-
-    private static String captureOut(Body body) throws Exception {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            body.run();
-        } finally {
-            System.setOut(old);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
     }
 }
