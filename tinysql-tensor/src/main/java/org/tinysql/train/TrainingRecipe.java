@@ -23,7 +23,7 @@ import org.tinysql.tokenizer.Tokenizer;
  *
  * @param name          what the recipe is for, e.g. "CS3 literal"
  * @param tuned         whether the values were measured for {@code name} (false: borrowed from another recipe)
- * @param note          where the values come from, e.g. "CS1 recipe, not yet tuned"
+ * @param note          where the values come from, e.g. "CS3 literal recipe, not yet tuned"
  * @param arch          llama (RMSNorm, RoPE, SwiGLU), gpt2 (learned positions, scaled attention) or gpt_neo
  * @param layers        transformer blocks
  * @param dModel        residual width
@@ -170,7 +170,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
     }
 
     /**
-     * One line, e.g. "CS5 synonym (CS1 recipe, not yet tuned): llama, 2 layers, d=128, 4 heads, ...".
+     * One line, e.g. "CS5 synonym (CS3 literal recipe, not yet tuned): llama, 2 layers, d=128, 4 heads, ...".
      * @return the description
      */
     public String describe() {

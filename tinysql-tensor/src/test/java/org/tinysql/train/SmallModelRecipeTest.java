@@ -45,12 +45,19 @@ class SmallModelRecipeTest {
                 String name = cs + " " + v.name().toLowerCase();
                 assertEquals(name, r.name());
                 assertTrue(r.describe().startsWith(name + " ("), r.describe());
+                assertEquals(cs == CommandSet.CS5 ? 768 : 512, r.maxPositions(), name);
                 if (!r.tuned()) {
-                    assertEquals("CS1 recipe, not yet tuned", r.note());
-                    // an unmeasured entry borrows the CS1 values, with room for its longest examples (CS5: 768 positions)
-                    assertEquals(SmallModelRecipe.CS1.as(name, false, r.note()).withMaxPositions(r.maxPositions()), r, name);
-                    assertEquals(cs == CommandSet.CS5 ? 768 : 512, r.maxPositions(), name);
-                    assertTrue(r.describe().contains("(CS1 recipe, not yet tuned)"), r.describe());
+                    // an unmeasured entry borrows a measured literal recipe (its own set's, or the last measured set's
+                    // before it) and names it, with room for its longest examples (CS5: 768 positions)
+                    java.util.regex.Matcher m = java.util.regex.Pattern.compile("CS([1-5]) literal recipe, not yet tuned")
+                            .matcher(r.note());
+                    assertTrue(m.matches(), r.note());
+                    int from = Integer.parseInt(m.group(1));
+                    assertTrue(from <= cs.level(), name + " borrows from a later command set: " + r.note());
+                    TrainingRecipe base = SmallModelRecipe.forDataset(from, "literal");
+                    assertTrue(base.tuned(), name + " borrows an unmeasured recipe: " + r.note());
+                    assertEquals(base.as(name, false, r.note()).withMaxPositions(r.maxPositions()), r, name);
+                    assertTrue(r.describe().contains("(" + r.note() + ")"), r.describe());
                 }
             }
         }
