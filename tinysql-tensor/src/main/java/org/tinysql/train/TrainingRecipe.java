@@ -170,7 +170,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
     }
 
     /**
-     * One line, e.g. "CS5 synonym (CS3 literal recipe, not yet tuned): llama, 2 layers, d=128, 4 heads, ...".
+     * One line, e.g. "CS5 literal (CS3 literal recipe, not yet tuned): llama, 2 layers, d=128, 4 heads, ...".
      * @return the description
      */
     public String describe() {

@@ -48,15 +48,23 @@ class SmallModelRecipeTest {
                 assertEquals(cs == CommandSet.CS5 ? 768 : 512, r.maxPositions(), name);
                 if (!r.tuned()) {
                     // an unmeasured entry borrows a measured literal recipe (its own set's, or the last measured set's
-                    // before it) and names it, with room for its longest examples (CS5: 768 positions)
-                    java.util.regex.Matcher m = java.util.regex.Pattern.compile("CS([1-5]) literal recipe, not yet tuned")
-                            .matcher(r.note());
+                    // before it) and names it, with room for its longest examples (CS5: 768 positions); synonym
+                    // entries also take CS1 synonym's layers and at least its steps
+                    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                            "CS([1-5]) literal recipe( with CS1 synonym's layers)?, not yet tuned").matcher(r.note());
                     assertTrue(m.matches(), r.note());
+                    assertEquals(v == Variant.SYNONYM, m.group(2) != null, r.note());
                     int from = Integer.parseInt(m.group(1));
                     assertTrue(from <= cs.level(), name + " borrows from a later command set: " + r.note());
                     TrainingRecipe base = SmallModelRecipe.forDataset(from, "literal");
                     assertTrue(base.tuned(), name + " borrows an unmeasured recipe: " + r.note());
-                    assertEquals(base.as(name, false, r.note()).withMaxPositions(r.maxPositions()), r, name);
+                    TrainingRecipe expected = base.as(name, false, r.note()).withMaxPositions(r.maxPositions());
+                    if (v == Variant.SYNONYM) {
+                        TrainingRecipe syn = SmallModelRecipe.forDataset(1, "synonym");
+                        assertTrue(syn.tuned());
+                        expected = expected.withLayers(syn.layers()).withSteps(Math.max(base.steps(), syn.steps()));
+                    }
+                    assertEquals(expected, r, name);
                     assertTrue(r.describe().contains("(" + r.note() + ")"), r.describe());
                 }
             }
