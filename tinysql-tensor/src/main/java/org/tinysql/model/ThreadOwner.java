@@ -8,11 +8,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * returns, in buffers of the model that a later loss or backward (and the caller reading the logits) still needs, so
  * the model belongs to the thread that ran it until that thread {@link #release releases} it or ends; a call from
  * another thread meanwhile would silently mix two threads' activations. Such a call waits up to {@link #WAIT_MILLIS}
- * for the owner to end (a worker thread that is just shutting down) and then throws.
+ * for the owner to release the model or end (a worker thread that is just shutting down) and then throws.
  */
 final class ThreadOwner {
     /** How long a call from another thread waits for the owner thread to end before it throws. */
     static final long WAIT_MILLIS = 1000;
+    /** How often a waiting call looks whether the owner has released the model (or ended). */
+    static final long SLICE_MILLIS = 5;
 
     private final AtomicReference<Thread> owner = new AtomicReference<>();
 
@@ -37,7 +39,8 @@ final class ThreadOwner {
                 throw inUse(o, me);
             }
             try {
-                o.join(left);
+                // in slices, so that a release() by a live owner is seen within SLICE_MILLIS, not at the deadline
+                o.join(Math.min(left, SLICE_MILLIS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw inUse(o, me);

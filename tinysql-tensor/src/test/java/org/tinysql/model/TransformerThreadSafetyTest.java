@@ -155,4 +155,32 @@ class TransformerThreadSafetyTest {
         other.join();
         assertTrue(same(reference(3), got.get()));
     }
+
+    @Test
+    void aWaitingThreadGetsTheModelSoonAfterALiveOwnerReleasesIt() throws Exception {
+        Transformer m = new Transformer(PARAMS);
+        java.util.concurrent.CountDownLatch owned = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread owner = new Thread(() -> {
+            m.forward(input(2), null);
+            owned.countDown();
+            try {
+                Thread.sleep(100);
+                m.release();                     // released while this thread stays alive
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        owner.start();
+        owned.await();
+        long t0 = System.nanoTime();
+        float[] got = m.forward(input(3), null).dup().data().asFloat();
+        long waited = (System.nanoTime() - t0) / 1_000_000;
+        done.countDown();
+        owner.join();
+        assertTrue(same(reference(3), got));
+        // before: the waiter slept in join() until its 1 s deadline although the model was free after 100 ms
+        assertTrue(waited < 600, "waited " + waited + " ms for a model released after 100 ms");
+    }
 }
