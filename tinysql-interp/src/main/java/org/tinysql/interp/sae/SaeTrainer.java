@@ -37,6 +37,28 @@ public final class SaeTrainer {
     public record Config(double lr, int warmupSteps, double decayFraction, long deadWindow, int auxK, double auxAlpha,
                          double beta1, double beta2, double eps) {
         /**
+         * Checks the values (written so that NaN fails every check).
+         *
+         * @param lr            peak learning rate, positive and finite
+         * @param warmupSteps   steps of linear warmup, at least 0
+         * @param decayFraction fraction of the steps over which the rate decays, 0 to 1
+         * @param deadWindow    tokens without firing after which a latent counts as dead, at least 1
+         * @param auxK          latents the AuxK loss reconstructs from, at least 0
+         * @param auxAlpha      weight of the AuxK loss, at least 0
+         * @param beta1         Adam's first-moment decay, in [0, 1)
+         * @param beta2         Adam's second-moment decay, in [0, 1)
+         * @param eps           Adam's epsilon, positive
+         * @throws IllegalArgumentException when a value is out of range
+         */
+        public Config {
+            if (!(lr > 0 && Double.isFinite(lr)) || warmupSteps < 0 || !(decayFraction >= 0 && decayFraction <= 1)
+                    || deadWindow < 1 || auxK < 0 || !(auxAlpha >= 0 && Double.isFinite(auxAlpha))
+                    || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0 && Double.isFinite(eps))) {
+                throw new IllegalArgumentException("bad SAE training settings: " + this);
+            }
+        }
+
+        /**
          * lr 4e-4, 50 warmup steps, decay over the last 20%, dead after 100,000 tokens, AuxK 64 with weight 1/32, Adam
          * 0.9 / 0.999 / 1e-8.
          *
