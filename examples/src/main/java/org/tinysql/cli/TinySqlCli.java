@@ -50,8 +50,7 @@ public final class TinySqlCli implements Runnable {
                 || t instanceof java.nio.file.FileSystemException
                 || t instanceof java.io.FileNotFoundException
                 || t instanceof org.tinysql.data.DataFormatException
-                || t instanceof org.tinysql.tensor.CheckpointFormatException
-                || t instanceof org.tinysql.train.CheckpointFormatException;
+                || t instanceof org.tinysql.tensor.CheckpointFormatException;   // model and training checkpoints
         return mistake ? USAGE_ERROR : FAILURE;
     }
 

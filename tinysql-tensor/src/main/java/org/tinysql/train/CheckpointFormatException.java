@@ -1,10 +1,13 @@
 package org.tinysql.train;
 
-import java.io.IOException;
 import java.nio.file.Path;
 
-/** A checkpoint file that cannot be used; the message names the file and the field. */
-public final class CheckpointFormatException extends IOException {
+/**
+ * A training checkpoint file (trainer_state.json, optimizer.safetensors) that cannot be used; the message names the
+ * file and the field. A kind of {@link org.tinysql.tensor.CheckpointFormatException}, so one catch of that type covers
+ * model and training checkpoints alike.
+ */
+public final class CheckpointFormatException extends org.tinysql.tensor.CheckpointFormatException {
     private static final long serialVersionUID = 1L;
 
     /**
@@ -14,6 +17,6 @@ public final class CheckpointFormatException extends IOException {
      * @param problem what is wrong with it
      */
     public CheckpointFormatException(Path file, String field, String problem) {
-        super(file + ": " + field + ": " + problem);
+        super(file, field + ": " + problem);
     }
 }
