@@ -1,6 +1,7 @@
 package org.tinysql.cli;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.tinysql.data.CommandSet;
 import org.tinysql.data.DatasetGenerator;
@@ -43,7 +44,7 @@ public final class GenerateCommand implements Callable<Integer> {
             stats = gen.writeSplits(out, n, bar);
         }
         int[] sizes = Split.sizes(n);
-        System.out.printf("wrote %s: train %d / validation %d / test %d in %.2f s%n", out, sizes[0], sizes[1], sizes[2],
+        System.out.printf(Locale.ROOT, "wrote %s: train %d / validation %d / test %d in %.2f s%n", out, sizes[0], sizes[1], sizes[2],
                 (System.nanoTime() - t0) / 1e9);
         System.out.println(stats.describe());
         return 0;

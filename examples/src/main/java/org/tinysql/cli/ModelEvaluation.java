@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.model.SqlPredictor;
@@ -37,7 +38,7 @@ final class ModelEvaluation {
         long t0 = System.nanoTime();
         Map<String, List<ScoreResult>> results = Scoring.scoreAll(items, Scoring.standardScorers(), threads);
         List<ScoreReport> reports = Scoring.report(results);
-        System.out.printf("scored %d predictions in %.2f s%n", items.size(), (System.nanoTime() - t0) / 1e9);
+        System.out.printf(Locale.ROOT, "scored %d predictions in %.2f s%n", items.size(), (System.nanoTime() - t0) / 1e9);
         return reports;
     }
 }

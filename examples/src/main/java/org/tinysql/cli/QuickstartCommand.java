@@ -82,7 +82,7 @@ public final class QuickstartCommand implements Callable<Integer> {
         if (model != null) {
             m = Transformer.fromPretrained(model);
             tok = HfTokenizer.load(model); // tokenizer.json with its tokenizer_config.json
-            System.out.printf("== analysing %s (%s, %,d parameters)%n", model, m.config(), m.parameters().count());
+            System.out.printf(Locale.ROOT, "== analysing %s (%s, %,d parameters)%n", model, m.config(), m.parameters().count());
             html.section("Model", HtmlReport.p(String.format(Locale.ROOT, "%s from %s, %,d parameters, its own tokenizer "
                     + "(%,d tokens). Not trained by this run.", m.config(), model.toAbsolutePath(), m.parameters().count(), tok.vocabSize())));
         } else {
@@ -163,7 +163,7 @@ public final class QuickstartCommand implements Callable<Integer> {
             Trainer.Config tc = recipe.training(1234).withCheckpoints(250, Math.max(1, steps / 6));
             Trainer trainer = new Trainer(model, tok, data.resolve("tokenizer.json"), DatasetIO.read(data, Split.TRAIN),
                     DatasetIO.read(data, Split.VALIDATION), tc, runDir.resolve("checkpoints"));
-            System.out.printf("== training %s (%,d parameters) on CS1 for %d steps of %d%n", cfg, model.parameters().count(), steps, batch);
+            System.out.printf(Locale.ROOT, "== training %s (%,d parameters) on CS1 for %d steps of %d%n", cfg, model.parameters().count(), steps, batch);
             try (ConsoleProgressBar bar = new ConsoleProgressBar("train", steps)) {
                 trainer.run(bar);
             }

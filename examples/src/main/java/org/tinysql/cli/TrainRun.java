@@ -108,7 +108,7 @@ public final class TrainRun {
         Transformer model = recipe.model(tok, seed);
         Trainer.Config tc = recipe.training(seed).withCheckpoints(checkpointEvery, Math.max(1, recipe.steps() / 10)).withForce(force);
         Trainer trainer = trainer(data, model, tok, tokFile, tc, out.resolve("checkpoints"));
-        System.out.printf("model %s, %,d parameters; %d training examples%n", model.config(), model.parameters().count(),
+        System.out.printf(Locale.ROOT, "model %s, %,d parameters; %d training examples%n", model.config(), model.parameters().count(),
                 trainer.trainingExamples());
         long t0 = System.nanoTime();
         try (ConsoleProgressBar bar = new ConsoleProgressBar("train", recipe.steps())) {
@@ -120,7 +120,7 @@ public final class TrainRun {
         Report report = report(recipe, seed, trainer, model.parameters().count(), seconds);
         AtomicFiles.writeString(out.resolve(TRAINING_JSON), StrictJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(report));
         long done = trainer.step() - trainer.resumedFrom();
-        System.out.printf("trained %d steps (%s) in %.1f s (%.0f tokens/s); final loss %s; validation %s%n", trainer.step(),
+        System.out.printf(Locale.ROOT, "trained %d steps (%s) in %.1f s (%.0f tokens/s); final loss %s; validation %s%n", trainer.step(),
                 trainer.resumedFrom() == 0 ? "from scratch" : done + " in this run, resumed from step " + trainer.resumedFrom(),
                 seconds, report.tokensPerSecond() == null ? Double.NaN : report.tokensPerSecond(), format(report.finalLoss()),
                 format(report.validationLoss()));

@@ -184,7 +184,7 @@ public final class Zoo {
         }
         Settings settings = new Settings(options.examples(), options.dataSeed(), options.evalPrompts(), options.overrides().describe());
         AtomicFiles.writeString(out.resolve(ZOO_JSON), json(settings));
-        System.out.printf("== zoo in %s: %d cells to train or evaluate, %d finished before%n", out, pending.size(),
+        System.out.printf(Locale.ROOT, "== zoo in %s: %d cells to train or evaluate, %d finished before%n", out, pending.size(),
                 options.commandSets().size() * options.variants().size() * options.seeds().size() - pending.size());
         int done = 0;
         for (CommandSet cs : options.commandSets()) {
@@ -196,7 +196,7 @@ public final class Zoo {
                         continue;
                     }
                     data = data == null ? dataset(cs, v) : data;
-                    System.out.printf("== [%d/%d] %s%n", ++done, pending.size(), cell);
+                    System.out.printf(Locale.ROOT, "== [%d/%d] %s%n", ++done, pending.size(), cell);
                     CellResult r = cell(cs, v, seed, recipes.get(dataName(cs, v)), data);
                     AtomicFiles.writeString(out.resolve(cell).resolve(RESULT_JSON), json(r));
                     ZooSummary.of(results()).write(out);

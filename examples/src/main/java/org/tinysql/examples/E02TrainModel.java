@@ -1,6 +1,7 @@
 package org.tinysql.examples;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import org.tinysql.data.DatasetIO;
 import org.tinysql.data.Split;
 import org.tinysql.model.HfCheckpoint;
@@ -40,7 +41,7 @@ public final class E02TrainModel {
         try (ConsoleProgressBar bar = new ConsoleProgressBar("train", steps)) {
             trainer.run(bar);
         }
-        System.out.printf("validation loss %.4f%n", trainer.validationLoss());
+        System.out.printf(Locale.ROOT, "validation loss %.4f%n", trainer.validationLoss());
 
         HfCheckpoint.save(model.parameters(), ExampleModel.EXAMPLE_MODEL, DType.F32);
         java.nio.file.Files.copy(data.resolve("tokenizer.json"), ExampleModel.EXAMPLE_MODEL.resolve("tokenizer.json"),

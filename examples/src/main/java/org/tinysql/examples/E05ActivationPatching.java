@@ -1,5 +1,6 @@
 package org.tinysql.examples;
 
+import java.util.Locale;
 import org.tinysql.data.CorruptionKind;
 import org.tinysql.interp.Metric;
 import org.tinysql.interp.PatchBatch;
@@ -27,7 +28,7 @@ public final class E05ActivationPatching {
         PatchBatch one = pairs.slice(0, 1);
 
         ActivationPatching ap = new ActivationPatching(m.model(), one, Metric.Kind.LOGIT_DIFF);
-        System.out.printf("clean logit diff %.3f, corrupt %.3f%n", ap.cleanMetric(), ap.corruptMetric());
+        System.out.printf(Locale.ROOT, "clean logit diff %.3f, corrupt %.3f%n", ap.cleanMetric(), ap.corruptMetric());
         PatchingResult resid = ap.residualStream(Progress.NONE);
         System.out.println(resid.format());
         System.out.println("tokens: " + m.tokenizer().decode(java.util.Arrays.copyOf(one.clean()[0], one.pos()[0] + 1)));

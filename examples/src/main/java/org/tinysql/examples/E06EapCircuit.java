@@ -2,6 +2,7 @@ package org.tinysql.examples;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.tinysql.data.CorruptionKind;
 import org.tinysql.interp.eap.Circuit;
@@ -26,13 +27,13 @@ public final class E06EapCircuit {
         CircuitDiscovery.Options base = CircuitDiscovery.Options.defaults(CorruptionKind.INSTRUCTION_TABLE).withPairs(32).withTop(40);
         CircuitDiscovery.Result eap = CircuitDiscovery.run(m.model(), m.tokenizer(), base, Progress.NONE);
         eap.write(Path.of("runs/examples/eap"));
-        System.out.printf("EAP: circuit of %d edges, faithfulness %.3f, curve area %.3f%n", eap.circuit().edgeCount(), eap.faithfulness(),
+        System.out.printf(Locale.ROOT, "EAP: circuit of %d edges, faithfulness %.3f, curve area %.3f%n", eap.circuit().edgeCount(), eap.faithfulness(),
                 eap.curve().area());
 
         CircuitDiscovery.Options ig = new CircuitDiscovery.Options(base.commandSet(), base.variant(), base.corruption(), base.pairs(),
                 base.seed(), base.metric(), 5, base.batchSize(), base.selection(), base.top(), base.prune(), base.ablation(), 0);
         CircuitDiscovery.Result eapIg = CircuitDiscovery.run(m.model(), m.tokenizer(), ig, Progress.NONE);
-        System.out.printf("EAP-IG(5): faithfulness %.3f; edge overlap with EAP %.2f%n", eapIg.faithfulness(),
+        System.out.printf(Locale.ROOT, "EAP-IG(5): faithfulness %.3f; edge overlap with EAP %.2f%n", eapIg.faithfulness(),
                 Circuit.jaccard(eap.circuit().edgeNames(), eapIg.circuit().edgeNames()));
 
         Map<String, Circuit> circuits = new LinkedHashMap<>();

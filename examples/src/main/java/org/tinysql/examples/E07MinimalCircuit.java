@@ -1,5 +1,6 @@
 package org.tinysql.examples;
 
+import java.util.Locale;
 import org.tinysql.data.CorruptionKind;
 import org.tinysql.interp.Metric;
 import org.tinysql.interp.PatchBatch;
@@ -23,9 +24,9 @@ public final class E07MinimalCircuit {
         PatchBatch b = CircuitDiscovery.pairs(m.tokenizer(), CircuitDiscovery.Options.defaults(CorruptionKind.INSTRUCTION_TABLE).withPairs(32));
         for (MinimalCircuit.Ablation a : MinimalCircuit.Ablation.values()) {
             MinimalCircuit.Result r = MinimalCircuit.search(m.model(), b, Metric.Kind.LOGIT_DIFF, a, 0.9, Progress.NONE);
-            System.out.printf("%s ablation: %d of %d heads kept %s, ratio %.3f (full logit diff %.3f)%n", a, r.kept().size(), r.totalHeads(),
+            System.out.printf(Locale.ROOT, "%s ablation: %d of %d heads kept %s, ratio %.3f (full logit diff %.3f)%n", a, r.kept().size(), r.totalHeads(),
                     r.kept(), r.ratio(), r.fullMetric());
-            r.removals().forEach(s -> System.out.printf("   removed %s -> %.3f%n", s.head(), s.ratio()));
+            r.removals().forEach(s -> System.out.printf(Locale.ROOT, "   removed %s -> %.3f%n", s.head(), s.ratio()));
         }
     }
 }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -63,7 +64,7 @@ public final class E09LoadPretrained {
                 .sorted(Comparator.comparingDouble((Integer i) -> last[i]).reversed()).limit(5).toList();
         System.out.println("top-5 next tokens:");
         for (int id : top) {
-            System.out.printf("  %-20s p=%.4f%n", Arrays.toString(new String[] {tok.decode(new int[] {id})}), Math.exp(last[id] - m) / z);
+            System.out.printf(Locale.ROOT, "  %-20s p=%.4f%n", Arrays.toString(new String[] {tok.decode(new int[] {id})}), Math.exp(last[id] - m) / z);
         }
 
         // 4. Greedy generation with the KV cache.

@@ -28,6 +28,19 @@ class TinySqlCliTest {
     }
 
     @Test
+    void numbersPrintTheSameInEveryLocale(@TempDir Path dir) {
+        java.util.Locale old = java.util.Locale.getDefault();
+        java.util.Locale.setDefault(java.util.Locale.GERMANY);
+        try {
+            String out = captureOut(() -> assertEquals(0, TinySqlCli.run("generate", "--n", "300", "--out", dir.toString())));
+            // a decimal point, not the German comma ("in 0,12 s")
+            assertTrue(out.matches("(?s).*test 30 in \\d+\\.\\d\\d s.*"), out);
+        } finally {
+            java.util.Locale.setDefault(old);
+        }
+    }
+
+    @Test
     void versionComesFromTheBuild() {
         String v = captureOut(() -> assertEquals(0, TinySqlCli.run("--version")));
         // The filtered resource holds the POM's version (not a literal one in the code, not "${project.version}").

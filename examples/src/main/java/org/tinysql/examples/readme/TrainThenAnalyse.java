@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.IntStream;
 import org.tinysql.data.CommandSet;
 import org.tinysql.data.CorruptionKind;
@@ -51,14 +52,14 @@ public final class TrainThenAnalyse {
         List<TinySqlExample> test = DatasetIO.read(data, Split.TEST).subList(0, 50);
         List<String> sql = m.predictSql(test);
         long exact = IntStream.range(0, test.size()).filter(i -> sql.get(i).equals(test.get(i).sqlStatement())).count();
-        System.out.printf("exact match %d/%d%n", exact, test.size());
+        System.out.printf(Locale.ROOT, "exact match %d/%d%n", exact, test.size());
 
         // 4. The circuit that carries the table name from the instruction to the answer (EAP-IG with 5 steps)
         CircuitDiscovery.Options options = CircuitDiscovery.Options.builder(CorruptionKind.INSTRUCTION_TABLE)
                 .pairs(32).igSteps(5).topEdges(40).build();
         CircuitDiscovery.Result found = CircuitDiscovery.run(m.transformer(), m.tokenizer(), options);
         found.write(out.resolve("eap"));                                       // eap.json and circuit.svg
-        System.out.printf("circuit of %d edges, faithfulness %.2f%n", found.circuit().edgeCount(), found.faithfulness());
+        System.out.printf(Locale.ROOT, "circuit of %d edges, faithfulness %.2f%n", found.circuit().edgeCount(), found.faithfulness());
     }
 }
 // README-END
