@@ -3,6 +3,7 @@ package org.tinysql.examples;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.tinysql.model.TinySqlModel;
 import org.tinysql.model.Transformer;
 import org.tinysql.tokenizer.HfTokenizer;
 
@@ -17,6 +18,7 @@ record ExampleModel(Path dir, Transformer model, HfTokenizer tokenizer) {
             throw new IllegalArgumentException("no trained model in " + dir + ": run E02TrainModel (or the quickstart) first, "
                     + "or pass a model folder (config.json, model.safetensors, tokenizer.json)");
         }
-        return new ExampleModel(dir, Transformer.fromPretrained(dir), HfTokenizer.load(dir));
+        TinySqlModel m = TinySqlModel.load(dir);
+        return new ExampleModel(dir, m.transformer(), m.tokenizer());
     }
 }

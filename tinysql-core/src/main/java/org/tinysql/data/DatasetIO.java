@@ -56,10 +56,23 @@ public final class DatasetIO {
      * @throws IOException if the file cannot be written; it is then left as it was
      */
     public static void write(Path file, List<TinySqlExample> examples) throws IOException {
+        writeLines(file, examples.size(), i -> toJson(examples.get(i)));
+    }
+
+    /** Produces line {@code i} of a JSON Lines file (one JSON object, no newline). */
+    interface LineSource {
+        String line(int i) throws IOException;
+    }
+
+    /**
+     * Writes {@code count} lines, each {@code lines.line(i)} followed by a newline, as UTF-8 to {@code file} atomically
+     * (temp file in the same folder, then rename): the JSON Lines writer of datasets and predictions.
+     */
+    static void writeLines(Path file, int count, LineSource lines) throws IOException {
         AtomicFiles.write(file, (AtomicFiles.StreamWriter) out -> {
             Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-            for (TinySqlExample e : examples) {
-                w.write(toJson(e));
+            for (int i = 0; i < count; i++) {
+                w.write(lines.line(i));
                 w.write('\n');
             }
             w.flush();

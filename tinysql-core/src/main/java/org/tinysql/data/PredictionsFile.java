@@ -5,14 +5,11 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.tinysql.util.AtomicFiles;
 
 /**
  * Predicted SQL to score, one per line, in one of two formats:
@@ -77,18 +74,13 @@ public final class PredictionsFile {
         if (gold.size() != predictions.size()) {
             throw new IllegalArgumentException(predictions.size() + " predictions for " + gold.size() + " examples");
         }
-        AtomicFiles.write(file, (AtomicFiles.StreamWriter) out -> {
-            Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-            for (int i = 0; i < gold.size(); i++) {
-                ObjectNode line = DatasetIO.mapper().createObjectNode();
-                line.put("prediction", predictions.get(i));
-                line.put("gold", gold.get(i).sqlStatement());
-                line.put("exact", predictions.get(i).equals(gold.get(i).sqlStatement()));
-                line.put("english_prompt", gold.get(i).englishPrompt());
-                w.write(WRITER.writeValueAsString(line));
-                w.write('\n');
-            }
-            w.flush();
+        DatasetIO.writeLines(file, gold.size(), i -> {
+            ObjectNode line = DatasetIO.mapper().createObjectNode();
+            line.put("prediction", predictions.get(i));
+            line.put("gold", gold.get(i).sqlStatement());
+            line.put("exact", predictions.get(i).equals(gold.get(i).sqlStatement()));
+            line.put("english_prompt", gold.get(i).englishPrompt());
+            return WRITER.writeValueAsString(line);
         });
     }
 

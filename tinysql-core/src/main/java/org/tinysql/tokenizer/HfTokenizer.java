@@ -62,6 +62,29 @@ public final class HfTokenizer implements Tokenizer {
      * @param attentionMask [B][T] 1 for real tokens, 0 for padding
      */
     public record Batch(int[][] inputIds, int[][] attentionMask) {
+
+        /**
+         * Pads token id sequences to the longest one: padding ids {@code padId} with mask 0, real tokens mask 1.
+         * @param ids the sequences [B][*], at least one
+         * @param padId the id padded positions get
+         * @param side whether the padding goes before (LEFT: every sequence ends at the last position) or after
+         * @return ids and mask of shape [B][T], T the longest sequence
+         */
+        public static Batch pad(int[][] ids, int padId, PaddingSide side) {
+            int max = 0;
+            for (int[] row : ids) {
+                max = Math.max(max, row.length);
+            }
+            int[][] padded = new int[ids.length][max];
+            int[][] mask = new int[ids.length][max];
+            for (int b = 0; b < ids.length; b++) {
+                int off = side == PaddingSide.LEFT ? max - ids[b].length : 0;
+                Arrays.fill(padded[b], padId);
+                System.arraycopy(ids[b], 0, padded[b], off, ids[b].length);
+                Arrays.fill(mask[b], off, off + ids[b].length, 1);
+            }
+            return new Batch(padded, mask);
+        }
     }
 
     /**
@@ -290,20 +313,10 @@ public final class HfTokenizer implements Tokenizer {
             throw new IllegalStateException(source + ": the tokenizer has no padding token (looked for " + PAD_NAMES + ")");
         }
         int[][] ids = new int[texts.size()][];
-        int max = 0;
         for (int b = 0; b < texts.size(); b++) {
             ids[b] = encode(texts.get(b));
-            max = Math.max(max, ids[b].length);
         }
-        int[][] padded = new int[texts.size()][max];
-        int[][] mask = new int[texts.size()][max];
-        for (int b = 0; b < ids.length; b++) {
-            int off = side == PaddingSide.LEFT ? max - ids[b].length : 0;
-            Arrays.fill(padded[b], padId);
-            System.arraycopy(ids[b], 0, padded[b], off, ids[b].length);
-            Arrays.fill(mask[b], off, off + ids[b].length, 1);
-        }
-        return new Batch(padded, mask);
+        return Batch.pad(ids, padId, side);
     }
 
     @Override

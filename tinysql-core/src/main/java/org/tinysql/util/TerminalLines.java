@@ -46,8 +46,7 @@ public final class TerminalLines {
             if (installed != null) {
                 installed.draw(line);
             } else {
-                out.print("\r" + line + "\u001b[K");
-                out.flush();
+                print(out, line);
             }
         }
     }
@@ -68,6 +67,12 @@ public final class TerminalLines {
         }
     }
 
+    /** Draws {@code line} over the current terminal line: carriage return, the line, erase to the end of the line. */
+    private static void print(PrintStream out, String line) {
+        out.print("\r" + line + "\u001b[K");
+        out.flush();
+    }
+
     /** The guarded standard error: clears the bar before other text and redraws it after each complete line. */
     static final class Guard extends OutputStream {
         private final PrintStream terminal;
@@ -80,9 +85,7 @@ public final class TerminalLines {
 
         void draw(String line) {
             bar = line;
-            terminal.write(CLEAR, 0, 1);
-            terminal.print(line + "\u001b[K");
-            terminal.flush();
+            print(terminal, line);
             barShown = true;
         }
 

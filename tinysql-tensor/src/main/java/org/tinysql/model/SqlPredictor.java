@@ -1,13 +1,11 @@
 package org.tinysql.model;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.tinysql.data.PromptFormat;
 import org.tinysql.data.TinySqlExample;
-import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.tokenizer.Tokenizer;
 import org.tinysql.util.Progress;
 
@@ -44,11 +42,8 @@ public final class SqlPredictor {
      * @throws IOException when the folder has no tokenizer.json, or a file cannot be read or is invalid
      */
     public static SqlPredictor load(Path dir, int maxNewTokens) throws IOException {
-        Path tok = dir.resolve("tokenizer.json");
-        if (!Files.exists(tok)) {
-            throw new java.nio.file.NoSuchFileException(null, null, "no tokenizer.json in " + dir + " (a model folder needs one for prediction)");
-        }
-        return new SqlPredictor(Transformer.fromPretrained(dir), HfTokenizer.load(dir), maxNewTokens); // with tokenizer_config.json
+        TinySqlModel m = TinySqlModel.load(dir);   // with tokenizer_config.json when present
+        return new SqlPredictor(m.transformer(), m.tokenizer(), maxNewTokens);
     }
 
     /**

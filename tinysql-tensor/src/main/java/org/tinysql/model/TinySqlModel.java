@@ -49,21 +49,10 @@ public record TinySqlModel(Path dir, Transformer transformer, HfTokenizer tokeni
         }
         SqlPredictor p = predictor();
         int[][] ids = new int[examples.size()][];
-        int t = 0;
         for (int b = 0; b < ids.length; b++) {
             ids[b] = p.promptIds(examples.get(b));
-            t = Math.max(t, ids[b].length);
         }
-        int pad = Math.max(0, tokenizer.padId());
-        int[][] padded = new int[ids.length][t];
-        int[][] mask = new int[ids.length][t];
-        for (int b = 0; b < ids.length; b++) {
-            int off = t - ids[b].length;
-            java.util.Arrays.fill(padded[b], pad);
-            System.arraycopy(ids[b], 0, padded[b], off, ids[b].length);
-            java.util.Arrays.fill(mask[b], off, t, 1);
-        }
-        return new HfTokenizer.Batch(padded, mask);
+        return HfTokenizer.Batch.pad(ids, Math.max(0, tokenizer.padId()), HfTokenizer.PaddingSide.LEFT);
     }
 
     /**
