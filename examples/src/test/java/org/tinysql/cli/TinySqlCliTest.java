@@ -201,6 +201,11 @@ class TinySqlCliTest {
         assertTrue(err.contains("nosuchcommand"), err);
         // A folder where a file belongs is named, not "Is a directory".
         failsWith(dir + ": is a folder, not a file", "eval", "--data", dir.toString());
+        Path gold = dir.resolve("gold.jsonl");
+        org.tinysql.data.DatasetIO.write(gold, new org.tinysql.data.DatasetGenerator(org.tinysql.data.CommandSet.CS1,
+                org.tinysql.data.Variant.LITERAL, 1).generate(3));
+        failsWith(dir + ": is a folder, not a file", "eval", "--data", gold.toString(), "--save-predictions", dir.toString());
+        failsWith(dir + ": is a folder, not a file", "eval", "--data", gold.toString(), "--out", dir.toString());
         // An --out that is a file is refused before generating anything (before: after generating everything).
         Path file = dir.resolve("a-file");
         Files.writeString(file, "keep me");

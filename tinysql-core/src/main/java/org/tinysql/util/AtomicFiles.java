@@ -51,10 +51,14 @@ public final class AtomicFiles {
      *
      * @param file   the target; its folder is created if missing, an existing file replaced
      * @param writer writes the content
-     * @throws IOException if the folder or temporary file cannot be made, {@code writer} fails, or the rename fails;
-     *     the message names {@code file}
+     * @throws IOException if {@code file} is a folder, the folder or temporary file cannot be made, {@code writer}
+     *     fails, or the rename fails; the message names {@code file}
      */
     public static void write(Path file, ChannelWriter writer) throws IOException {
+        if (Files.isDirectory(file)) {
+            // refused before any work: the rename would fail only after the content was written
+            throw new java.nio.file.FileSystemException(file.toString(), null, "is a folder, not a file");
+        }
         Path dir = file.toAbsolutePath().getParent();
         try {
             Files.createDirectories(dir);
