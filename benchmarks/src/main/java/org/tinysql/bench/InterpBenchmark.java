@@ -28,8 +28,8 @@ import org.tinysql.model.Transformer;
 
 /**
  * Interpretability workloads on the peer's shapes: a forward pass, a forward caching every hook point, one head-level
- * EAP batch (compare with the forward: the EAP target is at most 3.5 forwards), and one TopK SAE step (15x, k = 32,
- * 4096 rows). Compare with {@code torch_peer.py fwd_cache|eap_head|sae} side by side (see {@code tinysql bench}); more
+ * EAP batch (compare with the forward: the EAP target is at most 3.5 forwards), greedy decoding with the KV cache at
+ * batch 1 and 16, and one TopK SAE step (15x, k = 32, 4096 rows). Compare with {@code torch_peer.py fwd_cache|eap_head|sae} side by side (see {@code tinysql bench}); more
  * shapes with {@code -p shape=cs5}.
  */
 @State(Scope.Benchmark)
@@ -37,7 +37,7 @@ import org.tinysql.model.Transformer;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2)
 @Measurement(iterations = 3)
-@Fork(value = 1, jvmArgs = {"-Xmx8g"})
+@Fork(value = 1, jvmArgs = {"-Xmx8g", Workloads.VECTOR_API})
 public class InterpBenchmark {
 
     @Param({"small", "bm1"})
@@ -49,6 +49,10 @@ public class InterpBenchmark {
     private EdgeAttribution eap;
     private SaeTrainer sae;
     private float[] saeRows;
+    private java.util.List<int[]> prompts1;
+    private java.util.List<int[]> prompts16;
+    private final org.tinysql.model.Generator.Options decode =
+            org.tinysql.model.Generator.Options.greedy(Workloads.DECODE_NEW, -1, 0);
 
     @Setup
     public void setup() {
@@ -61,6 +65,8 @@ public class InterpBenchmark {
         sae = new SaeTrainer(Sae.init(SaeConfig.topK(c, 15 * c, 32), 0),
                 new SaeTrainer.Config(2e-4, 0, 0, Long.MAX_VALUE, 0, 0, 0.9, 0.999, 1e-8));
         Random r = new Random(0);
+        prompts1 = Workloads.decodePrompts(sh, 1);
+        prompts16 = Workloads.decodePrompts(sh, 16);
         saeRows = new float[Workloads.SAE_ROWS * c];
         for (int i = 0; i < saeRows.length; i++) {
             saeRows[i] = (float) r.nextGaussian();
@@ -82,6 +88,18 @@ public class InterpBenchmark {
     @Benchmark
     public EapResult eapBatch() {
         return eap.eap(batch, Metric.Kind.LOGIT_DIFF, batch.size());
+    }
+
+    /** Greedy decoding with the KV cache at batch 1 (the peer's decode): 64 new tokens after a 64-token prompt. */
+    @Benchmark
+    public java.util.List<int[]> decodeBatch1() {
+        return org.tinysql.model.Generator.generate(model, prompts1, decode);
+    }
+
+    /** As {@link #decodeBatch1}, 16 sequences at once (benchmarks/peer/torch_peer_extra.py decode16). */
+    @Benchmark
+    public java.util.List<int[]> decodeBatch16() {
+        return org.tinysql.model.Generator.generate(model, prompts16, decode);
     }
 
     @Benchmark

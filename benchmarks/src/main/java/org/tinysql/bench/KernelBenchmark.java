@@ -27,7 +27,7 @@ import org.tinysql.tensor.Kernels;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3)
 @Measurement(iterations = 5)
-@Fork(value = 1, jvmArgs = {"-Xmx6g"})
+@Fork(value = 1, jvmArgs = {"-Xmx6g", Workloads.VECTOR_API})
 public class KernelBenchmark {
 
     @Param({"small", "bm1"})

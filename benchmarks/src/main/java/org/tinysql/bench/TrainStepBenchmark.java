@@ -26,7 +26,7 @@ import org.tinysql.train.AdamW;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2)
 @Measurement(iterations = 3)
-@Fork(value = 1, jvmArgs = {"-Xmx8g"})
+@Fork(value = 1, jvmArgs = {"-Xmx8g", Workloads.VECTOR_API})
 public class TrainStepBenchmark {
 
     @Param({"small", "bm1"})

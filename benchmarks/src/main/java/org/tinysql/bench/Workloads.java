@@ -36,6 +36,13 @@ public final class Workloads {
         }
     }
 
+    /**
+     * The JVM option that gives the kernels the Java Vector API (softmax, cross-entropy and SwiGLU, the exp-based loops, on
+     * SIMD lanes; see the tensor module's VectorMath), as the {@code tinysql} CLI starts its JVM: every benchmark JVM
+     * that runs the model gets it (JMH forks, {@code tinysql bench}'s workload JVMs).
+     */
+    public static final String VECTOR_API = "--add-modules=jdk.incubator.vector";
+
     private Workloads() {
     }
 
@@ -70,15 +77,31 @@ public final class Workloads {
                 sec = sae(sh, iters);
                 tokens = SAE_ROWS;
             }
-            default -> throw new IllegalArgumentException("unknown workload '" + workload + "' (train, forward, fwd_cache, eap, decode, decode16, sae)");
+            case "gemm" -> sec = gemm(sh, iters);
+            default -> throw new IllegalArgumentException("unknown workload '" + workload
+                    + "' (train, forward, fwd_cache, eap, decode, decode16, sae, gemm)");
         }
-        System.out.println(json(workload, shapeName, sec, tokens));
+        System.out.println(json(workload, shapeName, sec, tokens, WorkloadFlops.of(workload, sh)));
     }
 
-    /** The peer's JSON line. */
-    public static String json(String workload, String shape, double sec, long tokens) {
-        return String.format(Locale.ROOT, "{\"workload\": \"%s\", \"shape\": \"%s\", \"ms_per_iter\": %.2f, \"tokens_per_s\": %.1f, "
-                + "\"engine\": \"tinysql-j\"}", workload, shape, sec * 1e3, tokens / sec);
+    /** The peer's JSON line, with our GFLOP/s ({@link WorkloadFlops}) when the workload's work is counted. */
+    public static String json(String workload, String shape, double sec, long tokens, double flops) {
+        String gflops = Double.isNaN(flops) ? "" : String.format(Locale.ROOT, ", \"gflop_per_s\": %.1f", flops / sec / 1e9);
+        return String.format(Locale.ROOT, "{\"workload\": \"%s\", \"shape\": \"%s\", \"ms_per_iter\": %.2f, \"tokens_per_s\": %.1f%s, "
+                + "\"engine\": \"tinysql-j\"}", workload, shape, sec * 1e3, tokens / sec, gflops);
+    }
+
+    /**
+     * Seconds per [N, C] x [C, M] SGEMM (the MLP's up-projection, through the kernels' linear): the machine's matrix
+     * product speed, measured in the same run as the workloads so that their GFLOP/s read as a fraction of it.
+     */
+    static double gemm(Shape sh, int iters) {
+        org.tinysql.tensor.Kernels k = new org.tinysql.tensor.CpuKernels();
+        int n = sh.batch() * sh.time();
+        org.nd4j.linalg.api.ndarray.INDArray x = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, sh.c());
+        org.nd4j.linalg.api.ndarray.INDArray w = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, sh.mlp(), sh.c());
+        org.nd4j.linalg.api.ndarray.INDArray y = org.tinysql.tensor.Buffers.zeros(n, sh.mlp());
+        return time(() -> k.linear(x, w, null, y), Math.max(iters, 10));
     }
 
     /** Rows per SAE step in the peer's sae workload. */
@@ -95,8 +118,24 @@ public final class Workloads {
         return ids;
     }
 
+    /** Warm-up before timing: at least this many runs ... */
+    static final int WARMUP_RUNS = 3;
+    /** ... and at least this long (the JIT compiles the kernels' loops, the Vector API's included, within it) ... */
+    static final double WARMUP_SECONDS = 2.0;
+    /** ... but never more runs than this. */
+    static final int WARMUP_MAX_RUNS = 200;
+
+    /**
+     * Seconds per run of {@code r}, the mean of {@code iters} runs after a warm-up of at least {@link #WARMUP_RUNS}
+     * runs and {@link #WARMUP_SECONDS} (at most {@link #WARMUP_MAX_RUNS} runs), as JMH warms up: a JVM runs its first
+     * seconds interpreted or with unoptimised code (decoding at batch 1 took twice as long in its first run), while the
+     * PyTorch peer needs one warm-up run (its kernels are compiled ahead of time).
+     */
     static double time(Runnable r, int iters) {
-        r.run();
+        long w0 = System.nanoTime();
+        for (int i = 0; i < WARMUP_MAX_RUNS && (i < WARMUP_RUNS || System.nanoTime() - w0 < WARMUP_SECONDS * 1e9); i++) {
+            r.run();
+        }
         long t0 = System.nanoTime();
         for (int i = 0; i < iters; i++) {
             r.run();
@@ -168,13 +207,19 @@ public final class Workloads {
      */
     static double decode(Shape sh, int batch, int iters) {
         Transformer m = new Transformer(Parameters.init(sh.config(), 0));
+        java.util.List<int[]> prompts = decodePrompts(sh, batch);
+        org.tinysql.model.Generator.Options o = org.tinysql.model.Generator.Options.greedy(DECODE_NEW, -1, 0);
+        return time(() -> org.tinysql.model.Generator.generate(m, prompts, o), iters);
+    }
+
+    /** The decode workloads' prompts: {@code batch} random prompts of {@link #DECODE_PROMPT} tokens (seed 1). */
+    static java.util.List<int[]> decodePrompts(Shape sh, int batch) {
         SplittableRandom r = new SplittableRandom(1);
         java.util.List<int[]> prompts = new java.util.ArrayList<>();
         for (int b = 0; b < batch; b++) {
             prompts.add(r.ints(DECODE_PROMPT, 0, sh.vocab()).toArray());
         }
-        org.tinysql.model.Generator.Options o = org.tinysql.model.Generator.Options.greedy(DECODE_NEW, -1, 0);
-        return time(() -> org.tinysql.model.Generator.generate(m, prompts, o), iters);
+        return prompts;
     }
 
     /** Seconds per TopK SAE step (15x expansion, k = 32, 4096 rows of width d_model, Adam, unit-norm decoder). */
@@ -196,7 +241,7 @@ public final class Workloads {
         return eap(sh, iters) / forward(sh, iters);
     }
 
-    /** Seconds per training step (forward + backward + AdamW), after one warm-up step. */
+    /** Seconds per training step (forward + backward + AdamW), after the warm-up of {@link #time}. */
     static double train(Shape sh, int iters) {
         Transformer m = new Transformer(Parameters.init(sh.config(), 0));
         AdamW opt = new AdamW(m.parameters(), 0.9, 0.999, 1e-8, 0.01);
@@ -216,11 +261,6 @@ public final class Workloads {
             m.backward();
             opt.step(m.parameters(), m.gradients(), 1e-4);
         };
-        step.run();
-        long t0 = System.nanoTime();
-        for (int i = 0; i < iters; i++) {
-            step.run();
-        }
-        return (System.nanoTime() - t0) / 1e9 / iters;
+        return time(step, iters);
     }
 }

@@ -43,11 +43,30 @@ class BenchmarkListTest {
         assertTrue(b.forwardWithFullCache() > 20);
         assertTrue(Double.isFinite(b.eapBatch().cleanMetric()));
         assertTrue(b.saeStep().l0() <= 32);
+        assertEquals(1, b.decodeBatch1().size());
+        assertEquals(16, b.decodeBatch16().size());
+        assertEquals(Workloads.DECODE_NEW, b.decodeBatch16().get(3).length, "greedy, no end token: every new token");
         KernelBenchmark k = new KernelBenchmark();
         k.shape = "small";
         k.setup();
         assertEquals(32 * 64 * 512, k.mlpGemm().length());
         assertKernelsComputeWhatTheyName(k);
+    }
+
+    @Test
+    void flopCountsFollowTheShapeFormulas() {
+        Workloads.Shape bm1 = Workloads.Shape.of("bm1");
+        double n = 8 * 128;
+        double layer = n * (4.0 * 1024 * 1024 + 2.0 * 1024 * 4096) + 2.0 * 8 * 128 * 128 * 1024;
+        assertEquals(2 * (2 * layer + n * 1024 * 50258), WorkloadFlops.of("fwd_cache", bm1), 1);
+        assertEquals(158.0e9, WorkloadFlops.of("fwd_cache", bm1), 0.1e9, "about 158 GFLOP per bm1 forward");
+        assertEquals(2 * n * 1024 * 4096, WorkloadFlops.of("gemm", bm1), 1);
+        assertEquals(16 * WorkloadFlops.of("decode", bm1), WorkloadFlops.of("decode16", bm1), 1);
+        Workloads.Shape small = Workloads.Shape.of("small");
+        assertTrue(WorkloadFlops.of("train", small) > 2.5 * WorkloadFlops.of("fwd_cache", small), "a step is about 3 forwards");
+        double fwdLastLogits = WorkloadFlops.of("fwd_cache", small) - 2.0 * (32 * 64 - 32) * 128 * 512;
+        assertTrue(WorkloadFlops.of("eap", small) > 3 * fwdLastLogits, "EAP: 3 forwards' worth plus the scores");
+        assertTrue(Double.isNaN(WorkloadFlops.of("sae", small)));
     }
 
     /**

@@ -78,24 +78,38 @@ public final class BenchCommand implements Callable<Integer> {
         if (!withPeer) {
             System.out.println("PyTorch peer not available (" + peer + " with " + python + " and torch): showing our numbers only");
         }
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // the machine's SGEMM speed in this run (ours only): every workload's GFLOP/s reads as a fraction of it
+        JsonNode gemm = json(run(workloadCommand(javaBin, "gemm"), 600));
+        double sgemm = gemm == null ? Double.NaN : gemm.path("gflop_per_s").asDouble(Double.NaN);
         List<String[]> rows = new ArrayList<>();
         for (String w : workloads) {
-            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            JsonNode ours = json(run(List.of(javaBin, "-Xmx8g", "-cp", jar.toString(), "org.tinysql.bench.Workloads", w, "--shape", shape,
-                    "--iters", String.valueOf(iters)), 1800));
+            JsonNode ours = json(run(workloadCommand(javaBin, w), 1800));
             boolean peerHas = withPeer && (!extraWorkload(w) || Files.exists(peerExtra));
             JsonNode theirs = peerHas ? json(run(peerCommand(w), 1800)) : null;
             double a = ours == null ? Double.NaN : ours.path("ms_per_iter").asDouble();
             double b = theirs == null ? Double.NaN : theirs.path("ms_per_iter").asDouble();
-            rows.add(new String[] {label(w), fmt(a), fmt(b), Double.isNaN(a) || Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.2fx", b / a)});
+            double gOurs = ours == null ? Double.NaN : ours.path("gflop_per_s").asDouble(Double.NaN);
+            double gPeer = gOurs * a / b; // the same work in the peer's time
+            rows.add(new String[] {label(w), fmt(a), fmt(b), Double.isNaN(a) || Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.2fx", b / a),
+                    fmt(gOurs), fmt(gPeer), Double.isNaN(gOurs / sgemm) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * gOurs / sgemm)});
             System.out.printf(Locale.ROOT, "%-22s ours %s ms, peer %s ms%n", label(w), fmt(a), fmt(b));
         }
-        System.out.printf(Locale.ROOT, "%n%-22s %14s %14s %10s%n", "workload", "tinysql-j ms", "pytorch ms", "speedup");
+        System.out.printf(Locale.ROOT, "%n%-22s %14s %14s %10s %12s %12s %10s%n", "workload", "tinysql-j ms", "pytorch ms", "speedup",
+                "ours GFLOP/s", "peer GFLOP/s", "of SGEMM");
         for (String[] r : rows) {
-            System.out.printf(Locale.ROOT, "%-22s %14s %14s %10s%n", r[0], r[1], r[2], r[3]);
+            System.out.printf(Locale.ROOT, "%-22s %14s %14s %10s %12s %12s %10s%n", (Object[]) r);
         }
-        System.out.println("(shape " + shape + "; speedup = PyTorch time / our time, measured back to back on this machine)");
+        System.out.println("(shape " + shape + "; speedup = PyTorch time / our time, measured back to back on this machine; SGEMM "
+                + fmt(sgemm) + " GFLOP/s in this run ([B*T, C] x [C, MLP] through our kernels); GFLOP/s count the matrix "
+                + "products of each workload, see WorkloadFlops)");
         return 0;
+    }
+
+    /** Our workload JVM, with the JVM options the CLI runs with (the Vector API module above all), as a user's run has them. */
+    private List<String> workloadCommand(String javaBin, String w) {
+        return JvmRelaunch.command(javaBin, List.of("-Xmx8g"), jar.toString(), "org.tinysql.bench.Workloads",
+                new String[] {w, "--shape", shape, "--iters", String.valueOf(iters)});
     }
 
     /** The peer's command for our workload {@code w}: the shared peer, or our extra script for the workloads it lacks. */

@@ -102,15 +102,15 @@ public final class Generator {
         }
         boolean[] done = new boolean[b];
         KvCache cache = o.useCache() ? model.newCache(b, total) : null;
+        int v = model.config().vocabSize();
+        float[] last = new float[b * v]; // the last position's logits [B, V] of every step, reused
         try {
             int len = tp;
-            INDArray last = o.useCache()
-                    ? model.forwardCachedLast(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp), cache)
-                    : lastRow(model.forward(slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp)));
+            lastLogits(model, cache, slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp), ids, mask, pos, len, last);
             for (int step = 0; step < o.maxNewTokens(); step++) {
                 boolean all = true;
                 for (int i = 0; i < b; i++) {
-                    int next = done[i] ? o.padId() : pick(last.getRow(i).toFloatVector(), o, rng);
+                    int next = done[i] ? o.padId() : pick(last, i * v, v, o, rng);
                     if (!done[i] && next == o.eosId()) {
                         done[i] = true;
                     } else if (!done[i]) {
@@ -123,9 +123,8 @@ public final class Generator {
                 if (all || step == o.maxNewTokens() - 1) {
                     break;
                 }
-                last = o.useCache()
-                        ? model.forwardCachedLast(slice(ids, len - 1, len), slice(mask, len - 1, len), slice(pos, len - 1, len), cache)
-                        : lastRow(model.forward(slice(ids, 0, len), slice(mask, 0, len), slice(pos, 0, len)));
+                lastLogits(model, cache, slice(ids, len - 1, len), slice(mask, len - 1, len), slice(pos, len - 1, len), ids, mask, pos,
+                        len, last);
             }
         } finally {
             if (cache != null) {
@@ -147,31 +146,45 @@ public final class Generator {
         return s;
     }
 
-    /** The last position's logits [B, V] of logits [B, T, V]. */
-    private static INDArray lastRow(INDArray logits) {
-        return logits.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(logits.size(1) - 1),
-                org.nd4j.linalg.indexing.NDArrayIndex.all());
+    /**
+     * The last position's logits [B, V] into {@code out}: with the cache, a pass over the new tokens only ({@code newIds}
+     * etc.); without, a full forward over the first {@code len} positions of {@code ids} etc.
+     */
+    private static void lastLogits(Transformer model, KvCache cache, int[][] newIds, int[][] newMask, int[][] newPos, int[][] ids,
+                                   int[][] mask, int[][] pos, int len, float[] out) {
+        if (cache != null) {
+            model.forwardCachedLast(newIds, newMask, newPos, cache, out);
+            return;
+        }
+        INDArray logits = model.forward(slice(ids, 0, len), slice(mask, 0, len), slice(pos, 0, len));
+        INDArray lastRow = logits.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(len - 1),
+                org.nd4j.linalg.indexing.NDArrayIndex.all()).dup('c');
+        System.arraycopy(lastRow.data().asFloat(), 0, out, 0, (int) lastRow.length());
+        lastRow.close();
     }
 
-    /** Argmax (temperature 0) or a sample from the temperature-scaled, top-p filtered distribution. */
-    static int pick(float[] logits, Options o, SplittableRandom rng) {
+    /**
+     * Argmax (temperature 0) or a sample from the temperature-scaled, top-p filtered distribution of the logits
+     * {@code logits[off, off + n)}; returns a token id in [0, n).
+     */
+    static int pick(float[] logits, int off, int n, Options o, SplittableRandom rng) {
         if (o.temperature() == 0) {
             int best = 0;
-            for (int j = 1; j < logits.length; j++) {
-                if (logits[j] > logits[best]) {
+            for (int j = 1; j < n; j++) {
+                if (logits[off + j] > logits[off + best]) {
                     best = j;
                 }
             }
             return best;
         }
         double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
+        for (int j = 0; j < n; j++) {
+            max = Math.max(max, logits[off + j]);
         }
-        double[] p = new double[logits.length];
+        double[] p = new double[n];
         double sum = 0;
-        for (int j = 0; j < logits.length; j++) {
-            p[j] = Math.exp((logits[j] - max) / o.temperature());
+        for (int j = 0; j < n; j++) {
+            p[j] = Math.exp((logits[off + j] - max) / o.temperature());
             sum += p[j];
         }
         Integer[] order = new Integer[p.length];

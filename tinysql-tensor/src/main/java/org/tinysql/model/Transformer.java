@@ -380,6 +380,15 @@ public final class Transformer {
         return runCached(tokens, mask, positions, cache, Pass.lastRows(tokens.length, Pass.checkTokens(cfg, tokens))).rowLogits.dup('c');
     }
 
+    /**
+     * As {@link #forwardCachedLast}, copying the logits [B, V] into {@code out} (row-major, at least B*V floats) instead
+     * of a new array: the decoding loop's step, which then allocates nothing.
+     */
+    void forwardCachedLast(int[][] tokens, int[][] mask, int[][] positions, KvCache cache, float[] out) {
+        kernels.read(runCached(tokens, mask, positions, cache, Pass.lastRows(tokens.length, Pass.checkTokens(cfg, tokens))).rowLogits,
+                out);
+    }
+
     private ActivationBuffers runCached(int[][] tokens, int[][] mask, int[][] positions, KvCache cache, int[] rows) {
         owner.claim();
         int tq = Pass.checkTokens(cfg, tokens);

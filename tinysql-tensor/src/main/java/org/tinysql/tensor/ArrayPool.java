@@ -15,6 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class ArrayPool {
     static final long MAX_BYTES = 512L << 20;
+    private final long maxBytes;
 
     private final Kernels kernels;
     private final LinkedHashMap<List<Long>, ArrayDeque<INDArray>> free = new LinkedHashMap<>(16, 0.75f, true);
@@ -25,7 +26,20 @@ public final class ArrayPool {
      * @param kernels the backend that allocates the arrays the pool cannot supply
      */
     public ArrayPool(Kernels kernels) {
+        this(kernels, MAX_BYTES);
+    }
+
+    /**
+     * An empty pool that keeps at most {@code maxBytes} of released arrays.
+     * @param kernels the backend that allocates the arrays the pool cannot supply
+     * @param maxBytes the most bytes of released arrays kept; beyond, the least recently released are freed
+     */
+    public ArrayPool(Kernels kernels, long maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes must not be negative, got " + maxBytes);
+        }
         this.kernels = kernels;
+        this.maxBytes = maxBytes;
     }
 
     /**
@@ -62,9 +76,9 @@ public final class ArrayPool {
         free.computeIfAbsent(key(a.shape()), k -> new ArrayDeque<>()).addLast(a);
         bytes += size(a);
         var it = free.entrySet().iterator();
-        while (bytes > MAX_BYTES && it.hasNext()) {
+        while (bytes > maxBytes && it.hasNext()) {
             Map.Entry<List<Long>, ArrayDeque<INDArray>> e = it.next();
-            while (bytes > MAX_BYTES && !e.getValue().isEmpty()) {
+            while (bytes > maxBytes && !e.getValue().isEmpty()) {
                 INDArray x = e.getValue().pollFirst();
                 bytes -= size(x);
                 if (x.closeable()) {

@@ -109,10 +109,34 @@ public final class Blas {
      */
     static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, FloatPointer a, long aOff, int lda,
                      FloatPointer b, long bOff, int ldb, float beta, FloatPointer c, long cOff, int ldc) {
+        if (m == 1 && n > 1 && k > 0) {
+            gemv(transA, transB, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff);
+            return;
+        }
         openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor,
                 transA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans,
                 transB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans, m, n, k, alpha,
                 at(a, aOff), lda, at(b, bOff), ldb, beta, at(c, cOff), ldc);
+    }
+
+    /**
+     * The one-row product c[1, n] = alpha * a[1, k] op(b) + beta * c as a matrix-vector product: SGEMM packs all of
+     * op(b) into a work buffer before multiplying, which for one row (decoding at batch 1: every weight matrix, the
+     * unembedding's [V, C] included) doubles the memory traffic of a product that memory bandwidth bounds; SGEMV
+     * streams the matrix once. With beta 0, SGEMV overwrites c without reading it, as SGEMM does (BlasTest checks
+     * that an old NaN does not leak in).
+     */
+    private static void gemv(boolean transA, boolean transB, int n, int k, float alpha, FloatPointer a, long aOff, int lda,
+                             FloatPointer b, long bOff, int ldb, float beta, FloatPointer c, long cOff) {
+        FloatPointer y = at(c, cOff);
+        int incx = transA ? lda : 1; // a is [1, k], or [k, 1] read down its column
+        if (transB) { // b is [n, k]: y = b x
+            openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans, n, k, alpha,
+                    at(b, bOff), ldb, at(a, aOff), incx, beta, y, 1);
+        } else { // b is [k, n]: y = b^T x
+            openblas_nolapack.cblas_sgemv(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasTrans, k, n, alpha,
+                    at(b, bOff), ldb, at(a, aOff), incx, beta, y, 1);
+        }
     }
 
     private static FloatPointer at(FloatPointer base, long off) {

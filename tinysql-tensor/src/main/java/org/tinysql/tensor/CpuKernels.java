@@ -180,6 +180,14 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
+    public void read(INDArray src, float[] dst) {
+        if (src.length() > dst.length) {
+            throw new IllegalArgumentException("array of " + src.length() + " values does not fit " + dst.length + " floats");
+        }
+        Buffers.fb(src).get(0, dst, 0, (int) src.length());
+    }
+
+    @Override
     public void blockDots(INDArray a, INDArray b, int width, INDArray out) {
         CpuReductions.blockDots(a, b, width, out);
     }

@@ -3,7 +3,6 @@ package org.tinysql.tensor;
 import static org.tinysql.tensor.Buffers.fb;
 import static org.tinysql.tensor.CpuArrays.get;
 import static org.tinysql.tensor.CpuArrays.put;
-import static org.tinysql.tensor.CpuArrays.sum;
 import static org.tinysql.tensor.CpuParallel.ROW_CHUNK;
 import static org.tinysql.tensor.CpuParallel.accumulate;
 import static org.tinysql.tensor.CpuParallel.chunks;
@@ -35,25 +34,18 @@ final class CpuNorms {
         FloatBuffer xb = fb(x), yb = fb(y);
         int c = wv.length;
         float e = (float) eps;
+        VectorMath vm = VectorMath.get();
         rowChunks((int) (x.length() / c), (from, to) -> {
-            float[] v = new float[(to - from) * c];
-            float[] dev = new float[c];
-            xb.get(from * c, v);
+            int len = (to - from) * c;
+            float[] v = CpuParallel.scratch(0, len);
+            float[] stats = new float[2];
+            xb.get(from * c, v, 0, len);
             for (int r = from; r < to; r++) {
-                int o = (r - from) * c;
-                float mu = sum(v, o, c) / c;
-                for (int i = 0; i < c; i++) {
-                    float d = v[o + i] - mu;
-                    dev[i] = d * d;
-                }
-                float rs = (float) (1.0 / Math.sqrt(sum(dev, 0, c) / c + e));
-                mean[r] = mu;
-                rstd[r] = rs;
-                for (int i = 0; i < c; i++) {
-                    v[o + i] = (v[o + i] - mu) * rs * wv[i] + bv[i];
-                }
+                vm.layerNormRow(v, (r - from) * c, c, wv, bv, e, stats);
+                mean[r] = stats[0];
+                rstd[r] = stats[1];
             }
-            yb.put(from * c, v);
+            yb.put(from * c, v, 0, len);
         });
     }
 
@@ -69,40 +61,23 @@ final class CpuNorms {
         boolean wantW = dw != null || db != null;
         float[][] dwPart = new float[wantW ? nch : 0][];
         float[][] dbPart = new float[wantW ? nch : 0][];
+        VectorMath vm = VectorMath.get();
         IntStream.range(0, nch).parallel().forEach(ch -> {
             int from = ch * ROW_CHUNK;
             int to = Math.min(rows, from + ROW_CHUNK);
             int len = (to - from) * c;
-            float[] dyv = new float[len], xv = new float[len], dxv = new float[len];
-            dyb.get(from * c, dyv);
-            xb.get(from * c, xv);
-            dxb.get(from * c, dxv);
-            float[] g = new float[c], gx = new float[c];
+            float[] dyv = CpuParallel.scratch(0, len);
+            float[] xv = CpuParallel.scratch(1, len);
+            float[] dxv = CpuParallel.scratch(2, len);
+            dyb.get(from * c, dyv, 0, len);
+            xb.get(from * c, xv, 0, len);
+            dxb.get(from * c, dxv, 0, len);
             float[] pw = wantW ? new float[c] : null;
             float[] pb = wantW ? new float[c] : null;
             for (int r = from; r < to; r++) {
-                int o = (r - from) * c;
-                float mu = mean[r];
-                float rs = rstd[r];
-                for (int i = 0; i < c; i++) { // xhat in xv, g = dy * w, g * xhat
-                    float xhat = (xv[o + i] - mu) * rs;
-                    xv[o + i] = xhat;
-                    g[i] = dyv[o + i] * wv[i];
-                    gx[i] = g[i] * xhat;
-                }
-                if (wantW) {
-                    for (int i = 0; i < c; i++) {
-                        pw[i] += dyv[o + i] * xv[o + i];
-                        pb[i] += dyv[o + i];
-                    }
-                }
-                float mg = sum(g, 0, c) / c;
-                float mgx = sum(gx, 0, c) / c;
-                for (int i = 0; i < c; i++) {
-                    dxv[o + i] += rs * (g[i] - mg - xv[o + i] * mgx);
-                }
+                vm.layerNormBackwardRow(dyv, xv, dxv, (r - from) * c, c, wv, mean[r], rstd[r], pw, pb);
             }
-            dxb.put(from * c, dxv);
+            dxb.put(from * c, dxv, 0, len);
             if (wantW) {
                 dwPart[ch] = pw;
                 dbPart[ch] = pb;
@@ -120,14 +95,16 @@ final class CpuNorms {
         put(rstdOut, rstd);
     }
 
-    // The RMSNorm kernels read and write their [N, C] arrays a row chunk at a time through per-thread scratch arrays
-    // (copying whole arrays to the Java heap made multi-megabyte humongous objects that grew the heap).
+    // The norm kernels read and write their [N, C] arrays a row chunk at a time through per-thread scratch arrays
+    // (copying whole arrays to the Java heap made multi-megabyte humongous objects that grew the heap); the rows
+    // themselves are VectorMath's (SIMD with the Vector API).
 
     private static void rmsNorm(INDArray x, INDArray w, INDArray y, float[] rstd, double eps) {
         FloatBuffer xb = fb(x), yb = fb(y);
         float[] wv = get(w);
         int c = wv.length;
         int rows = (int) (x.length() / c);
+        VectorMath vm = VectorMath.get();
         IntStream.range(0, chunks(rows)).parallel().forEach(ch -> {
             int r0 = ch * ROW_CHUNK;
             int r1 = Math.min(rows, r0 + ROW_CHUNK);
@@ -136,17 +113,7 @@ final class CpuNorms {
             float[] yv = CpuParallel.scratch(1, len);
             xb.get(r0 * c, xv, 0, len);
             for (int r = r0; r < r1; r++) {
-                int o = (r - r0) * c;
-                double ss = 0;
-                for (int i = 0; i < c; i++) {
-                    double v = xv[o + i];
-                    ss += v * v;
-                }
-                float rs = (float) (1.0 / Math.sqrt(ss / c + eps));
-                rstd[r] = rs;
-                for (int i = 0; i < c; i++) {
-                    yv[o + i] = wv[i] * (xv[o + i] * rs);
-                }
+                rstd[r] = vm.rmsNormRow(xv, yv, (r - r0) * c, c, wv, eps);
             }
             yb.put(r0 * c, yv, 0, len);
         });
@@ -160,6 +127,7 @@ final class CpuNorms {
         int rows = (int) (x.length() / c);
         int nch = chunks(rows);
         float[][] dwPart = new float[dw != null ? nch : 0][];
+        VectorMath vm = VectorMath.get();
         IntStream.range(0, nch).parallel().forEach(ch -> {
             int r0 = ch * ROW_CHUNK;
             int r1 = Math.min(rows, r0 + ROW_CHUNK);
@@ -172,23 +140,7 @@ final class CpuNorms {
             dxb.get(r0 * c, dxv, 0, len);
             float[] pw = dw != null ? new float[c] : null;
             for (int r = r0; r < r1; r++) {
-                int o = (r - r0) * c;
-                float rs = rstd[r];
-                double dot = 0;
-                for (int i = 0; i < c; i++) {
-                    float xhat = xv[o + i] * rs;
-                    float g = dyv[o + i] * wv[i];
-                    dot += g * xhat;
-                    if (pw != null) {
-                        pw[i] += dyv[o + i] * xhat;
-                    }
-                }
-                float m = (float) (dot / c);
-                for (int i = 0; i < c; i++) {
-                    float xhat = xv[o + i] * rs;
-                    float g = dyv[o + i] * wv[i];
-                    dxv[o + i] += rs * (g - xhat * m);
-                }
+                vm.rmsNormBackwardRow(dyv, xv, dxv, (r - r0) * c, c, wv, rstd[r], pw);
             }
             dxb.put(r0 * c, dxv, 0, len);
             if (pw != null) {

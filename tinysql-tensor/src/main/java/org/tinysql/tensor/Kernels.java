@@ -288,6 +288,13 @@ public interface Kernels {
     void addScaled(INDArray a, float alpha, INDArray b, INDArray out);
 
     /**
+     * Copies an array's values, in row-major order, into host memory (a device backend downloads them).
+     * @param src a dense row-major array of at most {@code dst.length} values
+     * @param dst the Java array to overwrite from index 0
+     */
+    void read(INDArray src, float[] dst);
+
+    /**
      * dst = src elementwise (same length; shapes may differ).
      * @param src the array to read
      * @param dst the array to overwrite, the same length as src

@@ -198,4 +198,134 @@ final class SimdMath extends VectorMath {
         System.arraycopy(v, from, t, 0, to - from);
         return t;
     }
+
+    // The norms' rows: full vectors over C, the tail (C not a multiple of the lanes) scalar; sums in lane order.
+
+    @Override
+    void layerNormRow(float[] v, int o, int c, float[] w, float[] b, float eps, float[] stats) {
+        int n = S.loopBound(c);
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < n; i += S.length()) {
+            acc = acc.add(FloatVector.fromArray(S, v, o + i));
+        }
+        double s = sum(acc);
+        for (int i = n; i < c; i++) {
+            s += v[o + i];
+        }
+        float mu = (float) (s / c);
+        acc = FloatVector.zero(S);
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector d = FloatVector.fromArray(S, v, o + i).sub(mu);
+            acc = d.fma(d, acc);
+        }
+        double ss = sum(acc);
+        for (int i = n; i < c; i++) {
+            float d = v[o + i] - mu;
+            ss += d * d;
+        }
+        float rs = (float) (1.0 / Math.sqrt((float) (ss / c) + eps));
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector.fromArray(S, v, o + i).sub(mu).mul(rs).mul(FloatVector.fromArray(S, w, i))
+                    .add(FloatVector.fromArray(S, b, i)).intoArray(v, o + i);
+        }
+        for (int i = n; i < c; i++) {
+            v[o + i] = (v[o + i] - mu) * rs * w[i] + b[i];
+        }
+        stats[0] = mu;
+        stats[1] = rs;
+    }
+
+    @Override
+    void layerNormBackwardRow(float[] dy, float[] x, float[] dx, int o, int c, float[] w, float mu, float rs, float[] pw,
+                              float[] pb) {
+        int n = S.loopBound(c);
+        FloatVector accG = FloatVector.zero(S);
+        FloatVector accGx = FloatVector.zero(S);
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector xhat = FloatVector.fromArray(S, x, o + i).sub(mu).mul(rs);
+            FloatVector g = FloatVector.fromArray(S, dy, o + i).mul(FloatVector.fromArray(S, w, i));
+            accG = accG.add(g);
+            accGx = g.fma(xhat, accGx);
+        }
+        double sg = sum(accG);
+        double sgx = sum(accGx);
+        for (int i = n; i < c; i++) {
+            float g = dy[o + i] * w[i];
+            sg += g;
+            sgx += g * ((x[o + i] - mu) * rs);
+        }
+        float mg = (float) (sg / c);
+        float mgx = (float) (sgx / c);
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector d = FloatVector.fromArray(S, dy, o + i);
+            FloatVector xhat = FloatVector.fromArray(S, x, o + i).sub(mu).mul(rs);
+            FloatVector g = d.mul(FloatVector.fromArray(S, w, i));
+            FloatVector.fromArray(S, dx, o + i).add(g.sub(mg).sub(xhat.mul(mgx)).mul(rs)).intoArray(dx, o + i);
+            if (pw != null) {
+                FloatVector.fromArray(S, pw, i).add(d.mul(xhat)).intoArray(pw, i);
+                FloatVector.fromArray(S, pb, i).add(d).intoArray(pb, i);
+            }
+        }
+        for (int i = n; i < c; i++) {
+            float xhat = (x[o + i] - mu) * rs;
+            dx[o + i] += rs * (dy[o + i] * w[i] - mg - xhat * mgx);
+            if (pw != null) {
+                pw[i] += dy[o + i] * xhat;
+                pb[i] += dy[o + i];
+            }
+        }
+    }
+
+    @Override
+    float rmsNormRow(float[] x, float[] y, int o, int c, float[] w, double eps) {
+        int n = S.loopBound(c);
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, o + i);
+            acc = v.fma(v, acc);
+        }
+        double ss = sum(acc);
+        for (int i = n; i < c; i++) {
+            ss += x[o + i] * x[o + i];
+        }
+        float rs = (float) (1.0 / Math.sqrt(ss / c + eps));
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector.fromArray(S, x, o + i).mul(rs).mul(FloatVector.fromArray(S, w, i)).intoArray(y, o + i);
+        }
+        for (int i = n; i < c; i++) {
+            y[o + i] = w[i] * (x[o + i] * rs);
+        }
+        return rs;
+    }
+
+    @Override
+    void rmsNormBackwardRow(float[] dy, float[] x, float[] dx, int o, int c, float[] w, float rs, float[] pw) {
+        int n = S.loopBound(c);
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector d = FloatVector.fromArray(S, dy, o + i);
+            FloatVector xhat = FloatVector.fromArray(S, x, o + i).mul(rs);
+            acc = d.mul(FloatVector.fromArray(S, w, i)).fma(xhat, acc);
+            if (pw != null) {
+                FloatVector.fromArray(S, pw, i).add(d.mul(xhat)).intoArray(pw, i);
+            }
+        }
+        double dot = sum(acc);
+        for (int i = n; i < c; i++) {
+            float xhat = x[o + i] * rs;
+            dot += dy[o + i] * w[i] * xhat;
+            if (pw != null) {
+                pw[i] += dy[o + i] * xhat;
+            }
+        }
+        float m = (float) (dot / c);
+        for (int i = 0; i < n; i += S.length()) {
+            FloatVector xhat = FloatVector.fromArray(S, x, o + i).mul(rs);
+            FloatVector g = FloatVector.fromArray(S, dy, o + i).mul(FloatVector.fromArray(S, w, i));
+            FloatVector.fromArray(S, dx, o + i).add(g.sub(xhat.mul(m)).mul(rs)).intoArray(dx, o + i);
+        }
+        for (int i = n; i < c; i++) {
+            dx[o + i] += rs * (dy[o + i] * w[i] - x[o + i] * rs * m);
+        }
+    }
 }

@@ -1,7 +1,10 @@
 package org.tinysql.tensor;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -18,6 +21,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Carved memory holds whatever the last round left there unless zeroing is asked for; then only the part that
  * was ever carved before is cleared (memory the backend allocated is zero already).
+ *
+ * <p>A view is an ND4J array object with its own native shape information, and making one costs several
+ * microseconds (two native allocations): a round that carves what the last round carved (decoding carves the same
+ * few arrays every step) gets the very same view objects back from a memo keyed by chunk, offset and shape. That is
+ * safe because views are never closed (closing an ND4J view does nothing) nor reshaped in place, and their memory is
+ * the same; the memo holds at most {@link #MAX_VIEWS} views and is cleared when the chunks are freed.
  */
 final class Slab {
     /** The most floats in one chunk (1 GiB). */
@@ -38,6 +47,23 @@ final class Slab {
     private long used;
     /** Floats carved this round (in chunks or not). */
     private long demand;
+    /** Views handed out before, by where and what they are (see the class notes). */
+    private final Map<ViewKey, INDArray> views = new HashMap<>();
+    /** The most views the memo keeps; beyond, it starts again (training on packed batches meets many shapes). */
+    static final int MAX_VIEWS = 4096;
+
+    /** A view's identity: its chunk, first float, shape, and whether it is the flat view used for zeroing. */
+    private record ViewKey(int chunk, long start, long[] shape, boolean flat) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ViewKey k && k.chunk == chunk && k.start == start && k.flat == flat && Arrays.equals(k.shape, shape);
+        }
+
+        @Override
+        public int hashCode() {
+            return (Long.hashCode(start) * 31 + chunk) * 31 + Arrays.hashCode(shape) + (flat ? 1 : 0);
+        }
+    }
 
     Slab(Kernels backend) {
         this(backend, MAX_CHUNK);
@@ -75,10 +101,30 @@ final class Slab {
         INDArray chunk = chunks.get(current);
         long wasDirty = dirty.get(current);
         if (zero && start < wasDirty) {
-            backend.zero(chunk.get(NDArrayIndex.interval(start, Math.min(used, wasDirty))));
+            long end = Math.min(used, wasDirty);
+            backend.zero(view(chunk, start, new long[] {end - start}, true));
         }
         dirty.set(current, Math.max(wasDirty, used));
-        return chunk.get(NDArrayIndex.interval(start, used)).reshape('c', shape);
+        return view(chunk, start, shape, false);
+    }
+
+    /** The view of {@code shape} at float {@code start} of the current chunk, from the memo when it has it. */
+    private INDArray view(INDArray chunk, long start, long[] shape, boolean flat) {
+        ViewKey key = new ViewKey(current, start, shape.clone(), flat);
+        INDArray v = views.get(key);
+        if (v == null) {
+            if (views.size() >= MAX_VIEWS) {
+                views.clear();
+            }
+            long len = 1;
+            for (long s : shape) {
+                len *= s;
+            }
+            INDArray flatView = chunk.get(NDArrayIndex.interval(start, start + len));
+            v = flat ? flatView : flatView.reshape('c', shape);
+            views.put(key, v);
+        }
+        return v;
     }
 
     /**
@@ -135,6 +181,7 @@ final class Slab {
     }
 
     private void freeChunks() {
+        views.clear();
         for (INDArray c : chunks) {
             c.close();
         }

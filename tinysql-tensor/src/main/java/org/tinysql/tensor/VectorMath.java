@@ -76,6 +76,31 @@ abstract class VectorMath {
     /** v[i] = exp(v[i]) for i < len. */
     abstract void exp(float[] v, int len);
 
+    // The norms' rows: x[o, o + c) of a row-major [N, C] block, weights w[0, c). Sums over C are in float lanes (SIMD)
+    // or double (scalar), so the two agree to float rounding.
+
+    /**
+     * LayerNorm of one row in place: v = (v - mu) rs w + b with mu and rs = 1 / sqrt(var + eps) of the row; returns
+     * {mu, rs} through {@code stats[0..1]}.
+     */
+    abstract void layerNormRow(float[] v, int o, int c, float[] w, float[] b, float eps, float[] stats);
+
+    /**
+     * LayerNorm backward of one row: with xhat = (x - mu) rs and g = dy w, dx += rs (g - mean(g) - xhat mean(g xhat));
+     * pw += dy xhat and pb += dy when they are not null (the weight and bias gradients' partial sums).
+     */
+    abstract void layerNormBackwardRow(float[] dy, float[] x, float[] dx, int o, int c, float[] w, float mu, float rs,
+                                       float[] pw, float[] pb);
+
+    /** RMSNorm of one row: y = w (x rs) with rs = 1 / sqrt(mean(x^2) + eps), returned. */
+    abstract float rmsNormRow(float[] x, float[] y, int o, int c, float[] w, double eps);
+
+    /**
+     * RMSNorm backward of one row: with xhat = x rs and g = dy w, dx += rs (g - xhat mean(g xhat)); pw += dy xhat when
+     * not null.
+     */
+    abstract void rmsNormBackwardRow(float[] dy, float[] x, float[] dx, int o, int c, float[] w, float rs, float[] pw);
+
     /**
      * Softmax of one attention row v[off, off + n) in place; entries of -Float.MAX_VALUE (masked) become 0, and a row
      * with every entry masked becomes uniform (as exp(NEG - NEG) gives).
@@ -166,6 +191,78 @@ abstract class VectorMath {
         void exp(float[] v, int len) {
             for (int i = 0; i < len; i++) {
                 v[i] = (float) Math.exp(v[i]);
+            }
+        }
+
+        @Override
+        void layerNormRow(float[] v, int o, int c, float[] w, float[] b, float eps, float[] stats) {
+            double s = 0;
+            for (int i = 0; i < c; i++) {
+                s += v[o + i];
+            }
+            float mu = (float) (s / c);
+            double ss = 0;
+            for (int i = 0; i < c; i++) {
+                float d = v[o + i] - mu;
+                ss += d * d;
+            }
+            float rs = (float) (1.0 / Math.sqrt((float) (ss / c) + eps));
+            for (int i = 0; i < c; i++) {
+                v[o + i] = (v[o + i] - mu) * rs * w[i] + b[i];
+            }
+            stats[0] = mu;
+            stats[1] = rs;
+        }
+
+        @Override
+        void layerNormBackwardRow(float[] dy, float[] x, float[] dx, int o, int c, float[] w, float mu, float rs,
+                                  float[] pw, float[] pb) {
+            double sg = 0;
+            double sgx = 0;
+            for (int i = 0; i < c; i++) {
+                float g = dy[o + i] * w[i];
+                sg += g;
+                sgx += g * ((x[o + i] - mu) * rs);
+            }
+            float mg = (float) (sg / c);
+            float mgx = (float) (sgx / c);
+            for (int i = 0; i < c; i++) {
+                float xhat = (x[o + i] - mu) * rs;
+                dx[o + i] += rs * (dy[o + i] * w[i] - mg - xhat * mgx);
+                if (pw != null) {
+                    pw[i] += dy[o + i] * xhat;
+                    pb[i] += dy[o + i];
+                }
+            }
+        }
+
+        @Override
+        float rmsNormRow(float[] x, float[] y, int o, int c, float[] w, double eps) {
+            double ss = 0;
+            for (int i = 0; i < c; i++) {
+                double v = x[o + i];
+                ss += v * v;
+            }
+            float rs = (float) (1.0 / Math.sqrt(ss / c + eps));
+            for (int i = 0; i < c; i++) {
+                y[o + i] = w[i] * (x[o + i] * rs);
+            }
+            return rs;
+        }
+
+        @Override
+        void rmsNormBackwardRow(float[] dy, float[] x, float[] dx, int o, int c, float[] w, float rs, float[] pw) {
+            double dot = 0;
+            for (int i = 0; i < c; i++) {
+                float xhat = x[o + i] * rs;
+                dot += dy[o + i] * w[i] * xhat;
+                if (pw != null) {
+                    pw[i] += dy[o + i] * xhat;
+                }
+            }
+            float m = (float) (dot / c);
+            for (int i = 0; i < c; i++) {
+                dx[o + i] += rs * (dy[o + i] * w[i] - x[o + i] * rs * m);
             }
         }
     }

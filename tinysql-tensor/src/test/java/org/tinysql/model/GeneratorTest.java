@@ -50,17 +50,32 @@ class GeneratorTest {
     void topPOneAndTinyTemperatureApproachGreedy() {
         float[] logits = {0.1f, 2.0f, -1f, 1.9f};
         java.util.SplittableRandom r = new java.util.SplittableRandom(1);
-        assertEquals(1, Generator.pick(logits, Generator.Options.greedy(1, -1, 0), r));
+        assertEquals(1, Generator.pick(logits, 0, logits.length, Generator.Options.greedy(1, -1, 0), r));
         Generator.Options nucleus = new Generator.Options(1, 1.0, 0.01, 0, -1, 0, true);
         for (int i = 0; i < 50; i++) {
-            assertEquals(1, Generator.pick(logits, nucleus, r), "top-p keeps only the most likely token");
+            assertEquals(1, Generator.pick(logits, 0, logits.length, nucleus, r), "top-p keeps only the most likely token");
         }
         Generator.Options hot = new Generator.Options(1, 1.0, 1.0, 0, -1, 0, true);
         boolean sawOther = false;
         for (int i = 0; i < 200; i++) {
-            sawOther |= Generator.pick(logits, hot, r) != 1;
+            sawOther |= Generator.pick(logits, 0, logits.length, hot, r) != 1;
         }
         assertTrue(sawOther);
+    }
+
+    @Test
+    void pickReadsOnlyItsRowOfTheBatchLogits() {
+        // rows [B=3, V=4] in one array: each row's argmax and samples stay within its own row
+        float[] rows = {9f, 0f, 0f, 0f, 0f, 0f, 5f, 0f, 0f, 0f, 0f, 7f};
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        assertEquals(0, Generator.pick(rows, 0, 4, Generator.Options.greedy(1, -1, 0), r));
+        assertEquals(2, Generator.pick(rows, 4, 4, Generator.Options.greedy(1, -1, 0), r));
+        assertEquals(3, Generator.pick(rows, 8, 4, Generator.Options.greedy(1, -1, 0), r));
+        Generator.Options hot = new Generator.Options(1, 1.0, 1.0, 0, -1, 0, true);
+        for (int i = 0; i < 100; i++) {
+            int t = Generator.pick(rows, 4, 4, hot, r);
+            assertTrue(t >= 0 && t < 4);
+        }
     }
 
     /** softmax(logits / t) in double. */
@@ -86,7 +101,7 @@ class GeneratorTest {
         java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
         int[] count = new int[logits.length];
         for (int i = 0; i < n; i++) {
-            count[Generator.pick(logits, o, r)]++;
+            count[Generator.pick(logits, 0, logits.length, o, r)]++;
         }
         double[] f = new double[count.length];
         for (int i = 0; i < f.length; i++) {

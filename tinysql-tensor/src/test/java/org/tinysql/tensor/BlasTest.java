@@ -64,6 +64,48 @@ class BlasTest {
     }
 
     @Test
+    void oneRowProductsRunAsMatrixVectorProductsWithTheSameResults() {
+        Random r = new Random(5);
+        // {n, k}: split into column panels (wide) or not; one-row products go to SGEMV
+        int[][] shapes = {{5000, 64}, {7, 3}, {33, 1}};
+        for (int[] s : shapes) {
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 1) != 0;
+                boolean tb = (t & 2) != 0;
+                INDArray a = ta ? random(r, s[1], 1) : random(r, 1, s[1]);
+                INDArray b = tb ? random(r, s[0], s[1]) : random(r, s[1], s[0]);
+                for (double beta : new double[] {0, 1}) {
+                    INDArray c = random(r, 1, s[0]);
+                    double[] want = reference(a, b, c, ta, tb, 0.5, beta);
+                    if (beta == 0) {
+                        c.putScalar(0, 0, Float.NaN); // beta 0 overwrites: an old NaN must not leak in
+                    }
+                    Blas.gemm(a, b, c, ta, tb, 0.5, beta);
+                    float[] got = c.data().asFloat();
+                    for (int i = 0; i < want.length; i++) {
+                        assertTrue(Math.abs(got[i] - want[i]) <= 1e-4 * (1 + Math.abs(want[i])),
+                                "n, k " + java.util.Arrays.toString(s) + " ta " + ta + " tb " + tb + " beta " + beta + " at " + i
+                                        + ": " + got[i] + " vs " + want[i]);
+                    }
+                }
+            }
+        }
+        // a row read down a column of a wider matrix (transposed, leading dimension 4), into an offset output
+        INDArray a = random(r, 6, 4);
+        INDArray b = random(r, 6, 5);
+        INDArray c = Nd4j.zeros(DataType.FLOAT, 1, 8);
+        Blas.gemm(true, false, 1, 5, 6, 1f, Blas.pointer(a), 2, 4, Blas.pointer(b), 0, 5, 0f, Blas.pointer(c), 3, 5);
+        for (int j = 0; j < 5; j++) {
+            double want = 0;
+            for (int p = 0; p < 6; p++) {
+                want += a.getDouble(p, 2) * b.getDouble(p, j);
+            }
+            assertEquals(want, c.getDouble(0, 3 + j), 1e-4);
+        }
+        assertEquals(0.0, c.getDouble(0, 0) + c.getDouble(0, 1) + c.getDouble(0, 2), "nothing before the offset written");
+    }
+
+    @Test
     void mismatchedShapesAreRejected() {
         Random r = new Random(1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -25,6 +25,51 @@ class SlabTest {
     }
 
     @Test
+    void aRoundThatRepeatsTheLastGetsTheSameViewsBackStillCorrectlyZeroed() {
+        CpuKernels k = new CpuKernels();
+        try (Arena arena = Arena.slab(k)) {
+            arena.carve(64);
+            arena.rewind();
+            INDArray a = arena.carve(2, 3);
+            INDArray b = arena.zeros(4);
+            Buffers.fb(a).put(0, ramp(6, 1f));
+            Buffers.fb(b).put(0, ramp(4, 9f));
+            arena.rewind();
+            INDArray a2 = arena.carve(2, 3);
+            INDArray b2 = arena.zeros(4);
+            assertTrue(a2 == a && b2 == b, "the same views, no new ND4J objects (decoding carves these every step)");
+            assertArrayEquals(ramp(6, 1f), Buffers.toFloats(a2), "carve keeps the memory's values");
+            assertArrayEquals(new float[4], Buffers.toFloats(b2), "zeros clears the reused view");
+            arena.rewind();
+            INDArray other = arena.carve(3, 2);
+            assertTrue(other != a && other.shape()[0] == 3 && address(other) == address(a), "another shape, another view");
+            assertTrue(arena.carve(4) == b, "where a zeroed array of this shape was: its view, carve or zeros alike");
+        }
+    }
+
+    @Test
+    void theViewMemoIsBoundedAndForgottenWhenTheSlabGrows() {
+        CpuKernels k = new CpuKernels();
+        try (Arena arena = Arena.slab(k)) {
+            arena.carve(Slab.MAX_VIEWS + 16);
+            arena.rewind();
+            for (int i = 1; i <= Slab.MAX_VIEWS + 8; i++) {
+                arena.rewind();
+                INDArray v = arena.carve(1, i); // a new shape each round: the memo starts again past its bound
+                assertEquals(i, v.length());
+            }
+            arena.rewind();
+            INDArray small = arena.carve(8);
+            arena.carve(10 * (Slab.MAX_VIEWS + 16)); // overflows: the next rewind replaces the chunks
+            arena.rewind();
+            INDArray again = arena.carve(8);
+            assertTrue(again != small, "views of freed chunks are never handed out again");
+            Buffers.fb(again).put(0, ramp(8, 2f));
+            assertArrayEquals(ramp(8, 2f), Buffers.toFloats(again));
+        }
+    }
+
+    @Test
     void carvedViewsAreDenseDisjointArraysTheKernelsHandle() {
         CpuKernels k = new CpuKernels();
         try (Arena arena = Arena.slab(k)) {

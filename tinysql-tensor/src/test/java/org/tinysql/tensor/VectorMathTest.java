@@ -103,6 +103,90 @@ class VectorMathTest {
     }
 
     @Test
+    void normRowsAgreeWithTheScalarOnesIncludingTheTailsAndAnOffset() {
+        SplittableRandom r = new SplittableRandom(4);
+        for (int c : new int[] {1, 7, 16, 33, 128, 200}) {
+            int o = 5; // the row starts inside a larger block
+            float[] x = randomRow(r, o + c + 3, 2);
+            for (int i = o; i < o + c; i++) {
+                x[i] += 1.5f; // a non-zero mean
+            }
+            float[] w = randomRow(r, c, 1);
+            float[] b = randomRow(r, c, 1);
+            float[] dy = randomRow(r, o + c + 3, 1);
+            float[] sa = new float[2];
+            float[] sb = new float[2];
+            float[] ya = x.clone();
+            float[] yb = x.clone();
+            scalar.layerNormRow(ya, o, c, w, b, 1e-5f, sa);
+            simd.layerNormRow(yb, o, c, w, b, 1e-5f, sb);
+            assertEquals(sa[0], sb[0], 1e-6 * (1 + Math.abs(sa[0])), "layerNorm mean, c=" + c);
+            assertEquals(sa[1], sb[1], 1e-5 * sa[1], "layerNorm rstd, c=" + c);
+            for (int i = 0; i < ya.length; i++) {
+                assertEquals(ya[i], yb[i], 2e-5 * (1 + Math.abs(ya[i])), "layerNorm c=" + c + " at " + i);
+            }
+            assertEquals(x[o + c], yb[o + c], "after the row untouched");
+            float[] dxa = randomRow(r, o + c + 3, 1);
+            float[] dxb = dxa.clone();
+            float[] pwa = randomRow(r, c, 1);
+            float[] pwb = pwa.clone();
+            float[] pba = randomRow(r, c, 1);
+            float[] pbb = pba.clone();
+            scalar.layerNormBackwardRow(dy, x, dxa, o, c, w, sa[0], sa[1], pwa, pba);
+            simd.layerNormBackwardRow(dy, x, dxb, o, c, w, sa[0], sa[1], pwb, pbb);
+            for (int i = 0; i < dxa.length; i++) {
+                assertEquals(dxa[i], dxb[i], 2e-5 * (1 + Math.abs(dxa[i])), "layerNorm dx c=" + c + " at " + i);
+            }
+            for (int i = 0; i < c; i++) {
+                assertEquals(pwa[i], pwb[i], 1e-5 * (1 + Math.abs(pwa[i])), "layerNorm dw c=" + c + " at " + i);
+                assertEquals(pba[i], pbb[i], 1e-6 * (1 + Math.abs(pba[i])), "layerNorm db c=" + c + " at " + i);
+            }
+            // the definition, in double: dx = rs (g - mean g - xhat mean(g xhat)), g = dy w
+            double mu = 0;
+            for (int i = 0; i < c; i++) {
+                mu += x[o + i];
+            }
+            mu /= c;
+            double var = 0;
+            for (int i = 0; i < c; i++) {
+                var += (x[o + i] - mu) * (x[o + i] - mu);
+            }
+            double rs = 1 / Math.sqrt(var / c + 1e-5f);
+            assertEquals(rs, sb[1], 1e-5 * rs, "rstd from its definition");
+            double mg = 0;
+            double mgx = 0;
+            for (int i = 0; i < c; i++) {
+                mg += dy[o + i] * w[i] / c;
+                mgx += dy[o + i] * w[i] * (x[o + i] - mu) * rs / c;
+            }
+            float[] fresh = new float[dxa.length];
+            simd.layerNormBackwardRow(dy, x, fresh, o, c, w, (float) mu, (float) rs, null, null);
+            for (int i = 0; i < c; i++) {
+                double want = rs * (dy[o + i] * w[i] - mg - (x[o + i] - mu) * rs * mgx);
+                assertEquals(want, fresh[o + i], 1e-4 * (1 + Math.abs(want)), "layerNorm dx from its definition, c=" + c);
+            }
+            float[] ra = new float[x.length];
+            float[] rb = new float[x.length];
+            float rsa = scalar.rmsNormRow(x, ra, o, c, w, 1e-6);
+            float rsb = simd.rmsNormRow(x, rb, o, c, w, 1e-6);
+            assertEquals(rsa, rsb, 1e-5 * rsa, "rmsNorm rstd, c=" + c);
+            assertClose(ra, rb, 2e-5, "rmsNorm c=" + c);
+            float[] ea = randomRow(r, x.length, 1);
+            float[] eb = ea.clone();
+            float[] qa = randomRow(r, c, 1);
+            float[] qb = qa.clone();
+            scalar.rmsNormBackwardRow(dy, x, ea, o, c, w, rsa, qa);
+            simd.rmsNormBackwardRow(dy, x, eb, o, c, w, rsa, qb);
+            for (int i = 0; i < ea.length; i++) {
+                assertEquals(ea[i], eb[i], 2e-5 * (1 + Math.abs(ea[i])), "rmsNorm dx c=" + c + " at " + i);
+            }
+            for (int i = 0; i < c; i++) {
+                assertEquals(qa[i], qb[i], 1e-5 * (1 + Math.abs(qa[i])), "rmsNorm dw c=" + c + " at " + i);
+            }
+        }
+    }
+
+    @Test
     void resultsDoNotDependOnWhetherTheJitHasCompiledTheLoopYet() {
         // the first calls run the Vector API's Java fallback, later ones compiled SIMD code: the bits must not change
         SplittableRandom r = new SplittableRandom(3);

@@ -13,6 +13,7 @@ import org.tinysql.model.ModelOps;
 import org.tinysql.model.RunSpec;
 import org.tinysql.model.Transformer;
 import org.tinysql.tensor.Arena;
+import org.tinysql.tensor.ArrayPool;
 import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.Kernels;
 import org.tinysql.util.Progress;
@@ -29,8 +30,20 @@ import org.tinysql.util.Progress;
  * gradient; the logits' input gradient is the gradient at the last hook_resid_post.
  */
 public final class EdgeAttribution {
+    /**
+     * The most bytes of work arrays kept between batches: a head-level EAP batch at bm1's size (1024 rows, d=1024, 16
+     * heads) uses about 450 MB of them.
+     */
+    static final long POOL_BYTES = 1L << 30;
+
     private final ModelView mv;
     private final EapGraph graph;
+    /**
+     * The work arrays of every batch (source activations, their differences, destination gradients), handed back after
+     * each and taken again by the next: allocating and zeroing them afresh (with the page faults of new memory) took
+     * about a sixth of a batch at bm1.
+     */
+    private final ArrayPool pool;
 
     /**
      * Edge attribution over the {@link EapGraph} of a model.
@@ -40,6 +53,7 @@ public final class EdgeAttribution {
     public EdgeAttribution(Transformer model) {
         this.mv = new ModelView(model);
         this.graph = new EapGraph(model.config());
+        this.pool = new ArrayPool(mv.kernels(), POOL_BYTES);
     }
 
     /**
@@ -133,12 +147,12 @@ public final class EdgeAttribution {
     /** Adds weight x scores of one minibatch; returns {clean metric, corrupt metric}. */
     private double[] minibatch(PatchBatch b, Metric.Kind kind, int igSteps, double weight, double[][] scores) {
         Kernels k = mv.kernels();
-        try (SourceActivations corr = SourceActivations.record(mv, b.corrupt(), b, null);
-             SourceActivations cleanRun = igSteps > 0 ? SourceActivations.record(mv, b.clean(), b, null) : null;
-             Arena arena = new Arena(k)) {
+        try (SourceActivations corr = SourceActivations.record(mv, pool, b.corrupt(), b, null);
+             SourceActivations cleanRun = igSteps > 0 ? SourceActivations.record(mv, pool, b.clean(), b, null) : null;
+             Arena arena = new Arena(pool)) {
             int n = corr.n;
             int c = mv.dModel();
-            INDArray deltas = arena.zeros(graph.sources().size(), (long) n * c);
+            INDArray deltas = arena.carve(graph.sources().size(), (long) n * c); // every row written by fillDeltas
             INDArray inputStep = null;
             if (igSteps > 0) { // clean - corrupt input embedding: step k of EAP-IG runs on corrupt + (k/m) of it
                 inputStep = arena.zeros(n, c);
@@ -171,7 +185,7 @@ public final class EdgeAttribution {
     /** deltas[u] = corrupt - clean activation of source u, as a [N*C] row. */
     private void fillDeltas(INDArray deltas, SourceActivations corr, SourceActivations clean) {
         List<EapGraph.Source> srcs = graph.sources();
-        try (Arena tmp = new Arena(mv.kernels())) {
+        try (Arena tmp = new Arena(pool)) {
             INDArray a = tmp.zeros(corr.n, mv.dModel());
             INDArray b = tmp.zeros(corr.n, mv.dModel());
             for (int u = 0; u < srcs.size(); u++) {
@@ -203,7 +217,7 @@ public final class EdgeAttribution {
         g.dk = new INDArray[L];
         g.dv = new INDArray[L];
         g.dLn2 = new INDArray[L];
-        g.acts = new SourceActivations(mv.kernels(), L, b.size() * b.length());
+        g.acts = new SourceActivations(mv.kernels(), pool, L, b.size() * b.length());
         SourceActivations acts = g.acts;
         RunSpec spec = SourceActivations.spec(acts, L, b.clean(), b, inputEdit);
         for (int l = 0; l < L; l++) {
@@ -215,7 +229,7 @@ public final class EdgeAttribution {
         }
         INDArray[] dFinal = new INDArray[1];
         spec.editGrad(HookName.residPost(L - 1), (a, nm) -> keep(acts, dFinal, 0, a));
-        try (ActivationCache c = mv.model().run(spec); Arena tmp = new Arena(mv.kernels())) {
+        try (ActivationCache c = mv.model().run(spec); Arena tmp = new Arena(pool)) {
             acts.answerLogits = Metric.answerLogits(c, b);
             float[][] ref = cleanLogits != null ? cleanLogits : acts.answerLogits;
             Metric metric = Metric.of(kind, ref);
@@ -249,7 +263,7 @@ public final class EdgeAttribution {
             while (v1 < dests.size() && dests.get(v1).layer() == layer) {
                 v1++;
             }
-            try (Arena tmp = new Arena(k)) {
+            try (Arena tmp = new Arena(pool)) {
                 INDArray grads;
                 if (layer == mv.layers()) {
                     grads = g.dFinal.reshape('c', 1, len);

@@ -9,6 +9,7 @@ import org.tinysql.model.ActivationCache;
 import org.tinysql.model.HookName;
 import org.tinysql.model.RunSpec;
 import org.tinysql.tensor.Arena;
+import org.tinysql.tensor.ArrayPool;
 import org.tinysql.tensor.Kernels;
 
 /**
@@ -30,9 +31,14 @@ final class SourceActivations implements AutoCloseable {
     float[][] answerLogits;
 
     SourceActivations(Kernels k, int layers, int n) {
+        this(k, null, layers, n);
+    }
+
+    /** Activations whose arrays come from {@code pool} (back there on close), or fresh ones when it is null. */
+    SourceActivations(Kernels k, ArrayPool pool, int layers, int n) {
         this.n = n;
         this.k = k;
-        this.arena = new Arena(k);
+        this.arena = pool != null ? new Arena(pool) : new Arena(k);
         z = new INDArray[layers];
         mlpOut = new INDArray[layers];
         residPre = new INDArray[layers];
@@ -93,7 +99,12 @@ final class SourceActivations implements AutoCloseable {
 
     /** Runs {@code tokens} through the model recording activations (see {@link #spec}). */
     static SourceActivations record(ModelView mv, int[][] tokens, PatchBatch batch, Consumer<INDArray> inputEdit) {
-        SourceActivations s = new SourceActivations(mv.kernels(), mv.layers(), tokens.length * tokens[0].length);
+        return record(mv, null, tokens, batch, inputEdit);
+    }
+
+    /** As {@link #record(ModelView, int[][], PatchBatch, Consumer)}, the arrays from {@code pool} (null: fresh ones). */
+    static SourceActivations record(ModelView mv, ArrayPool pool, int[][] tokens, PatchBatch batch, Consumer<INDArray> inputEdit) {
+        SourceActivations s = new SourceActivations(mv.kernels(), pool, mv.layers(), tokens.length * tokens[0].length);
         try (ActivationCache c = mv.model().run(spec(s, mv.layers(), tokens, batch, inputEdit))) {
             s.answerLogits = Metric.answerLogits(c, batch);
         }
