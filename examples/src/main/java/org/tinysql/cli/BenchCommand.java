@@ -52,6 +52,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iters", defaultValue = "3", description = "Timed iterations per workload (default: ${DEFAULT-VALUE}).")
     int iters;
 
+    @Option(names = "--repeat", defaultValue = "3", description = "Runs of each side per workload, alternating ours and the peer's; "
+            + "the table shows the medians (small shapes vary by up to 3x from run to run) (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
     @Option(names = "--peer", defaultValue = "../shared/peer/torch_peer.py", description = "The peer script (default: ${DEFAULT-VALUE}).")
     Path peer;
 
@@ -83,14 +87,27 @@ public final class BenchCommand implements Callable<Integer> {
         JsonNode gemm = json(run(workloadCommand(javaBin, "gemm"), 600));
         double sgemm = gemm == null ? Double.NaN : gemm.path("gflop_per_s").asDouble(Double.NaN);
         List<String[]> rows = new ArrayList<>();
+        if (repeat < 1) {
+            throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
+        }
         for (String w : workloads) {
-            JsonNode ours = json(run(workloadCommand(javaBin, w), 1800));
             boolean peerHas = withPeer && (!extraWorkload(w) || Files.exists(peerExtra));
-            JsonNode theirs = peerHas ? json(run(peerCommand(w), 1800)) : null;
-            double a = ours == null ? Double.NaN : ours.path("ms_per_iter").asDouble();
-            double b = theirs == null ? Double.NaN : theirs.path("ms_per_iter").asDouble();
-            double gOurs = ours == null ? Double.NaN : ours.path("gflop_per_s").asDouble(Double.NaN);
-            double gPeer = gOurs * a / b; // the same work in the peer's time
+            double[] oursMs = new double[repeat];
+            double[] peerMs = new double[repeat];
+            double flops = Double.NaN; // per iteration, from our JSON line
+            for (int r = 0; r < repeat; r++) { // alternating, so that a slow spell of the machine hits both sides
+                JsonNode ours = json(run(workloadCommand(javaBin, w), 1800));
+                JsonNode theirs = peerHas ? json(run(peerCommand(w), 1800)) : null;
+                oursMs[r] = ours == null ? Double.NaN : ours.path("ms_per_iter").asDouble();
+                peerMs[r] = theirs == null ? Double.NaN : theirs.path("ms_per_iter").asDouble();
+                if (ours != null && ours.has("gflop_per_s")) {
+                    flops = ours.path("gflop_per_s").asDouble() * 1e9 * oursMs[r] / 1e3;
+                }
+            }
+            double a = median(oursMs);
+            double b = median(peerMs);
+            double gOurs = flops / (a / 1e3) / 1e9;
+            double gPeer = flops / (b / 1e3) / 1e9; // the same work in the peer's time
             rows.add(new String[] {label(w), fmt(a), fmt(b), Double.isNaN(a) || Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.2fx", b / a),
                     fmt(gOurs), fmt(gPeer), Double.isNaN(gOurs / sgemm) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * gOurs / sgemm)});
             System.out.printf(Locale.ROOT, "%-22s ours %s ms, peer %s ms%n", label(w), fmt(a), fmt(b));
@@ -100,7 +117,8 @@ public final class BenchCommand implements Callable<Integer> {
         for (String[] r : rows) {
             System.out.printf(Locale.ROOT, "%-22s %14s %14s %10s %12s %12s %10s%n", (Object[]) r);
         }
-        System.out.println("(shape " + shape + "; speedup = PyTorch time / our time, measured back to back on this machine; SGEMM "
+        System.out.println("(shape " + shape + "; medians of " + repeat + " runs each; speedup = PyTorch time / our time, measured back to "
+                + "back on this machine; SGEMM "
                 + fmt(sgemm) + " GFLOP/s in this run ([B*T, C] x [C, MLP] through our kernels); GFLOP/s count the matrix "
                 + "products of each workload, see WorkloadFlops)");
         return 0;
@@ -122,6 +140,16 @@ public final class BenchCommand implements Callable<Integer> {
         }
         cmd.addAll(List.of("--shape", shape, "--iters", String.valueOf(iters), "--threads", String.valueOf(threads)));
         return cmd;
+    }
+
+    /** The median of the values (NaN when any is NaN: a failed run). */
+    static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        if (Double.isNaN(s[s.length - 1])) {
+            return Double.NaN;
+        }
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private static String fmt(double v) {

@@ -1,0 +1,25 @@
+package org.tinysql.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class BenchCommandTest {
+
+    @Test
+    void theTableShowsMediansAndAFailedRunShowsAsMissing() {
+        assertEquals(31.8, BenchCommand.median(new double[] {98.9, 31.8, 30.2}), 1e-12, "one slow run does not move it");
+        assertEquals(5.0, BenchCommand.median(new double[] {7, 3}), 1e-12);
+        assertEquals(2.0, BenchCommand.median(new double[] {2}), 1e-12);
+        assertTrue(Double.isNaN(BenchCommand.median(new double[] {1, Double.NaN, 3})));
+    }
+
+    @Test
+    void headLevelEapIsComparedWithThePeersEapHead() {
+        assertEquals("eap_head", BenchCommand.peerWorkload("eap"));
+        assertEquals("eap (vs eap_head)", BenchCommand.label("eap"));
+        assertEquals("train", BenchCommand.label("train"));
+        assertTrue(BenchCommand.extraWorkload("decode16"));
+    }
+}
