@@ -266,14 +266,7 @@ final class SimdMath extends VectorMath {
                 FloatVector.fromArray(S, pb, i).add(d).intoArray(pb, i);
             }
         }
-        for (int i = n; i < c; i++) {
-            float xhat = (x[o + i] - mu) * rs;
-            dx[o + i] += rs * (dy[o + i] * w[i] - mg - xhat * mgx);
-            if (pw != null) {
-                pw[i] += dy[o + i] * xhat;
-                pb[i] += dy[o + i];
-            }
-        }
+        layerNormDx(dy, x, dx, o, n, c, w, mu, rs, mg, mgx, pw, pb);
     }
 
     @Override

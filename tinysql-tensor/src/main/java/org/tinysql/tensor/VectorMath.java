@@ -123,6 +123,22 @@ abstract class VectorMath {
         }
     }
 
+    /**
+     * LayerNorm backward's second pass over elements [from, c) of a row, given mg = mean(g) and mgx = mean(g xhat) (see
+     * {@link #layerNormBackwardRow}): the scalar implementation's whole row, the SIMD one's tail.
+     */
+    static void layerNormDx(float[] dy, float[] x, float[] dx, int o, int from, int c, float[] w, float mu, float rs, float mg,
+                            float mgx, float[] pw, float[] pb) {
+        for (int i = from; i < c; i++) {
+            float xhat = (x[o + i] - mu) * rs;
+            dx[o + i] += rs * (dy[o + i] * w[i] - mg - xhat * mgx);
+            if (pw != null) {
+                pw[i] += dy[o + i] * xhat;
+                pb[i] += dy[o + i];
+            }
+        }
+    }
+
     /** The scalar implementation: {@link Math#exp} per element, sums in double. */
     static final class Scalar extends VectorMath {
         private static final float NEG = -Float.MAX_VALUE;
@@ -224,16 +240,7 @@ abstract class VectorMath {
                 sg += g;
                 sgx += g * ((x[o + i] - mu) * rs);
             }
-            float mg = (float) (sg / c);
-            float mgx = (float) (sgx / c);
-            for (int i = 0; i < c; i++) {
-                float xhat = (x[o + i] - mu) * rs;
-                dx[o + i] += rs * (dy[o + i] * w[i] - mg - xhat * mgx);
-                if (pw != null) {
-                    pw[i] += dy[o + i] * xhat;
-                    pb[i] += dy[o + i];
-                }
-            }
+            layerNormDx(dy, x, dx, o, 0, c, w, mu, rs, (float) (sg / c), (float) (sgx / c), pw, pb);
         }
 
         @Override
