@@ -37,7 +37,7 @@ public final class Workloads {
     }
 
     /**
-     * The JVM option that gives the kernels the Java Vector API (softmax, cross-entropy and SwiGLU, the exp-based loops, on
+     * The JVM option that gives the kernels the Java Vector API (softmax, cross-entropy, SwiGLU and the norms on
      * SIMD lanes; see the tensor module's VectorMath), as the {@code tinysql} CLI starts its JVM: every benchmark JVM
      * that runs the model gets it (JMH forks, {@code tinysql bench}'s workload JVMs).
      */

@@ -10,10 +10,10 @@ import java.util.Optional;
 
 /**
  * Restarts {@code java -jar tinysql.jar ...} once in a child JVM that resolves the Java Vector API module, so that
- * the engine's exp-based kernels (softmax, cross-entropy, SwiGLU) run on SIMD lanes without users typing
- * {@code --add-modules jdk.incubator.vector} (training is several times faster with it; see the tensor module's
- * VectorMath). The child gets the same JVM options, class path and arguments and shares the terminal; its exit code
- * is the CLI's. Unless the options size the heap themselves, the child also gets a young generation of
+ * the engine's exp-based and norm kernels (softmax, cross-entropy, SwiGLU, LayerNorm, RMSNorm) run on SIMD lanes
+ * without users typing {@code --add-modules jdk.incubator.vector} (training is several times faster with it; see the
+ * tensor module's VectorMath). The child gets the same JVM options, class path and arguments and shares the terminal;
+ * its exit code is the CLI's. Unless the options size the heap themselves, the child also gets a young generation of
  * {@value #YOUNG}: G1 otherwise lets its young generation grow to gigabytes under training's allocation rate (a CS5
  * training run peaked at 3.0-3.7 GB resident, 2.5 GB with it, at the same speed).
  *
