@@ -106,7 +106,7 @@ public final class Generator {
         float[] last = new float[b * v]; // the last position's logits [B, V] of every step, reused
         try {
             int len = tp;
-            lastLogits(model, cache, slice(ids, 0, tp), slice(mask, 0, tp), slice(pos, 0, tp), ids, mask, pos, len, last);
+            lastLogits(model, cache, ids, mask, pos, 0, len, last);
             for (int step = 0; step < o.maxNewTokens(); step++) {
                 boolean all = true;
                 for (int i = 0; i < b; i++) {
@@ -123,8 +123,7 @@ public final class Generator {
                 if (all || step == o.maxNewTokens() - 1) {
                     break;
                 }
-                lastLogits(model, cache, slice(ids, len - 1, len), slice(mask, len - 1, len), slice(pos, len - 1, len), ids, mask, pos,
-                        len, last);
+                lastLogits(model, cache, ids, mask, pos, len - 1, len, last);
             }
         } finally {
             if (cache != null) {
@@ -147,13 +146,13 @@ public final class Generator {
     }
 
     /**
-     * The last position's logits [B, V] into {@code out}: with the cache, a pass over the new tokens only ({@code newIds}
-     * etc.); without, a full forward over the first {@code len} positions of {@code ids} etc.
+     * The logits [B, V] of position {@code len - 1} into {@code out}: with the cache, a pass over the new positions
+     * [from, len) only; without, a full forward over positions [0, len).
      */
-    private static void lastLogits(Transformer model, KvCache cache, int[][] newIds, int[][] newMask, int[][] newPos, int[][] ids,
-                                   int[][] mask, int[][] pos, int len, float[] out) {
+    private static void lastLogits(Transformer model, KvCache cache, int[][] ids, int[][] mask, int[][] pos, int from, int len,
+                                   float[] out) {
         if (cache != null) {
-            model.forwardCachedLast(newIds, newMask, newPos, cache, out);
+            model.forwardCachedLast(slice(ids, from, len), slice(mask, from, len), slice(pos, from, len), cache, out);
             return;
         }
         INDArray logits = model.forward(slice(ids, 0, len), slice(mask, 0, len), slice(pos, 0, len));
