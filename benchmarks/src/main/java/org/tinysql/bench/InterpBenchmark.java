@@ -29,8 +29,8 @@ import org.tinysql.model.Transformer;
 /**
  * Interpretability workloads on the peer's shapes: a forward pass, a forward caching every hook point, one head-level
  * EAP batch (compare with the forward: the EAP target is at most 3.5 forwards), greedy decoding with the KV cache at
- * batch 1 and 16, and one TopK SAE step (15x, k = 32, 4096 rows). Compare with {@code torch_peer.py fwd_cache|eap_head|sae} side by side (see {@code tinysql bench}); more
- * shapes with {@code -p shape=cs5}.
+ * batch 1 and 16, and one TopK SAE step (15x, k = 32, 4096 rows). Compare with {@code torch_peer.py
+ * fwd_cache|eap_head|decode|sae} side by side (see {@code tinysql bench}); more shapes with {@code -p shape=cs5}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

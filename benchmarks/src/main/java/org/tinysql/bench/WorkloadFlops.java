@@ -34,7 +34,7 @@ public final class WorkloadFlops {
     public static double of(String workload, Workloads.Shape sh) {
         double l = sh.layers(), c = sh.c(), m = sh.mlp(), v = sh.vocab(), b = sh.batch(), t = sh.time();
         double n = b * t;
-        double layerProj = 4 * c * c + 2 * c * m; // per position per layer
+        double layerProj = projections(sh);
         return switch (workload) {
             case "fwd_cache", "forward" -> 2 * forward(sh, n * v);
             case "train" -> 3 * 2 * forward(sh, n / 2 * v);
@@ -64,9 +64,15 @@ public final class WorkloadFlops {
         };
     }
 
+    /** Multiply-adds of one layer's projections per position: q, k, v, o (4 C^2) and the MLP (2 C M). */
+    private static double projections(Workloads.Shape sh) {
+        double c = sh.c();
+        return 4 * c * c + 2 * c * sh.mlp();
+    }
+
     /** Multiply-adds of a forward over the shape that computes {@code logitEntries} logits (rows x V). */
     private static double forward(Workloads.Shape sh, double logitEntries) {
         double c = sh.c(), t = sh.time(), n = (double) sh.batch() * t;
-        return sh.layers() * (n * (4 * c * c + 2 * c * sh.mlp()) + 2 * sh.batch() * t * t * c) + logitEntries * c;
+        return sh.layers() * (n * projections(sh) + 2 * sh.batch() * t * t * c) + logitEntries * c;
     }
 }

@@ -84,9 +84,13 @@ public final class Workloads {
         System.out.println(json(workload, shapeName, sec, tokens, WorkloadFlops.of(workload, sh)));
     }
 
-    /** The peer's JSON line, with our GFLOP/s ({@link WorkloadFlops}) when the workload's work is counted. */
+    /**
+     * The peer's JSON line, with the work of an iteration ({@link WorkloadFlops}) and our GFLOP/s when the workload's
+     * work is counted.
+     */
     public static String json(String workload, String shape, double sec, long tokens, double flops) {
-        String gflops = Double.isNaN(flops) ? "" : String.format(Locale.ROOT, ", \"gflop_per_s\": %.1f", flops / sec / 1e9);
+        String gflops = Double.isNaN(flops) ? ""
+                : String.format(Locale.ROOT, ", \"flop_per_iter\": %.0f, \"gflop_per_s\": %.1f", flops, flops / sec / 1e9);
         return String.format(Locale.ROOT, "{\"workload\": \"%s\", \"shape\": \"%s\", \"ms_per_iter\": %.2f, \"tokens_per_s\": %.1f%s, "
                 + "\"engine\": \"tinysql-j\"}", workload, shape, sec * 1e3, tokens / sec, gflops);
     }

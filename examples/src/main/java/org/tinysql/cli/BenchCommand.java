@@ -82,14 +82,14 @@ public final class BenchCommand implements Callable<Integer> {
         if (!withPeer) {
             System.out.println("PyTorch peer not available (" + peer + " with " + python + " and torch): showing our numbers only");
         }
+        if (repeat < 1) {
+            throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
+        }
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // the machine's SGEMM speed in this run (ours only): every workload's GFLOP/s reads as a fraction of it
         JsonNode gemm = json(run(workloadCommand(javaBin, "gemm"), 600));
         double sgemm = gemm == null ? Double.NaN : gemm.path("gflop_per_s").asDouble(Double.NaN);
         List<String[]> rows = new ArrayList<>();
-        if (repeat < 1) {
-            throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
-        }
         for (String w : workloads) {
             boolean peerHas = withPeer && (!extraWorkload(w) || Files.exists(peerExtra));
             double[] oursMs = new double[repeat];
@@ -100,8 +100,8 @@ public final class BenchCommand implements Callable<Integer> {
                 JsonNode theirs = peerHas ? json(run(peerCommand(w), 1800)) : null;
                 oursMs[r] = ours == null ? Double.NaN : ours.path("ms_per_iter").asDouble();
                 peerMs[r] = theirs == null ? Double.NaN : theirs.path("ms_per_iter").asDouble();
-                if (ours != null && ours.has("gflop_per_s")) {
-                    flops = ours.path("gflop_per_s").asDouble() * 1e9 * oursMs[r] / 1e3;
+                if (ours != null && ours.has("flop_per_iter")) {
+                    flops = ours.path("flop_per_iter").asDouble();
                 }
             }
             double a = median(oursMs);

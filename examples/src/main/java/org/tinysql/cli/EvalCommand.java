@@ -1,6 +1,5 @@
 package org.tinysql.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -51,9 +50,8 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--limit must be 0 (all) or more, not " + limit);
         }
         for (Path o : new Path[] {out, savePredictions}) {
-            if (o != null && Files.isDirectory(o)) {
-                // before predicting (minutes with --model), not at the write
-                throw new java.nio.file.FileSystemException(o.toString(), null, "is a folder, not a file");
+            if (o != null) {
+                AtomicFiles.refuseFolder(o); // before predicting (minutes with --model), not at the write
             }
         }
         List<TinySqlExample> gold = DatasetIO.read(data);

@@ -47,6 +47,19 @@ public final class AtomicFiles {
     }
 
     /**
+     * Refuses an output path that is a folder, as {@link #write} does before writing: callers that do long work before
+     * their write check their outputs up front with it.
+     *
+     * @param file an output file the caller will write (may not exist yet)
+     * @throws java.nio.file.FileSystemException "PATH: is a folder, not a file" when {@code file} is a folder
+     */
+    public static void refuseFolder(Path file) throws java.nio.file.FileSystemException {
+        if (Files.isDirectory(file)) {
+            throw new java.nio.file.FileSystemException(file.toString(), null, "is a folder, not a file");
+        }
+    }
+
+    /**
      * Writes {@code file} atomically through a file channel (for large binary content).
      *
      * @param file   the target; its folder is created if missing, an existing file replaced
@@ -55,10 +68,7 @@ public final class AtomicFiles {
      *     fails, or the rename fails; the message names {@code file}
      */
     public static void write(Path file, ChannelWriter writer) throws IOException {
-        if (Files.isDirectory(file)) {
-            // refused before any work: the rename would fail only after the content was written
-            throw new java.nio.file.FileSystemException(file.toString(), null, "is a folder, not a file");
-        }
+        refuseFolder(file); // before any work: the rename would fail only after the content was written
         Path dir = file.toAbsolutePath().getParent();
         try {
             Files.createDirectories(dir);

@@ -158,7 +158,7 @@ public final class Generator {
         INDArray logits = model.forward(slice(ids, 0, len), slice(mask, 0, len), slice(pos, 0, len));
         INDArray lastRow = logits.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(len - 1),
                 org.nd4j.linalg.indexing.NDArrayIndex.all()).dup('c');
-        System.arraycopy(lastRow.data().asFloat(), 0, out, 0, (int) lastRow.length());
+        model.kernels().read(lastRow, out);
         lastRow.close();
     }
 

@@ -54,14 +54,28 @@ final class CpuNorms {
         float[] mean = get(meanIn);
         float[] rstd = get(rstdIn);
         float[] wv = get(w);
+        VectorMath vm = VectorMath.get();
+        backwardRows(dy, x, dx, wv.length, dw, db, (dyv, xv, dxv, o, r, pw, pb) ->
+                vm.layerNormBackwardRow(dyv, xv, dxv, o, wv.length, wv, mean[r], rstd[r], pw, pb));
+    }
+
+    /** One row's backward: reads dy and x at [o, o + C), adds into dx there, and into the partial sums pw, pb (or nulls). */
+    private interface RowBackward {
+        void row(float[] dy, float[] x, float[] dx, int o, int r, float[] pw, float[] pb);
+    }
+
+    /**
+     * The norms' backward over rows of [N, C]: per parallel chunk of rows, dy, x and dx through per-thread scratch, the
+     * row kernel for each row, dx written back; the weight (and bias) gradients' per-chunk partial sums are added to
+     * {@code dw} and {@code db} (either may be null) in chunk order.
+     */
+    private static void backwardRows(INDArray dy, INDArray x, INDArray dx, int c, INDArray dw, INDArray db, RowBackward kernel) {
         FloatBuffer dyb = fb(dy), xb = fb(x), dxb = fb(dx);
-        int c = wv.length;
         int rows = (int) (x.length() / c);
         int nch = chunks(rows);
         boolean wantW = dw != null || db != null;
         float[][] dwPart = new float[wantW ? nch : 0][];
         float[][] dbPart = new float[wantW ? nch : 0][];
-        VectorMath vm = VectorMath.get();
         IntStream.range(0, nch).parallel().forEach(ch -> {
             int from = ch * ROW_CHUNK;
             int to = Math.min(rows, from + ROW_CHUNK);
@@ -75,7 +89,7 @@ final class CpuNorms {
             float[] pw = wantW ? new float[c] : null;
             float[] pb = wantW ? new float[c] : null;
             for (int r = from; r < to; r++) {
-                vm.layerNormBackwardRow(dyv, xv, dxv, (r - from) * c, c, wv, mean[r], rstd[r], pw, pb);
+                kernel.row(dyv, xv, dxv, (r - from) * c, r, pw, pb);
             }
             dxb.put(from * c, dxv, 0, len);
             if (wantW) {
@@ -83,10 +97,8 @@ final class CpuNorms {
                 dbPart[ch] = pb;
             }
         });
-        if (wantW) {
-            accumulate(dw, dwPart, c);
-            accumulate(db, dbPart, c);
-        }
+        accumulate(dw, dwPart, c);
+        accumulate(db, dbPart, c);
     }
 
     static void rmsNorm(INDArray x, INDArray w, INDArray y, INDArray rstdOut, double eps) {
@@ -103,51 +115,25 @@ final class CpuNorms {
         FloatBuffer xb = fb(x), yb = fb(y);
         float[] wv = get(w);
         int c = wv.length;
-        int rows = (int) (x.length() / c);
         VectorMath vm = VectorMath.get();
-        IntStream.range(0, chunks(rows)).parallel().forEach(ch -> {
-            int r0 = ch * ROW_CHUNK;
-            int r1 = Math.min(rows, r0 + ROW_CHUNK);
-            int len = (r1 - r0) * c;
+        rowChunks((int) (x.length() / c), (from, to) -> {
+            int len = (to - from) * c;
             float[] xv = CpuParallel.scratch(0, len);
             float[] yv = CpuParallel.scratch(1, len);
-            xb.get(r0 * c, xv, 0, len);
-            for (int r = r0; r < r1; r++) {
-                rstd[r] = vm.rmsNormRow(xv, yv, (r - r0) * c, c, wv, eps);
+            xb.get(from * c, xv, 0, len);
+            for (int r = from; r < to; r++) {
+                rstd[r] = vm.rmsNormRow(xv, yv, (r - from) * c, c, wv, eps);
             }
-            yb.put(r0 * c, yv, 0, len);
+            yb.put(from * c, yv, 0, len);
         });
     }
 
     static void rmsNormBackward(INDArray dy, INDArray x, INDArray w, INDArray rstdIn, INDArray dx, INDArray dw) {
         float[] rstd = get(rstdIn);
         float[] wv = get(w);
-        FloatBuffer dyb = fb(dy), xb = fb(x), dxb = fb(dx);
-        int c = wv.length;
-        int rows = (int) (x.length() / c);
-        int nch = chunks(rows);
-        float[][] dwPart = new float[dw != null ? nch : 0][];
         VectorMath vm = VectorMath.get();
-        IntStream.range(0, nch).parallel().forEach(ch -> {
-            int r0 = ch * ROW_CHUNK;
-            int r1 = Math.min(rows, r0 + ROW_CHUNK);
-            int len = (r1 - r0) * c;
-            float[] dyv = CpuParallel.scratch(0, len);
-            float[] xv = CpuParallel.scratch(1, len);
-            float[] dxv = CpuParallel.scratch(2, len);
-            dyb.get(r0 * c, dyv, 0, len);
-            xb.get(r0 * c, xv, 0, len);
-            dxb.get(r0 * c, dxv, 0, len);
-            float[] pw = dw != null ? new float[c] : null;
-            for (int r = r0; r < r1; r++) {
-                vm.rmsNormBackwardRow(dyv, xv, dxv, (r - r0) * c, c, wv, rstd[r], pw);
-            }
-            dxb.put(r0 * c, dxv, 0, len);
-            if (pw != null) {
-                dwPart[ch] = pw;
-            }
-        });
-        accumulate(dw, dwPart, c);
+        backwardRows(dy, x, dx, wv.length, dw, null, (dyv, xv, dxv, o, r, pw, pb) ->
+                vm.rmsNormBackwardRow(dyv, xv, dxv, o, wv.length, wv, rstd[r], pw));
     }
 
     /** Squared norm of a row, float products summed in double. */

@@ -52,16 +52,16 @@ final class Slab {
     /** The most views the memo keeps; beyond, it starts again (training on packed batches meets many shapes). */
     static final int MAX_VIEWS = 4096;
 
-    /** A view's identity: its chunk, first float, shape, and whether it is the flat view used for zeroing. */
-    private record ViewKey(int chunk, long start, long[] shape, boolean flat) {
+    /** A view's identity: its chunk, first float and shape. */
+    private record ViewKey(int chunk, long start, long[] shape) {
         @Override
         public boolean equals(Object o) {
-            return o instanceof ViewKey k && k.chunk == chunk && k.start == start && k.flat == flat && Arrays.equals(k.shape, shape);
+            return o instanceof ViewKey k && k.chunk == chunk && k.start == start && Arrays.equals(k.shape, shape);
         }
 
         @Override
         public int hashCode() {
-            return (Long.hashCode(start) * 31 + chunk) * 31 + Arrays.hashCode(shape) + (flat ? 1 : 0);
+            return (Long.hashCode(start) * 31 + chunk) * 31 + Arrays.hashCode(shape);
         }
     }
 
@@ -102,27 +102,24 @@ final class Slab {
         long wasDirty = dirty.get(current);
         if (zero && start < wasDirty) {
             long end = Math.min(used, wasDirty);
-            backend.zero(view(chunk, start, new long[] {end - start}, true));
+            backend.zero(view(chunk, start, new long[] {end - start}, end - start));
         }
         dirty.set(current, Math.max(wasDirty, used));
-        return view(chunk, start, shape, false);
+        return view(chunk, start, shape, len);
     }
 
-    /** The view of {@code shape} at float {@code start} of the current chunk, from the memo when it has it. */
-    private INDArray view(INDArray chunk, long start, long[] shape, boolean flat) {
-        ViewKey key = new ViewKey(current, start, shape.clone(), flat);
-        INDArray v = views.get(key);
+    /**
+     * The view of {@code shape} ({@code len} floats) at float {@code start} of the current chunk, from the memo when it
+     * has it.
+     */
+    private INDArray view(INDArray chunk, long start, long[] shape, long len) {
+        INDArray v = views.get(new ViewKey(current, start, shape));
         if (v == null) {
             if (views.size() >= MAX_VIEWS) {
                 views.clear();
             }
-            long len = 1;
-            for (long s : shape) {
-                len *= s;
-            }
-            INDArray flatView = chunk.get(NDArrayIndex.interval(start, start + len));
-            v = flat ? flatView : flatView.reshape('c', shape);
-            views.put(key, v);
+            v = chunk.get(NDArrayIndex.interval(start, start + len)).reshape('c', shape);
+            views.put(new ViewKey(current, start, shape.clone()), v); // the caller may reuse its shape array
         }
         return v;
     }
