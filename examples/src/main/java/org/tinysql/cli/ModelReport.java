@@ -20,6 +20,7 @@ import org.tinysql.interp.cache.LogitLens;
 import org.tinysql.interp.eap.CircuitDiscovery;
 import org.tinysql.interp.eap.EapGraph;
 import org.tinysql.interp.eap.Faithfulness;
+import org.tinysql.interp.patching.TableConflict;
 import org.tinysql.interp.report.HtmlReport;
 import org.tinysql.interp.report.Svg;
 import org.tinysql.interp.sae.ActivationStore;
@@ -189,7 +190,7 @@ final class ModelReport {
      * carry it. Example 10 retrains on synonym instructions to remove the heuristic; its result is shown when present.
      */
     void flawedHeuristic(Transformer model, HfTokenizer tok) throws IOException {
-        E10FlawedHeuristic.Measure before = E10FlawedHeuristic.measure(model, tok);
+        TableConflict.Measure before = TableConflict.measure(model, tok);
         System.out.printf(Locale.ROOT, "== conflict prompts: the model copies the Context's table on %.0f%% of %d (mean logit diff %+.2f)%n",
                 100 * before.contextRate(), before.pairs(), before.meanLogitDiff());
         StringBuilder body = new StringBuilder(HtmlReport.p(String.format(Locale.ROOT, "CS1 literal instructions always name the table "
@@ -203,7 +204,7 @@ final class ModelReport {
         if (Files.exists(fixed.resolve("config.json"))) {
             Transformer m2 = Transformer.fromPretrained(fixed);
             HfTokenizer t2 = HfTokenizer.load(fixed.resolve("tokenizer.json"));
-            E10FlawedHeuristic.Measure after = E10FlawedHeuristic.measure(m2, t2);
+            TableConflict.Measure after = TableConflict.measure(m2, t2);
             body.append(HtmlReport.p(String.format(Locale.ROOT, "After retraining on CS1 with synonym instructions (example 10, %s): "
                     + "the model writes the Context's table on %.0f%% of the conflict prompts (mean logit diff %+.2f).", fixed,
                     100 * after.contextRate(), after.meanLogitDiff())));

@@ -160,11 +160,7 @@ public final class SaeCommand implements Runnable {
     }
 
     static SaeMetrics.Reconstruction evaluate(Transformer m, HfTokenizer tok, Sae sae, List<TinySqlExample> val) throws IOException {
-        if (sae.config().hookName() == null) {
-            throw new IllegalArgumentException("the SAE's cfg.json names no hook_name");
-        }
-        ActivationStore store = ActivationStore.fromModel(m, tok, val, sae.config().hookName(), 16, 8192, 2);
-        return SaeMetrics.reconstruction(sae, store.nextArray(4096));
+        return SaeMetrics.reconstruction(m, tok, sae, val);
     }
 
     /** Feature analysis. */

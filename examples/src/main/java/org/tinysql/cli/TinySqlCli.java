@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code tinysql} command line. */
 @Command(name = "tinysql", mixinStandardHelpOptions = true, versionProvider = BuildVersion.class,
         description = "Text-to-SQL transformers and their circuits, on the JVM.",
-        subcommands = {QuickstartCommand.class, GenerateCommand.class, TrainCommand.class, FinetuneCommand.class, EvalCommand.class, ZooCommand.class, EapCommand.class, SaeCommand.class, BenchCommand.class,
+        subcommands = {QuickstartCommand.class, GenerateCommand.class, TrainCommand.class, FinetuneCommand.class, EvalCommand.class, ZooCommand.class, StudyCommand.class, EapCommand.class, SaeCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class TinySqlCli implements Runnable {
 

@@ -6,16 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.tinysql.data.CommandSet;
-import org.tinysql.data.CorruptionKind;
 import org.tinysql.data.DatasetGenerator;
 import org.tinysql.data.DatasetIO;
 import org.tinysql.data.Split;
 import org.tinysql.data.Variant;
-import org.tinysql.interp.Metric;
-import org.tinysql.interp.PatchBatch;
-import org.tinysql.interp.eap.CircuitDiscovery;
-import org.tinysql.interp.patching.ActivationPatching;
-import org.tinysql.interp.patching.PatchingResult;
+import org.tinysql.interp.patching.TableConflict;
 import org.tinysql.interp.report.HtmlReport;
 import org.tinysql.interp.report.Svg;
 import org.tinysql.model.HfCheckpoint;
@@ -26,7 +21,6 @@ import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.Trainer;
 import org.tinysql.train.TrainingRecipe;
 import org.tinysql.util.ConsoleProgressBar;
-import org.tinysql.util.Progress;
 
 /**
  * 10 - A flawed heuristic and its fix. In CS1 (literal) the instruction always names the table exactly as the
@@ -46,32 +40,10 @@ public final class E10FlawedHeuristic {
     private E10FlawedHeuristic() {
     }
 
-    /** Outcome on conflict prompts: fraction copying the Context's table, mean logit diff, head patching. */
-    public record Measure(double contextRate, double meanLogitDiff, PatchingResult heads, int pairs) {
-    }
-
-    /**
-     * On the corrupt prompt of an instruction-table pair the instruction names X (the corrupt answer) and the Context
-     * defines Y (the clean answer): logit[Y] - logit[X] > 0 means the model copies from the Context.
-     */
-    public static Measure measure(Transformer model, HfTokenizer tok) {
-        PatchBatch b = CircuitDiscovery.pairs(tok, CircuitDiscovery.Options.defaults(CorruptionKind.INSTRUCTION_TABLE).withPairs(48));
-        float[][] logits = Metric.answerLogits(model.forward(b.corrupt(), b.mask()), b);
-        int context = 0;
-        double diff = 0;
-        for (int i = 0; i < b.size(); i++) {
-            double d = logits[i][b.cleanAnswer()[i]] - logits[i][b.corruptAnswer()[i]];
-            diff += d / b.size();
-            context += d > 0 ? 1 : 0;
-        }
-        PatchingResult heads = new ActivationPatching(model, b, Metric.Kind.LOGIT_DIFF).headOutputs(Progress.NONE);
-        return new Measure(context / (double) b.size(), diff, heads, b.size());
-    }
-
     public static void main(String[] args) throws Exception {
         ExampleModel literal = ExampleModel.load(args.length > 0 ? new String[] {args[0]} : new String[0]);
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : SmallModelRecipe.STEPS;
-        Measure before = measure(literal.model(), literal.tokenizer());
+        TableConflict.Measure before = TableConflict.measure(literal.model(), literal.tokenizer());
         System.out.printf(Locale.ROOT, "literal-trained model: copies the Context's table on %.0f%% of %d conflict prompts (mean logit diff %+.2f)%n",
                 100 * before.contextRate(), before.pairs(), before.meanLogitDiff());
         System.out.println(before.heads().format());
@@ -99,7 +71,7 @@ public final class E10FlawedHeuristic {
             Files.copy(data.resolve("tokenizer.json"), modelDir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         ExampleModel fixed = ExampleModel.load(new String[] {modelDir.toString()});
-        Measure after = measure(fixed.model(), fixed.tokenizer());
+        TableConflict.Measure after = TableConflict.measure(fixed.model(), fixed.tokenizer());
         System.out.printf(Locale.ROOT, "synonym-trained model: copies the Context's table on %.0f%% of %d conflict prompts (mean logit diff %+.2f)%n",
                 100 * after.contextRate(), after.pairs(), after.meanLogitDiff());
         System.out.println(after.heads().format());

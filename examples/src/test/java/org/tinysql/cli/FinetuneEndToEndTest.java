@@ -33,7 +33,6 @@ import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.TokenRole;
 import org.tinysql.interp.TokenTagger;
 import org.tinysql.interp.cache.LogitLens;
-import org.tinysql.examples.E10FlawedHeuristic;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.SqlPredictor;
 import org.tinysql.model.Parameters;
@@ -269,7 +268,7 @@ class FinetuneEndToEndTest {
         List<TinySqlExample> few = DatasetIO.read(data, Split.TEST).subList(0, 6);
         LogitLens.Table lens = LogitLens.run(m, new TokenTagger(tok), few, Progress.NONE);
         assertTrue(Arrays.stream(lens.count()).sum() > 6 * 5, "response tokens counted by role: " + Arrays.toString(lens.count()));
-        E10FlawedHeuristic.Measure heuristic = E10FlawedHeuristic.measure(m, tok);
+        org.tinysql.interp.patching.TableConflict.Measure heuristic = org.tinysql.interp.patching.TableConflict.measure(m, tok);
         assertTrue(heuristic.pairs() > 0 && Double.isFinite(heuristic.meanLogitDiff()), heuristic.toString());
         Path sae = dir.resolve("sae");
         String train = captureOut(() -> assertEquals(0, TinySqlCli.run("sae", "train", "--model", model.toString(), "--data",

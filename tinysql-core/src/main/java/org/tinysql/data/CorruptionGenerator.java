@@ -141,6 +141,26 @@ public final class CorruptionGenerator {
                 QuerySpec q = SpecRewriter.renameTable(s, s.join().right().name(), t, null);
                 return new Corrupted(EnglishRenderer.render(q, phrasing), null, q.sql());
             }
+            case CONTEXT_JOIN_TABLE: {
+                if (s.join() == null) {
+                    return null;
+                }
+                String t = freshTable(s, r);
+                QuerySpec q = SpecRewriter.renameTable(s, s.join().right().name(), t, s.join().right().synonym());
+                return new Corrupted(null, q.context(), q.sql());
+            }
+            case JOIN_KEY: {
+                if (s.join() == null || references(s, s.join().rightKey()) != 1) {
+                    return null;
+                }
+                Column key = s.join().rightKey();
+                Column other = unreferenced(s, s.join().right(), key.kind(), r);
+                if (other == null) {
+                    return null;
+                }
+                QuerySpec q = s.withJoin(new JoinSpec(s.join().right(), s.join().leftKey(), other));
+                return new Corrupted(EnglishRenderer.render(q, phrasing), null, q.sql());
+            }
             case INSTRUCTION_FIELD: {
                 List<Integer> idx = new ArrayList<>();
                 for (int i = 0; i < s.select().size(); i++) {
@@ -187,6 +207,18 @@ public final class CorruptionGenerator {
                 List<String> creates = new ArrayList<>(s.createStatements());
                 int i = creates.indexOf(s.table().createStatement());
                 creates.set(i, s.table().createStatement(sep));
+                return new Corrupted(null, String.join(" ", creates), null);
+            }
+            case CONTEXT_CREATE: {
+                // The original's words, and two SQL keywords that a vocabulary built from the responses has as one token
+                // each (MAKE and the others are several tokens there, so their prompts would not keep the token length).
+                String[] words = {"MAKE", "BUILD", "GENERATE", "CONSTRUCT", "SELECT", "FROM"};
+                String create = s.table().createStatement();
+                if (!create.startsWith("CREATE ")) {
+                    return null;
+                }
+                List<String> creates = new ArrayList<>(s.createStatements());
+                creates.set(creates.indexOf(create), words[r.nextInt(words.length)] + create.substring("CREATE".length()));
                 return new Corrupted(null, String.join(" ", creates), null);
             }
             case ORDER_BY_FIELD: {

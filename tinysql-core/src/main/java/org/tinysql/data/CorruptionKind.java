@@ -16,6 +16,12 @@ public enum CorruptionKind {
     CONTEXT_TYPE(CommandSet.CS1, Part.CONTEXT),
     /** The separator between column definitions in the Context (answer unchanged). */
     CONTEXT_SEPARATOR(CommandSet.CS1, Part.CONTEXT),
+    /**
+     * The CREATE keyword of the FROM table's statement in the Context, replaced by MAKE, BUILD, GENERATE or CONSTRUCT (the
+     * original TinySQL's DefCreateTable: the model must find the table name after CREATE TABLE), or by SELECT or FROM,
+     * which the SQL vocabulary of models trained from scratch holds as one token (answer unchanged).
+     */
+    CONTEXT_CREATE(CommandSet.CS1, Part.CONTEXT),
     /** The ORDER BY field in the instruction. */
     ORDER_BY_FIELD(CommandSet.CS2, Part.INSTRUCTION),
     /** The ORDER BY direction in the instruction. */
@@ -31,7 +37,11 @@ public enum CorruptionKind {
     /** A WHERE literal in the instruction. */
     WHERE_LITERAL(CommandSet.CS4, Part.INSTRUCTION),
     /** The joined table's name in the instruction. */
-    JOIN_TABLE(CommandSet.CS5, Part.INSTRUCTION);
+    JOIN_TABLE(CommandSet.CS5, Part.INSTRUCTION),
+    /** The joined table's key column in the instruction (another column of the joined table, same kind). */
+    JOIN_KEY(CommandSet.CS5, Part.INSTRUCTION),
+    /** The joined table's name in its CREATE statement in the Context (the instruction keeps the clean name or synonym). */
+    CONTEXT_JOIN_TABLE(CommandSet.CS5, Part.CONTEXT);
 
     /** Which part of the prompt a kind changes. */
     public enum Part {
@@ -56,6 +66,16 @@ public enum CorruptionKind {
      */
     public CommandSet minimumCommandSet() {
         return minimum;
+    }
+
+    /**
+     * Whether the corrupt prompt calls for another SQL answer. The Context's types, separators and CREATE keyword do not
+     * change the answer: measure them with a distribution metric (KL), not a logit difference.
+     *
+     * @return false for {@link #CONTEXT_TYPE}, {@link #CONTEXT_SEPARATOR} and {@link #CONTEXT_CREATE}
+     */
+    public boolean changesAnswer() {
+        return this != CONTEXT_TYPE && this != CONTEXT_SEPARATOR && this != CONTEXT_CREATE;
     }
 
     /**

@@ -155,4 +155,14 @@ public record QuerySpec(CommandSet commandSet, TableSchema table, List<SelectIte
     public QuerySpec withOrderBy(List<OrderItem> o) {
         return new QuerySpec(commandSet, table, select, groupBy, where, whereOr, o, join, joinTableFirst);
     }
+
+    /**
+     * A copy with another JOIN.
+     *
+     * @param j the new JOIN ({@code null} for none)
+     * @return the copy, all else unchanged
+     */
+    public QuerySpec withJoin(JoinSpec j) {
+        return new QuerySpec(commandSet, table, select, groupBy, where, whereOr, orderBy, j, joinTableFirst);
+    }
 }

@@ -64,8 +64,7 @@ class CorruptionGeneratorTest {
                 assertTrue(p.corruptSql().startsWith(prefix + p.corruptAnswer()), p.corruptSql() + " | " + prefix + p.corruptAnswer());
                 assertEquals(p.example().row().sqlStatement(), p.cleanSql());
                 assertTrue(p.clean().startsWith(p.example().row().prompt()));
-                boolean same = kind == CorruptionKind.CONTEXT_TYPE || kind == CorruptionKind.CONTEXT_SEPARATOR;
-                assertEquals(!same, p.answersDiffer(), kind + ": " + p.cleanAnswer() + " / " + p.corruptAnswer());
+                assertEquals(kind.changesAnswer(), p.answersDiffer(), kind + ": " + p.cleanAnswer() + " / " + p.corruptAnswer());
                 assertEquals(-1, p.answerTokenIndex());
             }
         }
@@ -99,6 +98,34 @@ class CorruptionGeneratorTest {
             }
         }
         assertEquals(1, bos.promptPrefix().length);
+    }
+
+    @Test
+    void theSeventeenKindsOfTheStudy() {
+        assertEquals(17, CorruptionKind.values().length);
+        for (PromptPair p : new CorruptionGenerator(CommandSet.CS5, Variant.LITERAL, 3, null).pairs(CorruptionKind.CONTEXT_CREATE, 20)) {
+            String[] a = parts(p.clean());
+            String[] b = parts(p.corrupt());
+            assertTrue(b[1].matches("(?s).*\\b(MAKE|BUILD|GENERATE|CONSTRUCT|SELECT|FROM) TABLE .*"), b[1]);
+            assertEquals(a[1].replace("CREATE", ""), b[1].replaceAll("(MAKE|BUILD|GENERATE|CONSTRUCT|SELECT|FROM) TABLE", " TABLE")
+                    .replace("CREATE", ""));
+        }
+        // With the SQL vocabulary of models trained from scratch, where only SQL keywords are single tokens
+        org.tinysql.tokenizer.SqlVocabTokenizer sqlVocab = org.tinysql.tokenizer.SqlVocabTokenizer.build(
+                new DatasetGenerator(CommandSet.CS1, Variant.LITERAL, 5).generate(400).stream().map(TinySqlExample::fullText).toList(), 2, 16_000);
+        assertEquals(10, new CorruptionGenerator(CommandSet.CS1, Variant.LITERAL, 3, sqlVocab).pairs(CorruptionKind.CONTEXT_CREATE, 10).size());
+        for (PromptPair p : new CorruptionGenerator(CommandSet.CS5, Variant.LITERAL, 3, null).pairs(CorruptionKind.JOIN_KEY, 20)) {
+            String clean = p.cleanSql().substring(p.cleanSql().indexOf(" ON "));
+            String corrupt = p.corruptSql().substring(p.corruptSql().indexOf(" ON "));
+            assertNotEquals(clean, corrupt);
+            assertEquals(clean.substring(0, clean.indexOf('=')), corrupt.substring(0, corrupt.indexOf('=')), "the FROM table's key is kept");
+        }
+        for (PromptPair p : new CorruptionGenerator(CommandSet.CS5, Variant.SYNONYM, 3, null).pairs(CorruptionKind.CONTEXT_JOIN_TABLE, 20)) {
+            String joined = p.cleanSql().replaceAll(".* JOIN (\\w+) ON .*", "$1");
+            assertTrue(parts(p.clean())[1].contains("CREATE TABLE " + joined + " "), p.clean());
+            assertTrue(!parts(p.corrupt())[1].contains("CREATE TABLE " + joined + " "), p.corrupt());
+            assertEquals(" " + joined, p.cleanAnswer().startsWith(" ") ? p.cleanAnswer() : " " + p.cleanAnswer());
+        }
     }
 
     @Test

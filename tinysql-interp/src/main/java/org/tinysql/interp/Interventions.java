@@ -155,6 +155,45 @@ public final class Interventions {
         }
     }
 
+    /**
+     * Replaces heads {@code heads} at every position t by their value in row t of {@code means} (mean ablation per token
+     * position, as the TinySQL paper ablates heads: means over a batch of prompts of one length). Positions past the last
+     * row of {@code means} take its last row. Unpadded batches only: position t is the t-th column of every row.
+     * @param heads   the heads to ablate, each in 0..H-1
+     * @param means   [T_max, H*D] per-position means of the hook point, on the model's backend
+     * @param kernels the model's kernels
+     * @return the hook, for a per-head hook point such as {@code hook_z}
+     */
+    public static Hooks.Forward positionMeanHeads(int[] heads, INDArray means, org.tinysql.tensor.Kernels kernels) {
+        return (a, name) -> {
+            for (int h : heads) {
+                checkHead(a, h, name);
+            }
+            int b = (int) a.size(0);
+            int t = (int) a.size(1);
+            int d = (int) a.size(3);
+            int hd = (int) (a.size(2) * d);
+            if (means.rank() != 2 || means.size(1) != hd) {
+                throw new IllegalArgumentException(name + ": means of shape " + Arrays.toString(means.shape()) + " for heads of width " + hd);
+            }
+            int[] rows = new int[b * t];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = (int) Math.min(i % t, means.size(0) - 1);
+            }
+            INDArray fill = kernels.zeros(b * t, hd);
+            try {
+                kernels.gatherRows(means, rows, fill);
+                INDArray flat = a.reshape('c', (long) b * t, hd);
+                for (int h : heads) {
+                    kernels.copyColumns(fill, h * d, flat, h * d, d, false);
+                }
+            } finally {
+                fill.close();
+            }
+            return null;
+        };
+    }
+
     private static void checkHead(INDArray a, int head, String name) {
         if (a.rank() != 4) {
             throw new IllegalArgumentException(name + " is not a per-head activation [B, T, H, D]: shape "

@@ -80,6 +80,37 @@ class InterventionsTest {
     }
 
     @Test
+    void positionMeansReplaceTheChosenHeadsPositionByPosition() {
+        Transformer m = TinyModels.random(TinyModels.llama(12, 16, 2, 4, 2), 3, 0.5);
+        String z = HookName.z(0);
+        INDArray clean = cached(m, IDS, z, null, null);
+        int hd = 16;
+        // three rows of means: positions 3 and 4 take the last one
+        INDArray means = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 3, hd);
+        for (int t = 0; t < 3; t++) {
+            for (int c = 0; c < hd; c++) {
+                means.putScalar(t, c, 100 * t + c);
+            }
+        }
+        INDArray ablated = cached(m, IDS, z, z, Interventions.positionMeanHeads(new int[] {1, 3}, means, m.kernels()));
+        for (int b = 0; b < 2; b++) {
+            for (int t = 0; t < 5; t++) {
+                for (int d = 0; d < 4; d++) {
+                    int row = Math.min(t, 2);
+                    assertEquals(100 * row + 4 + d, ablated.getDouble(b, t, 1, d), 0);
+                    assertEquals(100 * row + 12 + d, ablated.getDouble(b, t, 3, d), 0);
+                    assertEquals(clean.getDouble(b, t, 0, d), ablated.getDouble(b, t, 0, d), 0);
+                    assertEquals(clean.getDouble(b, t, 2, d), ablated.getDouble(b, t, 2, d), 0);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> cached(m, IDS, z, z, Interventions.positionMeanHeads(new int[] {4}, means, m.kernels())));
+        assertThrows(IllegalArgumentException.class, () -> cached(m, IDS, z, z,
+                Interventions.positionMeanHeads(new int[] {0}, Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 3, 8), m.kernels())));
+    }
+
+    @Test
     void positionInterventionsChangeOnlyThatPosition() {
         Transformer m = TinyModels.random(TinyModels.llama(12, 16, 2, 4, 2), 3, 0.5);
         String resid = HookName.residPre(1);

@@ -1,5 +1,6 @@
 package org.tinysql.interp.sae;
 
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -70,6 +71,28 @@ public final class SaeMetrics {
         try (Arena a = new Arena(sae.kernels)) {
             return reconstruction(sae, sae.upload(a, x, n));
         }
+    }
+
+    /** Activation rows the reconstruction metrics of {@link #reconstruction(Transformer, Tokenizer, Sae, List)} read. */
+    public static final int EVAL_ROWS = 4096;
+
+    /**
+     * Metrics on the activations of the SAE's hook over {@code examples} (shuffled; the first {@value #EVAL_ROWS} rows).
+     *
+     * @param model    the model
+     * @param tok      its tokenizer
+     * @param sae      the SAE; its config must name its hook
+     * @param examples the prompts with their SQL
+     * @return the metrics
+     * @throws IOException when activations cannot be buffered
+     * @throws IllegalArgumentException when the SAE names no hook
+     */
+    public static Reconstruction reconstruction(Transformer model, Tokenizer tok, Sae sae, List<TinySqlExample> examples) throws IOException {
+        if (sae.config().hookName() == null) {
+            throw new IllegalArgumentException("the SAE's cfg.json names no hook_name");
+        }
+        ActivationStore store = ActivationStore.fromModel(model, tok, examples, sae.config().hookName(), 16, 8192, 2);
+        return reconstruction(sae, store.nextArray(EVAL_ROWS));
     }
 
     /**

@@ -1,0 +1,88 @@
+package org.tinysql.sql;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The TinySQL paper's output similarity for minimal circuits: 0.2 each for SELECT present, FROM present, the same
+ * table after FROM, the same first selected column and the same second selected column (both absent counts as the
+ * same). It tolerates any text: words are compared after whitespace and case normalisation, and a prediction that is
+ * not SQL at all scores what it has.
+ */
+public final class OutputSimilarity {
+
+    private OutputSimilarity() {
+    }
+
+    /**
+     * The similarity of a prediction to the gold SQL.
+     *
+     * @param gold      the gold SQL
+     * @param predicted the model's SQL (any text)
+     * @return a score in {0, 0.2, 0.4, 0.6, 0.8, 1}
+     */
+    public static double score(String gold, String predicted) {
+        Parts g = Parts.of(gold);
+        Parts p = Parts.of(predicted == null ? "" : predicted);
+        double s = 0;
+        s += p.select ? 0.2 : 0;
+        s += p.from ? 0.2 : 0;
+        s += g.table != null && g.table.equals(p.table) ? 0.2 : 0;
+        s += same(g.column(0), p.column(0)) ? 0.2 : 0;
+        s += same(g.column(1), p.column(1)) ? 0.2 : 0;
+        return Math.round(s * 10) / 10.0;
+    }
+
+    private static boolean same(String a, String b) {
+        return a == null ? b == null : a.equals(b);
+    }
+
+    /** The words the score looks at: SELECT and FROM present, the table after FROM, the selected columns. */
+    private record Parts(boolean select, boolean from, String table, List<String> columns) {
+        static Parts of(String sql) {
+            String s = sql.strip().replaceAll("\\s+", " ");
+            String up = s.toUpperCase(Locale.ROOT);
+            int sel = wordAt(up, "SELECT", 0);
+            int from = wordAt(up, "FROM", sel < 0 ? 0 : sel + 6);
+            String table = null;
+            if (from >= 0) {
+                String rest = s.substring(from + 4).strip();
+                int end = 0;
+                while (end < rest.length() && !Character.isWhitespace(rest.charAt(end)) && rest.charAt(end) != ';') {
+                    end++;
+                }
+                table = end == 0 ? null : rest.substring(0, end).toLowerCase(Locale.ROOT);
+            }
+            List<String> columns = new ArrayList<>();
+            if (sel >= 0) {
+                String list = s.substring(sel + 6, from > sel ? from : s.length());
+                for (String c : list.split(",")) {
+                    if (!c.isBlank()) {
+                        columns.add(c.strip().toLowerCase(Locale.ROOT));
+                    }
+                }
+            }
+            return new Parts(sel >= 0, from >= 0, table, columns);
+        }
+
+        String column(int i) {
+            return i < columns.size() ? columns.get(i) : null;
+        }
+
+        /** The index of {@code word} as a whole word at or after {@code from}, or -1. */
+        private static int wordAt(String up, String word, int from) {
+            int i = up.indexOf(word, from);
+            while (i >= 0) {
+                boolean before = i == 0 || !Character.isLetterOrDigit(up.charAt(i - 1)) && up.charAt(i - 1) != '_';
+                int e = i + word.length();
+                boolean after = e == up.length() || !Character.isLetterOrDigit(up.charAt(e)) && up.charAt(e) != '_';
+                if (before && after) {
+                    return i;
+                }
+                i = up.indexOf(word, i + 1);
+            }
+            return -1;
+        }
+    }
+}

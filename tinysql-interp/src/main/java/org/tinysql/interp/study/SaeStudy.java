@@ -1,0 +1,131 @@
+package org.tinysql.interp.study;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.tinysql.data.DatasetGenerator;
+import org.tinysql.data.Split;
+import org.tinysql.data.TinySqlExample;
+import org.tinysql.interp.TokenRole;
+import org.tinysql.interp.sae.ActivationStore;
+import org.tinysql.interp.sae.FeatureAnalysis;
+import org.tinysql.interp.sae.Sae;
+import org.tinysql.interp.sae.SaeConfig;
+import org.tinysql.interp.sae.SaeMetrics;
+import org.tinysql.interp.sae.SaeTrainer;
+import org.tinysql.model.HookName;
+import org.tinysql.model.Transformer;
+import org.tinysql.tokenizer.Tokenizer;
+import org.tinysql.util.Progress;
+
+/**
+ * Analysis 6: a TopK SAE (the paper's 15x, k = 32) on the residual stream after every layer and on every MLP output,
+ * trained on activations of the model's training prompts, with L0, FVU, CE-loss recovered when spliced in, dead
+ * latents, and per token role the most specific latents with their top-activating context.
+ */
+public final class SaeStudy {
+    /** Activations per SAE training batch. */
+    static final int BATCH = 1024;
+    /** Rows in the activation store's shuffle buffer. */
+    static final int BUFFER_ROWS = 16_384;
+    /** Validation prompts spliced for the CE-loss metrics. */
+    static final int SPLICE_PROMPTS = 60;
+    /** Latents listed per token role. */
+    static final int PER_ROLE = 3;
+
+    private SaeStudy() {
+    }
+
+    /**
+     * One SAE's metrics.
+     *
+     * @param hook          the hook it reads
+     * @param dSae          its width
+     * @param k             active latents per token
+     * @param steps         training steps
+     * @param l0            mean active latents per token on validation prompts
+     * @param fvu           fraction of variance unexplained
+     * @param ceRecovered   (CE zero-ablated - CE spliced) / (CE zero-ablated - CE original)
+     * @param deltaLoss     CE spliced - CE original (nats)
+     * @param deadFraction  share of latents that never fire on the validation rows
+     * @param features      per role the most specific latents
+     */
+    public record SaeResult(String hook, int dSae, int k, int steps, double l0, double fvu, double ceRecovered, double deltaLoss,
+                            double deadFraction, List<RoleFeature> features) {
+    }
+
+    /**
+     * A latent specific to a token role.
+     *
+     * @param role    the role, e.g. {@code response field}
+     * @param latent  the latent's index
+     * @param share   the share of the latent's activation mass on that role
+     * @param recall  the fraction of the role's tokens it fires on
+     * @param context its top-activating token in context, marked with [[ ]]
+     */
+    public record RoleFeature(String role, int latent, double share, double recall, String context) {
+    }
+
+    /** @return every layer's {@code hook_resid_post}, then every layer's {@code hook_mlp_out} */
+    public static List<String> hooks(int layers) {
+        List<String> out = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            out.add(HookName.residPost(l));
+        }
+        for (int l = 0; l < layers; l++) {
+            out.add(HookName.mlpOut(l));
+        }
+        return out;
+    }
+
+    /**
+     * Trains and measures one SAE; it is saved to {@code saveDir} (SAELens layout).
+     *
+     * @param model    the model
+     * @param tok      its tokenizer
+     * @param m        the model's dataset
+     * @param hook     the hook
+     * @param o        steps, width, k, prompts, seed
+     * @param saveDir  where the SAE is written
+     * @param progress advanced per training step and per validation prompt
+     * @return the metrics
+     * @throws IOException when the SAE cannot be written
+     */
+    public static SaeResult run(Transformer model, Tokenizer tok, StudyModel m, String hook, StudyOptions o, Path saveDir,
+                                Progress progress) throws IOException {
+        DatasetGenerator gen = new DatasetGenerator(m.commandSet(), m.variant(), m.dataSeed());
+        int[] sizes = Split.sizes(m.examples());
+        List<TinySqlExample> train = rows(gen, 0, Math.min(o.saeTrainPrompts(), sizes[0]), m.examples());
+        List<TinySqlExample> val = rows(gen, sizes[0], Math.min(o.saeEvalPrompts(), sizes[1]), m.examples());
+        ActivationStore store = ActivationStore.fromModel(model, tok, train, hook, 16, BUFFER_ROWS, o.seed());
+        double scale = store.normalize();
+        int c = model.config().dModel();
+        Sae sae = Sae.init(SaeConfig.topK(c, o.saeExpansion() * c, o.saeK()).withHook(hook).withNormScale(scale), o.seed(), model.kernels());
+        sae.setDecoderBias(store.center(false));
+        new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(1e-3)).trainArrays(store.batches(BATCH), o.saeSteps(), progress);
+        sae.save(saveDir);
+        SaeMetrics.Reconstruction rec = SaeMetrics.reconstruction(model, tok, sae, val);
+        SaeMetrics.Splice sp = SaeMetrics.splice(model, tok, sae, hook, val.subList(0, Math.min(SPLICE_PROMPTS, val.size())));
+        FeatureAnalysis.Result fa = FeatureAnalysis.run(model, tok, sae, hook, val, 4, 5, PER_ROLE, progress);
+        List<RoleFeature> features = new ArrayList<>();
+        for (Map.Entry<TokenRole, List<FeatureAnalysis.Specific>> e : fa.byRole().entrySet()) {
+            for (FeatureAnalysis.Specific s : e.getValue()) {
+                FeatureAnalysis.Feature f = fa.features().get(s.latent());
+                features.add(new RoleFeature(e.getKey().label(), s.latent(), s.share(), s.recall(),
+                        f.top().isEmpty() ? "" : f.top().get(0).context()));
+            }
+        }
+        return new SaeResult(hook, sae.config().dSae(), o.saeK(), o.saeSteps(), rec.l0(), rec.fvu(), sp.ceRecovered(), sp.deltaLoss(),
+                rec.deadFraction(), features);
+    }
+
+    private static List<TinySqlExample> rows(DatasetGenerator gen, int from, int count, int n) {
+        List<TinySqlExample> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            out.add(gen.example(from + i, n).row());
+        }
+        return out;
+    }
+}

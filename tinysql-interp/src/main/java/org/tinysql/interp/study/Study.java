@@ -1,0 +1,251 @@
+package org.tinysql.interp.study;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tinysql.data.CommandSet;
+import org.tinysql.data.CorruptionKind;
+import org.tinysql.interp.patching.TableConflict;
+import org.tinysql.model.SqlPredictor;
+import org.tinysql.model.Transformer;
+import org.tinysql.tokenizer.HfTokenizer;
+import org.tinysql.util.AtomicFiles;
+import org.tinysql.util.ConsoleProgressBar;
+
+/**
+ * The TinySQL study: the paper's analyses on a set of models (one per command set and variant, e.g. a zoo), written
+ * as {@code study.json} (every number), {@code study.md} (tables) and {@code report/study.html} (tables and figures).
+ * <ol>
+ *   <li>accuracy of each model on its command set and every lower one ({@link AccuracyMatrix});</li>
+ *   <li>circuits per corruption kind with EAP and EAP-IG ({@link CircuitStudy});</li>
+ *   <li>how much they vary across command sets, kinds and prompt batches ({@link CircuitVariation});</li>
+ *   <li>minimal circuits: greedy head removal under mean ablation per position ({@link MinimalStudy});</li>
+ *   <li>the logit lens by SQL role ({@link LensStudy});</li>
+ *   <li>TopK SAEs on every residual stream and MLP output ({@link SaeStudy});</li>
+ *   <li>error prediction from the SAE latents against the raw residual ({@link ErrorProbe});</li>
+ *   <li>the instruction-vs-Context table-name heuristic ({@link TableConflict}).</li>
+ * </ol>
+ * Resumable: each (model, analysis) result is a file under {@code results/} ({@link ResultStore}), reused by later runs
+ * with the same settings and the same model file.
+ * <pre>{@code
+ * Study.Result r = new Study(Path.of("runs/study"), StudyOptions.full()).run(StudyModel.discover(Path.of("runs/zoo"), false));
+ * }</pre>
+ */
+public final class Study {
+    /** Every number of the study. */
+    public static final String STUDY_JSON = "study.json";
+    /** The tables. */
+    public static final String STUDY_MD = "study.md";
+    /** The report, relative to the output folder. */
+    public static final String STUDY_HTML = "report/study.html";
+    private static final Logger LOG = LoggerFactory.getLogger(Study.class);
+
+    private final Path out;
+    private final StudyOptions options;
+
+    /**
+     * A study writing into {@code out}.
+     *
+     * @param out     the output folder (created when missing)
+     * @param options the sizes of the analyses
+     */
+    public Study(Path out, StudyOptions options) {
+        this.out = out;
+        this.options = options;
+    }
+
+    /**
+     * The conflict-prompt measure of one model (analysis 7).
+     *
+     * @param contextRate   fraction of conflict prompts where the model follows the Context's table
+     * @param meanLogitDiff mean logit[Context table] - logit[instruction table]
+     * @param pairs         conflict prompts
+     * @param topHeads      the heads with the largest patching effect
+     * @param heads         [layer][head] normalized patching effect
+     */
+    public record Heuristic(double contextRate, double meanLogitDiff, int pairs, List<TableConflict.HeadEffect> topHeads,
+                            double[][] heads) {
+    }
+
+    /**
+     * Everything the study found.
+     *
+     * @param models      the models, in study order
+     * @param options     the sizes used
+     * @param accuracy    per model, one cell per command set it was evaluated on
+     * @param circuits    per model, one result per (kind, method)
+     * @param minimal     per model, its minimal circuit (absent when skipped)
+     * @param acrossSets  circuit Jaccard across command sets, per (kind, variant)
+     * @param acrossKinds circuit Jaccard across kinds, per model
+     * @param lens        per model, the logit lens by SQL role
+     * @param saes        per model, one result per hook
+     * @param probes      per model, the error-prediction probes (absent without SAEs)
+     * @param heuristics  per model, the table-name heuristic
+     * @param minutes     the wall time of this run
+     * @param reused      results read back from earlier runs
+     * @param computed    results computed in this run
+     */
+    public record Result(List<StudyModel> models, StudyOptions options, Map<String, List<AccuracyMatrix.Cell>> accuracy,
+                         Map<String, List<CircuitStudy.KindCircuit>> circuits, Map<String, MinimalStudy.Minimal> minimal,
+                         List<CircuitVariation.Matrix> acrossSets, List<CircuitVariation.Matrix> acrossKinds,
+                         Map<String, LensStudy.Lens> lens, Map<String, List<SaeStudy.SaeResult>> saes,
+                         Map<String, ErrorProbe.Probe> probes, Map<String, Heuristic> heuristics, double minutes, int reused, int computed) {
+    }
+
+    /**
+     * Runs every analysis on every model (reusing stored results) and writes the outputs.
+     *
+     * @param models the models
+     * @return the results
+     * @throws IOException when a model cannot be loaded or an output cannot be written
+     */
+    public Result run(List<StudyModel> models) throws IOException {
+        long t0 = System.nanoTime();
+        Files.createDirectories(out);
+        ResultStore store = new ResultStore(out.resolve("results"));
+        Map<String, List<AccuracyMatrix.Cell>> accuracy = new LinkedHashMap<>();
+        Map<String, List<CircuitStudy.KindCircuit>> circuits = new LinkedHashMap<>();
+        Map<String, MinimalStudy.Minimal> minimal = new LinkedHashMap<>();
+        Map<String, LensStudy.Lens> lens = new LinkedHashMap<>();
+        Map<String, List<SaeStudy.SaeResult>> saes = new LinkedHashMap<>();
+        Map<String, ErrorProbe.Probe> probes = new LinkedHashMap<>();
+        Map<String, Heuristic> heuristics = new LinkedHashMap<>();
+        for (StudyModel m : models) {
+            LOG.info("== {} ({}, {})", m.name(), m.label(), m.dir());
+            Transformer model = Transformer.fromPretrained(m.dir());
+            HfTokenizer tok = HfTokenizer.load(m.dir().resolve("tokenizer.json"));
+            String stamp = stamp(m);
+            accuracy.put(m.name(), accuracy(store, m, model, tok, stamp));
+            circuits.put(m.name(), circuits(store, m, model, tok, stamp));
+            if (options.minimalPrompts() > 0) {
+                String settings = String.format(Locale.ROOT, "%s prompts=%d target=%.3f", stamp, options.minimalPrompts(),
+                        options.faithfulnessTarget());
+                int heads = model.config().nLayers() * model.config().nHeads();
+                minimal.put(m.name(), store.get(m.name(), "minimal", settings, MinimalStudy.Minimal.class, () -> {
+                    try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " minimal circuit", MinimalStudy.maxSteps(heads))) {
+                        return MinimalStudy.run(model, tok, AccuracyMatrix.testPrompts(m, m.commandSet(), MinimalStudy.CANDIDATES),
+                                options.minimalPrompts(), options.faithfulnessTarget(), bar);
+                    }
+                }));
+            }
+            lens.put(m.name(), store.get(m.name(), "lens", stamp + " prompts=" + options.lensPrompts(), LensStudy.Lens.class, () -> {
+                try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " logit lens", options.lensPrompts())) {
+                    return LensStudy.run(model, tok, AccuracyMatrix.testPrompts(m, m.commandSet(), options.lensPrompts()), bar);
+                }
+            }));
+            saes.put(m.name(), saes(store, m, model, tok, stamp));
+            if (options.saeSteps() > 0) {
+                probes.put(m.name(), probe(store, m, model, tok, stamp));
+            }
+            heuristics.put(m.name(), store.get(m.name(), "heuristic", stamp + " pairs=" + options.heuristicPairs() + " seed=" + options.seed(),
+                    Heuristic.class, () -> {
+                        TableConflict.Measure h = TableConflict.measure(model, tok, m.commandSet(), m.variant(), options.heuristicPairs(), options.seed());
+                        return new Heuristic(h.contextRate(), h.meanLogitDiff(), h.pairs(), h.topHeads(3), h.heads().values());
+                    }));
+        }
+        Result r = new Result(List.copyOf(models), options, accuracy, circuits, minimal,
+                CircuitVariation.acrossCommandSets(models, circuits), CircuitVariation.acrossKinds(circuits), lens, saes, probes, heuristics,
+                (System.nanoTime() - t0) / 6e10, store.reused(), store.computed());
+        AtomicFiles.writeString(out.resolve(STUDY_JSON), ResultStore.JSON.writeValueAsString(r));
+        AtomicFiles.writeString(out.resolve(STUDY_MD), StudyTables.markdown(r));
+        Files.createDirectories(out.resolve(STUDY_HTML).getParent());
+        StudyReport.html(r, store).write(out.resolve(STUDY_HTML));
+        LOG.info("study of {} models in {} minutes ({} results computed, {} reused): {}", models.size(),
+                String.format(Locale.ROOT, "%.1f", r.minutes()), r.computed(), r.reused(), out.resolve(STUDY_MD));
+        return r;
+    }
+
+    /** The model file's size and modification time: a retrained model invalidates its stored results. */
+    private static String stamp(StudyModel m) throws IOException {
+        Path f = m.dir().resolve("model.safetensors");
+        return Files.isRegularFile(f) ? "model=" + Files.size(f) + "@" + Files.getLastModifiedTime(f).toMillis() : "model=?";
+    }
+
+    private List<AccuracyMatrix.Cell> accuracy(ResultStore store, StudyModel m, Transformer model, HfTokenizer tok, String stamp)
+            throws IOException {
+        SqlPredictor predictor = new SqlPredictor(model, tok, SqlPredictor.MAX_NEW_TOKENS);
+        List<AccuracyMatrix.Cell> cells = new ArrayList<>();
+        for (CommandSet cs : CommandSet.values()) {
+            if (cs.level() > m.commandSet().level()) {
+                break;
+            }
+            String settings = stamp + " prompts=" + options.evalPrompts() + " examples=" + m.examples() + " data_seed=" + m.dataSeed();
+            cells.add(store.get(m.name(), "accuracy-" + cs.name().toLowerCase(Locale.ROOT), settings, AccuracyMatrix.Cell.class, () -> {
+                List<org.tinysql.data.TinySqlExample> prompts = AccuracyMatrix.testPrompts(m, cs, options.evalPrompts());
+                try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " on " + cs, prompts.size())) {
+                    return AccuracyMatrix.evaluate(predictor, prompts, cs, bar);
+                }
+            }));
+        }
+        return cells;
+    }
+
+    private List<CircuitStudy.KindCircuit> circuits(ResultStore store, StudyModel m, Transformer model, HfTokenizer tok, String stamp)
+            throws IOException {
+        List<CircuitStudy.KindCircuit> all = new ArrayList<>();
+        for (CorruptionKind kind : options.kindList()) {
+            if (kind.minimumCommandSet().level() > m.commandSet().level()) {
+                continue;
+            }
+            String settings = String.format(Locale.ROOT, "%s pairs=%dx%d top=%d ig=%d target=%.3f seed=%d", stamp, options.pairBatches(),
+                    options.pairsPerBatch(), options.stableTop(), options.igSteps(), options.faithfulnessTarget(), options.seed());
+            Path svg = store.folder(m.name()).resolve("circuit-" + CircuitStudy.name(kind) + ".svg");
+            CircuitStudy.KindCircuit[] found = store.get(m.name(), "circuit-" + CircuitStudy.name(kind), settings,
+                    CircuitStudy.KindCircuit[].class, () -> {
+                        CircuitStudy.Outcome o;
+                        try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " " + CircuitStudy.name(kind),
+                                CircuitStudy.progressSteps(model.config(), options))) {
+                            o = CircuitStudy.run(model, tok, m, kind, options, bar);
+                        }
+                        if (o.svg() != null) {
+                            Files.createDirectories(svg.getParent());
+                            AtomicFiles.writeString(svg, o.svg());
+                        }
+                        return o.circuits().toArray(CircuitStudy.KindCircuit[]::new);
+                    });
+            all.addAll(List.of(found));
+        }
+        return all;
+    }
+
+    private String saeSettings(String stamp) {
+        return String.format(Locale.ROOT, "%s steps=%d x%d k=%d prompts=%d/%d seed=%d", stamp, options.saeSteps(),
+                options.saeExpansion(), options.saeK(), options.saeTrainPrompts(), options.saeEvalPrompts(), options.seed());
+    }
+
+    /** The probes read the SAE on the last layer's residual stream, as trained by {@link #saes}. */
+    private ErrorProbe.Probe probe(ResultStore store, StudyModel m, Transformer model, HfTokenizer tok, String stamp) throws IOException {
+        String hook = org.tinysql.model.HookName.residPost(model.config().nLayers() - 1);
+        String settings = saeSettings(stamp) + " probe=" + options.probePrompts();
+        return store.get(m.name(), "probe", settings, ErrorProbe.Probe.class, () -> {
+            org.tinysql.interp.sae.Sae sae = org.tinysql.interp.sae.Sae.load(store.folder(m.name()).resolve("sae-" + hook), model.kernels());
+            List<org.tinysql.data.TinySqlExample> prompts = AccuracyMatrix.testPrompts(m, m.commandSet(), options.probePrompts());
+            try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " error probe", 2L * prompts.size())) {
+                return ErrorProbe.run(model, tok, sae, prompts, options.seed(), bar);
+            }
+        });
+    }
+
+    private List<SaeStudy.SaeResult> saes(ResultStore store, StudyModel m, Transformer model, HfTokenizer tok, String stamp)
+            throws IOException {
+        List<SaeStudy.SaeResult> all = new ArrayList<>();
+        if (options.saeSteps() == 0) {
+            return all;
+        }
+        for (String hook : SaeStudy.hooks(model.config().nLayers())) {
+            all.add(store.get(m.name(), "sae-" + hook, saeSettings(stamp), SaeStudy.SaeResult.class, () -> {
+                try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " SAE " + hook, options.saeSteps() + options.saeEvalPrompts())) {
+                    return SaeStudy.run(model, tok, m, hook, options, store.folder(m.name()).resolve("sae-" + hook), bar);
+                }
+            }));
+        }
+        return all;
+    }
+}

@@ -1,0 +1,154 @@
+package org.tinysql.interp.study;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tinysql.data.CommandSet;
+import org.tinysql.data.Variant;
+
+/** The study's pieces that need no model: discovery, options, the result store, Jaccard matrices, tables. */
+class StudyPartsTest {
+
+    static void touchModel(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), "{}");
+    }
+
+    @Test
+    void aZooGivesTheLowestSeedPerCommandSetAndVariant(@TempDir Path zoo) throws IOException {
+        Files.writeString(zoo.resolve("zoo.json"), "{\"examples\": 5000, \"data_seed\": 9, \"eval_prompts\": 50, \"overrides\": \"\"}");
+        for (String cell : List.of("cs2-literal-seed3", "cs2-literal-seed1", "cs1-synonym-seed2", "cs1-literal-seed10", "cs1-literal-seed2")) {
+            touchModel(zoo.resolve(cell).resolve("model"));
+        }
+        Files.createDirectories(zoo.resolve("cs3-literal-seed1")); // not trained yet: no model/
+        Files.createDirectories(zoo.resolve("data/cs1-literal"));
+        List<StudyModel> m = StudyModel.discover(zoo, false);
+        assertEquals(List.of("cs1-literal-seed2", "cs1-synonym-seed2", "cs2-literal-seed1"), m.stream().map(StudyModel::name).toList());
+        assertEquals(5000, m.get(0).examples());
+        assertEquals(9, m.get(0).dataSeed());
+        assertEquals(Variant.SYNONYM, m.get(1).variant());
+        assertEquals(CommandSet.CS2, m.get(2).commandSet());
+        assertEquals(zoo.resolve("cs2-literal-seed1/model"), m.get(2).dir());
+        assertEquals(5, StudyModel.discover(zoo, true).size());
+    }
+
+    @Test
+    void foldersOutsideAZooSayTheirCommandSetInTheirName(@TempDir Path dir) throws IOException {
+        touchModel(dir.resolve("sql_interp_bm1_cs3_experiment_1.1"));
+        touchModel(dir.resolve("my-cs1-syn-model"));
+        touchModel(dir.resolve("run-cs2/model"));
+        Files.createDirectories(dir.resolve("notes"));
+        List<StudyModel> m = StudyModel.discover(dir, false);
+        assertEquals(List.of("my-cs1-syn-model", "run-cs2", "sql_interp_bm1_cs3_experiment_1.1"), m.stream().map(StudyModel::name).toList());
+        assertEquals(Variant.SYNONYM, m.get(0).variant());
+        assertEquals(CommandSet.CS3, m.get(2).commandSet());
+        assertEquals(StudyModel.DEFAULT_EXAMPLES, m.get(2).examples());
+        assertEquals(1, StudyModel.discover(dir.resolve("run-cs2/model"), false).size());
+
+        touchModel(dir.resolve("unnamed"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StudyModel.discover(dir, false));
+        assertTrue(e.getMessage().contains("unnamed") && e.getMessage().contains("cs1 .. cs5"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> StudyModel.discover(dir.resolve("notes"), false));
+        assertThrows(IOException.class, () -> StudyModel.discover(dir.resolve("missing"), false));
+        assertThrows(IllegalArgumentException.class, () -> new StudyModel("../x", dir, CommandSet.CS1, Variant.LITERAL, 100, 1));
+    }
+
+    @Test
+    void optionsAreChecked() {
+        assertThrows(IllegalArgumentException.class, () -> StudyOptions.builder().evalPrompts(0).build());
+        assertThrows(IllegalArgumentException.class, () -> StudyOptions.builder().pairs(1, 1).build());
+        assertThrows(IllegalArgumentException.class, () -> StudyOptions.builder().faithfulnessTarget(1.5).build());
+        assertThrows(IllegalArgumentException.class, () -> StudyOptions.builder().kinds(java.util.Set.of()).build());
+        StudyOptions q = StudyOptions.quick();
+        assertEquals(16, q.pairs());
+        assertEquals(17, q.kindList().size());
+        assertEquals(q, q.toBuilder().build());
+    }
+
+    record Value(int a, String b) {
+    }
+
+    @Test
+    void theStoreReusesMatchingResultsAndRecomputesOthers(@TempDir Path root) throws IOException {
+        ResultStore s = new ResultStore(root);
+        AtomicInteger calls = new AtomicInteger();
+        ResultStore.Compute<Value> c = () -> new Value(calls.incrementAndGet(), "x");
+        assertEquals(new Value(1, "x"), s.get("m", "a", "k=1", Value.class, c));
+        assertEquals(new Value(1, "x"), new ResultStore(root).get("m", "a", "k=1", Value.class, c));
+        assertEquals(new Value(2, "x"), s.get("m", "a", "k=2", Value.class, c), "other settings: recomputed");
+        Files.writeString(root.resolve("m/a.json"), "{\"settings\": \"k=2\", \"result\": {\"a\": \"not a number\"");
+        assertEquals(new Value(3, "x"), s.get("m", "a", "k=2", Value.class, c), "unreadable: recomputed");
+        assertEquals(2, calls.get() - 1);
+        assertEquals(3, s.computed());
+        assertEquals(0, s.reused());
+    }
+
+    @Test
+    void jaccardMatrices() {
+        CircuitVariation.Matrix m = CircuitVariation.matrix("t", List.of(
+                new CircuitVariation.Named("a", java.util.Set.of("x->y", "y->z"), java.util.Set.of("x", "y", "z")),
+                new CircuitVariation.Named("b", java.util.Set.of("x->y"), java.util.Set.of("x", "y")),
+                new CircuitVariation.Named("c", java.util.Set.of("q->r"), java.util.Set.of("q", "r"))));
+        assertArrayEquals(new double[] {1, 0.5, 0}, m.edge()[0], 1e-12);
+        assertArrayEquals(new double[] {2 / 3.0, 1, 0}, m.node()[1], 1e-12);
+        assertEquals((0.5 + 0 + 0) / 3, m.meanEdge(), 1e-12);
+        assertEquals((2 / 3.0) / 3, m.meanNode(), 1e-12);
+    }
+
+    @Test
+    void theProbeSeparatesWhatIsSeparableAndNotNoise() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        int n = 200;
+        float[][] x = new float[n][6];
+        boolean[] wrong = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            wrong[i] = i % 4 == 0;
+            for (int j = 0; j < 6; j++) {
+                x[i][j] = (float) r.nextGaussian();
+            }
+            x[i][2] += wrong[i] ? 3 : 0; // one informative feature
+        }
+        boolean[] train = ErrorProbe.split(wrong, 1);
+        int trainWrong = 0;
+        int trainAll = 0;
+        for (int i = 0; i < n; i++) {
+            trainAll += train[i] ? 1 : 0;
+            trainWrong += train[i] && wrong[i] ? 1 : 0;
+        }
+        assertEquals(140, trainAll);
+        assertEquals(35, trainWrong, "stratified: 70% of the 50 wrong rows");
+        double sep = ErrorProbe.auroc(x, null, wrong, train);
+        assertTrue(sep > 0.85, "separable (a single feature with a 3-sigma shift: at best 0.98): " + sep);
+        boolean[] onlyNoise = {true, true, false, true, true, true};
+        double chance = ErrorProbe.auroc(x, onlyNoise, wrong, train);
+        assertTrue(chance > 0.25 && chance < 0.75, "without the informative feature: " + chance);
+    }
+
+    @Test
+    void logSpacedCurveSizes() {
+        assertArrayEquals(new int[] {0, 1, 2, 4, 8, 10}, CircuitStudy.logSizes(10));
+        assertArrayEquals(new int[] {0, 1}, CircuitStudy.logSizes(1));
+    }
+
+    @Test
+    void markdownCellsCannotBreakTheTable() {
+        assertEquals("a \\| b c", StudyTables.cellText("a | b\nc"));
+        StudyModel m = new StudyModel("m", Path.of("m"), CommandSet.CS2, Variant.LITERAL, 1000, 1);
+        AccuracyMatrix.Cell cell = new AccuracyMatrix.Cell(2, 10, 0.5, 0.6, 0.7, 0.8, 0.4, Map.of("select", 1.0), List.of());
+        Study.Result r = new Study.Result(List.of(m), StudyOptions.quick(), Map.of("m", List.of(cell)), Map.of(), Map.of(), List.of(), List.of(),
+                Map.of(), Map.of(), Map.of(), Map.of(), 1.5, 0, 1);
+        String md = StudyTables.markdown(r);
+        assertTrue(md.contains("| m | CS2 literal |  | 50.0% / 60.0% |  |  |  |"), md);
+        assertTrue(md.contains("| m | 10 | 70.0% | 80.0% | select 100.0% |"), md);
+    }
+}
