@@ -48,10 +48,11 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--pairs", description = "Pair batches x pairs per batch per corruption kind, e.g. 3x30 (default: 3x30; --quick 2x8).")
     String pairs;
 
-    @Option(names = "--ig-steps", description = "EAP-IG steps beside EAP; 0 for EAP only (default: 5; --quick 0).")
+    @Option(names = "--ig-steps", description = "EAP-IG steps: with 1 or more, every circuit is also found with EAP-IG, which doubles the circuit time "
+            + "(default: 0, EAP only).")
     Integer igSteps;
 
-    @Option(names = "--sae-steps", description = "Training steps per SAE; 0 skips the SAEs (default: 800; --quick 30).")
+    @Option(names = "--sae-steps", description = "Training steps per SAE; 0 skips the SAEs (default: 500; --quick 30).")
     Integer saeSteps;
 
     @Option(names = "--seed", defaultValue = "7", description = "Seed of pairs, prompts and SAEs (default: ${DEFAULT-VALUE}).")

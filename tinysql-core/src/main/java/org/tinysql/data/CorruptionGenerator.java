@@ -98,8 +98,8 @@ public final class CorruptionGenerator {
             if (tokenizer != null) {
                 int[] a = tokenizer.encodePrompt(cleanPrompt);
                 int[] b = tokenizer.encodePrompt(corruptPrompt);
-                if (a.length != b.length) {
-                    continue;
+                if (a.length != b.length || java.util.Arrays.equals(a, b)) {
+                    continue; // different lengths, or a change the tokenizer does not see (e.g. ", " and " , ")
                 }
                 if (!split[1].equals(split[2])) {
                     int[] ca = tokenizer.encode(split[1]);

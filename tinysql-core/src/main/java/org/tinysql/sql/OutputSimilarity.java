@@ -42,7 +42,12 @@ public final class OutputSimilarity {
     private record Parts(boolean select, boolean from, String table, List<String> columns) {
         static Parts of(String sql) {
             String s = sql.strip().replaceAll("\\s+", " ");
-            String up = s.toUpperCase(Locale.ROOT);
+            // char by char, so that positions in up are positions in s (String.toUpperCase turns ß into SS)
+            StringBuilder upper = new StringBuilder(s.length());
+            for (int i = 0; i < s.length(); i++) {
+                upper.append(Character.toUpperCase(s.charAt(i)));
+            }
+            String up = upper.toString();
             int sel = wordAt(up, "SELECT", 0);
             int from = wordAt(up, "FROM", sel < 0 ? 0 : sel + 6);
             String table = null;

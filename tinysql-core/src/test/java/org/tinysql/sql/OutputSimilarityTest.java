@@ -19,6 +19,7 @@ class OutputSimilarityTest {
         assertEquals(0.0, OutputSimilarity.score(GOLD, ""));
         assertEquals(0.0, OutputSimilarity.score(GOLD, null));
         assertEquals(0.0, OutputSimilarity.score(GOLD, "SELECTED FROMAGE"), "whole words only");
+        assertEquals(0.4, OutputSimilarity.score(GOLD, "ßß ﬁ SELECT x FROM ßtable"), "letters that grow when upper-cased");
     }
 
     @Test

@@ -58,11 +58,13 @@ class ReadmeSamplesTest {
             DatasetAndScoring.main(new String[0]);
             TrainThenAnalyse.main(new String[] {dir.toString(), "20", "600"});
             HooksAndCaches.main(new String[] {dir.resolve("model").toString(), dir.resolve("data").toString()});
+            StudyOfModels.main(new String[] {dir.resolve("model").toString(), dir.resolve("study").toString(), "600"});
         });
         assertTrue(out.contains("### Response:") && out.contains("false "), out);
         assertTrue(out.contains("exact match ") && out.contains("/50"), out);
         assertTrue(out.contains("circuit of ") && Files.exists(dir.resolve("eap/eap.json")), out);
         assertTrue(out.contains("head results [4, 4,") && out.contains("logit change when layer 1's heads are zeroed: "), out);
         assertFalse(out.contains("logit change when layer 1's heads are zeroed: 0.0\n"), "the hook changed the logits: " + out);
+        assertTrue(out.contains("instruction-table: ") && out.contains("minimal circuit: [") && Files.exists(dir.resolve("study/study.md")), out);
     }
 }

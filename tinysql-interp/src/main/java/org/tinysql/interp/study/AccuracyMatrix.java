@@ -81,10 +81,12 @@ public final class AccuracyMatrix {
         for (int i = 0; i < prompts.size(); i++) {
             items.add(Scoring.Item.of(prompts.get(i), predicted.get(i)));
         }
-        List<ScoreReport> reports = Scoring.report(Scoring.scoreAll(items, Scoring.standardScorers(), SCORING_THREADS));
+        Map<String, List<org.tinysql.sql.ScoreResult>> results = Scoring.scoreAll(items, Scoring.standardScorers(), SCORING_THREADS);
+        List<ScoreReport> reports = Scoring.report(results);
+        List<org.tinysql.sql.ScoreResult> exact = results.get("exact");
         List<List<String>> wrong = new ArrayList<>();
         for (int i = 0; i < prompts.size() && wrong.size() < EXAMPLES_KEPT; i++) {
-            if (!predicted.get(i).strip().equals(prompts.get(i).sqlStatement().strip())) {
+            if (!exact.get(i).correct()) {
                 wrong.add(List.of(prompts.get(i).englishPrompt(), prompts.get(i).sqlStatement(), predicted.get(i)));
             }
         }

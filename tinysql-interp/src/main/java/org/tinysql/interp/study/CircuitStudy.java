@@ -23,8 +23,8 @@ import org.tinysql.util.Progress;
 
 /**
  * Analysis 2: the circuit of one model for one corruption kind. Edges are scored with EAP (and EAP-IG) on all the
- * kind's pairs; the circuit is the smallest top-n set (dangling edges pruned) whose faithfulness reaches the target,
- * found by bisection on n (faithfulness grows with n in practice; the bisection assumes it). A faithfulness curve at
+ * kind's pairs; the circuit is the smallest top-n set (dangling edges pruned) whose faithfulness on the first batch of
+ * pairs reaches the target, found by bisection on n (faithfulness grows with n in practice; the bisection assumes it). A faithfulness curve at
  * n = 0, 1, 2, 4, ... edges gives the area. The paper's stability rule keeps the edges that are among the top
  * {@code stableTop} of every batch of {@code pairsPerBatch} pairs, and the batches' top sets give the Jaccard index
  * across prompt batches. Kinds that leave the answer unchanged use the KL metric, the others the logit difference.
@@ -50,7 +50,7 @@ public final class CircuitStudy {
      * @param totalEdges       the edges of the model's graph
      * @param edgesForTarget   the circuit's size in edges after pruning (all edges when the target is not reached)
      * @param topN             the top-n that circuit was selected with
-     * @param faithfulness     the circuit's faithfulness
+     * @param faithfulness     the circuit's faithfulness (on the first batch of pairs, as the curve)
      * @param curve            the faithfulness curve: {edges after pruning, faithfulness} per point
      * @param curveArea        the area under the curve (edges as a fraction of all)
      * @param edges            the circuit's edges, {@code src->dst}
@@ -99,6 +99,15 @@ public final class CircuitStudy {
      * @return one result per method, plus the circuit graph (SVG) of the EAP circuit
      */
     public static Outcome run(Transformer model, Tokenizer tok, StudyModel m, CorruptionKind kind, StudyOptions o, Progress progress) {
+        try {
+            return runKind(model, tok, m, kind, o, progress);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // e.g. a metric that does not tell clean from corrupt for this model: the kind is skipped, not the study
+            return new Outcome(List.of(KindCircuit.skipped(kind, "EAP", e.getMessage())), null);
+        }
+    }
+
+    private static Outcome runKind(Transformer model, Tokenizer tok, StudyModel m, CorruptionKind kind, StudyOptions o, Progress progress) {
         Metric.Kind metric = kind.changesAnswer() ? Metric.Kind.LOGIT_DIFF : Metric.Kind.KL;
         CircuitDiscovery.Options co = CircuitDiscovery.Options.builder(kind).commandSet(m.commandSet()).variant(m.variant())
                 .pairs(o.pairs()).seed(o.seed()).metric(metric).batch(EAP_MINIBATCH).build();
@@ -114,7 +123,10 @@ public final class CircuitStudy {
         for (int ig : o.igSteps() > 0 ? new int[] {0, o.igSteps()} : new int[] {0}) {
             long t0 = System.nanoTime();
             EapResult scores = eap.run(batch, metric, ig, EAP_MINIBATCH, progress);
-            CircuitRunner runner = new CircuitRunner(model, scores.graph(), batch, CircuitRunner.Ablation.CORRUPT, metric);
+            // Faithfulness on the first batch: each evaluation patches every edge outside the circuit, a forward pass per
+            // pair, and the bisection and the curve need about 2 log2(edges) of them.
+            PatchBatch first = batch.slice(0, Math.min(batch.size(), o.pairsPerBatch()));
+            CircuitRunner runner = new CircuitRunner(model, scores.graph(), first, CircuitRunner.Ablation.CORRUPT, metric);
             int total = scores.graph().edgeCount();
             int n = smallestFaithful(scores, runner, o.faithfulnessTarget(), total, progress);
             Circuit c = Faithfulness.select(scores, Faithfulness.Selection.TOP_N, n, true);

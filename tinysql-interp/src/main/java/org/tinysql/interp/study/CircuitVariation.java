@@ -39,7 +39,8 @@ public final class CircuitVariation {
     }
 
     /**
-     * Across command sets: for each (kind, variant) studied on at least two models, the models' EAP circuits.
+     * Across command sets: for each (kind, variant) studied on at least two command sets, the EAP circuits of the first
+     * model (in study order) of each command set, so that other seeds of one set do not count as variation across sets.
      *
      * @param circuits per model (in study order) its EAP circuits
      * @param models   the models, for their variants and labels
@@ -47,10 +48,11 @@ public final class CircuitVariation {
      */
     public static List<Matrix> acrossCommandSets(List<StudyModel> models, Map<String, List<CircuitStudy.KindCircuit>> circuits) {
         Map<String, List<Named>> groups = new LinkedHashMap<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (StudyModel m : models) {
             for (CircuitStudy.KindCircuit c : circuits.getOrDefault(m.name(), List.of())) {
-                if (c.skipped() == null && c.method().equals("EAP")) {
-                    String key = c.kind() + ", " + m.variant().name().toLowerCase(java.util.Locale.ROOT);
+                String key = c.kind() + ", " + m.variant().name().toLowerCase(java.util.Locale.ROOT);
+                if (c.skipped() == null && c.method().equals("EAP") && seen.add(key + " " + m.commandSet())) {
                     groups.computeIfAbsent(key, k -> new ArrayList<>()).add(Named.of(m.name(), c));
                 }
             }

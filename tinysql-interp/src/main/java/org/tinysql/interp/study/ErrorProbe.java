@@ -5,10 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.tinysql.data.TinySqlExample;
-import org.tinysql.interp.TokenTagger;
 import org.tinysql.interp.sae.Codes;
 import org.tinysql.interp.sae.Sae;
 import org.tinysql.model.ActivationCache;
+import org.tinysql.model.Generator;
 import org.tinysql.model.RunSpec;
 import org.tinysql.model.SqlPredictor;
 import org.tinysql.model.Transformer;
@@ -30,13 +30,15 @@ import org.tribuo.provenance.SimpleDataSourceProvenance;
 /**
  * Analysis 7, the original TinySQL's {@code classifiers}: does the model's internal state say that its answer will be
  * wrong? Each held-out prompt is decoded greedily and scored (exact match); its features are the mean over the answer
- * positions (teacher-forced on the gold SQL) of the SAE's latent activations on the last residual stream, and, as the
- * baseline, of the raw residual itself. A logistic regression (Tribuo, z-scored features) is trained on 70% of the
+ * positions of the SAE's latent activations on the last residual stream, and, as the baseline, of the raw residual
+ * itself. The answer positions are those of the model's own answer (the last prompt token and every generated token, run
+ * again as one sequence), never the gold SQL's: the features only hold what the model had when it
+ * answered. A logistic regression (Tribuo, z-scored features) is trained on 70% of the
  * prompts (stratified) and its AUROC for "wrong" measured on the other 30%.
  */
 public final class ErrorProbe {
     /** The fewest wrong and right predictions each for a probe. */
-    public static final int MIN_PER_CLASS = 8;
+    public static final int MIN_PER_CLASS = 20;
     /** The share of prompts the probes are trained on. */
     static final double TRAIN_SHARE = 0.7;
     private static final Label WRONG = new Label("wrong");
@@ -80,10 +82,22 @@ public final class ErrorProbe {
      */
     public static Probe run(Transformer model, Tokenizer tok, Sae sae, List<TinySqlExample> prompts, long seed, Progress progress) {
         String hook = sae.config().hookName();
-        List<String> predicted = new SqlPredictor(model, tok, SqlPredictor.MAX_NEW_TOKENS).predict(prompts, AccuracyMatrix.DECODE_BATCH, progress);
+        SqlPredictor predictor = new SqlPredictor(model, tok, SqlPredictor.MAX_NEW_TOKENS);
+        int pad = Math.max(0, tok.padId());
+        List<int[]> promptIds = new ArrayList<>();
+        List<int[]> answers = new ArrayList<>();
+        for (int from = 0; from < prompts.size(); from += AccuracyMatrix.DECODE_BATCH) {
+            List<int[]> part = new ArrayList<>();
+            for (TinySqlExample e : prompts.subList(from, Math.min(prompts.size(), from + AccuracyMatrix.DECODE_BATCH))) {
+                part.add(predictor.promptIds(e));
+            }
+            promptIds.addAll(part);
+            answers.addAll(Generator.generate(model, part, Generator.Options.greedy(SqlPredictor.MAX_NEW_TOKENS, tok.eosId(), pad)));
+            progress.advance(part.size());
+        }
         List<Scoring.Item> items = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
-            items.add(Scoring.Item.of(prompts.get(i), predicted.get(i)));
+            items.add(Scoring.Item.of(prompts.get(i), tok.decode(answers.get(i)).strip()));
         }
         List<ScoreResult> exact = Scoring.scoreAll(items, List.of(ExactMatch::new), AccuracyMatrix.SCORING_THREADS)
                 .values().iterator().next();
@@ -101,9 +115,8 @@ public final class ErrorProbe {
         int s = sae.config().dSae();
         float[][] resid = new float[prompts.size()][];
         float[][] latents = new float[prompts.size()][];
-        TokenTagger tagger = new TokenTagger(tok);
         for (int i = 0; i < prompts.size(); i++) {
-            pool(model, tagger.tag(prompts.get(i)), hook, sae, c, s, resid, latents, i);
+            pool(model, promptIds.get(i), answers.get(i), hook, sae, c, s, resid, latents, i);
             progress.advance(1);
         }
         boolean[] train = split(wrong, seed);
@@ -125,16 +138,20 @@ public final class ErrorProbe {
                 saeFeatures, null);
     }
 
-    /** Mean over the answer positions (those whose next token is a response token) of the residual and of the latents. */
-    private static void pool(Transformer model, TokenTagger.Tagged t, String hook, Sae sae, int c, int s, float[][] resid,
+    /**
+     * Mean over the answer positions of the residual and of the latents: the prompt and the model's answer run as one
+     * sequence, positions from the last prompt token to the last answer token (where each answer token, and the end of
+     * the answer, was chosen), cut to the model's context.
+     */
+    private static void pool(Transformer model, int[] prompt, int[] answer, String hook, Sae sae, int c, int s, float[][] resid,
                              float[][] latents, int row) {
-        int[] ids = t.tokens();
-        int n = Math.min(ids.length, model.config().maxSequenceLength());
-        if (n < ids.length) {
-            ids = java.util.Arrays.copyOf(ids, n);
+        int n = Math.min(prompt.length + answer.length, model.config().maxSequenceLength());
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = i < prompt.length ? prompt[i] : answer[i - prompt.length];
         }
-        int from = Math.max(0, Math.min(t.responseStart(), n) - 1);
-        int to = Math.max(from + 1, n - 1);
+        int from = Math.min(prompt.length, n) - 1;
+        int to = n;
         float[] x = new float[n * c];
         Codes z;
         try (ActivationCache cache = model.run(RunSpec.of(new int[][] {ids}, null).cache(hook).logitRows(new int[0]))) {

@@ -33,7 +33,7 @@ import org.tinysql.util.Progress;
  */
 public final class MinimalStudy {
     /** Candidate prompts scanned for the most common length. */
-    static final int CANDIDATES = 400;
+    static final int CANDIDATES = 3000;
     /** Generated tokens beyond the longest gold answer. */
     static final int EXTRA_TOKENS = 4;
 
@@ -111,7 +111,7 @@ public final class MinimalStudy {
             sequences.add(full.get(i));
             maxAnswer = Math.max(maxAnswer, full.get(i).length - length);
         }
-        int maxNew = Math.min(SqlPredictor.MAX_NEW_TOKENS, maxAnswer + EXTRA_TOKENS);
+        int maxNew = Math.min(Math.min(SqlPredictor.MAX_NEW_TOKENS, maxAnswer + EXTRA_TOKENS), model.config().maxSequenceLength() - length);
         INDArray[] means = positionMeans(model, sequences, Math.max(0, tok.padId()));
         int layers = model.config().nLayers();
         int heads = model.config().nHeads();
@@ -199,8 +199,9 @@ public final class MinimalStudy {
             names[l] = HookName.z(l);
         }
         INDArray[] out = new INDArray[layers];
+        INDArray row = k.zeros(1, hd);
+        boolean done = false;
         try (ActivationCache c = model.run(RunSpec.of(ids, mask).cache(names).logitRows(new int[0]))) {
-            INDArray row = k.zeros(1, hd);
             for (int l = 0; l < layers; l++) {
                 INDArray z = c.get(names[l]).reshape('c', (long) b * t, hd);
                 out[l] = k.zeros(t, hd);
@@ -215,7 +216,16 @@ public final class MinimalStudy {
                     k.scatterRows(row, new int[] {p}, out[l], false);
                 }
             }
+            done = true;
+        } finally {
             row.close();
+            if (!done) {
+                for (INDArray a : out) {
+                    if (a != null) {
+                        a.close();
+                    }
+                }
+            }
         }
         return out;
     }

@@ -55,8 +55,11 @@ final class ResultStore {
             try {
                 JsonNode node = JSON.readTree(TextLines.readString(file, MAX_BYTES));
                 if (settings.equals(node.path("settings").asText(null))) {
-                    reused++;
-                    return JSON.treeToValue(node.get("result"), type);
+                    T value = JSON.treeToValue(node.get("result"), type);
+                    if (value != null) {
+                        reused++;
+                        return value;
+                    }
                 }
                 LOG.info("{}: computed with other settings, recomputing", file);
             } catch (IOException | RuntimeException e) {

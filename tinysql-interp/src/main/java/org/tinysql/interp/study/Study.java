@@ -69,9 +69,10 @@ public final class Study {
      * @param pairs         conflict prompts
      * @param topHeads      the heads with the largest patching effect
      * @param heads         [layer][head] normalized patching effect
+     * @param skipped       why it was not measured (no conflict prompts for this tokenizer), else null
      */
     public record Heuristic(double contextRate, double meanLogitDiff, int pairs, List<TableConflict.HeadEffect> topHeads,
-                            double[][] heads) {
+                            double[][] heads, String skipped) {
     }
 
     /**
@@ -146,8 +147,14 @@ public final class Study {
             }
             heuristics.put(m.name(), store.get(m.name(), "heuristic", stamp + " pairs=" + options.heuristicPairs() + " seed=" + options.seed(),
                     Heuristic.class, () -> {
-                        TableConflict.Measure h = TableConflict.measure(model, tok, m.commandSet(), m.variant(), options.heuristicPairs(), options.seed());
-                        return new Heuristic(h.contextRate(), h.meanLogitDiff(), h.pairs(), h.topHeads(3), h.heads().values());
+                        try {
+                            TableConflict.Measure h = TableConflict.measure(model, tok, m.commandSet(), m.variant(), options.heuristicPairs(),
+                                    options.seed());
+                            return new Heuristic(h.contextRate(), h.meanLogitDiff(), h.pairs(), h.topHeads(3), h.heads().values(), null);
+                        } catch (IllegalArgumentException | IllegalStateException e) {
+                            LOG.warn("{}: table-name heuristic skipped: {}", m.name(), e.getMessage());
+                            return new Heuristic(Double.NaN, Double.NaN, 0, List.of(), new double[0][], e.getMessage());
+                        }
                     }));
         }
         Result r = new Result(List.copyOf(models), options, accuracy, circuits, minimal,
@@ -162,10 +169,24 @@ public final class Study {
         return r;
     }
 
-    /** The model file's size and modification time: a retrained model invalidates its stored results. */
-    private static String stamp(StudyModel m) throws IOException {
-        Path f = m.dir().resolve("model.safetensors");
-        return Files.isRegularFile(f) ? "model=" + Files.size(f) + "@" + Files.getLastModifiedTime(f).toMillis() : "model=?";
+    /**
+     * What a stored result depends on besides the options: the model's files (size and modification time of
+     * config.json, tokenizer.json and every .safetensors file, sharded or not) and its dataset (size and seed, which
+     * decide the prompts). A retrained model, or the same folder studied as another dataset's, recomputes everything.
+     */
+    static String stamp(StudyModel m) throws IOException {
+        StringBuilder sb = new StringBuilder("examples=" + m.examples() + " data_seed=" + m.dataSeed());
+        List<Path> files = new ArrayList<>();
+        try (java.util.stream.Stream<Path> s = Files.list(m.dir())) {
+            s.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.equals("config.json") || n.equals("tokenizer.json") || n.endsWith(".safetensors") || n.endsWith(".safetensors.index.json");
+            }).sorted().forEach(files::add);
+        }
+        for (Path f : files) {
+            sb.append(' ').append(f.getFileName()).append('=').append(Files.size(f)).append('@').append(Files.getLastModifiedTime(f).toMillis());
+        }
+        return sb.toString();
     }
 
     private List<AccuracyMatrix.Cell> accuracy(ResultStore store, StudyModel m, Transformer model, HfTokenizer tok, String stamp)
@@ -176,7 +197,7 @@ public final class Study {
             if (cs.level() > m.commandSet().level()) {
                 break;
             }
-            String settings = stamp + " prompts=" + options.evalPrompts() + " examples=" + m.examples() + " data_seed=" + m.dataSeed();
+            String settings = stamp + " prompts=" + options.evalPrompts();
             cells.add(store.get(m.name(), "accuracy-" + cs.name().toLowerCase(Locale.ROOT), settings, AccuracyMatrix.Cell.class, () -> {
                 List<org.tinysql.data.TinySqlExample> prompts = AccuracyMatrix.testPrompts(m, cs, options.evalPrompts());
                 try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " on " + cs, prompts.size())) {
@@ -207,6 +228,8 @@ public final class Study {
                         if (o.svg() != null) {
                             Files.createDirectories(svg.getParent());
                             AtomicFiles.writeString(svg, o.svg());
+                        } else {
+                            Files.deleteIfExists(svg); // an earlier run's figure must not stand beside "skipped"
                         }
                         return o.circuits().toArray(CircuitStudy.KindCircuit[]::new);
                     });

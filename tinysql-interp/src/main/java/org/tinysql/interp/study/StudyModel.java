@@ -35,6 +35,7 @@ public record StudyModel(String name, Path dir, CommandSet commandSet, Variant v
     public static final long DEFAULT_DATA_SEED = 42;
     private static final Pattern ZOO_CELL = Pattern.compile("cs([1-5])-(literal|synonym)-seed(\\d+)");
     private static final Pattern CS_IN_NAME = Pattern.compile("(?i)(?:^|[^a-z0-9])cs([1-5])(?![0-9])");
+    private static final Pattern SYNONYM_IN_NAME = Pattern.compile("(?i)(?:^|[^a-z])syn(?:onyms?)?(?![a-z])");
     private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
     private static final int MAX_JSON_BYTES = 1 << 16;
 
@@ -69,7 +70,8 @@ public record StudyModel(String name, Path dir, CommandSet commandSet, Variant v
      *   <li>any other folder: each sub-folder that is a model folder, or a zoo run folder with {@code model/}.</li>
      * </ul>
      * Outside a zoo the command set comes from the folder name ({@code cs1} .. {@code cs5}, as in the paper's
-     * {@code sql_interp_bm1_cs3_experiment_...}) and the variant is synonym when the name says {@code syn}.
+     * {@code sql_interp_bm1_cs3_experiment_...}) and the variant is synonym when the name has the word {@code syn} or
+     * {@code synonym}.
      *
      * @param folder   the folder
      * @param allSeeds every seed of a zoo instead of the lowest per (command set, variant)
@@ -134,18 +136,25 @@ public record StudyModel(String name, Path dir, CommandSet commandSet, Variant v
 
     private static long seedOf(Path cell) {
         Matcher m = ZOO_CELL.matcher(cell.getFileName().toString());
-        return m.matches() ? Long.parseLong(m.group(3)) : Long.MAX_VALUE;
+        try {
+            return m.matches() ? Long.parseLong(m.group(3)) : Long.MAX_VALUE;
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE; // a seed beyond long: sorted last
+        }
     }
 
     /**
      * A model folder outside a zoo: its command set and variant from its name (or its parent's when the folder is a
-     * zoo run's {@code model/}).
+     * run's {@code model/}). A zoo run's model ({@code ZOO/cs1-literal-seed1/model}) takes the dataset size and seed
+     * from the zoo's {@code zoo.json}; any other is assumed trained on {@link #DEFAULT_EXAMPLES} examples of seed
+     * {@link #DEFAULT_DATA_SEED} ({@code tinysql generate}'s defaults).
      *
      * @param dir the model folder
-     * @return the model, assumed trained on {@link #DEFAULT_EXAMPLES} examples of seed {@link #DEFAULT_DATA_SEED}
+     * @return the model
+     * @throws IOException when a zoo.json beside it cannot be read
      * @throws IllegalArgumentException when the name does not say the command set
      */
-    public static StudyModel fromFolder(Path dir) {
+    public static StudyModel fromFolder(Path dir) throws IOException {
         Path abs = dir.toAbsolutePath().normalize();
         String own = abs.getFileName() == null ? "" : abs.getFileName().toString();
         String name = own.equals("model") && abs.getParent() != null && abs.getParent().getFileName() != null
@@ -155,7 +164,7 @@ public record StudyModel(String name, Path dir, CommandSet commandSet, Variant v
             throw new IllegalArgumentException(dir + ": the folder name must say the command set the model was trained on (cs1 .. cs5), e.g. "
                     + "my-model-cs3 or sql_interp_bm1_cs3_experiment_1.1");
         }
-        Variant v = name.toLowerCase(Locale.ROOT).contains("syn") ? Variant.SYNONYM : Variant.LITERAL;
+        Variant v = SYNONYM_IN_NAME.matcher(name).find() ? Variant.SYNONYM : Variant.LITERAL;
         String safe = name.replaceAll("[^A-Za-z0-9._-]", "_");
         if (safe.length() > 100) {
             safe = safe.substring(0, 100);
@@ -163,6 +172,15 @@ public record StudyModel(String name, Path dir, CommandSet commandSet, Variant v
         if (safe.startsWith(".")) {
             safe = "_" + safe.substring(1);
         }
-        return new StudyModel(safe, dir, CommandSet.valueOf("CS" + m.group(1)), v, DEFAULT_EXAMPLES, DEFAULT_DATA_SEED);
+        int examples = DEFAULT_EXAMPLES;
+        long dataSeed = DEFAULT_DATA_SEED;
+        Path zoo = own.equals("model") && abs.getParent() != null && abs.getParent().getParent() != null
+                ? abs.getParent().getParent().resolve("zoo.json") : null;
+        if (zoo != null && Files.isRegularFile(zoo)) {
+            JsonNode settings = StrictJson.readFile(StrictJson.reader(JsonNode.class), zoo, MAX_JSON_BYTES);
+            examples = settings.path("examples").asInt(DEFAULT_EXAMPLES);
+            dataSeed = settings.path("data_seed").asLong(DEFAULT_DATA_SEED);
+        }
+        return new StudyModel(safe, dir, CommandSet.valueOf("CS" + m.group(1)), v, examples, dataSeed);
     }
 }

@@ -58,14 +58,14 @@ public record StudyOptions(int evalPrompts, int pairBatches, int pairsPerBatch, 
     }
 
     /**
-     * The paper's sizes: 300 test prompts per cell, 3 batches of 30 pairs per corruption kind, EAP and EAP-IG (5
-     * steps), faithfulness 0.9, minimal circuits on 32 prompts, TopK SAEs 15x with k = 32 (800 steps of 1024
-     * activations from 2000 prompts), probes on 2000 prompts, every corruption kind.
+     * The paper's sizes: 300 test prompts per cell, 3 batches of 30 pairs per corruption kind, EAP (EAP-IG beside it
+     * doubles the circuit time: {@code igSteps(5)}), faithfulness 0.9, minimal circuits on 32 prompts, TopK SAEs 15x with k = 32 (500 steps of 1024
+     * activations from 2000 prompts), probes on 5000 prompts, every corruption kind.
      *
      * @return the options
      */
     public static StudyOptions full() {
-        return new StudyOptions(300, 3, 30, 50, 5, 0.9, 32, 100, 800, 15, 32, 2000, 150, 2000, 48,
+        return new StudyOptions(300, 3, 30, 50, 0, 0.9, 32, 100, 500, 15, 32, 2000, 150, 5000, 48,
                 EnumSet.allOf(CorruptionKind.class), 7);
     }
 

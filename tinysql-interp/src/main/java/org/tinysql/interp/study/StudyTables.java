@@ -202,7 +202,9 @@ public final class StudyTables {
         List<List<String>> rows = new ArrayList<>();
         for (StudyModel m : r.models()) {
             Study.Heuristic h = r.heuristics().get(m.name());
-            if (h != null) {
+            if (h != null && h.skipped() != null) {
+                rows.add(List.of(m.name(), m.variant().name().toLowerCase(Locale.ROOT), "0", "skipped: " + h.skipped(), "", "", ""));
+            } else if (h != null) {
                 rows.add(List.of(m.name(), m.variant().name().toLowerCase(Locale.ROOT), String.valueOf(h.pairs()), pct(h.contextRate()),
                         pct(1 - h.contextRate()), num(h.meanLogitDiff(), 2), h.topHeads().stream()
                                 .map(e -> e.head() + " " + num(e.effect(), 2)).collect(Collectors.joining(", "))));

@@ -40,6 +40,11 @@ class StudyPartsTest {
         assertEquals(CommandSet.CS2, m.get(2).commandSet());
         assertEquals(zoo.resolve("cs2-literal-seed1/model"), m.get(2).dir());
         assertEquals(5, StudyModel.discover(zoo, true).size());
+        // one zoo cell given alone still has the zoo's dataset
+        StudyModel cell = StudyModel.discover(zoo.resolve("cs2-literal-seed3/model"), false).get(0);
+        assertEquals("cs2-literal-seed3", cell.name());
+        assertEquals(5000, cell.examples());
+        assertEquals(9, cell.dataSeed());
     }
 
     @Test
@@ -54,6 +59,11 @@ class StudyPartsTest {
         assertEquals(CommandSet.CS3, m.get(2).commandSet());
         assertEquals(StudyModel.DEFAULT_EXAMPLES, m.get(2).examples());
         assertEquals(1, StudyModel.discover(dir.resolve("run-cs2/model"), false).size());
+        touchModel(dir.resolve("async-cs4"));
+        touchModel(dir.resolve("cs5_syn"));
+        List<StudyModel> more = StudyModel.discover(dir, false);
+        assertEquals(Variant.LITERAL, more.stream().filter(x -> x.name().equals("async-cs4")).findFirst().orElseThrow().variant());
+        assertEquals(Variant.SYNONYM, more.stream().filter(x -> x.name().equals("cs5_syn")).findFirst().orElseThrow().variant());
 
         touchModel(dir.resolve("unnamed"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StudyModel.discover(dir, false));

@@ -88,7 +88,7 @@ class StudyTest {
         ErrorProbe.Probe probe = r.probes().get("tiny-cs1");
         assertEquals(6, probe.prompts());
         assertEquals(6, probe.wrong(), "a random model gets nothing right");
-        assertTrue(probe.skipped().contains("at least 8 of each"), probe.skipped());
+        assertTrue(probe.skipped().contains("at least 20 of each"), probe.skipped());
 
         JsonNode json = ResultStore.JSON.readTree(out.resolve(Study.STUDY_JSON).toFile());
         assertEquals(2, json.get("models").size());
