@@ -134,6 +134,21 @@ public final class Transformer {
         gradients().zero();
     }
 
+    /**
+     * Frees the activation buffers and released arrays this model keeps for its next passes (up to about 1.5 GiB of
+     * off-heap memory, otherwise held until the model is garbage-collected): call it when a long-lived program is done
+     * with a model, or between phases with very different shapes. The model stays usable; the next pass allocates
+     * afresh and cannot be differentiated into the last one's ({@link #backward} needs a new forward).
+     */
+    public void freeBuffers() {
+        owner.claim();
+        last = null;
+        hookArena.close();
+        pool.close();
+        arrayPool.clear();
+        hookArena = new Arena(arrayPool);
+    }
+
     /** Lets another thread run the model next (see the class comment), once the last forward's results are not needed. */
     public void release() {
         owner.release();

@@ -92,6 +92,22 @@ public final class ArrayPool {
     }
 
     /**
+     * Frees every released array now (instead of when the pool is collected): the pool stays usable and allocates
+     * afresh. Arrays handed out and not given back are not affected.
+     */
+    public synchronized void clear() {
+        for (ArrayDeque<INDArray> q : free.values()) {
+            for (INDArray a : q) {
+                if (a.closeable()) {
+                    a.close();
+                }
+            }
+        }
+        free.clear();
+        bytes = 0;
+    }
+
+    /**
      * Bytes held by released arrays.
      * @return the bytes of the arrays waiting in the pool
      */

@@ -239,14 +239,19 @@ public final class CircuitDiscovery {
         long t0 = System.nanoTime();
         PatchBatch batch = pairs(tok, o);
         LOG.info("{} pairs of {} ({} tokens max)", batch.size(), o.corruption(), batch.length());
-        EdgeAttribution eap = new EdgeAttribution(model);
-        EapResult scores = eap.run(batch, o.metric(), o.igSteps(), o.batchSize(), progress);
-        CircuitRunner runner = new CircuitRunner(model, scores.graph(), batch, o.ablation(), o.metric());
+        EapResult scores;
+        try (EdgeAttribution eap = new EdgeAttribution(model)) {
+            scores = eap.run(batch, o.metric(), o.igSteps(), o.batchSize(), progress);
+        }
         Circuit c = Faithfulness.select(scores, o.selection(), o.top(), o.prune());
-        double f = runner.faithfulness(c);
-        Faithfulness.Curve curve = o.curvePoints() > 1
-                ? Faithfulness.curve(scores, runner, o.selection(), Faithfulness.sizes(scores.graph().edgeCount(), o.curvePoints()), o.prune(), progress)
-                : null;
+        double f;
+        Faithfulness.Curve curve;
+        try (CircuitRunner runner = new CircuitRunner(model, scores.graph(), batch, o.ablation(), o.metric())) {
+            f = runner.faithfulness(c);
+            curve = o.curvePoints() > 1
+                    ? Faithfulness.curve(scores, runner, o.selection(), Faithfulness.sizes(scores.graph().edgeCount(), o.curvePoints()), o.prune(), progress)
+                    : null;
+        }
         return new Result(o, batch, scores, c, f, curve, (System.nanoTime() - t0) / 1_000_000);
     }
 }

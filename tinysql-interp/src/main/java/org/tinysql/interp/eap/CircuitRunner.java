@@ -22,7 +22,7 @@ import org.tinysql.tensor.Kernels;
  * the clean batch's real tokens (mean ablation) or zero (zero ablation). With every edge in the circuit the run is
  * the clean run; with none (and corrupt ablation) it reproduces the corrupt run.
  */
-public final class CircuitRunner {
+public final class CircuitRunner implements AutoCloseable {
 
     /** What an edge outside the circuit carries. */
     public enum Ablation {
@@ -97,6 +97,16 @@ public final class CircuitRunner {
             this.cleanMetric = metric.value(clean.answerLogits, batch);
         }
         this.emptyMetric = metric(graph.empty());
+    }
+
+    /** Frees the ablated source values now (they are off-heap: otherwise held until a garbage collection). */
+    @Override
+    public void close() {
+        for (INDArray a : ablated) {
+            if (a != null && a.closeable()) {
+                a.close();
+            }
+        }
     }
 
     /**

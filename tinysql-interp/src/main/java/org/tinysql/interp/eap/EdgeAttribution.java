@@ -29,7 +29,7 @@ import org.tinysql.util.Progress;
  * attn.hook_q/k/v gradients, before RoPE); an MLP's input gradient is the ln2 backward of the ln2.hook_normalized
  * gradient; the logits' input gradient is the gradient at the last hook_resid_post.
  */
-public final class EdgeAttribution {
+public final class EdgeAttribution implements AutoCloseable {
     /**
      * The most bytes of work arrays kept between batches: a head-level EAP batch at bm1's size (1024 rows, d=1024, 16
      * heads) uses about 450 MB of them.
@@ -54,6 +54,12 @@ public final class EdgeAttribution {
         this.mv = new ModelView(model);
         this.graph = new EapGraph(model.config());
         this.pool = new ArrayPool(mv.kernels(), POOL_BYTES);
+    }
+
+    /** Frees the work arrays kept for the next batches (up to {@value #POOL_BYTES} bytes off-heap); usable afterwards. */
+    @Override
+    public void close() {
+        pool.clear();
     }
 
     /**

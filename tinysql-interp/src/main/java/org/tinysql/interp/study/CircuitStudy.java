@@ -117,7 +117,13 @@ public final class CircuitStudy {
         } catch (IllegalArgumentException e) {
             return new Outcome(List.of(KindCircuit.skipped(kind, "EAP", e.getMessage())), null);
         }
-        EdgeAttribution eap = new EdgeAttribution(model);
+        try (EdgeAttribution eap = new EdgeAttribution(model)) {
+            return runMethods(model, m, kind, o, progress, metric, batch, eap);
+        }
+    }
+
+    private static Outcome runMethods(Transformer model, StudyModel m, CorruptionKind kind, StudyOptions o, Progress progress,
+                                      Metric.Kind metric, PatchBatch batch, EdgeAttribution eap) {
         List<KindCircuit> out = new ArrayList<>();
         String svg = null;
         for (int ig : o.igSteps() > 0 ? new int[] {0, o.igSteps()} : new int[] {0}) {
@@ -126,12 +132,17 @@ public final class CircuitStudy {
             // Faithfulness on the first batch: each evaluation patches every edge outside the circuit, a forward pass per
             // pair, and the bisection and the curve need about 2 log2(edges) of them.
             PatchBatch first = batch.slice(0, Math.min(batch.size(), o.pairsPerBatch()));
-            CircuitRunner runner = new CircuitRunner(model, scores.graph(), first, CircuitRunner.Ablation.CORRUPT, metric);
             int total = scores.graph().edgeCount();
-            int n = smallestFaithful(scores, runner, o.faithfulnessTarget(), total, progress);
-            Circuit c = Faithfulness.select(scores, Faithfulness.Selection.TOP_N, n, true);
-            double f = runner.faithfulness(c);
-            Faithfulness.Curve curve = Faithfulness.curve(scores, runner, Faithfulness.Selection.TOP_N, logSizes(total), true, progress);
+            int n;
+            Circuit c;
+            double f;
+            Faithfulness.Curve curve;
+            try (CircuitRunner runner = new CircuitRunner(model, scores.graph(), first, CircuitRunner.Ablation.CORRUPT, metric)) {
+                n = smallestFaithful(scores, runner, o.faithfulnessTarget(), total, progress);
+                c = Faithfulness.select(scores, Faithfulness.Selection.TOP_N, n, true);
+                f = runner.faithfulness(c);
+                curve = Faithfulness.curve(scores, runner, Faithfulness.Selection.TOP_N, logSizes(total), true, progress);
+            }
             List<double[]> points = curve.points().stream().map(p -> new double[] {p.edgesAfterPrune(), p.faithfulness()}).toList();
             List<String> stable = List.of();
             int batches = 0;

@@ -156,6 +156,7 @@ public final class Study {
                             return new Heuristic(Double.NaN, Double.NaN, 0, List.of(), new double[0][], e.getMessage());
                         }
                     }));
+            model.freeBuffers(); // the next model's passes must not wait for a garbage collection to get this memory back
         }
         Result r = new Result(List.copyOf(models), options, accuracy, circuits, minimal,
                 CircuitVariation.acrossCommandSets(models, circuits), CircuitVariation.acrossKinds(circuits), lens, saes, probes, heuristics,
