@@ -137,10 +137,20 @@ class StudyPartsTest {
         }
         assertEquals(140, trainAll);
         assertEquals(35, trainWrong, "stratified: 70% of the 50 wrong rows");
-        double sep = ErrorProbe.auroc(x, null, wrong, train);
+        double sep = ErrorProbe.auroc(x, null, wrong, train, false);
         assertTrue(sep > 0.85, "separable (a single feature with a 3-sigma shift: at best 0.98): " + sep);
         boolean[] onlyNoise = {true, true, false, true, true, true};
-        double chance = ErrorProbe.auroc(x, onlyNoise, wrong, train);
+        double chance = ErrorProbe.auroc(x, onlyNoise, wrong, train, false);
+        // sparse features: one latent fires (0.5-1) on most wrong rows and a few right ones, 300 rare ones fire at random
+        float[][] z = new float[n][301];
+        for (int i = 0; i < n; i++) {
+            z[i][0] = wrong[i] ? (r.nextDouble() < 0.8 ? 0.5f + (float) r.nextDouble() / 2 : 0) : (r.nextDouble() < 0.05 ? 0.5f : 0);
+            for (int k = 0; k < 3; k++) {
+                z[i][1 + r.nextInt(300)] = (float) (1 + 5 * r.nextDouble());
+            }
+        }
+        double sparse = ErrorProbe.auroc(z, null, wrong, train, true);
+        assertTrue(sparse > 0.8, "one informative latent among 300 rare ones: " + sparse);
         assertTrue(chance > 0.25 && chance < 0.75, "without the informative feature: " + chance);
     }
 
