@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.tinysql.data.CommandSet;
-import org.tinysql.data.DatasetGenerator;
 import org.tinysql.data.Split;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.model.SqlPredictor;
@@ -55,15 +54,7 @@ public final class AccuracyMatrix {
      * @return the first {@code n} test prompts
      */
     public static List<TinySqlExample> testPrompts(StudyModel model, CommandSet cs, int n) {
-        DatasetGenerator gen = new DatasetGenerator(cs, model.variant(), model.dataSeed());
-        int[] sizes = Split.sizes(model.examples());
-        int first = sizes[0] + sizes[1];
-        int count = Math.min(n, sizes[2]);
-        List<TinySqlExample> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            out.add(gen.example(first + i, model.examples()).row());
-        }
-        return out;
+        return model.rows(cs, Split.TEST, n);
     }
 
     /**

@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.tinysql.data.DatasetGenerator;
 import org.tinysql.data.Split;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.TokenRole;
@@ -95,10 +94,8 @@ public final class SaeStudy {
      */
     public static SaeResult run(Transformer model, Tokenizer tok, StudyModel m, String hook, StudyOptions o, Path saveDir,
                                 Progress progress) throws IOException {
-        DatasetGenerator gen = new DatasetGenerator(m.commandSet(), m.variant(), m.dataSeed());
-        int[] sizes = Split.sizes(m.examples());
-        List<TinySqlExample> train = rows(gen, 0, Math.min(o.saeTrainPrompts(), sizes[0]), m.examples());
-        List<TinySqlExample> val = rows(gen, sizes[0], Math.min(o.saeEvalPrompts(), sizes[1]), m.examples());
+        List<TinySqlExample> train = m.rows(m.commandSet(), Split.TRAIN, o.saeTrainPrompts());
+        List<TinySqlExample> val = m.rows(m.commandSet(), Split.VALIDATION, o.saeEvalPrompts());
         ActivationStore store = ActivationStore.fromModel(model, tok, train, hook, 16, BUFFER_ROWS, o.seed());
         double scale = store.normalize();
         int c = model.config().dModel();
@@ -119,13 +116,5 @@ public final class SaeStudy {
         }
         return new SaeResult(hook, sae.config().dSae(), o.saeK(), o.saeSteps(), rec.l0(), rec.fvu(), sp.ceRecovered(), sp.deltaLoss(),
                 rec.deadFraction(), features);
-    }
-
-    private static List<TinySqlExample> rows(DatasetGenerator gen, int from, int count, int n) {
-        List<TinySqlExample> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            out.add(gen.example(from + i, n).row());
-        }
-        return out;
     }
 }

@@ -114,7 +114,7 @@ public record StudyModel(String name, Path dir, CommandSet commandSet, Variant v
     }
 
     private static List<StudyModel> fromZoo(Path zoo, boolean allSeeds) throws IOException {
-        JsonNode settings = StrictJson.readFile(StrictJson.reader(JsonNode.class), zoo.resolve("zoo.json"), MAX_JSON_BYTES);
+        JsonNode settings = zooSettings(zoo.resolve("zoo.json"));
         int examples = settings.path("examples").asInt(DEFAULT_EXAMPLES);
         long dataSeed = settings.path("data_seed").asLong(DEFAULT_DATA_SEED);
         Map<String, StudyModel> first = new LinkedHashMap<>();
@@ -172,15 +172,39 @@ public record StudyModel(String name, Path dir, CommandSet commandSet, Variant v
         if (safe.startsWith(".")) {
             safe = "_" + safe.substring(1);
         }
-        int examples = DEFAULT_EXAMPLES;
-        long dataSeed = DEFAULT_DATA_SEED;
         Path zoo = own.equals("model") && abs.getParent() != null && abs.getParent().getParent() != null
                 ? abs.getParent().getParent().resolve("zoo.json") : null;
-        if (zoo != null && Files.isRegularFile(zoo)) {
-            JsonNode settings = StrictJson.readFile(StrictJson.reader(JsonNode.class), zoo, MAX_JSON_BYTES);
-            examples = settings.path("examples").asInt(DEFAULT_EXAMPLES);
-            dataSeed = settings.path("data_seed").asLong(DEFAULT_DATA_SEED);
+        JsonNode settings = zoo != null && Files.isRegularFile(zoo) ? zooSettings(zoo) : StrictJson.mapper().createObjectNode();
+        return new StudyModel(safe, dir, CommandSet.valueOf("CS" + m.group(1)), v, settings.path("examples").asInt(DEFAULT_EXAMPLES),
+                settings.path("data_seed").asLong(DEFAULT_DATA_SEED));
+    }
+
+    /** A zoo's settings file (its examples and data_seed are read; absent ones take the defaults). */
+    private static JsonNode zooSettings(Path zooJson) throws IOException {
+        return StrictJson.readFile(StrictJson.reader(JsonNode.class), zooJson, MAX_JSON_BYTES);
+    }
+
+    /**
+     * The first {@code n} rows of a split of the dataset this model's was generated as, for command set {@code cs}
+     * (same variant, size and seed): what the model was trained on ({@code TRAIN}) or held out from.
+     *
+     * @param cs    the command set of the rows
+     * @param split the split
+     * @param n     how many (at most the split's size)
+     * @return the rows, in dataset order
+     */
+    public List<org.tinysql.data.TinySqlExample> rows(CommandSet cs, org.tinysql.data.Split split, int n) {
+        org.tinysql.data.DatasetGenerator gen = new org.tinysql.data.DatasetGenerator(cs, variant, dataSeed);
+        int[] sizes = org.tinysql.data.Split.sizes(examples);
+        int first = 0;
+        for (int k = 0; k < split.ordinal(); k++) {
+            first += sizes[k];
         }
-        return new StudyModel(safe, dir, CommandSet.valueOf("CS" + m.group(1)), v, examples, dataSeed);
+        int count = Math.min(n, sizes[split.ordinal()]);
+        List<org.tinysql.data.TinySqlExample> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            out.add(gen.example(first + i, examples).row());
+        }
+        return out;
     }
 }
