@@ -31,10 +31,7 @@ final class ModelEvaluation {
 
     /** One report per standard scorer for {@code predictions[i]} against {@code gold[i]}; prints the time taken. */
     static List<ScoreReport> score(List<TinySqlExample> gold, List<String> predictions, int threads) {
-        List<Scoring.Item> items = new ArrayList<>(gold.size());
-        for (int i = 0; i < gold.size(); i++) {
-            items.add(Scoring.Item.of(gold.get(i), predictions.get(i)));
-        }
+        List<Scoring.Item> items = Scoring.items(gold, predictions);
         long t0 = System.nanoTime();
         Map<String, List<ScoreResult>> results = Scoring.scoreAll(items, Scoring.standardScorers(), threads);
         List<ScoreReport> reports = Scoring.report(results);

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.tinysql.data.CorruptionKind;
 import org.tinysql.data.DatasetIO;
 import org.tinysql.data.Split;
@@ -29,6 +28,7 @@ import org.tinysql.interp.sae.Sae;
 import org.tinysql.interp.sae.SaeConfig;
 import org.tinysql.interp.sae.SaeMetrics;
 import org.tinysql.interp.sae.SaeTrainer;
+import org.tinysql.interp.study.SaeStudy;
 import org.tinysql.model.SqlPredictor;
 import org.tinysql.model.Transformer;
 import org.tinysql.sql.ScoreReport;
@@ -73,11 +73,7 @@ final class ModelReport {
         try (ConsoleProgressBar bar = new ConsoleProgressBar("predict", test.size())) {
             preds = new SqlPredictor(model, tok, SqlPredictor.MAX_NEW_TOKENS).predict(test, 64, bar);
         }
-        List<Scoring.Item> items = new ArrayList<>();
-        for (int i = 0; i < test.size(); i++) {
-            items.add(Scoring.Item.of(test.get(i), preds.get(i)));
-        }
-        List<ScoreReport> reports = Scoring.report(Scoring.scoreAll(items, Scoring.standardScorers(), 2));
+        List<ScoreReport> reports = Scoring.report(Scoring.scoreAll(Scoring.items(test, preds), Scoring.standardScorers(), 2));
         System.out.println("== the model on " + test.size() + " held-out prompts (greedy decoding)");
         List<List<String>> rows = new ArrayList<>();
         for (ScoreReport r : reports) {
@@ -221,15 +217,14 @@ final class ModelReport {
         List<TinySqlExample> train = DatasetIO.read(data, Split.TRAIN);
         train = train.subList(0, Math.min(3000, train.size()));
         ActivationStore store = ActivationStore.fromModel(model, tok, train, SAE_HOOK, 16, 16_384, seed);
-        double scale = store.normalize();
         int c = model.config().dModel();
-        Sae sae = Sae.init(SaeConfig.topK(c, 8 * c, 16).withHook(SAE_HOOK).withNormScale(scale), seed, model.kernels());
-        sae.setDecoderBias(store.center(false));
-        SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(1e-3));
-        SaeTrainer.StepStats st;
+        SaeTrainer.Trained fit;
         try (ConsoleProgressBar bar = new ConsoleProgressBar("sae topk", saeSteps)) {
-            st = tr.trainArrays(store.batches(1024), saeSteps, bar);
+            fit = SaeTrainer.fit(store, SaeConfig.topK(c, 8 * c, 16).withHook(SAE_HOOK), false, 1e-3, 1024, saeSteps, seed,
+                    model.kernels(), bar);
         }
+        Sae sae = fit.sae();
+        SaeTrainer.StepStats st = fit.last();
         sae.save(out.resolve("sae"));
         List<TinySqlExample> val = DatasetIO.read(data, Split.VALIDATION);
         val = val.subList(0, Math.min(150, val.size()));
@@ -242,12 +237,9 @@ final class ModelReport {
             fa = FeatureAnalysis.run(model, tok, sae, SAE_HOOK, val, 4, 5, 3, bar);
         }
         List<List<String>> rows = new ArrayList<>();
-        for (Map.Entry<TokenRole, List<FeatureAnalysis.Specific>> e : fa.byRole().entrySet()) {
-            for (FeatureAnalysis.Specific s : e.getValue()) {
-                FeatureAnalysis.Feature f = fa.features().get(s.latent());
-                rows.add(List.of(e.getKey().label(), String.valueOf(s.latent()), String.format(Locale.ROOT, "%.2f", s.share()),
-                        String.format(Locale.ROOT, "%.2f", s.recall()), f.top().isEmpty() ? "" : f.top().get(0).context()));
-            }
+        for (SaeStudy.RoleFeature f : SaeStudy.roleFeatures(fa)) {
+            rows.add(List.of(f.role(), String.valueOf(f.latent()), String.format(Locale.ROOT, "%.2f", f.share()),
+                    String.format(Locale.ROOT, "%.2f", f.recall()), f.context()));
         }
         html.section("Sparse autoencoder", HtmlReport.p(String.format(Locale.ROOT, "TopK SAE (k=16, %d latents) on %s, %d steps of 1024 "
                         + "activations: %s", sae.config().dSae(), SAE_HOOK, saeSteps, SaeMetrics.describe(rec, sp)))

@@ -107,16 +107,14 @@ public final class SaeCommand implements Runnable {
             } else {
                 store = ActivationStore.fromModel(m, tok, train, hook, 16, buffer, 1);
             }
-            double scale = store.normalize();
             SaeConfig.Architecture a = SaeConfig.Architecture.parse(arch);
-            SaeConfig base = SaeConfig.of(a, store.width(), expansion * store.width(), k, l1);
-            Sae sae = Sae.init(base.withHook(hook).withNormScale(scale), 1, m.kernels());
-            sae.setDecoderBias(store.center(median));
-            SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(lr));
-            SaeTrainer.StepStats st;
+            SaeConfig base = SaeConfig.of(a, store.width(), expansion * store.width(), k, l1).withHook(hook);
+            SaeTrainer.Trained fit;
             try (ConsoleProgressBar bar = new ConsoleProgressBar("sae " + a.key, steps)) {
-                st = tr.trainArrays(store.batches(batch), steps, bar);
+                fit = SaeTrainer.fit(store, base, median, lr, batch, steps, 1, m.kernels(), bar);
             }
+            Sae sae = fit.sae();
+            SaeTrainer.StepStats st = fit.last();
             sae.save(out);
             System.out.println("trained " + a.key + " SAE (" + sae.config().dSae() + " latents) on " + hook + ": " + st.describe());
             System.out.println("wrote " + out);

@@ -1,6 +1,5 @@
 package org.tinysql.examples;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.tinysql.data.DatasetIO;
 import org.tinysql.data.Split;
@@ -30,11 +29,7 @@ public final class E03Evaluate {
         try (ConsoleProgressBar bar = new ConsoleProgressBar("predict", test.size())) {
             preds = new SqlPredictor(m.model(), m.tokenizer(), 48).predict(test, 64, bar);
         }
-        List<Scoring.Item> items = new ArrayList<>();
-        for (int i = 0; i < test.size(); i++) {
-            items.add(Scoring.Item.of(test.get(i), preds.get(i)));
-        }
-        Scoring.report(Scoring.scoreAll(items, Scoring.standardScorers(), 2)).forEach(r -> System.out.println(r.describe()));
+        Scoring.report(Scoring.scoreAll(Scoring.items(test, preds), Scoring.standardScorers(), 2)).forEach(r -> System.out.println(r.describe()));
         for (int i = 0; i < 3; i++) {
             System.out.println(test.get(i).englishPrompt() + "\n  gold: " + test.get(i).sqlStatement() + "\n  pred: " + preds.get(i));
         }

@@ -37,13 +37,10 @@ public final class E08SparseAutoencoder {
         List<TinySqlExample> val = DatasetIO.read(E01GenerateDataset.DATA, Split.VALIDATION).subList(0, 100);
 
         ActivationStore store = ActivationStore.fromModel(m.model(), m.tokenizer(), train, hook, 16, 16_384, 1);
-        double scale = store.normalize();
         int c = m.model().config().dModel();
-        Sae sae = Sae.init(SaeConfig.topK(c, 8 * c, 16).withHook(hook).withNormScale(scale), 1, m.model().kernels());
-        sae.setDecoderBias(store.center(false));
-        SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(1e-3));
+        Sae sae;
         try (ConsoleProgressBar bar = new ConsoleProgressBar("sae", 1000)) {
-            tr.trainArrays(store.batches(1024), 1000, bar);
+            sae = SaeTrainer.fit(store, SaeConfig.topK(c, 8 * c, 16).withHook(hook), false, 1e-3, 1024, 1000, 1, m.model().kernels(), bar).sae();
         }
         sae.save(Path.of("runs/examples/sae"));
 

@@ -55,6 +55,25 @@ public final class Scoring {
     }
 
     /**
+     * The items of dataset rows and their predictions, pairwise.
+     *
+     * @param rows        the dataset rows
+     * @param predictions the predicted SQL of each row, in the same order
+     * @return one item per row
+     * @throws IllegalArgumentException when the lists differ in length
+     */
+    public static List<Item> items(List<TinySqlExample> rows, List<String> predictions) {
+        if (rows.size() != predictions.size()) {
+            throw new IllegalArgumentException(rows.size() + " rows but " + predictions.size() + " predictions");
+        }
+        List<Item> items = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            items.add(Item.of(rows.get(i), predictions.get(i)));
+        }
+        return items;
+    }
+
+    /**
      * The five standard scorers: original (the paper's metric), partial, exact, structural, execution.
      *
      * @return one factory per scorer, in that order; each call makes a fresh scorer

@@ -158,14 +158,15 @@ public final class Interventions {
     /**
      * Replaces heads {@code heads} at every position t by their value in row t of {@code means} (mean ablation per token
      * position, as the TinySQL paper ablates heads: means over a batch of prompts of one length). Positions past the last
-     * row of {@code means} take its last row. Unpadded batches only: position t is the t-th column of every row.
+     * row of {@code means} take its last row. Unpadded batches only: position t is the t-th column of every row. A
+     * positional hook: it also runs when generating with the KV cache (each step then replaces the new position's row).
      * @param heads   the heads to ablate, each in 0..H-1
      * @param means   [T_max, H*D] per-position means of the hook point, on the model's backend
      * @param kernels the model's kernels
      * @return the hook, for a per-head hook point such as {@code hook_z}
      */
-    public static Hooks.Forward positionMeanHeads(int[] heads, INDArray means, org.tinysql.tensor.Kernels kernels) {
-        return (a, name) -> {
+    public static Hooks.PositionalForward positionMeanHeads(int[] heads, INDArray means, org.tinysql.tensor.Kernels kernels) {
+        return (a, name, start) -> {
             for (int h : heads) {
                 checkHead(a, h, name);
             }
@@ -178,7 +179,7 @@ public final class Interventions {
             }
             int[] rows = new int[b * t];
             for (int i = 0; i < rows.length; i++) {
-                rows[i] = (int) Math.min(i % t, means.size(0) - 1);
+                rows[i] = (int) Math.min(start + i % t, means.size(0) - 1);
             }
             INDArray fill = kernels.zeros(b * t, hd);
             try {

@@ -104,6 +104,13 @@ class InterventionsTest {
                 }
             }
         }
+        // when decoding with the KV cache a pass holds the positions [start, start + T): one new token at position 1
+        INDArray step = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 1, 4, 4);
+        Interventions.positionMeanHeads(new int[] {2}, means, m.kernels()).apply(step, z, 1);
+        for (int d = 0; d < 4; d++) {
+            assertEquals(100 + 8 + d, step.getDouble(1, 0, 2, d), 0);
+            assertEquals(0, step.getDouble(1, 0, 1, d), 0);
+        }
         assertThrows(IllegalArgumentException.class,
                 () -> cached(m, IDS, z, z, Interventions.positionMeanHeads(new int[] {4}, means, m.kernels())));
         assertThrows(IllegalArgumentException.class, () -> cached(m, IDS, z, z,

@@ -10,7 +10,7 @@ import org.tinysql.tensor.Kernels;
 
 /**
  * The forward of one transformer block, the single code path that training, interpretability and KV-cache decoding
- * share (decoding = a pass with a cache and no hooks). Which norm, positions and MLP it uses comes from the
+ * share (decoding = a pass with a cache, and positional hooks only). Which norm, positions and MLP it uses comes from the
  * config's components, never from a family name.
  *
  * <pre>
@@ -64,7 +64,7 @@ final class Block {
         for (int w = 0; w < 3; w++) {
             String hn = HookName.qkvInput(i, QKV[w]);
             l.split[w] = p.hasForward(hn) || p.hasBackward(hn)
-                    ? perHead.forward(p.hooks, hn, QKV[w], i, l.residPre, qkv[w], b, t, p.hookArena) : null;
+                    ? perHead.forward(p, hn, QKV[w], i, l.residPre, qkv[w], b, t, p.hookArena) : null;
         }
         p.hook(HookName.q(i), l.q, b, t, h, d);
         p.hook(HookName.k(i), l.k, b, t, kv, d);
@@ -79,7 +79,7 @@ final class Block {
         ops.linear(l.z, prefix + "attn.W_O", prefix + "attn.b_O", l.attnOut);
         if (p.hasForward(HookName.result(i))) {
             INDArray res = perHead.results(i, l.z, b * t, p.hookArena);
-            p.hooks.fireForward(HookName.result(i), res.reshape('c', b, t, h, c));
+            p.hooks.fireForward(HookName.result(i), res.reshape('c', b, t, h, c), p.start);
             perHead.sumResults(res, ops.parameters().opt(prefix + "attn.b_O"), l.attnOut, b * t);
         }
         p.hook(HookName.attnOut(i), l.attnOut, b, t, c);
@@ -155,7 +155,7 @@ final class Block {
                 before[r] = 1f / rs[r];
             }
             sb.put(0, before);
-            p.hooks.fireForward(scaleHook, s);
+            p.hooks.fireForward(scaleHook, s, p.start);
             // a plain comparison: INDArray.equals costs milliseconds per call
             float[] after = new float[rs.length];
             sb.get(0, after);

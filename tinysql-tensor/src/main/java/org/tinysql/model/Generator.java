@@ -9,7 +9,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Autoregressive decoding: greedy, temperature and top-p (nucleus) sampling, batched with left padding, stopping
  * each sequence at EOS. With the KV cache (default) each step runs only the new token; without it every step runs
- * the whole prefix, which is the reference the cached path must equal.
+ * the whole prefix, which is the reference the cached path must equal. Registered forward hooks run on every step;
+ * the cache is used only while all of them are {@link Hooks.PositionalForward}, else every step runs the whole prefix.
  */
 public final class Generator {
 
@@ -101,7 +102,8 @@ public final class Generator {
             out.add(new ArrayList<>());
         }
         boolean[] done = new boolean[b];
-        KvCache cache = o.useCache() ? model.newCache(b, total) : null;
+        // hooks that cannot run on the new positions alone (see Hooks.PositionalForward) need the whole prefix each step
+        KvCache cache = o.useCache() && model.hooks().decodable() ? model.newCache(b, total) : null;
         int v = model.config().vocabSize();
         float[] last = new float[b * v]; // the last position's logits [B, V] of every step, reused
         try {

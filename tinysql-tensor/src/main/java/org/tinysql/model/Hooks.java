@@ -27,6 +27,30 @@ public final class Hooks {
         INDArray apply(INDArray activation, String name);
     }
 
+    /**
+     * A forward hook that knows where in the sequence its activation starts, so that it can also run when decoding with
+     * the KV cache, where each pass holds only the new positions [start, start + T) of the padded sequence. A full
+     * forward pass calls it with start 0. {@link Generator} decodes with the cache only while every registered forward
+     * hook is one of these (a plain {@link Forward} would see a one-position activation as if it were the whole
+     * sequence), and otherwise runs the whole prefix each step.
+     */
+    @FunctionalInterface
+    public interface PositionalForward extends Forward {
+        /**
+         * Sees (and may edit in place) an activation during the forward pass.
+         * @param activation the activation in its TransformerLens shape, a view of the pass's buffer
+         * @param name the hook point's name
+         * @param start the position (in the padded sequence) of the activation's first time row: 0 for a full pass
+         * @return a replacement of the same shape, or null (or {@code activation}) to keep it
+         */
+        INDArray apply(INDArray activation, String name, int start);
+
+        @Override
+        default INDArray apply(INDArray activation, String name) {
+            return apply(activation, name, 0);
+        }
+    }
+
     /** A backward hook. */
     @FunctionalInterface
     public interface Backward {
@@ -101,6 +125,22 @@ public final class Hooks {
         backward.clear();
     }
 
+    /**
+     * Whether every registered forward hook is a {@link PositionalForward}, so that decoding with the KV cache runs them
+     * as a full pass would (true when none is registered).
+     * @return whether cached decoding keeps the hooks' meaning
+     */
+    public boolean decodable() {
+        for (List<Forward> l : forward.values()) {
+            for (Forward f : l) {
+                if (!(f instanceof PositionalForward)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** Whether no hook is registered. */
     boolean isEmpty() {
         return forward.isEmpty() && backward.isEmpty();
@@ -114,14 +154,17 @@ public final class Hooks {
         return backward.containsKey(name);
     }
 
-    /** Runs the forward hooks of {@code name} on {@code view}; the result is copied into the view if replaced. */
-    void fireForward(String name, INDArray view) {
+    /**
+     * Runs the forward hooks of {@code name} on {@code view}, whose first time row is position {@code start} of the
+     * sequence; the result is copied into the view if replaced.
+     */
+    void fireForward(String name, INDArray view, int start) {
         List<Forward> l = forward.get(name);
         if (l == null) {
             return;
         }
         for (Forward f : List.copyOf(l)) {
-            INDArray out = f.apply(view, name);
+            INDArray out = f instanceof PositionalForward pf ? pf.apply(view, name, start) : f.apply(view, name);
             replace(name, view, out);
         }
     }

@@ -17,12 +17,14 @@ final class Pass {
     final int[][] mask;
     final int[][] positions;
     final ActivationBuffers acts;
-    /** Hooks to fire, or null (KV-cache decoding runs without hooks). */
+    /** Hooks to fire, or null (none, or KV-cache decoding with hooks that are not all positional). */
     final Hooks hooks;
     /** Owns the arrays of per-head hook points; freed when the next pass starts. */
     final Arena hookArena;
     /** The cache this pass appends its keys and values to, or null. */
     final KvCache cache;
+    /** The position in the padded sequence of this pass's first time row: 0, or the cached length when decoding. */
+    final int start;
     /** The rows that got logits (flat b*T + t), or null for every row. */
     final int[] logitRows;
     /**
@@ -42,6 +44,7 @@ final class Pass {
         this.hooks = hooks;
         this.hookArena = hookArena;
         this.cache = cache;
+        this.start = cache == null ? 0 : cache.offset();
         this.logitRows = logitRows;
         this.spans = tiled && cache == null && (hooks == null || hooks.isEmpty()) ? AttentionSpans.of(mask, 0) : null;
     }
@@ -56,6 +59,7 @@ final class Pass {
         this.hooks = null;
         this.hookArena = p.hookArena;
         this.cache = null;
+        this.start = p.start;
         this.logitRows = p.logitRows;
         this.spans = p.spans;
     }
@@ -140,7 +144,7 @@ final class Pass {
     /** Fires the forward hooks of {@code name} on {@code a} viewed as {@code shape}. */
     void hook(String name, INDArray a, long... shape) {
         if (hasForward(name)) {
-            hooks.fireForward(name, a.reshape('c', shape));
+            hooks.fireForward(name, a.reshape('c', shape), start);
         }
     }
 

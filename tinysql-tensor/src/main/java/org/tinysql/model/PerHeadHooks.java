@@ -48,7 +48,7 @@ final class PerHeadHooks {
      * Split forward of one projection ("q", "k" or "v"): every head gets a copy of x [N, C] (hooked as
      * [B,T,nh,C]), normed on its own and projected by its rows of W; out [N, nh*D] is overwritten.
      */
-    Split forward(Hooks hooks, String hookName, String which, int layer, INDArray x, INDArray out, int b, int t, Arena arena) {
+    Split forward(Pass p, String hookName, String which, int layer, INDArray x, INDArray out, int b, int t, Arena arena) {
         String prefix = HookName.block(layer);
         int n = b * t, c = cfg.dModel(), d = cfg.headDim();
         int nh = which.equals("q") ? cfg.nHeads() : cfg.nKvHeads();
@@ -58,8 +58,8 @@ final class PerHeadHooks {
         for (int h = 0; h < nh; h++) {
             k.copyColumns(x, 0, inputs, h * c, c, false);
         }
-        if (hooks.hasForward(hookName)) {
-            hooks.fireForward(hookName, s.inputs.reshape('c', b, t, nh, c));
+        if (p.hasForward(hookName)) {
+            p.hooks.fireForward(hookName, s.inputs.reshape('c', b, t, nh, c), p.start);
         }
         s.normed = new INDArray[nh];
         s.mean = new INDArray[nh];

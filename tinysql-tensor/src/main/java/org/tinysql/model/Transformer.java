@@ -369,8 +369,8 @@ public final class Transformer {
     /**
      * Incremental forward: runs {@code tokens} [B][Tq] at the next positions of {@code cache}, appends their keys and
      * values, and returns the logits [B, Tq, V] (a fresh array). {@code mask} [B][Tq] marks padding (0) among the new
-     * tokens; {@code positions} [B][Tq] are their position ids. The same blocks as {@link #forward}; hooks are not
-     * run on this path.
+     * tokens; {@code positions} [B][Tq] are their position ids. The same blocks as {@link #forward}; the registered
+     * hooks run on this path only if all are {@link Hooks.PositionalForward} (see {@link Hooks#decodable()}).
      * @param tokens the new token ids [B][Tq]
      * @param mask the padding mask [B][Tq] of the new tokens (0 = padding)
      * @param positions the position ids [B][Tq] of the new tokens
@@ -413,7 +413,12 @@ public final class Transformer {
         if (last != null && last.acts == acts) {
             last = null; // these buffers are about to change: the earlier forward can no longer be differentiated
         }
-        forwardPass.run(new Pass(tokens, mask, positions, acts, null, null, cache, rows, false), rows);
+        // Positional hooks run on this path too (a plain hook would misread the new positions as the whole sequence);
+        // their per-head arrays live in an arena of this pass only, since the last full pass may still be differentiated
+        boolean hooked = !hooks.isEmpty() && hooks.decodable();
+        try (Arena arena = hooked ? new Arena(arrayPool) : null) {
+            forwardPass.run(new Pass(tokens, mask, positions, acts, hooked ? hooks : null, arena, cache, rows, false), rows);
+        }
         cache.advance(tq);
         return acts;
     }

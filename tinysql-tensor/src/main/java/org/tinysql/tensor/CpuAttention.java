@@ -29,24 +29,30 @@ final class CpuAttention {
         int group = nHeads / nKv;
         FloatPointer qp = Blas.pointer(q), kp = Blas.pointer(k), sp = Blas.pointer(scores);
         FloatBuffer sb = fb(scores);
+        // keys at or after offset + tq (a KV cache's unfilled positions) are in no query's past: not computed, just masked
+        int live = Math.min(tk, offset + tq);
         IntStream.range(0, b * nHeads).parallel().forEach(bh -> {
             int bi = bh / nHeads;
             int h = bh % nHeads;
             int kvh = h / group;
             long so = (long) bh * tq * tk;
             // scores = scale * q k^T (the causal upper triangle too: one GEMM is cheaper than skipping it)
-            Blas.gemm(false, true, tq, tk, d, scale, qp, ((long) bi * tq * nHeads + h) * d, nHeads * d,
+            Blas.gemm(false, true, tq, live, d, scale, qp, ((long) bi * tq * nHeads + h) * d, nHeads * d,
                     kp, ((long) bi * tk * nKv + kvh) * d, nKv * d, 0f, sp, so, tk);
             int[] km = keyMask[bi];
+            float[] row = new float[tk];
+            java.util.Arrays.fill(row, live, tk, NEG);
             for (int i = 0; i < tq; i++) {
                 int qi = i + offset;
                 int seg = qi < km.length ? km[qi] : 0; // a padding query (0) sees every real key, as in HF
                 int ro = (int) so + i * tk;
-                for (int j = 0; j < tk; j++) {
+                sb.get(ro, row, 0, live);
+                for (int j = 0; j < live; j++) {
                     if (j > qi || km[j] == 0 || (seg != 0 && km[j] != seg) || (window != 0 && qi - j >= window)) {
-                        sb.put(ro + j, NEG);
+                        row[j] = NEG;
                     }
                 }
+                sb.put(ro, row, 0, tk);
             }
         });
     }
@@ -65,7 +71,18 @@ final class CpuAttention {
             sb.get(r0 * n, sv);
             VectorMath vm = VectorMath.get();
             for (int o = 0; o < len; o += n) {
-                vm.softmaxRow(sv, o, n);
+                // masked keys at the end of a row (a causal row's future, a KV cache's unfilled positions) get exactly 0
+                // without their exps; a row masked throughout stays uniform, as softmaxRow makes it
+                int live = n;
+                while (live > 0 && sv[o + live - 1] == NEG) {
+                    live--;
+                }
+                if (live == 0) {
+                    vm.softmaxRow(sv, o, n);
+                } else {
+                    vm.softmaxRow(sv, o, live);
+                    java.util.Arrays.fill(sv, o + live, o + n, 0f);
+                }
             }
             pb.put(r0 * n, sv);
         });

@@ -12,7 +12,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Which latents of pre-activations [N, S] fire, written as CSR codes (start [N+1], idx and val): the k largest
- * positive values per row (a min-heap per row; among equal values the earlier latent stays), the values above a
+ * positive values per row (a min-heap per row; among equal values the earlier latent stays; values below the k-th
+ * largest of the rows' 16-value block maxima are skipped unseen), the values above a
  * per-latent or scalar threshold, and BatchTopK's cut over a whole batch (quickselect with a fixed pivot sequence).
  * Each row's entries are in increasing latent order.
  */
@@ -37,28 +38,37 @@ final class CpuSelection {
         float[] rv = new float[n * k];
         int[] cnt = new int[n];
         FloatBuffer pb = fb(pre);
+        int blocks = s / BLOCK;
+        boolean prefilter = allow == null && blocks >= 2 * k;
         rowChunks(n, (from, to) -> {
             float[] row = new float[s];
             float[] hv = new float[k];
             int[] hi = new int[k];
+            float[] blockMax = new float[blocks];
+            VectorMath vm = VectorMath.get();
             for (int r = from; r < to; r++) {
                 pb.get(r * s, row);
-                int size = 0;
-                // Min-heap of the best k (value, index); a later equal value does not displace an earlier one.
-                for (int j = 0; j < s; j++) {
-                    float v = row[j];
-                    if (v <= 0 || (allow != null && !allow[j])) {
-                        continue;
+                int size;
+                if (prefilter) {
+                    // At least k values are >= the k-th largest block maximum, so no value below it is among the k
+                    // largest: the heap sees only values >= it (in latent order, as the full scan would), and the
+                    // selection is the full scan's exactly. Random rows of 1920 latents: ~2 of 16-17 us per row.
+                    for (int bl = 0; bl < blocks; bl++) {
+                        blockMax[bl] = vm.max(row, bl * BLOCK, BLOCK);
                     }
-                    if (size < k) {
-                        hv[size] = v;
-                        hi[size] = j;
-                        siftUp(hv, hi, size++);
-                    } else if (v > hv[0]) {
-                        hv[0] = v;
-                        hi[0] = j;
-                        siftDown(hv, hi, size);
+                    float cut = kthLargest(blockMax, blocks, k, hv, hi);
+                    if (Float.isNaN(cut)) {
+                        cut = -Float.MAX_VALUE; // NaN pre-activations: every block, as the full scan
                     }
+                    size = 0;
+                    for (int bl = 0; bl < blocks; bl++) {
+                        if (!(blockMax[bl] < cut) && !(blockMax[bl] <= 0)) { // NaN blocks too
+                            size = offer(row, bl * BLOCK, (bl + 1) * BLOCK, cut, null, hv, hi, size, k);
+                        }
+                    }
+                    size = offer(row, blocks * BLOCK, s, cut, null, hv, hi, size, k);
+                } else {
+                    size = offer(row, 0, s, -Float.MAX_VALUE, allow, hv, hi, 0, k);
                 }
                 Arrays.sort(hi, 0, size);
                 for (int e = 0; e < size; e++) {
@@ -69,6 +79,50 @@ final class CpuSelection {
             }
         });
         return compact(ri, rv, k, cnt, start, idx, val);
+    }
+
+    /** Block of the top-k prefilter: each block's largest value bounds the block's entries. */
+    private static final int BLOCK = 16;
+
+    /**
+     * Offers row[from, to) in order to the min-heap of the best k (value, index) of {@code size} entries: positive
+     * values >= {@code atLeast} whose latent is allowed; a later equal value does not displace an earlier one.
+     * @return the heap's new size
+     */
+    private static int offer(float[] row, int from, int to, float atLeast, boolean[] allow, float[] hv, int[] hi, int size, int k) {
+        for (int j = from; j < to; j++) {
+            float v = row[j];
+            if (v <= 0 || v < atLeast || (allow != null && !allow[j])) { // NaN is offered, as the full scan offers it
+                continue;
+            }
+            if (size < k) {
+                hv[size] = v;
+                hi[size] = j;
+                siftUp(hv, hi, size++);
+            } else if (v > hv[0]) {
+                hv[0] = v;
+                hi[0] = j;
+                siftDown(hv, hi, size);
+            }
+        }
+        return size;
+    }
+
+    /** The k-th largest of v[0, n) (n >= k), with hv and hi (k entries) as scratch. */
+    private static float kthLargest(float[] v, int n, int k, float[] hv, int[] hi) {
+        for (int i = 0; i < k; i++) {
+            hv[i] = v[i];
+            hi[i] = i;
+            siftUp(hv, hi, i);
+        }
+        for (int i = k; i < n; i++) {
+            if (v[i] > hv[0]) {
+                hv[0] = v[i];
+                hi[0] = i;
+                siftDown(hv, hi, k);
+            }
+        }
+        return hv[0];
     }
 
     /** Writes per-row results (row r at r * width, cnt[r] entries) as CSR; returns nnz. */
@@ -167,10 +221,18 @@ final class CpuSelection {
         return new float[] {cut, min};
     }
 
+    /**
+     * The heap's order: by value, and among equal values the later latent is the smaller, so that the heap keeps the k
+     * largest (value, earlier latent first) whatever order and subset of the other entries it was offered.
+     */
+    private static boolean less(float[] v, int[] ix, int a, int b) {
+        return v[a] < v[b] || (v[a] == v[b] && ix[a] > ix[b]);
+    }
+
     private static void siftUp(float[] v, int[] ix, int i) {
         while (i > 0) {
             int p = (i - 1) / 2;
-            if (v[p] <= v[i]) {
+            if (!less(v, ix, i, p)) {
                 return;
             }
             swap(v, ix, p, i);
@@ -183,10 +245,10 @@ final class CpuSelection {
         while (true) {
             int l = 2 * i + 1;
             int m = i;
-            if (l < size && v[l] < v[m]) {
+            if (l < size && less(v, ix, l, m)) {
                 m = l;
             }
-            if (l + 1 < size && v[l + 1] < v[m]) {
+            if (l + 1 < size && less(v, ix, l + 1, m)) {
                 m = l + 1;
             }
             if (m == i) {

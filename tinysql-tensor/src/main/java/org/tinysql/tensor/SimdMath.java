@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * float {@code ADD} reduction (order unspecified) are avoided for that reason. exp is the Cephes single-precision
  * scheme: n = round(x log2 e), r = x - n ln 2 in two parts, a degree-5 polynomial, times 2^n built from exponent
  * bits (within 2 ulp; below about 6.8e-46 the result is 0, above float range infinity). Lanes of the preferred species (16 floats with AVX-512, 8 with AVX2): full vectors
- * straight on the arrays, the tail of a range through a padded copy (or scalar for max, scale and dot). Sums reduce the lane partials once at the end.
+ * straight on the arrays, the tail of a range on scalars with the lanes' arithmetic ({@link #expLane}). Sums reduce the lane partials once at the end.
  */
 final class SimdMath extends VectorMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -47,6 +47,22 @@ final class SimdMath extends VectorMath {
         return p.mul(s1).mul(s2);
     }
 
+    /**
+     * {@link #exp(FloatVector)} of one value with the same float operations in the same order (Java never fuses a
+     * multiply and an add), so a tail element gets the bits a vector lane would give it.
+     */
+    static float expLane(float x) {
+        float xc = Math.min(Math.max(x, -104f), 88.8f);
+        float t = xc * LOG2E + ROUND;
+        float n = t - ROUND;
+        float r = xc - n * LN2_HI - n * LN2_LO;
+        float p = ((((r * P0 + P1) * r + P2) * r + P3) * r + P4) * r + P5;
+        p = p * (r * r) + r + 1f;
+        int ni = Float.floatToRawIntBits(t) - ROUND_BITS;
+        int half = ni >> 1;
+        return p * Float.intBitsToFloat((half + 127) << 23) * Float.intBitsToFloat((ni - half + 127) << 23);
+    }
+
     /** The lanes' sum, added in lane order (fixed, unlike reduceLanes). */
     private static double sum(FloatVector acc) {
         double s = 0;
@@ -54,6 +70,11 @@ final class SimdMath extends VectorMath {
             s += f;
         }
         return s;
+    }
+
+    /** {@link #sigmoid(FloatVector)} of one value, lane arithmetic. */
+    private static float sigmoidLane(float x) {
+        return 1f / (expLane(-x) + 1f);
     }
 
     SimdMath() {
@@ -88,17 +109,19 @@ final class SimdMath extends VectorMath {
             e.intoArray(v, j);
             acc = acc.add(e);
         }
-        if (j < end) {
-            // the tail through a padded copy: the same arithmetic as full lanes (padding NEG adds exp = 0)
-            float[] tail = new float[S.length()];
-            java.util.Arrays.fill(tail, NEG);
-            System.arraycopy(v, j, tail, 0, end - j);
-            FloatVector e = exp(FloatVector.fromArray(S, tail, 0).sub(shift));
-            e.intoArray(tail, 0);
-            acc = acc.add(e);
-            System.arraycopy(tail, 0, v, j, end - j);
+        // the tail element i joins lane i's partial sum, as a padded vector would add it; the partials in lane order
+        float[] lanes = new float[S.length()];
+        acc.intoArray(lanes, 0);
+        for (int i = 0; j < end; j++, i++) {
+            float e = expLane(v[j] - shift);
+            v[j] = e;
+            lanes[i] += e;
         }
-        return sum(acc);
+        double sum = 0;
+        for (float f : lanes) {
+            sum += f;
+        }
+        return sum;
     }
 
     @Override
@@ -133,9 +156,11 @@ final class SimdMath extends VectorMath {
         return FloatVector.broadcast(S, 1f).div(exp(x.neg()).add(1f));
     }
 
-    // SwiGLU and exp: full vectors straight on the arrays; a tail shorter than a vector goes through zero-padded copies,
-    // so every element gets the same arithmetic. (Masked loads, or one method taking an optional mask, leave JDK 17's
-    // C2 with boxed vectors: measured as most of the kernels' allocation.)
+    // SwiGLU and exp: full vectors straight on the arrays; a tail shorter than a vector runs the lane arithmetic on
+    // scalars (expLane), so every element gets the same bits. Each method inlines the vector exp once: a second copy
+    // (the padded tail this replaced) exceeded C2's NodeCountInliningCutoff, which left the loop's vectors boxed and
+    // its stores running the Java fallback (JFR: FloatVector.intoArray 34% of a study's samples). Masked loads, or one
+    // method taking an optional mask, leave JDK 17's C2 with boxed vectors too.
 
     private static void swigluAt(float[] g, float[] u, int i) {
         FloatVector x = FloatVector.fromArray(S, g, i);
@@ -148,10 +173,9 @@ final class SimdMath extends VectorMath {
         for (; i + S.length() <= len; i += S.length()) {
             swigluAt(g, u, i);
         }
-        if (i < len) {
-            float[] tg = padded(g, i, len), tu = padded(u, i, len);
-            swigluAt(tg, tu, 0);
-            System.arraycopy(tg, 0, g, i, len - i);
+        for (; i < len; i++) {
+            float x = g[i];
+            g[i] = x * sigmoidLane(x) * u[i];
         }
     }
 
@@ -171,11 +195,13 @@ final class SimdMath extends VectorMath {
         for (; i + S.length() <= len; i += S.length()) {
             swigluBackwardAt(d, g, u, dg, du, i);
         }
-        if (i < len) {
-            float[] tdg = padded(dg, i, len), tdu = padded(du, i, len);
-            swigluBackwardAt(padded(d, i, len), padded(g, i, len), padded(u, i, len), tdg, tdu, 0);
-            System.arraycopy(tdg, 0, dg, i, len - i);
-            System.arraycopy(tdu, 0, du, i, len - i);
+        for (; i < len; i++) {
+            float x = g[i];
+            float dv = d[i];
+            float sx = sigmoidLane(x);
+            du[i] = du[i] + dv * x * sx;
+            float deriv = sx * (x * (-sx + 1f) + 1f);
+            dg[i] = dg[i] + dv * u[i] * deriv;
         }
     }
 
@@ -185,18 +211,9 @@ final class SimdMath extends VectorMath {
         for (; i + S.length() <= len; i += S.length()) {
             exp(FloatVector.fromArray(S, v, i)).intoArray(v, i);
         }
-        if (i < len) {
-            float[] t = padded(v, i, len);
-            exp(FloatVector.fromArray(S, t, 0)).intoArray(t, 0);
-            System.arraycopy(t, 0, v, i, len - i);
+        for (; i < len; i++) {
+            v[i] = expLane(v[i]);
         }
-    }
-
-    /** v[from, to) in a zero-padded array of one vector's length. */
-    private static float[] padded(float[] v, int from, int to) {
-        float[] t = new float[S.length()];
-        System.arraycopy(v, from, t, 0, to - from);
-        return t;
     }
 
     // The norms' rows: full vectors over C, the tail (C not a multiple of the lanes) scalar; sums in lane order.

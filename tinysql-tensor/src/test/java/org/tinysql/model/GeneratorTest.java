@@ -27,6 +27,69 @@ class GeneratorTest {
         }
     }
 
+    /** Scales each time row by a factor of its position in the padded sequence: a hook whose effect depends on where it runs. */
+    private static Hooks.PositionalForward byPosition(double strength) {
+        return (a, name, start) -> {
+            long t = a.size(1);
+            long per = a.length() / (a.size(0) * t);
+            for (long b = 0; b < a.size(0); b++) {
+                for (long j = 0; j < t; j++) {
+                    double f = 1 + strength * ((start + j) % 3);
+                    for (long e = 0; e < per; e++) {
+                        long i = (b * t + j) * per + e;
+                        a.putScalar(i, a.getDouble(i) * f);
+                    }
+                }
+            }
+            return null;
+        };
+    }
+
+    @Test
+    void positionalHooksRunOnTheCachedPathAsOnTheWholePrefix() throws Exception {
+        int changed = 0;
+        for (String model : Fixtures.MODELS) {
+            Transformer m = Transformer.fromPretrained(Fixtures.dir(model));
+            Generator.Options o = Generator.Options.greedy(10, -1, 0);
+            List<int[]> intact = Generator.generate(m, PROMPTS, o);
+            int last = m.config().nLayers() - 1;
+            try (Hooks.Handle z = m.hooks().addForward(HookName.z(last), byPosition(-0.9));
+                 Hooks.Handle r = m.hooks().addForward(HookName.residPost(0), byPosition(2.0))) {
+                assertTrue(m.hooks().decodable());
+                List<int[]> cached = Generator.generate(m, PROMPTS, o);
+                List<int[]> plain = Generator.generate(m, PROMPTS, o.withCache(false));
+                for (int i = 0; i < PROMPTS.size(); i++) {
+                    assertArrayEquals(plain.get(i), cached.get(i), model + " prompt " + i);
+                    changed += java.util.Arrays.equals(intact.get(i), cached.get(i)) ? 0 : 1;
+                }
+            }
+        }
+        assertTrue(changed > 0, "the hooks change some generations, so the equality above says something");
+    }
+
+    @Test
+    void aPlainHookMakesDecodingRunTheWholePrefix() throws Exception {
+        Transformer m = Transformer.fromPretrained(Fixtures.dir("qwen2-tiny"));
+        Generator.Options o = Generator.Options.greedy(6, -1, 0);
+        List<Long> lengths = new java.util.ArrayList<>();
+        Hooks.Forward plain = (a, name) -> {
+            lengths.add(a.size(1));
+            return a.muli(0.5);
+        };
+        try (Hooks.Handle h = m.hooks().addForward(HookName.residPost(0), plain)) {
+            assertTrue(!m.hooks().decodable());
+            List<int[]> g = Generator.generate(m, PROMPTS, o);
+            // every step saw the whole prefix: 7 prompt positions (the longest), then 8, ... 12
+            assertEquals(List.of(7L, 8L, 9L, 10L, 11L, 12L), lengths);
+            lengths.clear();
+            List<int[]> reference = Generator.generate(m, PROMPTS, o.withCache(false));
+            for (int i = 0; i < PROMPTS.size(); i++) {
+                assertArrayEquals(reference.get(i), g.get(i));
+            }
+        }
+        assertTrue(m.hooks().decodable(), "no hook left");
+    }
+
     @Test
     void stopsAtEosAndSamplesDeterministically() throws Exception {
         Transformer m = Transformer.fromPretrained(Fixtures.dir("qwen2-tiny"));

@@ -47,6 +47,36 @@ class SparseKernelsTest {
     }
 
     @Test
+    void topKOfWideRowsSkipsBlocksAndStillEqualsTheFullSelection() {
+        // wide enough (12 blocks of 16 and a tail of 8 for k = 5) for the block-maximum prefilter
+        Random r = new Random(2);
+        int n = 300, s = 200, kk = 5;
+        float[] pre = random(r, n * s);
+        for (int j = 0; j < s; j += 7) {
+            pre[3 * s + j] = 1.5f; // ties at the boundary, spread over the blocks
+        }
+        for (int j = 0; j < s; j++) {
+            pre[4 * s + j] = j >= 192 ? 3f + j : -1f; // the winners all in the tail
+            pre[5 * s + j] = j % 16 == 0 ? 2f : 0.5f; // one tied maximum per block
+            pre[6 * s + j] = 1f; // all tied
+            pre[8 * s + j] = (float) r.nextGaussian() * 1e-3f + (j < 100 ? 5f : 0f); // the first half wins
+        }
+        INDArray start = k.zerosInt(n + 1), idx = k.zerosInt(n * kk), val = k.zeros(n * kk);
+        int nnz = k.topK(Buffers.of(pre, n, s), kk, null, start, idx, val);
+        Csr c = read(start, idx, val, nnz);
+        int e = 0;
+        for (int row = 0; row < n; row++) {
+            List<Integer> want = topRow(pre, row, s, kk, null);
+            assertEquals(e, c.start()[row], "row " + row);
+            for (int j : want) {
+                assertEquals(j, c.idx()[e], "row " + row);
+                assertEquals(pre[row * s + j], c.val()[e++], 0f);
+            }
+        }
+        assertEquals(nnz, e);
+    }
+
+    @Test
     void topKKeepsTheLargestPositiveValuesAndTheLowerLatentOnTies() {
         Random r = new Random(1);
         int n = 70, s = 40, kk = 5;

@@ -167,7 +167,7 @@ public final class CacheAnalysis {
         for (int l = 0; l < cfg.nLayers(); l++) {
             float[][] heads = headResultsAt(l, b, t);
             for (int h = 0; h < cfg.nHeads(); h++) {
-                out.add(new Component("a" + l + ".h" + h, heads[h]));
+                out.add(new Component(org.tinysql.interp.HeadName.of(l, h), heads[h]));
             }
             INDArray bias = mv.parameters().opt(HookName.block(l) + "attn.b_O");
             if (bias != null) {

@@ -3,6 +3,7 @@ package org.tinysql.interp.eap;
 import java.util.List;
 import java.util.Locale;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.interp.HeadName;
 import org.tinysql.interp.Metric;
 import org.tinysql.interp.ModelView;
 import org.tinysql.interp.ModelView.Qkv;
@@ -238,7 +239,7 @@ public final class CircuitRunner implements AutoCloseable {
             INDArray ln = tmp.zeros(n, mv.dModel());
             INDArray proj = tmp.zeros(n, d);
             for (int h = 0; h < nh; h++) {
-                INDArray delta = delta(graph.dest("a" + layer + ".h" + h + "<" + w.letter + ">"), cr, cur, strength, tmp);
+                INDArray delta = delta(graph.dest(HeadName.of(layer, h) + "<" + w.letter + ">"), cr, cur, strength, tmp);
                 if (delta == null) {
                     continue;
                 }

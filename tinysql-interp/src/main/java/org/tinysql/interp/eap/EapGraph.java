@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.tinysql.interp.HeadName;
 import org.tinysql.interp.ModelView.Qkv;
 import org.tinysql.model.ModelConfig;
 
@@ -56,7 +57,7 @@ public final class EapGraph {
          * @return the node's name
          */
         public String node() {
-            return kind == Kind.HEAD ? "a" + layer + ".h" + head : name;
+            return kind == Kind.HEAD ? HeadName.of(layer, head) : name;
         }
     }
 
@@ -79,7 +80,7 @@ public final class EapGraph {
         addSource(new Source("input", Kind.INPUT, -1, -1));
         for (int l = 0; l < L; l++) {
             for (int h = 0; h < H; h++) {
-                addSource(new Source("a" + l + ".h" + h, Kind.HEAD, l, h));
+                addSource(new Source(HeadName.of(l, h), Kind.HEAD, l, h));
             }
             addSource(new Source("m" + l, Kind.MLP, l, -1));
         }
@@ -87,7 +88,7 @@ public final class EapGraph {
             for (Qkv w : Qkv.values()) {
                 int n = w == Qkv.Q ? H : KV;
                 for (int h = 0; h < n; h++) {
-                    addDest(new Dest("a" + l + ".h" + h + "<" + w.letter + ">", Kind.HEAD, l, h, w));
+                    addDest(new Dest(HeadName.of(l, h) + "<" + w.letter + ">", Kind.HEAD, l, h, w));
                 }
             }
             addDest(new Dest("m" + l, Kind.MLP, l, -1, null));

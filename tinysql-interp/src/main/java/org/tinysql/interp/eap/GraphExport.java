@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.tinysql.interp.HeadName;
 
 /** JSON and SVG exports of EAP scores and circuits. */
 public final class GraphExport {
@@ -127,7 +128,7 @@ public final class GraphExport {
             double yMlp = yAttn - rowH;
             double left = (width - (H + 1) * colW) / 2.0;
             for (int h = 0; h < H; h++) {
-                at.put("a" + l + ".h" + h, new double[] {left + colW * (h + 0.5), yAttn});
+                at.put(HeadName.of(l, h), new double[] {left + colW * (h + 0.5), yAttn});
             }
             at.put("m" + l, new double[] {left + colW * (H + 0.5), yMlp});
         }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.interp.HeadName;
 import org.tinysql.interp.Metric;
 import org.tinysql.interp.PatchBatch;
 import org.tinysql.model.HookName;
@@ -126,7 +127,7 @@ public final class MinimalCircuit {
 
     private static String name(String key) {
         String[] p = key.split("\\.");
-        return "a" + p[0] + ".h" + p[1];
+        return HeadName.of(Integer.parseInt(p[0]), Integer.parseInt(p[1]));
     }
 
     /**

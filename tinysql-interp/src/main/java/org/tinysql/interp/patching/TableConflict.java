@@ -46,7 +46,7 @@ public final class TableConflict {
             double[][] v = heads.values();
             for (int l = 0; l < v.length; l++) {
                 for (int h = 0; h < v[l].length; h++) {
-                    all.add(new HeadEffect("a" + l + ".h" + h, v[l][h]));
+                    all.add(new HeadEffect(org.tinysql.interp.HeadName.of(l, h), v[l][h]));
                 }
             }
             all.sort(Comparator.comparingDouble((HeadEffect e) -> -Math.abs(e.effect())));

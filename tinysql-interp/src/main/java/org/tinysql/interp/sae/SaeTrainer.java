@@ -264,6 +264,41 @@ public final class SaeTrainer {
     }
 
     /**
+     * An SAE and the stats of its last training step.
+     *
+     * @param sae  the trained SAE
+     * @param last the stats of its last step, or {@code null} for 0 steps
+     */
+    public record Trained(Sae sae, StepStats last) {
+    }
+
+    /**
+     * The usual run on a store of activations, as the {@code sae} command, the study and the examples train: normalizes
+     * the store (the SAE keeps the scale, so it reads and writes raw activations), initialises an SAE of {@code base}
+     * with {@code seed}, sets its decoder bias to the store's mean (or median), and trains it with Adam at {@code lr}
+     * ({@link Config#defaults()} otherwise) on batches of {@code batchRows} rows for {@code steps} steps.
+     *
+     * @param store     activations of {@code base}'s hook; normalized here
+     * @param base      the architecture, widths, k and hook (its norm scale is set here)
+     * @param median    whether the decoder bias is the median (else the mean)
+     * @param lr        the peak learning rate
+     * @param batchRows rows per step
+     * @param steps     training steps
+     * @param seed      the initialisation seed
+     * @param kernels   the backend of the SAE
+     * @param progress  advanced by one per step
+     * @return the SAE and its last step's stats
+     */
+    public static Trained fit(ActivationStore store, SaeConfig base, boolean median, double lr, int batchRows, int steps, long seed,
+                              Kernels kernels, Progress progress) {
+        double scale = store.normalize();
+        Sae sae = Sae.init(base.withNormScale(scale), seed, kernels);
+        sae.setDecoderBias(store.center(median));
+        StepStats last = new SaeTrainer(sae, Config.defaults().withLr(lr)).trainArrays(store.batches(batchRows), steps, progress);
+        return new Trained(sae, last);
+    }
+
+    /**
      * As the method with a {@code Progress} argument, without progress reporting.
      *
      * @param batches  gives the [n, C] rows of step s on the SAE's backend

@@ -68,11 +68,7 @@ public final class AccuracyMatrix {
      */
     public static Cell evaluate(SqlPredictor predictor, List<TinySqlExample> prompts, CommandSet cs, Progress progress) {
         List<String> predicted = predictor.predict(prompts, DECODE_BATCH, progress);
-        List<Scoring.Item> items = new ArrayList<>(prompts.size());
-        for (int i = 0; i < prompts.size(); i++) {
-            items.add(Scoring.Item.of(prompts.get(i), predicted.get(i)));
-        }
-        Map<String, List<org.tinysql.sql.ScoreResult>> results = Scoring.scoreAll(items, Scoring.standardScorers(), SCORING_THREADS);
+        Map<String, List<org.tinysql.sql.ScoreResult>> results = Scoring.scoreAll(Scoring.items(prompts, predicted), Scoring.standardScorers(), SCORING_THREADS);
         List<ScoreReport> reports = Scoring.report(results);
         List<org.tinysql.sql.ScoreResult> exact = results.get("exact");
         List<List<String>> wrong = new ArrayList<>();

@@ -4,6 +4,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.sae.Codes;
 import org.tinysql.interp.sae.Sae;
@@ -39,6 +40,8 @@ import org.tribuo.provenance.SimpleDataSourceProvenance;
 public final class ErrorProbe {
     /** The fewest wrong and right predictions each for a probe. */
     public static final int MIN_PER_CLASS = 20;
+    /** Sequences per forward pass when pooling features. */
+    static final int POOL_BATCH = 32;
     /** The share of prompts the probes are trained on. */
     static final double TRAIN_SHARE = 0.7;
     private static final Label WRONG = new Label("wrong");
@@ -95,11 +98,8 @@ public final class ErrorProbe {
             answers.addAll(Generator.generate(model, part, Generator.Options.greedy(SqlPredictor.MAX_NEW_TOKENS, tok.eosId(), pad)));
             progress.advance(part.size());
         }
-        List<Scoring.Item> items = new ArrayList<>();
-        for (int i = 0; i < prompts.size(); i++) {
-            items.add(Scoring.Item.of(prompts.get(i), tok.decode(answers.get(i)).strip()));
-        }
-        List<ScoreResult> exact = Scoring.scoreAll(items, List.of(ExactMatch::new), AccuracyMatrix.SCORING_THREADS)
+        List<String> predicted = answers.stream().map(a -> tok.decode(a).strip()).toList();
+        List<ScoreResult> exact = Scoring.scoreAll(Scoring.items(prompts, predicted), List.of(ExactMatch::new), AccuracyMatrix.SCORING_THREADS)
                 .values().iterator().next();
         boolean[] wrong = new boolean[prompts.size()];
         int nWrong = 0;
@@ -115,9 +115,10 @@ public final class ErrorProbe {
         int s = sae.config().dSae();
         float[][] resid = new float[prompts.size()][];
         float[][] latents = new float[prompts.size()][];
-        for (int i = 0; i < prompts.size(); i++) {
-            pool(model, promptIds.get(i), answers.get(i), hook, sae, c, s, resid, latents, i);
-            progress.advance(1);
+        for (int from = 0; from < prompts.size(); from += POOL_BATCH) {
+            int to = Math.min(prompts.size(), from + POOL_BATCH);
+            pool(model, promptIds, answers, from, to, hook, sae, resid, latents);
+            progress.advance(to - from);
         }
         boolean[] train = split(wrong, seed);
         int test = 0;
@@ -140,37 +141,57 @@ public final class ErrorProbe {
     }
 
     /**
-     * Mean over the answer positions of the residual and of the latents: the prompt and the model's answer run as one
-     * sequence, positions from the last prompt token to the last answer token (where each answer token, and the end of
-     * the answer, was chosen), cut to the model's context.
+     * Mean over the answer positions of the residual and of the latents, for rows [from, to) in one right-padded batch
+     * (padding after a sequence changes none of its positions): each prompt and the model's answer run as one sequence,
+     * positions from the last prompt token to the last answer token (where each answer token, and the end of the answer,
+     * was chosen), cut to the model's context.
      */
-    private static void pool(Transformer model, int[] prompt, int[] answer, String hook, Sae sae, int c, int s, float[][] resid,
-                             float[][] latents, int row) {
-        int n = Math.min(prompt.length + answer.length, model.config().maxSequenceLength());
-        int[] ids = new int[n];
-        for (int i = 0; i < n; i++) {
-            ids[i] = i < prompt.length ? prompt[i] : answer[i - prompt.length];
+    static void pool(Transformer model, List<int[]> prompts, List<int[]> answers, int from, int to, String hook, Sae sae,
+                             float[][] resid, float[][] latents) {
+        int b = to - from;
+        int max = model.config().maxSequenceLength();
+        int[] len = new int[b];
+        int t = 1;
+        for (int i = 0; i < b; i++) {
+            len[i] = Math.min(prompts.get(from + i).length + answers.get(from + i).length, max);
+            t = Math.max(t, len[i]);
         }
-        int from = Math.min(prompt.length, n) - 1;
-        int to = n;
-        float[] x = new float[n * c];
+        int[][] ids = new int[b][t];
+        int[][] mask = new int[b][t];
+        for (int i = 0; i < b; i++) {
+            int[] prompt = prompts.get(from + i);
+            int[] answer = answers.get(from + i);
+            for (int p = 0; p < len[i]; p++) {
+                ids[i][p] = p < prompt.length ? prompt[p] : answer[p - prompt.length];
+                mask[i][p] = 1;
+            }
+        }
+        int c = model.config().dModel();
+        int s = sae.config().dSae();
+        float[] x = new float[b * t * c];
         Codes z;
-        try (ActivationCache cache = model.run(RunSpec.of(new int[][] {ids}, null).cache(hook).logitRows(new int[0]))) {
-            model.kernels().read(cache.get(hook), x);
-            z = sae.encode(cache.get(hook));
+        try (ActivationCache cache = model.run(RunSpec.of(ids, mask).cache(hook).logitRows(new int[0]))) {
+            INDArray act = cache.get(hook).reshape('c', (long) b * t, c);
+            model.kernels().read(act, x);
+            z = sae.encode(act);
         }
-        float[] r = new float[c];
-        float[] l = new float[s];
-        for (int p = from; p < to; p++) {
-            for (int k = 0; k < c; k++) {
-                r[k] += x[p * c + k] / (to - from);
+        for (int i = 0; i < b; i++) {
+            int first = Math.min(prompts.get(from + i).length, len[i]) - 1;
+            int n = len[i] - first;
+            float[] r = new float[c];
+            float[] l = new float[s];
+            for (int p = first; p < len[i]; p++) {
+                int row = i * t + p;
+                for (int k = 0; k < c; k++) {
+                    r[k] += x[row * c + k] / n;
+                }
+                for (int e = z.start[row]; e < z.start[row + 1]; e++) {
+                    l[z.idx[e]] += z.val[e] / n;
+                }
             }
-            for (int e = z.start[p]; e < z.start[p + 1]; e++) {
-                l[z.idx[e]] += z.val[e] / (to - from);
-            }
+            resid[from + i] = r;
+            latents[from + i] = l;
         }
-        resid[row] = r;
-        latents[row] = l;
     }
 
     /** A stratified split: {@link #TRAIN_SHARE} of the wrong and of the right prompts train, the rest test. */

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.data.TinySqlExample;
+import org.tinysql.interp.HeadName;
 import org.tinysql.interp.Interventions;
 import org.tinysql.interp.TokenTagger;
 import org.tinysql.model.ActivationCache;
@@ -121,7 +122,8 @@ public final class MinimalStudy {
                 kept.add(l + "." + h);
             }
         }
-        Generator.Options gen = Generator.Options.greedy(maxNew, tok.eosId(), Math.max(0, tok.padId())).withCache(false);
+        // the ablation hooks are positional: greedy decoding keeps the KV cache
+        Generator.Options gen = Generator.Options.greedy(maxNew, tok.eosId(), Math.max(0, tok.padId()));
         try {
             Score intact = score(model, tok, prompts, gold, gen, Set.of(), means);
             progress.advance(1);
@@ -177,7 +179,7 @@ public final class MinimalStudy {
 
     private static String name(String key) {
         String[] p = key.split("\\.");
-        return "a" + p[0] + ".h" + p[1];
+        return HeadName.of(Integer.parseInt(p[0]), Integer.parseInt(p[1]));
     }
 
     /** Per layer, [T_max, H*D] means of hook_z per position over the sequences that reach it (right-padded batch). */

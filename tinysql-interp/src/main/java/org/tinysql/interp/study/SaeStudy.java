@@ -27,6 +27,8 @@ import org.tinysql.util.Progress;
 public final class SaeStudy {
     /** Activations per SAE training batch. */
     static final int BATCH = 1024;
+    /** Peak learning rate. */
+    static final double LR = 1e-3;
     /** Rows in the activation store's shuffle buffer. */
     static final int BUFFER_ROWS = 16_384;
     /** Validation prompts spliced for the CE-loss metrics. */
@@ -67,6 +69,24 @@ public final class SaeStudy {
     public record RoleFeature(String role, int latent, double share, double recall, String context) {
     }
 
+    /**
+     * The latents most specific to each token role, with their top-activating context.
+     *
+     * @param fa a feature analysis
+     * @return per role (in the analysis's order) its specific latents
+     */
+    public static List<RoleFeature> roleFeatures(FeatureAnalysis.Result fa) {
+        List<RoleFeature> features = new ArrayList<>();
+        for (Map.Entry<TokenRole, List<FeatureAnalysis.Specific>> e : fa.byRole().entrySet()) {
+            for (FeatureAnalysis.Specific s : e.getValue()) {
+                FeatureAnalysis.Feature f = fa.features().get(s.latent());
+                features.add(new RoleFeature(e.getKey().label(), s.latent(), s.share(), s.recall(),
+                        f.top().isEmpty() ? "" : f.top().get(0).context()));
+            }
+        }
+        return features;
+    }
+
     /** @return every layer's {@code hook_resid_post}, then every layer's {@code hook_mlp_out} */
     public static List<String> hooks(int layers) {
         List<String> out = new ArrayList<>();
@@ -97,23 +117,13 @@ public final class SaeStudy {
         List<TinySqlExample> train = m.rows(m.commandSet(), Split.TRAIN, o.saeTrainPrompts());
         List<TinySqlExample> val = m.rows(m.commandSet(), Split.VALIDATION, o.saeEvalPrompts());
         ActivationStore store = ActivationStore.fromModel(model, tok, train, hook, 16, BUFFER_ROWS, o.seed());
-        double scale = store.normalize();
         int c = model.config().dModel();
-        Sae sae = Sae.init(SaeConfig.topK(c, o.saeExpansion() * c, o.saeK()).withHook(hook).withNormScale(scale), o.seed(), model.kernels());
-        sae.setDecoderBias(store.center(false));
-        new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(1e-3)).trainArrays(store.batches(BATCH), o.saeSteps(), progress);
+        Sae sae = SaeTrainer.fit(store, SaeConfig.topK(c, o.saeExpansion() * c, o.saeK()).withHook(hook), false, LR, BATCH, o.saeSteps(),
+                o.seed(), model.kernels(), progress).sae();
         sae.save(saveDir);
         SaeMetrics.Reconstruction rec = SaeMetrics.reconstruction(model, tok, sae, val);
         SaeMetrics.Splice sp = SaeMetrics.splice(model, tok, sae, hook, val.subList(0, Math.min(SPLICE_PROMPTS, val.size())));
-        FeatureAnalysis.Result fa = FeatureAnalysis.run(model, tok, sae, hook, val, 4, 5, PER_ROLE, progress);
-        List<RoleFeature> features = new ArrayList<>();
-        for (Map.Entry<TokenRole, List<FeatureAnalysis.Specific>> e : fa.byRole().entrySet()) {
-            for (FeatureAnalysis.Specific s : e.getValue()) {
-                FeatureAnalysis.Feature f = fa.features().get(s.latent());
-                features.add(new RoleFeature(e.getKey().label(), s.latent(), s.share(), s.recall(),
-                        f.top().isEmpty() ? "" : f.top().get(0).context()));
-            }
-        }
+        List<RoleFeature> features = roleFeatures(FeatureAnalysis.run(model, tok, sae, hook, val, 4, 5, PER_ROLE, progress));
         return new SaeResult(hook, sae.config().dSae(), o.saeK(), o.saeSteps(), rec.l0(), rec.fvu(), sp.ceRecovered(), sp.deltaLoss(),
                 rec.deadFraction(), features);
     }

@@ -155,6 +155,32 @@ class StudyPartsTest {
     }
 
     @Test
+    void pooledFeaturesOfABatchEqualThoseOfOneSequenceAtATime() {
+        org.tinysql.model.Transformer model = org.tinysql.interp.TinyModels.random(org.tinysql.interp.TinyModels.llama(20, 16, 2, 4, 2), 5, 0.5);
+        org.tinysql.interp.sae.Sae sae = org.tinysql.interp.sae.Sae.init(
+                org.tinysql.interp.sae.SaeConfig.topK(16, 48, 4).withHook(org.tinysql.model.HookName.residPost(1)), 2, model.kernels());
+        // prompts and answers of different lengths (an empty answer: the last prompt token only)
+        List<int[]> prompts = List.of(new int[] {1, 2, 3}, new int[] {4, 5, 6, 7, 8, 9}, new int[] {10}, new int[] {11, 12});
+        List<int[]> answers = List.of(new int[] {13, 14}, new int[0], new int[] {15, 16, 17, 18, 19}, new int[] {3});
+        int n = prompts.size();
+        float[][] resid = new float[n][];
+        float[][] latents = new float[n][];
+        ErrorProbe.pool(model, prompts, answers, 0, n, sae.config().hookName(), sae, resid, latents);
+        for (int i = 0; i < n; i++) {
+            float[][] r1 = new float[n][];
+            float[][] l1 = new float[n][];
+            ErrorProbe.pool(model, prompts, answers, i, i + 1, sae.config().hookName(), sae, r1, l1);
+            assertArrayEquals(r1[i], resid[i], 1e-5f, "residual of row " + i);
+            assertArrayEquals(l1[i], latents[i], 1e-5f, "latents of row " + i);
+        }
+        float sum = 0;
+        for (float v : latents[1]) {
+            sum += v;
+        }
+        assertTrue(sum > 0, "row 1 has latent activity");
+    }
+
+    @Test
     void logSpacedCurveSizes() {
         assertArrayEquals(new int[] {0, 1, 2, 4, 8, 10}, CircuitStudy.logSizes(10));
         assertArrayEquals(new int[] {0, 1}, CircuitStudy.logSizes(1));
