@@ -44,6 +44,10 @@ final class BackwardPass {
      * gradient dRows [r, V] (either may be null).
      */
     void run(Pass p, INDArray dl, INDArray dRows, int[] logitRows, Parameters grads) {
+        if (p.spans != null && p.hooks != null && p.hooks.readsAttention()) {
+            throw new IllegalStateException("a hook on attention scores or patterns was added after the forward pass, which "
+                    + "computed them only where the mask lets queries see keys: register it before the forward");
+        }
         ActivationBuffers a = p.acts;
         ActivationBuffers.Grads g = a.grads();
         int b = p.batch, t = p.time, c = cfg.dModel();

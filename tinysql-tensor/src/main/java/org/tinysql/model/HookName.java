@@ -184,6 +184,16 @@ public final class HookName {
     }
 
     /**
+     * Whether {@code name} is an attention array [B,H,T,T] (scores or pattern) of some layer: the arrays a pass computes
+     * only on its attention tiles when nobody reads them.
+     * @param name a hook point name
+     * @return true for {@code blocks.{l}.attn.hook_attn_scores} and {@code blocks.{l}.attn.hook_pattern}
+     */
+    public static boolean isAttentionArray(String name) {
+        return name.startsWith("blocks.") && (name.endsWith(".attn.hook_attn_scores") || name.endsWith(".attn.hook_pattern"));
+    }
+
+    /**
      * The pattern-weighted values per head [B,T,H,D]: {@code blocks.{layer}.attn.hook_z}.
      * @param layer the block index, 0 to L-1
      * @return the hook name

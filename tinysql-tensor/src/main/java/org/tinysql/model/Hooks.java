@@ -141,6 +141,12 @@ public final class Hooks {
         return true;
     }
 
+    /** Whether a forward or backward hook is registered on an attention array (scores or pattern) of any layer. */
+    boolean readsAttention() {
+        return forward.keySet().stream().anyMatch(HookName::isAttentionArray)
+                || backward.keySet().stream().anyMatch(HookName::isAttentionArray);
+    }
+
     /** Whether no hook is registered. */
     boolean isEmpty() {
         return forward.isEmpty() && backward.isEmpty();

@@ -28,8 +28,8 @@ final class Pass {
     /** The rows that got logits (flat b*T + t), or null for every row. */
     final int[] logitRows;
     /**
-     * The attention tiles of the key mask when this pass may run attention over them only (a training step: nobody
-     * reads its scores and patterns), else null (dense attention).
+     * The attention tiles of the key mask when this pass may run attention over them only (no hook reads its scores or
+     * patterns, forward or backward), else null (dense attention).
      */
     final AttentionSpans spans;
 
@@ -46,7 +46,7 @@ final class Pass {
         this.cache = cache;
         this.start = cache == null ? 0 : cache.offset();
         this.logitRows = logitRows;
-        this.spans = tiled && cache == null && (hooks == null || hooks.isEmpty()) ? AttentionSpans.of(mask, 0) : null;
+        this.spans = tiled && cache == null && (hooks == null || !hooks.readsAttention()) ? AttentionSpans.of(mask, 0) : null;
     }
 
     private Pass(Pass p) {

@@ -201,7 +201,7 @@ public final class Transformer {
     }
 
     private INDArray forward(int[][] tokens, int[][] attentionMask, int[][] positions, int[] rows) {
-        ActivationBuffers acts = run(tokens, attentionMask, positions, rows, false);
+        ActivationBuffers acts = run(tokens, attentionMask, positions, rows, true);
         return unembedding.fullLogits(acts, rows).reshape('c', acts.batch, acts.time, cfg.vocabSize());
     }
 
@@ -444,7 +444,10 @@ public final class Transformer {
                     }));
                 }
             }
-            run(spec.tokens(), spec.mask(), spec.positions(), spec.logitRows(), false);
+            // attention on the mask's tiles only, unless this run's backward reads the scores or patterns
+            boolean tiled = HookPoints.names(cfg).stream().filter(HookName::isAttentionArray)
+                    .noneMatch(n -> spec.keepsGrad(n) || spec.gradEdits().containsKey(n));
+            run(spec.tokens(), spec.mask(), spec.positions(), spec.logitRows(), tiled);
             hookArena = cache.finishForward(last) ? new Arena(arrayPool) : hookArena; // the cache took the hook arrays
             return cache;
         } catch (RuntimeException | Error e) {

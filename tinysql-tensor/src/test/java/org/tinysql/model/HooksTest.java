@@ -23,6 +23,34 @@ class HooksTest {
         assertTrue(e.getMessage().contains("closest"), e.getMessage());
     }
 
+    @Test
+    void attentionComputedOnTilesAgreesWithTheDenseKernelsAndRefusesLateAttentionHooks() throws Exception {
+        Transformer m = Transformer.fromPretrained(Fixtures.dir("llama-tiny"));
+        int v = m.config().vocabSize();
+        // right padding: the forward without hooks runs attention on the mask's tiles only
+        int[][] ids = {{5, 9, 3, 7, 2, 1}, {4, 8, 6, 0, 0, 0}};
+        int[][] mask = {{1, 1, 1, 1, 1, 1}, {1, 1, 1, 0, 0, 0}};
+        INDArray tiled = m.forward(ids, mask).dup();
+        INDArray dense;
+        // a hook on a pattern makes the pass dense (it must see every entry)
+        try (Hooks.Handle h = m.hooks().addForward(HookName.pattern(0), (a, n) -> null)) {
+            dense = m.forward(ids, mask).dup();
+        }
+        for (int b = 0; b < 2; b++) {
+            for (int t = 0; t < (b == 0 ? 6 : 3); t++) {
+                for (int j = 0; j < v; j++) {
+                    assertEquals(dense.getDouble(b, t, j), tiled.getDouble(b, t, j), 1e-5, "b " + b + " t " + t);
+                }
+            }
+        }
+        m.forward(ids, mask);
+        try (Hooks.Handle h = m.hooks().addBackward(HookName.pattern(0), (g, n) -> null)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> m.backward(org.nd4j.linalg.factory.Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 6, v)));
+            assertTrue(e.getMessage().contains("before the forward"), e.getMessage());
+        }
+    }
+
     /** hook_scale shows the norm's scale (normalized * scale = x - mean for LayerNorm) and may not be edited. */
     @Test
     void hookScaleIsReadableButReadOnly() throws Exception {
