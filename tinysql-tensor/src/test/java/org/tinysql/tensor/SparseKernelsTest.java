@@ -61,19 +61,32 @@ class SparseKernelsTest {
             pre[6 * s + j] = 1f; // all tied
             pre[8 * s + j] = (float) r.nextGaussian() * 1e-3f + (j < 100 ? 5f : 0f); // the first half wins
         }
+        assertTopK(pre, n, s, kk, null);
+    }
+
+    /** k.topK of pre [n, s] (latents limited to {@code allowed} unless null) equals the reference selection topRow. */
+    private void assertTopK(float[] pre, int n, int s, int kk, boolean[] allowed) {
+        INDArray mask = null;
+        if (allowed != null) {
+            float[] m = new float[s];
+            for (int j = 0; j < s; j++) {
+                m[j] = allowed[j] ? 1 : 0;
+            }
+            mask = Buffers.of(m, s);
+        }
         INDArray start = k.zerosInt(n + 1), idx = k.zerosInt(n * kk), val = k.zeros(n * kk);
-        int nnz = k.topK(Buffers.of(pre, n, s), kk, null, start, idx, val);
+        int nnz = k.topK(Buffers.of(pre, n, s), kk, mask, start, idx, val);
         Csr c = read(start, idx, val, nnz);
         int e = 0;
         for (int row = 0; row < n; row++) {
-            List<Integer> want = topRow(pre, row, s, kk, null);
             assertEquals(e, c.start()[row], "row " + row);
-            for (int j : want) {
+            for (int j : topRow(pre, row, s, kk, allowed)) {
                 assertEquals(j, c.idx()[e], "row " + row);
                 assertEquals(pre[row * s + j], c.val()[e++], 0f);
             }
         }
         assertEquals(nnz, e);
+        assertEquals(nnz, c.start()[n]);
     }
 
     @Test
@@ -88,27 +101,11 @@ class SparseKernelsTest {
             pre[9 * s + j] = j < 3 ? 2f : -1f; // fewer positive values than k
         }
         boolean[] allowed = new boolean[s];
-        float[] mask = new float[s];
         for (int j = 0; j < s; j++) {
             allowed[j] = j % 4 != 1;
-            mask[j] = allowed[j] ? 1 : 0;
         }
-        for (boolean useMask : new boolean[] {false, true}) {
-            INDArray start = k.zerosInt(n + 1), idx = k.zerosInt(n * kk), val = k.zeros(n * kk);
-            int nnz = k.topK(Buffers.of(pre, n, s), kk, useMask ? Buffers.of(mask, s) : null, start, idx, val);
-            Csr c = read(start, idx, val, nnz);
-            int e = 0;
-            for (int row = 0; row < n; row++) {
-                List<Integer> want = topRow(pre, row, s, kk, useMask ? allowed : null);
-                assertEquals(e, c.start()[row]);
-                for (int j : want) {
-                    assertEquals(j, c.idx()[e], "row " + row);
-                    assertEquals(pre[row * s + j], c.val()[e++], 0f);
-                }
-            }
-            assertEquals(nnz, e);
-            assertEquals(nnz, c.start()[n]);
-        }
+        assertTopK(pre, n, s, kk, null);
+        assertTopK(pre, n, s, kk, allowed);
     }
 
     @Test

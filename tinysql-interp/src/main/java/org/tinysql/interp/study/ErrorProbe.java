@@ -8,14 +8,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.sae.Codes;
 import org.tinysql.interp.sae.Sae;
-import org.tinysql.model.ActivationCache;
 import org.tinysql.model.Generator;
-import org.tinysql.model.RunSpec;
+import org.tinysql.model.Hooks;
 import org.tinysql.model.SqlPredictor;
 import org.tinysql.model.Transformer;
 import org.tinysql.sql.ExactMatch;
 import org.tinysql.sql.ScoreResult;
 import org.tinysql.sql.Scoring;
+import org.tinysql.tensor.Kernels;
 import org.tinysql.tokenizer.Tokenizer;
 import org.tinysql.util.Progress;
 import org.tribuo.Model;
@@ -32,16 +32,13 @@ import org.tribuo.provenance.SimpleDataSourceProvenance;
  * Analysis 7, the original TinySQL's {@code classifiers}: does the model's internal state say that its answer will be
  * wrong? Each held-out prompt is decoded greedily and scored (exact match); its features are the mean over the answer
  * positions of the SAE's latent activations on the last residual stream, and, as the baseline, of the raw residual
- * itself. The answer positions are those of the model's own answer (the last prompt token and every generated token, run
- * again as one sequence), never the gold SQL's: the features only hold what the model had when it
- * answered. A logistic regression (Tribuo, z-scored features) is trained on 70% of the
+ * itself. The answer positions are those of the model's own answer (the last prompt token and every generated token,
+ * read while decoding), never the gold SQL's: the features only hold what the model had when it answered. A logistic regression (Tribuo, z-scored features) is trained on 70% of the
  * prompts (stratified) and its AUROC for "wrong" measured on the other 30%.
  */
 public final class ErrorProbe {
     /** The fewest wrong and right predictions each for a probe. */
     public static final int MIN_PER_CLASS = 20;
-    /** Sequences per forward pass when pooling features. */
-    static final int POOL_BATCH = 32;
     /** The share of prompts the probes are trained on. */
     static final double TRAIN_SHARE = 0.7;
     private static final Label WRONG = new Label("wrong");
@@ -80,22 +77,23 @@ public final class ErrorProbe {
      * @param sae      the SAE on {@code sae.config().hookName()}
      * @param prompts  held-out prompts with gold SQL
      * @param seed     the seed of the train/test split
-     * @param progress advanced per prompt decoded and per prompt pooled
+     * @param progress advanced per prompt decoded
      * @return the AUROCs
      */
     public static Probe run(Transformer model, Tokenizer tok, Sae sae, List<TinySqlExample> prompts, long seed, Progress progress) {
         String hook = sae.config().hookName();
         SqlPredictor predictor = new SqlPredictor(model, tok, SqlPredictor.MAX_NEW_TOKENS);
-        int pad = Math.max(0, tok.padId());
-        List<int[]> promptIds = new ArrayList<>();
+        int n = prompts.size();
         List<int[]> answers = new ArrayList<>();
-        for (int from = 0; from < prompts.size(); from += AccuracyMatrix.DECODE_BATCH) {
+        float[][] resid = new float[n][];
+        float[][] latents = new float[n][];
+        for (int from = 0; from < n; from += AccuracyMatrix.DECODE_BATCH) {
             List<int[]> part = new ArrayList<>();
-            for (TinySqlExample e : prompts.subList(from, Math.min(prompts.size(), from + AccuracyMatrix.DECODE_BATCH))) {
+            for (TinySqlExample e : prompts.subList(from, Math.min(n, from + AccuracyMatrix.DECODE_BATCH))) {
                 part.add(predictor.promptIds(e));
             }
-            promptIds.addAll(part);
-            answers.addAll(Generator.generate(model, part, Generator.Options.greedy(SqlPredictor.MAX_NEW_TOKENS, tok.eosId(), pad)));
+            answers.addAll(decodeAndPool(model, sae, part, SqlPredictor.MAX_NEW_TOKENS, tok.eosId(), Math.max(0, tok.padId()), resid,
+                    latents, from));
             progress.advance(part.size());
         }
         List<String> predicted = answers.stream().map(a -> tok.decode(a).strip()).toList();
@@ -111,15 +109,7 @@ public final class ErrorProbe {
             return new Probe(hook, prompts.size(), nWrong, 0, Double.NaN, Double.NaN, 0, String.format(java.util.Locale.ROOT,
                     "%d wrong of %d predictions: a probe needs at least %d of each", nWrong, prompts.size(), MIN_PER_CLASS));
         }
-        int c = model.config().dModel();
         int s = sae.config().dSae();
-        float[][] resid = new float[prompts.size()][];
-        float[][] latents = new float[prompts.size()][];
-        for (int from = 0; from < prompts.size(); from += POOL_BATCH) {
-            int to = Math.min(prompts.size(), from + POOL_BATCH);
-            pool(model, promptIds, answers, from, to, hook, sae, resid, latents);
-            progress.advance(to - from);
-        }
         boolean[] train = split(wrong, seed);
         int test = 0;
         for (boolean t : train) {
@@ -141,56 +131,94 @@ public final class ErrorProbe {
     }
 
     /**
-     * Mean over the answer positions of the residual and of the latents, for rows [from, to) in one right-padded batch
-     * (padding after a sequence changes none of its positions): each prompt and the model's answer run as one sequence,
-     * positions from the last prompt token to the last answer token (where each answer token, and the end of the answer,
-     * was chosen), cut to the model's context.
+     * Decodes {@code prompts} greedily and, from the same passes, the mean over the answer positions of the SAE hook's
+     * activation and of the SAE's latents into rows [at, at + prompts) of {@code resid} and {@code latents}. The answer
+     * positions are those where the model chose each answer token and the end of the answer: the last prompt token and
+     * every answer token (the last one only when the model ended its answer before {@code maxNew} tokens); a positional
+     * hook reads them as the cached decoding runs them, so nothing is run twice.
+     *
+     * @return the answers, EOS excluded
      */
-    static void pool(Transformer model, List<int[]> prompts, List<int[]> answers, int from, int to, String hook, Sae sae,
-                             float[][] resid, float[][] latents) {
-        int b = to - from;
-        int max = model.config().maxSequenceLength();
-        int[] len = new int[b];
-        int t = 1;
-        for (int i = 0; i < b; i++) {
-            len[i] = Math.min(prompts.get(from + i).length + answers.get(from + i).length, max);
-            t = Math.max(t, len[i]);
+    static List<int[]> decodeAndPool(Transformer model, Sae sae, List<int[]> prompts, int maxNew, int eosId, int padId,
+                                     float[][] resid, float[][] latents, int at) {
+        int b = prompts.size();
+        int first = prompts.stream().mapToInt(p -> p.length).max().orElse(1) - 1; // left padding: every prompt ends here
+        int c = sae.config().dIn();
+        AnswerStates states = new AnswerStates(model, b, first, maxNew, c);
+        List<int[]> answers;
+        try (Hooks.Handle h = model.hooks().addForward(sae.config().hookName(), states)) {
+            answers = Generator.generate(model, prompts, Generator.Options.greedy(maxNew, eosId, padId));
         }
-        int[][] ids = new int[b][t];
-        int[][] mask = new int[b][t];
+        int[] used = new int[b];
+        int total = 0;
         for (int i = 0; i < b; i++) {
-            int[] prompt = prompts.get(from + i);
-            int[] answer = answers.get(from + i);
-            for (int p = 0; p < len[i]; p++) {
-                ids[i][p] = p < prompt.length ? prompt[p] : answer[p - prompt.length];
-                mask[i][p] = 1;
-            }
+            used[i] = Math.min(answers.get(i).length, states.captured - 1) + 1;
+            total += used[i];
         }
-        int c = model.config().dModel();
+        float[] x = new float[total * c];
+        int r = 0;
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(states.rows[i], 0, x, r * c, used[i] * c);
+            r += used[i];
+        }
+        Codes z = sae.encode(x, total);
         int s = sae.config().dSae();
-        float[] x = new float[b * t * c];
-        Codes z;
-        try (ActivationCache cache = model.run(RunSpec.of(ids, mask).cache(hook).logitRows(new int[0]))) {
-            INDArray act = cache.get(hook).reshape('c', (long) b * t, c);
-            model.kernels().read(act, x);
-            z = sae.encode(act);
-        }
+        r = 0;
         for (int i = 0; i < b; i++) {
-            int first = Math.min(prompts.get(from + i).length, len[i]) - 1;
-            int n = len[i] - first;
-            float[] r = new float[c];
+            float[] mean = new float[c];
             float[] l = new float[s];
-            for (int p = first; p < len[i]; p++) {
-                int row = i * t + p;
+            for (int p = 0; p < used[i]; p++, r++) {
                 for (int k = 0; k < c; k++) {
-                    r[k] += x[row * c + k] / n;
+                    mean[k] += x[r * c + k] / used[i];
                 }
-                for (int e = z.start[row]; e < z.start[row + 1]; e++) {
-                    l[z.idx[e]] += z.val[e] / n;
+                for (int e = z.start[r]; e < z.start[r + 1]; e++) {
+                    l[z.idx[e]] += z.val[e] / used[i];
                 }
             }
-            resid[from + i] = r;
-            latents[from + i] = l;
+            resid[at + i] = mean;
+            latents[at + i] = l;
+        }
+        return answers;
+    }
+
+    /** Keeps, per sequence, the hook's rows at answer positions 0..maxNew (padded position first + a). */
+    private static final class AnswerStates implements Hooks.PositionalForward {
+        private final Kernels kernels;
+        private final int first;
+        private final int maxNew;
+        private final int c;
+        final float[][] rows;
+        /** Answer positions seen so far (the same for every sequence of the batch). */
+        int captured;
+
+        AnswerStates(Transformer model, int b, int first, int maxNew, int c) {
+            this.kernels = model.kernels();
+            this.first = first;
+            this.maxNew = maxNew;
+            this.c = c;
+            this.rows = new float[b][(maxNew + 1) * c];
+        }
+
+        @Override
+        public INDArray apply(INDArray a, String name, int start) {
+            int b = (int) a.size(0);
+            int t = (int) a.size(1);
+            if (start + t - 1 < first) {
+                return null;
+            }
+            float[] host = new float[b * t * c];
+            kernels.read(a, host);
+            for (int j = 0; j < t; j++) {
+                int ans = start + j - first;
+                if (ans < 0 || ans > maxNew) {
+                    continue;
+                }
+                for (int i = 0; i < b; i++) {
+                    System.arraycopy(host, (i * t + j) * c, rows[i], ans * c, c);
+                }
+                captured = Math.max(captured, ans + 1);
+            }
+            return null;
         }
     }
 

@@ -251,7 +251,7 @@ public final class Study {
         return store.get(m.name(), "probe", settings, ErrorProbe.Probe.class, () -> {
             org.tinysql.interp.sae.Sae sae = org.tinysql.interp.sae.Sae.load(store.folder(m.name()).resolve("sae-" + hook), model.kernels());
             List<org.tinysql.data.TinySqlExample> prompts = AccuracyMatrix.testPrompts(m, m.commandSet(), options.probePrompts());
-            try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " error probe", 2L * prompts.size())) {
+            try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " error probe", prompts.size())) {
                 return ErrorProbe.run(model, tok, sae, prompts, options.seed(), bar);
             }
         });

@@ -155,29 +155,51 @@ class StudyPartsTest {
     }
 
     @Test
-    void pooledFeaturesOfABatchEqualThoseOfOneSequenceAtATime() {
+    void featuresReadWhileDecodingEqualThoseOfPromptAndAnswerRunAgain() {
         org.tinysql.model.Transformer model = org.tinysql.interp.TinyModels.random(org.tinysql.interp.TinyModels.llama(20, 16, 2, 4, 2), 5, 0.5);
+        String hook = org.tinysql.model.HookName.residPost(1);
         org.tinysql.interp.sae.Sae sae = org.tinysql.interp.sae.Sae.init(
-                org.tinysql.interp.sae.SaeConfig.topK(16, 48, 4).withHook(org.tinysql.model.HookName.residPost(1)), 2, model.kernels());
-        // prompts and answers of different lengths (an empty answer: the last prompt token only)
-        List<int[]> prompts = List.of(new int[] {1, 2, 3}, new int[] {4, 5, 6, 7, 8, 9}, new int[] {10}, new int[] {11, 12});
-        List<int[]> answers = List.of(new int[] {13, 14}, new int[0], new int[] {15, 16, 17, 18, 19}, new int[] {3});
+                org.tinysql.interp.sae.SaeConfig.topK(16, 48, 4).withHook(hook), 2, model.kernels());
+        // prompts of different lengths (left-padded together), 6 new tokens at most; the end token is the third token the
+        // model writes for the first prompt, so that answer ends early and others may run to the limit
+        List<int[]> prompts = List.of(new int[] {1, 2, 3}, new int[] {4, 5, 6, 8, 9, 10}, new int[] {11}, new int[] {12, 13});
         int n = prompts.size();
-        float[][] resid = new float[n][];
-        float[][] latents = new float[n][];
-        ErrorProbe.pool(model, prompts, answers, 0, n, sae.config().hookName(), sae, resid, latents);
+        int maxNew = 6;
+        int eos = org.tinysql.model.Generator.generate(model, prompts, org.tinysql.model.Generator.Options.greedy(maxNew, -1, 0)).get(0)[2];
+        float[][] resid = new float[n + 1][];
+        float[][] latents = new float[n + 1][];
+        List<int[]> answers = ErrorProbe.decodeAndPool(model, sae, prompts, maxNew, eos, 0, resid, latents, 1);
+        boolean ended = false;
         for (int i = 0; i < n; i++) {
-            float[][] r1 = new float[n][];
-            float[][] l1 = new float[n][];
-            ErrorProbe.pool(model, prompts, answers, i, i + 1, sae.config().hookName(), sae, r1, l1);
-            assertArrayEquals(r1[i], resid[i], 1e-5f, "residual of row " + i);
-            assertArrayEquals(l1[i], latents[i], 1e-5f, "latents of row " + i);
+            int[] p = prompts.get(i);
+            int[] a = answers.get(i);
+            ended |= a.length < maxNew;
+            // the reference: prompt and answer run as one sequence, mean over the positions where each answer token (and
+            // the end, when decoding reached it) was chosen
+            int used = Math.min(a.length + 1, maxNew);
+            int[][] ids = new int[1][p.length + a.length];
+            System.arraycopy(p, 0, ids[0], 0, p.length);
+            System.arraycopy(a, 0, ids[0], p.length, a.length);
+            float[] x;
+            try (org.tinysql.model.ActivationCache c = model.run(org.tinysql.model.RunSpec.of(ids, null).cache(hook))) {
+                x = org.tinysql.tensor.Buffers.toFloats(c.get(hook).dup('c'));
+            }
+            float[] mean = new float[16];
+            for (int pos = p.length - 1; pos < p.length - 1 + used; pos++) {
+                for (int k = 0; k < 16; k++) {
+                    mean[k] += x[pos * 16 + k] / used;
+                }
+            }
+            assertArrayEquals(mean, resid[1 + i], 1e-4f, "residual of prompt " + i);
+            float[] l = new float[48];
+            org.tinysql.interp.sae.Codes z = sae.encode(java.util.Arrays.copyOfRange(x, (p.length - 1) * 16, (p.length - 1 + used) * 16), used);
+            for (int e = 0; e < z.idx.length; e++) {
+                l[z.idx[e]] += z.val[e] / used;
+            }
+            assertArrayEquals(l, latents[1 + i], 1e-3f, "latents of prompt " + i);
         }
-        float sum = 0;
-        for (float v : latents[1]) {
-            sum += v;
-        }
-        assertTrue(sum > 0, "row 1 has latent activity");
+        assertTrue(resid[0] == null, "rows before the offset untouched");
+        assertTrue(ended, "an answer ended before the limit");
     }
 
     @Test
