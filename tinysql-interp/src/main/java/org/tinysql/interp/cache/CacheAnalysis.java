@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tinysql.interp.HeadName;
 import org.tinysql.interp.ModelView;
 import org.tinysql.model.HookName;
 import org.tinysql.model.ModelConfig;
@@ -167,7 +168,7 @@ public final class CacheAnalysis {
         for (int l = 0; l < cfg.nLayers(); l++) {
             float[][] heads = headResultsAt(l, b, t);
             for (int h = 0; h < cfg.nHeads(); h++) {
-                out.add(new Component(org.tinysql.interp.HeadName.of(l, h), heads[h]));
+                out.add(new Component(HeadName.of(l, h), heads[h]));
             }
             INDArray bias = mv.parameters().opt(HookName.block(l) + "attn.b_O");
             if (bias != null) {

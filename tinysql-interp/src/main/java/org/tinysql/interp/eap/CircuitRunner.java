@@ -239,7 +239,7 @@ public final class CircuitRunner implements AutoCloseable {
             INDArray ln = tmp.zeros(n, mv.dModel());
             INDArray proj = tmp.zeros(n, d);
             for (int h = 0; h < nh; h++) {
-                INDArray delta = delta(graph.dest(HeadName.of(layer, h) + "<" + w.letter + ">"), cr, cur, strength, tmp);
+                INDArray delta = delta(graph.dest(HeadName.input(layer, h, w.letter)), cr, cur, strength, tmp);
                 if (delta == null) {
                     continue;
                 }

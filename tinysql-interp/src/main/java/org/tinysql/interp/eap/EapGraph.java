@@ -88,7 +88,7 @@ public final class EapGraph {
             for (Qkv w : Qkv.values()) {
                 int n = w == Qkv.Q ? H : KV;
                 for (int h = 0; h < n; h++) {
-                    addDest(new Dest(HeadName.of(l, h) + "<" + w.letter + ">", Kind.HEAD, l, h, w));
+                    addDest(new Dest(HeadName.input(l, h, w.letter), Kind.HEAD, l, h, w));
                 }
             }
             addDest(new Dest("m" + l, Kind.MLP, l, -1, null));

@@ -103,10 +103,10 @@ public final class MinimalCircuit {
             }
             kept.remove(best);
             ratio = bestRatio;
-            steps.add(new Step(name(best), bestRatio));
+            steps.add(new Step(HeadName.ofKey(best), bestRatio));
         }
         List<String> names = new ArrayList<>();
-        kept.forEach(h -> names.add(name(h)));
+        kept.forEach(h -> names.add(HeadName.ofKey(h)));
         return new Result(names, ratio, full, steps, L * H);
     }
 
@@ -123,11 +123,6 @@ public final class MinimalCircuit {
      */
     public static Result search(Transformer model, PatchBatch batch, Metric.Kind kind, Ablation ablation, double fraction) {
         return search(model, batch, kind, ablation, fraction, Progress.NONE);
-    }
-
-    private static String name(String key) {
-        String[] p = key.split("\\.");
-        return HeadName.of(Integer.parseInt(p[0]), Integer.parseInt(p[1]));
     }
 
     /**

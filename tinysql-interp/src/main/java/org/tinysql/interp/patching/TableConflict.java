@@ -6,6 +6,7 @@ import java.util.List;
 import org.tinysql.data.CommandSet;
 import org.tinysql.data.CorruptionKind;
 import org.tinysql.data.Variant;
+import org.tinysql.interp.HeadName;
 import org.tinysql.interp.Metric;
 import org.tinysql.interp.PatchBatch;
 import org.tinysql.interp.eap.CircuitDiscovery;
@@ -46,7 +47,7 @@ public final class TableConflict {
             double[][] v = heads.values();
             for (int l = 0; l < v.length; l++) {
                 for (int h = 0; h < v[l].length; h++) {
-                    all.add(new HeadEffect(org.tinysql.interp.HeadName.of(l, h), v[l][h]));
+                    all.add(new HeadEffect(HeadName.of(l, h), v[l][h]));
                 }
             }
             all.sort(Comparator.comparingDouble((HeadEffect e) -> -Math.abs(e.effect())));

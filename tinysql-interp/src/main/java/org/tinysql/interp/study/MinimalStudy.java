@@ -148,9 +148,9 @@ public final class MinimalStudy {
                 }
                 kept.remove(best);
                 now = bestScore;
-                removals.add(new Removal(name(best), bestScore.similarity()));
+                removals.add(new Removal(HeadName.ofKey(best), bestScore.similarity()));
             }
-            List<String> keptNames = kept.stream().map(MinimalStudy::name).toList();
+            List<String> keptNames = kept.stream().map(HeadName::ofKey).toList();
             return new Minimal(prompts.size(), length, layers * heads, keptNames, target, intact.similarity(), intact.exact(),
                     now.similarity(), now.exact(), removals, (System.nanoTime() - t0) / 1_000_000);
         } finally {
@@ -175,11 +175,6 @@ public final class MinimalStudy {
             }
         }
         return removed;
-    }
-
-    private static String name(String key) {
-        String[] p = key.split("\\.");
-        return HeadName.of(Integer.parseInt(p[0]), Integer.parseInt(p[1]));
     }
 
     /** Per layer, [T_max, H*D] means of hook_z per position over the sequences that reach it (right-padded batch). */

@@ -14,7 +14,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.tinysql.data.CommandSet;
+import org.tinysql.data.DatasetGenerator;
+import org.tinysql.data.Split;
 import org.tinysql.data.StrictJson;
+import org.tinysql.data.TinySqlExample;
 import org.tinysql.data.Variant;
 
 /**
@@ -193,15 +196,15 @@ public record StudyModel(String name, Path dir, CommandSet commandSet, Variant v
      * @param n     how many (at most the split's size)
      * @return the rows, in dataset order
      */
-    public List<org.tinysql.data.TinySqlExample> rows(CommandSet cs, org.tinysql.data.Split split, int n) {
-        org.tinysql.data.DatasetGenerator gen = new org.tinysql.data.DatasetGenerator(cs, variant, dataSeed);
-        int[] sizes = org.tinysql.data.Split.sizes(examples);
+    public List<TinySqlExample> rows(CommandSet cs, Split split, int n) {
+        DatasetGenerator gen = new DatasetGenerator(cs, variant, dataSeed);
+        int[] sizes = Split.sizes(examples);
         int first = 0;
         for (int k = 0; k < split.ordinal(); k++) {
             first += sizes[k];
         }
         int count = Math.min(n, sizes[split.ordinal()]);
-        List<org.tinysql.data.TinySqlExample> out = new ArrayList<>(count);
+        List<TinySqlExample> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             out.add(gen.example(first + i, examples).row());
         }
