@@ -7,13 +7,12 @@ import static org.tinysql.tensor.CpuParallel.rowChunks;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Arrays;
-import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Which latents of pre-activations [N, S] fire, written as CSR codes (start [N+1], idx and val): the k largest
- * positive values per row (a min-heap per row; among equal values the earlier latent stays; values below the k-th
- * largest of the rows' 16-value block maxima are skipped unseen), the values above a
+ * positive values per row (among equal values the earlier latent; wide rows select among the values >= the k-th largest
+ * of their 16-value block maxima, narrow or masked rows through a min-heap), the values above a
  * per-latent or scalar threshold, and BatchTopK's cut over a whole batch (quickselect with a fixed pivot sequence).
  * Each row's entries are in increasing latent order.
  */
@@ -25,15 +24,19 @@ final class CpuSelection {
     static int topK(INDArray pre, int k, INDArray allowed, INDArray start, INDArray idx, INDArray val) {
         int n = (int) pre.size(0);
         int s = (int) (pre.length() / Math.max(1, n));
-        boolean[] ok = null;
+        int[] allowedList = null; // the allowed latents in order (AuxK's dead latents: usually a few of S)
         if (allowed != null) {
             float[] a = CpuArrays.get(allowed);
-            ok = new boolean[s];
+            int m = 0;
+            int[] list = new int[s];
             for (int j = 0; j < s; j++) {
-                ok[j] = a[j] != 0;
+                if (a[j] != 0) {
+                    list[m++] = j;
+                }
             }
+            allowedList = Arrays.copyOf(list, m);
         }
-        boolean[] allow = ok;
+        int[] allow = allowedList;
         int[] ri = new int[n * k];
         float[] rv = new float[n * k];
         int[] cnt = new int[n];
@@ -44,33 +47,15 @@ final class CpuSelection {
             float[] row = new float[s];
             float[] hv = new float[k];
             int[] hi = new int[k];
-            float[] blockMax = new float[blocks];
+            BlockScratch w = prefilter ? new BlockScratch(s, blocks) : null;
             VectorMath vm = VectorMath.get();
             for (int r = from; r < to; r++) {
                 pb.get(r * s, row);
-                int size;
-                if (prefilter) {
-                    // At least k values are >= the k-th largest block maximum, so no value below it is among the k
-                    // largest: the heap sees only values >= it (in latent order, as the full scan would), and the
-                    // selection is the full scan's exactly. Random rows of 1920 latents: ~2 of 16-17 us per row.
-                    for (int bl = 0; bl < blocks; bl++) {
-                        blockMax[bl] = vm.max(row, bl * BLOCK, BLOCK);
-                    }
-                    float cut = kthLargest(blockMax, blocks, k, hv, hi);
-                    if (Float.isNaN(cut)) {
-                        cut = -Float.MAX_VALUE; // NaN pre-activations: every block, as the full scan
-                    }
-                    size = 0;
-                    for (int bl = 0; bl < blocks; bl++) {
-                        if (!(blockMax[bl] < cut) && !(blockMax[bl] <= 0)) { // NaN blocks too
-                            size = offer(row, bl * BLOCK, (bl + 1) * BLOCK, cut, null, hv, hi, size, k);
-                        }
-                    }
-                    size = offer(row, blocks * BLOCK, s, cut, null, hv, hi, size, k);
-                } else {
-                    size = offer(row, 0, s, -Float.MAX_VALUE, allow, hv, hi, 0, k);
+                int size = prefilter ? topKByBlocks(row, s, k, vm, w, hi) : -1;
+                if (size < 0) { // no prefilter, or a row with NaN: the heap's full scan
+                    size = allow == null ? offer(row, 0, s, hv, hi, 0, k) : offerListed(row, allow, hv, hi, k);
+                    Arrays.sort(hi, 0, size);
                 }
-                Arrays.sort(hi, 0, size);
                 for (int e = 0; e < size; e++) {
                     ri[r * k + e] = hi[e];
                     rv[r * k + e] = row[hi[e]];
@@ -85,44 +70,138 @@ final class CpuSelection {
     private static final int BLOCK = 16;
 
     /**
-     * Offers row[from, to) in order to the min-heap of the best k (value, index) of {@code size} entries: positive
-     * values >= {@code atLeast} whose latent is allowed; a later equal value does not displace an earlier one.
+     * Offers row[from, to) in order to the min-heap of the best k (value, index) of {@code size} entries: the positive
+     * values; a later equal value does not displace an earlier one.
      * @return the heap's new size
      */
-    private static int offer(float[] row, int from, int to, float atLeast, boolean[] allow, float[] hv, int[] hi, int size, int k) {
+    private static int offer(float[] row, int from, int to, float[] hv, int[] hi, int size, int k) {
         for (int j = from; j < to; j++) {
-            float v = row[j];
-            if (v <= 0 || v < atLeast || (allow != null && !allow[j])) { // NaN is offered, as the full scan offers it
-                continue;
-            }
-            if (size < k) {
-                hv[size] = v;
-                hi[size] = j;
-                siftUp(hv, hi, size++);
-            } else if (v > hv[0]) {
-                hv[0] = v;
-                hi[0] = j;
-                siftDown(hv, hi, size);
-            }
+            size = offer(row[j], j, hv, hi, size, k);
         }
         return size;
     }
 
-    /** The k-th largest of v[0, n) (n >= k), with hv and hi (k entries) as scratch. */
-    private static float kthLargest(float[] v, int n, int k, float[] hv, int[] hi) {
-        for (int i = 0; i < k; i++) {
-            hv[i] = v[i];
-            hi[i] = i;
-            siftUp(hv, hi, i);
+    /** {@link #offer(float[], int, int, float[], int[], int, int)} of the listed latents only (in increasing order). */
+    private static int offerListed(float[] row, int[] list, float[] hv, int[] hi, int k) {
+        int size = 0;
+        for (int j : list) {
+            size = offer(row[j], j, hv, hi, size, k);
         }
-        for (int i = k; i < n; i++) {
-            if (v[i] > hv[0]) {
-                hv[0] = v[i];
-                hi[0] = i;
-                siftDown(hv, hi, k);
+        return size;
+    }
+
+    private static int offer(float v, int j, float[] hv, int[] hi, int size, int k) {
+        if (v <= 0) { // NaN is offered, as before
+            return size;
+        }
+        if (size < k) {
+            hv[size] = v;
+            hi[size] = j;
+            siftUp(hv, hi, size++);
+        } else if (v > hv[0]) {
+            hv[0] = v;
+            hi[0] = j;
+            siftDown(hv, hi, size);
+        }
+        return size;
+    }
+
+    /** Per-thread scratch of {@link #topKByBlocks}: block maxima and the candidates. */
+    private static final class BlockScratch {
+        final float[] blockMax;
+        final float[] cv;
+        final int[] ci;
+
+        BlockScratch(int s, int blocks) {
+            blockMax = new float[blocks];
+            cv = new float[s];
+            ci = new int[s];
+        }
+    }
+
+    /**
+     * The k largest positive values of a row (s >= 2k blocks of 16), exactly as the heap's full scan selects them, in
+     * increasing latent order into {@code out}. At least k values are >= the k-th largest block maximum, so only values
+     * >= it can win: those are the candidates (in latent order, typically k to 2k of them); the k-th largest candidate
+     * value decides, and among values equal to it the earlier latents. Returns the count, or -1 for a row with NaN
+     * (the heap decides those, as before).
+     */
+    private static int topKByBlocks(float[] row, int s, int k, VectorMath vm, BlockScratch w, int[] out) {
+        int blocks = s / BLOCK;
+        float[] bm = w.blockMax;
+        for (int bl = 0; bl < blocks; bl++) {
+            float m = vm.max(row, bl * BLOCK, BLOCK); // Math.max semantics: a NaN in the block makes the maximum NaN
+            if (m != m) {
+                return -1;
+            }
+            bm[bl] = m;
+        }
+        for (int j = blocks * BLOCK; j < s; j++) {
+            if (row[j] != row[j]) {
+                return -1;
             }
         }
-        return hv[0];
+        // at least k values are >= the k-th largest positive block maximum (or, with fewer than k positive maxima, every
+        // positive value is a candidate)
+        float cut = vm.countAtLeast(bm, 0, blocks, Float.MIN_VALUE) >= k ? kthLargest(bm, blocks, k, vm) : Float.MIN_VALUE;
+        float[] cv = w.cv;
+        int[] ci = w.ci;
+        int m = 0;
+        for (int bl = 0; bl < blocks; bl++) {
+            if (bm[bl] >= cut) {
+                m = candidates(row, bl * BLOCK, (bl + 1) * BLOCK, cut, cv, ci, m);
+            }
+        }
+        m = candidates(row, blocks * BLOCK, s, cut, cv, ci, m);
+        if (m <= k) {
+            System.arraycopy(ci, 0, out, 0, m);
+            return m;
+        }
+        float t = kthLargest(cv, m, k, vm);
+        int ties = k;
+        for (int e = 0; e < m; e++) {
+            if (cv[e] > t) {
+                ties--;
+            }
+        }
+        int c = 0;
+        for (int e = 0; e < m; e++) {
+            if (cv[e] > t || (cv[e] == t && ties-- > 0)) {
+                out[c++] = ci[e];
+            }
+        }
+        return c;
+    }
+
+    /**
+     * The k-th largest of v[0, n) when at least k of them are positive and none is NaN: the largest positive float t
+     * with at least k values >= t, found by bisection over the bit patterns of positive floats (ordered as the floats
+     * are), each step a vector count; no branch depends on the data, unlike a quickselect.
+     */
+    private static float kthLargest(float[] v, int n, int k, VectorMath vm) {
+        int lo = Float.floatToRawIntBits(Float.MIN_VALUE); // count(>= lo) >= k holds
+        int hi = Float.floatToRawIntBits(vm.max(v, 0, n)); // the answer is <= the maximum
+        while (lo < hi) {
+            int mid = lo + (hi - lo + 1) / 2;
+            if (vm.countAtLeast(v, 0, n, Float.intBitsToFloat(mid)) >= k) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return Float.intBitsToFloat(lo);
+    }
+
+    /** Appends the values >= cut (> 0) of row[from, to) and their latents at m; returns the new count. */
+    private static int candidates(float[] row, int from, int to, float cut, float[] cv, int[] ci, int m) {
+        for (int j = from; j < to; j++) {
+            float v = row[j];
+            if (v >= cut) {
+                cv[m] = v;
+                ci[m++] = j;
+            }
+        }
+        return m;
     }
 
     /** Writes per-row results (row r at r * width, cnt[r] entries) as CSR; returns nnz. */
@@ -268,13 +347,14 @@ final class CpuSelection {
         ix[b] = u;
     }
 
-    /** The value that would be at index {@code k} of the sorted array (quickselect; reorders a). */
+    /** The value that would be at index {@code k} of the sorted array (quickselect, median-of-three pivots; reorders a). */
     static float select(float[] a, int k) {
         int lo = 0;
         int hi = a.length - 1;
-        Random r = new Random(a.length);
         while (lo < hi) {
-            float pivot = a[lo + r.nextInt(hi - lo + 1)];
+            int mid = (lo + hi) >>> 1;
+            float x = a[lo], y = a[mid], z = a[hi];
+            float pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
             int i = lo;
             int j = hi;
             while (i <= j) {

@@ -33,11 +33,16 @@ final class CpuSparse {
         int n = st.length - 1;
         int c = (int) (out.length() / Math.max(1, n));
         float[] b = bias != null ? CpuArrays.get(bias) : null;
-        IntBuffer ixb = ib(idx);
-        FloatBuffer vb = fb(val), wb = fb(w), ob = fb(out);
+        int nnz = st[n];
+        int[] ix = new int[nnz];
+        ib(idx).get(0, ix, 0, nnz);
+        float[] vs = new float[nnz];
+        fb(val).get(0, vs, 0, nnz);
+        float[] ws = CpuArrays.get(w); // one copy of W [S, C] instead of one per entry
+        FloatBuffer ob = fb(out);
         rowChunks(n, (from, to) -> {
             float[] acc = new float[c];
-            float[] row = new float[c];
+            VectorMath vm = VectorMath.get();
             for (int r = from; r < to; r++) {
                 if (b != null) {
                     System.arraycopy(b, 0, acc, 0, c);
@@ -45,11 +50,7 @@ final class CpuSparse {
                     Arrays.fill(acc, 0f);
                 }
                 for (int e = st[r]; e < st[r + 1]; e++) {
-                    float v = vb.get(e);
-                    wb.get(ixb.get(e) * c, row);
-                    for (int i = 0; i < c; i++) {
-                        acc[i] += v * row[i];
-                    }
+                    vm.axpy(vs[e], ws, ix[e] * c, acc, 0, c);
                 }
                 ob.put(r * c, acc);
             }
@@ -61,20 +62,19 @@ final class CpuSparse {
         int n = st.length - 1;
         int c = (int) (a.length() / Math.max(1, n));
         float[] ad = add != null ? CpuArrays.get(add) : null;
-        IntBuffer ixb = ib(idx);
-        FloatBuffer ab = fb(a), wb = fb(w), ob = fb(out);
+        int nnz = st[n];
+        int[] ix = new int[nnz];
+        ib(idx).get(0, ix, 0, nnz);
+        float[] ws = CpuArrays.get(w);
+        FloatBuffer ab = fb(a), ob = fb(out);
         rowChunks(n, (from, to) -> {
             float[] x = new float[c];
-            float[] row = new float[c];
+            VectorMath vm = VectorMath.get();
             for (int r = from; r < to; r++) {
                 ab.get(r * c, x);
                 for (int e = st[r]; e < st[r + 1]; e++) {
-                    int j = ixb.get(e);
-                    wb.get(j * c, row);
-                    float s = 0;
-                    for (int i = 0; i < c; i++) {
-                        s += x[i] * row[i];
-                    }
+                    int j = ix[e];
+                    float s = (float) vm.dot(x, 0, ws, j * c, c);
                     if (ad != null) {
                         s += scale * ad[j];
                     }
@@ -119,6 +119,7 @@ final class CpuSparse {
         FloatBuffer db = fb(dw);
         IntStream.range(0, (s + LATENT_CHUNK - 1) / LATENT_CHUNK).parallel().forEach(ch -> {
             float[] acc = new float[c];
+            VectorMath vm = VectorMath.get();
             for (int j = ch * LATENT_CHUNK, end = Math.min(s, j + LATENT_CHUNK); j < end; j++) {
                 if (count[j] == count[j + 1]) {
                     continue;
@@ -127,10 +128,7 @@ final class CpuSparse {
                 for (int q = count[j]; q < count[j + 1]; q++) {
                     int e = order[q];
                     float d = cf[e];
-                    int o = row[e] * c;
-                    for (int i = 0; i < c; i++) {
-                        acc[i] += d * xs[o + i];
-                    }
+                    vm.axpy(d, xs, row[e] * c, acc, 0, c);
                     if (cs != null) {
                         cs[j] += d;
                     }

@@ -99,6 +99,31 @@ final class SimdMath extends VectorMath {
     }
 
     @Override
+    void axpy(float a, float[] x, int xo, float[] y, int yo, int len) {
+        int i = 0;
+        for (; i + S.length() <= len; i += S.length()) {
+            FloatVector.fromArray(S, x, xo + i).mul(a).add(FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < len; i++) {
+            y[yo + i] += a * x[xo + i];
+        }
+    }
+
+    @Override
+    int countAtLeast(float[] v, int off, int len, float t) {
+        int c = 0;
+        int end = off + len;
+        int j = off;
+        for (; j + S.length() <= end; j += S.length()) {
+            c += FloatVector.fromArray(S, v, j).compare(VectorOperators.GE, t).trueCount();
+        }
+        for (; j < end; j++) {
+            c += v[j] >= t ? 1 : 0;
+        }
+        return c;
+    }
+
+    @Override
     double expShift(float[] v, int off, int len, float shift) {
         FloatVector acc = FloatVector.zero(S);
         int end = off + len;
@@ -137,16 +162,15 @@ final class SimdMath extends VectorMath {
     }
 
     @Override
-    double dot(float[] a, float[] b, int off, int len) {
+    double dot(float[] a, int ao, float[] b, int bo, int len) {
         FloatVector acc = FloatVector.zero(S);
-        int end = off + len;
-        int j = off;
-        for (; j + S.length() <= end; j += S.length()) {
-            acc = FloatVector.fromArray(S, a, j).fma(FloatVector.fromArray(S, b, j), acc);
+        int j = 0;
+        for (; j + S.length() <= len; j += S.length()) {
+            acc = FloatVector.fromArray(S, a, ao + j).fma(FloatVector.fromArray(S, b, bo + j), acc);
         }
         double r = sum(acc);
-        for (; j < end; j++) {
-            r += a[j] * b[j];
+        for (; j < len; j++) {
+            r += a[ao + j] * b[bo + j];
         }
         return r;
     }

@@ -54,6 +54,9 @@ abstract class VectorMath {
     /** The largest of v[off, off + len), or -Float.MAX_VALUE for len 0. */
     abstract float max(float[] v, int off, int len);
 
+    /** How many of v[off, off + len) are >= t. */
+    abstract int countAtLeast(float[] v, int off, int len, float t);
+
     /**
      * v[i] = exp(v[i] - shift) over [off, off + len); returns their sum. Entries of -Float.MAX_VALUE (masked) become
      * exactly 0.
@@ -63,8 +66,16 @@ abstract class VectorMath {
     /** v[i] *= s over [off, off + len). */
     abstract void scale(float[] v, int off, int len, float s);
 
+    /** y[yo + i] += a * x[xo + i] for i < len (a product, then a sum, each rounded: the scalar loop's bits). */
+    abstract void axpy(float a, float[] x, int xo, float[] y, int yo, int len);
+
     /** The dot product of a[off, off + len) and b[off, off + len). */
-    abstract double dot(float[] a, float[] b, int off, int len);
+    final double dot(float[] a, float[] b, int off, int len) {
+        return dot(a, off, b, off, len);
+    }
+
+    /** The dot product of a[ao, ao + len) and b[bo, bo + len). */
+    abstract double dot(float[] a, int ao, float[] b, int bo, int len);
 
     /** g[i] = silu(g[i]) * u[i] = g[i] * sigmoid(g[i]) * u[i] for i < len (SwiGLU forward, in place). */
     abstract void swiglu(float[] g, float[] u, int len);
@@ -155,6 +166,22 @@ abstract class VectorMath {
         }
 
         @Override
+        void axpy(float a, float[] x, int xo, float[] y, int yo, int len) {
+            for (int i = 0; i < len; i++) {
+                y[yo + i] += a * x[xo + i];
+            }
+        }
+
+        @Override
+        int countAtLeast(float[] v, int off, int len, float t) {
+            int c = 0;
+            for (int j = off; j < off + len; j++) {
+                c += v[j] >= t ? 1 : 0;
+            }
+            return c;
+        }
+
+        @Override
         double expShift(float[] v, int off, int len, float shift) {
             double sum = 0;
             for (int j = off; j < off + len; j++) {
@@ -175,10 +202,10 @@ abstract class VectorMath {
         }
 
         @Override
-        double dot(float[] a, float[] b, int off, int len) {
+        double dot(float[] a, int ao, float[] b, int bo, int len) {
             double dot = 0;
-            for (int j = off; j < off + len; j++) {
-                dot += a[j] * b[j];
+            for (int j = 0; j < len; j++) {
+                dot += a[ao + j] * b[bo + j];
             }
             return dot;
         }

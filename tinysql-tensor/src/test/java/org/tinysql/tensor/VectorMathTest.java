@@ -50,6 +50,14 @@ class VectorMathTest {
                 float[] a = v.clone();
                 float[] b = v.clone();
                 assertEquals(scalar.max(a, off, n), simd.max(b, off, n), "max, n=" + n);
+                for (float t : new float[] {NEG, -1f, 0f, Float.MIN_VALUE, 0.5f, 3f}) {
+                    int want = 0;
+                    for (int i = off; i < off + n; i++) {
+                        want += a[i] >= t ? 1 : 0;
+                    }
+                    assertEquals(want, scalar.countAtLeast(a, off, n, t), "scalar count >= " + t + ", n=" + n);
+                    assertEquals(want, simd.countAtLeast(b, off, n, t), "simd count >= " + t + ", n=" + n);
+                }
                 float shift = scalar.max(a, off, n);
                 if (shift == NEG) {
                     continue; // every entry masked: the kernels give such rows a uniform pattern without exp
