@@ -29,28 +29,50 @@ public final class TableConflict {
     /**
      * The outcome on conflict prompts.
      *
-     * @param contextRate   the fraction of prompts where logit[Y] > logit[X] (the model follows the Context)
-     * @param meanLogitDiff the mean of logit[Y] - logit[X]
-     * @param heads         head-output patching, clean into conflict, normalized
-     * @param pairs         the number of conflict prompts
+     * @param contextRate      the fraction of prompts where logit[Y] > logit[X] (the model follows the Context)
+     * @param meanLogitDiff    the mean of logit[Y] - logit[X] on the conflict prompts
+     * @param cleanLogitDiff   the same mean on the clean prompts (the instruction names Y too)
+     * @param heads            head-output patching, clean into conflict, normalized: (patched - conflict) / (clean -
+     *                         conflict), which blows up where a model treats both prompts alike (clean ~ conflict)
+     * @param pairs            the number of conflict prompts
      */
-    public record Measure(double contextRate, double meanLogitDiff, PatchingResult heads, int pairs) {
+    public record Measure(double contextRate, double meanLogitDiff, double cleanLogitDiff, PatchingResult heads, int pairs) {
 
         /**
-         * The heads with the largest |normalized patching effect|, largest first.
+         * Each head's patching effect in logits: how much patching its clean output into the conflict run moves the mean
+         * logit[Y] - logit[X] (the normalized effect times clean - conflict); finite where the normalized one is not.
+         *
+         * @return [layer][head] change of the mean logit difference
+         */
+        public double[][] logitChanges() {
+            double span = cleanLogitDiff - meanLogitDiff;
+            double[][] v = heads.values();
+            double[][] out = new double[v.length][];
+            for (int l = 0; l < v.length; l++) {
+                out[l] = new double[v[l].length];
+                for (int h = 0; h < v[l].length; h++) {
+                    out[l][h] = v[l][h] * span;
+                }
+            }
+            return out;
+        }
+
+        /**
+         * The heads whose patch moves the logit difference most (largest |change in logits| first).
          *
          * @param n how many
-         * @return names {@code a{layer}.h{head}} with their effect
+         * @return names {@code a{layer}.h{head}} with their effects
          */
         public List<HeadEffect> topHeads(int n) {
             List<HeadEffect> all = new ArrayList<>();
             double[][] v = heads.values();
+            double[][] d = logitChanges();
             for (int l = 0; l < v.length; l++) {
                 for (int h = 0; h < v[l].length; h++) {
-                    all.add(new HeadEffect(HeadName.of(l, h), v[l][h]));
+                    all.add(new HeadEffect(HeadName.of(l, h), v[l][h], d[l][h]));
                 }
             }
-            all.sort(Comparator.comparingDouble((HeadEffect e) -> -Math.abs(e.effect())));
+            all.sort(Comparator.comparingDouble((HeadEffect e) -> -Math.abs(e.logitChange())));
             return List.copyOf(all.subList(0, Math.min(n, all.size())));
         }
     }
@@ -58,10 +80,11 @@ public final class TableConflict {
     /**
      * One head's patching effect.
      *
-     * @param head   {@code a{layer}.h{head}}
-     * @param effect the normalized effect of patching its output
+     * @param head        {@code a{layer}.h{head}}
+     * @param effect      the normalized effect of patching its output (1 = restores the clean logit difference)
+     * @param logitChange the change of the mean logit[Y] - logit[X] in logits
      */
-    public record HeadEffect(String head, double effect) {
+    public record HeadEffect(String head, double effect, double logitChange) {
     }
 
     /**
@@ -98,7 +121,8 @@ public final class TableConflict {
             diff += d / b.size();
             context += d > 0 ? 1 : 0;
         }
-        PatchingResult heads = new ActivationPatching(model, b, Metric.Kind.LOGIT_DIFF).headOutputs(Progress.NONE);
-        return new Measure(context / (double) b.size(), diff, heads, b.size());
+        ActivationPatching patching = new ActivationPatching(model, b, Metric.Kind.LOGIT_DIFF);
+        PatchingResult heads = patching.headOutputs(Progress.NONE);
+        return new Measure(context / (double) b.size(), diff, patching.cleanMetric(), heads, b.size());
     }
 }

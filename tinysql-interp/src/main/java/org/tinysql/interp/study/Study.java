@@ -67,12 +67,13 @@ public final class Study {
      * @param contextRate   fraction of conflict prompts where the model follows the Context's table
      * @param meanLogitDiff mean logit[Context table] - logit[instruction table]
      * @param pairs         conflict prompts
-     * @param topHeads      the heads with the largest patching effect
-     * @param heads         [layer][head] normalized patching effect
+     * @param cleanLogitDiff mean logit[Y] - logit[X] on the clean prompts (the instruction names the Context's table)
+     * @param topHeads      the heads whose patch moves the logit difference most
+     * @param heads         [layer][head] change of the mean logit difference when the head's clean output is patched in
      * @param skipped       why it was not measured (no conflict prompts for this tokenizer), else null
      */
-    public record Heuristic(double contextRate, double meanLogitDiff, int pairs, List<TableConflict.HeadEffect> topHeads,
-                            double[][] heads, String skipped) {
+    public record Heuristic(double contextRate, double meanLogitDiff, double cleanLogitDiff, int pairs,
+                            List<TableConflict.HeadEffect> topHeads, double[][] heads, String skipped) {
     }
 
     /**
@@ -145,15 +146,16 @@ public final class Study {
             if (options.saeSteps() > 0) {
                 probes.put(m.name(), probe(store, m, model, tok, stamp));
             }
-            heuristics.put(m.name(), store.get(m.name(), "heuristic", stamp + " pairs=" + options.heuristicPairs() + " seed=" + options.seed(),
+            heuristics.put(m.name(), store.get(m.name(), "heuristic", stamp + " pairs=" + options.heuristicPairs() + " seed=" + options.seed() + " logits",
                     Heuristic.class, () -> {
                         try {
                             TableConflict.Measure h = TableConflict.measure(model, tok, m.commandSet(), m.variant(), options.heuristicPairs(),
                                     options.seed());
-                            return new Heuristic(h.contextRate(), h.meanLogitDiff(), h.pairs(), h.topHeads(3), h.heads().values(), null);
+                            return new Heuristic(h.contextRate(), h.meanLogitDiff(), h.cleanLogitDiff(), h.pairs(), h.topHeads(3),
+                                    h.logitChanges(), null);
                         } catch (IllegalArgumentException | IllegalStateException e) {
                             LOG.warn("{}: table-name heuristic skipped: {}", m.name(), e.getMessage());
-                            return new Heuristic(Double.NaN, Double.NaN, 0, List.of(), new double[0][], e.getMessage());
+                            return new Heuristic(Double.NaN, Double.NaN, Double.NaN, 0, List.of(), new double[0][], e.getMessage());
                         }
                     }));
             model.freeBuffers(); // the next model's passes must not wait for a garbage collection to get this memory back

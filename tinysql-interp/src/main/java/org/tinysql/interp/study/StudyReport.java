@@ -160,7 +160,7 @@ final class StudyReport {
             for (int k = 0; k < h.heads()[0].length; k++) {
                 cols.add("h" + k);
             }
-            sb.append(HtmlReport.figure(Svg.heatmap(m.name(), h.heads(), rows, cols, true, 30), "head-output patching, clean into conflict"));
+            sb.append(HtmlReport.figure(Svg.heatmap(m.name(), h.heads(), rows, cols, true, 30), "head-output patching, clean into conflict: change of logit[Y] - logit[X] in logits"));
         }
         return sb.toString();
     }

@@ -28,6 +28,11 @@ public final class StudyTables {
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%." + decimals + "f", v);
     }
 
+    /** A number with its sign, e.g. {@code +1.25} or {@code -0.40}. */
+    static String signed(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%+.2f", v);
+    }
+
     /** Accuracy matrix: exact / execution per model and test command set. */
     static Table accuracy(Study.Result r) {
         List<String> h = new ArrayList<>(List.of("model", "trained on"));
@@ -203,16 +208,18 @@ public final class StudyTables {
         for (StudyModel m : r.models()) {
             Study.Heuristic h = r.heuristics().get(m.name());
             if (h != null && h.skipped() != null) {
-                rows.add(List.of(m.name(), m.variant().name().toLowerCase(Locale.ROOT), "0", "skipped: " + h.skipped(), "", "", ""));
+                rows.add(List.of(m.name(), m.variant().name().toLowerCase(Locale.ROOT), "0", "skipped: " + h.skipped(), "", "", "", ""));
             } else if (h != null) {
                 rows.add(List.of(m.name(), m.variant().name().toLowerCase(Locale.ROOT), String.valueOf(h.pairs()), pct(h.contextRate()),
-                        pct(1 - h.contextRate()), num(h.meanLogitDiff(), 2), h.topHeads().stream()
-                                .map(e -> e.head() + " " + num(e.effect(), 2)).collect(Collectors.joining(", "))));
+                        pct(1 - h.contextRate()), num(h.meanLogitDiff(), 2), num(h.cleanLogitDiff(), 2), h.topHeads().stream()
+                                .map(e -> e.head() + " " + signed(e.logitChange()) + " (" + num(e.effect(), 2) + ")")
+                                .collect(Collectors.joining(", "))));
             }
         }
         return new Table("Flawed heuristic: conflict prompts (the instruction names table X, the Context defines Y; the correct SQL uses Y)",
                 List.of("model", "training instructions", "prompts", "follows the Context (Y)", "copies the instruction (X)",
-                        "mean logit[Y] - logit[X]", "heads carrying it (patching effect)"), rows);
+                        "mean logit[Y] - logit[X]", "the same, clean prompts",
+                        "heads carrying it: patched in from clean, change of logit[Y] - logit[X] (normalized)"), rows);
     }
 
     /** @return every table, in report order */
