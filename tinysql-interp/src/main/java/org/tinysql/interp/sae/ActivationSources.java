@@ -2,8 +2,10 @@ package org.tinysql.interp.sae;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -28,43 +30,82 @@ final class ActivationSources {
         return a.get(NDArrayIndex.interval(from, from + n), NDArrayIndex.all());
     }
 
-    /** Runs the model over training texts, batch by batch, keeping leftover rows (a backend array) between calls. */
-    static final class ModelSource implements ActivationStore.Source {
+    /**
+     * Runs the model over training texts, batch by batch, caching one or several hooks in each run: every hook's rows
+     * queue (backend arrays) until its reader takes them, so stores of several hooks read in step share the model
+     * runs, each seeing the rows a store of its hook alone would see.
+     */
+    static final class ModelSource {
         private final Transformer model;
         private final List<TinySqlExample> examples;
-        private final String hook;
+        private final List<String> hooks;
         private final int contextBatch;
         private final TokenTagger tagger;
-        private final int width;
+        private final Map<String, Integer> widths = new LinkedHashMap<>();
+        private final Map<String, ArrayDeque<Pending>> queues = new LinkedHashMap<>();
         /** Leading special tokens of every sequence (a BOS such as Llama-3's), left out like SAELens's exclude_special_tokens. */
         private final int prefix;
         private int next;
         boolean cycle = true;
-        private INDArray pending;
-        private int pendingRows;
-        private int pendingAt;
 
-        ModelSource(Transformer model, Tokenizer tok, List<TinySqlExample> examples, String hook, int contextBatch) {
+        /** One run's rows of one hook and how many of them were taken. */
+        private static final class Pending {
+            final INDArray rows;
+            int at;
+
+            Pending(INDArray rows) {
+                this.rows = rows;
+            }
+        }
+
+        ModelSource(Transformer model, Tokenizer tok, List<TinySqlExample> examples, List<String> hooks, int contextBatch) {
             if (examples.isEmpty()) {
                 throw new IllegalArgumentException("no examples to collect activations from");
             }
+            if (hooks.isEmpty()) {
+                throw new IllegalArgumentException("no hooks to collect activations at");
+            }
             this.model = model;
             this.examples = examples;
-            this.hook = hook;
+            this.hooks = List.copyOf(hooks);
             this.contextBatch = Math.max(1, contextBatch);
             this.tagger = new TokenTagger(tok);
-            this.width = ActivationStore.widthOf(model, hook);
+            for (String h : this.hooks) {
+                widths.put(h, ActivationStore.widthOf(model, h));
+                queues.put(h, new ArrayDeque<>());
+            }
             this.prefix = tok.promptPrefix().length;
         }
 
-        @Override
-        public int fill(INDArray into, int offset, int rows) {
-            if (pendingAt == pendingRows && !collect()) {
-                return 0;
+        /** The rows of one of the hooks, as a store's source. */
+        ActivationStore.Source of(String hook) {
+            if (!queues.containsKey(hook)) {
+                throw new IllegalArgumentException(hook + " is not collected by this source");
             }
-            int n = Math.min(rows, pendingRows - pendingAt);
-            model.kernels().copy(rowRange(pending, pendingAt, n), rowRange(into, offset, n));
-            pendingAt += n;
+            return (into, offset, rows) -> fill(hook, into, offset, rows);
+        }
+
+        int width(String hook) {
+            return widths.get(hook);
+        }
+
+        private int fill(String hook, INDArray into, int offset, int rows) {
+            ArrayDeque<Pending> q = queues.get(hook);
+            for (int runs = 0; q.isEmpty(); runs++) {
+                if (runs > examples.size()) {
+                    throw new IllegalStateException("the examples have no tokens after the prompt prefix");
+                }
+                if (!collect()) {
+                    return 0;
+                }
+            }
+            Pending p = q.peek();
+            int n = Math.min(rows, (int) p.rows.size(0) - p.at);
+            model.kernels().copy(rowRange(p.rows, p.at, n), rowRange(into, offset, n));
+            p.at += n;
+            if (p.at == p.rows.size(0)) {
+                q.poll().rows.close();
+            }
             return n;
         }
 
@@ -93,7 +134,7 @@ final class ActivationSources {
                 Arrays.fill(mask[b], 0, toks.get(b).length, 1);
                 real += Math.max(0, toks.get(b).length - prefix);
             }
-            // The real tokens' rows of the [B*T, C] activation (after any BOS), gathered on the backend.
+            // The real tokens' rows of each [B*T, C] activation (after any BOS), gathered on the backend.
             int[] rows = new int[real];
             int r = 0;
             for (int b = 0; b < ids.length; b++) {
@@ -101,15 +142,17 @@ final class ActivationSources {
                     rows[r++] = b * t + i;
                 }
             }
-            if (pending != null) {
-                pending.close();
+            if (real == 0) {
+                return true; // nothing to queue
             }
-            pending = model.kernels().zeros(real, width);
-            try (ActivationCache c = model.run(RunSpec.of(ids, mask).cache(hook).logitRows(new int[0]))) {
-                model.kernels().gatherRows(c.get(hook).reshape('c', (long) ids.length * t, width), rows, pending);
+            try (ActivationCache c = model.run(RunSpec.of(ids, mask).cache(hooks.toArray(String[]::new)).logitRows(new int[0]))) {
+                for (String h : hooks) {
+                    int w = widths.get(h);
+                    INDArray out = model.kernels().zeros(real, w);
+                    model.kernels().gatherRows(c.get(h).reshape('c', (long) ids.length * t, w), rows, out);
+                    queues.get(h).add(new Pending(out));
+                }
             }
-            pendingRows = real;
-            pendingAt = 0;
             return true;
         }
     }

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -90,7 +91,39 @@ public final class ActivationStore {
                                             int contextBatch, int bufferRows, long seed) throws IOException {
         HookPoints.check(model.config(), hook);
         int w = widthOf(model, hook);
-        return new ActivationStore(new ActivationSources.ModelSource(model, tok, examples, hook, contextBatch), model.kernels(), w, bufferRows, seed);
+        return new ActivationStore(new ActivationSources.ModelSource(model, tok, examples, List.of(hook), contextBatch).of(hook),
+                model.kernels(), w, bufferRows, seed);
+    }
+
+    /**
+     * Stores of several hooks that share the model runs: each run caches every hook, and each store serves exactly the
+     * rows {@link #fromModel(Transformer, Tokenizer, List, String, int, int, long) a store of its hook alone} would.
+     * Read them in step (a batch from each in turn, as SAEs trained together do): rows one store has not taken yet
+     * wait in memory.
+     *
+     * @param model        the model
+     * @param tok          the model's tokenizer
+     * @param examples     the examples whose training texts are run, cycled when exhausted
+     * @param hooks        the hook points
+     * @param contextBatch texts per forward pass, at least 1 used
+     * @param bufferRows   rows kept in each store's shuffle buffer, at least 2 used
+     * @param seed         seeds each store's shuffling
+     * @return the stores by hook, in the order given, their buffers filled
+     * @throws IOException if the source fails while filling a buffer
+     * @throws IllegalArgumentException if a hook is not a hook point of the model, or too few rows are available
+     */
+    public static Map<String, ActivationStore> fromModel(Transformer model, Tokenizer tok, List<TinySqlExample> examples,
+                                                         List<String> hooks, int contextBatch, int bufferRows, long seed)
+            throws IOException {
+        for (String h : hooks) {
+            HookPoints.check(model.config(), h);
+        }
+        ActivationSources.ModelSource src = new ActivationSources.ModelSource(model, tok, examples, hooks, contextBatch);
+        Map<String, ActivationStore> stores = new LinkedHashMap<>();
+        for (String h : hooks) {
+            stores.put(h, new ActivationStore(src.of(h), model.kernels(), src.width(h), bufferRows, seed));
+        }
+        return stores;
     }
 
     /**
@@ -149,16 +182,16 @@ public final class ActivationStore {
     public static long writeCache(Transformer model, Tokenizer tok, List<TinySqlExample> examples, String hook, int contextBatch,
                                   Path dir, int shardRows) throws IOException {
         Files.createDirectories(dir);
-        ActivationSources.ModelSource src = new ActivationSources.ModelSource(model, tok, examples, hook, contextBatch);
+        ActivationSources.ModelSource src = new ActivationSources.ModelSource(model, tok, examples, List.of(hook), contextBatch);
         src.cycle = false;
         int w = widthOf(model, hook);
         try (Arena a = new Arena(model.kernels())) {
-            return writeShards(src, a.zeros(shardRows, w), hook, dir, shardRows);
+            return writeShards(src.of(hook), a.zeros(shardRows, w), hook, dir, shardRows);
         }
     }
 
     /** Writes the rows of {@code src} to shards of {@code shardRows} rows, staged in {@code shard}. */
-    private static long writeShards(ActivationSources.ModelSource src, INDArray shard, String hook, Path dir, int shardRows) throws IOException {
+    private static long writeShards(Source src, INDArray shard, String hook, Path dir, int shardRows) throws IOException {
         long total = 0;
         int index = 0;
         while (true) {

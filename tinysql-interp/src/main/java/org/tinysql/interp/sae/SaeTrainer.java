@@ -251,16 +251,30 @@ public final class SaeTrainer {
     public StepStats trainArrays(IntFunction<INDArray> batches, int steps, Progress progress) {
         StepStats last = null;
         for (int s = 0; s < steps; s++) {
-            last = step(batches.apply(s), lrAt(s, steps));
-            if (!Double.isFinite(last.loss())) {
-                throw new IllegalStateException("SAE loss became " + last.loss() + " at step " + s + "; lower the learning rate");
-            }
+            last = step(batches.apply(s), s, steps);
             progress.advance(1);
             if (s % 10 == 0 || s == steps - 1) {
                 progress.status(last.describe());
             }
         }
         return last;
+    }
+
+    /**
+     * Step {@code s} of a {@code steps}-step schedule on normalized rows [n, C] (for SAEs trained side by side).
+     *
+     * @param x     [n, C] the rows, on the SAE's backend
+     * @param s     the step index
+     * @param steps the schedule's length
+     * @return what the step measured
+     * @throws IllegalStateException if the loss is not finite
+     */
+    public StepStats step(INDArray x, int s, int steps) {
+        StepStats st = step(x, lrAt(s, steps));
+        if (!Double.isFinite(st.loss())) {
+            throw new IllegalStateException("SAE loss became " + st.loss() + " at step " + s + "; lower the learning rate");
+        }
+        return st;
     }
 
     /**
@@ -291,11 +305,28 @@ public final class SaeTrainer {
      */
     public static Trained fit(ActivationStore store, SaeConfig base, boolean median, double lr, int batchRows, int steps, long seed,
                               Kernels kernels, Progress progress) {
+        SaeTrainer t = prepare(store, base, median, lr, seed, kernels);
+        StepStats last = t.trainArrays(store.batches(batchRows), steps, progress);
+        return new Trained(t.sae(), last);
+    }
+
+    /**
+     * {@link #fit}'s set-up without the training: normalizes the store, initialises the SAE with its norm scale and
+     * the decoder bias at the buffer's mean (or median); train it with {@link #step(INDArray, int, int)}.
+     *
+     * @param store   the activations, normalized by this call
+     * @param base    the SAE's configuration
+     * @param median  the decoder bias at the coordinate-wise median instead of the mean
+     * @param lr      the peak learning rate
+     * @param seed    seeds the initialisation
+     * @param kernels the backend
+     * @return the trainer
+     */
+    public static SaeTrainer prepare(ActivationStore store, SaeConfig base, boolean median, double lr, long seed, Kernels kernels) {
         double scale = store.normalize();
         Sae sae = Sae.init(base.withNormScale(scale), seed, kernels);
         sae.setDecoderBias(store.center(median));
-        StepStats last = new SaeTrainer(sae, Config.defaults().withLr(lr)).trainArrays(store.batches(batchRows), steps, progress);
-        return new Trained(sae, last);
+        return new SaeTrainer(sae, Config.defaults().withLr(lr));
     }
 
     /**

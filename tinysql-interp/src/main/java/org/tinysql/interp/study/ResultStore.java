@@ -50,7 +50,17 @@ final class ResultStore {
      * {@code compute}'s, stored.
      */
     <T> T get(String model, String analysis, String settings, Class<T> type, Compute<T> compute) throws IOException {
-        Path file = folder(model).resolve(analysis + ".json");
+        T value = find(model, analysis, settings, type);
+        if (value == null) {
+            value = compute.get();
+            put(model, analysis, settings, value);
+        }
+        return value;
+    }
+
+    /** The stored result of {@code analysis} for {@code model} if it was computed with {@code settings}, else null. */
+    <T> T find(String model, String analysis, String settings, Class<T> type) {
+        Path file = file(model, analysis);
         if (Files.isRegularFile(file)) {
             try {
                 JsonNode node = JSON.readTree(TextLines.readString(file, MAX_BYTES));
@@ -66,14 +76,22 @@ final class ResultStore {
                 LOG.warn("{}: unreadable ({}), recomputing", file, e.getMessage());
             }
         }
-        T value = compute.get();
+        return null;
+    }
+
+    /** Stores a computed result of {@code analysis} for {@code model} with its settings (atomically). */
+    <T> void put(String model, String analysis, String settings, T value) throws IOException {
+        Path file = file(model, analysis);
         ObjectNode out = JSON.createObjectNode();
         out.put("settings", settings);
         out.set("result", JSON.valueToTree(value));
         Files.createDirectories(file.getParent());
         AtomicFiles.writeString(file, JSON.writeValueAsString(out));
         computed++;
-        return value;
+    }
+
+    private Path file(String model, String analysis) {
+        return folder(model).resolve(analysis + ".json");
     }
 
     /** @return results read back from earlier runs */

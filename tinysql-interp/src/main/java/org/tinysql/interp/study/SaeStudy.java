@@ -3,6 +3,7 @@ package org.tinysql.interp.study;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tinysql.data.Split;
@@ -100,26 +101,59 @@ public final class SaeStudy {
     }
 
     /**
-     * Trains and measures one SAE; it is saved to {@code saveDir} (SAELens layout).
+     * Trains one TopK SAE per hook side by side: one model run over the training prompts serves every hook (each SAE
+     * sees the rows, and so ends with the weights, it would get trained alone), a step of each SAE in turn.
      *
      * @param model    the model
      * @param tok      its tokenizer
      * @param m        the model's dataset
-     * @param hook     the hook
+     * @param hooks    the hooks
      * @param o        steps, width, k, prompts, seed
+     * @param progress advanced per step of each SAE
+     * @return the trained SAEs by hook, in the order given
+     * @throws IOException when the activations cannot be read
+     */
+    public static Map<String, Sae> train(Transformer model, Tokenizer tok, StudyModel m, List<String> hooks, StudyOptions o,
+                                         Progress progress) throws IOException {
+        List<TinySqlExample> train = m.rows(m.commandSet(), Split.TRAIN, o.saeTrainPrompts());
+        Map<String, ActivationStore> stores = ActivationStore.fromModel(model, tok, train, hooks, 16, BUFFER_ROWS, o.seed());
+        Map<String, SaeTrainer> trainers = new LinkedHashMap<>();
+        int c = model.config().dModel();
+        for (String hook : hooks) {
+            trainers.put(hook, SaeTrainer.prepare(stores.get(hook), SaeConfig.topK(c, o.saeExpansion() * c, o.saeK()).withHook(hook),
+                    false, LR, o.seed(), model.kernels()));
+        }
+        for (int s = 0; s < o.saeSteps(); s++) {
+            for (String hook : hooks) {
+                SaeTrainer.StepStats st = trainers.get(hook).step(stores.get(hook).nextArray(BATCH), s, o.saeSteps());
+                progress.advance(1);
+                if (s % 10 == 0 || s == o.saeSteps() - 1) {
+                    progress.status(hook + " " + st.describe());
+                }
+            }
+        }
+        Map<String, Sae> out = new LinkedHashMap<>();
+        trainers.forEach((hook, t) -> out.put(hook, t.sae()));
+        return out;
+    }
+
+    /**
+     * Saves a trained SAE to {@code saveDir} (SAELens layout) and measures it on validation prompts.
+     *
+     * @param model    the model
+     * @param tok      its tokenizer
+     * @param m        the model's dataset
+     * @param hook     the SAE's hook
+     * @param sae      the SAE
+     * @param o        steps, k, prompts
      * @param saveDir  where the SAE is written
-     * @param progress advanced per training step and per validation prompt
+     * @param progress advanced per validation prompt
      * @return the metrics
      * @throws IOException when the SAE cannot be written
      */
-    public static SaeResult run(Transformer model, Tokenizer tok, StudyModel m, String hook, StudyOptions o, Path saveDir,
-                                Progress progress) throws IOException {
-        List<TinySqlExample> train = m.rows(m.commandSet(), Split.TRAIN, o.saeTrainPrompts());
+    public static SaeResult measure(Transformer model, Tokenizer tok, StudyModel m, String hook, Sae sae, StudyOptions o, Path saveDir,
+                                    Progress progress) throws IOException {
         List<TinySqlExample> val = m.rows(m.commandSet(), Split.VALIDATION, o.saeEvalPrompts());
-        ActivationStore store = ActivationStore.fromModel(model, tok, train, hook, 16, BUFFER_ROWS, o.seed());
-        int c = model.config().dModel();
-        Sae sae = SaeTrainer.fit(store, SaeConfig.topK(c, o.saeExpansion() * c, o.saeK()).withHook(hook), false, LR, BATCH, o.saeSteps(),
-                o.seed(), model.kernels(), progress).sae();
         sae.save(saveDir);
         SaeMetrics.Reconstruction rec = SaeMetrics.reconstruction(model, tok, sae, val);
         SaeMetrics.Splice sp = SaeMetrics.splice(model, tok, sae, hook, val.subList(0, Math.min(SPLICE_PROMPTS, val.size())));

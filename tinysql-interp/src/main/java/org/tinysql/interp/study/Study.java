@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import org.tinysql.data.CommandSet;
 import org.tinysql.data.CorruptionKind;
 import org.tinysql.interp.patching.TableConflict;
+import org.tinysql.interp.sae.Sae;
 import org.tinysql.model.SqlPredictor;
 import org.tinysql.model.Transformer;
 import org.tinysql.tokenizer.HfTokenizer;
@@ -251,7 +252,7 @@ public final class Study {
         String hook = org.tinysql.model.HookName.residPost(model.config().nLayers() - 1);
         String settings = saeSettings(stamp) + " probe=" + options.probePrompts();
         return store.get(m.name(), "probe", settings, ErrorProbe.Probe.class, () -> {
-            org.tinysql.interp.sae.Sae sae = org.tinysql.interp.sae.Sae.load(store.folder(m.name()).resolve("sae-" + hook), model.kernels());
+            Sae sae = Sae.load(store.folder(m.name()).resolve("sae-" + hook), model.kernels());
             List<org.tinysql.data.TinySqlExample> prompts = AccuracyMatrix.testPrompts(m, m.commandSet(), options.probePrompts());
             try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " error probe", prompts.size())) {
                 return ErrorProbe.run(model, tok, sae, prompts, options.seed(), bar);
@@ -265,12 +266,34 @@ public final class Study {
         if (options.saeSteps() == 0) {
             return all;
         }
-        for (String hook : SaeStudy.hooks(model.config().nLayers())) {
-            all.add(store.get(m.name(), "sae-" + hook, saeSettings(stamp), SaeStudy.SaeResult.class, () -> {
-                try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " SAE " + hook, options.saeSteps() + options.saeEvalPrompts())) {
-                    return SaeStudy.run(model, tok, m, hook, options, store.folder(m.name()).resolve("sae-" + hook), bar);
+        String settings = saeSettings(stamp);
+        Map<String, SaeStudy.SaeResult> found = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        List<String> hooks = SaeStudy.hooks(model.config().nLayers());
+        for (String hook : hooks) {
+            SaeStudy.SaeResult r = store.find(m.name(), "sae-" + hook, settings, SaeStudy.SaeResult.class);
+            if (r != null) {
+                found.put(hook, r);
+            } else {
+                missing.add(hook);
+            }
+        }
+        if (!missing.isEmpty()) {
+            Map<String, Sae> trained;
+            try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " SAEs (" + missing.size() + ")", (long) options.saeSteps() * missing.size())) {
+                trained = SaeStudy.train(model, tok, m, missing, options, bar);
+            }
+            for (String hook : missing) {
+                try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " SAE " + hook + " metrics", options.saeEvalPrompts())) {
+                    SaeStudy.SaeResult r = SaeStudy.measure(model, tok, m, hook, trained.get(hook), options,
+                            store.folder(m.name()).resolve("sae-" + hook), bar);
+                    store.put(m.name(), "sae-" + hook, settings, r);
+                    found.put(hook, r);
                 }
-            }));
+            }
+        }
+        for (String hook : hooks) {
+            all.add(found.get(hook));
         }
         return all;
     }

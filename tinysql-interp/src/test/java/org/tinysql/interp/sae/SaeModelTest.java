@@ -1,5 +1,6 @@
 package org.tinysql.interp.sae;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -126,6 +127,29 @@ class SaeModelTest {
             last = found;
         }
         assertTrue(inOrder < 180, "shuffled: " + inOrder + " of 256 rows came after their predecessor");
+    }
+
+    /**
+     * Stores of several hooks sharing the model runs serve, read in step, exactly the batches that a store of each hook
+     * alone serves (through several refills of the buffer and a cycle over the examples).
+     */
+    @Test
+    void storesSharingModelRunsServeWhatSingleHookStoresServe() throws Exception {
+        List<TinySqlExample> ex = examples(12);
+        SqlVocabTokenizer tok = SqlVocabTokenizer.build(ex.stream().map(TinySqlExample::fullText).toList(), 1, 5000);
+        Transformer m = TinyModels.random(ModelConfig.gpt2(tok.vocabSize(), 32, 2, 2, 256), 1, 3);
+        List<String> hooks = List.of(HOOK, "blocks.1.hook_mlp_out", "blocks.0.hook_attn_out");
+        java.util.Map<String, ActivationStore> shared = ActivationStore.fromModel(m, tok, ex, hooks, 4, 256, 5);
+        java.util.Map<String, ActivationStore> alone = new java.util.LinkedHashMap<>();
+        for (String h : hooks) {
+            alone.put(h, ActivationStore.fromModel(m, tok, ex, h, 4, 256, 5));
+        }
+        assertTrue(liveRows(m, tok, ex).size() < 20 * 100, "the reads below cycle over the examples");
+        for (int step = 0; step < 20; step++) {
+            for (String h : hooks) {
+                assertArrayEquals(alone.get(h).next(100), shared.get(h).next(100), h + ", batch " + step);
+            }
+        }
     }
 
     /** Was untested: the on-disk cache holds every token's activation, in example order, equal to a live forward's. */
