@@ -13,7 +13,8 @@ import org.tinysql.model.HookName;
 import org.tinysql.model.ModelOps;
 import org.tinysql.model.RunSpec;
 import org.tinysql.model.Transformer;
-import org.tinysql.tensor.Arena;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.tinysql.tensor.Buffers;
 import org.tinysql.tensor.Kernels;
 
 /**
@@ -55,8 +56,19 @@ public final class CircuitRunner implements AutoCloseable {
     private final EapGraph graph;
     private final PatchBatch batch;
     private final Ablation ablation;
-    /** Each source's ablated value [N, C] (arrays of the model's backend). */
+    /** Each source's ablated value [N, C]: row blocks of {@link #ablatedAll} [S*N, C] (the model's backend). */
     private final INDArray[] ablated;
+    private final INDArray ablatedAll;
+    /**
+     * Scratch of a run: each source's ablated - current value [S*N, C] (rows filled when first needed in a run), the
+     * deltas of a group of destinations [G*N, C], their weights [G*S] (read as [G, S']), a normalized input [N, C] and a head's
+     * projection [N, D]. Allocated once: runs evaluate many circuits.
+     */
+    private final INDArray diffAll;
+    private final INDArray deltaAll;
+    private final INDArray weights;
+    private final INDArray lnScratch;
+    private final INDArray projScratch;
     private final Metric metric;
     private final double cleanMetric;
     private final double emptyMetric;
@@ -86,8 +98,15 @@ public final class CircuitRunner implements AutoCloseable {
             INDArray scratch = clean.scratch(n, c);
             INDArray mean = clean.scratch(1, c);
             int[] real = batch.realRows();
+            ablatedAll = k.zeros((long) srcs.size() * n, c);
+            diffAll = k.zeros((long) srcs.size() * n, c);
+            int group = Math.max(1, Math.max(mv.heads(), mv.kvHeads()));
+            deltaAll = k.zeros((long) group * n, c);
+            weights = k.zeros((long) group * srcs.size(), 1);
+            lnScratch = k.zeros(n, c);
+            projScratch = k.zeros(n, mv.config().headDim());
             for (int u = 0; u < srcs.size(); u++) {
-                ablated[u] = k.zeros(n, c);
+                ablated[u] = rows(ablatedAll, u, n);
                 if (ablation == Ablation.CORRUPT) {
                     k.copy(corr.source(mv, srcs.get(u), scratch), ablated[u]);
                 } else if (ablation == Ablation.MEAN) {
@@ -103,11 +122,16 @@ public final class CircuitRunner implements AutoCloseable {
     /** Frees the ablated source values now (they are off-heap: otherwise held until a garbage collection). */
     @Override
     public void close() {
-        for (INDArray a : ablated) {
-            if (a != null && a.closeable()) {
+        for (INDArray a : new INDArray[] {ablatedAll, diffAll, deltaAll, weights, lnScratch, projScratch}) {
+            if (a.closeable()) {
                 a.close();
             }
         }
+    }
+
+    /** Row block i [n, C] of a [G*n, C] array, as a view. */
+    private static INDArray rows(INDArray all, int i, int n) {
+        return all.get(NDArrayIndex.interval((long) i * n, (long) (i + 1) * n), NDArrayIndex.all());
     }
 
     /**
@@ -191,22 +215,29 @@ public final class CircuitRunner implements AutoCloseable {
                 }
                 return current[u];
             };
+            boolean[] ready = new boolean[srcs.size()];
+            Diffs diffs = u -> {
+                if (!ready[u]) {
+                    k.sub(ablated[u], cur.get(u), rows(diffAll, u, n));
+                    ready[u] = true;
+                }
+            };
             RunSpec spec = SourceActivations.spec(run, L, batch.clean(), batch, null);
             for (int l = 0; l < L; l++) {
                 int li = l;
                 for (Qkv w : Qkv.values()) {
                     spec.edit(HookName.qkv(li, w.letter), (a, nm) -> {
-                        patchHeads(a, li, w, cr, run.residPre[li], cur, n, strength);
+                        patchHeads(a, li, w, cr, run.residPre[li], diffs, n, strength);
                         return null;
                     });
                 }
                 spec.edit(HookName.normalized(li, "ln2"), (a, nm) -> {
-                    renorm(ModelOps.blockNorm(li, "ln2"), a, run.residMid[li], graph.dest("m" + li), cr, cur, strength);
+                    renorm(ModelOps.blockNorm(li, "ln2"), a, run.residMid[li], graph.dest("m" + li), cr, diffs, n, strength);
                     return null;
                 });
             }
             spec.edit(HookName.LN_FINAL_NORMALIZED, (a, nm) -> {
-                renorm("ln_final", a, run.residFinal, graph.dest("logits"), cr, cur, strength);
+                renorm("ln_final", a, run.residFinal, graph.dest("logits"), cr, diffs, n, strength);
                 return null;
             });
             try (ActivationCache result = m.run(spec)) {
@@ -220,56 +251,83 @@ public final class CircuitRunner implements AutoCloseable {
         INDArray get(int u);
     }
 
+    /** Fills source u's row block of {@link #diffAll} (ablated - current) if this run has not yet. */
+    @FunctionalInterface
+    private interface Diffs {
+        void ensure(int u);
+    }
+
     /** normalized [B,T,C] = norm(x + delta) when destination v misses an edge (else left as it is). */
-    private void renorm(String norm, INDArray normalized, INDArray x, int v, Circuit cr, SourceGetter cur, double strength) {
-        try (Arena tmp = new Arena(k)) {
-            INDArray d = delta(v, cr, cur, strength, tmp);
-            if (d != null) {
-                k.add(x, d, d);
-                mv.norm(norm, d, normalized.reshape('c', x.size(0), x.size(1)));
-            }
+    private void renorm(String norm, INDArray normalized, INDArray x, int v, Circuit cr, Diffs diffs, int n, double strength) {
+        INDArray d = deltas(new int[] {v}, cr, diffs, n, strength)[0];
+        if (d != null) {
+            k.add(x, d, d);
+            mv.norm(norm, d, normalized.reshape('c', x.size(0), x.size(1)));
         }
     }
 
-    private void patchHeads(INDArray act, int layer, Qkv w, Circuit cr, INDArray x, SourceGetter cur, int n, double strength) {
+    private void patchHeads(INDArray act, int layer, Qkv w, Circuit cr, INDArray x, Diffs diffs, int n, double strength) {
         int nh = w == Qkv.Q ? mv.heads() : mv.kvHeads();
         int d = mv.config().headDim();
         INDArray all = act.reshape('c', n, (long) nh * d);
-        try (Arena tmp = new Arena(k)) {
-            INDArray ln = tmp.zeros(n, mv.dModel());
-            INDArray proj = tmp.zeros(n, d);
-            for (int h = 0; h < nh; h++) {
-                INDArray delta = delta(graph.dest(HeadName.input(layer, h, w.letter)), cr, cur, strength, tmp);
-                if (delta == null) {
-                    continue;
-                }
-                k.add(x, delta, delta);
-                mv.norm(ModelOps.blockNorm(layer, "ln1"), delta, ln);
-                mv.project(layer, w, h, ln, proj);
-                k.copyColumns(proj, 0, all, h * d, d, false);
+        int[] dests = new int[nh];
+        for (int h = 0; h < nh; h++) {
+            dests[h] = graph.dest(HeadName.input(layer, h, w.letter));
+        }
+        INDArray[] deltas = deltas(dests, cr, diffs, n, strength);
+        for (int h = 0; h < nh; h++) {
+            if (deltas[h] == null) {
+                continue;
             }
+            k.add(x, deltas[h], deltas[h]);
+            mv.norm(ModelOps.blockNorm(layer, "ln1"), deltas[h], lnScratch);
+            mv.project(layer, w, h, lnScratch, projScratch);
+            k.copyColumns(projScratch, 0, all, h * d, d, false);
         }
     }
 
     /**
-     * Sum over the sources whose edge into v is missing of strength * (ablated - current), an [N, C] array owned by
-     * {@code arena}; null when nothing is missing.
+     * For each destination v of {@code dests}: strength * the sum over the sources whose edge into v is missing of
+     * (ablated - current), an [N, C] view into {@link #deltaAll} (valid until the next call), or null when nothing
+     * is missing. One GEMM for the group: [G, S'] weights times the sources' differences [S', N*C].
      */
-    private INDArray delta(int v, Circuit cr, SourceGetter cur, double strength, Arena arena) {
-        float s = (float) strength;
-        INDArray d = null;
-        INDArray diff = null;
-        for (int u = 0; u < graph.sources().size(); u++) {
-            if (!graph.valid(u, v) || cr.contains(u, v)) {
-                continue;
+    private INDArray[] deltas(int[] dests, Circuit cr, Diffs diffs, int n, double strength) {
+        int sources = graph.sources().size();
+        float[] wt = new float[dests.length * sources];
+        INDArray[] out = new INDArray[dests.length];
+        int used = 0; // sources [0, used) take part
+        boolean any = false;
+        for (int i = 0; i < dests.length; i++) {
+            for (int u = 0; u < sources; u++) {
+                if (graph.valid(u, dests[i]) && !cr.contains(u, dests[i])) {
+                    diffs.ensure(u);
+                    wt[i * sources + u] = (float) strength;
+                    used = Math.max(used, u + 1);
+                    any = true;
+                }
             }
-            if (d == null) {
-                d = arena.zeros(ablated[u].shape());
-                diff = arena.zeros(ablated[u].shape());
-            }
-            k.sub(ablated[u], cur.get(u), diff);
-            k.addScaled(d, s, diff, d);
         }
-        return d;
+        if (!any) {
+            return out;
+        }
+        // Rows of sources not needed in this run hold an earlier run's (finite) differences: their weights are 0.
+        float[] w = new float[dests.length * used];
+        for (int i = 0; i < dests.length; i++) {
+            System.arraycopy(wt, i * sources, w, i * used, used);
+        }
+        INDArray wd = rows(weights, 0, w.length).reshape('c', dests.length, used);
+        Buffers.fb(wd).put(0, w);
+        INDArray dv = rows(deltaAll, 0, dests.length * n).reshape('c', dests.length, (long) n * mv.dModel());
+        k.gemm(wd, rows(diffAll, 0, used * n).reshape('c', used, (long) n * mv.dModel()), dv, false, false, 1f, 0f);
+        for (int i = 0; i < dests.length; i++) {
+            boolean missing = false;
+            for (int u = 0; u < used && !missing; u++) {
+                missing = wt[i * sources + u] != 0;
+            }
+            if (missing) {
+                out[i] = rows(deltaAll, i, n);
+            }
+        }
+        return out;
     }
 }
