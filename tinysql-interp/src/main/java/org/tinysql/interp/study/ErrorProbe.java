@@ -2,8 +2,11 @@ package org.tinysql.interp.study;
 
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.sae.Codes;
@@ -84,18 +87,30 @@ public final class ErrorProbe {
         String hook = sae.config().hookName();
         SqlPredictor predictor = new SqlPredictor(model, tok, SqlPredictor.MAX_NEW_TOKENS);
         int n = prompts.size();
-        List<int[]> answers = new ArrayList<>();
+        int[][] ids = new int[n][];
+        for (int i = 0; i < n; i++) {
+            ids[i] = predictor.promptIds(prompts.get(i));
+        }
+        // Decoded in batches of similar prompt length (a batch runs until its longest answer ends, and longer prompts ask
+        // for longer answers); rows are kept in prompt order.
+        int[] order = IntStream.range(0, n).boxed().sorted(Comparator.comparingInt(i -> ids[i].length)).mapToInt(i -> i).toArray();
+        int[][] answerOf = new int[n][];
         float[][] resid = new float[n][];
         float[][] latents = new float[n][];
         for (int from = 0; from < n; from += AccuracyMatrix.DECODE_BATCH) {
+            int[] rows = Arrays.copyOfRange(order, from, Math.min(n, from + AccuracyMatrix.DECODE_BATCH));
             List<int[]> part = new ArrayList<>();
-            for (TinySqlExample e : prompts.subList(from, Math.min(n, from + AccuracyMatrix.DECODE_BATCH))) {
-                part.add(predictor.promptIds(e));
+            for (int i : rows) {
+                part.add(ids[i]);
             }
-            answers.addAll(decodeAndPool(model, sae, part, SqlPredictor.MAX_NEW_TOKENS, tok.eosId(), Math.max(0, tok.padId()), resid,
-                    latents, from));
+            List<int[]> got = decodeAndPool(model, sae, part, SqlPredictor.MAX_NEW_TOKENS, tok.eosId(), Math.max(0, tok.padId()), resid,
+                    latents, rows);
+            for (int j = 0; j < rows.length; j++) {
+                answerOf[rows[j]] = got.get(j);
+            }
             progress.advance(part.size());
         }
+        List<int[]> answers = Arrays.asList(answerOf);
         List<String> predicted = answers.stream().map(a -> tok.decode(a).strip()).toList();
         List<ScoreResult> exact = Scoring.scoreAll(Scoring.items(prompts, predicted), List.of(ExactMatch::new), AccuracyMatrix.SCORING_THREADS)
                 .values().iterator().next();
@@ -132,7 +147,7 @@ public final class ErrorProbe {
 
     /**
      * Decodes {@code prompts} greedily and, from the same passes, the mean over the answer positions of the SAE hook's
-     * activation and of the SAE's latents into rows [at, at + prompts) of {@code resid} and {@code latents}. The answer
+     * activation and of the SAE's latents into rows {@code at[i]} (prompt i) of {@code resid} and {@code latents}. The answer
      * positions are those where the model chose each answer token and the end of the answer: the last prompt token and
      * every answer token (the last one only when the model ended its answer before {@code maxNew} tokens); a positional
      * hook reads them as the cached decoding runs them, so nothing is run twice.
@@ -140,7 +155,7 @@ public final class ErrorProbe {
      * @return the answers, EOS excluded
      */
     static List<int[]> decodeAndPool(Transformer model, Sae sae, List<int[]> prompts, int maxNew, int eosId, int padId,
-                                     float[][] resid, float[][] latents, int at) {
+                                     float[][] resid, float[][] latents, int[] at) {
         int b = prompts.size();
         int first = prompts.stream().mapToInt(p -> p.length).max().orElse(1) - 1; // left padding: every prompt ends here
         int c = sae.config().dIn();
@@ -175,8 +190,8 @@ public final class ErrorProbe {
                     l[z.idx[e]] += z.val[e] / used[i];
                 }
             }
-            resid[at + i] = mean;
-            latents[at + i] = l;
+            resid[at[i]] = mean;
+            latents[at[i]] = l;
         }
         return answers;
     }

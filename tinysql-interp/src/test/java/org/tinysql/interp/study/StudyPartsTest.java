@@ -168,7 +168,8 @@ class StudyPartsTest {
         int eos = org.tinysql.model.Generator.generate(model, prompts, org.tinysql.model.Generator.Options.greedy(maxNew, -1, 0)).get(0)[2];
         float[][] resid = new float[n + 1][];
         float[][] latents = new float[n + 1][];
-        List<int[]> answers = ErrorProbe.decodeAndPool(model, sae, prompts, maxNew, eos, 0, resid, latents, 1);
+        List<int[]> answers = ErrorProbe.decodeAndPool(model, sae, prompts, maxNew, eos, 0, resid, latents,
+                java.util.stream.IntStream.range(1, 1 + prompts.size()).toArray());
         boolean ended = false;
         for (int i = 0; i < n; i++) {
             int[] p = prompts.get(i);
