@@ -3,7 +3,10 @@ package org.tinysql.model;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.tinysql.data.PromptFormat;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.tokenizer.Tokenizer;
@@ -89,21 +92,39 @@ public final class SqlPredictor {
      * @return one SQL string per example, in order
      */
     public List<String> predict(List<TinySqlExample> examples, int batchSize, Progress progress) {
-        List<String> out = new ArrayList<>(examples.size());
+        int n = examples.size();
+        int[][] ids = new int[n][];
+        for (int i = 0; i < n; i++) {
+            ids[i] = promptIds(examples.get(i));
+        }
+        int[] order = lengthOrder(ids);
+        String[] out = new String[n];
         int pad = Math.max(0, tokenizer.padId());
-        for (int i = 0; i < examples.size(); i += batchSize) {
-            List<TinySqlExample> part = examples.subList(i, Math.min(examples.size(), i + batchSize));
+        for (int i = 0; i < n; i += batchSize) {
+            int[] rows = Arrays.copyOfRange(order, i, Math.min(n, i + batchSize));
             List<int[]> prompts = new ArrayList<>();
-            for (TinySqlExample e : part) {
-                prompts.add(promptIds(e));
+            for (int r : rows) {
+                prompts.add(ids[r]);
             }
             List<int[]> gen = Generator.generate(model, prompts, Generator.Options.greedy(maxNewTokens, tokenizer.eosId(), pad));
-            for (int[] g : gen) {
-                out.add(tokenizer.decode(g).strip());
+            for (int j = 0; j < rows.length; j++) {
+                out[rows[j]] = tokenizer.decode(gen.get(j)).strip();
             }
-            progress.advance(part.size());
+            progress.advance(rows.length);
         }
-        return out;
+        return Arrays.asList(out);
+    }
+
+    /**
+     * The order to decode prompts in: by token length (stable). A batch runs until its longest answer ends, and longer
+     * prompts ask for longer answers, so batches of similar length waste fewer steps on finished rows.
+     *
+     * @param prompts the prompts' token ids
+     * @return prompt indices, shortest first
+     */
+    public static int[] lengthOrder(int[][] prompts) {
+        return IntStream.range(0, prompts.length).boxed().sorted(Comparator.comparingInt(i -> prompts[i].length))
+                .mapToInt(Integer::intValue).toArray();
     }
 
     /**

@@ -3,10 +3,8 @@ package org.tinysql.interp.study;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.interp.sae.Codes;
@@ -91,9 +89,7 @@ public final class ErrorProbe {
         for (int i = 0; i < n; i++) {
             ids[i] = predictor.promptIds(prompts.get(i));
         }
-        // Decoded in batches of similar prompt length (a batch runs until its longest answer ends, and longer prompts ask
-        // for longer answers); rows are kept in prompt order.
-        int[] order = IntStream.range(0, n).boxed().sorted(Comparator.comparingInt(i -> ids[i].length)).mapToInt(i -> i).toArray();
+        int[] order = SqlPredictor.lengthOrder(ids); // batches of similar length; rows kept in prompt order
         int[][] answerOf = new int[n][];
         float[][] resid = new float[n][];
         float[][] latents = new float[n][];
