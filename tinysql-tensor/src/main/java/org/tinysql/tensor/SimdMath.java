@@ -85,17 +85,23 @@ final class SimdMath extends VectorMath {
 
     @Override
     float max(float[] v, int off, int len) {
-        FloatVector m = FloatVector.broadcast(S, NEG);
         int end = off + len;
-        int j = off;
+        if (len < S.length()) {
+            float r = NEG;
+            for (int j = off; j < end; j++) {
+                r = Math.max(r, v[j]);
+            }
+            return r;
+        }
+        FloatVector m = FloatVector.fromArray(S, v, off);
+        int j = off + S.length();
         for (; j + S.length() <= end; j += S.length()) {
             m = m.max(FloatVector.fromArray(S, v, j));
         }
-        float r = m.reduceLanes(VectorOperators.MAX);
-        for (; j < end; j++) {
-            r = Math.max(r, v[j]);
+        if (j < end) { // the last vector's worth again, overlapping: a maximum does not mind seeing values twice
+            m = m.max(FloatVector.fromArray(S, v, end - S.length()));
         }
-        return r;
+        return m.reduceLanes(VectorOperators.MAX);
     }
 
     @Override
@@ -125,28 +131,40 @@ final class SimdMath extends VectorMath {
 
     @Override
     double expShift(float[] v, int off, int len, float shift) {
-        FloatVector acc = FloatVector.zero(S);
         int end = off + len;
-        int j = off;
-        // exp(-MAX_VALUE - shift) is 0, so masked entries need no special case
-        for (; j + S.length() <= end; j += S.length()) {
-            FloatVector e = exp(FloatVector.fromArray(S, v, j).sub(shift));
-            e.intoArray(v, j);
+        if (len < S.length()) { // lane arithmetic on scalars: the bits a padded vector would give, without the padding
+            double sum = 0;
+            for (int j = off; j < end; j++) {
+                v[j] = expLane(v[j] - shift);
+                sum += v[j];
+            }
+            return sum;
+        }
+        FloatVector acc = FloatVector.zero(S);
+        // exp(-MAX_VALUE - shift) is 0, so masked entries need no special case, and a tail shorter than a vector runs as
+        // a copy padded with -MAX_VALUE: its padding adds exactly 0 to the lanes. One loop body, so the vector exp is
+        // inlined once (a second copy for the tail pushed C2 past its inlining limit).
+        for (int j = off; j < end; j += S.length()) {
+            boolean full = j + S.length() <= end;
+            float[] pad = full ? null : padded(v, j, end);
+            FloatVector e = exp((full ? FloatVector.fromArray(S, v, j) : FloatVector.fromArray(S, pad, 0)).sub(shift));
+            if (full) {
+                e.intoArray(v, j);
+            } else {
+                e.intoArray(pad, 0);
+                System.arraycopy(pad, 0, v, j, end - j);
+            }
             acc = acc.add(e);
         }
-        // the tail element i joins lane i's partial sum, as a padded vector would add it; the partials in lane order
-        float[] lanes = new float[S.length()];
-        acc.intoArray(lanes, 0);
-        for (int i = 0; j < end; j++, i++) {
-            float e = expLane(v[j] - shift);
-            v[j] = e;
-            lanes[i] += e;
-        }
-        double sum = 0;
-        for (float f : lanes) {
-            sum += f;
-        }
-        return sum;
+        return sum(acc);
+    }
+
+    /** v[from, to) (shorter than a vector) followed by -MAX_VALUE up to a vector's length. */
+    private static float[] padded(float[] v, int from, int to) {
+        float[] pad = new float[S.length()];
+        java.util.Arrays.fill(pad, to - from, pad.length, NEG);
+        System.arraycopy(v, from, pad, 0, to - from);
+        return pad;
     }
 
     @Override
