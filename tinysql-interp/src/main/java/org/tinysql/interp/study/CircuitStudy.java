@@ -2,8 +2,10 @@ package org.tinysql.interp.study;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.tinysql.data.CorruptionKind;
@@ -138,10 +140,14 @@ public final class CircuitStudy {
             double f;
             Faithfulness.Curve curve;
             try (CircuitRunner runner = new CircuitRunner(model, scores.graph(), first, CircuitRunner.Ablation.CORRUPT, metric)) {
-                n = smallestFaithful(scores, runner, o.faithfulnessTarget(), total, progress);
-                c = Faithfulness.select(scores, Faithfulness.Selection.TOP_N, n, true);
-                f = runner.faithfulness(c);
                 curve = Faithfulness.curve(scores, runner, Faithfulness.Selection.TOP_N, logSizes(total), true, progress);
+                Map<Integer, Double> known = new HashMap<>();
+                for (Faithfulness.Point p : curve.points()) {
+                    known.put(p.edges(), p.faithfulness());
+                }
+                n = smallestFaithful(scores, runner, o.faithfulnessTarget(), known, progress);
+                c = Faithfulness.select(scores, Faithfulness.Selection.TOP_N, n, true);
+                f = known.get(n);
             }
             List<double[]> points = curve.points().stream().map(p -> new double[] {p.edgesAfterPrune(), p.faithfulness()}).toList();
             List<String> stable = List.of();
@@ -188,13 +194,29 @@ public final class CircuitStudy {
         return (o.igSteps() > 0 ? 2 : 1) * perMethod + stability;
     }
 
-    /** The smallest top-n (bisection) whose pruned circuit reaches the target; {@code total} when none does. */
-    static int smallestFaithful(EapResult scores, CircuitRunner runner, double target, int total, Progress progress) {
+    /**
+     * The smallest top-n whose pruned circuit reaches the target ({@code total} when none does): bisection between
+     * the curve's first size that reaches it and the size before (faithfulness grows with n in practice; the bisection
+     * assumes it). {@code known} holds the curve's faithfulness per size and gets every size evaluated here.
+     */
+    static int smallestFaithful(EapResult scores, CircuitRunner runner, double target, Map<Integer, Double> known, Progress progress) {
+        int total = scores.graph().edgeCount();
         int lo = 1;
         int hi = total;
+        for (int size : new TreeSet<>(known.keySet())) {
+            if (known.get(size) >= target) {
+                hi = Math.min(hi, size);
+                break;
+            }
+            lo = Math.max(lo, size + 1);
+        }
+        if (hi == total && !(known.getOrDefault(total, Double.NaN) >= target)) {
+            return total;
+        }
         while (lo < hi) {
             int mid = lo + (hi - lo) / 2;
             double f = runner.faithfulness(Faithfulness.select(scores, Faithfulness.Selection.TOP_N, mid, true));
+            known.put(mid, f);
             progress.advance(1);
             if (f >= target) {
                 hi = mid;
@@ -202,6 +224,7 @@ public final class CircuitStudy {
                 lo = mid + 1;
             }
         }
+        known.computeIfAbsent(lo, size -> runner.faithfulness(Faithfulness.select(scores, Faithfulness.Selection.TOP_N, size, true)));
         return lo;
     }
 
