@@ -97,11 +97,9 @@ public final class SqlPredictor {
         for (int i = 0; i < n; i++) {
             ids[i] = promptIds(examples.get(i));
         }
-        int[] order = lengthOrder(ids);
         String[] out = new String[n];
         int pad = Math.max(0, tokenizer.padId());
-        for (int i = 0; i < n; i += batchSize) {
-            int[] rows = Arrays.copyOfRange(order, i, Math.min(n, i + batchSize));
+        for (int[] rows : lengthBatches(ids, batchSize)) {
             List<int[]> prompts = new ArrayList<>();
             for (int r : rows) {
                 prompts.add(ids[r]);
@@ -125,6 +123,22 @@ public final class SqlPredictor {
     public static int[] lengthOrder(int[][] prompts) {
         return IntStream.range(0, prompts.length).boxed().sorted(Comparator.comparingInt(i -> prompts[i].length))
                 .mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * The batches to decode prompts in: consecutive runs of {@link #lengthOrder}, at most {@code batchSize} each.
+     *
+     * @param prompts   the prompts' token ids
+     * @param batchSize prompts per batch, at least 1
+     * @return per batch the indices of its prompts
+     */
+    public static List<int[]> lengthBatches(int[][] prompts, int batchSize) {
+        int[] order = lengthOrder(prompts);
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < order.length; i += batchSize) {
+            out.add(Arrays.copyOfRange(order, i, Math.min(order.length, i + batchSize)));
+        }
+        return out;
     }
 
     /**

@@ -24,19 +24,7 @@ final class CpuSelection {
     static int topK(INDArray pre, int k, INDArray allowed, INDArray start, INDArray idx, INDArray val) {
         int n = (int) pre.size(0);
         int s = (int) (pre.length() / Math.max(1, n));
-        int[] allowedList = null; // the allowed latents in order (AuxK's dead latents: usually a few of S)
-        if (allowed != null) {
-            float[] a = CpuArrays.get(allowed);
-            int m = 0;
-            int[] list = new int[s];
-            for (int j = 0; j < s; j++) {
-                if (a[j] != 0) {
-                    list[m++] = j;
-                }
-            }
-            allowedList = Arrays.copyOf(list, m);
-        }
-        int[] allow = allowedList;
+        int[] allow = allowed == null ? null : nonZero(CpuArrays.get(allowed)); // AuxK's dead latents: usually a few
         int[] ri = new int[n * k];
         float[] rv = new float[n * k];
         int[] cnt = new int[n];
@@ -53,7 +41,7 @@ final class CpuSelection {
                 pb.get(r * s, row);
                 int size = prefilter ? topKByBlocks(row, s, k, vm, w, hi) : -1;
                 if (size < 0) { // no prefilter, or a row with NaN: the heap's full scan
-                    size = allow == null ? offer(row, 0, s, hv, hi, 0, k) : offerListed(row, allow, hv, hi, k);
+                    size = heapTopK(row, s, allow, hv, hi, k);
                     Arrays.sort(hi, 0, size);
                 }
                 for (int e = 0; e < size; e++) {
@@ -69,22 +57,28 @@ final class CpuSelection {
     /** Block of the top-k prefilter: each block's largest value bounds the block's entries. */
     private static final int BLOCK = 16;
 
-    /**
-     * Offers row[from, to) in order to the min-heap of the best k (value, index) of {@code size} entries: the positive
-     * values; a later equal value does not displace an earlier one.
-     * @return the heap's new size
-     */
-    private static int offer(float[] row, int from, int to, float[] hv, int[] hi, int size, int k) {
-        for (int j = from; j < to; j++) {
-            size = offer(row[j], j, hv, hi, size, k);
+    /** The indices of the non-zero entries of a, in order. */
+    private static int[] nonZero(float[] a) {
+        int m = 0;
+        int[] list = new int[a.length];
+        for (int j = 0; j < a.length; j++) {
+            if (a[j] != 0) {
+                list[m++] = j;
+            }
         }
-        return size;
+        return Arrays.copyOf(list, m);
     }
 
-    /** {@link #offer(float[], int, int, float[], int[], int, int)} of the listed latents only (in increasing order). */
-    private static int offerListed(float[] row, int[] list, float[] hv, int[] hi, int k) {
+    /**
+     * Offers the row's latents in order (all s of them, or only those of {@code list}, increasing) to the min-heap of
+     * the best k (value, index): the positive values; a later equal value does not displace an earlier one.
+     * @return the heap's size
+     */
+    private static int heapTopK(float[] row, int s, int[] list, float[] hv, int[] hi, int k) {
         int size = 0;
-        for (int j : list) {
+        int n = list == null ? s : list.length;
+        for (int i = 0; i < n; i++) {
+            int j = list == null ? i : list[i];
             size = offer(row[j], j, hv, hi, size, k);
         }
         return size;

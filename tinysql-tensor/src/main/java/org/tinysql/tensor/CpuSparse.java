@@ -28,16 +28,27 @@ final class CpuSparse {
         return s;
     }
 
+    /** The first {@code nnz} entries of CSR idx, a host copy. */
+    private static int[] entryLatents(INDArray idx, int nnz) {
+        int[] ix = new int[nnz];
+        ib(idx).get(0, ix, 0, nnz);
+        return ix;
+    }
+
+    /** The first {@code nnz} entries of a per-entry value array (CSR val, or a coefficient per entry), a host copy. */
+    private static float[] entryValues(INDArray val, int nnz) {
+        float[] v = new float[nnz];
+        fb(val).get(0, v, 0, nnz);
+        return v;
+    }
+
     static void sparseDecode(INDArray start, INDArray idx, INDArray val, INDArray w, INDArray bias, INDArray out) {
         int[] st = starts(start);
         int n = st.length - 1;
         int c = (int) (out.length() / Math.max(1, n));
         float[] b = bias != null ? CpuArrays.get(bias) : null;
-        int nnz = st[n];
-        int[] ix = new int[nnz];
-        ib(idx).get(0, ix, 0, nnz);
-        float[] vs = new float[nnz];
-        fb(val).get(0, vs, 0, nnz);
+        int[] ix = entryLatents(idx, st[n]);
+        float[] vs = entryValues(val, st[n]);
         float[] ws = CpuArrays.get(w); // one copy of W [S, C] instead of one per entry
         FloatBuffer ob = fb(out);
         rowChunks(n, (from, to) -> {
@@ -62,9 +73,7 @@ final class CpuSparse {
         int n = st.length - 1;
         int c = (int) (a.length() / Math.max(1, n));
         float[] ad = add != null ? CpuArrays.get(add) : null;
-        int nnz = st[n];
-        int[] ix = new int[nnz];
-        ib(idx).get(0, ix, 0, nnz);
+        int[] ix = entryLatents(idx, st[n]);
         float[] ws = CpuArrays.get(w);
         FloatBuffer ab = fb(a), ob = fb(out);
         rowChunks(n, (from, to) -> {
@@ -93,10 +102,8 @@ final class CpuSparse {
         int nnz = st[n];
         int c = (int) (x.length() / Math.max(1, n));
         int s = (int) (dw.length() / c);
-        int[] ix = new int[nnz];
-        ib(idx).get(0, ix, 0, nnz);
-        float[] cf = new float[nnz];
-        fb(coef).get(0, cf, 0, nnz);
+        int[] ix = entryLatents(idx, nnz);
+        float[] cf = entryValues(coef, nnz);
         int[] row = new int[nnz];
         for (int r = 0; r < n; r++) {
             Arrays.fill(row, st[r], st[r + 1], r);

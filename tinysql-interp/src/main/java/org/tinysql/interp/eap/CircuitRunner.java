@@ -294,20 +294,20 @@ public final class CircuitRunner implements AutoCloseable {
     private INDArray[] deltas(int[] dests, Circuit cr, Diffs diffs, int n, double strength) {
         int sources = graph.sources().size();
         float[] wt = new float[dests.length * sources];
-        INDArray[] out = new INDArray[dests.length];
-        int used = 0; // sources [0, used) take part
-        boolean any = false;
+        boolean[] missing = new boolean[dests.length];
+        int used = 0; // sources [0, used) take part; none when nothing is missing
         for (int i = 0; i < dests.length; i++) {
             for (int u = 0; u < sources; u++) {
                 if (graph.valid(u, dests[i]) && !cr.contains(u, dests[i])) {
                     diffs.ensure(u);
                     wt[i * sources + u] = (float) strength;
                     used = Math.max(used, u + 1);
-                    any = true;
+                    missing[i] = true;
                 }
             }
         }
-        if (!any) {
+        INDArray[] out = new INDArray[dests.length];
+        if (used == 0) {
             return out;
         }
         // Rows of sources not needed in this run hold an earlier run's (finite) differences: their weights are 0.
@@ -320,11 +320,7 @@ public final class CircuitRunner implements AutoCloseable {
         INDArray dv = rows(deltaAll, 0, dests.length * n).reshape('c', dests.length, (long) n * mv.dModel());
         k.gemm(wd, rows(diffAll, 0, used * n).reshape('c', used, (long) n * mv.dModel()), dv, false, false, 1f, 0f);
         for (int i = 0; i < dests.length; i++) {
-            boolean missing = false;
-            for (int u = 0; u < used && !missing; u++) {
-                missing = wt[i * sources + u] != 0;
-            }
-            if (missing) {
+            if (missing[i]) {
                 out[i] = rows(deltaAll, i, n);
             }
         }

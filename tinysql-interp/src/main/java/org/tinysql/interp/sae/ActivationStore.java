@@ -115,9 +115,6 @@ public final class ActivationStore {
     public static Map<String, ActivationStore> fromModel(Transformer model, Tokenizer tok, List<TinySqlExample> examples,
                                                          List<String> hooks, int contextBatch, int bufferRows, long seed)
             throws IOException {
-        for (String h : hooks) {
-            HookPoints.check(model.config(), h);
-        }
         ActivationSources.ModelSource src = new ActivationSources.ModelSource(model, tok, examples, hooks, contextBatch);
         Map<String, ActivationStore> stores = new LinkedHashMap<>();
         for (String h : hooks) {

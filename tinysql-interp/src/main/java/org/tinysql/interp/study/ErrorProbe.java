@@ -89,12 +89,11 @@ public final class ErrorProbe {
         for (int i = 0; i < n; i++) {
             ids[i] = predictor.promptIds(prompts.get(i));
         }
-        int[] order = SqlPredictor.lengthOrder(ids); // batches of similar length; rows kept in prompt order
         int[][] answerOf = new int[n][];
         float[][] resid = new float[n][];
         float[][] latents = new float[n][];
-        for (int from = 0; from < n; from += AccuracyMatrix.DECODE_BATCH) {
-            int[] rows = Arrays.copyOfRange(order, from, Math.min(n, from + AccuracyMatrix.DECODE_BATCH));
+        // batches of similar prompt length; rows kept in prompt order
+        for (int[] rows : SqlPredictor.lengthBatches(ids, AccuracyMatrix.DECODE_BATCH)) {
             List<int[]> part = new ArrayList<>();
             for (int i : rows) {
                 part.add(ids[i]);
