@@ -105,11 +105,40 @@ public final class EdgeAttribution implements AutoCloseable {
      * @throws IllegalArgumentException if {@code igSteps} is negative or {@code batchSize} below 1
      */
     public EapResult run(PatchBatch batch, Metric.Kind metric, int igSteps, int batchSize, Progress progress) {
+        return runGroups(batch, metric, igSteps, Math.max(1, batch.size()), batchSize, progress).all();
+    }
+
+    /**
+     * The scores of all rows and of each group of {@code groupSize} consecutive rows.
+     *
+     * @param all    the scores over every row of the batch
+     * @param groups the scores over rows [i groupSize, (i + 1) groupSize) per group i; the last one shorter when the
+     *               batch size is not a multiple of the group size
+     */
+    public record Groups(EapResult all, List<EapResult> groups) {
+    }
+
+    /**
+     * As {@link #run(PatchBatch, Metric.Kind, int, int, Progress)}, and from the same forward and backward passes the
+     * scores of each group of {@code groupSize} consecutive rows (e.g. the paper's batches of 30 pairs, whose top edges
+     * it compares for stability): minibatches never straddle two groups, each group's scores are the mean over its
+     * rows, and the scores of all rows are the groups' means weighted by their sizes. Costs what {@code run} costs.
+     *
+     * @param batch     the clean/corrupt pairs
+     * @param metric    the metric whose change is estimated
+     * @param igSteps   0 for EAP, else the number m of interpolation steps
+     * @param groupSize rows per group, at least 1
+     * @param batchSize rows per minibatch, at least 1
+     * @param progress  advanced by one per minibatch
+     * @return the scores of all rows and per group
+     * @throws IllegalArgumentException if {@code igSteps} is negative or {@code groupSize} or {@code batchSize} below 1
+     */
+    public Groups runGroups(PatchBatch batch, Metric.Kind metric, int igSteps, int groupSize, int batchSize, Progress progress) {
         if (igSteps < 0) {
             throw new IllegalArgumentException("igSteps must be >= 0, got " + igSteps);
         }
-        if (batchSize < 1) {
-            throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
+        if (batchSize < 1 || groupSize < 1) {
+            throw new IllegalArgumentException("batchSize and groupSize must be >= 1, got " + batchSize + " and " + groupSize);
         }
         int nS = graph.sources().size();
         int nD = graph.dests().size();
@@ -117,23 +146,45 @@ public final class EdgeAttribution implements AutoCloseable {
         double clean = 0;
         double corrupt = 0;
         int total = batch.size();
-        for (int from = 0; from < total; from += batchSize) {
-            PatchBatch b = batch.slice(from, Math.min(total, from + batchSize));
-            double w = b.size() / (double) total;
-            double[] m = minibatch(b, metric, igSteps, w, scores);
-            clean += m[0] * w;
-            corrupt += m[1] * w;
-            progress.advance(1);
+        String method = igSteps > 0 ? "EAP-IG(" + igSteps + ")" : "EAP";
+        List<EapResult> groups = new java.util.ArrayList<>();
+        for (int g0 = 0; g0 < total; g0 += groupSize) {
+            int g1 = Math.min(total, g0 + groupSize);
+            double[][] group = new double[nS][nD];
+            double gClean = 0;
+            double gCorrupt = 0;
+            for (int from = g0; from < g1; from += batchSize) {
+                PatchBatch b = batch.slice(from, Math.min(g1, from + batchSize));
+                double w = b.size() / (double) (g1 - g0);
+                double[] m = minibatch(b, metric, igSteps, w, group);
+                gClean += m[0] * w;
+                gCorrupt += m[1] * w;
+                progress.advance(1);
+            }
+            double w = (g1 - g0) / (double) total;
+            for (int u = 0; u < nS; u++) {
+                for (int v = 0; v < nD; v++) {
+                    scores[u][v] += w * group[u][v];
+                }
+            }
+            clean += w * gClean;
+            corrupt += w * gCorrupt;
+            maskInvalid(group);
+            groups.add(new EapResult(graph, group, metric, method, g1 - g0, gClean, gCorrupt));
         }
-        for (int u = 0; u < nS; u++) {
-            for (int v = 0; v < nD; v++) {
+        maskInvalid(scores);
+        return new Groups(new EapResult(graph, scores, metric, method, total, clean, corrupt), List.copyOf(groups));
+    }
+
+    /** NaN where the graph has no edge. */
+    private void maskInvalid(double[][] scores) {
+        for (int u = 0; u < scores.length; u++) {
+            for (int v = 0; v < scores[u].length; v++) {
                 if (!graph.valid(u, v)) {
                     scores[u][v] = Double.NaN;
                 }
             }
         }
-        String method = igSteps > 0 ? "EAP-IG(" + igSteps + ")" : "EAP";
-        return new EapResult(graph, scores, metric, method, total, clean, corrupt);
     }
 
     /**

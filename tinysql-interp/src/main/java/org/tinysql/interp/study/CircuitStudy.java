@@ -130,7 +130,9 @@ public final class CircuitStudy {
         String svg = null;
         for (int ig : o.igSteps() > 0 ? new int[] {0, o.igSteps()} : new int[] {0}) {
             long t0 = System.nanoTime();
-            EapResult scores = eap.run(batch, metric, ig, EAP_MINIBATCH, progress);
+            // EAP's run also gives each batch's scores for the stability rule (no second pass over the pairs)
+            EdgeAttribution.Groups groups = ig == 0 ? eap.runGroups(batch, metric, 0, o.pairsPerBatch(), EAP_MINIBATCH, progress) : null;
+            EapResult scores = groups != null ? groups.all() : eap.run(batch, metric, ig, EAP_MINIBATCH, progress);
             // Faithfulness on the first batch: each evaluation patches every edge outside the circuit, a forward pass per
             // pair, and the bisection and the curve need about 2 log2(edges) of them.
             PatchBatch first = batch.slice(0, Math.min(batch.size(), o.pairsPerBatch()));
@@ -154,7 +156,7 @@ public final class CircuitStudy {
             int batches = 0;
             double jaccard = Double.NaN;
             if (ig == 0) {
-                Stability s = stability(eap, batch, metric, o, progress);
+                Stability s = stability(groups, batch.size(), o);
                 stable = s.stable;
                 batches = s.batches;
                 jaccard = s.jaccard;
@@ -180,7 +182,7 @@ public final class CircuitStudy {
 
     /**
      * The progress steps of {@link #run} (at most; fewer when fewer pairs qualify): per method the EAP minibatches, the
-     * bisection and the curve, and the stability batches.
+     * bisection and the curve (EAP's minibatches also give the stability batches).
      *
      * @param cfg the model's configuration
      * @param o   the study's sizes
@@ -189,9 +191,10 @@ public final class CircuitStudy {
     public static long progressSteps(org.tinysql.model.ModelConfig cfg, StudyOptions o) {
         int edges = new EapGraph(cfg).edgeCount();
         int bisect = 32 - Integer.numberOfLeadingZeros(Math.max(1, edges - 1));
-        long perMethod = (o.pairs() + EAP_MINIBATCH - 1) / EAP_MINIBATCH + bisect + logSizes(edges).length;
-        long stability = (long) o.pairBatches() * ((o.pairsPerBatch() + EAP_MINIBATCH - 1) / EAP_MINIBATCH);
-        return (o.igSteps() > 0 ? 2 : 1) * perMethod + stability;
+        long faithfulness = bisect + logSizes(edges).length;
+        long eap = (long) o.pairBatches() * ((o.pairsPerBatch() + EAP_MINIBATCH - 1) / EAP_MINIBATCH); // minibatches within batches
+        long eapIg = (o.pairs() + EAP_MINIBATCH - 1) / EAP_MINIBATCH;
+        return eap + faithfulness + (o.igSteps() > 0 ? eapIg + faithfulness : 0);
     }
 
     /**
@@ -242,17 +245,18 @@ public final class CircuitStudy {
     private record Stability(List<String> stable, int batches, double jaccard) {
     }
 
-    /** The paper's rule: edges in the top-k of every batch; and the mean pairwise Jaccard of the batches' top-k sets. */
-    private static Stability stability(EdgeAttribution eap, PatchBatch batch, Metric.Kind metric, StudyOptions o, Progress progress) {
-        int per = o.pairsPerBatch();
-        int batches = Math.min(o.pairBatches(), batch.size() / per);
+    /**
+     * The paper's rule: edges in the top-k of every full batch of {@code pairsPerBatch} pairs (a shorter last batch is
+     * left out); and the mean pairwise Jaccard of the batches' top-k sets.
+     */
+    private static Stability stability(EdgeAttribution.Groups groups, int pairCount, StudyOptions o) {
+        int batches = Math.min(o.pairBatches(), pairCount / o.pairsPerBatch());
         if (batches < 1) {
             return new Stability(List.of(), 0, Double.NaN);
         }
         List<Set<String>> tops = new ArrayList<>();
         for (int b = 0; b < batches; b++) {
-            EapResult r = eap.run(batch.slice(b * per, (b + 1) * per), metric, 0, EAP_MINIBATCH, progress);
-            tops.add(r.topN(o.stableTop()).edgeNames());
+            tops.add(groups.groups().get(b).topN(o.stableTop()).edgeNames());
         }
         Set<String> stable = new LinkedHashSet<>(tops.get(0));
         tops.forEach(stable::retainAll);

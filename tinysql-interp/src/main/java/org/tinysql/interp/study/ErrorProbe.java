@@ -35,11 +35,18 @@ import org.tribuo.provenance.SimpleDataSourceProvenance;
  * positions of the SAE's latent activations on the last residual stream, and, as the baseline, of the raw residual
  * itself. The answer positions are those of the model's own answer (the last prompt token and every generated token,
  * read while decoding), never the gold SQL's: the features only hold what the model had when it answered. A logistic regression (Tribuo, z-scored features) is trained on 70% of the
- * prompts (stratified) and its AUROC for "wrong" measured on the other 30%.
+ * prompts (stratified) and its AUROC for "wrong" measured on the other 30%. Prompts are decoded in chunks of
+ * {@value #CHUNK} until both classes have enough of them: a weak model's probe needs a few hundred of each, not 5000
+ * decodes (the CS5 model's 5000 took two minutes), while a strong model's few wrong answers need every prompt.
  */
 public final class ErrorProbe {
     /** The fewest wrong and right predictions each for a probe. */
     public static final int MIN_PER_CLASS = 20;
+    /**
+     * Prompts decoded between two looks at the class counts (in prompt-length order within each chunk): decoding stops
+     * after the first chunk that leaves both classes with at least the wanted number of prompts.
+     */
+    static final int CHUNK = 1000;
     /** The share of prompts the probes are trained on. */
     static final double TRAIN_SHARE = 0.7;
     private static final Label WRONG = new Label("wrong");
@@ -71,7 +78,7 @@ public final class ErrorProbe {
     }
 
     /**
-     * Decodes, scores, pools features and trains both probes.
+     * Decodes, scores, pools features and trains both probes, on every prompt.
      *
      * @param model    the model
      * @param tok      its tokenizer
@@ -82,6 +89,24 @@ public final class ErrorProbe {
      * @return the AUROCs
      */
     public static Probe run(Transformer model, Tokenizer tok, Sae sae, List<TinySqlExample> prompts, long seed, Progress progress) {
+        return run(model, tok, sae, prompts, Integer.MAX_VALUE, seed, progress);
+    }
+
+    /**
+     * Decodes prompts in order (chunks of {@value #CHUNK}) until both right and wrong answers number at least
+     * {@code perClass} or the prompts run out, then pools features and trains both probes on the prompts decoded.
+     *
+     * @param model    the model
+     * @param tok      its tokenizer
+     * @param sae      the SAE on {@code sae.config().hookName()}
+     * @param prompts  held-out prompts with gold SQL, in the order they are taken
+     * @param perClass right and wrong answers each after which decoding stops
+     * @param seed     the seed of the train/test split
+     * @param progress advanced per prompt decoded
+     * @return the AUROCs
+     */
+    public static Probe run(Transformer model, Tokenizer tok, Sae sae, List<TinySqlExample> prompts, int perClass, long seed,
+                            Progress progress) {
         String hook = sae.config().hookName();
         SqlPredictor predictor = new SqlPredictor(model, tok, SqlPredictor.MAX_NEW_TOKENS);
         int n = prompts.size();
@@ -89,35 +114,43 @@ public final class ErrorProbe {
         for (int i = 0; i < n; i++) {
             ids[i] = predictor.promptIds(prompts.get(i));
         }
-        int[][] answerOf = new int[n][];
         float[][] resid = new float[n][];
         float[][] latents = new float[n][];
-        // batches of similar prompt length; rows kept in prompt order
-        for (int[] rows : SqlPredictor.lengthBatches(ids, AccuracyMatrix.DECODE_BATCH)) {
-            List<int[]> part = new ArrayList<>();
-            for (int i : rows) {
-                part.add(ids[i]);
-            }
-            List<int[]> got = decodeAndPool(model, sae, part, SqlPredictor.MAX_NEW_TOKENS, tok.eosId(), Math.max(0, tok.padId()), resid,
-                    latents, rows);
-            for (int j = 0; j < rows.length; j++) {
-                answerOf[rows[j]] = got.get(j);
-            }
-            progress.advance(part.size());
-        }
-        List<int[]> answers = Arrays.asList(answerOf);
-        List<String> predicted = answers.stream().map(a -> tok.decode(a).strip()).toList();
-        List<ScoreResult> exact = Scoring.scoreAll(Scoring.items(prompts, predicted), List.of(ExactMatch::new), AccuracyMatrix.SCORING_THREADS)
-                .values().iterator().next();
-        boolean[] wrong = new boolean[prompts.size()];
+        boolean[] wrongAll = new boolean[n];
+        int done = 0;
         int nWrong = 0;
-        for (int i = 0; i < wrong.length; i++) {
-            wrong[i] = !exact.get(i).correct();
-            nWrong += wrong[i] ? 1 : 0;
+        for (int to; (to = nextChunkEnd(done, n, nWrong, perClass, CHUNK)) > done; done = to) {
+            int from = done;
+            int[][] chunk = Arrays.copyOfRange(ids, from, to);
+            String[] predicted = new String[to - from];
+            // batches of similar prompt length; rows kept in prompt order
+            for (int[] rows : SqlPredictor.lengthBatches(chunk, AccuracyMatrix.DECODE_BATCH)) {
+                List<int[]> part = new ArrayList<>();
+                int[] at = new int[rows.length];
+                for (int j = 0; j < rows.length; j++) {
+                    part.add(chunk[rows[j]]);
+                    at[j] = from + rows[j];
+                }
+                List<int[]> got = decodeAndPool(model, sae, part, SqlPredictor.MAX_NEW_TOKENS, tok.eosId(), Math.max(0, tok.padId()), resid,
+                        latents, at);
+                for (int j = 0; j < rows.length; j++) {
+                    predicted[rows[j]] = tok.decode(got.get(j)).strip();
+                }
+                progress.advance(part.size());
+            }
+            List<ScoreResult> exact = Scoring.scoreAll(Scoring.items(prompts.subList(from, to), Arrays.asList(predicted)),
+                    List.of(ExactMatch::new), AccuracyMatrix.SCORING_THREADS).values().iterator().next();
+            for (int i = from; i < to; i++) {
+                wrongAll[i] = !exact.get(i - from).correct();
+                nWrong += wrongAll[i] ? 1 : 0;
+            }
         }
+        boolean[] wrong = Arrays.copyOf(wrongAll, done);
+        resid = Arrays.copyOf(resid, done);
+        latents = Arrays.copyOf(latents, done);
         if (nWrong < MIN_PER_CLASS || wrong.length - nWrong < MIN_PER_CLASS) {
-            return new Probe(hook, prompts.size(), nWrong, 0, Double.NaN, Double.NaN, 0, String.format(java.util.Locale.ROOT,
-                    "%d wrong of %d predictions: a probe needs at least %d of each", nWrong, prompts.size(), MIN_PER_CLASS));
+            return new Probe(hook, done, nWrong, 0, Double.NaN, Double.NaN, 0, String.format(java.util.Locale.ROOT,
+                    "%d wrong of %d predictions: a probe needs at least %d of each", nWrong, done, MIN_PER_CLASS));
         }
         int s = sae.config().dSae();
         boolean[] train = split(wrong, seed);
@@ -135,9 +168,21 @@ public final class ErrorProbe {
         for (boolean u : used) {
             saeFeatures += u ? 1 : 0;
         }
-        return new Probe(hook, prompts.size(), nWrong, test, auroc(latents, used, wrong, train, true),
+        return new Probe(hook, done, nWrong, test, auroc(latents, used, wrong, train, true),
                 auroc(resid, null, wrong, train, false),
                 saeFeatures, null);
+    }
+
+    /**
+     * The end of the next chunk of prompts to decode, or {@code done} when decoding stops: after {@code done} of
+     * {@code n} prompts, {@code wrong} of them answered wrongly, it stops once both classes have {@code perClass}
+     * prompts. With {@code perClass} = {@link Integer#MAX_VALUE} every prompt is decoded in one chunk (one length order).
+     */
+    static int nextChunkEnd(int done, int n, int wrong, int perClass, int chunk) {
+        if (done >= n || (wrong >= perClass && done - wrong >= perClass)) {
+            return done;
+        }
+        return perClass == Integer.MAX_VALUE ? n : Math.min(n, done + chunk);
     }
 
     /**

@@ -250,12 +250,12 @@ public final class Study {
     /** The probes read the SAE on the last layer's residual stream, as trained by {@link #saes}. */
     private ErrorProbe.Probe probe(ResultStore store, StudyModel m, Transformer model, HfTokenizer tok, String stamp) throws IOException {
         String hook = org.tinysql.model.HookName.residPost(model.config().nLayers() - 1);
-        String settings = saeSettings(stamp) + " probe=" + options.probePrompts();
+        String settings = saeSettings(stamp) + " probe=" + options.probePrompts() + "/" + options.probePerClass();
         return store.get(m.name(), "probe", settings, ErrorProbe.Probe.class, () -> {
             Sae sae = Sae.load(store.folder(m.name()).resolve("sae-" + hook), model.kernels());
             List<org.tinysql.data.TinySqlExample> prompts = AccuracyMatrix.testPrompts(m, m.commandSet(), options.probePrompts());
             try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " error probe", prompts.size())) {
-                return ErrorProbe.run(model, tok, sae, prompts, options.seed(), bar);
+                return ErrorProbe.run(model, tok, sae, prompts, options.probePerClass(), options.seed(), bar);
             }
         });
     }

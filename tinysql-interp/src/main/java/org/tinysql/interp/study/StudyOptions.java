@@ -23,15 +23,17 @@ import org.tinysql.data.CorruptionKind;
  * @param saeK               active latents per token of the TopK SAEs (the paper: 32)
  * @param saeTrainPrompts    training prompts whose activations train the SAEs
  * @param saeEvalPrompts     validation prompts of the SAE metrics and feature analysis
- * @param probePrompts       held-out prompts of the error-prediction probes (decoded, then split 70/30)
+ * @param probePrompts       held-out prompts of the error-prediction probes (decoded, then split 70/30), at most
+ * @param probePerClass      right and wrong answers each after which the probe stops decoding (a weak model's
+ *                           classes fill long before {@code probePrompts})
  * @param heuristicPairs     conflict prompts of the table-name heuristic
  * @param kinds              the corruption kinds studied (each where the model's command set has the element)
  * @param seed               the seed of pairs, prompts and SAEs
  */
 public record StudyOptions(int evalPrompts, int pairBatches, int pairsPerBatch, int stableTop, int igSteps,
                            double faithfulnessTarget, int minimalPrompts, int lensPrompts, int saeSteps,
-                           int saeExpansion, int saeK, int saeTrainPrompts, int saeEvalPrompts, int probePrompts, int heuristicPairs,
-                           Set<CorruptionKind> kinds, long seed) {
+                           int saeExpansion, int saeK, int saeTrainPrompts, int saeEvalPrompts, int probePrompts, int probePerClass,
+                           int heuristicPairs, Set<CorruptionKind> kinds, long seed) {
 
     /**
      * Checks the values.
@@ -41,12 +43,12 @@ public record StudyOptions(int evalPrompts, int pairBatches, int pairsPerBatch, 
     public StudyOptions {
         if (evalPrompts < 1 || pairBatches < 1 || pairsPerBatch < 2 || stableTop < 1 || igSteps < 0 || minimalPrompts < 0 || lensPrompts < 1
                 || saeSteps < 0 || saeExpansion < 1 || saeK < 1 || saeTrainPrompts < 1
-                || saeEvalPrompts < 1 || probePrompts < 4 || heuristicPairs < 2) {
+                || saeEvalPrompts < 1 || probePrompts < 4 || probePerClass < 2 || heuristicPairs < 2) {
             throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "study options out of range: eval prompts %d, "
                     + "pair batches %d of %d (at least 2), stable top %d, IG steps %d, minimal-circuit prompts %d, lens prompts %d, SAE steps %d, SAE %dx k=%d, "
-                    + "SAE prompts %d/%d, probe prompts %d (at least 4), heuristic pairs %d (at least 2)", evalPrompts, pairBatches,
+                    + "SAE prompts %d/%d, probe prompts %d (at least 4) and %d per class (at least 2), heuristic pairs %d (at least 2)", evalPrompts, pairBatches,
                     pairsPerBatch, stableTop, igSteps, minimalPrompts, lensPrompts, saeSteps, saeExpansion, saeK, saeTrainPrompts, saeEvalPrompts,
-                    probePrompts, heuristicPairs));
+                    probePrompts, probePerClass, heuristicPairs));
         }
         if (!(faithfulnessTarget > 0 && faithfulnessTarget <= 1)) {
             throw new IllegalArgumentException("the faithfulness target must be in (0, 1]: " + faithfulnessTarget);
@@ -60,12 +62,13 @@ public record StudyOptions(int evalPrompts, int pairBatches, int pairsPerBatch, 
     /**
      * The paper's sizes: 300 test prompts per cell, 3 batches of 30 pairs per corruption kind, EAP (EAP-IG beside it
      * doubles the circuit time: {@code igSteps(5)}), faithfulness 0.9, minimal circuits on 32 prompts, TopK SAEs 15x with k = 32 (500 steps of 1024
-     * activations from 2000 prompts), probes on 5000 prompts, every corruption kind.
+     * activations from 2000 prompts), probes on up to 5000 prompts (decoding stops once 500 answers are right and
+     * 500 wrong), every corruption kind.
      *
      * @return the options
      */
     public static StudyOptions full() {
-        return new StudyOptions(300, 3, 30, 50, 0, 0.9, 32, 100, 500, 15, 32, 2000, 150, 5000, 48,
+        return new StudyOptions(300, 3, 30, 50, 0, 0.9, 32, 100, 500, 15, 32, 2000, 150, 5000, 500, 48,
                 EnumSet.allOf(CorruptionKind.class), 7);
     }
 
@@ -75,7 +78,7 @@ public record StudyOptions(int evalPrompts, int pairBatches, int pairsPerBatch, 
      * @return the options
      */
     public static StudyOptions quick() {
-        return new StudyOptions(40, 2, 8, 20, 0, 0.9, 4, 16, 30, 15, 32, 120, 20, 120, 16,
+        return new StudyOptions(40, 2, 8, 20, 0, 0.9, 4, 16, 30, 15, 32, 120, 20, 120, 120, 16,
                 EnumSet.allOf(CorruptionKind.class), 7);
     }
 
@@ -115,6 +118,7 @@ public record StudyOptions(int evalPrompts, int pairBatches, int pairsPerBatch, 
         private int saeTrainPrompts;
         private int saeEvalPrompts;
         private int probePrompts;
+        private int probePerClass;
         private int heuristicPairs;
         private Set<CorruptionKind> kinds;
         private long seed;
@@ -134,6 +138,7 @@ public record StudyOptions(int evalPrompts, int pairBatches, int pairsPerBatch, 
             saeTrainPrompts = o.saeTrainPrompts;
             saeEvalPrompts = o.saeEvalPrompts;
             probePrompts = o.probePrompts;
+            probePerClass = o.probePerClass;
             heuristicPairs = o.heuristicPairs;
             kinds = o.kinds;
             seed = o.seed;
@@ -202,9 +207,15 @@ public record StudyOptions(int evalPrompts, int pairBatches, int pairsPerBatch, 
             return this;
         }
 
-        /** @param n held-out prompts of the error-prediction probes @return this builder */
+        /** @param n held-out prompts of the error-prediction probes, at most @return this builder */
         public Builder probePrompts(int n) {
             probePrompts = n;
+            return this;
+        }
+
+        /** @param n right and wrong answers each after which the probe stops decoding @return this builder */
+        public Builder probePerClass(int n) {
+            probePerClass = n;
             return this;
         }
 
@@ -229,7 +240,7 @@ public record StudyOptions(int evalPrompts, int pairBatches, int pairsPerBatch, 
         /** @return the options, checked */
         public StudyOptions build() {
             return new StudyOptions(evalPrompts, pairBatches, pairsPerBatch, stableTop, igSteps, faithfulnessTarget,
-                    minimalPrompts, lensPrompts, saeSteps, saeExpansion, saeK, saeTrainPrompts, saeEvalPrompts, probePrompts, heuristicPairs, kinds, seed);
+                    minimalPrompts, lensPrompts, saeSteps, saeExpansion, saeK, saeTrainPrompts, saeEvalPrompts, probePrompts, probePerClass, heuristicPairs, kinds, seed);
         }
     }
 }

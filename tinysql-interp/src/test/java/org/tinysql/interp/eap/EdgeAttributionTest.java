@@ -82,6 +82,50 @@ class EdgeAttributionTest {
         }
     }
 
+    /**
+     * Grouped runs: each group's scores and metrics are those of a separate run on its rows, and the scores of all rows
+     * are the size-weighted mean of the groups' (to rounding: the minibatches differ), with one group equal to run().
+     */
+    @Test
+    void groupsAreSeparateRunsOfTheirRows() {
+        for (ModelConfig cfg : List.of(TinyModels.gpt(40, 32, 2, 2), TinyModels.llama(40, 32, 2, 4, 2))) {
+            Transformer m = TinyModels.random(cfg, 11, 3);
+            PatchBatch b = TinyModels.batch(7, 8, 40, 7, 2);
+            EdgeAttribution eap = new EdgeAttribution(m);
+            for (Metric.Kind kind : Metric.Kind.values()) {
+                EdgeAttribution.Groups g = eap.runGroups(b, kind, 0, 3, 2, org.tinysql.util.Progress.NONE);
+                assertEquals(3, g.groups().size());
+                EapResult whole = eap.run(b, kind, 0, 2);
+                double scale = 0;
+                for (int[] e : whole.ranked()) {
+                    scale = Math.max(scale, Math.abs(whole.scores()[e[0]][e[1]]));
+                }
+                assertTrue(scale > 0 || kind == Metric.Kind.KL, cfg + " " + kind + ": no signal");
+                double tol = 1e-5 * scale + 1e-7; // KL: gradients at the clean run are 0 up to rounding
+                for (int i = 0; i < 3; i++) {
+                    int from = 3 * i;
+                    int to = Math.min(b.size(), from + 3);
+                    EapResult alone = eap.run(b.slice(from, to), kind, 0, 2);
+                    EapResult group = g.groups().get(i);
+                    assertEquals(to - from, group.examples());
+                    assertEquals(alone.cleanMetric(), group.cleanMetric(), 1e-5 * Math.abs(alone.cleanMetric()) + 1e-6);
+                    assertEquals(alone.corruptMetric(), group.corruptMetric(), 1e-5 * Math.abs(alone.corruptMetric()) + 1e-6);
+                    for (int[] e : alone.ranked()) {
+                        assertEquals(alone.scores()[e[0]][e[1]], group.scores()[e[0]][e[1]], tol, cfg + " " + kind + " group " + i);
+                    }
+                }
+                for (int[] e : whole.ranked()) {
+                    assertEquals(whole.scores()[e[0]][e[1]], g.all().scores()[e[0]][e[1]], tol, cfg + " " + kind);
+                }
+                assertEquals(whole.cleanMetric(), g.all().cleanMetric(), 1e-5 * Math.abs(whole.cleanMetric()) + 1e-6);
+                EapResult one = eap.runGroups(b, kind, 0, b.size(), 2, org.tinysql.util.Progress.NONE).all();
+                for (int[] e : whole.ranked()) {
+                    assertEquals(whole.scores()[e[0]][e[1]], one.scores()[e[0]][e[1]], 0.0, "one group is run()");
+                }
+            }
+        }
+    }
+
     /** Over whole edges (not infinitesimal moves) EAP is an approximation; EAP-IG a closer one. */
     @Test
     void scoresApproximateExactEdgePatching() {

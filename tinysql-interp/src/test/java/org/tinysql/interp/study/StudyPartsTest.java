@@ -24,6 +24,19 @@ class StudyPartsTest {
         Files.writeString(dir.resolve("config.json"), "{}");
     }
 
+    /** The probe decodes chunk by chunk until both classes are full, and in one chunk when every prompt is wanted. */
+    @Test
+    void probeStopsOnceBothClassesAreFull() {
+        assertEquals(1000, ErrorProbe.nextChunkEnd(0, 5000, 0, 500, 1000));
+        assertEquals(2000, ErrorProbe.nextChunkEnd(1000, 5000, 700, 500, 1000), "300 right: one more chunk");
+        assertEquals(2000, ErrorProbe.nextChunkEnd(2000, 5000, 1400, 500, 1000), "600 right, 1400 wrong: stop");
+        assertEquals(5000, ErrorProbe.nextChunkEnd(4000, 5000, 20, 500, 1000), "a strong model's few errors: to the end");
+        assertEquals(5000, ErrorProbe.nextChunkEnd(5000, 5000, 20, 500, 1000), "nothing left");
+        assertEquals(4500, ErrorProbe.nextChunkEnd(4000, 4500, 20, 500, 1000), "the last chunk is shorter");
+        assertEquals(5000, ErrorProbe.nextChunkEnd(0, 5000, 0, Integer.MAX_VALUE, 1000), "every prompt: one chunk");
+        assertEquals(5000, ErrorProbe.nextChunkEnd(5000, 5000, 0, Integer.MAX_VALUE, 1000));
+    }
+
     @Test
     void aZooGivesTheLowestSeedPerCommandSetAndVariant(@TempDir Path zoo) throws IOException {
         Files.writeString(zoo.resolve("zoo.json"), "{\"examples\": 5000, \"data_seed\": 9, \"eval_prompts\": 50, \"overrides\": \"\"}");
