@@ -34,14 +34,27 @@ public final class OutputSimilarity {
         return Math.round(s * 10) / 10.0;
     }
 
+    /**
+     * Whether {@code prefix}, the start of a prediction, already decides its {@link #score} against any gold SQL: it
+     * has SELECT, then FROM and the table after it ended by a space or ';'. Every continuation of such a prefix scores
+     * what the prefix scores, so a decoder can stop there.
+     *
+     * @param prefix the text generated so far
+     * @return true when no continuation can change the score
+     */
+    public static boolean settled(String prefix) {
+        return Parts.of(prefix).tableEnded;
+    }
+
     private static boolean same(String a, String b) {
         return a == null ? b == null : a.equals(b);
     }
 
     /** The words the score looks at: SELECT and FROM present, the table after FROM, the selected columns. */
-    private record Parts(boolean select, boolean from, String table, List<String> columns) {
+    private record Parts(boolean select, boolean from, String table, List<String> columns, boolean tableEnded) {
         static Parts of(String sql) {
-            String s = sql.strip().replaceAll("\\s+", " ");
+            String raw = sql.stripLeading().replaceAll("\\s+", " ");
+            String s = raw.strip(); // positions in s are positions in raw, which only has trailing whitespace more
             // char by char, so that positions in up are positions in s (String.toUpperCase turns ß into SS)
             StringBuilder upper = new StringBuilder(s.length());
             for (int i = 0; i < s.length(); i++) {
@@ -51,6 +64,7 @@ public final class OutputSimilarity {
             int sel = wordAt(up, "SELECT", 0);
             int from = wordAt(up, "FROM", sel < 0 ? 0 : sel + 6);
             String table = null;
+            boolean tableEnded = false;
             if (from >= 0) {
                 String rest = s.substring(from + 4).strip();
                 int end = 0;
@@ -58,6 +72,16 @@ public final class OutputSimilarity {
                     end++;
                 }
                 table = end == 0 ? null : rest.substring(0, end).toLowerCase(Locale.ROOT);
+                // in the raw text, is the table followed by something (whitespace or ';') that later text cannot extend?
+                int i = from + 4;
+                while (i < raw.length() && Character.isWhitespace(raw.charAt(i))) {
+                    i++;
+                }
+                int j = i;
+                while (j < raw.length() && !Character.isWhitespace(raw.charAt(j)) && raw.charAt(j) != ';') {
+                    j++;
+                }
+                tableEnded = sel >= 0 && j > i && j < raw.length(); // without SELECT, a later one would move FROM
             }
             List<String> columns = new ArrayList<>();
             if (sel >= 0) {
@@ -68,7 +92,7 @@ public final class OutputSimilarity {
                     }
                 }
             }
-            return new Parts(sel >= 0, from >= 0, table, columns);
+            return new Parts(sel >= 0, from >= 0, table, columns, tableEnded);
         }
 
         String column(int i) {

@@ -74,6 +74,22 @@ public final class Generator {
      * @return per prompt, the generated token ids (possibly empty)
      */
     public static List<int[]> generate(Transformer model, List<int[]> prompts, Options o) {
+        return generate(model, prompts, o, null);
+    }
+
+    /**
+     * As {@link #generate(Transformer, List, Options)}, and a sequence also stops (keeping its last token) as soon as
+     * {@code stop} holds for the tokens it has generated so far: for callers that need only a prefix of each answer.
+     * Decoding ends when every sequence has stopped. With greedy decoding each sequence's tokens are exactly the first
+     * tokens of what it would have generated without {@code stop} (sequences do not interact); sampling draws every
+     * sequence's tokens from one random stream, so there a stopped sequence changes the later draws of the others.
+     * @param model the model to run
+     * @param prompts the prompts' token ids, each at least one token
+     * @param o the decoding options
+     * @param stop tested on a sequence's new tokens (EOS excluded) after each one; null never stops early
+     * @return per prompt, the generated token ids (possibly empty)
+     */
+    public static List<int[]> generate(Transformer model, List<int[]> prompts, Options o, java.util.function.Predicate<int[]> stop) {
         int b = prompts.size();
         int tp = 0;
         for (int[] p : prompts) {
@@ -117,6 +133,9 @@ public final class Generator {
                         done[i] = true;
                     } else if (!done[i]) {
                         out.get(i).add(next);
+                        if (stop != null && stop.test(out.get(i).stream().mapToInt(Integer::intValue).toArray())) {
+                            done[i] = true;
+                        }
                     }
                     ids[i][len] = done[i] ? Math.max(0, o.eosId()) : next;
                     all &= done[i];

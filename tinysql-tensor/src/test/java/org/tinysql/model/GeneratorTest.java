@@ -90,6 +90,26 @@ class GeneratorTest {
         assertTrue(m.hooks().decodable(), "no hook left");
     }
 
+    /** A stop rule ends each sequence early; greedy answers are then prefixes of the unstopped ones. */
+    @Test
+    void aStopRuleEndsEachSequenceAtAPrefixOfItsAnswer() throws Exception {
+        Transformer m = Transformer.fromPretrained(Fixtures.dir("qwen2-tiny"));
+        Generator.Options o = Generator.Options.greedy(12, -1, 0);
+        List<int[]> whole = Generator.generate(m, PROMPTS, o);
+        List<int[]> three = Generator.generate(m, PROMPTS, o, ids -> ids.length >= 3);
+        int target = whole.get(0)[2];
+        List<int[]> atTarget = Generator.generate(m, PROMPTS, o, ids -> ids[ids.length - 1] == target);
+        for (int i = 0; i < PROMPTS.size(); i++) {
+            assertArrayEquals(java.util.Arrays.copyOf(whole.get(i), 3), three.get(i), "sequence " + i);
+            int end = 0;
+            while (end < whole.get(i).length && whole.get(i)[end++] != target) {
+                // up to and including the first target token, or the whole answer
+            }
+            assertArrayEquals(java.util.Arrays.copyOf(whole.get(i), end), atTarget.get(i), "sequence " + i + " stops at token " + target);
+        }
+        assertEquals(3, atTarget.get(0).length, "sequence 0 stops at its third token");
+    }
+
     @Test
     void stopsAtEosAndSamplesDeterministically() throws Exception {
         Transformer m = Transformer.fromPretrained(Fixtures.dir("qwen2-tiny"));

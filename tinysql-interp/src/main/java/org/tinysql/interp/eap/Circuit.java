@@ -77,6 +77,20 @@ public final class Circuit {
         return c;
     }
 
+    /** The edge set as bits, source-major: equal for circuits with the same edges (a map key). */
+    java.util.BitSet bits() {
+        int w = in.length == 0 ? 0 : in[0].length;
+        java.util.BitSet b = new java.util.BitSet(in.length * w);
+        for (int u = 0; u < in.length; u++) {
+            for (int v = 0; v < in[u].length; v++) {
+                if (in[u][v]) {
+                    b.set(u * w + v);
+                }
+            }
+        }
+        return b;
+    }
+
     /**
      * The number of edges in the circuit.
      *

@@ -72,6 +72,12 @@ public final class CircuitRunner implements AutoCloseable {
     private final Metric metric;
     private final double cleanMetric;
     private final double emptyMetric;
+    /**
+     * The metric of every circuit already run with full ablation, by edge set: a faithfulness curve and the bisection
+     * after it ask for the same pruned circuit several times (all the small sizes whose edges prune away are the
+     * empty circuit, run once for {@link #emptyMetric}), and a run is deterministic.
+     */
+    private final java.util.Map<java.util.BitSet, Double> known = new java.util.HashMap<>();
 
     /**
      * Prepares the ablated source values for {@code batch} (one corrupt and one clean forward) and the metric.
@@ -161,6 +167,12 @@ public final class CircuitRunner implements AutoCloseable {
         return ablation;
     }
 
+    private void checkGraph(Circuit c) {
+        if (c.graph() != graph) {
+            throw new IllegalArgumentException("the circuit belongs to another graph");
+        }
+    }
+
     /**
      * (metric(circuit) - metric(empty)) / (metric(clean) - metric(empty)): 1 for the full circuit, 0 for none.
      *
@@ -184,7 +196,14 @@ public final class CircuitRunner implements AutoCloseable {
      * @return the metric, a mean over the batch rows
      */
     public double metric(Circuit c) {
-        return metric(c, 1.0);
+        checkGraph(c);
+        java.util.BitSet key = c.bits();
+        Double m = known.get(key);
+        if (m == null) {
+            m = metric(c, 1.0);
+            known.put(key, m);
+        }
+        return m;
     }
 
     /**
@@ -197,9 +216,7 @@ public final class CircuitRunner implements AutoCloseable {
      * @throws IllegalArgumentException if the circuit belongs to another graph
      */
     public double metric(Circuit cr, double strength) {
-        if (cr.graph() != graph) {
-            throw new IllegalArgumentException("the circuit belongs to another graph");
-        }
+        checkGraph(cr);
         Transformer m = mv.model();
         int L = mv.layers();
         int n = batch.size() * batch.length();

@@ -125,7 +125,7 @@ public final class MinimalStudy {
         // the ablation hooks are positional: greedy decoding keeps the KV cache
         Generator.Options gen = Generator.Options.greedy(maxNew, tok.eosId(), Math.max(0, tok.padId()));
         try {
-            Score intact = score(model, tok, prompts, gold, gen, Set.of(), means);
+            Score intact = score(model, tok, prompts, gold, gen, Set.of(), means, true);
             progress.advance(1);
             Score now = intact;
             List<Removal> removals = new ArrayList<>();
@@ -136,7 +136,7 @@ public final class MinimalStudy {
                 for (String h : kept) {
                     Set<String> removed = new LinkedHashSet<>(removedOf(layers, heads, kept));
                     removed.add(h);
-                    Score s = score(model, tok, prompts, gold, gen, removed, means);
+                    Score s = score(model, tok, prompts, gold, gen, removed, means, false);
                     progress.advance(1);
                     if (bestScore == null || s.similarity() > bestScore.similarity()) {
                         best = h;
@@ -150,9 +150,13 @@ public final class MinimalStudy {
                 now = bestScore;
                 removals.add(new Removal(HeadName.ofKey(best), bestScore.similarity()));
             }
+            // the trials decoded until the similarity was settled; exact match needs the minimal circuit's whole answers
+            double exact = removals.isEmpty() ? intact.exact()
+                    : score(model, tok, prompts, gold, gen, removedOf(layers, heads, kept), means, true).exact();
+            progress.advance(1);
             List<String> keptNames = kept.stream().map(HeadName::ofKey).toList();
             return new Minimal(prompts.size(), length, layers * heads, keptNames, target, intact.similarity(), intact.exact(),
-                    now.similarity(), now.exact(), removals, (System.nanoTime() - t0) / 1_000_000);
+                    now.similarity(), exact, removals, (System.nanoTime() - t0) / 1_000_000);
         } finally {
             for (INDArray m : means) {
                 m.close();
@@ -160,9 +164,9 @@ public final class MinimalStudy {
         }
     }
 
-    /** Generations with at most L*H*(L*H+1)/2 + 1 steps: the progress total of a full search. */
+    /** Generations with at most L*H*(L*H+1)/2 + 2 steps (the search, the intact model, the circuit's exact match): the progress total of a full search. */
     static long maxSteps(int totalHeads) {
-        return (long) totalHeads * (totalHeads + 1) / 2 + 1;
+        return (long) totalHeads * (totalHeads + 1) / 2 + 2;
     }
 
     private static Set<String> removedOf(int layers, int heads, Set<String> kept) {
@@ -227,9 +231,13 @@ public final class MinimalStudy {
         return out;
     }
 
-    /** Greedy answers with the heads in {@code removed} mean-ablated per position, scored against the gold SQL. */
+    /**
+     * Greedy answers with the heads in {@code removed} mean-ablated per position, scored against the gold SQL. With
+     * {@code whole} false each answer is decoded only until its similarity is settled ({@link OutputSimilarity#settled}:
+     * the table after FROM is written), which scores what the whole answer scores, and exact match is not measured (NaN).
+     */
     private static Score score(Transformer model, Tokenizer tok, List<int[]> prompts, List<String> gold, Generator.Options gen,
-                               Set<String> removed, INDArray[] means) {
+                               Set<String> removed, INDArray[] means, boolean whole) {
         int layers = means.length;
         List<Hooks.Handle> handles = new ArrayList<>();
         try {
@@ -246,16 +254,16 @@ public final class MinimalStudy {
                             hs.stream().mapToInt(Integer::intValue).toArray(), means[l], model.kernels())));
                 }
             }
-            List<int[]> out = Generator.generate(model, prompts, gen);
+            List<int[]> out = Generator.generate(model, prompts, gen, whole ? null : ids -> OutputSimilarity.settled(tok.decode(ids)));
             double sim = 0;
             double exact = 0;
             ExactMatch em = new ExactMatch();
             for (int i = 0; i < out.size(); i++) {
                 String sql = tok.decode(out.get(i)).strip();
                 sim += OutputSimilarity.score(gold.get(i), sql) / out.size();
-                exact += em.score("", gold.get(i), sql).correct() ? 1.0 / out.size() : 0;
+                exact += whole && em.score("", gold.get(i), sql).correct() ? 1.0 / out.size() : 0;
             }
-            return new Score(sim, exact);
+            return new Score(sim, whole ? exact : Double.NaN);
         } finally {
             handles.forEach(Hooks.Handle::close);
         }
