@@ -40,7 +40,9 @@ abstract class VectorMath {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
                 && !Boolean.getBoolean("tinysql.scalar")) {
             try {
-                return new SimdMath();
+                SimdMath simd = new SimdMath();
+                JitDirectives.install(); // before any SimdMath loop is compiled
+                return simd;
             } catch (LinkageError | RuntimeException e) {
                 LOG.warn("the Java Vector API is present but could not be used ({}); exp-based kernels run scalar", e.toString());
                 return new Scalar();
