@@ -144,9 +144,8 @@ final class SimdMath extends VectorMath {
         // exp(-MAX_VALUE - shift) is 0, so masked entries need no special case, and a tail shorter than a vector runs as
         // a copy padded with -MAX_VALUE: its padding adds exactly 0 to the lanes. One loop body, so the vector exp is
         // inlined once (a second copy for the tail pushed C2 past its inlining limit).
-        // The array and offset are chosen as scalars, so that one load and one store see one vector: a vector chosen by
-        // a conditional (a phi of two vectors) is boxed by JDK 17's C2, a float[16] allocated per iteration (JFR: 21 GB
-        // in 150 training steps).
+        // The array and offset are chosen as scalars, so that one load and one store see one vector: JDK 17's C2 cannot
+        // keep a vector chosen by a conditional (a phi of two vectors) in a register and allocates it on the heap.
         for (int j = off; j < end; j += S.length()) {
             boolean full = j + S.length() <= end;
             float[] src = full ? v : padded(v, j, end);

@@ -40,9 +40,7 @@ abstract class VectorMath {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
                 && !Boolean.getBoolean("tinysql.scalar")) {
             try {
-                SimdMath simd = new SimdMath();
-                JitDirectives.install(); // before any SimdMath loop is compiled
-                return simd;
+                return new SimdMath();
             } catch (LinkageError | RuntimeException e) {
                 LOG.warn("the Java Vector API is present but could not be used ({}); exp-based kernels run scalar", e.toString());
                 return new Scalar();
