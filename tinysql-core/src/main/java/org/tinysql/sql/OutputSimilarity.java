@@ -66,13 +66,8 @@ public final class OutputSimilarity {
             String table = null;
             boolean tableEnded = false;
             if (from >= 0) {
-                String rest = s.substring(from + 4).strip();
-                int end = 0;
-                while (end < rest.length() && !Character.isWhitespace(rest.charAt(end)) && rest.charAt(end) != ';') {
-                    end++;
-                }
-                table = end == 0 ? null : rest.substring(0, end).toLowerCase(Locale.ROOT);
-                // in the raw text, is the table followed by something (whitespace or ';') that later text cannot extend?
+                // the table: the word after FROM, up to whitespace or ';', read in raw (s is raw without its trailing
+                // whitespace), so that raw also tells whether something that later text cannot extend ends it
                 int i = from + 4;
                 while (i < raw.length() && Character.isWhitespace(raw.charAt(i))) {
                     i++;
@@ -81,6 +76,7 @@ public final class OutputSimilarity {
                 while (j < raw.length() && !Character.isWhitespace(raw.charAt(j)) && raw.charAt(j) != ';') {
                     j++;
                 }
+                table = j == i ? null : raw.substring(i, j).toLowerCase(Locale.ROOT);
                 tableEnded = sel >= 0 && j > i && j < raw.length(); // without SELECT, a later one would move FROM
             }
             List<String> columns = new ArrayList<>();
