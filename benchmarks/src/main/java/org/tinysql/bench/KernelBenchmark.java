@@ -20,7 +20,8 @@ import org.tinysql.tensor.Kernels;
 
 /**
  * Kernels on the peer's shapes: the [B*T, C] x [C, 4C] GEMM of the MLP (linear) and causal attention forward
- * (scores, softmax, apply) and backward, B x H x T x T.
+ * (scores, softmax, apply) and backward, B x H x T x T, dense (what hooked passes run) and fused over the causal
+ * tiles (what training runs: no [B, H, T, T] arrays).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,6 +37,9 @@ public class KernelBenchmark {
     private final Kernels k = new CpuKernels();
     /** Operands and results (package-private: BenchmarkListTest checks the bodies against reference computations). */
     INDArray x, w, y, q, kk, v, scores, pattern, z, dz, dq, dk, dv, dpat;
+    /** The fused kernels' output, pattern over the tiles and gradients. */
+    INDArray fz, tiles, fdq, fdk, fdv;
+    private org.tinysql.tensor.AttentionSpans spans;
     private int heads;
     private int[][] mask;
 
@@ -64,6 +68,12 @@ public class KernelBenchmark {
         for (int[] m : mask) {
             java.util.Arrays.fill(m, 1);
         }
+        spans = org.tinysql.tensor.AttentionSpans.of(mask, 0);
+        fz = Buffers.zeros(n, c);
+        tiles = Buffers.zeros(heads, spans.entries());
+        fdq = Buffers.zeros(n, c);
+        fdk = Buffers.zeros(n, c);
+        fdv = Buffers.zeros(n, c);
     }
 
     @Benchmark
@@ -74,19 +84,35 @@ public class KernelBenchmark {
 
     @Benchmark
     public INDArray attentionForward() {
-        float scale = (float) (1 / Math.sqrt(q.size(1) / (double) heads));
-        k.attentionScores(q, kk, heads, heads, mask, 0, scale, 0, null, scores);
-        k.softmax(scores, null, pattern);
-        k.attentionApply(pattern, v, heads, heads, null, z);
+        float scale = scale();
+        k.attentionScores(q, kk, heads, heads, mask, 0, scale, 0, scores);
+        k.softmax(scores, pattern);
+        k.attentionApply(pattern, v, heads, heads, z);
         return z;
     }
 
     @Benchmark
     public INDArray attentionBackward() {
-        float scale = (float) (1 / Math.sqrt(q.size(1) / (double) heads));
-        k.attentionApplyBackward(dz, pattern, v, heads, heads, null, dpat, dv);
-        k.softmaxBackward(dpat, pattern, null, dpat);
-        k.attentionScoresBackward(dpat, q, kk, heads, heads, null, scale, dq, dk);
+        float scale = scale();
+        k.attentionApplyBackward(dz, pattern, v, heads, heads, dpat, dv);
+        k.softmaxBackward(dpat, pattern, dpat);
+        k.attentionScoresBackward(dpat, q, kk, heads, heads, scale, dq, dk);
         return dq;
+    }
+
+    @Benchmark
+    public INDArray fusedAttentionForward() {
+        k.fusedAttention(q, kk, v, heads, heads, spans, scale(), fz, tiles);
+        return fz;
+    }
+
+    @Benchmark
+    public INDArray fusedAttentionBackward() {
+        k.fusedAttentionBackward(dz, q, kk, v, tiles, heads, heads, spans, scale(), fdq, fdk, fdv);
+        return fdq;
+    }
+
+    private float scale() {
+        return (float) (1 / Math.sqrt(q.size(1) / (double) heads));
     }
 }

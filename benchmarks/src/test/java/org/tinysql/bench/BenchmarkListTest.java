@@ -71,7 +71,8 @@ class BenchmarkListTest {
 
     /**
      * The kernel benchmarks' bodies against plain double loops on sampled entries: the MLP GEMM y = x w^T, causal
-     * attention z = softmax(q k^T / sqrt(D)) v per head, and its value gradient dv = pattern^T dz.
+     * attention z = softmax(q k^T / sqrt(D)) v per head, and its value gradient dv = pattern^T dz; the fused kernels
+     * against the dense ones.
      */
     static void assertKernelsComputeWhatTheyName(KernelBenchmark k) {
         int t = 64;
@@ -136,6 +137,16 @@ class BenchmarkListTest {
                 assertEquals(want, dv[(b * t + s) * c + h * d + j], 1e-4 * Math.max(1, Math.abs(want)),
                         "dv batch " + b + " head " + h + " key " + s + " dim " + j);
             }
+        }
+        // the fused kernels give the dense results (one backward each, from zero gradients)
+        float[] fz = Buffers.toFloats(k.fusedAttentionForward());
+        for (int i = 0; i < z.length; i += 97) {
+            assertEquals(z[i], fz[i], 1e-5 * Math.max(1, Math.abs(z[i])), "fused z at " + i);
+        }
+        k.fusedAttentionBackward();
+        float[] fdv = Buffers.toFloats(k.fdv);
+        for (int i = 0; i < dv.length; i += 97) {
+            assertEquals(dv[i], fdv[i], 1e-4 * Math.max(1, Math.abs(dv[i])), "fused dv at " + i);
         }
     }
 

@@ -2,6 +2,7 @@ package org.tinysql.model;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tinysql.tensor.Arena;
+import org.tinysql.tensor.AttentionSpans;
 import org.tinysql.tensor.Kernels;
 
 /**
@@ -25,7 +26,15 @@ import org.tinysql.tensor.Kernels;
 final class ActivationBuffers implements AutoCloseable {
     /** Activations of one block. */
     static final class Layer {
-        INDArray residPre, ln1, q, k, v, qRot, kRot, scores, pattern, z, attnOut, residMid, ln2, pre, preLinear, post, mlpOut;
+        INDArray residPre, ln1, q, k, v, qRot, kRot, z, attnOut, residMid, ln2, pre, preLinear, post, mlpOut;
+        /** The fused attention's pattern over this pass's tiles [H, entries] (see {@link #attentionTiles}). */
+        private INDArray tiles;
+        /** The tiles {@link #tiles} was carved for. */
+        private AttentionSpans tilesOf;
+        /** The dense attention's scores and pattern [B, H, T, Tk]: carved on first use ({@link #scores}). */
+        private INDArray scores, pattern;
+        /** The layer whose dense attention arrays this one uses (itself, or the first when the layers share buffers). */
+        private Layer dense = this;
         /** Norm statistics [N] (mean: LayerNorm only). */
         INDArray ln1Mean, ln1Rstd, ln2Mean, ln2Rstd;
         /** Per-head split q/k/v inputs of this forward (null where not hooked). */
@@ -45,7 +54,9 @@ final class ActivationBuffers implements AutoCloseable {
 
     /** Backward work buffers (llm.c's grads_acts), carved on the first backward over this shape. */
     static final class Grads {
-        INDArray dx, dNorm, dPost, dPre, dPreLin, dz, dq, dk, dv, dqr, dkr, dPat, dScores, dLogits;
+        INDArray dx, dNorm, dPost, dPre, dPreLin, dz, dq, dk, dv, dqr, dkr, dLogits;
+        /** The dense attention's pattern and score gradients [B, H, T, Tk]: carved on first use. */
+        private INDArray dPat, dScores;
     }
 
     final int batch;
@@ -57,6 +68,8 @@ final class ActivationBuffers implements AutoCloseable {
     final Arena arena;
     /** The row-restricted unembedding's logits and their gradient, re-carved per pass (the row count changes). */
     private final Arena rowArena;
+    /** The fused attention's patterns over the tiles, re-carved per pass (the tiles change). */
+    private final Arena tileArena;
     private final Arena rowGradArena;
     final INDArray embed;
     final INDArray posEmbed;
@@ -82,14 +95,15 @@ final class ActivationBuffers implements AutoCloseable {
 
     /** A set for [b, t] over tk keys in new slab arenas of {@code kernels}. */
     ActivationBuffers(ModelConfig cfg, Kernels kernels, int b, int t, int tk, boolean recompute) {
-        this(cfg, Arena.slab(kernels), Arena.slab(kernels), Arena.slab(kernels), b, t, tk, recompute);
+        this(cfg, Arena.slab(kernels), Arena.slab(kernels), Arena.slab(kernels), Arena.slab(kernels), b, t, tk, recompute);
     }
 
-    private ActivationBuffers(ModelConfig cfg, Arena arena, Arena rowArena, Arena rowGradArena, int b, int t, int tk,
-                              boolean recompute) {
+    private ActivationBuffers(ModelConfig cfg, Arena arena, Arena rowArena, Arena rowGradArena, Arena tileArena, int b, int t,
+                              int tk, boolean recompute) {
         this.cfg = cfg;
         this.arena = arena;
         this.rowArena = rowArena;
+        this.tileArena = tileArena;
         this.rowGradArena = rowGradArena;
         this.batch = b;
         this.time = t;
@@ -118,8 +132,6 @@ final class ActivationBuffers implements AutoCloseable {
                 l.qRot = z.carve(n, (long) h * d);
                 l.kRot = z.carve(n, (long) kv * d);
             }
-            l.scores = z.carve(b, h, t, tk);
-            l.pattern = z.carve(b, h, t, tk);
             l.z = z.carve(n, (long) h * d);
             l.attnOut = z.carve(n, c);
             l.residMid = z.carve(n, c);
@@ -146,7 +158,7 @@ final class ActivationBuffers implements AutoCloseable {
      */
     ActivationBuffers recarve(int b, int t, int tk, boolean recomputeLayers) {
         arena.rewind();
-        return new ActivationBuffers(cfg, arena, rowArena, rowGradArena, b, t, tk, recomputeLayers);
+        return new ActivationBuffers(cfg, arena, rowArena, rowGradArena, tileArena, b, t, tk, recomputeLayers);
     }
 
     /** The full logits buffer [N, V], carved on first use (arbitrary values: see {@link #logitsWritten}). */
@@ -172,8 +184,7 @@ final class ActivationBuffers implements AutoCloseable {
         l.v = w.v;
         l.qRot = w.qRot;
         l.kRot = w.kRot;
-        l.scores = w.scores;
-        l.pattern = w.pattern;
+        l.dense = w;
         l.z = w.z;
         l.attnOut = w.attnOut;
         l.residMid = w.residMid;
@@ -212,11 +223,68 @@ final class ActivationBuffers implements AutoCloseable {
             g.dv = arena.carve(n, (long) kv * d);
             g.dqr = rotary ? arena.carve(n, (long) h * d) : null;
             g.dkr = rotary ? arena.carve(n, (long) kv * d) : null;
-            g.dPat = arena.carve(batch, h, time, keys);
-            g.dScores = arena.carve(batch, h, time, keys);
             grads = g;
         }
         return grads;
+    }
+
+    /** A new pass starts: the last pass's attention tiles are given up. */
+    void startPass() {
+        tileArena.rewind();
+        for (Layer l : layers) {
+            l.dense.tiles = null;
+            l.dense.tilesOf = null;
+        }
+    }
+
+    /**
+     * Memory for layer l's attention pattern over the tiles of this pass [H, entries] (the fused attention's; one set
+     * that every layer shares when the layers share their buffers, as the backward recomputes each block).
+     */
+    INDArray attentionTiles(Layer l, AttentionSpans spans) {
+        Layer o = l.dense;
+        if (o.tilesOf != spans) {
+            o.tiles = tileArena.carve(cfg.nHeads(), spans.entries());
+            o.tilesOf = spans;
+        }
+        return o.tiles;
+    }
+
+    // The dense attention arrays, [B, H, T, Tk] each, are carved only by passes that run dense attention (hooks that
+    // read them, a KV cache, local windows): a training step runs fused attention over its tiles and needs none.
+
+    /** The dense attention scores of layer l [B, H, T, Tk]. */
+    INDArray scores(Layer l) {
+        if (l.dense.scores == null) {
+            l.dense.scores = arena.carve(batch, cfg.nHeads(), time, keys);
+        }
+        return l.dense.scores;
+    }
+
+    /** The dense attention pattern of layer l [B, H, T, Tk]. */
+    INDArray pattern(Layer l) {
+        if (l.dense.pattern == null) {
+            l.dense.pattern = arena.carve(batch, cfg.nHeads(), time, keys);
+        }
+        return l.dense.pattern;
+    }
+
+    /** The dense attention's pattern gradient [B, H, T, Tk]. */
+    INDArray dPattern() {
+        Grads g = grads();
+        if (g.dPat == null) {
+            g.dPat = arena.carve(batch, cfg.nHeads(), time, keys);
+        }
+        return g.dPat;
+    }
+
+    /** The dense attention's score gradient [B, H, T, Tk]. */
+    INDArray dScores() {
+        Grads g = grads();
+        if (g.dScores == null) {
+            g.dScores = arena.carve(batch, cfg.nHeads(), time, keys);
+        }
+        return g.dScores;
     }
 
     /** The full logits' gradient buffer [N, V] (carved on first use; the loss writes every row). */
@@ -248,7 +316,7 @@ final class ActivationBuffers implements AutoCloseable {
     }
 
     long bytes() {
-        return arena.bytes() + rowArena.bytes() + rowGradArena.bytes();
+        return arena.bytes() + rowArena.bytes() + rowGradArena.bytes() + tileArena.bytes();
     }
 
     @Override
@@ -257,5 +325,6 @@ final class ActivationBuffers implements AutoCloseable {
         arena.close();
         rowArena.close();
         rowGradArena.close();
+        tileArena.close();
     }
 }

@@ -136,23 +136,31 @@ final class BackwardPass {
         }
         p.backwardHook(HookName.z(i), g.dz, b, t, h, d);
         kernels.zero(g.dv);
-        AttentionSpans spans = p.spans(cfg.localWindows()[i]);
-        kernels.attentionApplyBackward(g.dz, l.pattern, l.v, h, kv, spans, g.dPat, g.dv);
-        p.backwardHook(HookName.pattern(i), g.dPat, b, h, t, tk);
-        kernels.softmaxBackward(g.dPat, l.pattern, spans, g.dScores);
-        p.backwardHook(HookName.attnScores(i), g.dScores, b, h, t, tk);
         kernels.zero(g.dq);
         kernels.zero(g.dk);
-        if (block.invFreq() != null) {
+        boolean rotary = block.invFreq() != null;
+        INDArray dq = rotary ? g.dqr : g.dq, dk = rotary ? g.dkr : g.dk;
+        if (rotary) {
             kernels.zero(g.dqr);
             kernels.zero(g.dkr);
-            kernels.attentionScoresBackward(g.dScores, l.qRot, l.kRot, h, kv, spans, block.scale(), g.dqr, g.dkr);
+        }
+        AttentionSpans spans = p.spans(cfg.localWindows()[i]);
+        if (spans != null) {
+            kernels.fusedAttentionBackward(g.dz, l.queries(), l.keys(), l.v, p.acts.attentionTiles(l, spans), h, kv, spans,
+                    block.scale(), dq, dk, g.dv);
+        } else {
+            INDArray pattern = p.acts.pattern(l), dPat = p.acts.dPattern(), dScores = p.acts.dScores();
+            kernels.attentionApplyBackward(g.dz, pattern, l.v, h, kv, dPat, g.dv);
+            p.backwardHook(HookName.pattern(i), dPat, b, h, t, tk);
+            kernels.softmaxBackward(dPat, pattern, dScores);
+            p.backwardHook(HookName.attnScores(i), dScores, b, h, t, tk);
+            kernels.attentionScoresBackward(dScores, l.queries(), l.keys(), h, kv, block.scale(), dq, dk);
+        }
+        if (rotary) {
             p.backwardHook(HookName.rotQ(i), g.dqr, b, t, h, d);
             p.backwardHook(HookName.rotK(i), g.dkr, b, t, kv, d);
             kernels.ropeBackward(g.dqr, h, p.positions, block.invFreq(), g.dq);
             kernels.ropeBackward(g.dkr, kv, p.positions, block.invFreq(), g.dk);
-        } else {
-            kernels.attentionScoresBackward(g.dScores, l.q, l.k, h, kv, spans, block.scale(), g.dq, g.dk);
         }
         p.backwardHook(HookName.q(i), g.dq, b, t, h, d);
         p.backwardHook(HookName.k(i), g.dk, b, t, kv, d);

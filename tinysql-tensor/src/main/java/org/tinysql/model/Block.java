@@ -118,11 +118,16 @@ final class Block {
         }
         int tk = p.acts.keys;
         AttentionSpans spans = p.spans(cfg.localWindows()[i]);
-        kernels.attentionScores(l.queries(), keys, h, kv, keyMask, cfg.localWindows()[i], scale, offset, spans, l.scores);
-        p.hook(HookName.attnScores(i), l.scores, b, h, t, tk);
-        kernels.softmax(l.scores, spans, l.pattern);
-        p.hook(HookName.pattern(i), l.pattern, b, h, t, tk);
-        kernels.attentionApply(l.pattern, values, h, kv, spans, l.z);
+        if (spans != null) { // no hook reads the scores or pattern: no [B, H, T, T] arrays
+            kernels.fusedAttention(l.queries(), keys, values, h, kv, spans, scale, l.z, p.acts.attentionTiles(l, spans));
+        } else {
+            INDArray scores = p.acts.scores(l), pattern = p.acts.pattern(l);
+            kernels.attentionScores(l.queries(), keys, h, kv, keyMask, cfg.localWindows()[i], scale, offset, scores);
+            p.hook(HookName.attnScores(i), scores, b, h, t, tk);
+            kernels.softmax(scores, pattern);
+            p.hook(HookName.pattern(i), pattern, b, h, t, tk);
+            kernels.attentionApply(pattern, values, h, kv, l.z);
+        }
         p.hook(HookName.z(i), l.z, b, t, h, d);
     }
 

@@ -47,6 +47,7 @@ final class Pass {
         this.start = cache == null ? 0 : cache.offset();
         this.logitRows = logitRows;
         this.spans = tiled && cache == null && (hooks == null || !hooks.readsAttention()) ? AttentionSpans.of(mask, 0) : null;
+        acts.startPass();
     }
 
     private Pass(Pass p) {

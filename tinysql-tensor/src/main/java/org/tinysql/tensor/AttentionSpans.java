@@ -11,9 +11,10 @@ import java.util.Arrays;
  * keys [start, r1) only, so the upper triangle costs at most one tile's worth. For a row of 4 packed sequences of 100
  * tokens this is about 1/8 of the dense [T, T] work.
  *
- * <p>Inside the tiles the kernels give what the dense ones give (to float rounding); outside them the score, pattern
- * and gradient arrays are left as they were (stale), so only passes whose attention arrays nobody reads (a training
- * step without hooks or caches) use spans; the others run dense. Masks that are not of this form (left padding, padding between sequences, a sequence id used twice,
+ * <p>{@link Kernels#fusedAttention} runs over the tiles and gives what the dense kernels give (to float rounding)
+ * without any [B, H, T, T] array, so only passes whose attention scores and patterns nobody reads (a training step
+ * without hooks on them) use spans; the others run dense. Masks that are not of this form (left padding, padding
+ * between sequences, a sequence id used twice,
  * local windows shorter than the row, queries after a KV cache) give no spans: {@link #of} returns null and the
  * kernels run dense.
  */
@@ -23,10 +24,24 @@ public final class AttentionSpans {
     /** Per batch row: tiles as (r0, r1, k0, k1, causal) quintuples. */
     private final int[][] tiles;
     private final int time;
+    /** Per batch row and tile: where the tile's [r1 - r0, k1 - k0] block starts in a head's tile store. */
+    private final long[][] starts;
+    /** Entries of one head's tile store: the sum of r1 - r0 times k1 - k0 over every tile. */
+    private final long entries;
 
     private AttentionSpans(int[][] tiles, int time) {
         this.tiles = tiles;
         this.time = time;
+        this.starts = new long[tiles.length][];
+        long at = 0;
+        for (int b = 0; b < tiles.length; b++) {
+            starts[b] = new long[tileCount(b)];
+            for (int i = 0; i < starts[b].length; i++) {
+                starts[b][i] = at;
+                at += (long) (r1(b, i) - r0(b, i)) * (k1(b, i) - k0(b, i));
+            }
+        }
+        this.entries = at;
     }
 
     /**
@@ -155,17 +170,25 @@ public final class AttentionSpans {
         return causal(b, i) ? r + 1 : k1(b, i);
     }
 
+    /** Where tile i of batch row b starts in a head's tile store (its rows of k1 - k0 entries follow each other). */
+    long tileStart(int b, int i) {
+        return starts[b][i];
+    }
+
     /**
-     * Multiply-adds of q k^T over the tiles per head, against B * T * T dense: the work saved.
+     * Entries per head of a tile store: the attention pattern over the tiles only, every tile's [r1 - r0, k1 - k0]
+     * block one after the other (what {@link Kernels#fusedAttention} keeps of the pattern).
+     * @return the sum over the tiles of their query rows times their keys
+     */
+    public long entries() {
+        return entries;
+    }
+
+    /**
+     * Multiply-adds of q k^T over the tiles per head, against B * T * T dense: the work (and memory) saved.
      * @return the fraction of the dense work, between 0 and 1
      */
     public double density() {
-        long tiled = 0;
-        for (int b = 0; b < tiles.length; b++) {
-            for (int i = 0; i < tileCount(b); i++) {
-                tiled += (long) (r1(b, i) - r0(b, i)) * (k1(b, i) - k0(b, i));
-            }
-        }
-        return tiled / ((double) tiles.length * time * time);
+        return entries / ((double) tiles.length * time * time);
     }
 }

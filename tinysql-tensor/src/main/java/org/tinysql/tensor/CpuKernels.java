@@ -84,59 +84,47 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void attentionScores(INDArray q, INDArray k, int nHeads, int nKv, int[][] keyMask, int window, float scale,
-                                int offset, AttentionSpans spans, INDArray scores) {
-        if (spans != null) {
-            CpuSpanAttention.attentionScores(q, k, nHeads, nKv, spans, scale, scores);
-        } else {
-            CpuAttention.attentionScores(q, k, nHeads, nKv, keyMask, window, scale, offset, scores);
-        }
+                                int offset, INDArray scores) {
+        CpuAttention.attentionScores(q, k, nHeads, nKv, keyMask, window, scale, offset, scores);
     }
 
     @Override
-    public void softmax(INDArray scores, AttentionSpans spans, INDArray pattern) {
-        if (spans != null) {
-            CpuSpanAttention.softmax(scores, spans, pattern);
-        } else {
-            CpuAttention.softmax(scores, pattern);
-        }
+    public void softmax(INDArray scores, INDArray pattern) {
+        CpuAttention.softmax(scores, pattern);
     }
 
     @Override
-    public void attentionApply(INDArray pattern, INDArray v, int nHeads, int nKv, AttentionSpans spans, INDArray z) {
-        if (spans != null) {
-            CpuSpanAttention.attentionApply(pattern, v, nHeads, nKv, spans, z);
-        } else {
-            CpuAttention.attentionApply(pattern, v, nHeads, nKv, z);
-        }
+    public void attentionApply(INDArray pattern, INDArray v, int nHeads, int nKv, INDArray z) {
+        CpuAttention.attentionApply(pattern, v, nHeads, nKv, z);
     }
 
     @Override
-    public void attentionApplyBackward(INDArray dz, INDArray pattern, INDArray v, int nHeads, int nKv, AttentionSpans spans,
-                                       INDArray dpattern, INDArray dv) {
-        if (spans != null) {
-            CpuSpanAttention.attentionApplyBackward(dz, pattern, v, nHeads, nKv, spans, dpattern, dv);
-        } else {
-            CpuAttention.attentionApplyBackward(dz, pattern, v, nHeads, nKv, dpattern, dv);
-        }
+    public void attentionApplyBackward(INDArray dz, INDArray pattern, INDArray v, int nHeads, int nKv, INDArray dpattern,
+                                       INDArray dv) {
+        CpuAttention.attentionApplyBackward(dz, pattern, v, nHeads, nKv, dpattern, dv);
     }
 
     @Override
-    public void softmaxBackward(INDArray dpattern, INDArray pattern, AttentionSpans spans, INDArray dscores) {
-        if (spans != null) {
-            CpuSpanAttention.softmaxBackward(dpattern, pattern, spans, dscores);
-        } else {
-            CpuAttention.softmaxBackward(dpattern, pattern, dscores);
-        }
+    public void softmaxBackward(INDArray dpattern, INDArray pattern, INDArray dscores) {
+        CpuAttention.softmaxBackward(dpattern, pattern, dscores);
     }
 
     @Override
-    public void attentionScoresBackward(INDArray dscores, INDArray q, INDArray k, int nHeads, int nKv, AttentionSpans spans,
-                                        float scale, INDArray dq, INDArray dk) {
-        if (spans != null) {
-            CpuSpanAttention.attentionScoresBackward(dscores, q, k, nHeads, nKv, spans, scale, dq, dk);
-        } else {
-            CpuAttention.attentionScoresBackward(dscores, q, k, nHeads, nKv, scale, dq, dk);
-        }
+    public void attentionScoresBackward(INDArray dscores, INDArray q, INDArray k, int nHeads, int nKv, float scale,
+                                        INDArray dq, INDArray dk) {
+        CpuAttention.attentionScoresBackward(dscores, q, k, nHeads, nKv, scale, dq, dk);
+    }
+
+    @Override
+    public void fusedAttention(INDArray q, INDArray k, INDArray v, int nHeads, int nKv, AttentionSpans spans, float scale,
+                               INDArray z, INDArray tiles) {
+        CpuFusedAttention.forward(q, k, v, nHeads, nKv, spans, scale, z, tiles);
+    }
+
+    @Override
+    public void fusedAttentionBackward(INDArray dz, INDArray q, INDArray k, INDArray v, INDArray tiles, int nHeads, int nKv,
+                                       AttentionSpans spans, float scale, INDArray dq, INDArray dk, INDArray dv) {
+        CpuFusedAttention.backward(dz, q, k, v, tiles, nHeads, nKv, spans, scale, dq, dk, dv);
     }
 
     @Override

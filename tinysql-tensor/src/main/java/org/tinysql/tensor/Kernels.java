@@ -148,9 +148,8 @@ public interface Kernels {
      * and key j is in the query's segment keyMask[b][i + offset] (a padding query, segment 0, sees every real key);
      * offset is the number of cached positions before the queries (0 without a KV cache).
      *
-     * <p>The attention kernels take {@code spans}: null runs them dense over [Tq, Tk]; {@link AttentionSpans} of the
-     * same key mask runs them over its tiles only (the mask, window and offset are then implied by the spans), leaving
-     * the entries of scores, pattern and their gradients outside the tiles stale: for passes nobody reads those from.
+     * <p>These attention kernels run dense over [Tq, Tk] and keep every array a hook may read; passes that read none
+     * run {@link #fusedAttention} over {@link AttentionSpans}' tiles instead.
      * @param q the queries [B, Tq, H, D]
      * @param k the keys [B, Tk, KV, D]
      * @param nHeads H, the number of query heads
@@ -159,19 +158,17 @@ public interface Kernels {
      * @param window the local attention window in positions, or 0 for global attention
      * @param scale the factor on q k^T, usually 1 / sqrt(D)
      * @param offset the number of cached positions before the first query
-     * @param spans the tiles to compute, or null for dense attention
      * @param scores the output [B, H, Tq, Tk], overwritten
      */
     void attentionScores(INDArray q, INDArray k, int nHeads, int nKv, int[][] keyMask, int window, float scale, int offset,
-                         AttentionSpans spans, INDArray scores);
+                         INDArray scores);
 
     /**
-     * Row softmax over the last dim (over each query's visible keys with spans).
+     * Row softmax over the last dim.
      * @param scores the masked scores [B, H, Tq, Tk]
-     * @param spans the tiles to compute, or null for dense attention
      * @param pattern the attention probabilities [B, H, Tq, Tk], overwritten
      */
-    void softmax(INDArray scores, AttentionSpans spans, INDArray pattern);
+    void softmax(INDArray scores, INDArray pattern);
 
     /**
      * z[B,Tq,H,D] = pattern v (v has KV heads, shared by H/KV query heads).
@@ -179,10 +176,9 @@ public interface Kernels {
      * @param v the values [B, Tk, KV, D]
      * @param nHeads H, the number of query heads
      * @param nKv KV, the number of key/value heads (divides H)
-     * @param spans the tiles to compute, or null for dense attention
      * @param z the output [B, Tq, H, D], overwritten
      */
-    void attentionApply(INDArray pattern, INDArray v, int nHeads, int nKv, AttentionSpans spans, INDArray z);
+    void attentionApply(INDArray pattern, INDArray v, int nHeads, int nKv, INDArray z);
 
     /**
      * dpattern = dz v^T (overwritten); dv += pattern^T dz.
@@ -191,21 +187,18 @@ public interface Kernels {
      * @param v the values [B, Tk, KV, D]
      * @param nHeads H, the number of query heads
      * @param nKv KV, the number of key/value heads (divides H)
-     * @param spans the tiles to compute, or null for dense attention
      * @param dpattern receives the pattern gradient [B, H, Tq, Tk], overwritten
      * @param dv the value gradient [B, Tk, KV, D] to accumulate into
      */
-    void attentionApplyBackward(INDArray dz, INDArray pattern, INDArray v, int nHeads, int nKv, AttentionSpans spans,
-                                INDArray dpattern, INDArray dv);
+    void attentionApplyBackward(INDArray dz, INDArray pattern, INDArray v, int nHeads, int nKv, INDArray dpattern, INDArray dv);
 
     /**
      * dscores = pattern * (dpattern - rowsum(dpattern * pattern)) (overwritten; may alias dpattern).
      * @param dpattern the gradient of the pattern [B, H, Tq, Tk]
      * @param pattern the forward attention probabilities [B, H, Tq, Tk]
-     * @param spans the tiles to compute, or null for dense attention
      * @param dscores receives the score gradient [B, H, Tq, Tk], overwritten
      */
-    void softmaxBackward(INDArray dpattern, INDArray pattern, AttentionSpans spans, INDArray dscores);
+    void softmaxBackward(INDArray dpattern, INDArray pattern, INDArray dscores);
 
     /**
      * dq += scale dscores k; dk += scale dscores^T q.
@@ -214,13 +207,47 @@ public interface Kernels {
      * @param k the forward keys [B, Tk, KV, D]
      * @param nHeads H, the number of query heads
      * @param nKv KV, the number of key/value heads (divides H)
-     * @param spans the tiles to compute, or null for dense attention
      * @param scale the factor the forward applied to q k^T
      * @param dq the query gradient [B, Tq, H, D] to accumulate into
      * @param dk the key gradient [B, Tk, KV, D] to accumulate into
      */
-    void attentionScoresBackward(INDArray dscores, INDArray q, INDArray k, int nHeads, int nKv, AttentionSpans spans, float scale,
-                                 INDArray dq, INDArray dk);
+    void attentionScoresBackward(INDArray dscores, INDArray q, INDArray k, int nHeads, int nKv, float scale, INDArray dq, INDArray dk);
+
+    /**
+     * z = softmax(scale q k^T) v over the tiles of {@code spans} (the keys each query sees; T queries over the same T
+     * keys, no KV cache), without [B, H, T, T] arrays: a tile's scores exist only while it is worked on, and
+     * {@code tiles} keeps the pattern over the tiles only, which {@link #fusedAttentionBackward} reads. The same z as
+     * the dense kernels to float rounding.
+     * @param q the queries [B, T, H, D]
+     * @param k the keys [B, T, KV, D]
+     * @param v the values [B, T, KV, D]
+     * @param nHeads H, the number of query heads
+     * @param nKv KV, the number of key/value heads (divides H)
+     * @param spans the tiles of the pass's key mask
+     * @param scale the factor on q k^T, usually 1 / sqrt(D)
+     * @param z the output [B, T, H, D], overwritten
+     * @param tiles receives the pattern over the tiles [H, {@link AttentionSpans#entries}], overwritten
+     */
+    void fusedAttention(INDArray q, INDArray k, INDArray v, int nHeads, int nKv, AttentionSpans spans, float scale, INDArray z,
+                        INDArray tiles);
+
+    /**
+     * The backward of {@link #fusedAttention}: dq, dk and dv accumulate the gradients of q, k and v given that of z.
+     * @param dz the gradient of z [B, T, H, D]
+     * @param q the forward queries [B, T, H, D]
+     * @param k the forward keys [B, T, KV, D]
+     * @param v the forward values [B, T, KV, D]
+     * @param tiles the forward's pattern over the tiles [H, {@link AttentionSpans#entries}]
+     * @param nHeads H, the number of query heads
+     * @param nKv KV, the number of key/value heads (divides H)
+     * @param spans the forward's tiles
+     * @param scale the factor the forward applied to q k^T
+     * @param dq the query gradient [B, T, H, D] to accumulate into
+     * @param dk the key gradient [B, T, KV, D] to accumulate into
+     * @param dv the value gradient [B, T, KV, D] to accumulate into
+     */
+    void fusedAttentionBackward(INDArray dz, INDArray q, INDArray k, INDArray v, INDArray tiles, int nHeads, int nKv,
+                                AttentionSpans spans, float scale, INDArray dq, INDArray dk, INDArray dv);
 
     /**
      * out[N,C] = table[ids[n]] (rows gathered).

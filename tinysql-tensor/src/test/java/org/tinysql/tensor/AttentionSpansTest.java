@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Tiled attention ({@link AttentionSpans}) against the dense kernels on packed rows longer than a tile: outputs and
- * every gradient agree to float rounding; masks the tiles cannot express fall back to dense (null spans).
+ * Fused attention over {@link AttentionSpans}' tiles against the dense kernels on packed rows longer than a tile:
+ * outputs and every gradient agree to float rounding; masks the tiles cannot express fall back to dense (null spans).
  */
 class AttentionSpansTest {
     private final Kernels k = new CpuKernels();
@@ -50,7 +50,7 @@ class AttentionSpansTest {
     }
 
     @Test
-    void tilesGiveTheDenseResultsAndGradients() {
+    void fusedTilesGiveTheDenseResultsAndGradients() {
         int t = 150, h = 4, kv = 2, d = 8;
         int[][] mask = {packedRow(t, 70, 50), packedRow(t, t), packedRow(t, 3, 64, 65, 18)};
         int b = mask.length;
@@ -59,31 +59,33 @@ class AttentionSpansTest {
         assertTrue(spans.density() < 0.6, "tiles skip work: density " + spans.density());
         SplittableRandom r = new SplittableRandom(7);
         INDArray q = rand(r, b, t, h, d), kk = rand(r, b, t, kv, d), v = rand(r, b, t, kv, d), dz = rand(r, b, t, h, d);
-        INDArray[][] out = new INDArray[2][];
-        for (int tiled = 0; tiled < 2; tiled++) {
-            AttentionSpans sp = tiled == 1 ? spans : null;
-            INDArray scores = Buffers.zeros(b, h, t, t), pat = Buffers.zeros(b, h, t, t), z = Buffers.zeros(b, t, h, d);
-            if (tiled == 1) {
-                // stale garbage outside the tiles must not matter
-                Buffers.fb(scores).put(0, new float[(int) scores.length()]);
-                FloatBuffer pb = Buffers.fb(pat);
-                for (int i = 0; i < pat.length(); i++) {
-                    pb.put(i, 9f);
-                }
-            }
-            k.attentionScores(q, kk, h, kv, mask, 0, 0.35f, 0, sp, scores);
-            k.softmax(scores, sp, pat);
-            k.attentionApply(pat, v, h, kv, sp, z);
-            INDArray dpat = Buffers.zeros(b, h, t, t), dscores = Buffers.zeros(b, h, t, t);
-            INDArray dq = Buffers.zeros(b, t, h, d), dk = Buffers.zeros(b, t, kv, d), dv = Buffers.zeros(b, t, kv, d);
-            k.attentionApplyBackward(dz, pat, v, h, kv, sp, dpat, dv);
-            k.softmaxBackward(dpat, pat, sp, dscores);
-            k.attentionScoresBackward(dscores, q, kk, h, kv, sp, 0.35f, dq, dk);
-            out[tiled] = new INDArray[] {z, dq, dk, dv};
-        }
-        String[] names = {"z", "dq", "dk", "dv"};
-        for (int i = 0; i < names.length; i++) {
-            assertClose(out[0][i], out[1][i], names[i]);
+        // dense: every array of [B, H, T, T]
+        INDArray scores = Buffers.zeros(b, h, t, t), pat = Buffers.zeros(b, h, t, t), z = Buffers.zeros(b, t, h, d);
+        k.attentionScores(q, kk, h, kv, mask, 0, 0.35f, 0, scores);
+        k.softmax(scores, pat);
+        k.attentionApply(pat, v, h, kv, z);
+        INDArray dpat = Buffers.zeros(b, h, t, t), dscores = Buffers.zeros(b, h, t, t);
+        INDArray dq = Buffers.zeros(b, t, h, d), dk = Buffers.zeros(b, t, kv, d), dv = Buffers.zeros(b, t, kv, d);
+        k.attentionApplyBackward(dz, pat, v, h, kv, dpat, dv);
+        k.softmaxBackward(dpat, pat, dscores);
+        k.attentionScoresBackward(dscores, q, kk, h, kv, 0.35f, dq, dk);
+        // fused over the tiles, into outputs holding garbage (z, tiles) or a gradient to accumulate onto (dq, dk, dv)
+        INDArray fz = rand(r, b, t, h, d), tiles = rand(r, h, spans.entries());
+        INDArray[] start = {rand(r, b, t, h, d), rand(r, b, t, kv, d), rand(r, b, t, kv, d)};
+        INDArray fdq = start[0].dup(), fdk = start[1].dup(), fdv = start[2].dup();
+        k.fusedAttention(q, kk, v, h, kv, spans, 0.35f, fz, tiles);
+        k.fusedAttentionBackward(dz, q, kk, v, tiles, h, kv, spans, 0.35f, fdq, fdk, fdv);
+        assertClose(z, fz, "z");
+        assertClose(dq, fdq.sub(start[0]), "dq");
+        assertClose(dk, fdk.sub(start[1]), "dk");
+        assertClose(dv, fdv.sub(start[2]), "dv");
+        // the tile store holds the dense pattern over the tiles: batch row 1 (one sequence of 150) has tiles of queries
+        // [0, 64), [64, 128) and [128, 150), the last over keys [0, 150); query 140 of head 3 sees keys 0..140
+        float[] p = Buffers.toFloats(pat), st = Buffers.toFloats(tiles);
+        assertEquals(3, spans.tileCount(1));
+        long at = 3 * spans.entries() + spans.tileStart(1, 2) + (140 - 128) * 150;
+        for (int j : new int[] {0, 17, 140, 141, 149}) {
+            assertEquals(p[((1 * h + 3) * t + 140) * t + j], st[(int) at + j], 1e-7, "pattern at key " + j);
         }
     }
 

@@ -190,17 +190,17 @@ class KernelGradientTest {
         INDArray g = rand(1, b, t, h, d);
         for (int window : new int[] {0, 3}) {
             Supplier<Double> loss = () -> {
-                k.attentionScores(q, kk, h, kv, mask, window, 0.5f, 0, null, scores);
-                k.softmax(scores, null, pat);
-                k.attentionApply(pat, v, h, kv, null, z);
+                k.attentionScores(q, kk, h, kv, mask, window, 0.5f, 0, scores);
+                k.softmax(scores, pat);
+                k.attentionApply(pat, v, h, kv, z);
                 return dot(g, z);
             };
             loss.get();
             INDArray dpat = Buffers.zeros(b, h, t, t), dscores = Buffers.zeros(b, h, t, t);
             INDArray dq = Buffers.zeros(b, t, h, d), dk = Buffers.zeros(b, t, kv, d), dv = Buffers.zeros(b, t, kv, d);
-            k.attentionApplyBackward(g, pat, v, h, kv, null, dpat, dv);
-            k.softmaxBackward(dpat, pat, null, dscores);
-            k.attentionScoresBackward(dscores, q, kk, h, kv, null, 0.5f, dq, dk);
+            k.attentionApplyBackward(g, pat, v, h, kv, dpat, dv);
+            k.softmaxBackward(dpat, pat, dscores);
+            k.attentionScoresBackward(dscores, q, kk, h, kv, 0.5f, dq, dk);
             check("attention dq w=" + window, q, dq, loss);
             check("attention dk w=" + window, kk, dk, loss);
             check("attention dv w=" + window, v, dv, loss);
