@@ -60,22 +60,39 @@ final class CpuFusedAttention {
         }
     }
 
-    private static int headSize(INDArray x, int rows, int heads) {
-        return (int) (x.length() / ((long) rows * heads));
+    /** Where things are: T, D, H, KV and a head's tile-store entries of one pass. */
+    private record Layout(AttentionSpans spans, int t, int d, int nHeads, int nKv, long entries) {
+        static Layout of(INDArray q, AttentionSpans spans, int nHeads, int nKv) {
+            int t = spans.time();
+            return new Layout(spans, t, (int) (q.length() / ((long) spans.rows() * t * nHeads)), nHeads, nKv, spans.entries());
+        }
+
+        /** Offset of query row r of head h of batch row b in q, z and their gradients; their row stride is H D. */
+        long query(int b, int r, int h) {
+            return (((long) b * t + r) * nHeads + h) * d;
+        }
+
+        /** Offset of key row r of KV head h of batch row b in k, v and their gradients; their row stride is KV D. */
+        long key(int b, int r, int h) {
+            return (((long) b * t + r) * nKv + h) * d;
+        }
+
+        /** Offset of tile i of batch row b of head h in the tile store; its row stride is the tile's key count. */
+        long tile(int b, int i, int h) {
+            return h * entries + spans.tileStart(b, i);
+        }
     }
 
     /** z = softmax(scale q k^T) v over the tiles; tiles [H, entries] receives the pattern over the tiles. */
     static void forward(INDArray q, INDArray k, INDArray v, int nHeads, int nKv, AttentionSpans spans, float scale,
                         INDArray z, INDArray tiles) {
-        int b = spans.rows();
-        int t = spans.time();
-        int d = headSize(q, b * t, nHeads);
+        Layout at = Layout.of(q, spans, nHeads, nKv);
+        int t = at.t(), hd = nHeads * at.d(), kvd = nKv * at.d();
         int group = nHeads / nKv;
-        long entries = spans.entries();
         FloatPointer qp = Blas.pointer(q), kp = Blas.pointer(k), vp = Blas.pointer(v), zp = Blas.pointer(z);
         FloatPointer tp = Blas.pointer(tiles);
         FloatBuffer tb = fb(tiles);
-        IntStream.range(0, b * nHeads).parallel().forEach(bh -> {
+        IntStream.range(0, spans.rows() * nHeads).parallel().forEach(bh -> {
             int bi = bh / nHeads;
             int h = bh % nHeads;
             int kvh = h / group;
@@ -85,10 +102,8 @@ final class CpuFusedAttention {
             for (int i = 0; i < spans.tileCount(bi); i++) {
                 int r0 = spans.r0(bi, i), r1 = spans.r1(bi, i), k0 = spans.k0(bi, i), k1 = spans.k1(bi, i);
                 int m = r1 - r0, n = k1 - k0;
-                long qo = (((long) bi * t + r0) * nHeads + h) * d;
-                long kvo = (((long) bi * t + k0) * nKv + kvh) * d;
-                long po = h * entries + spans.tileStart(bi, i);
-                Blas.gemm(false, true, m, n, d, scale, qp, qo, nHeads * d, kp, kvo, nKv * d, 0f, s.mem, 0, n);
+                long qo = at.query(bi, r0, h), kvo = at.key(bi, k0, kvh), po = at.tile(bi, i, h);
+                Blas.gemm(false, true, m, n, at.d(), scale, qp, qo, hd, kp, kvo, kvd, 0f, s.mem, 0, n);
                 s.memBuffer.get(0, p, 0, m * n);
                 for (int r = r0; r < r1; r++) {
                     int o = (r - r0) * n;
@@ -97,7 +112,7 @@ final class CpuFusedAttention {
                     java.util.Arrays.fill(p, o + e, o + n, 0f);
                 }
                 tb.put((int) po, p, 0, m * n);
-                Blas.gemm(false, false, m, d, n, 1f, tp, po, n, vp, kvo, nKv * d, 0f, zp, qo, nHeads * d);
+                Blas.gemm(false, false, m, at.d(), n, 1f, tp, po, n, vp, kvo, kvd, 0f, zp, qo, hd);
             }
         });
     }
@@ -105,16 +120,14 @@ final class CpuFusedAttention {
     /** dq += d/dq, dk += d/dk and dv += d/dv of z = softmax(scale q k^T) v, from dz and the forward's tile store. */
     static void backward(INDArray dz, INDArray q, INDArray k, INDArray v, INDArray tiles, int nHeads, int nKv,
                          AttentionSpans spans, float scale, INDArray dq, INDArray dk, INDArray dv) {
-        int b = spans.rows();
-        int t = spans.time();
-        int d = headSize(q, b * t, nHeads);
+        Layout at = Layout.of(q, spans, nHeads, nKv);
+        int t = at.t(), d = at.d(), hd = nHeads * d, kvd = nKv * d;
         int group = nHeads / nKv;
-        long entries = spans.entries();
         FloatPointer qp = Blas.pointer(q), kp = Blas.pointer(k), vp = Blas.pointer(v), dzp = Blas.pointer(dz);
         FloatPointer dqp = Blas.pointer(dq), dkp = Blas.pointer(dk), dvp = Blas.pointer(dv);
         FloatPointer tp = Blas.pointer(tiles);
         FloatBuffer tb = fb(tiles);
-        IntStream.range(0, b * nKv).parallel().forEach(bk -> {
+        IntStream.range(0, spans.rows() * nKv).parallel().forEach(bk -> {
             int bi = bk / nKv;
             int kvh = bk % nKv;
             Scratch s = Scratch.of(AttentionSpans.TILE * t);
@@ -124,12 +137,10 @@ final class CpuFusedAttention {
                 for (int i = 0; i < spans.tileCount(bi); i++) {
                     int r0 = spans.r0(bi, i), r1 = spans.r1(bi, i), k0 = spans.k0(bi, i), k1 = spans.k1(bi, i);
                     int m = r1 - r0, n = k1 - k0;
-                    long qo = (((long) bi * t + r0) * nHeads + h) * d;
-                    long kvo = (((long) bi * t + k0) * nKv + kvh) * d;
-                    long po = h * entries + spans.tileStart(bi, i);
+                    long qo = at.query(bi, r0, h), kvo = at.key(bi, k0, kvh), po = at.tile(bi, i, h);
                     // dP = dz v^T; dv += P^T dz
-                    Blas.gemm(false, true, m, n, d, 1f, dzp, qo, nHeads * d, vp, kvo, nKv * d, 0f, s.mem, 0, n);
-                    Blas.gemm(true, false, n, d, m, 1f, tp, po, n, dzp, qo, nHeads * d, 1f, dvp, kvo, nKv * d);
+                    Blas.gemm(false, true, m, n, d, 1f, dzp, qo, hd, vp, kvo, kvd, 0f, s.mem, 0, n);
+                    Blas.gemm(true, false, n, d, m, 1f, tp, po, n, dzp, qo, hd, 1f, dvp, kvo, kvd);
                     // dS = P (dP - rowsum(P dP)) over the keys each query sees
                     tb.get((int) po, p, 0, m * n);
                     s.memBuffer.get(0, dp, 0, m * n);
@@ -141,8 +152,8 @@ final class CpuFusedAttention {
                     }
                     s.memBuffer.put(0, dp, 0, m * n);
                     // dq += scale dS k; dk += scale dS^T q
-                    Blas.gemm(false, false, m, d, n, scale, s.mem, 0, n, kp, kvo, nKv * d, 1f, dqp, qo, nHeads * d);
-                    Blas.gemm(true, false, n, d, m, scale, s.mem, 0, n, qp, qo, nHeads * d, 1f, dkp, kvo, nKv * d);
+                    Blas.gemm(false, false, m, d, n, scale, s.mem, 0, n, kp, kvo, kvd, 1f, dqp, qo, hd);
+                    Blas.gemm(true, false, n, d, m, scale, s.mem, 0, n, qp, qo, hd, 1f, dkp, kvo, kvd);
                 }
             }
         });
