@@ -21,6 +21,7 @@ import org.tinysql.interp.eap.EdgeAttribution;
 import org.tinysql.interp.sae.Sae;
 import org.tinysql.interp.sae.SaeConfig;
 import org.tinysql.interp.sae.SaeTrainer;
+import org.tinysql.interp.sae.SaeTrainerConfig;
 import org.tinysql.model.ActivationCache;
 import org.tinysql.model.Parameters;
 import org.tinysql.model.RunSpec;
@@ -63,7 +64,7 @@ public class InterpBenchmark {
         eap = new EdgeAttribution(model);
         int c = sh.c();
         sae = new SaeTrainer(Sae.init(SaeConfig.topK(c, 15 * c, 32), 0),
-                new SaeTrainer.Config(2e-4, 0, 0, Long.MAX_VALUE, 0, 0, 0.9, 0.999, 1e-8));
+                new SaeTrainerConfig(2e-4, 0, 0, Long.MAX_VALUE, 0, 0, 0.9, 0.999, 1e-8));
         Random r = new Random(0);
         prompts1 = Workloads.decodePrompts(sh, 1);
         prompts16 = Workloads.decodePrompts(sh, 16);

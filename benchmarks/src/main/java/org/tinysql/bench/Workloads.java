@@ -230,7 +230,7 @@ public final class Workloads {
     static double sae(Shape sh, int iters) {
         int c = sh.c();
         org.tinysql.interp.sae.Sae sae = org.tinysql.interp.sae.Sae.init(org.tinysql.interp.sae.SaeConfig.topK(c, 15 * c, 32), 0);
-        var cfg = new org.tinysql.interp.sae.SaeTrainer.Config(2e-4, 0, 0, Long.MAX_VALUE, 0, 0, 0.9, 0.999, 1e-8);
+        var cfg = new org.tinysql.interp.sae.SaeTrainerConfig(2e-4, 0, 0, Long.MAX_VALUE, 0, 0, 0.9, 0.999, 1e-8);
         org.tinysql.interp.sae.SaeTrainer tr = new org.tinysql.interp.sae.SaeTrainer(sae, cfg);
         java.util.Random r = new java.util.Random(0);
         float[] x = new float[SAE_ROWS * c];

@@ -26,6 +26,7 @@ import org.tinysql.model.Transformer;
 import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.Trainer;
+import org.tinysql.train.TrainerConfig;
 import org.tinysql.train.TrainingRecipe;
 import org.tinysql.util.ConsoleProgressBar;
 import picocli.CommandLine.Command;
@@ -160,7 +161,7 @@ public final class QuickstartCommand implements Callable<Integer> {
             System.out.println("== trained model already in " + modelDir);
         } else {
             model = recipe.model(tok, seed);
-            Trainer.Config tc = recipe.training(1234).withCheckpoints(250, Math.max(1, steps / 6));
+            TrainerConfig tc = recipe.training(1234).withCheckpoints(250, Math.max(1, steps / 6));
             Trainer trainer = new Trainer(model, tok, data.resolve("tokenizer.json"), DatasetIO.read(data, Split.TRAIN),
                     DatasetIO.read(data, Split.VALIDATION), tc, runDir.resolve("checkpoints"));
             System.out.printf(Locale.ROOT, "== training %s (%,d parameters) on CS1 for %d steps of %d%n", cfg, model.parameters().count(), steps, batch);

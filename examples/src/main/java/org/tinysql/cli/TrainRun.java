@@ -19,6 +19,7 @@ import org.tinysql.model.Transformer;
 import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.Trainer;
+import org.tinysql.train.TrainerConfig;
 import org.tinysql.train.TrainingRecipe;
 import org.tinysql.util.AtomicFiles;
 import org.tinysql.util.ConsoleProgressBar;
@@ -106,7 +107,7 @@ public final class TrainRun {
         Path tokFile = runTokenizer(data, out, force);
         HfTokenizer tok = HfTokenizer.load(tokFile);
         Transformer model = recipe.model(tok, seed);
-        Trainer.Config tc = recipe.training(seed).withCheckpoints(checkpointEvery, Math.max(1, recipe.steps() / 10)).withForce(force);
+        TrainerConfig tc = recipe.training(seed).withCheckpoints(checkpointEvery, Math.max(1, recipe.steps() / 10)).withForce(force);
         Trainer trainer = trainer(data, model, tok, tokFile, tc, out.resolve("checkpoints"));
         System.out.printf(Locale.ROOT, "model %s, %,d parameters; %d training examples%n", model.config(), model.parameters().count(),
                 trainer.trainingExamples());
@@ -179,7 +180,7 @@ public final class TrainRun {
      * The trainer over the dataset's train and validation splits. The examples are read here so that only their encoded
      * form (inside the trainer) stays reachable during training: the parsed JSON of a 100k CS5 dataset is ~0.3 GB of heap.
      */
-    private static Trainer trainer(Path data, Transformer model, HfTokenizer tok, Path tokFile, Trainer.Config tc, Path checkpoints)
+    private static Trainer trainer(Path data, Transformer model, HfTokenizer tok, Path tokFile, TrainerConfig tc, Path checkpoints)
             throws IOException {
         return new Trainer(model, tok, tokFile, DatasetIO.read(data, Split.TRAIN), DatasetIO.read(data, Split.VALIDATION), tc,
                 checkpoints);

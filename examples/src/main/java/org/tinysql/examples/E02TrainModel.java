@@ -10,6 +10,7 @@ import org.tinysql.tensor.DType;
 import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.Trainer;
+import org.tinysql.train.TrainerConfig;
 import org.tinysql.train.TrainingRecipe;
 import org.tinysql.util.ConsoleProgressBar;
 
@@ -35,7 +36,7 @@ public final class E02TrainModel {
         Transformer model = recipe.model(tok, 1);
 
         // AdamW, warmup + cosine, loss on the SQL tokens only, packed rows, checkpoints every 250 steps.
-        Trainer.Config tc = recipe.training(1).withCheckpoints(250, 250);
+        TrainerConfig tc = recipe.training(1).withCheckpoints(250, 250);
         Trainer trainer = new Trainer(model, tok, data.resolve("tokenizer.json"), DatasetIO.read(data, Split.TRAIN),
                 DatasetIO.read(data, Split.VALIDATION), tc, Path.of("runs/examples/checkpoints"));
         try (ConsoleProgressBar bar = new ConsoleProgressBar("train", steps)) {

@@ -19,6 +19,7 @@ import org.tinysql.tensor.DType;
 import org.tinysql.tokenizer.HfTokenizer;
 import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.Trainer;
+import org.tinysql.train.TrainerConfig;
 import org.tinysql.train.TrainingRecipe;
 import org.tinysql.util.ConsoleProgressBar;
 
@@ -61,7 +62,7 @@ public final class E10FlawedHeuristic {
             // the same recipe as example 02's literal-trained model, on the synonym data
             TrainingRecipe recipe = SmallModelRecipe.CS1.withSteps(steps);
             Transformer m = recipe.model(tok, 1);
-            Trainer.Config tc = recipe.training(1234).withCheckpoints(250, 500);
+            TrainerConfig tc = recipe.training(1234).withCheckpoints(250, 500);
             Trainer trainer = new Trainer(m, tok, data.resolve("tokenizer.json"), DatasetIO.read(data, Split.TRAIN),
                     DatasetIO.read(data, Split.VALIDATION), tc, Path.of("runs/examples/checkpoints-synonym"));
             try (ConsoleProgressBar bar = new ConsoleProgressBar("train (synonyms)", steps)) {

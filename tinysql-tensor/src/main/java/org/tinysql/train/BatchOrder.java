@@ -25,7 +25,7 @@ final class BatchOrder {
      * groups of {@code lengthBuckets} batches; each group is sorted by length and split into batches, which are
      * visited in a seeded order. Examples of similar length share a batch, so little of it is padding, while every
      * example is still seen once per epoch; the batches are no longer random samples, though, which slowed learning
-     * on CS1 (see {@link Trainer.Config}), so the default is 1 and {@code pack} removes the padding instead.
+     * on CS1 (see {@link TrainerConfig}), so the default is 1 and {@code pack} removes the padding instead.
      */
     List<EncodedExample> at(long s) {
         int bs = batchSize;

@@ -228,7 +228,7 @@ public final class FineTuner {
         Parameters weights = EmbeddingResize.resize(HfCheckpoint.load(modelDir, source), target.vocabSize()).withConfig(target);
         Transformer model = new Transformer(weights);
         model.setRecompute(plan.recompute());
-        Trainer.Config tc = new Trainer.Config(steps, o.batchSize(), o.lr(), 0, o.warmupSteps(), o.weightDecay(), o.clipNorm(),
+        TrainerConfig tc = new TrainerConfig(steps, o.batchSize(), o.lr(), 0, o.warmupSteps(), o.weightDecay(), o.clipNorm(),
                 o.evalEvery() < 0 ? Math.max(1, steps / 8) : o.evalEvery(), o.evalBatches(),
                 o.checkpointEvery() < 0 ? Math.max(1, steps / 2) : o.checkpointEvery(), 2, o.seed(), maxLength, 1, o.pack(),
                 o.force(), OptimizerConfig.HF.withMoments(plan.moments()));

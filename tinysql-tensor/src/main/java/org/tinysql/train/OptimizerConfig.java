@@ -2,7 +2,7 @@ package org.tinysql.train;
 
 /**
  * The optimiser of a run: AdamW's betas and epsilon, how it stores its moments, and the shape of the learning-rate
- * decay (the rates and steps are in {@link Trainer.Config}).
+ * decay (the rates and steps are in {@link TrainerConfig}).
  *
  * @param beta1    first-moment decay
  * @param beta2    second-moment decay

@@ -36,7 +36,7 @@ record RunSettings(Map<String, Object> values) {
     }
 
     /** The settings of a run with configuration {@code c} over {@code trainExamples} training examples. */
-    static RunSettings of(Trainer.Config c, int trainExamples) {
+    static RunSettings of(TrainerConfig c, int trainExamples) {
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("steps", (long) c.steps());
         v.put("batch_size", (long) c.batchSize());

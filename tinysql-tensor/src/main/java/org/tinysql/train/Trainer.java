@@ -30,172 +30,10 @@ import org.tinysql.util.Progress;
  * tokenizer.json). The data order is a function of (seed, step), so a run resumed from a checkpoint produces the
  * same losses, bit for bit, as the uninterrupted run. Before step 1 the checkpoint folder is checked and cleaned
  * ({@link CheckpointStore#open}); a checkpoint's trainer_state.json is validated before a resume uses it, and a resume
- * with other settings than the checkpoint's is refused unless {@link Config#force()}.
+ * with other settings than the checkpoint's is refused unless {@link TrainerConfig#force()}.
  */
 public final class Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
-
-    /**
-     * @param steps           optimisation steps in total
-     * @param batchSize       examples per step
-     * @param peakLr          learning rate after warmup
-     * @param minLr           learning rate at the end of the cosine decay
-     * @param warmupSteps     linear warmup steps
-     * @param weightDecay     AdamW decoupled weight decay
-     * @param clipNorm        global gradient-norm clip (0 disables)
-     * @param evalEvery       steps between validation losses (0 disables)
-     * @param evalBatches     validation batches per evaluation
-     * @param checkpointEvery steps between checkpoints (0: only at the end)
-     * @param keepCheckpoints how many checkpoints to keep
-     * @param seed            data-order seed
-     * @param maxLength       longest example in tokens
-     * @param lengthBuckets   batches per group sorted by length (1 = plain shuffled batches). Measured on CS1: 16
-     *                        cut padding but made batches homogeneous in length (and so in the number of fields),
-     *                        which slowed learning (73.6% exact match after 5000 steps against 94.0%); packing
-     *                        removes the padding without that cost
-     * @param pack            pack several examples into each row (segment-masked attention, positions restarting per
-     *                        example): the same loss and gradients as one example per row, with almost no padding
-     * @param force           resume from a checkpoint even if it was written with other settings (steps, batch size,
-     *                        learning rates, schedule, seed, training set...; see {@link RunSettings}); without it such
-     *                        a resume is refused with the list of differences
-     * @param optimizer       AdamW's betas, moment storage and the decay shape
-     */
-    public record Config(int steps, int batchSize, double peakLr, double minLr, int warmupSteps, double weightDecay,
-                         double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
-                         int maxLength, int lengthBuckets, boolean pack, boolean force, OptimizerConfig optimizer) {
-
-        /**
-         * Checks the settings: the optimiser is required, and steps, batch size, buckets and length must be usable.
-         * @param steps optimisation steps in total, at least 0
-         * @param batchSize examples per step, at least 1
-         * @param peakLr learning rate after warmup
-         * @param minLr learning rate at the end of the decay
-         * @param warmupSteps linear warmup steps
-         * @param weightDecay AdamW decoupled weight decay
-         * @param clipNorm global gradient-norm clip (0 disables)
-         * @param evalEvery steps between validation losses (0 disables)
-         * @param evalBatches validation batches per evaluation
-         * @param checkpointEvery steps between checkpoints (0: only at the end)
-         * @param keepCheckpoints how many checkpoints to keep
-         * @param seed data-order seed
-         * @param maxLength longest example in tokens, at least 2
-         * @param lengthBuckets batches per group sorted by length, at least 1 (1 = plain shuffled batches)
-         * @param pack whether to pack several examples into each row
-         * @param force whether to resume from a checkpoint written with other settings
-         * @param optimizer AdamW's betas, moment storage and the decay shape; not null
-         */
-        public Config {
-            if (optimizer == null) {
-                throw new IllegalArgumentException("optimizer settings are required");
-            }
-            if (steps < 0 || batchSize < 1 || lengthBuckets < 1 || maxLength < 2) {
-                throw new IllegalArgumentException("need steps >= 0, batchSize >= 1, lengthBuckets >= 1 and maxLength >= 2: steps "
-                        + steps + ", batchSize " + batchSize + ", lengthBuckets " + lengthBuckets + ", maxLength " + maxLength);
-            }
-        }
-
-        /**
-         * Settings with plain shuffled batches (one length bucket), packed rows, no forced resume and
-         * {@link OptimizerConfig#SCRATCH}.
-         * @param steps optimisation steps in total, at least 0
-         * @param batchSize examples per step, at least 1
-         * @param peakLr learning rate after warmup
-         * @param minLr learning rate at the end of the decay
-         * @param warmupSteps linear warmup steps
-         * @param weightDecay AdamW decoupled weight decay
-         * @param clipNorm global gradient-norm clip (0 disables)
-         * @param evalEvery steps between validation losses (0 disables)
-         * @param evalBatches validation batches per evaluation
-         * @param checkpointEvery steps between checkpoints (0: only at the end)
-         * @param keepCheckpoints how many checkpoints to keep
-         * @param seed data-order seed
-         * @param maxLength longest example in tokens, at least 2
-         */
-        public Config(int steps, int batchSize, double peakLr, double minLr, int warmupSteps, double weightDecay,
-                      double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
-                      int maxLength) {
-            this(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches, checkpointEvery,
-                    keepCheckpoints, seed, maxLength, 1, true, false, OptimizerConfig.SCRATCH);
-        }
-
-        /**
-         * The from-scratch recipe: learning rate 1e-3 to 1e-4, 5% warmup, weight decay 0.01, clip 1.0, no validation,
-         * a checkpoint only at the end (two kept), seed 1234, examples up to 512 tokens.
-         * @param steps optimisation steps in total
-         * @param batchSize examples per step
-         * @return the settings
-         */
-        public static Config defaults(int steps, int batchSize) {
-            return new Config(steps, batchSize, 1e-3, 1e-4, Math.max(1, steps / 20), 0.01, 1.0, 0, 4, 0, 2, 1234, 512);
-        }
-
-        /**
-         * A builder that starts from {@link #defaults}.
-         * @param steps optimisation steps in total
-         * @param batchSize examples per step
-         * @return a builder; {@link TrainerConfigBuilder#build} makes the configuration
-         */
-        public static TrainerConfigBuilder builder(int steps, int batchSize) {
-            return new TrainerConfigBuilder(defaults(steps, batchSize));
-        }
-
-        /** @return a builder that starts from this configuration */
-        public TrainerConfigBuilder toBuilder() {
-            return new TrainerConfigBuilder(this);
-        }
-
-        /**
-         * The same settings with another number of length buckets.
-         * @param groups batches per group sorted by length, at least 1 (1 = plain shuffled batches)
-         * @return a new config; this one is unchanged
-         */
-        public Config withLengthBuckets(int groups) {
-            return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, groups, pack, force, optimizer);
-        }
-
-        /**
-         * The same settings with other learning rates.
-         * @param peak learning rate after warmup
-         * @param min learning rate at the end of the decay
-         * @return a new config; this one is unchanged
-         */
-        public Config withLr(double peak, double min) {
-            return new Config(steps, batchSize, peak, min, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
-        }
-
-        /**
-         * The same configuration that resumes even from a checkpoint with other settings (see {@code force}).
-         * @param on true to resume despite different settings
-         * @return a new config; this one is unchanged
-         */
-        public Config withForce(boolean on) {
-            return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, on, optimizer);
-        }
-
-        /**
-         * The same settings with other checkpoint and validation intervals.
-         * @param every steps between checkpoints (0: only at the end)
-         * @param eval steps between validation losses (0 disables)
-         * @return a new config; this one is unchanged
-         */
-        public Config withCheckpoints(int every, int eval) {
-            return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, eval, evalBatches, every,
-                    keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
-        }
-
-        /**
-         * The same settings with another optimiser.
-         * @param o AdamW's betas, moment storage and decay shape; not null
-         * @return a new config; this one is unchanged
-         */
-        public Config withOptimizer(OptimizerConfig o) {
-            return new Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                    checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, o);
-        }
-    }
 
     /**
      * One optimisation step's record.
@@ -221,7 +59,7 @@ public final class Trainer {
 
     private final Transformer model;
     private final Tokenizer tokenizer;
-    private final Config cfg;
+    private final TrainerConfig cfg;
     private final List<EncodedExample> train;
     private final List<EncodedExample> val;
     private final BatchOrder order;
@@ -244,7 +82,7 @@ public final class Trainer {
      * @param cfg the run's settings
      */
     public Trainer(Transformer model, Tokenizer tokenizer, List<TinySqlExample> trainSet, List<TinySqlExample> valSet,
-                   Config cfg) {
+                   TrainerConfig cfg) {
         this(model, tokenizer, trainSet, valSet, cfg, null);
     }
 
@@ -259,7 +97,7 @@ public final class Trainer {
      * @param checkpointDir the checkpoint folder, or null to keep no checkpoints
      */
     public Trainer(Transformer model, Tokenizer tokenizer, List<TinySqlExample> trainSet, List<TinySqlExample> valSet,
-                   Config cfg, Path checkpointDir) {
+                   TrainerConfig cfg, Path checkpointDir) {
         this(model, tokenizer, TokenizerFiles.json(tokenizer), trainSet, valSet, cfg, checkpointDir, StepLoss.MODEL);
     }
 
@@ -276,20 +114,20 @@ public final class Trainer {
      * @throws IOException when {@code tokenizerJson} cannot be read
      */
     public Trainer(Transformer model, Tokenizer tokenizer, Path tokenizerJson, List<TinySqlExample> trainSet,
-                   List<TinySqlExample> valSet, Config cfg, Path checkpointDir) throws IOException {
+                   List<TinySqlExample> valSet, TrainerConfig cfg, Path checkpointDir) throws IOException {
         this(model, tokenizer, TokenizerFiles.read(tokenizerJson), trainSet, valSet, cfg, checkpointDir, StepLoss.MODEL);
     }
 
     /** The seam for tests: {@code stepLoss} computes each step's loss. */
     Trainer(Transformer model, Tokenizer tokenizer, byte[] tokenizerJson, List<TinySqlExample> trainSet,
-            List<TinySqlExample> valSet, Config cfg, Path checkpointDir, StepLoss stepLoss) {
+            List<TinySqlExample> valSet, TrainerConfig cfg, Path checkpointDir, StepLoss stepLoss) {
         this(model, tokenizer, tokenizerJson == null ? Map.of() : Map.of(CheckpointStore.TOKENIZER_JSON, tokenizerJson), trainSet,
                 valSet, cfg, checkpointDir, stepLoss);
     }
 
     /** A trainer whose checkpoints get {@code tokenizerFiles} (name to content; a fine-tune's tokenizer.json and config). */
     Trainer(Transformer model, Tokenizer tokenizer, Map<String, byte[]> tokenizerFiles, List<TinySqlExample> trainSet,
-            List<TinySqlExample> valSet, Config cfg, Path checkpointDir, StepLoss stepLoss) {
+            List<TinySqlExample> valSet, TrainerConfig cfg, Path checkpointDir, StepLoss stepLoss) {
         if (trainSet.size() < cfg.batchSize()) {
             throw new IllegalArgumentException("training set of " + trainSet.size() + " examples is smaller than one batch of "
                     + cfg.batchSize());
@@ -507,7 +345,7 @@ public final class Trainer {
 
     /**
      * Continues from the newest checkpoint, if any: refuses one written with other settings (each difference listed)
-     * unless {@link Config#force()}.
+     * unless {@link TrainerConfig#force()}.
      */
     private void resume() throws IOException {
         Optional<Path> found = store.latest();
@@ -527,7 +365,7 @@ public final class Trainer {
             // A user's mistake (FileAlreadyExistsException: the folder holds another run), not a failure.
             throw new java.nio.file.FileAlreadyExistsException(null, null, "refusing to resume from " + last + ": it was written with other settings (checkpoint -> now): "
                     + String.join(", ", diffs) + "; use another folder for a new run, or resume anyway with force"
-                    + " (Trainer.Config.withForce; the CLI's force option)");
+                    + " (TrainerConfig.withForce; the CLI's force option)");
         }
         if (!diffs.isEmpty()) {
             LOG.warn("resuming from {} with other settings than it was written with (forced): {}", last, String.join(", ", diffs));

@@ -1,13 +1,13 @@
 package org.tinysql.train;
 
 /**
- * Builds a {@link Trainer.Config} by name instead of 17 positional values. Every setting starts at
- * {@link Trainer.Config#defaults}: learning rate 1e-3 decaying to 1e-4 after 5% warmup, weight decay 0.01, gradient clip
+ * Builds a {@link TrainerConfig} by name instead of 17 positional values. Every setting starts at
+ * {@link TrainerConfig#defaults}: learning rate 1e-3 decaying to 1e-4 after 5% warmup, weight decay 0.01, gradient clip
  * 1.0, no validation (4 batches when enabled), a checkpoint only at the end (two kept), seed 1234, examples up to 512
  * tokens, plain shuffled batches, packed rows, no forced resume, {@link OptimizerConfig#SCRATCH}.
  *
  * <pre>{@code
- * Trainer.Config c = Trainer.Config.builder(3000, 32).lr(2e-3, 2e-4).checkpointEvery(200).evalEvery(300).build();
+ * TrainerConfig c = TrainerConfig.builder(3000, 32).lr(2e-3, 2e-4).checkpointEvery(200).evalEvery(300).build();
  * }</pre>
  */
 public final class TrainerConfigBuilder {
@@ -29,7 +29,7 @@ public final class TrainerConfigBuilder {
     private boolean force;
     private OptimizerConfig optimizer;
 
-    TrainerConfigBuilder(Trainer.Config c) {
+    TrainerConfigBuilder(TrainerConfig c) {
         steps = c.steps();
         batchSize = c.batchSize();
         peakLr = c.peakLr();
@@ -197,10 +197,10 @@ public final class TrainerConfigBuilder {
 
     /**
      * @return the configuration
-     * @throws IllegalArgumentException when a value is out of range (see {@link Trainer.Config})
+     * @throws IllegalArgumentException when a value is out of range (see {@link TrainerConfig})
      */
-    public Trainer.Config build() {
-        return new Trainer.Config(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
+    public TrainerConfig build() {
+        return new TrainerConfig(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
                 checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
     }
 }

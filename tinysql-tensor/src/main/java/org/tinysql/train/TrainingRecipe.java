@@ -14,7 +14,7 @@ import org.tinysql.tokenizer.Tokenizer;
  * Everything that decides how a small TinySQL model is trained from scratch: the model's shape, its initialisation and
  * the optimisation schedule. {@link SmallModelRecipe#forDataset} looks up the recipe of a command set and variant;
  * {@code tinysql train}, {@code tinysql zoo}, the quickstart, the examples and the tests build their models and
- * {@link Trainer.Config}s from a recipe, and override single fields with the {@code with...} methods.
+ * {@link TrainerConfig}s from a recipe, and override single fields with the {@code with...} methods.
  *
  * <p>The constructor checks each field alone; the rules between the model's sizes (a width divisible by the heads, an
  * even head size for rotary positions, ...) are {@link ModelConfig}'s and are checked when the model is described, so
@@ -158,14 +158,14 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
     /**
      * The training schedule: {@link #steps} steps of {@link #batch}, warmup {@link #warmupPercent}%, cosine from
      * {@link #peakLr} to {@code peakLr / minLrDivisor}, clipping at 1, validation every tenth of the run, packed rows,
-     * no periodic checkpoints (set them with {@link Trainer.Config#withCheckpoints}).
+     * no periodic checkpoints (set them with {@link TrainerConfig#withCheckpoints}).
      *
      * @param seed the data-order seed
      * @return the trainer settings
      */
-    public Trainer.Config training(long seed) {
+    public TrainerConfig training(long seed) {
         int warmup = (int) Math.max(1, (long) steps * warmupPercent / 100);
-        return new Trainer.Config(steps, batch, peakLr, peakLr / minLrDivisor, warmup, weightDecay, 1.0, Math.max(1, steps / 10),
+        return new TrainerConfig(steps, batch, peakLr, peakLr / minLrDivisor, warmup, weightDecay, 1.0, Math.max(1, steps / 10),
                 4, 0, 2, seed, maxPositions);
     }
 

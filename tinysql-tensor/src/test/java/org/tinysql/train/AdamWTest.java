@@ -136,7 +136,7 @@ class AdamWTest {
         all.forEach(e -> texts.add(e.fullText()));
         SqlVocabTokenizer tok = SqlVocabTokenizer.build(texts, 1, 4000);
         ModelConfig cfg = ModelConfig.llama(tok.vocabSize(), 16, 2, 2, 256);
-        Trainer.Config tc = Trainer.Config.defaults(8, 4).withLr(3e-3, 0).withCheckpoints(4, 0)
+        TrainerConfig tc = TrainerConfig.defaults(8, 4).withLr(3e-3, 0).withCheckpoints(4, 0)
                 .withOptimizer(OptimizerConfig.HF.withMoments(AdamW.Moments.BF16));
         Transformer a = new Transformer(Parameters.init(cfg, 3));
         a.setRecompute(true);

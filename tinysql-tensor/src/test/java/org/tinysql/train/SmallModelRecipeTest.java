@@ -29,8 +29,8 @@ class SmallModelRecipeTest {
         assertTrue(r.tuned());
         // The schedule of the recipe before it was a record (steps / 20 warmup, peak / 10 at the end, validation every
         // tenth): checkpoints written by earlier versions resume without --force.
-        Trainer.Config c = r.withSteps(1234).withPeakLr(1e-3).training(7);
-        Trainer.Config before = new Trainer.Config(1234, SmallModelRecipe.BATCH, 1e-3, 1e-3 / 10, 1234 / 20, 0.01, 1.0, 1234 / 10,
+        TrainerConfig c = r.withSteps(1234).withPeakLr(1e-3).training(7);
+        TrainerConfig before = new TrainerConfig(1234, SmallModelRecipe.BATCH, 1e-3, 1e-3 / 10, 1234 / 20, 0.01, 1.0, 1234 / 10,
                 4, 0, 2, 7, SmallModelRecipe.MAX_POSITIONS);
         assertEquals(before, c);
         assertEquals(RunSettings.of(before, 100), RunSettings.of(c, 100));
@@ -91,7 +91,7 @@ class SmallModelRecipeTest {
         Transformer b = r.model(tok, 5);
         assertEquals(a.parameters().get("embed.W_E").getDouble(3), b.parameters().get("embed.W_E").getDouble(3));
         assertNotEquals(a.parameters().get("embed.W_E").getDouble(3), r.model(tok, 6).parameters().get("embed.W_E").getDouble(3));
-        Trainer.Config c = r.training(9);
+        TrainerConfig c = r.training(9);
         assertEquals(List.of(40, 4, 1e-3, 2.5e-4, 4, 0.0, 4, 9L, 128), List.of(c.steps(), c.batchSize(), c.peakLr(), c.minLr(),
                 c.warmupSteps(), c.weightDecay(), c.evalEvery(), c.seed(), c.maxLength()));
         assertEquals("CS3 synonym", r.name(), "overrides keep the recipe's name");

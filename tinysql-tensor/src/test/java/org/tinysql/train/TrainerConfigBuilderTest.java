@@ -8,11 +8,11 @@ import org.junit.jupiter.api.Test;
 class TrainerConfigBuilderTest {
     @Test
     void startsFromTheDefaultsAndSetsByName() {
-        assertEquals(Trainer.Config.defaults(100, 8), Trainer.Config.builder(100, 8).build());
-        Trainer.Config c = Trainer.Config.builder(100, 8).steps(300).batchSize(16).lr(2e-3, 2e-4).warmupSteps(15)
+        assertEquals(TrainerConfig.defaults(100, 8), TrainerConfig.builder(100, 8).build());
+        TrainerConfig c = TrainerConfig.builder(100, 8).steps(300).batchSize(16).lr(2e-3, 2e-4).warmupSteps(15)
                 .weightDecay(0.1).clipNorm(0).evalEvery(50).evalBatches(2).checkpointEvery(100).keepCheckpoints(3).seed(9)
                 .maxLength(768).lengthBuckets(4).pack(false).force(true).optimizer(OptimizerConfig.HF).build();
-        assertEquals(new Trainer.Config(300, 16, 2e-3, 2e-4, 15, 0.1, 0, 50, 2, 100, 3, 9, 768, 4, false, true,
+        assertEquals(new TrainerConfig(300, 16, 2e-3, 2e-4, 15, 0.1, 0, 50, 2, 100, 3, 9, 768, 4, false, true,
                 OptimizerConfig.HF), c);
         assertEquals(c, c.toBuilder().build());
         assertThrows(IllegalArgumentException.class, () -> c.toBuilder().batchSize(0).build());

@@ -48,11 +48,11 @@ class TrainerFaultsTest {
         return new Transformer(Parameters.init(ModelConfig.gptNeo(tok.vocabSize(), 16, 1, 2, 256), 3));
     }
 
-    private static Trainer.Config config(int steps, int batch) {
-        return Trainer.Config.defaults(steps, batch).withLr(3e-3, 3e-4).withCheckpoints(4, 0);
+    private static TrainerConfig config(int steps, int batch) {
+        return TrainerConfig.defaults(steps, batch).withLr(3e-3, 3e-4).withCheckpoints(4, 0);
     }
 
-    private static Trainer counted(Path dir, Trainer.Config cfg, AtomicInteger steps) {
+    private static Trainer counted(Path dir, TrainerConfig cfg, AtomicInteger steps) {
         return new Trainer(model(), tok, TokenizerFiles.json(tok), train, val, cfg, dir, (m, b, s) -> {
             steps.incrementAndGet();
             return StepLoss.MODEL.compute(m, b, s);

@@ -44,7 +44,7 @@ class TrainerStateFuzzTest {
         for (int i = 0; i < step; i++) {
             losses[i] = r.nextDouble() * 10;
         }
-        Trainer.Config cfg = Trainer.Config.defaults(30 + r.nextInt(100), 1 + r.nextInt(64))
+        TrainerConfig cfg = TrainerConfig.defaults(30 + r.nextInt(100), 1 + r.nextInt(64))
                 .withLr(r.nextDouble() * 1e-2, r.nextDouble() * 1e-4);
         return new TrainerState(step, r.nextInt(0, step + 1), RunSettings.of(cfg, 64 + r.nextInt(1000)), r.nextBoolean(), losses);
     }
@@ -190,7 +190,7 @@ class TrainerStateFuzzTest {
                 TrainerState got = TrainerState.read(file);
                 if (in.field() == null && sameState(in.expected(), got)) {
                     accepted++;
-                    got.settings().differences(RunSettings.of(Trainer.Config.defaults(10, 2), 100));
+                    got.settings().differences(RunSettings.of(TrainerConfig.defaults(10, 2), 100));
                 } else {
                     crashes++;
                     problems.add("input " + i + (in.field() == null ? " read back wrong" : " accepted, should fail on " + in.field()));

@@ -43,8 +43,8 @@ class TrainerTest {
         return new Transformer(Parameters.init(cfg, 7));
     }
 
-    private static Trainer.Config config(int steps) {
-        return Trainer.Config.defaults(steps, 8).withLr(3e-3, 3e-4).withCheckpoints(4, 0);
+    private static TrainerConfig config(int steps) {
+        return TrainerConfig.defaults(steps, 8).withLr(3e-3, 3e-4).withCheckpoints(4, 0);
     }
 
     @Test

@@ -51,12 +51,12 @@ class TrainingIoTest {
         return new Transformer(Parameters.init(ModelConfig.gptNeo(tok.vocabSize(), 16, 1, 2, 256), 7));
     }
 
-    private static Trainer.Config config(int steps) {
-        return Trainer.Config.defaults(steps, 4).withLr(3e-3, 3e-4).withCheckpoints(4, 0);
+    private static TrainerConfig config(int steps) {
+        return TrainerConfig.defaults(steps, 4).withLr(3e-3, 3e-4).withCheckpoints(4, 0);
     }
 
     /** A trainer whose step losses are counted. */
-    private static Trainer counted(Path dir, Trainer.Config cfg, AtomicInteger steps) {
+    private static Trainer counted(Path dir, TrainerConfig cfg, AtomicInteger steps) {
         return new Trainer(model(), tok, TokenizerFiles.json(tok), train, val, cfg, dir, (m, b, s) -> {
             steps.incrementAndGet();
             return StepLoss.MODEL.compute(m, b, s);
@@ -111,13 +111,13 @@ class TrainingIoTest {
     @Test
     void resumingWithOtherSettingsIsRefusedNamingEachDifferenceUnlessForced(@TempDir Path dir) throws Exception {
         counted(dir, config(12), new AtomicInteger()).runUntil(4, Progress.NONE);
-        Trainer.Config changed = config(20).withLr(1e-3, 1e-4);
+        TrainerConfig changed = config(20).withLr(1e-3, 1e-4);
         AtomicInteger steps = new AtomicInteger();
         Trainer refused = counted(dir, changed, steps);
         IOException e = assertThrows(IOException.class, () -> refused.run(Progress.NONE));
         String msg = e.getMessage();
         assertTrue(msg.contains("step-00000004") && msg.contains("steps 12 -> 20") && msg.contains("peak_lr 0.003 -> 0.001")
-                && msg.contains("min_lr 3.0E-4 -> 1.0E-4") && msg.contains("Trainer.Config.withForce") && !msg.contains("--force"), msg);
+                && msg.contains("min_lr 3.0E-4 -> 1.0E-4") && msg.contains("TrainerConfig.withForce") && !msg.contains("--force"), msg);
         assertFalse(msg.contains("batch_size") || msg.contains("seed"), "only what differs: " + msg);
         assertEquals(0, steps.get());
         assertEquals(0, refused.step());

@@ -13,7 +13,7 @@ import org.tinysql.tensor.Kernels;
  */
 final class SaeLoss {
     private final Sae sae;
-    private final SaeTrainer.Config cfg;
+    private final SaeTrainerConfig cfg;
     private final Kernels k;
     private final Batch b;
     private final INDArray gWEnc;
@@ -24,7 +24,7 @@ final class SaeLoss {
     private final boolean[] dead;
 
     /** grads: W_enc, b_enc, W_dec, b_dec (, log threshold), zeroed by the caller; dead: the latents AuxK may use. */
-    SaeLoss(Sae sae, SaeTrainer.Config cfg, Batch b, INDArray[] grads, boolean[] dead) {
+    SaeLoss(Sae sae, SaeTrainerConfig cfg, Batch b, INDArray[] grads, boolean[] dead) {
         this.sae = sae;
         this.cfg = cfg;
         this.k = sae.kernels;

@@ -22,84 +22,6 @@ import org.tinysql.util.Progress;
 public final class SaeTrainer {
 
     /**
-     * Training hyper-parameters.
-     *
-     * @param lr            peak learning rate
-     * @param warmupSteps   steps of linear warmup (0 for none)
-     * @param decayFraction fraction of the steps, at the end, over which the rate decays linearly to 0
-     * @param deadWindow    tokens without firing after which a latent counts as dead
-     * @param auxK          latents the AuxK loss reconstructs from (TopK variants)
-     * @param auxAlpha      weight of the AuxK loss
-     * @param beta1         Adam's first-moment decay
-     * @param beta2         Adam's second-moment decay
-     * @param eps           Adam's epsilon
-     */
-    public record Config(double lr, int warmupSteps, double decayFraction, long deadWindow, int auxK, double auxAlpha,
-                         double beta1, double beta2, double eps) {
-        /**
-         * Checks the values (written so that NaN fails every check).
-         *
-         * @param lr            peak learning rate, positive and finite
-         * @param warmupSteps   steps of linear warmup, at least 0
-         * @param decayFraction fraction of the steps over which the rate decays, 0 to 1
-         * @param deadWindow    tokens without firing after which a latent counts as dead, at least 1
-         * @param auxK          latents the AuxK loss reconstructs from, at least 0
-         * @param auxAlpha      weight of the AuxK loss, at least 0
-         * @param beta1         Adam's first-moment decay, in [0, 1)
-         * @param beta2         Adam's second-moment decay, in [0, 1)
-         * @param eps           Adam's epsilon, positive
-         * @throws IllegalArgumentException when a value is out of range
-         */
-        public Config {
-            if (!(lr > 0 && Double.isFinite(lr)) || warmupSteps < 0 || !(decayFraction >= 0 && decayFraction <= 1)
-                    || deadWindow < 1 || auxK < 0 || !(auxAlpha >= 0 && Double.isFinite(auxAlpha))
-                    || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0 && Double.isFinite(eps))) {
-                throw new IllegalArgumentException("bad SAE training settings: " + this);
-            }
-        }
-
-        /**
-         * lr 4e-4, 50 warmup steps, decay over the last 20%, dead after 100,000 tokens, AuxK 64 with weight 1/32, Adam
-         * 0.9 / 0.999 / 1e-8.
-         *
-         * @return the defaults
-         */
-        public static Config defaults() {
-            return new Config(4e-4, 50, 0.2, 100_000, 64, 1.0 / 32, 0.9, 0.999, 1e-8);
-        }
-
-        /**
-         * A copy with another peak learning rate.
-         *
-         * @param v the learning rate
-         * @return the copy
-         */
-        public Config withLr(double v) {
-            return new Config(v, warmupSteps, decayFraction, deadWindow, auxK, auxAlpha, beta1, beta2, eps);
-        }
-
-        /**
-         * A copy with another dead window.
-         *
-         * @param tokens tokens without firing after which a latent is dead
-         * @return the copy
-         */
-        public Config withDeadWindow(long tokens) {
-            return new Config(lr, warmupSteps, decayFraction, tokens, auxK, auxAlpha, beta1, beta2, eps);
-        }
-
-        /**
-         * A copy with another warmup length.
-         *
-         * @param steps warmup steps
-         * @return the copy
-         */
-        public Config withWarmup(int steps) {
-            return new Config(lr, steps, decayFraction, deadWindow, auxK, auxAlpha, beta1, beta2, eps);
-        }
-    }
-
-    /**
      * What one step measured (normalized space).
      *
      * @param loss         the total loss
@@ -122,7 +44,7 @@ public final class SaeTrainer {
     }
 
     private final Sae sae;
-    private final Config cfg;
+    private final SaeTrainerConfig cfg;
     private final Kernels k;
     private final int S;
     /** Parameters, their gradients and Adam moments, in the same order: W_enc, b_enc, W_dec, b_dec (, log threshold). */
@@ -140,7 +62,7 @@ public final class SaeTrainer {
      * @param sae the SAE, trained in place
      * @param cfg the hyper-parameters
      */
-    public SaeTrainer(Sae sae, Config cfg) {
+    public SaeTrainer(Sae sae, SaeTrainerConfig cfg) {
         this.sae = sae;
         this.cfg = cfg;
         this.k = sae.kernels;
@@ -290,7 +212,7 @@ public final class SaeTrainer {
      * The usual run on a store of activations, as the {@code sae} command, the study and the examples train: normalizes
      * the store (the SAE keeps the scale, so it reads and writes raw activations), initialises an SAE of {@code base}
      * with {@code seed}, sets its decoder bias to the store's mean (or median), and trains it with Adam at {@code lr}
-     * ({@link Config#defaults()} otherwise) on batches of {@code batchRows} rows for {@code steps} steps.
+     * ({@link SaeTrainerConfig#defaults()} otherwise) on batches of {@code batchRows} rows for {@code steps} steps.
      *
      * @param store     activations of {@code base}'s hook; normalized here
      * @param base      the architecture, widths, k and hook (its norm scale is set here)
@@ -326,7 +248,7 @@ public final class SaeTrainer {
         double scale = store.normalize();
         Sae sae = Sae.init(base.withNormScale(scale), seed, kernels);
         sae.setDecoderBias(store.center(median));
-        return new SaeTrainer(sae, Config.defaults().withLr(lr));
+        return new SaeTrainer(sae, SaeTrainerConfig.defaults().withLr(lr));
     }
 
     /**

@@ -214,7 +214,7 @@ class SaeModelTest {
         double scale = store.normalize();
         Sae sae = Sae.init(SaeConfig.topK(32, 128, 8).withHook(HOOK).withNormScale(scale), 3);
         sae.setDecoderBias(store.center(false));
-        SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(2e-3));
+        SaeTrainer tr = new SaeTrainer(sae, SaeTrainerConfig.defaults().withLr(2e-3));
         SaeTrainer.StepStats st = tr.trainArrays(store.batches(256), 300, Progress.NONE);
         assertTrue(st.fvu() < 0.3, st.describe());
         FeatureAnalysis.Result r = FeatureAnalysis.run(m, tok, sae, HOOK, ex.subList(0, 10), 5, 3, 5, Progress.NONE);

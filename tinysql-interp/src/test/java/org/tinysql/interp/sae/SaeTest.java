@@ -74,7 +74,7 @@ class SaeTest {
     void topKRecoversPlantedDirections() {
         Synthetic data = new Synthetic(24, 32, 3, 1);
         Sae sae = Sae.init(SaeConfig.topK(32, 64, 3), 2);
-        SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(3e-3).withDeadWindow(5_000).withWarmup(20));
+        SaeTrainer tr = new SaeTrainer(sae, SaeTrainerConfig.defaults().withLr(3e-3).withDeadWindow(5_000).withWarmup(20));
         SaeTrainer.StepStats st = tr.train(s -> data.batch(256), 1500, Progress.NONE);
         int recovered = 0;
         double worst = 1;
@@ -95,7 +95,7 @@ class SaeTest {
             SaeConfig cfg = a == SaeConfig.Architecture.JUMPRELU ? new SaeConfig(a, 32, 64, 3, l1, 0.1, 0.5, null, 1)
                     : SaeConfig.of(a, 32, 64, 3, l1);
             Sae sae = Sae.init(cfg, 4);
-            SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(3e-3).withWarmup(20));
+            SaeTrainer tr = new SaeTrainer(sae, SaeTrainerConfig.defaults().withLr(3e-3).withWarmup(20));
             float[] eval = data.batch(512);
             double before = SaeMetrics.reconstruction(sae, eval, 512).fvu();
             tr.train(s -> data.batch(256), 800, Progress.NONE);
@@ -120,8 +120,8 @@ class SaeTest {
             double l1 = a == SaeConfig.Architecture.RELU ? 0.1 : a == SaeConfig.Architecture.JUMPRELU ? 0.01 : 0;
             Sae sae = Sae.init(SaeConfig.of(a, 8, 16, 3, l1), 6);
             // Move off the initialisation so biases and thresholds matter.
-            new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(1e-2).withWarmup(1)).train(s -> data.batch(32), 20, Progress.NONE);
-            SaeTrainer tr = new SaeTrainer(sae, SaeTrainer.Config.defaults().withDeadWindow(Long.MAX_VALUE));
+            new SaeTrainer(sae, SaeTrainerConfig.defaults().withLr(1e-2).withWarmup(1)).train(s -> data.batch(32), 20, Progress.NONE);
+            SaeTrainer tr = new SaeTrainer(sae, SaeTrainerConfig.defaults().withDeadWindow(Long.MAX_VALUE));
             INDArray x = Buffers.of(data.batch(16), 16, 8);
             tr.gradients(x);
             Codes base = tr.lastCodes().toCodes();
@@ -187,7 +187,7 @@ class SaeTest {
         Synthetic data = new Synthetic(10, 8, 2, 8);
         for (SaeConfig.Architecture a : SaeConfig.Architecture.values()) {
             Sae sae = Sae.init(SaeConfig.of(a, 8, 16, 2, 0.01).withHook("blocks.0.hook_resid_post").withNormScale(1.7), 3);
-            new SaeTrainer(sae, SaeTrainer.Config.defaults().withLr(1e-2)).train(s -> data.batch(32), 30, Progress.NONE);
+            new SaeTrainer(sae, SaeTrainerConfig.defaults().withLr(1e-2)).train(s -> data.batch(32), 30, Progress.NONE);
             Path d = dir.resolve(a.key);
             sae.save(d);
             Sae back = Sae.load(d);
