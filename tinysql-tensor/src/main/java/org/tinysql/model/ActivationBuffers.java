@@ -253,6 +253,11 @@ final class ActivationBuffers implements AutoCloseable {
     // The dense attention arrays, [B, H, T, Tk] each, are carved only by passes that run dense attention (hooks that
     // read them, a KV cache, local windows): a training step runs fused attention over its tiles and needs none.
 
+    /** Whether any dense [B, H, T, Tk] attention array was carved in this set (passes that ran dense attention). */
+    boolean hasDenseAttention() {
+        return layers[0].dense.scores != null || grads != null && grads.dPat != null;
+    }
+
     /** The dense attention scores of layer l [B, H, T, Tk]. */
     INDArray scores(Layer l) {
         if (l.dense.scores == null) {
