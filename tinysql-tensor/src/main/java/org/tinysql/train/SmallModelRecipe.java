@@ -187,6 +187,7 @@ public final class SmallModelRecipe {
             };
             case CS3 -> switch (v) {
                 // 3000 steps: 34.8% exact; 6000: 91.4%; 9000: 97.2% exact, 98.8% execution (seed 1); 8 heads, 6000: 93.4%
+                // seeds 2 and 3 with 9000 steps: 95.4% and 55.0% (seed 3's ORDER BY directions 55.8%: CS2's 4-head failure)
                 case LITERAL -> CS3_LITERAL;
                 case SYNONYM -> untunedSynonym(cs, CS3_LITERAL);
             };
