@@ -258,10 +258,15 @@ final class ActivationBuffers implements AutoCloseable {
         return layers[0].dense.scores != null || grads != null && grads.dPat != null;
     }
 
+    /** A new dense attention array [B, H, T, Tk] (arbitrary values). */
+    private INDArray denseAttentionArray() {
+        return arena.carve(batch, cfg.nHeads(), time, keys);
+    }
+
     /** The dense attention scores of layer l [B, H, T, Tk]. */
     INDArray scores(Layer l) {
         if (l.dense.scores == null) {
-            l.dense.scores = arena.carve(batch, cfg.nHeads(), time, keys);
+            l.dense.scores = denseAttentionArray();
         }
         return l.dense.scores;
     }
@@ -269,7 +274,7 @@ final class ActivationBuffers implements AutoCloseable {
     /** The dense attention pattern of layer l [B, H, T, Tk]. */
     INDArray pattern(Layer l) {
         if (l.dense.pattern == null) {
-            l.dense.pattern = arena.carve(batch, cfg.nHeads(), time, keys);
+            l.dense.pattern = denseAttentionArray();
         }
         return l.dense.pattern;
     }
@@ -278,7 +283,7 @@ final class ActivationBuffers implements AutoCloseable {
     INDArray dPattern() {
         Grads g = grads();
         if (g.dPat == null) {
-            g.dPat = arena.carve(batch, cfg.nHeads(), time, keys);
+            g.dPat = denseAttentionArray();
         }
         return g.dPat;
     }
@@ -287,7 +292,7 @@ final class ActivationBuffers implements AutoCloseable {
     INDArray dScores() {
         Grads g = grads();
         if (g.dScores == null) {
-            g.dScores = arena.carve(batch, cfg.nHeads(), time, keys);
+            g.dScores = denseAttentionArray();
         }
         return g.dScores;
     }
