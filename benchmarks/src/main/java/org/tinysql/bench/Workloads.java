@@ -124,10 +124,15 @@ public final class Workloads {
 
     /** Warm-up before timing: at least this many runs ... */
     static final int WARMUP_RUNS = 3;
-    /** ... and at least this long (the JIT compiles the kernels' loops, the Vector API's included, within it) ... */
-    static final double WARMUP_SECONDS = 2.0;
+    /**
+     * ... and at least this long, one JMH warm-up iteration: the JIT compiles the kernels' loops (the Vector API's
+     * included) within it. At the small shape a forward caching every hook took 31-36 ms per run 3-5 s into a JVM,
+     * 23-25 ms from 5 s on and 20-21 ms after 20 s; with the 2 s warm-up used before, {@code tinysql bench} timed the
+     * JIT rather than the kernels there ...
+     */
+    static final double WARMUP_SECONDS = 10.0;
     /** ... but never more runs than this. */
-    static final int WARMUP_MAX_RUNS = 200;
+    static final int WARMUP_MAX_RUNS = 2000;
 
     /**
      * Seconds per run of {@code r}, the mean of {@code iters} runs after a warm-up of at least {@link #WARMUP_RUNS}

@@ -49,8 +49,26 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Comma-separated workloads (default: ${DEFAULT-VALUE}).")
     List<String> workloads;
 
-    @Option(names = "--iters", defaultValue = "3", description = "Timed iterations per workload (default: ${DEFAULT-VALUE}).")
-    int iters;
+    @Option(names = "--iters", description = "Timed iterations per workload run, the same on both sides (default: about two "
+            + "seconds of work: 3 at bm1, 20 at cs5, 100 at small).")
+    Integer iters;
+
+    /**
+     * Timed iterations when {@code --iters} is not given: about two seconds of our work per run, so that a run of a
+     * small shape (20-90 ms an iteration) is not timed over a tenth of a second, where both sides vary most.
+     */
+    static int defaultIters(String shape) {
+        return switch (shape) {
+            case "bm1" -> 3;
+            case "cs5" -> 20;
+            default -> 100;
+        };
+    }
+
+    /** The timed iterations per run: {@code --iters}, or the shape's default. */
+    int iters() {
+        return iters != null ? iters : defaultIters(shape);
+    }
 
     @Option(names = "--repeat", defaultValue = "3", description = "Runs of each side per workload, alternating ours and the peer's; "
             + "the table shows the medians (small shapes vary by up to 3x from run to run) (default: ${DEFAULT-VALUE}).")
@@ -117,8 +135,8 @@ public final class BenchCommand implements Callable<Integer> {
         for (String[] r : rows) {
             System.out.printf(Locale.ROOT, "%-22s %14s %14s %10s %12s %12s %10s%n", (Object[]) r);
         }
-        System.out.println("(shape " + shape + "; medians of " + repeat + " runs each; speedup = PyTorch time / our time, measured back to "
-                + "back on this machine; SGEMM "
+        System.out.println("(shape " + shape + "; medians of " + repeat + " runs each of " + iters() + " timed iterations after a "
+                + "warm-up; speedup = PyTorch time / our time, measured back to back on this machine; SGEMM "
                 + fmt(sgemm) + " GFLOP/s in this run ([B*T, C] x [C, MLP] through our kernels); GFLOP/s count the matrix "
                 + "products of each workload, see WorkloadFlops)");
         return 0;
@@ -127,7 +145,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** Our workload JVM, with the JVM options the CLI runs with (the Vector API module above all), as a user's run has them. */
     private List<String> workloadCommand(String javaBin, String w) {
         return JvmRelaunch.command(javaBin, List.of("-Xmx8g"), jar.toString(), "org.tinysql.bench.Workloads",
-                new String[] {w, "--shape", shape, "--iters", String.valueOf(iters)});
+                new String[] {w, "--shape", shape, "--iters", String.valueOf(iters())});
     }
 
     /** The peer's command for our workload {@code w}: the shared peer, or our extra script for the workloads it lacks. */
@@ -138,7 +156,7 @@ public final class BenchCommand implements Callable<Integer> {
         } else {
             cmd.addAll(List.of(peer.toString(), peerWorkload(w)));
         }
-        cmd.addAll(List.of("--shape", shape, "--iters", String.valueOf(iters), "--threads", String.valueOf(threads)));
+        cmd.addAll(List.of("--shape", shape, "--iters", String.valueOf(iters()), "--threads", String.valueOf(threads)));
         return cmd;
     }
 

@@ -22,4 +22,17 @@ class BenchCommandTest {
         assertEquals("train", BenchCommand.label("train"));
         assertTrue(BenchCommand.extraWorkload("decode16"));
     }
+
+    @Test
+    void bothSidesTimeAboutTwoSecondsOfWorkUnlessToldOtherwise() {
+        assertEquals(100, BenchCommand.defaultIters("small"));
+        assertEquals(20, BenchCommand.defaultIters("cs5"));
+        assertEquals(3, BenchCommand.defaultIters("bm1"));
+        BenchCommand given = new BenchCommand();
+        new picocli.CommandLine(given).parseArgs("--shape", "small", "--iters", "7");
+        assertEquals(7, given.iters());
+        BenchCommand byShape = new BenchCommand();
+        new picocli.CommandLine(byShape).parseArgs("--shape", "cs5");
+        assertEquals(20, byShape.iters());
+    }
 }
