@@ -30,7 +30,7 @@ public final class E02TrainModel {
         Path data = E01GenerateDataset.DATA;
         HfTokenizer tok = HfTokenizer.load(data.resolve("tokenizer.json"));
 
-        // A small Llama (2 layers, d=128, 4 heads): RMSNorm, rotary positions, SwiGLU, tied embeddings; vocabulary from
+        // A small Llama (2 layers, d=128, 8 heads): RMSNorm, rotary positions, SwiGLU, tied embeddings; vocabulary from
         // the dataset; weights drawn with standard deviation 0.05 (GPT-2's 0.02 starts small models on a long plateau).
         TrainingRecipe recipe = SmallModelRecipe.CS1.withSteps(steps);
         Transformer model = recipe.model(tok, 1);
