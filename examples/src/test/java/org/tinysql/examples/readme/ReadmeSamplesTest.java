@@ -63,7 +63,7 @@ class ReadmeSamplesTest {
         assertTrue(out.contains("### Response:") && out.contains("false "), out);
         assertTrue(out.contains("exact match ") && out.contains("/50"), out);
         assertTrue(out.contains("circuit of ") && Files.exists(dir.resolve("eap/eap.json")), out);
-        assertTrue(out.contains("head results [4, 4,") && out.contains("logit change when layer 1's heads are zeroed: "), out);
+        assertTrue(out.contains("head results [" + org.tinysql.train.SmallModelRecipe.HEADS + ", 4,") && out.contains("logit change when layer 1's heads are zeroed: "), out);
         assertFalse(out.contains("logit change when layer 1's heads are zeroed: 0.0\n"), "the hook changed the logits: " + out);
         assertTrue(out.contains("instruction-table: ") && out.contains("minimal circuit: [") && Files.exists(dir.resolve("study/study.md")), out);
     }
