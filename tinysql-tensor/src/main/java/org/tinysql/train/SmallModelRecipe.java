@@ -33,8 +33,9 @@ import org.tinysql.data.Variant;
  *       points. With 8 heads of 16 dimensions (the same parameters and, since the fused attention, the same speed:
  *       27-29k tokens/s) seeds 1-3 scored 99.4%, 99.6% and 100% in 4.4-4.7 minutes: the recipe's heads since.</li>
  *   <li>Other command sets (issue 17; {@code tinysql zoo} trains and scores them; 100k examples, seed 1, 500 test
- *       prompts, exact match / execution accuracy): CS2 literal with this recipe unchanged (4 heads then) reached 90.2% / 99.0% (23.6
- *       minutes on a shared machine), the misses all in ORDER BY (a direction or one of several fields); with 6000 steps
+ *       prompts, exact match / execution accuracy): CS2 literal with this recipe unchanged (4 heads then) reached 90.2%
+ *       / 99.0% (23.6 minutes on a shared machine), the misses all in ORDER BY (a direction or one of several fields);
+ *       with 6000 steps
  *       98.4% / 99.4% in 14.4 minutes (25k tokens/s) for seed 1, but 59.0% / 82.6% for seed 2 and 43.0% / 61.0% for
  *       seed 3: their ORDER BY directions were right for 76% and 68% of the items (seed 1: 99%), the expressions for
  *       99.8%. On seed 2 the first ORDER BY item's direction was right 94-98% of the time, the later items' 60-67%
@@ -62,8 +63,8 @@ import org.tinysql.data.Variant;
  *       at step 6300, where 4 heads ended at 0.042; 29 minutes of training): CS3 needs both the schedule and the
  *       heads. Seeds 1 and 2 with 8 heads: 96.2% / 97.6% (24.7 minutes on quiet cores) and 96.0% / 98.0%, a spread of
  *       0.2 points; the misses are long SELECT and ORDER BY lists (SELECT 97.8-98.6%, ORDER BY 97.6-98.6%).</li>
- *   <li>CS1 synonym with this recipe (4 heads then): 40.4% / 40.6% in 5.4 minutes. The table synonyms are learned (FROM 100%), but the
- *       SELECT list fails the way CS1 did before relative positions: a field repeated in place of the next ("SELECT
+ *   <li>CS1 synonym with this recipe (4 heads then): 40.4% / 40.6% in 5.4 minutes. The table synonyms are learned
+ *       (FROM 100%), but the SELECT list fails the way CS1 did before relative positions: a field repeated in place of the next ("SELECT
  *       likes, likes, likes"), for literal and synonym fields alike (60% and 63% of the fields right). To write the field
  *       after the one just written the model must find that field's words in the instruction, and a synonym ("time
  *       zone" for timezone, "worker id" for employee_id) has to be mapped to its column first: one more step of
@@ -151,7 +152,8 @@ public final class SmallModelRecipe {
      * one more composition step; see the notes).
      */
     private static final TrainingRecipe CS1_SYNONYM = CS1.as("CS1 synonym", true,
-            "CS1 recipe with 3 layers, 4 heads and 8000 steps, measured on one seed").withLayers(3).withHeads(4).withSteps(8000);
+            "CS1 recipe with 3 layers, 4 heads and 8000 steps, measured on one seed")
+            .withLayers(3).withHeads(4).withSteps(8000);
 
     /**
      * CS2 literal's measured recipe: {@link #CS1} (8 heads of 16 dimensions) with 6000 steps; with 4 heads the ORDER BY
@@ -162,11 +164,11 @@ public final class SmallModelRecipe {
             .withSteps(6000);
 
     /**
-     * CS4 literal's measured recipe: CS2's ({@link #CS1} with 6000 steps); 91.8% exact on one seed, the misses in long
-     * lists as in CS1 (see the notes).
+     * CS4 literal's measured recipe: {@link #CS2_LITERAL}'s values ({@link #CS1} with 6000 steps); 91.8% exact on one
+     * seed, the misses in long lists as in CS1 (see the notes).
      */
-    private static final TrainingRecipe CS4_LITERAL = CS1.as("CS4 literal", true,
-            "CS1 recipe with 6000 steps, measured on one seed: 91.8% exact").withSteps(6000);
+    private static final TrainingRecipe CS4_LITERAL = CS2_LITERAL.as("CS4 literal", true,
+            "CS1 recipe with 6000 steps, measured on one seed: 91.8% exact");
 
     /**
      * CS3 literal's measured recipe: {@link #CS1} with 9000 steps (the ORDER BY directions form late, and with 4 heads
@@ -190,7 +192,8 @@ public final class SmallModelRecipe {
             case CS1 -> switch (v) {
                 // 4 heads: 97.8%, 99.4%, 95.2% exact for seeds 1-3; 8 heads (the recipe): 99.4%, 99.6%, 100%
                 case LITERAL -> CS1;
-                // 4 heads, 2 layers, 3000 steps: 40.4% exact (a field repeated in place of the next); 3 layers, 8000 steps: 97.8%
+                // 4 heads, 2 layers, 3000 steps: 40.4% exact (a field repeated in place of the next); 3 layers, 8000
+                // steps: 97.8%
                 case SYNONYM -> CS1_SYNONYM;
             };
             case CS2 -> switch (v) {
