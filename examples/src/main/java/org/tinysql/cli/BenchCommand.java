@@ -93,15 +93,18 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (repeat < 1) {
+            throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
+        }
+        if (iters() < 1) {
+            throw new IllegalArgumentException("--iters must be at least 1, got " + iters());
+        }
         if (!Files.exists(jar)) {
             throw new IllegalArgumentException("benchmarks jar not found at " + jar + "; build it with 'mvn -B -q package -DskipTests'");
         }
         boolean withPeer = Files.exists(peer) && run(List.of(python, "-c", "import torch"), 120) != null;
         if (!withPeer) {
             System.out.println("PyTorch peer not available (" + peer + " with " + python + " and torch): showing our numbers only");
-        }
-        if (repeat < 1) {
-            throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
         }
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // the machine's SGEMM speed in this run (ours only): every workload's GFLOP/s reads as a fraction of it

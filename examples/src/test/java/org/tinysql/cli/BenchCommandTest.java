@@ -35,4 +35,14 @@ class BenchCommandTest {
         new picocli.CommandLine(byShape).parseArgs("--shape", "cs5");
         assertEquals(20, byShape.iters());
     }
+
+    @Test
+    void aRunCountBelowOneIsRefusedBeforeAnythingRuns() {
+        for (String[] args : new String[][] {{"--iters", "0"}, {"--iters", "-3"}, {"--repeat", "0"}}) {
+            BenchCommand c = new BenchCommand();
+            new picocli.CommandLine(c).parseArgs(args);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, c::call);
+            assertEquals(args[0] + " must be at least 1, got " + args[1], e.getMessage());
+        }
+    }
 }
