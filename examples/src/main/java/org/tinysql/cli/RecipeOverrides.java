@@ -82,7 +82,9 @@ public final class RecipeOverrides {
 
     /**
      * The recipe with every given option applied, checked ({@link TrainingRecipe#validate()}); a bad value fails with the
-     * option's name, e.g. "--steps 0: steps must be at least 1, not 0".
+     * option's name, e.g. "--steps 0: steps must be at least 1, not 0". When an option is given, the recipe's note ends
+     * with them ("...; overridden: --layers 2 --heads 8"), so its description says what was trained; its name and
+     * {@code tuned} flag (whether the table's entry was measured) stay.
      */
     public TrainingRecipe apply(TrainingRecipe recipe) {
         TrainingRecipe r = recipe;
@@ -94,13 +96,15 @@ public final class RecipeOverrides {
         r = with(r, "--batch", batch, TrainingRecipe::withBatch);
         r = with(r, "--lr", lr, TrainingRecipe::withPeakLr);
         r = with(r, "--init-std", initStd, TrainingRecipe::withInitStd);
+        String given = describe();
         try {
-            return r.validate();
+            r.validate();
         } catch (IllegalArgumentException e) {
-            String given = describe();
             throw new IllegalArgumentException("the " + r.name() + " recipe" + (given.isEmpty() ? "" : " with " + given)
                     + " does not describe a model: " + e.getMessage(), e);
         }
+        // The note travels with the recipe (training.json, the zoo's summary), so a run says it was not the table's recipe.
+        return given.isEmpty() ? r : r.as(r.name(), r.tuned(), (r.note().isEmpty() ? "" : r.note() + "; ") + "overridden: " + given);
     }
 
     private static <T> TrainingRecipe with(TrainingRecipe r, String option, T value, BiFunction<TrainingRecipe, T, TrainingRecipe> set) {

@@ -41,8 +41,7 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         // Everything is checked before the run folder is written.
         TrainingRecipe recipe = overrides.apply(TrainRun.recipeOf(data));
-        String given = overrides.describe();
-        System.out.println("recipe: " + recipe.describe() + (given.isEmpty() ? "" : "; overridden: " + given));
+        System.out.println("recipe: " + recipe.describe());
         TrainRun.run(data, out, recipe, seed, checkpointEvery, force);
         return 0;
     }

@@ -246,7 +246,7 @@ public final class Zoo {
     }
 
     private static void warnIfStale(TrainingRecipe trained, TrainingRecipe now, String cell) {
-        if (!trained.equals(now)) {
+        if (!trained.sameValues(now)) {
             LOG.warn("{} was trained with another recipe than today's ({}; today: {}); its result is kept: delete the folder to "
                     + "train it again", cell, trained.describe(), now.describe());
         }

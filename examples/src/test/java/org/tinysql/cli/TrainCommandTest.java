@@ -113,9 +113,9 @@ class TrainCommandTest {
         Path run = dir.resolve("run");
         CliCommandsTest.Result r = CliCommandsTest.ok("train", "--data", cs3.toString(), "--out", run.toString(), "--steps", "2",
                 "--batch", "4", "--layers", "1", "--d-model", "32", "--heads", "2");
-        assertTrue(r.out().contains("recipe: CS3 synonym (CS3 literal recipe with CS1 synonym's layers, not yet tuned): "
-                + "llama, 1 layers, d=32, 2 heads, init std 0.05; 2 steps of 4, lr 0.002 -> 0.0002"), r.out());
-        assertTrue(r.out().contains("overridden: --layers 1 --d-model 32 --heads 2 --steps 2 --batch 4"), r.out());
+        assertTrue(r.out().contains("recipe: CS3 synonym (CS3 literal recipe with CS1 synonym's layers, not yet tuned; overridden: "
+                + "--layers 1 --d-model 32 --heads 2 --steps 2 --batch 4): llama, 1 layers, d=32, 2 heads, init std 0.05; 2 steps of 4, "
+                + "lr 0.002 -> 0.0002"), r.out());
         JsonNode training = CliCommandsTest.JSON.readTree(run.resolve("training.json").toFile());
         JsonNode recipe = training.get("recipe");
         assertEquals("CS3 synonym", recipe.get("name").asText());
@@ -147,7 +147,8 @@ class TrainCommandTest {
         }
         CliCommandsTest.Result r = CliCommandsTest.ok("train", "--data", plain.toString(), "--out", dir.resolve("run").toString(),
                 "--steps", "1", "--batch", "4", "--layers", "1", "--d-model", "32", "--heads", "2");
-        assertTrue(r.out().contains("recipe: dataset without stats.json (CS1 recipe): llama"), r.out());
+        assertTrue(r.out().contains("recipe: dataset without stats.json (CS1 recipe; overridden: --layers 1 --d-model 32 --heads 2 --steps 1 "
+                + "--batch 4): llama"), r.out());
         assertTrue(r.err().contains("has no stats.json") && r.err().contains("CS1 recipe"), r.err());
     }
 

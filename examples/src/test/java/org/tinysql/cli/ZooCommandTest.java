@@ -42,7 +42,8 @@ class ZooCommandTest {
         Path out = dir.resolve("zoo");
         CliCommandsTest.Result first = CliCommandsTest.ok(zoo(out, "--cs", "1,2", "--variants", "literal", "--seeds", "1"));
         assertTrue(first.out().contains("2 cells to train or evaluate, 0 finished before"), first.out());
-        assertTrue(first.out().contains("recipe: CS2 literal (CS1 recipe with 6000 steps; seeds 1-3: 98.6%, 99.2%, 98.8% exact (4 heads: 98.4%, 59.0%, 43.0%)): llama, 1 layers, d=32"), first.out());
+        assertTrue(first.out().contains("recipe: CS2 literal (CS1 recipe with 6000 steps; seeds 1-3: 98.6%, 99.2%, 98.8% exact (4 heads: "
+                + "98.4%, 59.0%, 43.0%); overridden: --layers 1 --d-model 32 --heads 2 --steps 3 --batch 4): llama, 1 layers, d=32"), first.out());
         for (String cs : List.of("cs1", "cs2")) {
             Path data = out.resolve("data").resolve(cs + "-literal");
             for (String f : List.of("stats.json", "tokenizer.json", "train.jsonl", "validation.jsonl", "test.jsonl")) {
@@ -86,7 +87,7 @@ class ZooCommandTest {
         assertTrue(md.contains("## Per command set and variant") && md.contains("## Per model"), md);
         assertEquals(2, md.lines().filter(l -> l.startsWith("| CS1 | literal |")).count(), md);
         assertEquals(2, md.lines().filter(l -> l.startsWith("| CS2 | literal |")).count(), md);
-        assertTrue(md.contains("CS2 literal (CS1 recipe with 6000 steps; seeds 1-3: 98.6%, 99.2%, 98.8% exact (4 heads: 98.4%, 59.0%, 43.0%))"), md);
+        assertTrue(md.contains("CS2 literal (CS1 recipe with 6000 steps; seeds 1-3: 98.6%, 99.2%, 98.8% exact (4 heads: 98.4%, 59.0%, 43.0%); overridden: --layers 1 --d-model 32 --heads 2 --steps 3 --batch 4)"), md);
 
         // Run again: both cells are skipped and their results are not rewritten.
         Path result = out.resolve("cs1-literal-seed1/result.json");

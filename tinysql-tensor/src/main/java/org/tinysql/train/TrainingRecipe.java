@@ -44,14 +44,14 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
 
     /** The architectures a recipe can train, as HF model_type names. */
     public static final List<String> ARCHITECTURES = List.of("llama", "gpt2", "gpt_neo");
-    /** Longest recipe name or note. */
-    private static final int MAX_TEXT = 200;
+    /** Longest recipe name or note (a note holds the table's provenance and the options that overrode it). */
+    private static final int MAX_TEXT = 500;
 
     /**
      * Checks each field alone (the rules between sizes are checked by {@link #validate()}).
-     * @param name what the recipe is for; 1 to 200 characters
+     * @param name what the recipe is for; 1 to 500 characters
      * @param tuned whether the values were measured for {@code name}
-     * @param note where the values come from; at most 200 characters, not null
+     * @param note where the values come from; at most 500 characters, not null
      * @param arch one of {@link #ARCHITECTURES}
      * @param layers transformer blocks, 1 to {@link ConfigValidator#MAX_LAYERS}
      * @param dModel residual width, 1 to {@link ConfigValidator#MAX_WIDTH}
@@ -178,6 +178,16 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
                         + "warmup %d%%, weight decay %s", name, note.isEmpty() ? (tuned ? "tuned" : "not tuned") : note, arch,
                 layers, dModel, heads, plain(initStd), steps, batch, plain(peakLr), plain(peakLr / minLrDivisor), warmupPercent,
                 plain(weightDecay));
+    }
+
+    /**
+     * Whether {@code other} trains the same model with the same schedule: every value but the name, the note and the
+     * tuned flag (which a table edit may change without changing what is trained).
+     * @param other another recipe
+     * @return true when the values are equal
+     */
+    public boolean sameValues(TrainingRecipe other) {
+        return as("values", false, "").equals(other.as("values", false, ""));
     }
 
     /** A number without exponent or trailing zeros: 0.0002, 0.05, 0. */

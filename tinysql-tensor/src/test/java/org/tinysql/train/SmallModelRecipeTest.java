@@ -95,6 +95,9 @@ class SmallModelRecipeTest {
         assertEquals(List.of(40, 4, 1e-3, 2.5e-4, 4, 0.0, 4, 9L, 128), List.of(c.steps(), c.batchSize(), c.peakLr(), c.minLr(),
                 c.warmupSteps(), c.weightDecay(), c.evalEvery(), c.seed(), c.maxLength()));
         assertEquals("CS3 synonym", r.name(), "overrides keep the recipe's name");
+        assertTrue(r.sameValues(r.as("renamed", !r.tuned(), "another note")), "name, note and tuned are not values");
+        assertFalse(r.sameValues(r.withSteps(41)));
+        assertFalse(r.sameValues(r.withWeightDecay(0.01)));
     }
 
     @Test
