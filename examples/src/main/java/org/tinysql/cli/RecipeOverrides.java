@@ -36,6 +36,10 @@ public final class RecipeOverrides {
     @Option(names = "--lr", description = "Peak learning rate; the cosine ends at the recipe's fraction of it" + FROM_RECIPE)
     Double lr;
 
+    @Option(names = "--rope-theta", description = "RoPE base of a rotary (llama) model; a larger one leaves more of each head's "
+            + "dimensions free of position, for matching content far away (default: the recipe's, else 10000).")
+    Double ropeTheta;
+
     @Option(names = "--init-std", description = "Standard deviation of the initial weights (GPT-2 uses 0.02; small models learn "
             + "faster with more)" + FROM_RECIPE)
     Double initStd;
@@ -75,6 +79,11 @@ public final class RecipeOverrides {
         return this;
     }
 
+    public RecipeOverrides ropeTheta(double v) {
+        ropeTheta = v;
+        return this;
+    }
+
     public RecipeOverrides initStd(double v) {
         initStd = v;
         return this;
@@ -88,14 +97,9 @@ public final class RecipeOverrides {
      */
     public TrainingRecipe apply(TrainingRecipe recipe) {
         TrainingRecipe r = recipe;
-        r = with(r, "--arch", arch, TrainingRecipe::withArch);
-        r = with(r, "--layers", layers, TrainingRecipe::withLayers);
-        r = with(r, "--d-model", dModel, TrainingRecipe::withDModel);
-        r = with(r, "--heads", heads, TrainingRecipe::withHeads);
-        r = with(r, "--steps", steps, TrainingRecipe::withSteps);
-        r = with(r, "--batch", batch, TrainingRecipe::withBatch);
-        r = with(r, "--lr", lr, TrainingRecipe::withPeakLr);
-        r = with(r, "--init-std", initStd, TrainingRecipe::withInitStd);
+        for (Given<?> g : given()) {
+            r = g.applyTo(r);
+        }
         String given = describe();
         try {
             r.validate();
@@ -107,34 +111,48 @@ public final class RecipeOverrides {
         return given.isEmpty() ? r : r.as(r.name(), r.tuned(), (r.note().isEmpty() ? "" : r.note() + "; ") + "overridden: " + given);
     }
 
-    private static <T> TrainingRecipe with(TrainingRecipe r, String option, T value, BiFunction<TrainingRecipe, T, TrainingRecipe> set) {
-        if (value == null) {
-            return r;
+    /** One option given on the command line: its name, its value and the recipe field it sets. */
+    private record Given<T>(String option, T value, BiFunction<TrainingRecipe, T, TrainingRecipe> set) {
+        TrainingRecipe applyTo(TrainingRecipe r) {
+            try {
+                return set.apply(r, value);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(option + " " + value + ": " + e.getMessage(), e);
+            }
         }
-        try {
-            return set.apply(r, value);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(option + " " + value + ": " + e.getMessage(), e);
+
+        @Override
+        public String toString() {
+            return option + " " + value;
         }
+    }
+
+    /** The options given, in the order of the command's help. */
+    private List<Given<?>> given() {
+        List<Given<?>> all = List.of(new Given<>("--arch", arch, TrainingRecipe::withArch),
+                new Given<>("--layers", layers, TrainingRecipe::withLayers),
+                new Given<>("--d-model", dModel, TrainingRecipe::withDModel),
+                new Given<>("--heads", heads, TrainingRecipe::withHeads),
+                new Given<>("--steps", steps, TrainingRecipe::withSteps),
+                new Given<>("--batch", batch, TrainingRecipe::withBatch),
+                new Given<>("--lr", lr, TrainingRecipe::withPeakLr),
+                new Given<>("--rope-theta", ropeTheta, TrainingRecipe::withRopeTheta),
+                new Given<>("--init-std", initStd, TrainingRecipe::withInitStd));
+        List<Given<?>> given = new ArrayList<>();
+        for (Given<?> g : all) {
+            if (g.value() != null) {
+                given.add(g);
+            }
+        }
+        return given;
     }
 
     /** The options given, as on a command line ("--steps 3 --batch 4"), or "" when none is. */
     public String describe() {
-        List<String> given = new ArrayList<>();
-        add(given, "--arch", arch);
-        add(given, "--layers", layers);
-        add(given, "--d-model", dModel);
-        add(given, "--heads", heads);
-        add(given, "--steps", steps);
-        add(given, "--batch", batch);
-        add(given, "--lr", lr);
-        add(given, "--init-std", initStd);
-        return String.join(" ", given);
-    }
-
-    private static void add(List<String> given, String option, Object value) {
-        if (value != null) {
-            given.add(option + " " + value);
+        List<String> options = new ArrayList<>();
+        for (Given<?> g : given()) {
+            options.add(g.toString());
         }
+        return String.join(" ", options);
     }
 }

@@ -340,6 +340,22 @@ public record ModelConfig(String modelType, Norm norm, Positions positions, Mlp 
     }
 
     /**
+     * The same model with another RoPE base: a larger theta turns the slowest rotary pairs more slowly, so more of each
+     * head's dimensions can match content over long distances.
+     * @param theta the rope_theta, positive and finite
+     * @return a new validated config; this one is unchanged
+     * @throws IllegalArgumentException when the model has learned positions (no rotary embedding to set)
+     */
+    public ModelConfig withRopeTheta(double theta) {
+        if (positions != Positions.ROTARY) {
+            throw new IllegalArgumentException("rope_theta applies to rotary positions; " + modelType + " has learned positions");
+        }
+        return new ModelConfig(modelType, norm, positions, mlp, vocabSize, dModel, nLayers, nHeads, nKvHeads, dMlp, maxPositions,
+                normEps, scaleScores, localWindows, theta, qkvBias, outBias, tiedEmbeddings, bosTokenId, eosTokenId, padTokenId,
+                ropeScaling);
+    }
+
+    /**
      * The same model with this pad_token_id (-1: none).
      * @param pad the pad_token_id, or -1 for none
      * @return a new validated config; this one is unchanged

@@ -137,7 +137,7 @@ public final class SmallModelRecipe {
 
     /** The measured CS1 recipe: the constants above (cosine to a tenth of the peak, 5% warmup, weight decay 0.01). */
     public static final TrainingRecipe CS1 = new TrainingRecipe("CS1 literal", true, "measured, see SmallModelRecipe", "llama",
-            LAYERS, D_MODEL, HEADS, MAX_POSITIONS, INIT_STD, STEPS, BATCH, PEAK_LR, 10, 5, 0.01);
+            LAYERS, D_MODEL, HEADS, MAX_POSITIONS, null, INIT_STD, STEPS, BATCH, PEAK_LR, 10, 5, 0.01);
 
     private SmallModelRecipe() {
     }

@@ -29,6 +29,8 @@ import org.tinysql.tokenizer.Tokenizer;
  * @param dModel        residual width
  * @param heads         attention heads
  * @param maxPositions  the model's longest sequence and the trainer's longest example, in tokens
+ * @param ropeTheta     the RoPE base of a rotary model, or null for the architecture's own (10000 for llama; none for
+ *                      learned positions); a training.json written before this field existed reads as null
  * @param initStd       standard deviation of the initial weights ({@link Parameters#init(ModelConfig, long, double)})
  * @param steps         optimisation steps
  * @param batch         examples per step
@@ -39,7 +41,7 @@ import org.tinysql.tokenizer.Tokenizer;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record TrainingRecipe(String name, boolean tuned, String note, String arch, int layers, int dModel, int heads,
-                             int maxPositions, double initStd, int steps, int batch, double peakLr, double minLrDivisor,
+                             int maxPositions, Double ropeTheta, double initStd, int steps, int batch, double peakLr, double minLrDivisor,
                              int warmupPercent, double weightDecay) {
 
     /** The architectures a recipe can train, as HF model_type names. */
@@ -57,6 +59,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @param dModel residual width, 1 to {@link ConfigValidator#MAX_WIDTH}
      * @param heads attention heads, 1 to {@link ConfigValidator#MAX_WIDTH}
      * @param maxPositions the longest sequence in tokens, 1 to {@link ConfigValidator#MAX_POSITIONS}
+     * @param ropeTheta the RoPE base, positive and finite, or null for the architecture's own
      * @param initStd standard deviation of the initial weights; positive and finite
      * @param steps optimisation steps, at least 1
      * @param batch examples per step, at least 1
@@ -80,6 +83,9 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
         within("max_positions", maxPositions, ConfigValidator.MAX_POSITIONS);
         atLeast("steps", steps, 1);
         atLeast("batch", batch, 1);
+        if (ropeTheta != null) {
+            positive("rope_theta", ropeTheta);
+        }
         positive("init_std", initStd);
         positive("peak_lr", peakLr);
         if (!(minLrDivisor >= 1) || Double.isInfinite(minLrDivisor)) {
@@ -122,7 +128,8 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
     }
 
     /**
-     * The model's shape for a vocabulary of {@code vocabSize} tokens whose EOS is {@code eosId} (-1: none).
+     * The model's shape for a vocabulary of {@code vocabSize} tokens whose EOS is {@code eosId} (-1: none); a
+     * {@link #ropeTheta} on an architecture with learned positions is an error.
      * @param vocabSize V, the tokenizer's vocabulary size
      * @param eosId the EOS token id, or -1 for none
      * @return the validated config (no bos token)
@@ -133,6 +140,14 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
             case "gpt2" -> ModelConfig.gpt2(vocabSize, dModel, layers, heads, maxPositions);
             default -> ModelConfig.gptNeo(vocabSize, dModel, layers, heads, maxPositions);
         };
+        if (ropeTheta != null) {
+            try {
+                c = c.withRopeTheta(ropeTheta);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("rope_theta " + plain(ropeTheta) + " needs rotary positions (arch llama), not "
+                        + arch, e);
+            }
+        }
         return c.withTokens(-1, eosId);
     }
 
@@ -170,14 +185,15 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
     }
 
     /**
-     * One line, e.g. "CS5 literal (CS3 literal recipe, not yet tuned): llama, 2 layers, d=128, 4 heads, ...".
+     * One line, e.g. "CS5 literal (CS3 literal recipe, not yet tuned): llama, 2 layers, d=128, 4 heads, ..."; a RoPE base
+     * is named when the recipe sets one ("8 heads, rope theta 1000000, init std ...").
      * @return the description
      */
     public String describe() {
-        return String.format(Locale.ROOT, "%s (%s): %s, %d layers, d=%d, %d heads, init std %s; %d steps of %d, lr %s -> %s, "
+        return String.format(Locale.ROOT, "%s (%s): %s, %d layers, d=%d, %d heads, %sinit std %s; %d steps of %d, lr %s -> %s, "
                         + "warmup %d%%, weight decay %s", name, note.isEmpty() ? (tuned ? "tuned" : "not tuned") : note, arch,
-                layers, dModel, heads, plain(initStd), steps, batch, plain(peakLr), plain(peakLr / minLrDivisor), warmupPercent,
-                plain(weightDecay));
+                layers, dModel, heads, ropeTheta == null ? "" : "rope theta " + plain(ropeTheta) + ", ", plain(initStd), steps,
+                batch, plain(peakLr), plain(peakLr / minLrDivisor), warmupPercent, plain(weightDecay));
     }
 
     /**
@@ -203,7 +219,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe as(String newName, boolean isTuned, String newNote) {
-        return new TrainingRecipe(newName, isTuned, newNote, arch, layers, dModel, heads, maxPositions, initStd, steps, batch,
+        return new TrainingRecipe(newName, isTuned, newNote, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch,
                 peakLr, minLrDivisor, warmupPercent, weightDecay);
     }
 
@@ -213,7 +229,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withArch(String v) {
-        return new TrainingRecipe(name, tuned, note, v, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
+        return new TrainingRecipe(name, tuned, note, v, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
@@ -223,7 +239,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withLayers(int v) {
-        return new TrainingRecipe(name, tuned, note, arch, v, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
+        return new TrainingRecipe(name, tuned, note, arch, v, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
@@ -233,7 +249,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withDModel(int v) {
-        return new TrainingRecipe(name, tuned, note, arch, layers, v, heads, maxPositions, initStd, steps, batch, peakLr,
+        return new TrainingRecipe(name, tuned, note, arch, layers, v, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
@@ -243,7 +259,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withHeads(int v) {
-        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, v, maxPositions, initStd, steps, batch, peakLr,
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, v, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
@@ -253,7 +269,17 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withMaxPositions(int v) {
-        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, v, initStd, steps, batch, peakLr,
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, v, ropeTheta, initStd, steps, batch, peakLr,
+                minLrDivisor, warmupPercent, weightDecay);
+    }
+
+    /**
+     * The same recipe with another RoPE base (rotary positions only: {@link #config} rejects it with learned ones).
+     * @param v the rope_theta, or null for the architecture's own
+     * @return a new recipe; this one is unchanged
+     */
+    public TrainingRecipe withRopeTheta(Double v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, v, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
@@ -263,7 +289,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withInitStd(double v) {
-        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, v, steps, batch, peakLr,
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, v, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
@@ -273,7 +299,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withSteps(int v) {
-        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, v, batch, peakLr,
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, v, batch, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
@@ -283,7 +309,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withBatch(int v) {
-        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, v, peakLr,
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, v, peakLr,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
@@ -293,7 +319,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withPeakLr(double v) {
-        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, v,
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, v,
                 minLrDivisor, warmupPercent, weightDecay);
     }
 
@@ -303,7 +329,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withMinLrDivisor(double v) {
-        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
                 v, warmupPercent, weightDecay);
     }
 
@@ -313,7 +339,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withWarmupPercent(int v) {
-        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
                 minLrDivisor, v, weightDecay);
     }
 
@@ -323,7 +349,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withWeightDecay(double v) {
-        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, initStd, steps, batch, peakLr,
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
                 minLrDivisor, warmupPercent, v);
     }
 }

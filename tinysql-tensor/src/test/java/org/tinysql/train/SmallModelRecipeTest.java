@@ -126,4 +126,27 @@ class SmallModelRecipeTest {
         assertTrue(json.contains("\"d_model\":128") && json.contains("\"tuned\":false"), json);
         assertEquals(r, StrictJson.mapper().readValue(json, TrainingRecipe.class));
     }
+
+    @Test
+    void aRopeBaseIsOptionalInJsonAndSetsTheRotaryModelsFrequencies() throws Exception {
+        TrainingRecipe r = SmallModelRecipe.forDataset(5, "literal");
+        assertEquals(null, r.ropeTheta(), "the architecture's own base unless a recipe sets one");
+        assertEquals(10000.0, r.config(50, -1).ropeTheta());
+        TrainingRecipe wide = r.withRopeTheta(1e6);
+        ModelConfig c = wide.config(50, -1);
+        assertEquals(1e6, c.ropeTheta());
+        assertEquals(Math.pow(1e6, -14.0 / 16), c.ropeInverseFrequencies()[7], 1e-18, "head size 16: the slowest pair");
+        assertFalse(r.sameValues(wide));
+        String json = StrictJson.mapper().writeValueAsString(wide);
+        assertTrue(json.contains("\"rope_theta\":1000000.0"), json);
+        assertEquals(wide, StrictJson.mapper().readValue(json, TrainingRecipe.class));
+        // A training.json written before the field existed: read as the architecture's own base.
+        String old = StrictJson.mapper().writeValueAsString(r).replace("\"rope_theta\":null,", "");
+        assertFalse(old.contains("rope_theta"), old);
+        assertEquals(r, StrictJson.mapper().readValue(old, TrainingRecipe.class));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> r.withRopeTheta(Double.POSITIVE_INFINITY)).getMessage()
+                .startsWith("rope_theta must be positive and finite"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> wide.withArch("gpt_neo").validate()).getMessage()
+                .contains("needs rotary positions"));
+    }
 }
