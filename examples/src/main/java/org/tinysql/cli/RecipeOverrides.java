@@ -127,7 +127,7 @@ public final class RecipeOverrides {
         }
     }
 
-    /** The options given, in the order of the command's help. */
+    /** The options given, always in the same order (so the note names them in that order). */
     private List<Given<?>> given() {
         List<Given<?>> all = List.of(new Given<>("--arch", arch, TrainingRecipe::withArch),
                 new Given<>("--layers", layers, TrainingRecipe::withLayers),
