@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 import org.tinysql.data.DatasetIO;
 import org.tinysql.data.PredictionsFile;
 import org.tinysql.data.TinySqlExample;
-import org.tinysql.sql.ScoreReport;
 import org.tinysql.util.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -76,10 +75,10 @@ public final class EvalCommand implements Callable<Integer> {
             PredictionsFile.write(savePredictions, gold, preds);
             System.out.println("wrote " + savePredictions);
         }
-        List<ScoreReport> reports = ModelEvaluation.score(gold, preds, threads);
-        reports.forEach(r -> System.out.println(r.describe()));
+        ModelEvaluation.Scores scores = ModelEvaluation.score(gold, preds, threads);
+        System.out.print(scores.describe());
         if (out != null) {
-            AtomicFiles.writeString(out, DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(reports));
+            AtomicFiles.writeString(out, DatasetIO.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(scores.reports()));
             System.out.println("wrote " + out);
         }
         return 0;

@@ -24,6 +24,7 @@ import org.tinysql.data.StrictJson;
 import org.tinysql.data.TinySqlExample;
 import org.tinysql.data.Variant;
 import org.tinysql.sql.ScoreReport;
+import org.tinysql.sql.SelectSizeAccuracy;
 import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.TrainingRecipe;
 import org.tinysql.util.AtomicFiles;
@@ -99,11 +100,12 @@ public final class Zoo {
     /**
      * One evaluated cell ({@value #RESULT_JSON}).
      *
-     * @param reports one per standard scorer, as {@code tinysql eval --out} writes them
+     * @param reports           one per standard scorer, as {@code tinysql eval --out} writes them
+     * @param exactBySelectSize exact match per size band of the gold SELECT list; empty in results written before it
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record CellResult(int commandSet, String variant, long seed, int examples, long dataSeed, int evalPrompts,
-                             TrainRun.Report training, List<ScoreReport> reports) {
+                             TrainRun.Report training, List<ScoreReport> reports, List<SelectSizeAccuracy> exactBySelectSize) {
         public CellResult {
             if (commandSet < 1 || commandSet > CommandSet.values().length || variant == null || seed < 0 || examples < 1
                     || evalPrompts < 1 || training == null || reports == null) {
@@ -112,6 +114,7 @@ public final class Zoo {
             }
             Variant.parse(variant);
             reports = List.copyOf(reports);
+            exactBySelectSize = exactBySelectSize == null ? List.of() : List.copyOf(exactBySelectSize);
         }
 
         /** The report of one scorer ("exact", "execution", "structural", "partial", "original"), or null. */
@@ -286,10 +289,10 @@ public final class Zoo {
         List<TinySqlExample> test = DatasetIO.read(data, Split.TEST).subList(0, options.evalPrompts());
         List<String> predictions = ModelEvaluation.predict(dir.resolve("model"), test);
         PredictionsFile.write(dir.resolve(PREDICTIONS_JSONL), test, predictions);
-        List<ScoreReport> reports = ModelEvaluation.score(test, predictions, SCORING_THREADS);
-        reports.forEach(r -> System.out.println(r.describe()));
+        ModelEvaluation.Scores scores = ModelEvaluation.score(test, predictions, SCORING_THREADS);
+        System.out.print(scores.describe());
         return new CellResult(cs.level(), v.name().toLowerCase(Locale.ROOT), seed, options.examples(), options.dataSeed(),
-                options.evalPrompts(), training, reports);
+                options.evalPrompts(), training, scores.reports(), scores.exactBySelectSize());
     }
 
     /** Every evaluated cell in the zoo folder, read and checked against its folder name. */

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 import org.tinysql.sql.ScoreReport;
+import org.tinysql.sql.SelectSizeAccuracy;
 import org.tinysql.util.AtomicFiles;
 
 /**
@@ -33,11 +34,13 @@ public record ZooSummary(List<Row> rows, List<Group> groups) {
 
     /**
      * One model. Accuracies are fractions in [0, 1] on the evaluated prompts; {@code clauses} is the structural
-     * scorer's per-clause accuracy. Minutes and tokens/s are null when not measured (see {@link TrainRun.Report}).
+     * scorer's per-clause accuracy, {@code exactBySelectSize} exact match per size band of the gold SELECT list (empty
+     * for results written before it). Minutes and tokens/s are null when not measured (see {@link TrainRun.Report}).
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Row(int commandSet, String variant, long seed, int evalPrompts, double exact, double execution,
-                      double structural, double partial, Map<String, Double> clauses, Double minutes, boolean minutesEstimated,
+                      double structural, double partial, Map<String, Double> clauses,
+                      List<SelectSizeAccuracy> exactBySelectSize, Double minutes, boolean minutesEstimated,
                       Double tokensPerSecond, long parameters, long steps, String recipe, boolean tuned) {
     }
 
@@ -90,7 +93,7 @@ public record ZooSummary(List<Row> rows, List<Group> groups) {
         ScoreReport structural = c.report("structural");
         return new Row(c.commandSet(), c.variant(), c.seed(), c.evalPrompts(), accuracy(c, "exact"), accuracy(c, "execution"),
                 accuracy(c, "structural"), accuracy(c, "partial"), structural == null ? Map.of() : structural.clauseAccuracy(),
-                t.minutes(), t.minutesEstimated(), t.tokensPerSecond(), t.parameters(), t.steps(), t.recipe().describe(),
+                c.exactBySelectSize(), t.minutes(), t.minutesEstimated(), t.tokensPerSecond(), t.parameters(), t.steps(), t.recipe().describe(),
                 t.recipe().tuned());
     }
 
@@ -136,15 +139,16 @@ public record ZooSummary(List<Row> rows, List<Group> groups) {
                     g.withinBudget() == null ? "-" : yes(g.withinBudget()) + " (<= " + g.minutesBudget() + " min)"));
         }
         md.append("\n## Per model\n\n");
-        md.append("| CS | variant | seed | prompts | exact | execution | structural | partial | structural per clause | minutes "
-                + "| tokens/s | parameters | steps | recipe |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| CS | variant | seed | prompts | exact | execution | structural | partial | structural per clause "
+                + "| exact by SELECT list size | minutes | tokens/s | parameters | steps | recipe |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows) {
             String clauses = r.clauses().entrySet().stream().map(e -> e.getKey() + " " + pct(e.getValue()))
                     .collect(Collectors.joining(", "));
-            md.append(String.format(Locale.ROOT, "| CS%d | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %,d | %d | %s |%n",
+            String sizes = r.exactBySelectSize().isEmpty() ? "-" : SelectSizeAccuracy.describe(r.exactBySelectSize());
+            md.append(String.format(Locale.ROOT, "| CS%d | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %,d | %d | %s |%n",
                     r.commandSet(), r.variant(), r.seed(), r.evalPrompts(), pct(r.exact()), pct(r.execution()), pct(r.structural()),
-                    pct(r.partial()), clauses, r.minutes() == null ? "-" : String.format(Locale.ROOT, "%.1f%s", r.minutes(),
+                    pct(r.partial()), clauses, sizes, r.minutes() == null ? "-" : String.format(Locale.ROOT, "%.1f%s", r.minutes(),
                             r.minutesEstimated() ? " (est.)" : ""),
                     r.tokensPerSecond() == null ? "-" : String.format(Locale.ROOT, "%.0f", r.tokensPerSecond()), r.parameters(),
                     r.steps(), r.recipe().replace("|", "/")));

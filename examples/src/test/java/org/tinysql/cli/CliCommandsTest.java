@@ -94,6 +94,12 @@ class CliCommandsTest {
         int wrong = (gold.size() + 3) / 4;
         String acc = String.format(java.util.Locale.ROOT, "%.2f%%", 100.0 * (gold.size() - wrong) / gold.size());
         assertTrue(r.out().contains("exact      n=" + gold.size() + "  accuracy " + acc), r.out());
+        List<org.tinysql.sql.ScoreResult> exact = new java.util.ArrayList<>();
+        for (int i = 0; i < gold.size(); i++) {
+            exact.add(i % 4 == 0 ? org.tinysql.sql.ScoreResult.wrong("x") : org.tinysql.sql.ScoreResult.right());
+        }
+        assertTrue(r.out().contains("exact by SELECT list size: "
+                + org.tinysql.sql.SelectSizeAccuracy.describe(org.tinysql.sql.SelectSizeAccuracy.of(gold, exact)) + "\n"), r.out());
         JsonNode j = JSON.readTree(report.toFile());
         assertEquals(org.tinysql.sql.Scoring.standardScorers().size(), j.size(), "one report per scorer");
         for (JsonNode s : j) {

@@ -70,6 +70,13 @@ class ZooCommandTest {
                 assertTrue(v >= 0 && v <= 1, scorer + " " + v);
             }
             assertTrue(row.get("clauses").isObject(), row.toString());
+            int sized = 0;
+            for (JsonNode band : row.get("exact_by_select_size")) {
+                assertTrue(band.get("items").asText().matches("\\d+-\\d+"), band.toString());
+                assertTrue(band.get("correct").asInt() <= band.get("n").asInt(), band.toString());
+                sized += band.get("n").asInt();
+            }
+            assertEquals(5, sized, "every evaluated prompt in one band of its SELECT list's size: " + row);
             assertTrue(row.get("minutes").asDouble() > 0 && row.get("tokens_per_second").asDouble() > 0, row.toString());
             assertTrue(row.get("parameters").asLong() > 1000, row.toString());
             assertTrue(row.get("tuned").asBoolean(), "CS1 and CS2 literal have measured recipes: " + row);
@@ -85,12 +92,19 @@ class ZooCommandTest {
         }
         String md = Files.readString(out.resolve("summary.md"));
         assertTrue(md.contains("## Per command set and variant") && md.contains("## Per model"), md);
+        assertTrue(md.contains("| exact by SELECT list size |") && md.lines().anyMatch(l -> l.matches("\\| CS1 \\| literal \\| 1 \\| 5 \\|.*"
+                + "\\| \\d+-\\d+ [0-9.]+% \\(\\d+/\\d+\\).*")), md);
         assertEquals(2, md.lines().filter(l -> l.startsWith("| CS1 | literal |")).count(), md);
         assertEquals(2, md.lines().filter(l -> l.startsWith("| CS2 | literal |")).count(), md);
         assertTrue(md.contains("CS2 literal (CS1 recipe with 6000 steps; seeds 1-3: 98.6%, 99.2%, 98.8% exact (4 heads: 98.4%, 59.0%, 43.0%); overridden: --layers 1 --d-model 32 --heads 2 --steps 3 --batch 4)"), md);
 
-        // Run again: both cells are skipped and their results are not rewritten.
+        // Run again: both cells are skipped and their results are not rewritten. A result written before the SELECT
+        // size bands existed (no "exact_by_select_size") still reads, with no bands.
         Path result = out.resolve("cs1-literal-seed1/result.json");
+        com.fasterxml.jackson.databind.node.ObjectNode old = (com.fasterxml.jackson.databind.node.ObjectNode) CliCommandsTest.JSON
+                .readTree(result.toFile());
+        assertTrue(old.remove("exact_by_select_size").isArray());
+        Files.writeString(result, old.toPrettyString());
         byte[] before = Files.readAllBytes(result);
         FileTime stamp = FileTime.fromMillis(1_000_000_000_000L);
         Files.setLastModifiedTime(result, stamp);
@@ -100,6 +114,9 @@ class ZooCommandTest {
         assertFalse(again.out().contains("trained "), again.out());
         assertArrayEquals(before, Files.readAllBytes(result));
         assertEquals(stamp, Files.getLastModifiedTime(result));
+        JsonNode rows = CliCommandsTest.JSON.readTree(out.resolve("summary.json").toFile()).get("rows");
+        assertEquals(0, rows.get(0).get("exact_by_select_size").size(), "the older result has no bands");
+        assertTrue(rows.get(1).get("exact_by_select_size").size() > 0, rows.get(1).toString());
 
         // A new seed reuses the dataset; a cell whose training was interrupted resumes from its checkpoints.
         Path cell2 = out.resolve("cs1-literal-seed2");
