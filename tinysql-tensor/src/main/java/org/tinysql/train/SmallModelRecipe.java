@@ -125,7 +125,15 @@ import org.tinysql.data.Variant;
  *       1.3% exact on those same short queries, with 1.3% of them having every field right and 53.6% of the qualifiers
  *       naming the right table: with fewer tokens per step it had not even learned to copy the fields, so the second
  *       stage (the full set) was not run. Not yet tried: a longer schedule, wider heads. A 4-layer CS5 run since the
- *       fused tiled attention: 12.1k tokens/s on quiet cores (11.2k before), 2.3 GB resident (1.9 GB with -Xmx1g).</li>
+ *       fused tiled attention: 12.1k tokens/s on quiet cores (11.2k before), 2.3 GB resident (1.9 GB with -Xmx1g).
+ *       A slower rotary base ({@code --rope-theta 1000000}; with 16-dimension heads four of the eight rotary pairs
+ *       turn by less than 0.3 radians over 400 tokens, against two with the usual 10000, so a content match across
+ *       the Context is nearly free of position) with 3 layers of 8 heads and 8000 steps: 31.2% / 32.0% in 58.9 minutes
+ *       on quiet cores (15.7k tokens/s; validation loss 0.076, where base 10000 had 0.074 and 28.8%): queries
+ *       without a JOIN 93.3% exact, with one 11.8%, 312 of the 336 wrong JOIN queries wrong only in their qualifiers,
+ *       and 58.6% of the qualifiers outside the ON clause right (the first table holds 54% of them), 57.8% at step
+ *       3200 and 55.8% at step 5400: the lookup did not form with it either, so the rotary base is not what stops
+ *       it.</li>
  *   <li>Pairs not measured yet borrow the nearest measured literal recipe (synonym pairs with CS1 synonym's layers and
  *       at least its steps).</li>
  * </ul>
@@ -243,7 +251,8 @@ public final class SmallModelRecipe {
             };
             // CS5 examples (two CREATE statements, joined fields) reach 551 tokens (p99 435): 512 positions are too few.
             // CS5 keeps CS3's recipe (not CS4's, the last measured set): neither 4000 steps nor 3 layers with 8 heads
-            // formed its field-to-table lookup (18.8%, 28.8% exact), so the shorter and cheaper run stays the default
+            // formed its field-to-table lookup (18.8%, 28.8% exact), nor did a rotary base of 10^6 with them (31.2%),
+            // so the shorter and cheaper run stays the default
             case CS5 -> switch (v) {
                 case LITERAL -> untuned(cs, v, CS3_LITERAL).withMaxPositions(768);
                 case SYNONYM -> untunedSynonym(cs, CS3_LITERAL).withMaxPositions(768);
