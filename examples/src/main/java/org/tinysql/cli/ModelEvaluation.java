@@ -33,8 +33,8 @@ final class ModelEvaluation {
     /**
      * Every standard scorer's verdicts on {@code predictions[i]} against {@code gold[i]}.
      *
-     * @param reports            one report per standard scorer
-     * @param exactBySelectSize  exact match per size band of the gold SELECT list (where long-list misses show)
+     * @param reports           one report per standard scorer
+     * @param exactBySelectSize exact match per size band of the gold SELECT list (where long-list misses show)
      */
     record Scores(List<ScoreReport> reports, List<SelectSizeAccuracy> exactBySelectSize) {
         /** The reports and the exact match per SELECT size, as {@code tinysql eval} prints them. */
