@@ -132,7 +132,7 @@ import org.tinysql.data.Variant;
  *       stage (the full set) was not run. Not yet tried: a longer schedule, wider heads. A 4-layer CS5 run since the
  *       fused tiled attention: 12.1k tokens/s on quiet cores (11.2k before), 2.3 GB resident (1.9 GB with -Xmx1g).
  *       A slower rotary base ({@code --rope-theta 1000000}; with 16-dimension heads four of the eight rotary pairs
- *       turn by less than 0.3 radians over 400 tokens, against two with the usual 10000, so a content match across
+ *       turn by less than half a radian over 400 tokens, against two with the usual 10000, so a content match across
  *       the Context is nearly free of position) with 3 layers of 8 heads and 8000 steps: 31.2% / 32.0% in 58.9 minutes
  *       on quiet cores (15.7k tokens/s; validation loss 0.076, where base 10000 had 0.074 and 28.8%): queries
  *       without a JOIN 93.3% exact, with one 11.8%, 312 of the 336 wrong JOIN queries wrong only in their qualifiers,
