@@ -93,8 +93,8 @@ public record ZooSummary(List<Row> rows, List<Group> groups) {
         ScoreReport structural = c.report("structural");
         return new Row(c.commandSet(), c.variant(), c.seed(), c.evalPrompts(), accuracy(c, "exact"), accuracy(c, "execution"),
                 accuracy(c, "structural"), accuracy(c, "partial"), structural == null ? Map.of() : structural.clauseAccuracy(),
-                c.exactBySelectSize(), t.minutes(), t.minutesEstimated(), t.tokensPerSecond(), t.parameters(), t.steps(), t.recipe().describe(),
-                t.recipe().tuned());
+                c.exactBySelectSize(), t.minutes(), t.minutesEstimated(), t.tokensPerSecond(), t.parameters(), t.steps(),
+                t.recipe().describe(), t.recipe().tuned());
     }
 
     private static double accuracy(Zoo.CellResult c, String scorer) {

@@ -47,8 +47,13 @@ public record SelectSizeAccuracy(String items, int n, int correct) {
         if (size < 1) {
             throw new IllegalArgumentException("a SELECT list has at least one item, not " + size);
         }
-        int lo = (size - 1) / BAND * BAND + 1;
+        int lo = firstOfBand(size);
         return lo + "-" + (lo + BAND - 1);
+    }
+
+    /** The smallest size in {@code size}'s band: 1 for 1-3, 4 for 4-6, ... */
+    private static int firstOfBand(int size) {
+        return (size - 1) / BAND * BAND + 1;
     }
 
     /**
@@ -69,12 +74,12 @@ public record SelectSizeAccuracy(String items, int n, int correct) {
             if (size == 0) {
                 continue; // a row without its SELECT list (a dataset from elsewhere): its size is unknown
             }
-            int[] c = bands.computeIfAbsent((size - 1) / BAND, k -> new int[2]);
+            int[] c = bands.computeIfAbsent(firstOfBand(size), k -> new int[2]);
             c[0]++;
             c[1] += results.get(i).correct() ? 1 : 0;
         }
         return bands.entrySet().stream()
-                .map(e -> new SelectSizeAccuracy(band(e.getKey() * BAND + 1), e.getValue()[0], e.getValue()[1])).toList();
+                .map(e -> new SelectSizeAccuracy(band(e.getKey()), e.getValue()[0], e.getValue()[1])).toList();
     }
 
     /**
