@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tinysql.data.TextLines;
@@ -16,9 +18,10 @@ import org.tinysql.util.AtomicFiles;
 
 /**
  * The study's results on disk, one JSON file per (model, analysis): {@code results/{model}/{analysis}.json} holding the
- * settings it was computed with and the result. A re-run reuses a file whose settings match and recomputes (and
- * replaces) one whose settings differ or that cannot be read. Files are written atomically, so an interrupted study
- * loses at most the analysis it was running.
+ * settings it was computed with, the seconds it took and the result. A re-run reuses a file whose settings match and
+ * recomputes (and replaces) one whose settings differ or that cannot be read. Files are written atomically, so an
+ * interrupted study loses at most the analysis it was running. The store adds up the seconds per model and analysis
+ * family ({@link #seconds()}; a reused result counts the time it took when it was computed).
  */
 final class ResultStore {
     /** Snake-case JSON of the result records, shared by the store and {@code study.json}. */
@@ -33,6 +36,7 @@ final class ResultStore {
     }
 
     private final Path root;
+    private final Map<String, Map<String, Double>> seconds = new LinkedHashMap<>();
     private int reused;
     private int computed;
 
@@ -52,8 +56,9 @@ final class ResultStore {
     <T> T get(String model, String analysis, String settings, Class<T> type, Compute<T> compute) throws IOException {
         T value = find(model, analysis, settings, type);
         if (value == null) {
+            long t0 = System.nanoTime();
             value = compute.get();
-            put(model, analysis, settings, value);
+            put(model, analysis, settings, value, (System.nanoTime() - t0) / 1e9);
         }
         return value;
     }
@@ -68,6 +73,10 @@ final class ResultStore {
                     T value = JSON.treeToValue(node.get("result"), type);
                     if (value != null) {
                         reused++;
+                        JsonNode took = node.path("seconds");
+                        if (took.isNumber() && took.asDouble() >= 0 && Double.isFinite(took.asDouble())) {
+                            count(model, analysis, took.asDouble());
+                        }
                         return value;
                     }
                 }
@@ -79,15 +88,40 @@ final class ResultStore {
         return null;
     }
 
-    /** Stores a computed result of {@code analysis} for {@code model} with its settings (atomically). */
-    <T> void put(String model, String analysis, String settings, T value) throws IOException {
+    /**
+     * Stores a computed result of {@code analysis} for {@code model} with its settings and the seconds it took
+     * (atomically).
+     */
+    <T> void put(String model, String analysis, String settings, T value, double seconds) throws IOException {
         Path file = file(model, analysis);
         ObjectNode out = JSON.createObjectNode();
         out.put("settings", settings);
+        out.put("seconds", seconds);
         out.set("result", JSON.valueToTree(value));
         Files.createDirectories(file.getParent());
         AtomicFiles.writeString(file, JSON.writeValueAsString(out));
         computed++;
+        count(model, analysis, seconds);
+    }
+
+    private void count(String model, String analysis, double s) {
+        seconds.computeIfAbsent(model, k -> new LinkedHashMap<>()).merge(family(analysis), s, Double::sum);
+    }
+
+    /** The family an analysis belongs to: its name up to the first '-' ({@code circuit-context-table} is a circuit). */
+    static String family(String analysis) {
+        int dash = analysis.indexOf('-');
+        return dash < 0 ? analysis : analysis.substring(0, dash);
+    }
+
+    /**
+     * @return per model, the seconds its results took per analysis family ({@code accuracy}, {@code circuit},
+     *         {@code minimal}, {@code lens}, {@code sae}, {@code probe}, {@code heuristic}), computed or reused
+     */
+    Map<String, Map<String, Double>> seconds() {
+        Map<String, Map<String, Double>> copy = new LinkedHashMap<>();
+        seconds.forEach((m, byFamily) -> copy.put(m, java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byFamily))));
+        return copy;
     }
 
     private Path file(String model, String analysis) {

@@ -94,12 +94,15 @@ public final class Study {
      * @param minutes     the wall time of this run
      * @param reused      results read back from earlier runs
      * @param computed    results computed in this run
+     * @param analysisSeconds per model, the seconds per analysis family (accuracy, circuit, minimal, lens, sae,
+     *                    probe, heuristic); a reused result counts the time it took when it was computed
      */
     public record Result(List<StudyModel> models, StudyOptions options, Map<String, List<AccuracyMatrix.Cell>> accuracy,
                          Map<String, List<CircuitStudy.KindCircuit>> circuits, Map<String, MinimalStudy.Minimal> minimal,
                          List<CircuitVariation.Matrix> acrossSets, List<CircuitVariation.Matrix> acrossKinds,
                          Map<String, LensStudy.Lens> lens, Map<String, List<SaeStudy.SaeResult>> saes,
-                         Map<String, ErrorProbe.Probe> probes, Map<String, Heuristic> heuristics, double minutes, int reused, int computed) {
+                         Map<String, ErrorProbe.Probe> probes, Map<String, Heuristic> heuristics, double minutes, int reused, int computed,
+                         Map<String, Map<String, Double>> analysisSeconds) {
     }
 
     /**
@@ -163,7 +166,7 @@ public final class Study {
         }
         Result r = new Result(List.copyOf(models), options, accuracy, circuits, minimal,
                 CircuitVariation.acrossCommandSets(models, circuits), CircuitVariation.acrossKinds(circuits), lens, saes, probes, heuristics,
-                (System.nanoTime() - t0) / 6e10, store.reused(), store.computed());
+                (System.nanoTime() - t0) / 6e10, store.reused(), store.computed(), store.seconds());
         AtomicFiles.writeString(out.resolve(STUDY_JSON), ResultStore.JSON.writeValueAsString(r));
         AtomicFiles.writeString(out.resolve(STUDY_MD), StudyTables.markdown(r));
         Files.createDirectories(out.resolve(STUDY_HTML).getParent());
@@ -280,14 +283,17 @@ public final class Study {
         }
         if (!missing.isEmpty()) {
             Map<String, Sae> trained;
+            long t0 = System.nanoTime();
             try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " SAEs (" + missing.size() + ")", (long) options.saeSteps() * missing.size())) {
                 trained = SaeStudy.train(model, tok, m, missing, options, bar);
             }
+            double trainShare = (System.nanoTime() - t0) / 1e9 / missing.size(); // trained together: each hook takes its share
             for (String hook : missing) {
+                long t1 = System.nanoTime();
                 try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " SAE " + hook + " metrics", options.saeEvalPrompts())) {
                     SaeStudy.SaeResult r = SaeStudy.measure(model, tok, m, hook, trained.get(hook), options,
                             store.folder(m.name()).resolve("sae-" + hook), bar);
-                    store.put(m.name(), "sae-" + hook, settings, r);
+                    store.put(m.name(), "sae-" + hook, settings, r, trainShare + (System.nanoTime() - t1) / 1e9);
                     found.put(hook, r);
                 }
             }

@@ -39,6 +39,7 @@ final class StudyReport {
         html.section("Sparse autoencoders", table(StudyTables.saes(r)) + saeFigures(r) + table(StudyTables.features(r)));
         html.section("Error prediction", table(StudyTables.probes(r)));
         html.section("Flawed heuristic", table(StudyTables.heuristics(r)) + heuristicFigures(r));
+        html.section("Time", table(StudyTables.time(r)));
         return html;
     }
 

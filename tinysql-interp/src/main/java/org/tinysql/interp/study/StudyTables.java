@@ -224,7 +224,47 @@ public final class StudyTables {
 
     /** @return every table, in report order */
     static List<Table> all(Study.Result r) {
-        return List.of(accuracy(r), clauses(r), circuits(r), variation(r), minimal(r), lens(r), saes(r), features(r), probes(r), heuristics(r));
+        return List.of(accuracy(r), clauses(r), circuits(r), variation(r), minimal(r), lens(r), saes(r), features(r), probes(r), heuristics(r),
+                time(r));
+    }
+
+    /** The analysis families of {@link Study.Result#analysisSeconds()} with their column headers, in study order. */
+    private static final List<Map.Entry<String, String>> TIME_COLUMNS = List.of(Map.entry("accuracy", "accuracy"),
+            Map.entry("circuit", "circuits"), Map.entry("minimal", "minimal circuit"), Map.entry("lens", "logit lens"),
+            Map.entry("sae", "SAEs"), Map.entry("probe", "error probe"), Map.entry("heuristic", "heuristic"));
+
+    /** Minutes per model and analysis family, with a total per model and per family. */
+    static Table time(Study.Result r) {
+        List<String> h = new ArrayList<>(List.of("model"));
+        TIME_COLUMNS.forEach(c -> h.add(c.getValue()));
+        h.add("total");
+        Map<String, Map<String, Double>> seconds = r.analysisSeconds() == null ? Map.of() : r.analysisSeconds();
+        double[] sums = new double[TIME_COLUMNS.size() + 1];
+        List<List<String>> rows = new ArrayList<>();
+        for (StudyModel m : r.models()) {
+            Map<String, Double> byFamily = seconds.getOrDefault(m.name(), Map.of());
+            List<String> row = new ArrayList<>(List.of(m.name()));
+            double total = 0;
+            for (int i = 0; i < TIME_COLUMNS.size(); i++) {
+                Double s = byFamily.get(TIME_COLUMNS.get(i).getKey());
+                row.add(s == null ? "-" : num(s / 60, 1));
+                if (s != null) {
+                    total += s;
+                    sums[i] += s;
+                }
+            }
+            sums[TIME_COLUMNS.size()] += total;
+            row.add(num(total / 60, 1));
+            rows.add(row);
+        }
+        if (r.models().size() > 1) {
+            List<String> row = new ArrayList<>(List.of("all models"));
+            for (double s : sums) {
+                row.add(num(s / 60, 1));
+            }
+            rows.add(row);
+        }
+        return new Table("Time per analysis (minutes; a reused result counts the time it took when it was computed)", h, rows);
     }
 
     /**

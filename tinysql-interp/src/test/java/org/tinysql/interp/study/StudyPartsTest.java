@@ -2,6 +2,7 @@ package org.tinysql.interp.study;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -114,6 +115,26 @@ class StudyPartsTest {
         assertEquals(2, calls.get() - 1);
         assertEquals(3, s.computed());
         assertEquals(0, s.reused());
+        assertTrue(ResultStore.JSON.readTree(root.resolve("m/a.json").toFile()).get("seconds").asDouble() >= 0);
+    }
+
+    @Test
+    void theStoreAddsUpSecondsPerModelAndFamilyAndReadsThemBack(@TempDir Path root) throws IOException {
+        ResultStore s = new ResultStore(root);
+        s.put("m", "circuit-context-table", "k", new Value(1, "x"), 2.0);
+        s.put("m", "circuit-instruction-field", "k", new Value(2, "x"), 3.0);
+        s.put("m", "lens", "k", new Value(3, "x"), 0.5);
+        s.put("n", "sae-blocks.0.hook_resid_post", "k", new Value(4, "x"), 7.0);
+        assertEquals(Map.of("m", Map.of("circuit", 5.0, "lens", 0.5), "n", Map.of("sae", 7.0)), s.seconds());
+        ResultStore again = new ResultStore(root);
+        assertEquals(new Value(2, "x"), again.find("m", "circuit-instruction-field", "k", Value.class));
+        assertNull(again.find("m", "lens", "other", Value.class), "other settings: not reused, not counted");
+        assertEquals(Map.of("m", Map.of("circuit", 3.0)), again.seconds(), "a reused result counts the time it took");
+        Files.writeString(root.resolve("m/old.json"), "{\"settings\": \"k\", \"result\": {\"a\": 9, \"b\": \"y\"}}");
+        assertEquals(new Value(9, "y"), again.find("m", "old", "k", Value.class), "written before seconds were stored");
+        assertEquals(Map.of("m", Map.of("circuit", 3.0)), again.seconds());
+        assertEquals("accuracy", ResultStore.family("accuracy-cs3"));
+        assertEquals("minimal", ResultStore.family("minimal"));
     }
 
     @Test
@@ -228,8 +249,9 @@ class StudyPartsTest {
         StudyModel m = new StudyModel("m", Path.of("m"), CommandSet.CS2, Variant.LITERAL, 1000, 1);
         AccuracyMatrix.Cell cell = new AccuracyMatrix.Cell(2, 10, 0.5, 0.6, 0.7, 0.8, 0.4, Map.of("select", 1.0), List.of());
         Study.Result r = new Study.Result(List.of(m), StudyOptions.quick(), Map.of("m", List.of(cell)), Map.of(), Map.of(), List.of(), List.of(),
-                Map.of(), Map.of(), Map.of(), Map.of(), 1.5, 0, 1);
+                Map.of(), Map.of(), Map.of(), Map.of(), 1.5, 0, 1, Map.of("m", Map.of("accuracy", 30.0, "circuit", 90.0)));
         String md = StudyTables.markdown(r);
+        assertTrue(md.contains("| m | 0.5 | 1.5 | - | - | - | - | - | 2.0 |"), md);
         assertTrue(md.contains("| m | CS2 literal |  | 50.0% / 60.0% |  |  |  |"), md);
         assertTrue(md.contains("| m | 10 | 70.0% | 80.0% | select 100.0% |"), md);
     }

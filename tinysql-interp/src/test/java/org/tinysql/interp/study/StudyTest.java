@@ -95,7 +95,7 @@ class StudyTest {
         assertTrue(json.get("circuits").get("tiny-cs2").get(0).has("edges_for_target"));
         String md = Files.readString(out.resolve(Study.STUDY_MD));
         for (String title : List.of("## Accuracy matrix", "## Circuits per corruption kind", "## Circuit variation", "## Logit lens",
-                "## TopK SAEs", "## Flawed heuristic", "## Minimal circuits", "## Error prediction")) {
+                "## TopK SAEs", "## Flawed heuristic", "## Minimal circuits", "## Error prediction", "## Time per analysis")) {
             assertTrue(md.contains(title), title);
         }
         String html = Files.readString(out.resolve(Study.STUDY_HTML));
@@ -107,6 +107,11 @@ class StudyTest {
         Study.Result again = new Study(out, tiny()).run(models);
         assertEquals(0, again.computed(), "every result is reused");
         assertEquals(computed, again.reused());
+        assertEquals(r.analysisSeconds(), again.analysisSeconds(), "a reused result counts the seconds it took when computed");
+        assertEquals(java.util.Set.of("accuracy", "circuit", "minimal", "lens", "sae", "probe", "heuristic"),
+                r.analysisSeconds().get("tiny-cs2").keySet());
+        assertTrue(r.analysisSeconds().get("tiny-cs2").values().stream().allMatch(s -> s > 0), r.analysisSeconds().toString());
+        assertTrue(json.get("analysis_seconds").get("tiny-cs1").get("circuit").asDouble() > 0);
         assertEquals(r.circuits().get("tiny-cs2").get(0).edges(), again.circuits().get("tiny-cs2").get(0).edges());
 
         Study.Result moreSaeSteps = new Study(out, tiny().toBuilder().saeSteps(3).build()).run(models);
