@@ -108,7 +108,7 @@ final class ResultStore {
         seconds.computeIfAbsent(model, k -> new LinkedHashMap<>()).merge(family(analysis), s, Double::sum);
     }
 
-    /** The family an analysis belongs to: its name up to the first '-' ({@code circuit-context-table} is a circuit). */
+    /** The family an analysis belongs to: its name up to the first '-' ({@code circuit-context-table} is a {@link Analysis#CIRCUIT}). */
     static String family(String analysis) {
         int dash = analysis.indexOf('-');
         return dash < 0 ? analysis : analysis.substring(0, dash);

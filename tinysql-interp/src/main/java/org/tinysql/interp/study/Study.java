@@ -134,14 +134,14 @@ public final class Study {
                 String settings = String.format(Locale.ROOT, "%s prompts=%d target=%.3f", stamp, options.minimalPrompts(),
                         options.faithfulnessTarget());
                 int heads = model.config().nLayers() * model.config().nHeads();
-                minimal.put(m.name(), store.get(m.name(), "minimal", settings, MinimalStudy.Minimal.class, () -> {
+                minimal.put(m.name(), store.get(m.name(), Analysis.MINIMAL.file(), settings, MinimalStudy.Minimal.class, () -> {
                     try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " minimal circuit", MinimalStudy.maxSteps(heads))) {
                         return MinimalStudy.run(model, tok, AccuracyMatrix.testPrompts(m, m.commandSet(), MinimalStudy.CANDIDATES),
                                 options.minimalPrompts(), options.faithfulnessTarget(), bar);
                     }
                 }));
             }
-            lens.put(m.name(), store.get(m.name(), "lens", stamp + " prompts=" + options.lensPrompts(), LensStudy.Lens.class, () -> {
+            lens.put(m.name(), store.get(m.name(), Analysis.LENS.file(), stamp + " prompts=" + options.lensPrompts(), LensStudy.Lens.class, () -> {
                 try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " logit lens", options.lensPrompts())) {
                     return LensStudy.run(model, tok, AccuracyMatrix.testPrompts(m, m.commandSet(), options.lensPrompts()), bar);
                 }
@@ -150,7 +150,7 @@ public final class Study {
             if (options.saeSteps() > 0) {
                 probes.put(m.name(), probe(store, m, model, tok, stamp));
             }
-            heuristics.put(m.name(), store.get(m.name(), "heuristic", stamp + " pairs=" + options.heuristicPairs() + " seed=" + options.seed() + " logits",
+            heuristics.put(m.name(), store.get(m.name(), Analysis.HEURISTIC.file(), stamp + " pairs=" + options.heuristicPairs() + " seed=" + options.seed() + " logits",
                     Heuristic.class, () -> {
                         try {
                             TableConflict.Measure h = TableConflict.measure(model, tok, m.commandSet(), m.variant(), options.heuristicPairs(),
@@ -205,7 +205,7 @@ public final class Study {
                 break;
             }
             String settings = stamp + " prompts=" + options.evalPrompts();
-            cells.add(store.get(m.name(), "accuracy-" + cs.name().toLowerCase(Locale.ROOT), settings, AccuracyMatrix.Cell.class, () -> {
+            cells.add(store.get(m.name(), Analysis.ACCURACY.file(cs.name().toLowerCase(Locale.ROOT)), settings, AccuracyMatrix.Cell.class, () -> {
                 List<org.tinysql.data.TinySqlExample> prompts = AccuracyMatrix.testPrompts(m, cs, options.evalPrompts());
                 try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " on " + cs, prompts.size())) {
                     return AccuracyMatrix.evaluate(predictor, prompts, cs, bar);
@@ -224,8 +224,8 @@ public final class Study {
             }
             String settings = String.format(Locale.ROOT, "%s pairs=%dx%d top=%d ig=%d target=%.3f seed=%d", stamp, options.pairBatches(),
                     options.pairsPerBatch(), options.stableTop(), options.igSteps(), options.faithfulnessTarget(), options.seed());
-            Path svg = store.folder(m.name()).resolve("circuit-" + CircuitStudy.name(kind) + ".svg");
-            CircuitStudy.KindCircuit[] found = store.get(m.name(), "circuit-" + CircuitStudy.name(kind), settings,
+            Path svg = store.folder(m.name()).resolve(Analysis.CIRCUIT.file(CircuitStudy.name(kind)) + ".svg");
+            CircuitStudy.KindCircuit[] found = store.get(m.name(), Analysis.CIRCUIT.file(CircuitStudy.name(kind)), settings,
                     CircuitStudy.KindCircuit[].class, () -> {
                         CircuitStudy.Outcome o;
                         try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " " + CircuitStudy.name(kind),
@@ -254,8 +254,8 @@ public final class Study {
     private ErrorProbe.Probe probe(ResultStore store, StudyModel m, Transformer model, HfTokenizer tok, String stamp) throws IOException {
         String hook = org.tinysql.model.HookName.residPost(model.config().nLayers() - 1);
         String settings = saeSettings(stamp) + " probe=" + options.probePrompts() + "/" + options.probePerClass();
-        return store.get(m.name(), "probe", settings, ErrorProbe.Probe.class, () -> {
-            Sae sae = Sae.load(store.folder(m.name()).resolve("sae-" + hook), model.kernels());
+        return store.get(m.name(), Analysis.PROBE.file(), settings, ErrorProbe.Probe.class, () -> {
+            Sae sae = Sae.load(store.folder(m.name()).resolve(Analysis.SAE.file(hook)), model.kernels());
             List<org.tinysql.data.TinySqlExample> prompts = AccuracyMatrix.testPrompts(m, m.commandSet(), options.probePrompts());
             try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " error probe", prompts.size())) {
                 return ErrorProbe.run(model, tok, sae, prompts, options.probePerClass(), options.seed(), bar);
@@ -274,7 +274,7 @@ public final class Study {
         List<String> missing = new ArrayList<>();
         List<String> hooks = SaeStudy.hooks(model.config().nLayers());
         for (String hook : hooks) {
-            SaeStudy.SaeResult r = store.find(m.name(), "sae-" + hook, settings, SaeStudy.SaeResult.class);
+            SaeStudy.SaeResult r = store.find(m.name(), Analysis.SAE.file(hook), settings, SaeStudy.SaeResult.class);
             if (r != null) {
                 found.put(hook, r);
             } else {
@@ -292,8 +292,8 @@ public final class Study {
                 long t1 = System.nanoTime();
                 try (ConsoleProgressBar bar = new ConsoleProgressBar(m.name() + " SAE " + hook + " metrics", options.saeEvalPrompts())) {
                     SaeStudy.SaeResult r = SaeStudy.measure(model, tok, m, hook, trained.get(hook), options,
-                            store.folder(m.name()).resolve("sae-" + hook), bar);
-                    store.put(m.name(), "sae-" + hook, settings, r, trainShare + (System.nanoTime() - t1) / 1e9);
+                            store.folder(m.name()).resolve(Analysis.SAE.file(hook)), bar);
+                    store.put(m.name(), Analysis.SAE.file(hook), settings, r, trainShare + (System.nanoTime() - t1) / 1e9);
                     found.put(hook, r);
                 }
             }

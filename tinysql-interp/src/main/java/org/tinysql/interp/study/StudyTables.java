@@ -228,15 +228,13 @@ public final class StudyTables {
                 time(r));
     }
 
-    /** The analysis families of {@link Study.Result#analysisSeconds()} with their column headers, in study order. */
-    private static final List<Map.Entry<String, String>> TIME_COLUMNS = List.of(Map.entry("accuracy", "accuracy"),
-            Map.entry("circuit", "circuits"), Map.entry("minimal", "minimal circuit"), Map.entry("lens", "logit lens"),
-            Map.entry("sae", "SAEs"), Map.entry("probe", "error probe"), Map.entry("heuristic", "heuristic"));
+    /** The analysis families of {@link Study.Result#analysisSeconds()}, in study order. */
+    private static final List<Analysis> TIME_COLUMNS = List.of(Analysis.values());
 
     /** Minutes per model and analysis family, with a total per model and per family. */
     static Table time(Study.Result r) {
         List<String> h = new ArrayList<>(List.of("model"));
-        TIME_COLUMNS.forEach(c -> h.add(c.getValue()));
+        TIME_COLUMNS.forEach(c -> h.add(c.header()));
         h.add("total");
         Map<String, Map<String, Double>> seconds = r.analysisSeconds() == null ? Map.of() : r.analysisSeconds();
         double[] sums = new double[TIME_COLUMNS.size() + 1];
@@ -246,7 +244,7 @@ public final class StudyTables {
             List<String> row = new ArrayList<>(List.of(m.name()));
             double total = 0;
             for (int i = 0; i < TIME_COLUMNS.size(); i++) {
-                Double s = byFamily.get(TIME_COLUMNS.get(i).getKey());
+                Double s = byFamily.get(TIME_COLUMNS.get(i).key());
                 row.add(s == null ? "-" : num(s / 60, 1));
                 if (s != null) {
                     total += s;

@@ -135,6 +135,10 @@ class StudyPartsTest {
         assertEquals(Map.of("m", Map.of("circuit", 3.0)), again.seconds());
         assertEquals("accuracy", ResultStore.family("accuracy-cs3"));
         assertEquals("minimal", ResultStore.family("minimal"));
+        for (Analysis a : Analysis.values()) { // each family's result names map back to it, and no key holds a '-'
+            assertEquals(a.key(), ResultStore.family(a.file()));
+            assertEquals(a.key(), ResultStore.family(a.file("blocks.1.hook_resid-post")));
+        }
     }
 
     @Test
