@@ -53,7 +53,7 @@ public final class SaeMetrics {
      * @param ceOrig      mean response cross-entropy of the unchanged model (nats)
      * @param ceSae       the same with the SAE spliced into the hook
      * @param ceZero      the same with the hook zero-ablated
-     * @param ceRecovered (ceZero - ceSae) / (ceZero - ceOrig); NaN when ceZero equals ceOrig
+     * @param ceRecovered (ceZero - ceSae) / (ceZero - ceOrig); NaN when zero-ablation costs less than {@link #MIN_ABLATION_LOSS}
      * @param deltaLoss   ceSae - ceOrig
      */
     public record Splice(double ceOrig, double ceSae, double ceZero, double ceRecovered, double deltaLoss) {
@@ -216,8 +216,24 @@ public final class SaeMetrics {
         orig /= n;
         withSae /= n;
         zero /= n;
-        double rec = Math.abs(zero - orig) > 1e-12 ? (zero - withSae) / (zero - orig) : Double.NaN;
-        return new Splice(orig, withSae, zero, rec, withSae - orig);
+        return new Splice(orig, withSae, zero, ceRecovered(orig, withSae, zero), withSae - orig);
+    }
+
+    /**
+     * Zero-ablating a hook must raise the cross-entropy by at least this much (nats) for the CE loss recovered to mean
+     * something: below it the ratio divides the SAE's error by almost nothing (a study's MLP output whose ablation
+     * cost 0.00003 nats showed 509%).
+     */
+    public static final double MIN_ABLATION_LOSS = 1e-3;
+
+    /**
+     * The CE loss recovered, {@code (ceZero - ceSae) / (ceZero - ceOrig)}: 1 when splicing the SAE in costs nothing, 0
+     * when it is as bad as zero-ablating the hook.
+     *
+     * @return the ratio, or NaN when zero-ablation raises the loss by less than {@link #MIN_ABLATION_LOSS} (or lowers it)
+     */
+    public static double ceRecovered(double ceOrig, double ceSae, double ceZero) {
+        return ceZero - ceOrig >= MIN_ABLATION_LOSS ? (ceZero - ceSae) / (ceZero - ceOrig) : Double.NaN;
     }
 
     /**

@@ -49,7 +49,8 @@ public final class SaeStudy {
      * @param steps         training steps
      * @param l0            mean active latents per token on validation prompts
      * @param fvu           fraction of variance unexplained
-     * @param ceRecovered   (CE zero-ablated - CE spliced) / (CE zero-ablated - CE original)
+     * @param ceRecovered   (CE zero-ablated - CE spliced) / (CE zero-ablated - CE original); NaN where zero-ablation
+     *                      costs less than {@link org.tinysql.interp.sae.SaeMetrics#MIN_ABLATION_LOSS}
      * @param deltaLoss     CE spliced - CE original (nats)
      * @param deadFraction  share of latents that never fire on the validation rows
      * @param features      per role the most specific latents

@@ -75,6 +75,16 @@ public final class Study {
      */
     public record Heuristic(double contextRate, double meanLogitDiff, double cleanLogitDiff, int pairs,
                             List<TableConflict.HeadEffect> topHeads, double[][] heads, String skipped) {
+        /**
+         * Below this gap (logits) between the clean and the conflict logit difference the normalized head effects
+         * divide by almost nothing (a model that ignores the instruction's table treats both prompts alike).
+         */
+        public static final double MIN_NORMALIZING_GAP = 1.0;
+
+        /** @return whether the conflict moves the logit difference enough for normalized head effects to mean something */
+        public boolean normalizable() {
+            return Math.abs(cleanLogitDiff - meanLogitDiff) >= MIN_NORMALIZING_GAP;
+        }
     }
 
     /**

@@ -143,7 +143,7 @@ final class StudyReport {
         }
         List<String> short_ = cols.stream().map(h -> h.replace("blocks.", "").replace("hook_", "")).toList();
         return HtmlReport.figure(Svg.heatmap("FVU", fvu, names(r), short_, false, 34), "fraction of variance unexplained (lower is better)")
-                + HtmlReport.figure(Svg.heatmap("CE recovered", ce, names(r), short_, false, 34), "CE-loss recovered when spliced in");
+                + HtmlReport.figure(Svg.heatmap("CE recovered", ce, names(r), short_, false, 34), "CE-loss recovered when spliced in (blank where zero-ablating the hook costs almost nothing)");
     }
 
     private static String heuristicFigures(Study.Result r) {

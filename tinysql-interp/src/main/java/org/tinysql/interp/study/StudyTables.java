@@ -156,7 +156,8 @@ public final class StudyTables {
             }
         }
         return new Table(String.format(Locale.ROOT, "TopK SAEs (%dx, k = %d, %d steps of 1024 activations)", r.options().saeExpansion(),
-                r.options().saeK(), r.options().saeSteps()), List.of("model", "hook", "latents", "L0", "FVU", "CE recovered",
+                r.options().saeK(), r.options().saeSteps()), List.of("model", "hook", "latents", "L0", "FVU", String.format(Locale.ROOT,
+                "CE recovered (- where zero-ablating the hook costs < %.3f nats)", org.tinysql.interp.sae.SaeMetrics.MIN_ABLATION_LOSS),
                 "delta CE (nats)", "dead"), rows);
     }
 
@@ -212,14 +213,15 @@ public final class StudyTables {
             } else if (h != null) {
                 rows.add(List.of(m.name(), m.variant().name().toLowerCase(Locale.ROOT), String.valueOf(h.pairs()), pct(h.contextRate()),
                         pct(1 - h.contextRate()), num(h.meanLogitDiff(), 2), num(h.cleanLogitDiff(), 2), h.topHeads().stream()
-                                .map(e -> e.head() + " " + signed(e.logitChange()) + " (" + num(e.effect(), 2) + ")")
+                                .map(e -> e.head() + " " + signed(e.logitChange()) + " (" + (h.normalizable() ? num(e.effect(), 2) : "-") + ")")
                                 .collect(Collectors.joining(", "))));
             }
         }
         return new Table("Flawed heuristic: conflict prompts (the instruction names table X, the Context defines Y; the correct SQL uses Y)",
                 List.of("model", "training instructions", "prompts", "follows the Context (Y)", "copies the instruction (X)",
                         "mean logit[Y] - logit[X]", "the same, clean prompts",
-                        "heads carrying it: patched in from clean, change of logit[Y] - logit[X] (normalized)"), rows);
+                        "heads carrying it: patched in from clean, change of logit[Y] - logit[X] (normalized; - where clean and conflict differ by < "
+                                + num(Study.Heuristic.MIN_NORMALIZING_GAP, 0) + " logit)"), rows);
     }
 
     /** @return every table, in report order */

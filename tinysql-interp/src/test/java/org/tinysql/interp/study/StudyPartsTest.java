@@ -259,4 +259,31 @@ class StudyPartsTest {
         assertTrue(md.contains("| m | CS2 literal |  | 50.0% / 60.0% |  |  |  |"), md);
         assertTrue(md.contains("| m | 10 | 70.0% | 80.0% | select 100.0% |"), md);
     }
+
+    @Test
+    void anUndefinedMetricIsStoredAndReusedAsNaN(@TempDir Path root) throws IOException {
+        SaeStudy.SaeResult r = new SaeStudy.SaeResult("blocks.1.hook_mlp_out", 1920, 32, 500, 32, 0.016, Double.NaN, -1.2e-4, 0.19, List.of());
+        new ResultStore(root).put("m", Analysis.SAE.file(r.hook()), "k", r, 1.0);
+        ResultStore again = new ResultStore(root);
+        SaeStudy.SaeResult back = again.find("m", Analysis.SAE.file(r.hook()), "k", SaeStudy.SaeResult.class);
+        assertTrue(back != null && Double.isNaN(back.ceRecovered()), String.valueOf(back));
+        assertEquals(1, again.reused(), "reused, not recomputed on every run");
+    }
+
+    @Test
+    void normalizedHeadEffectsOnlyWhereTheConflictMovesTheLogitDifference() {
+        StudyModel lit = new StudyModel("lit", Path.of("lit"), CommandSet.CS3, Variant.LITERAL, 1000, 1);
+        StudyModel syn = new StudyModel("syn", Path.of("syn"), CommandSet.CS3, Variant.SYNONYM, 1000, 1);
+        Study.Heuristic moved = new Study.Heuristic(0.5, 2.0, 18.0, 48, List.of(new org.tinysql.interp.patching.TableConflict.HeadEffect("a0.h1", 0.25, 4.0)),
+                new double[0][], null);
+        Study.Heuristic alike = new Study.Heuristic(1.0, 20.17, 20.18, 48, List.of(new org.tinysql.interp.patching.TableConflict.HeadEffect("a2.h2", -1.22, -0.0122)),
+                new double[0][], null);
+        assertTrue(moved.normalizable());
+        assertTrue(!alike.normalizable(), "clean and conflict 0.01 logits apart: the ratio divides by almost nothing");
+        Study.Result r = new Study.Result(List.of(lit, syn), StudyOptions.quick(), Map.of(), Map.of(), Map.of(), List.of(), List.of(),
+                Map.of(), Map.of(), Map.of(), Map.of("lit", moved, "syn", alike), 1.5, 0, 1, Map.of());
+        String md = StudyTables.markdown(r);
+        assertTrue(md.contains("| a0.h1 +4.00 (0.25) |"), md);
+        assertTrue(md.contains("| a2.h2 -0.01 (-) |"), md);
+    }
 }
