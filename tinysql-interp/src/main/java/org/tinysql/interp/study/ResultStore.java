@@ -44,6 +44,11 @@ final class ResultStore {
         this.root = root;
     }
 
+    /** @return where a model's circuit figure of one corruption kind is kept, beside its result */
+    Path circuitSvg(String model, String kind) {
+        return folder(model).resolve(Analysis.CIRCUIT.file(kind) + ".svg");
+    }
+
     /** @return the folder of one model's results (created on first write) */
     Path folder(String model) {
         return root.resolve(model);

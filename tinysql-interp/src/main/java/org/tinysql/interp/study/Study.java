@@ -234,7 +234,7 @@ public final class Study {
             }
             String settings = String.format(Locale.ROOT, "%s pairs=%dx%d top=%d ig=%d target=%.3f seed=%d", stamp, options.pairBatches(),
                     options.pairsPerBatch(), options.stableTop(), options.igSteps(), options.faithfulnessTarget(), options.seed());
-            Path svg = store.folder(m.name()).resolve(Analysis.CIRCUIT.file(CircuitStudy.name(kind)) + ".svg");
+            Path svg = store.circuitSvg(m.name(), CircuitStudy.name(kind));
             CircuitStudy.KindCircuit[] found = store.get(m.name(), Analysis.CIRCUIT.file(CircuitStudy.name(kind)), settings,
                     CircuitStudy.KindCircuit[].class, () -> {
                         CircuitStudy.Outcome o;

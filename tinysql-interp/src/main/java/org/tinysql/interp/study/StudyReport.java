@@ -90,7 +90,7 @@ final class StudyReport {
         for (String kind : kinds) {
             StringBuilder row = new StringBuilder();
             for (StudyModel m : r.models()) {
-                Path svg = store.folder(m.name()).resolve(Analysis.CIRCUIT.file(kind) + ".svg");
+                Path svg = store.circuitSvg(m.name(), kind);
                 if (Files.isRegularFile(svg)) {
                     row.append(HtmlReport.figure(TextLines.readString(svg, MAX_SVG_BYTES), m.name() + ": " + kind));
                 }
