@@ -3,6 +3,7 @@ package org.tinysql.cli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
+import org.tinysql.train.Curriculum;
 import org.tinysql.train.TrainingRecipe;
 import picocli.CommandLine.Option;
 
@@ -43,6 +44,14 @@ public final class RecipeOverrides {
     @Option(names = "--init-std", description = "Standard deviation of the initial weights (GPT-2 uses 0.02; small models learn "
             + "faster with more)" + FROM_RECIPE)
     Double initStd;
+
+    @Option(names = "--curriculum-steps", description = "Steps at the start that train only on the examples with short lists "
+            + "(see --curriculum-items; 0: none); --steps scales the recipe's in proportion" + FROM_RECIPE)
+    Integer curriculumSteps;
+
+    @Option(names = "--curriculum-items", description = "The most items per list (SELECT, ORDER BY, GROUP BY, WHERE) of the "
+            + "examples the curriculum steps train on (default: the recipe's, else " + Curriculum.DEFAULT_MAX_ITEMS + ").")
+    Integer curriculumItems;
 
     public RecipeOverrides arch(String v) {
         arch = v;
@@ -86,6 +95,16 @@ public final class RecipeOverrides {
 
     public RecipeOverrides initStd(double v) {
         initStd = v;
+        return this;
+    }
+
+    public RecipeOverrides curriculumSteps(int v) {
+        curriculumSteps = v;
+        return this;
+    }
+
+    public RecipeOverrides curriculumItems(int v) {
+        curriculumItems = v;
         return this;
     }
 
@@ -137,7 +156,10 @@ public final class RecipeOverrides {
                 new Given<>("--batch", batch, TrainingRecipe::withBatch),
                 new Given<>("--lr", lr, TrainingRecipe::withPeakLr),
                 new Given<>("--rope-theta", ropeTheta, TrainingRecipe::withRopeTheta),
-                new Given<>("--init-std", initStd, TrainingRecipe::withInitStd));
+                new Given<>("--init-std", initStd, TrainingRecipe::withInitStd),
+                new Given<>("--curriculum-steps", curriculumSteps, (r, v) -> r.withCurriculum(new Curriculum(v,
+                        r.curriculum() == null ? Curriculum.DEFAULT_MAX_ITEMS : r.curriculum().maxItems()))),
+                new Given<>("--curriculum-items", curriculumItems, RecipeOverrides::withCurriculumItems));
         List<Given<?>> given = new ArrayList<>();
         for (Given<?> g : all) {
             if (g.value() != null) {
@@ -145,6 +167,14 @@ public final class RecipeOverrides {
             }
         }
         return given;
+    }
+
+    /** {@code r} with lists of at most {@code items} in its curriculum, which it must have. */
+    private static TrainingRecipe withCurriculumItems(TrainingRecipe r, int items) {
+        if (r.curriculum() == null) {
+            throw new IllegalArgumentException("the " + r.name() + " recipe has no curriculum: give --curriculum-steps too");
+        }
+        return r.withCurriculum(new Curriculum(r.curriculum().steps(), items));
     }
 
     /** The options given, as on a command line ("--steps 3 --batch 4"), or "" when none is. */

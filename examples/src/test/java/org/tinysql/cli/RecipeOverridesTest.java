@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.tinysql.train.Curriculum;
 import org.tinysql.train.SmallModelRecipe;
 import org.tinysql.train.TrainingRecipe;
 
@@ -35,10 +36,12 @@ class RecipeOverridesTest {
         for (int cs = 1; cs <= 5; cs++) {
             for (String v : List.of("literal", "synonym")) {
                 TrainingRecipe r = new RecipeOverrides().arch("llama").layers(12).dModel(1024).heads(16).steps(1_000_000)
-                        .batch(4096).lr(0.000123456789).ropeTheta(123456.789).initStd(0.0123456789)
-                        .apply(SmallModelRecipe.forDataset(cs, v));
+                        .batch(4096).lr(0.000123456789).ropeTheta(123456.789).initStd(0.0123456789).curriculumSteps(5000)
+                        .curriculumItems(4).apply(SmallModelRecipe.forDataset(cs, v));
                 assertTrue(r.note().endsWith("overridden: --arch llama --layers 12 --d-model 1024 --heads 16 --steps 1000000 "
-                        + "--batch 4096 --lr 1.23456789E-4 --rope-theta 123456.789 --init-std 0.0123456789"), r.note());
+                        + "--batch 4096 --lr 1.23456789E-4 --rope-theta 123456.789 --init-std 0.0123456789 --curriculum-steps 5000 "
+                        + "--curriculum-items 4"), r.note());
+                assertEquals(new Curriculum(5000, 4), r.curriculum());
             }
         }
     }
@@ -54,5 +57,23 @@ class RecipeOverridesTest {
                 + "positions (arch llama), not gpt2"), msg);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new RecipeOverrides().ropeTheta(-1)
                 .apply(SmallModelRecipe.CS1)).getMessage().startsWith("--rope-theta -1.0: rope_theta must be positive"));
+    }
+
+    @Test
+    void curriculumOptionsSetTheShortListsFirstPhase() {
+        TrainingRecipe on = new RecipeOverrides().curriculumSteps(600).apply(SmallModelRecipe.CS1);
+        assertEquals(new Curriculum(600, Curriculum.DEFAULT_MAX_ITEMS), on.curriculum());
+        assertEquals(new Curriculum(600, Curriculum.DEFAULT_MAX_ITEMS), on.training(1).curriculum());
+        // --steps scales a recipe's curriculum; --curriculum-steps, applied after it, sets it outright.
+        assertEquals(new Curriculum(300, Curriculum.DEFAULT_MAX_ITEMS), new RecipeOverrides().steps(1500).apply(on).curriculum());
+        assertEquals(new Curriculum(100, 5), new RecipeOverrides().steps(1500).curriculumSteps(100).curriculumItems(5).apply(on)
+                .curriculum());
+        assertEquals(null, new RecipeOverrides().curriculumSteps(0).apply(on).curriculum(), "0 turns it off");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new RecipeOverrides().curriculumItems(5)
+                .apply(SmallModelRecipe.CS1)).getMessage().contains("recipe has no curriculum: give --curriculum-steps too"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new RecipeOverrides().curriculumSteps(4000)
+                .apply(SmallModelRecipe.CS1)).getMessage().startsWith("--curriculum-steps 4000: curriculum steps (4000) must not"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new RecipeOverrides().curriculumItems(0)
+                .apply(on)).getMessage().startsWith("--curriculum-items 0: curriculum max_items must be 1..1000"));
     }
 }

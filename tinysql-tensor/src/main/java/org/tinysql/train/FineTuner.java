@@ -231,7 +231,7 @@ public final class FineTuner {
         TrainerConfig tc = new TrainerConfig(steps, o.batchSize(), o.lr(), 0, o.warmupSteps(), o.weightDecay(), o.clipNorm(),
                 o.evalEvery() < 0 ? Math.max(1, steps / 8) : o.evalEvery(), o.evalBatches(),
                 o.checkpointEvery() < 0 ? Math.max(1, steps / 2) : o.checkpointEvery(), 2, o.seed(), maxLength, 1, o.pack(),
-                o.force(), OptimizerConfig.HF.withMoments(plan.moments()));
+                o.force(), OptimizerConfig.HF.withMoments(plan.moments()), Curriculum.NONE);
         Trainer trainer = new Trainer(model, tp.tokenizer(), tp.files(), train, val, tc, runDir.resolve("checkpoints"),
                 StepLoss.MODEL);
         LOG.info("fine-tuning {} ({}) on {} examples of {}: {} steps of {}", modelDir, target, train.size(), dataDir, steps,

@@ -22,7 +22,8 @@ import java.util.Objects;
 record RunSettings(Map<String, Object> values) {
     /** Integral settings, compared as longs. */
     static final List<String> INTEGRAL = List.of("steps", "batch_size", "warmup_steps", "seed", "max_length", "length_buckets",
-            "train_examples");
+            "train_examples", "curriculum_steps",
+            "curriculum_max_items");
     /** Real settings, compared exactly (they go through JSON unchanged). */
     static final List<String> REAL = List.of("peak_lr", "min_lr", "weight_decay", "clip_norm", "adam_beta1", "adam_beta2",
             "adam_eps");
@@ -49,6 +50,8 @@ record RunSettings(Map<String, Object> values) {
         v.put("max_length", (long) c.maxLength());
         v.put("length_buckets", (long) c.lengthBuckets());
         v.put("train_examples", (long) trainExamples);
+        v.put("curriculum_steps", (long) c.curriculum().steps());
+        v.put("curriculum_max_items", (long) c.curriculum().maxItems());
         v.put("adam_beta1", c.optimizer().beta1());
         v.put("adam_beta2", c.optimizer().beta2());
         v.put("adam_eps", c.optimizer().eps());

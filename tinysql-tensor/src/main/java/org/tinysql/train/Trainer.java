@@ -63,6 +63,8 @@ public final class Trainer {
     private final List<EncodedExample> train;
     private final List<EncodedExample> val;
     private final BatchOrder order;
+    /** The batches of the curriculum's first steps (see {@link Curriculum}), or null without one. */
+    private final BatchOrder shortOrder;
     /** Checkpoints, or null when the run keeps none. */
     private final CheckpointStore store;
     private final StepLoss stepLoss;
@@ -138,6 +140,7 @@ public final class Trainer {
         this.train = trainSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
         this.val = valSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
         this.order = new BatchOrder(train, cfg.batchSize(), cfg.lengthBuckets(), cfg.seed());
+        this.shortOrder = cfg.curriculum().active() ? curriculumOrder(cfg, trainSet, train) : null;
         this.store = checkpointDir == null ? null : new CheckpointStore(checkpointDir, cfg.keepCheckpoints(), tokenizerFiles);
         this.stepLoss = stepLoss;
         OptimizerConfig o = cfg.optimizer();
@@ -185,9 +188,18 @@ public final class Trainer {
         return resumedFrom;
     }
 
-    /** The batch of step {@code s} (see {@link BatchOrder}). */
+    /** The batches of a curriculum's first steps: a {@link BatchOrder} over the examples with short lists. */
+    private static BatchOrder curriculumOrder(TrainerConfig cfg, List<TinySqlExample> trainSet, List<EncodedExample> train) {
+        Curriculum c = cfg.curriculum();
+        List<EncodedExample> admitted = c.admitted(trainSet, train, cfg.batchSize());
+        LOG.info("curriculum: steps 0-{} draw from the {} of {} training examples whose lists have at most {} items",
+                c.steps() - 1, admitted.size(), train.size(), c.maxItems());
+        return new BatchOrder(admitted, cfg.batchSize(), cfg.lengthBuckets(), cfg.seed());
+    }
+
+    /** The batch of step {@code s} (see {@link BatchOrder}): from the short examples during a {@link Curriculum}. */
     List<EncodedExample> batchAt(long s) {
-        return order.at(s);
+        return shortOrder != null && s < cfg.curriculum().steps() ? shortOrder.at(s) : order.at(s);
     }
 
     /**

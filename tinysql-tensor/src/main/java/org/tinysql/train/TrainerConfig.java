@@ -27,10 +27,12 @@ package org.tinysql.train;
  *                        learning rates, schedule, seed, training set...; see {@link RunSettings}); without it such
  *                        a resume is refused with the list of differences
  * @param optimizer       AdamW's betas, moment storage and the decay shape
+ * @param curriculum      which examples the first steps draw from ({@link Curriculum#NONE}: all of them)
  */
 public record TrainerConfig(int steps, int batchSize, double peakLr, double minLr, int warmupSteps, double weightDecay,
                             double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
-                            int maxLength, int lengthBuckets, boolean pack, boolean force, OptimizerConfig optimizer) {
+                            int maxLength, int lengthBuckets, boolean pack, boolean force, OptimizerConfig optimizer,
+                            Curriculum curriculum) {
 
     /**
      * Checks the settings: the optimiser is required, and steps, batch size, buckets and length must be usable.
@@ -51,10 +53,17 @@ public record TrainerConfig(int steps, int batchSize, double peakLr, double minL
      * @param pack whether to pack several examples into each row
      * @param force whether to resume from a checkpoint written with other settings
      * @param optimizer AdamW's betas, moment storage and the decay shape; not null
+     * @param curriculum short examples first, or null (read as {@link Curriculum#NONE}); at most {@code steps} steps
      */
     public TrainerConfig {
         if (optimizer == null) {
             throw new IllegalArgumentException("optimizer settings are required");
+        }
+        if (curriculum == null) {
+            curriculum = Curriculum.NONE;
+        }
+        if (curriculum.steps() > steps) {
+            throw new IllegalArgumentException("the curriculum's " + curriculum.steps() + " steps exceed the run's " + steps);
         }
         if (steps < 0 || batchSize < 1 || lengthBuckets < 1 || maxLength < 2) {
             throw new IllegalArgumentException("need steps >= 0, batchSize >= 1, lengthBuckets >= 1 and maxLength >= 2: steps "
@@ -63,8 +72,8 @@ public record TrainerConfig(int steps, int batchSize, double peakLr, double minL
     }
 
     /**
-     * Settings with plain shuffled batches (one length bucket), packed rows, no forced resume and
-     * {@link OptimizerConfig#SCRATCH}.
+     * Settings with plain shuffled batches (one length bucket), packed rows, no forced resume,
+     * {@link OptimizerConfig#SCRATCH} and no curriculum.
      * @param steps optimisation steps in total, at least 0
      * @param batchSize examples per step, at least 1
      * @param peakLr learning rate after warmup
@@ -83,7 +92,7 @@ public record TrainerConfig(int steps, int batchSize, double peakLr, double minL
                   double clipNorm, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints, long seed,
                   int maxLength) {
         this(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches, checkpointEvery,
-                keepCheckpoints, seed, maxLength, 1, true, false, OptimizerConfig.SCRATCH);
+                keepCheckpoints, seed, maxLength, 1, true, false, OptimizerConfig.SCRATCH, Curriculum.NONE);
     }
 
     /**
@@ -119,7 +128,7 @@ public record TrainerConfig(int steps, int batchSize, double peakLr, double minL
      */
     public TrainerConfig withLengthBuckets(int groups) {
         return new TrainerConfig(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                checkpointEvery, keepCheckpoints, seed, maxLength, groups, pack, force, optimizer);
+                checkpointEvery, keepCheckpoints, seed, maxLength, groups, pack, force, optimizer, curriculum);
     }
 
     /**
@@ -130,7 +139,7 @@ public record TrainerConfig(int steps, int batchSize, double peakLr, double minL
      */
     public TrainerConfig withLr(double peak, double min) {
         return new TrainerConfig(steps, batchSize, peak, min, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
+                checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer, curriculum);
     }
 
     /**
@@ -140,7 +149,7 @@ public record TrainerConfig(int steps, int batchSize, double peakLr, double minL
      */
     public TrainerConfig withForce(boolean on) {
         return new TrainerConfig(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, on, optimizer);
+                checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, on, optimizer, curriculum);
     }
 
     /**
@@ -151,7 +160,7 @@ public record TrainerConfig(int steps, int batchSize, double peakLr, double minL
      */
     public TrainerConfig withCheckpoints(int every, int eval) {
         return new TrainerConfig(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, eval, evalBatches, every,
-                keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
+                keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer, curriculum);
     }
 
     /**
@@ -161,6 +170,16 @@ public record TrainerConfig(int steps, int batchSize, double peakLr, double minL
      */
     public TrainerConfig withOptimizer(OptimizerConfig o) {
         return new TrainerConfig(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, o);
+                checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, o, curriculum);
+    }
+
+    /**
+     * The same settings with another curriculum.
+     * @param c which examples the first steps draw from; {@link Curriculum#NONE} for all of them
+     * @return a new config; this one is unchanged
+     */
+    public TrainerConfig withCurriculum(Curriculum c) {
+        return new TrainerConfig(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
+                checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer, c);
     }
 }

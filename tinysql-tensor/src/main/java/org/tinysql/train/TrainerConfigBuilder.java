@@ -28,6 +28,7 @@ public final class TrainerConfigBuilder {
     private boolean pack;
     private boolean force;
     private OptimizerConfig optimizer;
+    private Curriculum curriculum;
 
     TrainerConfigBuilder(TrainerConfig c) {
         steps = c.steps();
@@ -47,6 +48,7 @@ public final class TrainerConfigBuilder {
         pack = c.pack();
         force = c.force();
         optimizer = c.optimizer();
+        curriculum = c.curriculum();
     }
 
     /**
@@ -196,11 +198,20 @@ public final class TrainerConfigBuilder {
     }
 
     /**
+     * @param c which examples the first steps draw from ({@link Curriculum#NONE}: all of them)
+     * @return this builder
+     */
+    public TrainerConfigBuilder curriculum(Curriculum c) {
+        curriculum = c;
+        return this;
+    }
+
+    /**
      * @return the configuration
      * @throws IllegalArgumentException when a value is out of range (see {@link TrainerConfig})
      */
     public TrainerConfig build() {
         return new TrainerConfig(steps, batchSize, peakLr, minLr, warmupSteps, weightDecay, clipNorm, evalEvery, evalBatches,
-                checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer);
+                checkpointEvery, keepCheckpoints, seed, maxLength, lengthBuckets, pack, force, optimizer, curriculum);
     }
 }

@@ -38,11 +38,13 @@ import org.tinysql.tokenizer.Tokenizer;
  * @param minLrDivisor  the cosine decay ends at {@code peakLr / minLrDivisor}
  * @param warmupPercent linear warmup over this percentage of the steps (at least one step)
  * @param weightDecay   AdamW's decoupled weight decay
+ * @param curriculum    short answers first ({@link Curriculum}), or null for none; a training.json written before this
+ *                      field existed reads as null
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record TrainingRecipe(String name, boolean tuned, String note, String arch, int layers, int dModel, int heads,
                              int maxPositions, Double ropeTheta, double initStd, int steps, int batch, double peakLr, double minLrDivisor,
-                             int warmupPercent, double weightDecay) {
+                             int warmupPercent, double weightDecay, Curriculum curriculum) {
 
     /** The architectures a recipe can train, as HF model_type names. */
     public static final List<String> ARCHITECTURES = List.of("llama", "gpt2", "gpt_neo");
@@ -67,6 +69,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @param minLrDivisor the decay ends at {@code peakLr / minLrDivisor}; finite, at least 1
      * @param warmupPercent warmup as a percentage of the steps, 0 to 100
      * @param weightDecay AdamW's decoupled weight decay; finite, at least 0
+     * @param curriculum short answers first, or null for none; its steps at most {@code steps}
      */
     public TrainingRecipe {
         if (name == null || name.isBlank() || name.length() > MAX_TEXT || note == null || note.length() > MAX_TEXT) {
@@ -96,6 +99,10 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
         }
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
             throw new IllegalArgumentException("weight_decay must be finite and not negative, not " + weightDecay);
+        }
+        if (curriculum != null && curriculum.steps() > steps) {
+            throw new IllegalArgumentException("curriculum steps (" + curriculum.steps() + ") must not exceed the steps (" + steps
+                    + ")");
         }
     }
 
@@ -173,15 +180,16 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
     /**
      * The training schedule: {@link #steps} steps of {@link #batch}, warmup {@link #warmupPercent}%, cosine from
      * {@link #peakLr} to {@code peakLr / minLrDivisor}, clipping at 1, validation every tenth of the run, packed rows,
-     * no periodic checkpoints (set them with {@link TrainerConfig#withCheckpoints}).
+     * no periodic checkpoints (set them with {@link TrainerConfig#withCheckpoints}), the recipe's {@link #curriculum}.
      *
      * @param seed the data-order seed
      * @return the trainer settings
      */
     public TrainerConfig training(long seed) {
         int warmup = (int) Math.max(1, (long) steps * warmupPercent / 100);
-        return new TrainerConfig(steps, batch, peakLr, peakLr / minLrDivisor, warmup, weightDecay, 1.0, Math.max(1, steps / 10),
-                4, 0, 2, seed, maxPositions);
+        TrainerConfig c = new TrainerConfig(steps, batch, peakLr, peakLr / minLrDivisor, warmup, weightDecay, 1.0,
+                Math.max(1, steps / 10), 4, 0, 2, seed, maxPositions);
+        return curriculum == null ? c : c.withCurriculum(curriculum);
     }
 
     /**
@@ -190,10 +198,11 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      * @return the description
      */
     public String describe() {
-        return String.format(Locale.ROOT, "%s (%s): %s, %d layers, d=%d, %d heads, %sinit std %s; %d steps of %d, lr %s -> %s, "
+        return String.format(Locale.ROOT, "%s (%s): %s, %d layers, d=%d, %d heads, %sinit std %s; %d steps of %d, %slr %s -> %s, "
                         + "warmup %d%%, weight decay %s", name, note.isEmpty() ? (tuned ? "tuned" : "not tuned") : note, arch,
                 layers, dModel, heads, ropeTheta == null ? "" : "rope theta " + plain(ropeTheta) + ", ", plain(initStd), steps,
-                batch, plain(peakLr), plain(peakLr / minLrDivisor), warmupPercent, plain(weightDecay));
+                batch, curriculum == null ? "" : curriculum.describe(), plain(peakLr), plain(peakLr / minLrDivisor), warmupPercent,
+                plain(weightDecay));
     }
 
     /**
@@ -220,7 +229,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe as(String newName, boolean isTuned, String newNote) {
         return new TrainingRecipe(newName, isTuned, newNote, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch,
-                peakLr, minLrDivisor, warmupPercent, weightDecay);
+                peakLr, minLrDivisor, warmupPercent, weightDecay, curriculum);
     }
 
     /**
@@ -230,7 +239,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withArch(String v) {
         return new TrainingRecipe(name, tuned, note, v, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
-                minLrDivisor, warmupPercent, weightDecay);
+                minLrDivisor, warmupPercent, weightDecay, curriculum);
     }
 
     /**
@@ -240,7 +249,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withLayers(int v) {
         return new TrainingRecipe(name, tuned, note, arch, v, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
-                minLrDivisor, warmupPercent, weightDecay);
+                minLrDivisor, warmupPercent, weightDecay, curriculum);
     }
 
     /**
@@ -250,7 +259,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withDModel(int v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, v, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
-                minLrDivisor, warmupPercent, weightDecay);
+                minLrDivisor, warmupPercent, weightDecay, curriculum);
     }
 
     /**
@@ -260,7 +269,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withHeads(int v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, v, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
-                minLrDivisor, warmupPercent, weightDecay);
+                minLrDivisor, warmupPercent, weightDecay, curriculum);
     }
 
     /**
@@ -270,7 +279,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withMaxPositions(int v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, v, ropeTheta, initStd, steps, batch, peakLr,
-                minLrDivisor, warmupPercent, weightDecay);
+                minLrDivisor, warmupPercent, weightDecay, curriculum);
     }
 
     /**
@@ -280,7 +289,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withRopeTheta(Double v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, v, initStd, steps, batch, peakLr,
-                minLrDivisor, warmupPercent, weightDecay);
+                minLrDivisor, warmupPercent, weightDecay, curriculum);
     }
 
     /**
@@ -290,17 +299,20 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withInitStd(double v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, v, steps, batch, peakLr,
-                minLrDivisor, warmupPercent, weightDecay);
+                minLrDivisor, warmupPercent, weightDecay, curriculum);
     }
 
     /**
-     * The same recipe with another number of steps.
+     * The same recipe with another number of steps; a curriculum keeps its fraction of the run (2000 of 8000 steps
+     * become 500 of 2000).
      * @param v optimisation steps
      * @return a new recipe; this one is unchanged
      */
     public TrainingRecipe withSteps(int v) {
+        Curriculum c = curriculum == null ? null
+                : new Curriculum((int) Math.min(v, Math.round((double) curriculum.steps() * v / steps)), curriculum.maxItems());
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, v, batch, peakLr,
-                minLrDivisor, warmupPercent, weightDecay);
+                minLrDivisor, warmupPercent, weightDecay, c == null || !c.active() ? null : c);
     }
 
     /**
@@ -310,7 +322,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withBatch(int v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, v, peakLr,
-                minLrDivisor, warmupPercent, weightDecay);
+                minLrDivisor, warmupPercent, weightDecay, curriculum);
     }
 
     /**
@@ -320,7 +332,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withPeakLr(double v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, v,
-                minLrDivisor, warmupPercent, weightDecay);
+                minLrDivisor, warmupPercent, weightDecay, curriculum);
     }
 
     /**
@@ -330,7 +342,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withMinLrDivisor(double v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
-                v, warmupPercent, weightDecay);
+                v, warmupPercent, weightDecay, curriculum);
     }
 
     /**
@@ -340,7 +352,7 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withWarmupPercent(int v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
-                minLrDivisor, v, weightDecay);
+                minLrDivisor, v, weightDecay, curriculum);
     }
 
     /**
@@ -350,6 +362,16 @@ public record TrainingRecipe(String name, boolean tuned, String note, String arc
      */
     public TrainingRecipe withWeightDecay(double v) {
         return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
-                minLrDivisor, warmupPercent, v);
+                minLrDivisor, warmupPercent, v, curriculum);
+    }
+
+    /**
+     * The same recipe with another curriculum.
+     * @param v short answers first, or null (or {@link Curriculum#NONE}) for none
+     * @return a new recipe; this one is unchanged
+     */
+    public TrainingRecipe withCurriculum(Curriculum v) {
+        return new TrainingRecipe(name, tuned, note, arch, layers, dModel, heads, maxPositions, ropeTheta, initStd, steps, batch, peakLr,
+                minLrDivisor, warmupPercent, weightDecay, v == null || !v.active() ? null : v);
     }
 }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.tinysql.data.CommandSet;
 import org.tinysql.data.DatasetGenerator;
 import org.tinysql.data.StrictJson;
+import org.tinysql.data.TinySqlExample;
 import org.tinysql.data.Variant;
 import org.tinysql.model.ModelConfig;
 import org.tinysql.model.Transformer;
@@ -148,5 +149,45 @@ class SmallModelRecipeTest {
                 .startsWith("rope_theta must be positive and finite"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> wide.withArch("gpt_neo").validate()).getMessage()
                 .contains("needs rotary positions"));
+    }
+
+    @Test
+    void aCurriculumIsOptionalInJsonScalesWithTheStepsAndReachesTheTrainer() throws Exception {
+        TrainingRecipe r = SmallModelRecipe.CS1.withSteps(8000).withCurriculum(new Curriculum(2000, 3));
+        assertEquals(new Curriculum(2000, 3), r.training(1).curriculum());
+        assertTrue(r.describe().contains("8000 steps of 32, curriculum: 2000 steps on lists of at most 3 items, lr"), r.describe());
+        assertEquals(new Curriculum(500, 3), r.withSteps(2000).curriculum(), "a quarter of the run either way");
+        assertEquals(Curriculum.NONE, SmallModelRecipe.CS1.training(1).curriculum());
+        assertEquals(null, r.withCurriculum(Curriculum.NONE).curriculum(), "no curriculum is null, as in older files");
+        assertFalse(r.sameValues(SmallModelRecipe.CS1.withSteps(8000)));
+        String json = StrictJson.mapper().writeValueAsString(r);
+        assertTrue(json.contains("\"curriculum\":{\"steps\":2000,\"max_items\":3}"), json);
+        assertEquals(r, StrictJson.mapper().readValue(json, TrainingRecipe.class));
+        // A training.json written before the field existed reads as no curriculum.
+        String old = StrictJson.mapper().writeValueAsString(SmallModelRecipe.CS1).replace(",\"curriculum\":null", "");
+        assertFalse(old.contains("curriculum"), old);
+        assertEquals(SmallModelRecipe.CS1, StrictJson.mapper().readValue(old, TrainingRecipe.class));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> SmallModelRecipe.CS1.withCurriculum(new Curriculum(3001, 3)))
+                .getMessage().startsWith("curriculum steps (3001) must not exceed the steps (3000)"));
+        assertTrue(assertThrows(Exception.class, () -> StrictJson.mapper().readValue(
+                json.replace("\"max_items\":3", "\"max_items\":0"), TrainingRecipe.class)).getMessage().contains("max_items"));
+    }
+
+    @Test
+    void theCurriculumAdmitsExamplesWhoseEveryListIsShort() {
+        Curriculum c = new Curriculum(10, 3);
+        for (CommandSet cs : CommandSet.values()) {
+            for (TinySqlExample e : new DatasetGenerator(cs, Variant.SYNONYM, 5).generate(200)) {
+                boolean shortLists = e.select().size() <= 3 && e.orderBy().size() <= 3 && e.groupBy().size() <= 3
+                        && e.where().size() <= 3;
+                assertEquals(shortLists, c.admits(e), e.sqlStatement());
+            }
+        }
+        assertFalse(Curriculum.NONE.active());
+        assertEquals("", Curriculum.NONE.describe());
+        assertThrows(IllegalArgumentException.class, () -> new Curriculum(-1, 3));
+        assertThrows(IllegalArgumentException.class, () -> new Curriculum(1, 0), "a curriculum that admits nothing");
+        assertThrows(IllegalArgumentException.class, () -> new Curriculum(1, 1001));
+        assertEquals(new Curriculum(0, 0), Curriculum.NONE);
     }
 }

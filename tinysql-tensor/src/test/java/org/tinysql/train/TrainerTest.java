@@ -70,6 +70,53 @@ class TrainerTest {
         assertTrue(!ids(bucketed.batchAt(45)).equals(ids(bucketed.batchAt(0))), "the next epoch is another permutation");
     }
 
+    @Test
+    void aCurriculumDrawsTheFirstStepsFromShortListsOnlyAndThenFromEverything(@TempDir Path dir) throws Exception {
+        Curriculum c = new Curriculum(20, 2);
+        long admitted = train.stream().filter(c::admits).count();
+        assertTrue(admitted >= 40 && admitted < 300, "the data has lists of 1-2 fields and longer ones: " + admitted);
+        Trainer t = new Trainer(model(), tok, train, val, config(40).withCurriculum(c));
+        java.util.Set<List<Integer>> shortLists = new java.util.HashSet<>();
+        for (TinySqlExample e : train) {
+            if (c.admits(e)) {
+                shortLists.add(java.util.Arrays.stream(EncodedExample.of(e, tok, 512).ids()).boxed().toList());
+            }
+        }
+        java.util.Set<List<Integer>> seen = new java.util.HashSet<>();
+        for (int s = 0; s < 20; s++) {
+            for (EncodedExample e : t.batchAt(s)) {
+                List<Integer> ids = java.util.Arrays.stream(e.ids()).boxed().toList();
+                assertTrue(shortLists.contains(ids), "step " + s + " drew an example with a list of more than 2 items");
+                seen.add(ids);
+            }
+        }
+        assertTrue(seen.size() >= Math.min(admitted, 100) * 0.9, "20 batches cover the short lists: " + seen.size());
+        boolean longer = false;
+        for (int s = 20; s < 40; s++) {
+            for (EncodedExample e : t.batchAt(s)) {
+                longer |= !shortLists.contains(java.util.Arrays.stream(e.ids()).boxed().toList());
+            }
+        }
+        assertTrue(longer, "after the curriculum, longer lists too");
+        // After it, the plain order; a resume across the boundary repeats the run bit for bit.
+        assertEquals(ids(new Trainer(model(), tok, train, val, config(40)).batchAt(25)), ids(t.batchAt(25)));
+        TrainerConfig cfg = config(24).withCurriculum(new Curriculum(10, 2));
+        List<Trainer.StepLog> full = new Trainer(model(), tok, train, val, cfg, dir.resolve("a")).run(Progress.NONE);
+        new Trainer(model(), tok, train, val, cfg, dir.resolve("b")).runUntil(8, Progress.NONE);
+        List<Trainer.StepLog> resumed = new Trainer(model(), tok, train, val, cfg, dir.resolve("b")).run(Progress.NONE);
+        for (int i = 0; i < 24; i++) {
+            assertEquals(Double.doubleToLongBits(full.get(i).loss()), Double.doubleToLongBits(resumed.get(i).loss()), "step " + i);
+        }
+        // The curriculum is one of the run's settings: a resume without it is refused unless forced.
+        java.nio.file.FileAlreadyExistsException refused = assertThrows(java.nio.file.FileAlreadyExistsException.class,
+                () -> new Trainer(model(), tok, train, val, config(24), dir.resolve("b")).run(Progress.NONE));
+        assertTrue(refused.getMessage().contains("curriculum_steps 10 -> 0, curriculum_max_items 2 -> 0"), refused.getMessage());
+        // A curriculum that admits less than a batch is refused up front.
+        String msg = assertThrows(IllegalArgumentException.class, () -> new Trainer(model(), tok, train.subList(0, 9), val,
+                config(4).withCurriculum(new Curriculum(2, 1)))).getMessage();
+        assertTrue(msg.contains("admits") && msg.contains("fewer than one batch of 8"), msg);
+    }
+
     private static List<List<Integer>> ids(List<EncodedExample> b) {
         return b.stream().map(e -> java.util.Arrays.stream(e.ids()).boxed().toList()).toList();
     }
