@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.tinysql.data.TinySqlExample;
 
 /**
@@ -26,6 +28,8 @@ import org.tinysql.data.TinySqlExample;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record Curriculum(int steps, int maxItems) {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Curriculum.class);
 
     /** The list length a curriculum allows unless told otherwise (CS2 synonym's). */
     public static final int DEFAULT_MAX_ITEMS = 3;
@@ -92,6 +96,20 @@ public record Curriculum(int steps, int maxItems) {
                     + " of " + examples.size() + " training examples, fewer than one batch of " + batchSize);
         }
         return out;
+    }
+
+    /**
+     * The batches of the curriculum's steps: a {@link BatchOrder} over the {@link #admitted} examples, logged.
+     * @param examples the training set
+     * @param encoded the same examples encoded, index for index
+     * @param cfg the run's settings (batch size, length buckets, seed)
+     * @return the order of the curriculum's batches
+     */
+    BatchOrder batchOrder(List<TinySqlExample> examples, List<EncodedExample> encoded, TrainerConfig cfg) {
+        List<EncodedExample> admitted = admitted(examples, encoded, cfg.batchSize());
+        LOG.info("curriculum: steps 0-{} draw from the {} of {} training examples whose lists have at most {} items", steps - 1,
+                admitted.size(), encoded.size(), maxItems);
+        return new BatchOrder(admitted, cfg.batchSize(), cfg.lengthBuckets(), cfg.seed());
     }
 
     /**

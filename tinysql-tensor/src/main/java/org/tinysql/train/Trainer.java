@@ -140,7 +140,7 @@ public final class Trainer {
         this.train = trainSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
         this.val = valSet.stream().map(e -> EncodedExample.of(e, tokenizer, cfg.maxLength())).toList();
         this.order = new BatchOrder(train, cfg.batchSize(), cfg.lengthBuckets(), cfg.seed());
-        this.shortOrder = cfg.curriculum().active() ? curriculumOrder(cfg, trainSet, train) : null;
+        this.shortOrder = cfg.curriculum().active() ? cfg.curriculum().batchOrder(trainSet, train, cfg) : null;
         this.store = checkpointDir == null ? null : new CheckpointStore(checkpointDir, cfg.keepCheckpoints(), tokenizerFiles);
         this.stepLoss = stepLoss;
         OptimizerConfig o = cfg.optimizer();
@@ -186,15 +186,6 @@ public final class Trainer {
      */
     public long resumedFrom() {
         return resumedFrom;
-    }
-
-    /** The batches of a curriculum's first steps: a {@link BatchOrder} over the examples with short lists. */
-    private static BatchOrder curriculumOrder(TrainerConfig cfg, List<TinySqlExample> trainSet, List<EncodedExample> train) {
-        Curriculum c = cfg.curriculum();
-        List<EncodedExample> admitted = c.admitted(trainSet, train, cfg.batchSize());
-        LOG.info("curriculum: steps 0-{} draw from the {} of {} training examples whose lists have at most {} items",
-                c.steps() - 1, admitted.size(), train.size(), c.maxItems());
-        return new BatchOrder(admitted, cfg.batchSize(), cfg.lengthBuckets(), cfg.seed());
     }
 
     /** The batch of step {@code s} (see {@link BatchOrder}): from the short examples during a {@link Curriculum}. */
