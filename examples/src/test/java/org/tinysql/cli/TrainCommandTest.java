@@ -108,17 +108,17 @@ class TrainCommandTest {
 
     @Test
     void theRecipeComesFromTheDatasetsStatsJsonAndEachOptionOverridesIt(@TempDir Path dir) throws Exception {
-        Path cs3 = dir.resolve("cs3-synonym");
-        CliCommandsTest.ok("generate", "--cs", "3", "--variant", "synonym", "--n", "300", "--out", cs3.toString());
+        Path cs5 = dir.resolve("cs5-synonym");
+        CliCommandsTest.ok("generate", "--cs", "5", "--variant", "synonym", "--n", "300", "--out", cs5.toString());
         Path run = dir.resolve("run");
-        CliCommandsTest.Result r = CliCommandsTest.ok("train", "--data", cs3.toString(), "--out", run.toString(), "--steps", "2",
+        CliCommandsTest.Result r = CliCommandsTest.ok("train", "--data", cs5.toString(), "--out", run.toString(), "--steps", "2",
                 "--batch", "4", "--layers", "1", "--d-model", "32", "--heads", "2");
-        assertTrue(r.out().contains("recipe: CS3 synonym (CS3 literal recipe with CS1 synonym's layers, not yet tuned; overridden: "
+        assertTrue(r.out().contains("recipe: CS5 synonym (CS3 literal recipe with CS1 synonym's layers, not yet tuned; overridden: "
                 + "--layers 1 --d-model 32 --heads 2 --steps 2 --batch 4): llama, 1 layers, d=32, 2 heads, init std 0.05; 2 steps of 4, "
                 + "lr 0.002 -> 0.0002"), r.out());
         JsonNode training = CliCommandsTest.JSON.readTree(run.resolve("training.json").toFile());
         JsonNode recipe = training.get("recipe");
-        assertEquals("CS3 synonym", recipe.get("name").asText());
+        assertEquals("CS5 synonym", recipe.get("name").asText());
         assertFalse(recipe.get("tuned").asBoolean());
         // Overridden values and the recipe's own ones, as trained.
         assertEquals(List.of(1, 32, 2, 2, 4), List.of(recipe.get("layers").asInt(), recipe.get("d_model").asInt(),
@@ -131,7 +131,7 @@ class TrainCommandTest {
         JsonNode state = CliCommandsTest.JSON.readTree(run.resolve("checkpoints/step-00000002/trainer_state.json").toFile());
         assertEquals(SmallModelRecipe.PEAK_LR / 10, state.get("min_lr").asDouble(), "the recipe's schedule");
         // --lr and --init-std override the recipe too.
-        CliCommandsTest.Result lr = CliCommandsTest.ok("train", "--data", cs3.toString(), "--out", dir.resolve("lr").toString(),
+        CliCommandsTest.Result lr = CliCommandsTest.ok("train", "--data", cs5.toString(), "--out", dir.resolve("lr").toString(),
                 "--steps", "1", "--batch", "4", "--layers", "1", "--d-model", "32", "--heads", "2", "--lr", "0.001", "--init-std", "0.02");
         assertTrue(lr.out().contains("init std 0.02; 1 steps of 4, lr 0.001 -> 0.0001"), lr.out());
     }

@@ -124,8 +124,13 @@ class SmallModelRecipeTest {
     void aRecipeRoundTripsThroughStrictJson() throws Exception {
         TrainingRecipe r = SmallModelRecipe.forDataset(4, "synonym").withLayers(3).withPeakLr(1.5e-3);
         String json = StrictJson.mapper().writeValueAsString(r);
-        assertTrue(json.contains("\"d_model\":128") && json.contains("\"tuned\":false"), json);
+        assertTrue(json.contains("\"d_model\":128") && json.contains("\"tuned\":true")
+                && json.contains("\"curriculum\":{\"steps\":2500,\"max_items\":3}"), json);
         assertEquals(r, StrictJson.mapper().readValue(json, TrainingRecipe.class));
+        TrainingRecipe borrowed = SmallModelRecipe.forDataset(5, "synonym");
+        String borrowedJson = StrictJson.mapper().writeValueAsString(borrowed);
+        assertTrue(borrowedJson.contains("\"tuned\":false") && borrowedJson.contains("\"max_positions\":768"), borrowedJson);
+        assertEquals(borrowed, StrictJson.mapper().readValue(borrowedJson, TrainingRecipe.class));
     }
 
     @Test
