@@ -149,8 +149,8 @@ import org.tinysql.data.Variant;
  *       SELECT lists, CS1's field-after-field failure, where CS4 literal's seed 2 gained most from 12000 steps.
  *       CS1 synonym on 2 layers with 8000 steps, the first 2000 on short lists, seed 2 (49.8% without the curriculum,
  *       its field-after-field heads never formed): 98.2% / 98.2% in 12.4 minutes on the AMD host (27.1k tokens/s),
- *       lists of 10-12 items 86.4%: the curriculum may halve CS1 synonym's recipe, but seeds 1 and 3 are not measured,
- *       so the 3-layer recipe stays.</li>
+ *       lists of 10-12 items 86.4%; seed 1 (97.4% with the 3-layer recipe): 98.4% in 12.3 minutes. The curriculum may
+ *       halve CS1 synonym's recipe, but seed 3 is not measured, so the 3-layer recipe stays.</li>
  *   <li>CS5 examples reach 551 tokens, so its recipes have 768 positions. CS5 literal with this recipe and 4000 steps:
  *       18.8% / 20.4% in 19.7 minutes; queries without a JOIN 60% exact, with one 6%: the columns are qualified with
  *       the wrong table (which CREATE statement a field is in must be looked up across the context), and the FROM
@@ -309,7 +309,7 @@ public final class SmallModelRecipe {
                 // 4 heads, 2 layers, 3000 steps: 40.4% exact (a field repeated in place of the next); 3 layers, 8000
                 // steps: 97.8%; 8 heads, 2 layers, 8000 steps: 99.8%, 49.8% for seeds 1-2; 8 heads, 3 layers, 8000 steps:
                 // 99.4%, 98.2%, 96.0% for seeds 1-3; 10000 steps (the recipe): 97.4%, 99.8%, 100%; 2 layers, 8000 steps, the
-                // first 2000 on short lists: 98.2% (seed 2, 12.4 minutes; seeds 1 and 3 not measured)
+                // first 2000 on short lists: 98.4%, 98.2% (seeds 1-2, 12.3 and 12.4 minutes; seed 3 not measured)
                 case SYNONYM -> CS1_SYNONYM;
             };
             case CS2 -> switch (v) {
