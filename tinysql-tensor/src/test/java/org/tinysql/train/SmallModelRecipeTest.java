@@ -127,6 +127,8 @@ class SmallModelRecipeTest {
         assertTrue(json.contains("\"d_model\":128") && json.contains("\"tuned\":true")
                 && json.contains("\"curriculum\":{\"steps\":2500,\"max_items\":3}"), json);
         assertEquals(r, StrictJson.mapper().readValue(json, TrainingRecipe.class));
+        assertTrue(SmallModelRecipe.forDataset(4, "synonym").sameValues(SmallModelRecipe.forDataset(3, "synonym")),
+                "CS4 synonym trains with CS3 synonym's values");
         TrainingRecipe borrowed = SmallModelRecipe.forDataset(5, "synonym");
         String borrowedJson = StrictJson.mapper().writeValueAsString(borrowed);
         assertTrue(borrowedJson.contains("\"tuned\":false") && borrowedJson.contains("\"max_positions\":768"), borrowedJson);
