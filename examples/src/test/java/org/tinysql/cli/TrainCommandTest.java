@@ -113,9 +113,9 @@ class TrainCommandTest {
         Path run = dir.resolve("run");
         CliCommandsTest.Result r = CliCommandsTest.ok("train", "--data", cs5.toString(), "--out", run.toString(), "--steps", "2",
                 "--batch", "4", "--layers", "1", "--d-model", "32", "--heads", "2");
-        assertTrue(r.out().contains("recipe: CS5 synonym (CS3 literal recipe with CS1 synonym's layers, not yet tuned; overridden: "
+        assertTrue(r.out().contains("recipe: CS5 synonym (CS3 synonym recipe, not yet tuned; overridden: "
                 + "--layers 1 --d-model 32 --heads 2 --steps 2 --batch 4): llama, 1 layers, d=32, 2 heads, init std 0.05; 2 steps of 4, "
-                + "lr 0.002 -> 0.0002"), r.out());
+                + "curriculum: 1 step on lists of at most 3 items, lr 0.002 -> 0.0002"), r.out());
         JsonNode training = CliCommandsTest.JSON.readTree(run.resolve("training.json").toFile());
         JsonNode recipe = training.get("recipe");
         assertEquals("CS5 synonym", recipe.get("name").asText());

@@ -117,6 +117,6 @@ public record Curriculum(int steps, int maxItems) {
      * @return the phrase, ending with ", " when not empty
      */
     public String describe() {
-        return active() ? "curriculum: " + steps + " steps on lists of at most " + maxItems + " items, " : "";
+        return active() ? "curriculum: " + steps + (steps == 1 ? " step" : " steps") + " on lists of at most " + maxItems + " items, " : "";
     }
 }

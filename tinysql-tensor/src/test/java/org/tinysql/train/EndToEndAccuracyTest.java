@@ -44,8 +44,8 @@ class EndToEndAccuracyTest {
     /**
      * Opt-in ({@code -Dtinysql.e2e.cs5=true}; {@code -Dtinysql.e2e.variant=literal|synonym}, default synonym): CS5's
      * recipe from {@link SmallModelRecipe#forDataset} on 100k fresh examples must reach issue 17's target of 90% exact
-     * match on 500 held-out prompts. Not in the default suite: about 45 (literal) or 75 (synonym) minutes of training on
-     * 2 cores.
+     * match on 500 held-out prompts. Not in the default suite: about 45 (literal) or, estimated from its steps, 50
+     * (synonym) minutes of training on 2 cores.
      */
     @Test
     void cs5RecipeReachesItsTarget(@TempDir Path dir) throws Exception {

@@ -48,23 +48,17 @@ class SmallModelRecipeTest {
                 assertTrue(r.describe().startsWith(name + " ("), r.describe());
                 assertEquals(cs == CommandSet.CS5 ? 768 : 512, r.maxPositions(), name);
                 if (!r.tuned()) {
-                    // an unmeasured entry borrows a measured literal recipe (its own set's, or the last measured set's
-                    // before it) and names it, with room for its longest examples (CS5: 768 positions); synonym
-                    // entries also take CS1 synonym's layers and at least its steps
+                    // an unmeasured entry borrows a measured recipe of its variant (its own set's, or the last
+                    // measured set's before it) and names it, with room for its longest examples (CS5: 768 positions)
                     java.util.regex.Matcher m = java.util.regex.Pattern.compile(
-                            "CS([1-5]) literal recipe( with CS1 synonym's layers)?, not yet tuned").matcher(r.note());
+                            "CS([1-5]) (literal|synonym) recipe, not yet tuned").matcher(r.note());
                     assertTrue(m.matches(), r.note());
-                    assertEquals(v == Variant.SYNONYM, m.group(2) != null, r.note());
+                    assertEquals(v.name().toLowerCase(), m.group(2), r.note());
                     int from = Integer.parseInt(m.group(1));
-                    assertTrue(from <= cs.level(), name + " borrows from a later command set: " + r.note());
-                    TrainingRecipe base = SmallModelRecipe.forDataset(from, "literal");
+                    assertTrue(from < cs.level(), name + " borrows from its own or a later command set: " + r.note());
+                    TrainingRecipe base = SmallModelRecipe.forDataset(from, m.group(2));
                     assertTrue(base.tuned(), name + " borrows an unmeasured recipe: " + r.note());
                     TrainingRecipe expected = base.as(name, false, r.note()).withMaxPositions(r.maxPositions());
-                    if (v == Variant.SYNONYM) {
-                        TrainingRecipe syn = SmallModelRecipe.forDataset(1, "synonym");
-                        assertTrue(syn.tuned());
-                        expected = expected.withLayers(syn.layers()).withSteps(Math.max(base.steps(), syn.steps()));
-                    }
                     assertEquals(expected, r, name);
                     assertTrue(r.describe().contains("(" + r.note() + ")"), r.describe());
                 }
@@ -161,6 +155,7 @@ class SmallModelRecipeTest {
     @Test
     void aCurriculumIsOptionalInJsonScalesWithTheStepsAndReachesTheTrainer() throws Exception {
         TrainingRecipe r = SmallModelRecipe.CS1.withSteps(8000).withCurriculum(new Curriculum(2000, 3));
+        assertTrue(r.sameValues(SmallModelRecipe.forDataset(1, "synonym")), "CS1 synonym's recipe");
         assertEquals(new Curriculum(2000, 3), r.training(1).curriculum());
         assertTrue(r.describe().contains("8000 steps of 32, curriculum: 2000 steps on lists of at most 3 items, lr"), r.describe());
         assertEquals(new Curriculum(500, 3), r.withSteps(2000).curriculum(), "a quarter of the run either way");
